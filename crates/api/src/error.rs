@@ -1,0 +1,66 @@
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+/// Every error the API returns, as `{"error": {"code": "...", "message": "..."}}`.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    NotFound(String),
+    /// The contract would revert; `code` is its custom error's name.
+    #[error("{message}")]
+    Reverted { code: String, message: String },
+    #[error("the chain node could not be reached: {0}")]
+    ChainUnavailable(String),
+    #[error("internal error")]
+    Internal(String),
+}
+
+impl ApiError {
+    fn status_and_code(&self) -> (StatusCode, String) {
+        match self {
+            Self::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request".into()),
+            Self::NotFound(_) => (StatusCode::NOT_FOUND, "not_found".into()),
+            Self::Reverted { code, .. } => (StatusCode::UNPROCESSABLE_ENTITY, code.clone()),
+            Self::ChainUnavailable(_) => (StatusCode::BAD_GATEWAY, "chain_unavailable".into()),
+            Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal".into()),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        if let Self::Internal(detail) = &self {
+            tracing::error!(%detail, "internal error serving a request");
+        }
+        let (status, code) = self.status_and_code();
+        (status, Json(json!({ "error": { "code": code, "message": self.to_string() } }))).into_response()
+    }
+}
+
+impl From<agora_store::Error> for ApiError {
+    fn from(e: agora_store::Error) -> Self {
+        Self::Internal(e.to_string())
+    }
+}
+
+impl From<axum::extract::rejection::QueryRejection> for ApiError {
+    fn from(e: axum::extract::rejection::QueryRejection) -> Self {
+        Self::BadRequest(e.body_text())
+    }
+}
+
+impl From<axum::extract::rejection::PathRejection> for ApiError {
+    fn from(e: axum::extract::rejection::PathRejection) -> Self {
+        Self::BadRequest(e.body_text())
+    }
+}
+
+impl From<axum::extract::rejection::JsonRejection> for ApiError {
+    fn from(e: axum::extract::rejection::JsonRejection) -> Self {
+        Self::BadRequest(e.body_text())
+    }
+}

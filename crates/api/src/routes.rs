@@ -1,0 +1,219 @@
+use agora_store::{ServiceRow, TaskRow, TimelineEntry};
+use alloy::primitives::{Address, Bytes, U256};
+use alloy::providers::Provider;
+use alloy::rpc::types::TransactionRequest;
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::{ApiError, AppState};
+
+type ApiResult<T> = Result<Json<T>, ApiError>;
+
+pub(crate) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/health", get(health))
+        .route("/api/network", get(network))
+        .route("/api/services", get(services))
+        .route("/api/services/{id}", get(service))
+        .route("/api/tasks", get(tasks))
+        .route("/api/tasks/{id}", get(task))
+        .route("/api/tx/simulate", post(simulate))
+        .fallback(|| async { ApiError::NotFound("no such endpoint".into()) })
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Health {
+    status: &'static str,
+    chain_id: u64,
+    head_block: u64,
+    indexed_block: Option<u64>,
+}
+
+async fn health(State(s): State<AppState>) -> ApiResult<Health> {
+    let head_block =
+        s.provider.get_block_number().await.map_err(|e| ApiError::ChainUnavailable(e.to_string()))?;
+    let indexed_block = s.store.cursor(s.network.chain_id).await?.map(|c| c.block_number);
+    Ok(Json(Health { status: "ok", chain_id: s.network.chain_id, head_block, indexed_block }))
+}
+
+async fn network(State(s): State<AppState>) -> Json<crate::NetworkInfo> {
+    Json(s.network.clone())
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ServiceDto {
+    id: u64,
+    provider: String,
+    /// `0x000…0` for native ETH.
+    token: String,
+    price: String,
+    max_run_time: u64,
+    metadata_uri: String,
+    /// Parsed from a `data:application/json,` metadata URI when it is one.
+    metadata: Option<Value>,
+    active: bool,
+}
+
+impl From<ServiceRow> for ServiceDto {
+    fn from(r: ServiceRow) -> Self {
+        let metadata = r
+            .metadata_uri
+            .strip_prefix("data:application/json,")
+            .and_then(|json| serde_json::from_str(json).ok());
+        Self {
+            id: r.service_id,
+            provider: r.provider,
+            token: r.token,
+            price: r.price,
+            max_run_time: r.max_run_time,
+            metadata_uri: r.metadata_uri,
+            metadata,
+            active: r.active,
+        }
+    }
+}
+
+async fn services(State(s): State<AppState>) -> ApiResult<Vec<ServiceDto>> {
+    Ok(Json(s.store.services(s.network.chain_id).await?.into_iter().map(Into::into).collect()))
+}
+
+async fn service(State(s): State<AppState>, id: Result<Path<u64>, PathRejection>) -> ApiResult<ServiceDto> {
+    let Path(id) = id?;
+    let row = s.store.service(s.network.chain_id, id).await?;
+    Ok(Json(row.ok_or_else(|| ApiError::NotFound(format!("service {id} does not exist")))?.into()))
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct TaskDto {
+    id: u64,
+    user: String,
+    service_id: u64,
+    amount: String,
+    token: String,
+    status: agora_store::TaskStatus,
+    deadline: Option<u64>,
+    input: Option<String>,
+    result_hash: Option<String>,
+    failure_reason: Option<String>,
+    created_block: u64,
+    created_tx: String,
+    created_at: u64,
+    updated_block: u64,
+    updated_at: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    timeline: Option<Vec<TimelineDto>>,
+}
+
+impl From<TaskRow> for TaskDto {
+    fn from(r: TaskRow) -> Self {
+        Self {
+            id: r.task_id,
+            user: r.user,
+            service_id: r.service_id,
+            amount: r.amount,
+            token: r.token,
+            status: r.status,
+            deadline: r.deadline,
+            input: r.input,
+            result_hash: r.result_hash,
+            failure_reason: r.failure_reason,
+            created_block: r.created_block,
+            created_tx: r.created_tx,
+            created_at: r.created_at,
+            updated_block: r.updated_block,
+            updated_at: r.updated_at,
+            timeline: None,
+        }
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct TimelineDto {
+    event: String,
+    block_number: u64,
+    block_timestamp: u64,
+    tx_hash: String,
+}
+
+impl From<TimelineEntry> for TimelineDto {
+    fn from(e: TimelineEntry) -> Self {
+        Self { event: e.kind, block_number: e.block_number, block_timestamp: e.block_timestamp, tx_hash: e.tx_hash }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TaskQuery {
+    user: Option<String>,
+    limit: Option<u32>,
+}
+
+async fn tasks(State(s): State<AppState>, q: Result<Query<TaskQuery>, QueryRejection>) -> ApiResult<Vec<TaskDto>> {
+    let Query(q) = q?;
+    let user = match q.user.as_deref() {
+        Some(u) => Some(
+            u.parse::<Address>()
+                .map_err(|_| ApiError::BadRequest(format!("user {u:?} is not a 0x-prefixed 20-byte address")))?
+                .to_string()
+                .to_ascii_lowercase(),
+        ),
+        None => None,
+    };
+    let limit = q.limit.unwrap_or(100).clamp(1, 1000);
+    let rows = s.store.tasks(s.network.chain_id, user.as_deref(), limit).await?;
+    Ok(Json(rows.into_iter().map(Into::into).collect()))
+}
+
+async fn task(State(s): State<AppState>, id: Result<Path<u64>, PathRejection>) -> ApiResult<TaskDto> {
+    let Path(id) = id?;
+    let chain_id = s.network.chain_id;
+    let row = s.store.task(chain_id, id).await?.ok_or_else(|| ApiError::NotFound(format!("task {id} does not exist")))?;
+    let mut dto = TaskDto::from(row);
+    dto.timeline = Some(s.store.task_timeline(chain_id, id).await?.into_iter().map(Into::into).collect());
+    Ok(Json(dto))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct SimulateRequest {
+    from: Address,
+    to: Address,
+    data: Bytes,
+    /// Wei, as a decimal string.
+    #[serde(default)]
+    value: Option<String>,
+}
+
+/// Runs a call against the latest block without sending it; a revert comes back as a 422 whose
+/// `code` is the contract's custom error and whose `message` is a sentence.
+async fn simulate(State(s): State<AppState>, req: Result<Json<SimulateRequest>, JsonRejection>) -> ApiResult<Value> {
+    let Json(req) = req?;
+    let value = match req.value.as_deref() {
+        Some(v) => U256::from_str_radix(v, 10)
+            .map_err(|_| ApiError::BadRequest(format!("value {v:?} is not a decimal amount of wei")))?,
+        None => U256::ZERO,
+    };
+    let tx = TransactionRequest::default().from(req.from).to(req.to).input(req.data.into()).value(value);
+    match s.provider.call(tx).await {
+        Ok(output) => Ok(Json(json!({ "ok": true, "returnData": output }))),
+        Err(e) => match e.as_error_resp().and_then(|r| r.as_revert_data()) {
+            Some(data) => {
+                let decoded = agora_chain::revert::decode_revert(&data);
+                Err(ApiError::Reverted {
+                    code: decoded.name().unwrap_or_else(|| "reverted".into()),
+                    message: decoded.to_string(),
+                })
+            }
+            None if e.is_error_resp() => Err(ApiError::BadRequest(e.to_string())),
+            None => Err(ApiError::ChainUnavailable(e.to_string())),
+        },
+    }
+}

@@ -1,0 +1,152 @@
+//! The API through its router: shapes, filters, and errors a person can read.
+
+use agora_api::{AppState, NetworkInfo, router};
+use agora_chain::anvil::{Anvil, locate_anvil};
+use agora_chain::deploy::{demo_services, deploy_contracts, list_services};
+use agora_chain::{read_provider, signer_from_key, signing_provider};
+use agora_store::testing::TestDb;
+use agora_store::{Batch, BlockRef, IndexedLog, LogMeta, MarketEvent};
+use alloy::primitives::{Address, U256};
+use alloy::sol_types::SolCall;
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use http_body_util::BodyExt;
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+const CHAIN: u64 = 31337;
+const USER: &str = "0x90f79bf6eb2c4f870365e785982e1f101e93b906";
+
+fn network() -> NetworkInfo {
+    NetworkInfo {
+        chain_id: CHAIN,
+        rpc_url: "http://127.0.0.1:1".into(),
+        compute_market: Address::ZERO,
+        market_token: Address::ZERO,
+        deploy_block: 1,
+        embedded_chain: true,
+    }
+}
+
+async fn call(app: &axum::Router, method: &str, uri: &str, body: Option<Value>) -> (StatusCode, Value) {
+    let req = Request::builder().method(method).uri(uri).header("content-type", "application/json");
+    let req = req.body(body.map(|b| Body::from(b.to_string())).unwrap_or_else(Body::empty)).expect("request");
+    let resp = app.clone().oneshot(req).await.expect("response");
+    let status = resp.status();
+    let bytes = resp.into_body().collect().await.expect("body").to_bytes();
+    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+}
+
+async fn seeded() -> anyhow::Result<(TestDb, axum::Router)> {
+    let db = TestDb::sqlite().await?;
+    let b0 = BlockRef { number: 0, hash: "0x00".into(), parent_hash: "0x".into(), timestamp: 1 };
+    let b1 = BlockRef { number: 1, hash: "0x01".into(), parent_hash: "0x00".into(), timestamp: 1_700_000_000 };
+    db.store.init_cursor(CHAIN, &b0).await?;
+    let meta = |i: u64| LogMeta {
+        block_number: 1,
+        block_hash: "0x01".into(),
+        block_timestamp: 1_700_000_000,
+        tx_hash: "0xabc".into(),
+        log_index: i,
+        address: "0x00".into(),
+    };
+    let logs = vec![
+        IndexedLog {
+            meta: meta(0),
+            event: MarketEvent::ServiceListed {
+                service_id: 1,
+                provider: "0x70997970c51812dc3a010c7d01b50e0d17dc79c8".into(),
+                token: "0x0000000000000000000000000000000000000000".into(),
+                price: "10000000000000000".into(),
+                max_run_time: 300,
+                metadata_uri: demo_services()[0].metadata_uri(),
+            },
+        },
+        IndexedLog {
+            meta: meta(1),
+            event: MarketEvent::TaskCreated { task_id: 1, user: USER.into(), service_id: 1, amount: "10000000000000000".into() },
+        },
+        IndexedLog { meta: meta(2), event: MarketEvent::TaskInput { task_id: 1, deadline: 1_700_000_900, input: "bafy".into() } },
+    ];
+    db.store.apply_batch(&Batch { chain_id: CHAIN, expected_cursor: 0, blocks: vec![b1], logs }).await?;
+    let app = router(AppState { store: db.store.clone(), provider: read_provider("http://127.0.0.1:1")?, network: network() });
+    Ok((db, app))
+}
+
+#[tokio::test]
+async fn services_and_tasks_read_as_json() -> anyhow::Result<()> {
+    let (db, app) = seeded().await?;
+    let (status, services) = call(&app, "GET", "/api/services", None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(services[0]["id"], 1);
+    assert_eq!(services[0]["price"], "10000000000000000", "amounts are decimal strings");
+    assert_eq!(services[0]["metadata"]["name"]["en"], "AI inference");
+    assert_eq!(services[0]["active"], true);
+
+    let (status, task) = call(&app, "GET", "/api/tasks/1", None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(task["status"], "Created");
+    assert_eq!(task["deadline"], 1_700_000_900);
+    assert_eq!(task["timeline"][0]["event"], "TaskCreated");
+    assert_eq!(task["timeline"][1]["event"], "TaskInput");
+
+    let upper = USER.to_ascii_uppercase().replacen("0X", "0x", 1);
+    let (_, mine) = call(&app, "GET", &format!("/api/tasks?user={upper}"), None).await;
+    assert_eq!(mine.as_array().map(Vec::len), Some(1), "address case does not matter");
+    let (_, none) = call(&app, "GET", "/api/tasks?user=0x0000000000000000000000000000000000000001", None).await;
+    assert_eq!(none.as_array().map(Vec::len), Some(0));
+    db.finish().await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn bad_requests_get_clear_errors_in_one_shape() -> anyhow::Result<()> {
+    let (db, app) = seeded().await?;
+    for (method, uri, body, status, code) in [
+        ("GET", "/api/tasks/99", None, StatusCode::NOT_FOUND, "not_found"),
+        ("GET", "/api/tasks/abc", None, StatusCode::BAD_REQUEST, "bad_request"),
+        ("GET", "/api/tasks?user=alice", None, StatusCode::BAD_REQUEST, "bad_request"),
+        ("GET", "/api/tasks?colour=red", None, StatusCode::BAD_REQUEST, "bad_request"),
+        ("GET", "/api/nothing-here", None, StatusCode::NOT_FOUND, "not_found"),
+        ("POST", "/api/tx/simulate", Some(json!({"from": "0x1"})), StatusCode::BAD_REQUEST, "bad_request"),
+        ("GET", "/api/health", None, StatusCode::BAD_GATEWAY, "chain_unavailable"),
+    ] {
+        let (got, body) = call(&app, method, uri, body).await;
+        assert_eq!(got, status, "{method} {uri}: {body}");
+        assert_eq!(body["error"]["code"], code, "{method} {uri}: {body}");
+        assert!(body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "{method} {uri}: {body}");
+    }
+    let (_, body) = call(&app, "GET", "/api/tasks?user=alice", None).await;
+    assert_eq!(body["error"]["message"], "user \"alice\" is not a 0x-prefixed 20-byte address");
+    db.finish().await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_simulated_revert_reads_as_a_sentence() -> anyhow::Result<()> {
+    let bin = locate_anvil(std::path::Path::new(env!("CARGO_MANIFEST_DIR"))).expect("anvil in node_modules (npm ci)");
+    let anvil = Anvil::spawn_default(bin).await?;
+    let owner = signer_from_key(&anvil.accounts()[0].private_key)?;
+    let owner_p = signing_provider(anvil.url(), owner.clone())?;
+    let d = deploy_contracts(&owner_p, owner.address(), owner.address()).await?;
+    list_services(&owner_p, &d, &demo_services()).await?;
+    let db = TestDb::sqlite().await?;
+    let app = router(AppState { store: db.store.clone(), provider: read_provider(anvil.url())?, network: network() });
+
+    let data = agora_chain::bindings::ComputeMarket::buyComputeCall { serviceId: U256::from(1), input: "x".into() };
+    let data = alloy::primitives::Bytes::from(data.abi_encode());
+    let req = json!({ "from": owner.address(), "to": d.compute_market, "data": data, "value": "5" });
+    let (status, body) = call(&app, "POST", "/api/tx/simulate", Some(req.clone())).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["error"]["code"], "InsufficientPayment");
+    assert_eq!(body["error"]["message"], "payment of 5 wei does not match the service price of 10000000000000000 wei");
+
+    let mut ok = req;
+    ok["value"] = json!("10000000000000000");
+    let (status, body) = call(&app, "POST", "/api/tx/simulate", Some(ok)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["ok"], true);
+    db.finish().await?;
+    anvil.stop().await?;
+    Ok(())
+}

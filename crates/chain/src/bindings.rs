@@ -1,0 +1,17 @@
+//! Contract bindings generated from the committed artifacts in `crates/chain/artifacts/`
+//! (`scripts/export-artifacts.sh` writes them from a `forge build`; the test command fails if they
+//! are stale).
+
+alloy::sol!(
+    #[sol(rpc)]
+    #[derive(Debug, PartialEq, Eq)]
+    ComputeMarket,
+    "artifacts/ComputeMarket.json"
+);
+
+alloy::sol!(
+    #[sol(rpc)]
+    #[derive(Debug, PartialEq, Eq)]
+    MarketToken,
+    "artifacts/MarketToken.json"
+);

@@ -1,0 +1,82 @@
+//! Reverts decoded into typed errors and sentences a person can read.
+
+use alloy::primitives::Bytes;
+use alloy::sol_types::SolInterface;
+
+use crate::bindings::ComputeMarket::ComputeMarketErrors as E;
+use crate::bindings::MarketToken::MarketTokenErrors;
+
+/// A failed contract call or transaction, with the contract's custom error decoded when it had one.
+#[derive(Debug, thiserror::Error)]
+pub enum ContractError {
+    /// ComputeMarket reverted with one of its custom errors.
+    #[error("{}", describe_market(.0))]
+    Market(E),
+    /// MarketToken (or an OpenZeppelin ERC-20 check) reverted.
+    #[error("token rejected the call: {0:?}")]
+    Token(MarketTokenErrors),
+    /// Revert data that matches no known error.
+    #[error("call reverted with unknown data {0}")]
+    UnknownRevert(Bytes),
+    /// The call failed for another reason (transport, encoding, …).
+    #[error("contract call failed: {0}")]
+    Call(alloy::contract::Error),
+}
+
+impl From<alloy::contract::Error> for ContractError {
+    fn from(err: alloy::contract::Error) -> Self {
+        match err.as_revert_data() {
+            Some(data) => decode_revert(&data),
+            None => Self::Call(err),
+        }
+    }
+}
+
+/// Decodes raw revert data against every Agora contract's errors.
+pub fn decode_revert(data: &[u8]) -> ContractError {
+    if let Ok(e) = E::abi_decode(data) {
+        return ContractError::Market(e);
+    }
+    if let Ok(e) = MarketTokenErrors::abi_decode(data) {
+        return ContractError::Token(e);
+    }
+    ContractError::UnknownRevert(Bytes::copy_from_slice(data))
+}
+
+impl ContractError {
+    /// The custom error's name (`InsufficientPayment`), when there is one.
+    pub fn name(&self) -> Option<String> {
+        match self {
+            Self::Market(e) => format!("{e:?}").split(['(', ' ', '{']).next().map(str::to_owned),
+            Self::Token(e) => format!("{e:?}").split(['(', ' ', '{']).next().map(str::to_owned),
+            _ => None,
+        }
+    }
+}
+
+/// One sentence per ComputeMarket error, carrying its values.
+pub fn describe_market(e: &E) -> String {
+    match e {
+        E::ServiceNotFound(x) => format!("service {} does not exist", x.serviceId),
+        E::ServiceInactive(x) => format!("service {} is no longer for sale", x.serviceId),
+        E::NotServiceProvider(x) => format!("{} is not the provider of service {}", x.caller, x.serviceId),
+        E::InvalidPrice(x) => format!("price {} is out of range (must be above zero and fit 96 bits)", x.price),
+        E::InvalidMaxRunTime(x) => format!("maximum run time {} s is out of range", x.maxRunTime),
+        E::InsufficientPayment(x) => {
+            format!("payment of {} wei does not match the service price of {} wei", x.sent, x.price)
+        }
+        E::UnexpectedEther(x) => format!("this service is paid in a token, but {} wei of ETH was sent", x.sent),
+        E::TaskNotFound(x) => format!("task {} does not exist", x.taskId),
+        E::InvalidTaskStatus(x) => format!("task {} cannot do that in its current status ({})", x.taskId, x.status),
+        E::NotAuthorized(x) => format!("{} may not act on task {}", x.caller, x.taskId),
+        E::DeadlineNotReached(x) => format!(
+            "task {} can be refunded only after its deadline {} (now {})",
+            x.taskId, x.deadline, x.nowTs
+        ),
+        E::NotTaskUser(x) => format!("only the buyer of task {} can claim its refund, not {}", x.taskId, x.caller),
+        E::FeeTooHigh(x) => format!("platform fee {} bps exceeds the maximum {} bps", x.feeBps, x.maxBps),
+        E::NothingToWithdraw(x) => format!("{} has nothing to withdraw in token {}", x.account, x.token),
+        E::TransferFailed(x) => format!("transfer of {} (token {}) to {} failed", x.amount, x.token, x.to),
+        other => format!("contract rejected the call: {other:?}"),
+    }
+}

@@ -1,0 +1,118 @@
+//! The contracts on a real anvil: deployment, gas paid per purchase as receipts report it, and
+//! reverts decoded into typed errors.
+
+use agora_chain::anvil::{Anvil, locate_anvil};
+use agora_chain::bindings::ComputeMarket::{self, ComputeMarketErrors};
+use agora_chain::bindings::MarketToken;
+use agora_chain::deploy::{Deployments, demo_services, deploy_contracts, list_services, mint_tokens, send};
+use agora_chain::revert::ContractError;
+use agora_chain::{Error, ensure_chain, signer_from_key, signing_provider};
+use alloy::primitives::{Address, U256};
+use alloy::providers::{DynProvider, Provider};
+
+const CID: &str = "bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku";
+
+struct Env {
+    anvil: Anvil,
+    d: Deployments,
+    provider: DynProvider,
+    buyer: DynProvider,
+    buyer_addr: Address,
+}
+
+async fn env() -> anyhow::Result<Env> {
+    let bin = locate_anvil(std::path::Path::new(env!("CARGO_MANIFEST_DIR"))).expect("anvil in node_modules (npm ci)");
+    let anvil = Anvil::spawn_default(bin).await?;
+    let key = |i: usize| signer_from_key(&anvil.accounts()[i].private_key);
+    let owner = key(0)?;
+    let owner_p = signing_provider(anvil.url(), owner.clone())?;
+    let provider_key = key(1)?;
+    // The provider itself completes tasks here (it is allowed to, like the operator).
+    let d = deploy_contracts(&owner_p, owner.address(), key(2)?.address()).await?;
+    let provider = signing_provider(anvil.url(), provider_key.clone())?;
+    list_services(&provider, &d, &demo_services()).await?;
+    let buyer_key = key(3)?;
+    let buyer_addr = buyer_key.address();
+    mint_tokens(&owner_p, d.market_token, &[buyer_addr, provider_key.address()], U256::from(10).pow(U256::from(21))).await?;
+    let buyer = signing_provider(anvil.url(), buyer_key)?;
+    Ok(Env { anvil, d, provider, buyer, buyer_addr })
+}
+
+/// Buys `service` and completes it; returns (buy gas, complete gas) from the receipts.
+async fn buy_and_complete(e: &Env, service: u64, value: U256) -> anyhow::Result<(u64, u64)> {
+    let market = ComputeMarket::new(e.d.compute_market, e.buyer.clone());
+    let buy = send(market.buyCompute(U256::from(service), CID.into()).value(value)).await?;
+    let task = buy.decoded_log::<ComputeMarket::TaskCreated>().expect("TaskCreated").data.taskId;
+    let as_provider = ComputeMarket::new(e.d.compute_market, e.provider.clone());
+    let done = send(as_provider.completeTask(task, CID.into())).await?;
+    Ok((buy.gas_used, done.gas_used))
+}
+
+#[tokio::test]
+async fn purchase_and_completion_fit_the_gas_budget() -> anyhow::Result<()> {
+    let e = env().await?;
+    let eth_price = U256::from(10_000_000_000_000_000u64);
+    let token = MarketToken::new(e.d.market_token, e.buyer.clone());
+    send(token.approve(e.d.compute_market, U256::MAX)).await?;
+
+    // Warm-up purchases: the first task ever and the market's first token balance cost extra once.
+    buy_and_complete(&e, 1, eth_price).await?;
+    buy_and_complete(&e, 3, U256::ZERO).await?;
+
+    let (eth_buy, eth_complete) = buy_and_complete(&e, 1, eth_price).await?;
+    let (tok_buy, tok_complete) = buy_and_complete(&e, 3, U256::ZERO).await?;
+    println!("gas (receipts, intrinsic included): ETH buyCompute {eth_buy} + completeTask {eth_complete} = {}", eth_buy + eth_complete);
+    println!("gas (receipts, intrinsic included): ERC-20 buyCompute {tok_buy} + completeTask {tok_complete} = {}", tok_buy + tok_complete);
+    assert!(eth_buy + eth_complete <= 130_000, "ETH purchase + completion used {}", eth_buy + eth_complete);
+    assert!(tok_buy + tok_complete <= 160_000, "ERC-20 purchase + completion used {}", tok_buy + tok_complete);
+    e.anvil.stop().await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn reverts_come_back_as_typed_errors_and_sentences() -> anyhow::Result<()> {
+    let e = env().await?;
+    let market = ComputeMarket::new(e.d.compute_market, e.buyer.clone());
+
+    let err = send(market.buyCompute(U256::from(1), CID.into()).value(U256::from(1))).await.unwrap_err();
+    let Error::Contract(ContractError::Market(ComputeMarketErrors::InsufficientPayment(p))) = &err else {
+        panic!("expected InsufficientPayment, got {err:?}");
+    };
+    assert_eq!(p.sent, U256::from(1));
+    assert_eq!(p.price, U256::from(10_000_000_000_000_000u64));
+    assert_eq!(
+        err.to_string(),
+        "payment of 1 wei does not match the service price of 10000000000000000 wei"
+    );
+
+    let err = send(market.buyCompute(U256::from(42), CID.into())).await.unwrap_err();
+    assert!(matches!(&err, Error::Contract(ContractError::Market(ComputeMarketErrors::ServiceNotFound(x))) if x.serviceId == U256::from(42)), "{err:?}");
+    assert_eq!(err.to_string(), "service 42 does not exist");
+
+    // A stranger may not complete someone's task.
+    let buy = send(market.buyCompute(U256::from(1), CID.into()).value(U256::from(10_000_000_000_000_000u64))).await?;
+    let task = buy.decoded_log::<ComputeMarket::TaskCreated>().expect("TaskCreated").data.taskId;
+    let err = send(market.completeTask(task, CID.into())).await.unwrap_err();
+    match &err {
+        Error::Contract(c @ ContractError::Market(ComputeMarketErrors::NotAuthorized(x))) => {
+            assert_eq!(x.caller, e.buyer_addr);
+            assert_eq!(c.name().as_deref(), Some("NotAuthorized"));
+        }
+        other => panic!("expected NotAuthorized, got {other:?}"),
+    }
+    // The buyer cannot take the escrow back before the deadline.
+    let err = send(market.claimRefund(task)).await.unwrap_err();
+    assert!(matches!(&err, Error::Contract(ContractError::Market(ComputeMarketErrors::DeadlineNotReached(_)))), "{err:?}");
+    e.anvil.stop().await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_node_on_another_chain_is_refused() -> anyhow::Result<()> {
+    let e = env().await?;
+    let err = ensure_chain(&e.provider, 1).await.unwrap_err();
+    assert!(matches!(err, Error::WrongChain { expected: 1, actual: 31337 }), "{err:?}");
+    assert_eq!(e.provider.get_chain_id().await?, e.d.chain_id);
+    e.anvil.stop().await?;
+    Ok(())
+}

@@ -1,0 +1,99 @@
+//! Running the real `agora` binary and talking to it like an outside client would.
+#![allow(dead_code)] // each test or bench target uses part of it
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).ancestors().nth(2).expect("repo root").to_path_buf()
+}
+
+pub fn tempdir() -> anyhow::Result<tempfile::TempDir> {
+    Ok(tempfile::Builder::new().prefix("agora-").tempdir()?)
+}
+
+/// Kills the child when dropped, however the test ends.
+pub struct Proc(pub Child);
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// `agora up` on the embedded defaults, in a temporary data dir, on free ports.
+pub struct Up {
+    pub proc: Proc,
+    pub dir: tempfile::TempDir,
+    pub api: String,
+    pub dev: Value,
+}
+
+impl Up {
+    pub fn start() -> anyhow::Result<Self> {
+        let dir = tempdir()?;
+        let mut child = Command::new(env!("CARGO_BIN_EXE_agora"))
+            .current_dir(repo_root())
+            .args(["up", "--data-dir"])
+            .arg(dir.path())
+            .args(["--http-addr", "127.0.0.1:0", "--anvil-port"])
+            .arg(agora_chain::anvil::free_port()?.to_string())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()?;
+        let stdout = child.stdout.take().expect("stdout");
+        let proc = Proc(child);
+        let mut api = None;
+        for line in BufReader::new(stdout).lines() {
+            if let Some(url) = line?.strip_prefix("Agora is up: ") {
+                api = Some(url.to_owned());
+                break;
+            }
+        }
+        let api = api.ok_or_else(|| anyhow::anyhow!("agora up exited before it was up"))?;
+        let dev = serde_json::from_slice(&std::fs::read(dir.path().join("dev.json"))?)?;
+        Ok(Self { proc, dir, api, dev })
+    }
+
+    /// SIGTERM, then wait for a clean exit.
+    pub fn stop(mut self) -> anyhow::Result<ExitStatus> {
+        Command::new("kill").args(["-TERM", &self.proc.0.id().to_string()]).status()?;
+        Ok(self.proc.0.wait()?)
+    }
+}
+
+pub fn cast() -> PathBuf {
+    repo_root().join("node_modules/@foundry-rs/cast-linux-amd64/bin/cast")
+}
+
+/// `cast send --json …`: a transaction sent by Foundry, not by Agora's code.
+pub fn cast_send(rpc: &str, key: &str, args: &[&str]) -> anyhow::Result<Value> {
+    let out =
+        Command::new(cast()).args(["send", "--json", "--rpc-url", rpc, "--private-key", key]).args(args).output()?;
+    anyhow::ensure!(out.status.success(), "cast send failed: {}", String::from_utf8_lossy(&out.stderr));
+    Ok(serde_json::from_slice(&out.stdout)?)
+}
+
+pub async fn get_json(url: &str) -> anyhow::Result<(u16, Value)> {
+    let resp = reqwest::get(url).await?;
+    let status = resp.status().as_u16();
+    Ok((status, resp.json().await?))
+}
+
+/// Polls `GET url` until it answers 200; returns the body and how long it took.
+pub async fn wait_for(url: &str, limit: Duration) -> anyhow::Result<(Value, Duration)> {
+    let start = Instant::now();
+    loop {
+        let (status, body) = get_json(url).await?;
+        if status == 200 {
+            return Ok((body, start.elapsed()));
+        }
+        anyhow::ensure!(start.elapsed() < limit, "{url} not found within {limit:?}: {body}");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}

@@ -1,0 +1,142 @@
+//! The `agora` binary as a user runs it: `agora up` on the embedded defaults with a purchase sent
+//! by an independent client (Foundry's `cast`), and an indexer process killed mid-range.
+
+mod support;
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use agora_chain::anvil::{Anvil, locate_anvil};
+use agora_chain::bindings::ComputeMarket;
+use agora_chain::deploy::{demo_services, deploy_contracts, list_services, send};
+use agora_chain::{signer_from_key, signing_provider};
+use agora_store::TaskStatus;
+use agora_store::testing::TestDb;
+use alloy::primitives::U256;
+use alloy::providers::Provider;
+
+
+#[tokio::test]
+async fn up_serves_purchases_made_by_an_independent_client() -> anyhow::Result<()> {
+    let up = support::Up::start()?;
+    let (dev, api) = (up.dev.clone(), up.api.clone());
+    let rpc = dev["rpc_url"].as_str().expect("rpc_url").to_owned();
+    let market = dev["contracts"]["compute_market"].as_str().expect("market").to_owned();
+    let token = dev["contracts"]["market_token"].as_str().expect("token").to_owned();
+    let buyer = &dev["accounts"][dev["roles"]["first_buyer"].as_u64().expect("role") as usize];
+    let buyer_key = buyer["private_key"].as_str().expect("key").to_owned();
+    let buyer_addr = buyer["address"].as_str().expect("address").to_ascii_lowercase();
+    assert_eq!(dev["api_url"].as_str(), Some(api.as_str()));
+
+    let (_, services) = support::get_json(&format!("{api}/api/services")).await?;
+    let services = services.as_array().expect("array");
+    assert_eq!(services.len(), 3, "{services:?}");
+    assert_eq!(services[0]["metadata"]["name"]["zh-CN"], "AI 推理算力");
+    assert_eq!(services[0]["price"], "10000000000000000");
+    assert_eq!(services[2]["token"].as_str(), Some(token.to_ascii_lowercase().as_str()));
+
+    // An ETH purchase by cast, not by our code.
+    let receipt = support::cast_send(&rpc, &buyer_key, &[&market, "buyCompute(uint256,string)", "1", "bafy-demo", "--value", "0.01ether"])?;
+    assert_eq!(receipt["status"], "0x1");
+    let (task, waited) = support::wait_for(&format!("{api}/api/tasks/1"), Duration::from_secs(5)).await?;
+    // Latency is measured by `cargo bench -p agora-cli --bench visibility`; here it only has to show up.
+    println!("task visible {waited:?} after its receipt");
+    assert_eq!(task["status"], "Created");
+    assert_eq!(task["user"], buyer_addr);
+    assert_eq!(task["amount"], "10000000000000000");
+    assert_eq!(task["input"], "bafy-demo");
+    assert_eq!(task["createdTx"], receipt["transactionHash"]);
+
+    // An ERC-20 purchase: approve, then buy.
+    support::cast_send(&rpc, &buyer_key, &[&token, "approve(address,uint256)", &market, "5000000000000000000"])?;
+    support::cast_send(&rpc, &buyer_key, &[&market, "buyCompute(uint256,string)", "3", "{\"op\":\"wordcount\"}"])?;
+    let (task2, _) = support::wait_for(&format!("{api}/api/tasks/2"), Duration::from_secs(5)).await?;
+    assert_eq!(task2["amount"], "5000000000000000000");
+    assert_eq!(task2["token"].as_str(), Some(token.to_ascii_lowercase().as_str()));
+
+    let (_, mine) = support::get_json(&format!("{api}/api/tasks?user={buyer_addr}")).await?;
+    assert_eq!(mine.as_array().map(Vec::len), Some(2));
+    let (status, health) = support::get_json(&format!("{api}/api/health")).await?;
+    assert_eq!(status, 200);
+    assert_eq!(health["chainId"], 31337);
+
+    // Stopping agora stops its anvil too.
+    let exit = up.stop()?;
+    assert!(exit.success(), "agora up exited with {exit}");
+    let rpc_gone = reqwest::Client::new()
+        .post(&rpc)
+        .json(&serde_json::json!({"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[]}))
+        .send()
+        .await;
+    assert!(rpc_gone.is_err(), "anvil still answers after agora stopped");
+    Ok(())
+}
+
+#[tokio::test]
+async fn an_indexer_killed_mid_range_resumes_with_no_gap_and_no_duplicate() -> anyhow::Result<()> {
+    let bin = locate_anvil(&support::repo_root()).expect("anvil in node_modules (npm ci)");
+    let anvil = Anvil::spawn_default(bin).await?;
+    let key = |i: usize| signer_from_key(&anvil.accounts()[i].private_key);
+    let owner = key(0)?;
+    let d = deploy_contracts(&signing_provider(anvil.url(), owner.clone())?, owner.address(), key(2)?.address()).await?;
+    let provider = signing_provider(anvil.url(), key(1)?)?;
+    list_services(&provider, &d, &demo_services()).await?;
+    let buyer = ComputeMarket::new(d.compute_market, signing_provider(anvil.url(), key(3)?)?);
+    const TASKS: u64 = 150;
+    for _ in 0..TASKS {
+        send(buyer.buyCompute(U256::from(1), "bafy".into()).value(U256::from(10_000_000_000_000_000u64))).await?;
+    }
+    let head = provider.get_block_number().await?;
+    let expected_logs = 3 + 2 * TASKS;
+    let dir = support::tempdir()?;
+    let deployments = dir.path().join("deployments.json");
+    d.save(&deployments)?;
+
+    for db in TestDb::both().await? {
+        let spawn = || -> anyhow::Result<support::Proc> {
+            Ok(support::Proc(
+                Command::new(env!("CARGO_BIN_EXE_agora"))
+                    .args(["index", "--rpc-url", anvil.url(), "--batch-blocks", "1", "--database-url", &db.url])
+                    .arg("--deployments")
+                    .arg(&deployments)
+                    .arg("--data-dir")
+                    .arg(dir.path())
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .spawn()?,
+            ))
+        };
+        let mut first = spawn()?;
+        let start = Instant::now();
+        let killed_at = loop {
+            let n = db.store.log_count(d.chain_id).await?;
+            if n >= 20 {
+                first.0.kill()?; // SIGKILL
+                first.0.wait()?;
+                break db.store.log_count(d.chain_id).await?;
+            }
+            anyhow::ensure!(start.elapsed() < Duration::from_secs(60), "indexer made no progress");
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        };
+        assert!(killed_at < expected_logs, "{}: the indexer finished before it could be killed", db.label);
+
+        let _second = spawn()?;
+        let start = Instant::now();
+        while db.store.cursor(d.chain_id).await?.map(|c| c.block_number) != Some(head) {
+            anyhow::ensure!(start.elapsed() < Duration::from_secs(60), "restarted indexer did not catch up");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert_eq!(db.store.log_count(d.chain_id).await?, expected_logs, "{}", db.label);
+        let tasks = db.store.tasks(d.chain_id, None, 1000).await?;
+        assert_eq!(tasks.len() as u64, TASKS);
+        let mut ids: Vec<u64> = tasks.iter().map(|t| t.task_id).collect();
+        ids.sort_unstable();
+        assert_eq!(ids, (1..=TASKS).collect::<Vec<_>>(), "{}: a gap or a duplicate", db.label);
+        assert!(tasks.iter().all(|t| t.status == TaskStatus::Created && t.input.as_deref() == Some("bafy")));
+        println!("{}: killed after {killed_at} of {expected_logs} logs; resumed to all of them", db.label);
+        drop(_second);
+        db.finish().await?;
+    }
+    anvil.stop().await?;
+    Ok(())
+}

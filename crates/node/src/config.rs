@@ -1,0 +1,129 @@
+//! One typed configuration: defaults, then `agora.toml` (or `--config`), then `AGORA_*` environment
+//! variables, then command-line flags.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// An EVM JSON-RPC endpoint. Unset: start the embedded anvil dev chain.
+    pub rpc_url: Option<String>,
+    /// The RPC URL handed to browsers and wallets (defaults to `rpc_url`).
+    pub public_rpc_url: Option<String>,
+    /// Where the contracts are (`agora deploy` writes it). Defaults to `<data_dir>/deployments.json`.
+    pub deployments: Option<PathBuf>,
+    /// `sqlite://…` or `postgres://…`. Defaults to a SQLite file in `data_dir`.
+    pub database_url: Option<String>,
+    /// Local state: the SQLite database, `dev.json`, the deployments file of the dev chain.
+    pub data_dir: PathBuf,
+    /// Address the HTTP API listens on.
+    pub http_addr: SocketAddr,
+    /// Blocks a log must be buried under before it is indexed. Default: 0 on the embedded chain,
+    /// 12 elsewhere.
+    pub confirmations: Option<u64>,
+    /// Milliseconds between polls of the chain head when the indexer is caught up.
+    pub poll_interval_ms: u64,
+    /// Most blocks per `eth_getLogs` call.
+    pub batch_blocks: u64,
+    /// Embedded chain: port anvil listens on.
+    pub anvil_port: u16,
+    /// Embedded chain: its chain id.
+    pub chain_id: u64,
+    /// Embedded chain: the anvil binary (default: from `node_modules`).
+    pub anvil_path: Option<PathBuf>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            rpc_url: None,
+            public_rpc_url: None,
+            deployments: None,
+            database_url: None,
+            data_dir: PathBuf::from(".agora"),
+            http_addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            confirmations: None,
+            poll_interval_ms: 200,
+            batch_blocks: 500,
+            anvil_port: 8545,
+            chain_id: 31337,
+            anvil_path: None,
+        }
+    }
+}
+
+impl Config {
+    /// Layers defaults, the TOML file at `file` (if it exists), `AGORA_*` variables and `overrides`
+    /// (flags; only the fields they set).
+    pub fn load(file: &Path, overrides: impl Serialize) -> Result<Self, figment::Error> {
+        Figment::from(Serialized::defaults(Config::default()))
+            .merge(Toml::file(file))
+            .merge(Env::prefixed("AGORA_"))
+            .merge(Serialized::defaults(overrides))
+            .extract()
+    }
+
+    pub fn embedded_chain(&self) -> bool {
+        self.rpc_url.is_none()
+    }
+
+    pub fn database_url(&self) -> String {
+        self.database_url.clone().unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("agora.db").display()))
+    }
+
+    pub fn deployments_path(&self) -> PathBuf {
+        self.deployments.clone().unwrap_or_else(|| self.data_dir.join("deployments.json"))
+    }
+
+    pub fn confirmations(&self) -> u64 {
+        self.confirmations.unwrap_or(if self.embedded_chain() { 0 } else { 12 })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Serialize, Default)]
+    struct Flags {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        http_addr: Option<SocketAddr>,
+    }
+
+    #[test]
+    fn layers_apply_in_order() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("agora.toml", "poll_interval_ms = 50\nhttp_addr = \"127.0.0.1:9000\"\nconfirmations = 3")?;
+            jail.set_env("AGORA_CONFIRMATIONS", "7");
+            let cfg = Config::load(Path::new("agora.toml"), Flags { http_addr: Some("127.0.0.1:9100".parse().unwrap()) })?;
+            assert_eq!(cfg.poll_interval_ms, 50, "file overrides default");
+            assert_eq!(cfg.confirmations(), 7, "env overrides file");
+            assert_eq!(cfg.http_addr.port(), 9100, "flag overrides file");
+            assert_eq!(cfg.batch_blocks, 500, "default kept");
+            assert!(cfg.embedded_chain());
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn unknown_keys_are_rejected() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("agora.toml", "rpc_ulr = \"http://x\"")?;
+            let err = Config::load(Path::new("agora.toml"), Flags::default()).unwrap_err();
+            assert!(err.to_string().contains("rpc_ulr"), "{err}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn public_chains_default_to_twelve_confirmations() {
+        let cfg = Config { rpc_url: Some("http://node:8545".into()), ..Config::default() };
+        assert_eq!(cfg.confirmations(), 12);
+        assert_eq!(Config::default().confirmations(), 0);
+    }
+}

@@ -1,0 +1,149 @@
+//! Wires Agora together. `up` brings a whole node up (the embedded anvil dev chain when no RPC URL
+//! is configured, the contracts and demo services on it, the indexer and the HTTP API); `deploy`
+//! puts the contracts on any chain; `index` runs the indexer alone.
+
+pub mod config;
+mod dev;
+
+use std::path::Path;
+use std::time::Duration;
+
+use agora_api::{AppState, NetworkInfo};
+use agora_chain::deploy::Deployments;
+use agora_indexer::{Indexer, IndexerConfig};
+use agora_store::Store;
+use alloy::providers::DynProvider;
+use anyhow::{Context, Result};
+use tokio::sync::watch;
+
+pub use config::Config;
+pub use alloy::primitives::Address;
+pub use dev::{DevChain, DevInfo};
+
+/// A node that is up: its indexer and API run until [`Node::shutdown`].
+pub struct Node {
+    pub api_url: String,
+    pub network: NetworkInfo,
+    pub store: Store,
+    shutdown: watch::Sender<bool>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+    dev_chain: Option<DevChain>,
+}
+
+impl Node {
+    /// Stops the indexer and the API, then the embedded chain if there is one.
+    pub async fn shutdown(self) -> Result<()> {
+        let _ = self.shutdown.send(true);
+        for t in self.tasks {
+            let _ = t.await;
+        }
+        if let Some(chain) = self.dev_chain {
+            chain.stop().await?;
+        }
+        Ok(())
+    }
+
+    pub fn dev_chain(&self) -> Option<&DevChain> {
+        self.dev_chain.as_ref()
+    }
+}
+
+/// Brings a node up as `config` says and returns once the API listens.
+pub async fn up(config: &Config) -> Result<Node> {
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("cannot create data dir {}", config.data_dir.display()))?;
+    let (rpc_url, deployments, dev_chain) = match &config.rpc_url {
+        None => {
+            let chain = DevChain::start(config).await?;
+            (chain.rpc_url().to_owned(), chain.deployments().clone(), Some(chain))
+        }
+        Some(url) => {
+            let path = config.deployments_path();
+            let d = Deployments::load(&path).with_context(|| {
+                format!("cannot read the deployments file {} (write one with `agora deploy`)", path.display())
+            })?;
+            (url.clone(), d, None)
+        }
+    };
+    let provider = agora_chain::read_provider(&rpc_url)?;
+    agora_chain::ensure_chain(&provider, deployments.chain_id).await?;
+
+    let store = Store::connect(&config.database_url()).await.context("cannot open the database")?;
+    if dev_chain.is_some() {
+        // A fresh dev chain: whatever was indexed from an earlier one is gone with it.
+        store.reset_chain(deployments.chain_id).await?;
+    }
+
+    let (shutdown, shutdown_rx) = watch::channel(false);
+    let mut tasks = Vec::new();
+    let indexer = Indexer::new(provider.clone(), store.clone(), indexer_config(config, &deployments));
+    {
+        let rx = shutdown_rx.clone();
+        tasks.push(tokio::spawn(async move { indexer.run(rx).await }));
+    }
+
+    let network = NetworkInfo {
+        chain_id: deployments.chain_id,
+        rpc_url: config.public_rpc_url.clone().unwrap_or_else(|| rpc_url.clone()),
+        compute_market: deployments.compute_market,
+        market_token: deployments.market_token,
+        deploy_block: deployments.deploy_block,
+        embedded_chain: dev_chain.is_some(),
+    };
+    let listener = tokio::net::TcpListener::bind(config.http_addr)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.http_addr))?;
+    let api_url = format!("http://{}", listener.local_addr()?);
+    let router = agora_api::router(AppState { store: store.clone(), provider, network: network.clone() });
+    {
+        let mut rx = shutdown_rx.clone();
+        tasks.push(tokio::spawn(async move {
+            let stop = async move {
+                let _ = rx.wait_for(|s| *s).await;
+            };
+            if let Err(e) = agora_api::serve(listener, router, stop).await {
+                tracing::error!(error = %e, "HTTP server failed");
+            }
+        }));
+    }
+    if let Some(chain) = &dev_chain {
+        chain.write_dev_json(&config.data_dir, &api_url)?;
+    }
+    Ok(Node { api_url, network, store, shutdown, tasks, dev_chain })
+}
+
+fn indexer_config(config: &Config, d: &Deployments) -> IndexerConfig {
+    let mut cfg = IndexerConfig::new(d.chain_id, d.indexed_contracts(), d.deploy_block);
+    cfg.confirmations = config.confirmations();
+    cfg.poll_interval = Duration::from_millis(config.poll_interval_ms);
+    cfg.batch_blocks = config.batch_blocks.max(1);
+    cfg
+}
+
+/// Runs only the indexer against a configured chain until `shutdown` resolves.
+pub async fn index(config: &Config, shutdown: impl std::future::Future<Output = ()>) -> Result<()> {
+    let rpc_url = config.rpc_url.as_deref().context("`agora index` needs an RPC URL (--rpc-url or AGORA_RPC_URL)")?;
+    let path = config.deployments_path();
+    let d = Deployments::load(&path).with_context(|| format!("cannot read {}", path.display()))?;
+    let provider: DynProvider = agora_chain::read_provider(rpc_url)?;
+    agora_chain::ensure_chain(&provider, d.chain_id).await?;
+    let store = Store::connect(&config.database_url()).await.context("cannot open the database")?;
+    let indexer = Indexer::new(provider, store, indexer_config(config, &d));
+    let (tx, rx) = watch::channel(false);
+    tokio::select! {
+        _ = indexer.run(rx) => {}
+        _ = shutdown => { let _ = tx.send(true); }
+    }
+    Ok(())
+}
+
+/// Deploys the contracts with `deployer_key` (who becomes the owner), appoints `operator`, and
+/// writes the deployments file to `out`.
+pub async fn deploy(rpc_url: &str, deployer_key: &str, operator: alloy::primitives::Address, out: &Path) -> Result<Deployments> {
+    let signer = agora_chain::signer_from_key(deployer_key)?;
+    let owner = signer.address();
+    let provider = agora_chain::signing_provider(rpc_url, signer)?;
+    let d = agora_chain::deploy::deploy_contracts(&provider, owner, operator).await?;
+    d.save(out).with_context(|| format!("cannot write {}", out.display()))?;
+    Ok(d)
+}

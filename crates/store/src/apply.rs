@@ -1,0 +1,145 @@
+//! How each contract event changes the derived market state. Used both when a log first arrives
+//! and when the state is rebuilt after a reorg, so the two can never disagree.
+
+use sqlx::{Any, Transaction};
+
+use crate::{Error, LogMeta, MarketEvent, Result, TaskStatus};
+
+pub(crate) fn i64_of(v: u64) -> Result<i64> {
+    i64::try_from(v).map_err(|_| Error::OutOfRange(v))
+}
+
+/// Values only ever written through [`i64_of`], so never negative.
+pub(crate) fn u64_of(v: i64) -> u64 {
+    u64::try_from(v).unwrap_or_default()
+}
+
+pub(crate) async fn apply_event(
+    tx: &mut Transaction<'_, Any>,
+    chain_id: u64,
+    meta: &LogMeta,
+    event: &MarketEvent,
+) -> Result<()> {
+    let chain = i64_of(chain_id)?;
+    let block = i64_of(meta.block_number)?;
+    let at = i64_of(meta.block_timestamp)?;
+    let affected = match event {
+        MarketEvent::ServiceListed { service_id, provider, token, price, max_run_time, metadata_uri } => sqlx::query(
+            "INSERT INTO services (chain_id, service_id, provider, token, price, max_run_time, metadata_uri, active, \
+             listed_block) VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8)",
+        )
+        .bind(chain)
+        .bind(i64_of(*service_id)?)
+        .bind(provider)
+        .bind(token)
+        .bind(price)
+        .bind(i64_of(*max_run_time)?)
+        .bind(metadata_uri)
+        .bind(block)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected(),
+        MarketEvent::ServiceUpdated { service_id, price, max_run_time, metadata_uri } => sqlx::query(
+            "UPDATE services SET price = $1, max_run_time = $2, metadata_uri = $3 WHERE chain_id = $4 AND service_id = $5",
+        )
+        .bind(price)
+        .bind(i64_of(*max_run_time)?)
+        .bind(metadata_uri)
+        .bind(chain)
+        .bind(i64_of(*service_id)?)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected(),
+        MarketEvent::ServiceDelisted { service_id } => {
+            sqlx::query("UPDATE services SET active = 0 WHERE chain_id = $1 AND service_id = $2")
+                .bind(chain)
+                .bind(i64_of(*service_id)?)
+                .execute(&mut **tx)
+                .await?
+                .rows_affected()
+        }
+        MarketEvent::TaskCreated { task_id, user, service_id, amount } => sqlx::query(
+            "INSERT INTO tasks (chain_id, task_id, user_address, service_id, amount, token, status, created_block, \
+             created_tx, created_at, updated_block, updated_at) \
+             SELECT $1, $2, $3, $4, $5, token, $6, $7, $8, $9, $7, $9 FROM services \
+             WHERE chain_id = $1 AND service_id = $4",
+        )
+        .bind(chain)
+        .bind(i64_of(*task_id)?)
+        .bind(user)
+        .bind(i64_of(*service_id)?)
+        .bind(amount)
+        .bind(TaskStatus::Created.as_str())
+        .bind(block)
+        .bind(&meta.tx_hash)
+        .bind(at)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected(),
+        MarketEvent::TaskInput { task_id, deadline, input } => {
+            let deadline = i64_of(*deadline)?;
+            update_task(tx, chain, *task_id, block, at, "deadline = $5, input = $6", &[Val::I(deadline), Val::S(input)])
+                .await?
+        }
+        MarketEvent::TaskStarted { task_id } => {
+            update_task(tx, chain, *task_id, block, at, "status = $5", &[Val::S(TaskStatus::Running.as_str())]).await?
+        }
+        MarketEvent::TaskCompleted { task_id, result_hash } => {
+            let status = Val::S(TaskStatus::Completed.as_str());
+            update_task(tx, chain, *task_id, block, at, "status = $5, result_hash = $6", &[status, Val::S(result_hash)])
+                .await?
+        }
+        MarketEvent::TaskFailed { task_id, reason } => {
+            update_task(tx, chain, *task_id, block, at, "failure_reason = $5", &[Val::S(reason)]).await?
+        }
+        MarketEvent::TaskRefunded { task_id } => {
+            update_task(tx, chain, *task_id, block, at, "status = $5", &[Val::S(TaskStatus::Refunded.as_str())]).await?
+        }
+    };
+    if affected != 1 {
+        return Err(Error::Inconsistent(format!(
+            "{} for {} {} in tx {} changed {affected} rows",
+            event.kind(),
+            if event.is_task_event() {
+                "task"
+            } else {
+                "service"
+            },
+            event.subject_id(),
+            meta.tx_hash
+        )));
+    }
+    Ok(())
+}
+
+enum Val<'a> {
+    I(i64),
+    S(&'a str),
+}
+
+/// Runs `UPDATE tasks SET <set>` for one task; `set` refers to `vals` as `$5`, `$6`, …
+async fn update_task(
+    tx: &mut Transaction<'_, Any>,
+    chain: i64,
+    task_id: u64,
+    block: i64,
+    at: i64,
+    set: &'static str,
+    vals: &[Val<'_>],
+) -> Result<u64> {
+    let sql = format!(
+        "UPDATE tasks SET {set}, updated_block = $1, updated_at = $2 WHERE chain_id = $3 AND task_id = $4"
+    );
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(block)
+        .bind(at)
+        .bind(chain)
+        .bind(i64_of(task_id)?);
+    for v in vals {
+        query = match v {
+            Val::I(i) => query.bind(*i),
+            Val::S(s) => query.bind(s.to_string()),
+        };
+    }
+    Ok(query.execute(&mut **tx).await?.rows_affected())
+}

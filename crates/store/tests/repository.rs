@@ -1,0 +1,193 @@
+//! Repository tests, run against both SQLite and PostgreSQL.
+
+use agora_store::testing::TestDb;
+use agora_store::{Batch, BlockRef, Error, IndexedLog, LogMeta, MarketEvent, TaskStatus};
+
+const CHAIN: u64 = 31337;
+
+fn block(n: u64, fork: &str) -> BlockRef {
+    BlockRef {
+        number: n,
+        hash: format!("0x{fork}{n:063x}"),
+        parent_hash: format!("0x{fork}{:063x}", n.saturating_sub(1)),
+        timestamp: 1_700_000_000 + n,
+    }
+}
+
+fn log(b: &BlockRef, tx: &str, index: u64, event: MarketEvent) -> IndexedLog {
+    IndexedLog {
+        meta: LogMeta {
+            block_number: b.number,
+            block_hash: b.hash.clone(),
+            block_timestamp: b.timestamp,
+            tx_hash: tx.into(),
+            log_index: index,
+            address: "0x5fbdb2315678afecb367f032d93f642f64180aa3".into(),
+        },
+        event,
+    }
+}
+
+fn listed(id: u64) -> MarketEvent {
+    MarketEvent::ServiceListed {
+        service_id: id,
+        provider: "0x70997970c51812dc3a010c7d01b50e0d17dc79c8".into(),
+        token: "0x0000000000000000000000000000000000000000".into(),
+        price: "10000000000000000".into(),
+        max_run_time: 300,
+        metadata_uri: "data:application/json,{}".into(),
+    }
+}
+
+fn created(task: u64, service: u64) -> MarketEvent {
+    MarketEvent::TaskCreated {
+        task_id: task,
+        user: "0x90f79bf6eb2c4f870365e785982e1f101e93b906".into(),
+        service_id: service,
+        amount: "10000000000000000".into(),
+    }
+}
+
+/// Blocks 1..=3 on fork "a": a service in block 1, task 1 bought in block 2, completed in block 3.
+fn history() -> (Vec<BlockRef>, Vec<IndexedLog>) {
+    let blocks: Vec<_> = (1..=3).map(|n| block(n, "a")).collect();
+    let logs = vec![
+        log(&blocks[0], "0xt1", 0, listed(1)),
+        log(&blocks[1], "0xt2", 0, created(1, 1)),
+        log(&blocks[1], "0xt2", 1, MarketEvent::TaskInput { task_id: 1, deadline: 1_700_000_902, input: "bafy-in".into() }),
+        log(&blocks[2], "0xt3", 0, MarketEvent::TaskStarted { task_id: 1 }),
+        log(&blocks[2], "0xt3", 1, MarketEvent::TaskCompleted { task_id: 1, result_hash: "bafy-out".into() }),
+    ];
+    (blocks, logs)
+}
+
+async fn for_each_backend<F, Fut>(f: F) -> anyhow::Result<()>
+where
+    F: Fn(TestDb) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<TestDb>>,
+{
+    for db in TestDb::both().await? {
+        let label = db.label;
+        let db = f(db).await.map_err(|e| e.context(format!("backend {label}")))?;
+        db.finish().await?;
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn applying_a_range_twice_changes_nothing() -> anyhow::Result<()> {
+    for_each_backend(|db| async move {
+        let s = &db.store;
+        s.init_cursor(CHAIN, &block(0, "a")).await?;
+        let (blocks, logs) = history();
+        let batch = Batch { chain_id: CHAIN, expected_cursor: 0, blocks: blocks.clone(), logs: logs.clone() };
+        let first = s.apply_batch(&batch).await?;
+        assert_eq!(first.applied.len(), 5);
+        assert_eq!(first.duplicates, 0);
+
+        // An operator's re-scan sends the same logs again.
+        s.rewind_cursor(CHAIN, &block(0, "a")).await?;
+        let again = s.apply_batch(&batch).await?;
+        assert!(again.applied.is_empty(), "{} logs applied twice", again.applied.len());
+        assert_eq!(again.duplicates, 5);
+        assert_eq!(s.log_count(CHAIN).await?, 5);
+        assert_eq!(s.tasks(CHAIN, None, 10).await?.len(), 1);
+
+        let task = s.task(CHAIN, 1).await?.expect("task 1");
+        assert_eq!(task.status, TaskStatus::Completed);
+        assert_eq!(task.result_hash.as_deref(), Some("bafy-out"));
+        assert_eq!(task.input.as_deref(), Some("bafy-in"));
+        assert_eq!(task.deadline, Some(1_700_000_902));
+        assert_eq!(task.token, "0x0000000000000000000000000000000000000000", "token comes from the service");
+        let kinds: Vec<_> = s.task_timeline(CHAIN, 1).await?.into_iter().map(|e| e.kind).collect();
+        assert_eq!(kinds, ["TaskCreated", "TaskInput", "TaskStarted", "TaskCompleted"]);
+        Ok(db)
+    })
+    .await
+}
+
+#[tokio::test]
+async fn a_batch_for_a_moved_cursor_writes_nothing() -> anyhow::Result<()> {
+    for_each_backend(|db| async move {
+        let s = &db.store;
+        s.init_cursor(CHAIN, &block(0, "a")).await?;
+        let (blocks, logs) = history();
+        let stale = Batch { chain_id: CHAIN, expected_cursor: 7, blocks, logs };
+        match s.apply_batch(&stale).await {
+            Err(Error::CursorMoved { expected: 7, found: Some(0), .. }) => {}
+            other => panic!("expected CursorMoved, got {other:?}"),
+        }
+        assert_eq!(s.log_count(CHAIN).await?, 0);
+        assert!(s.services(CHAIN).await?.is_empty());
+        assert_eq!(s.cursor(CHAIN).await?.map(|c| c.block_number), Some(0));
+        Ok(db)
+    })
+    .await
+}
+
+#[tokio::test]
+async fn rollback_rebuilds_state_from_surviving_logs() -> anyhow::Result<()> {
+    for_each_backend(|db| async move {
+        let s = &db.store;
+        s.init_cursor(CHAIN, &block(0, "a")).await?;
+        let (blocks, logs) = history();
+        s.apply_batch(&Batch { chain_id: CHAIN, expected_cursor: 0, blocks: blocks.clone(), logs }).await?;
+
+        // Block 3 (start + completion) is reorged away; block 2 survives.
+        let removed = s.rollback_to(CHAIN, &blocks[1]).await?;
+        assert_eq!(removed, 2);
+        let task = s.task(CHAIN, 1).await?.expect("task 1 survives");
+        assert_eq!(task.status, TaskStatus::Created);
+        assert_eq!(task.result_hash, None);
+        assert_eq!(s.cursor(CHAIN).await?.map(|c| c.block_number), Some(2));
+        assert_eq!(s.recent_blocks(CHAIN, 10).await?.first().map(|b| b.number), Some(2));
+
+        // The new fork's block 3 refunds the task instead.
+        let b3 = block(3, "b");
+        let refund = vec![
+            log(&b3, "0xt3b", 0, MarketEvent::TaskFailed { task_id: 1, reason: "bad input".into() }),
+            log(&b3, "0xt3b", 1, MarketEvent::TaskRefunded { task_id: 1 }),
+        ];
+        s.apply_batch(&Batch { chain_id: CHAIN, expected_cursor: 2, blocks: vec![b3], logs: refund }).await?;
+        let task = s.task(CHAIN, 1).await?.expect("task 1");
+        assert_eq!(task.status, TaskStatus::Refunded);
+        assert_eq!(task.failure_reason.as_deref(), Some("bad input"));
+        assert_eq!(s.log_count(CHAIN).await?, 5);
+        Ok(db)
+    })
+    .await
+}
+
+#[tokio::test]
+async fn a_task_for_an_unknown_service_is_rejected_whole() -> anyhow::Result<()> {
+    for_each_backend(|db| async move {
+        let s = &db.store;
+        s.init_cursor(CHAIN, &block(0, "a")).await?;
+        let b1 = block(1, "a");
+        let bad = vec![log(&b1, "0xt1", 0, created(1, 99))];
+        let err = s.apply_batch(&Batch { chain_id: CHAIN, expected_cursor: 0, blocks: vec![b1], logs: bad }).await;
+        assert!(matches!(err, Err(Error::Inconsistent(_))), "{err:?}");
+        assert_eq!(s.log_count(CHAIN).await?, 0, "nothing of the failed batch is kept");
+        assert_eq!(s.cursor(CHAIN).await?.map(|c| c.block_number), Some(0));
+        Ok(db)
+    })
+    .await
+}
+
+#[tokio::test]
+async fn tasks_filter_by_user_and_chains_stay_apart() -> anyhow::Result<()> {
+    for_each_backend(|db| async move {
+        let s = &db.store;
+        s.init_cursor(CHAIN, &block(0, "a")).await?;
+        let (blocks, logs) = history();
+        s.apply_batch(&Batch { chain_id: CHAIN, expected_cursor: 0, blocks, logs }).await?;
+        assert_eq!(s.tasks(CHAIN, Some("0x90F79bf6EB2c4f870365E785982E1f101E93b906"), 10).await?.len(), 1);
+        assert!(s.tasks(CHAIN, Some("0x0000000000000000000000000000000000000001"), 10).await?.is_empty());
+        assert!(s.tasks(1, None, 10).await?.is_empty());
+        s.reset_chain(CHAIN).await?;
+        assert!(s.cursor(CHAIN).await?.is_none());
+        assert_eq!(s.log_count(CHAIN).await?, 0);
+        Ok(db)
+    })
+    .await
+}
