@@ -98,8 +98,7 @@ interface IComputeMarket {
         returns (uint256 serviceId);
 
     /// @notice Change a service's price, maximum run time and metadata; only for new purchases.
-    function updateService(uint256 serviceId, uint256 price, uint64 maxRunTime, string calldata metadataURI)
-        external;
+    function updateService(uint256 serviceId, uint256 price, uint64 maxRunTime, string calldata metadataURI) external;
 
     /// @notice Stop selling a service. Tasks already bought keep their escrow and deadlines.
     function delistService(uint256 serviceId) external;

@@ -50,9 +50,20 @@ pub fn read_provider(url: &str) -> Result<DynProvider> {
     Ok(ProviderBuilder::new().connect_http(parse_url(url)?).erased())
 }
 
-/// A provider that signs and sends transactions with `signer` (nonces, gas and chain id filled in).
+/// A provider that signs and sends transactions with `signer` (gas, nonce and chain id filled in).
+///
+/// Nonces are read from the node (`pending`) for every transaction rather than cached: a cached
+/// nonce is consumed even when gas estimation then fails on a revert, which leaves a gap that
+/// stalls every later transaction of the key.
 pub fn signing_provider(url: &str, signer: PrivateKeySigner) -> Result<DynProvider> {
-    Ok(ProviderBuilder::new().wallet(EthereumWallet::from(signer)).connect_http(parse_url(url)?).erased())
+    Ok(ProviderBuilder::new()
+        .disable_recommended_fillers()
+        .with_gas_estimation()
+        .with_simple_nonce_management()
+        .fetch_chain_id()
+        .wallet(EthereumWallet::from(signer))
+        .connect_http(parse_url(url)?)
+        .erased())
 }
 
 /// Parses a hex private key (with or without `0x`).

@@ -16,6 +16,8 @@ struct Env {
     anvil: Anvil,
     d: Deployments,
     provider: DynProvider,
+    /// The backend's key, which completes tasks in production.
+    operator: DynProvider,
     buyer: DynProvider,
     buyer_addr: Address,
 }
@@ -27,24 +29,24 @@ async fn env() -> anyhow::Result<Env> {
     let owner = key(0)?;
     let owner_p = signing_provider(anvil.url(), owner.clone())?;
     let provider_key = key(1)?;
-    // The provider itself completes tasks here (it is allowed to, like the operator).
     let d = deploy_contracts(&owner_p, owner.address(), key(2)?.address()).await?;
+    let operator = signing_provider(anvil.url(), key(2)?)?;
     let provider = signing_provider(anvil.url(), provider_key.clone())?;
     list_services(&provider, &d, &demo_services()).await?;
     let buyer_key = key(3)?;
     let buyer_addr = buyer_key.address();
     mint_tokens(&owner_p, d.market_token, &[buyer_addr, provider_key.address()], U256::from(10).pow(U256::from(21))).await?;
     let buyer = signing_provider(anvil.url(), buyer_key)?;
-    Ok(Env { anvil, d, provider, buyer, buyer_addr })
+    Ok(Env { anvil, d, provider, operator, buyer, buyer_addr })
 }
 
-/// Buys `service` and completes it; returns (buy gas, complete gas) from the receipts.
+/// Buys `service` and completes it as the operator; returns (buy gas, complete gas) from the receipts.
 async fn buy_and_complete(e: &Env, service: u64, value: U256) -> anyhow::Result<(u64, u64)> {
     let market = ComputeMarket::new(e.d.compute_market, e.buyer.clone());
     let buy = send(market.buyCompute(U256::from(service), CID.into()).value(value)).await?;
     let task = buy.decoded_log::<ComputeMarket::TaskCreated>().expect("TaskCreated").data.taskId;
-    let as_provider = ComputeMarket::new(e.d.compute_market, e.provider.clone());
-    let done = send(as_provider.completeTask(task, CID.into())).await?;
+    let as_operator = ComputeMarket::new(e.d.compute_market, e.operator.clone());
+    let done = send(as_operator.completeTask(task, CID.into())).await?;
     Ok((buy.gas_used, done.gas_used))
 }
 
@@ -55,9 +57,14 @@ async fn purchase_and_completion_fit_the_gas_budget() -> anyhow::Result<()> {
     let token = MarketToken::new(e.d.market_token, e.buyer.clone());
     send(token.approve(e.d.compute_market, U256::MAX)).await?;
 
-    // Warm-up purchases: the first task ever and the market's first token balance cost extra once.
+    // Warm-up: the first task ever costs extra once (the task counter's first write).
     buy_and_complete(&e, 1, eth_price).await?;
-    buy_and_complete(&e, 3, U256::ZERO).await?;
+    // A market in use holds other buyers' escrow. When its token balance is zero, the token's own
+    // zero→non-zero balance write adds 20,000 gas to a purchase; that case is printed, not budgeted.
+    let (cold_buy, cold_complete) = buy_and_complete(&e, 3, U256::ZERO).await?;
+    println!("gas: ERC-20 buyCompute {cold_buy} + completeTask {cold_complete} = {} when the market held no AMT", cold_buy + cold_complete);
+    let market = ComputeMarket::new(e.d.compute_market, e.buyer.clone());
+    send(market.buyCompute(U256::from(3), CID.into())).await?;
 
     let (eth_buy, eth_complete) = buy_and_complete(&e, 1, eth_price).await?;
     let (tok_buy, tok_complete) = buy_and_complete(&e, 3, U256::ZERO).await?;

@@ -96,7 +96,7 @@ async fn an_indexer_killed_mid_range_resumes_with_no_gap_and_no_duplicate() -> a
         let spawn = || -> anyhow::Result<support::Proc> {
             Ok(support::Proc(
                 Command::new(env!("CARGO_BIN_EXE_agora"))
-                    .args(["index", "--rpc-url", anvil.url(), "--batch-blocks", "1", "--database-url", &db.url])
+                    .args(["index", "--rpc-url", anvil.url(), "--confirmations", "0", "--batch-blocks", "1", "--database-url", &db.url])
                     .arg("--deployments")
                     .arg(&deployments)
                     .arg("--data-dir")

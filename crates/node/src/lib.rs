@@ -12,7 +12,7 @@ use agora_api::{AppState, NetworkInfo};
 use agora_chain::deploy::Deployments;
 use agora_indexer::{Indexer, IndexerConfig};
 use agora_store::Store;
-use alloy::providers::DynProvider;
+use alloy::providers::{DynProvider, Provider};
 use anyhow::{Context, Result};
 use tokio::sync::watch;
 
@@ -77,6 +77,12 @@ pub async fn up(config: &Config) -> Result<Node> {
     let (shutdown, shutdown_rx) = watch::channel(false);
     let mut tasks = Vec::new();
     let indexer = Indexer::new(provider.clone(), store.clone(), indexer_config(config, &deployments));
+    if dev_chain.is_some() {
+        // The dev chain is a few blocks long: index it before announcing the node, so the demo
+        // services are there from the first request. Remote chains catch up in the background.
+        let head = provider.get_block_number().await?;
+        indexer.sync_to(head).await.context("initial indexing of the dev chain failed")?;
+    }
     {
         let rx = shutdown_rx.clone();
         tasks.push(tokio::spawn(async move { indexer.run(rx).await }));
