@@ -35,8 +35,7 @@ struct Health {
 }
 
 async fn health(State(s): State<AppState>) -> ApiResult<Health> {
-    let head_block =
-        s.provider.get_block_number().await.map_err(|e| ApiError::ChainUnavailable(e.to_string()))?;
+    let head_block = s.provider.get_block_number().await.map_err(|e| ApiError::ChainUnavailable(e.to_string()))?;
     let indexed_block = s.store.cursor(s.network.chain_id).await?.map(|c| c.block_number);
     Ok(Json(Health { status: "ok", chain_id: s.network.chain_id, head_block, indexed_block }))
 }
@@ -62,10 +61,8 @@ struct ServiceDto {
 
 impl From<ServiceRow> for ServiceDto {
     fn from(r: ServiceRow) -> Self {
-        let metadata = r
-            .metadata_uri
-            .strip_prefix("data:application/json,")
-            .and_then(|json| serde_json::from_str(json).ok());
+        let metadata =
+            r.metadata_uri.strip_prefix("data:application/json,").and_then(|json| serde_json::from_str(json).ok());
         Self {
             id: r.service_id,
             provider: r.provider,
@@ -175,7 +172,8 @@ async fn tasks(State(s): State<AppState>, q: Result<Query<TaskQuery>, QueryRejec
 async fn task(State(s): State<AppState>, id: Result<Path<u64>, PathRejection>) -> ApiResult<TaskDto> {
     let Path(id) = id?;
     let chain_id = s.network.chain_id;
-    let row = s.store.task(chain_id, id).await?.ok_or_else(|| ApiError::NotFound(format!("task {id} does not exist")))?;
+    let row =
+        s.store.task(chain_id, id).await?.ok_or_else(|| ApiError::NotFound(format!("task {id} does not exist")))?;
     let mut dto = TaskDto::from(row);
     dto.timeline = Some(s.store.task_timeline(chain_id, id).await?.into_iter().map(Into::into).collect());
     Ok(Json(dto))

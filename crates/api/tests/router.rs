@@ -64,12 +64,24 @@ async fn seeded() -> anyhow::Result<(TestDb, axum::Router)> {
         },
         IndexedLog {
             meta: meta(1),
-            event: MarketEvent::TaskCreated { task_id: 1, user: USER.into(), service_id: 1, amount: "10000000000000000".into() },
+            event: MarketEvent::TaskCreated {
+                task_id: 1,
+                user: USER.into(),
+                service_id: 1,
+                amount: "10000000000000000".into(),
+            },
         },
-        IndexedLog { meta: meta(2), event: MarketEvent::TaskInput { task_id: 1, deadline: 1_700_000_900, input: "bafy".into() } },
+        IndexedLog {
+            meta: meta(2),
+            event: MarketEvent::TaskInput { task_id: 1, deadline: 1_700_000_900, input: "bafy".into() },
+        },
     ];
     db.store.apply_batch(&Batch { chain_id: CHAIN, expected_cursor: 0, blocks: vec![b1], logs }).await?;
-    let app = router(AppState { store: db.store.clone(), provider: read_provider("http://127.0.0.1:1")?, network: network() });
+    let app = router(AppState {
+        store: db.store.clone(),
+        provider: read_provider("http://127.0.0.1:1")?,
+        network: network(),
+    });
     Ok((db, app))
 }
 

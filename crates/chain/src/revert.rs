@@ -13,7 +13,7 @@ pub enum ContractError {
     #[error("{}", describe_market(.0))]
     Market(E),
     /// MarketToken (or an OpenZeppelin ERC-20 check) reverted.
-    #[error("token rejected the call: {0:?}")]
+    #[error("{}", describe_token(.0))]
     Token(MarketTokenErrors),
     /// Revert data that matches no known error.
     #[error("call reverted with unknown data {0}")]
@@ -67,16 +67,38 @@ pub fn describe_market(e: &E) -> String {
         }
         E::UnexpectedEther(x) => format!("this service is paid in a token, but {} wei of ETH was sent", x.sent),
         E::TaskNotFound(x) => format!("task {} does not exist", x.taskId),
-        E::InvalidTaskStatus(x) => format!("task {} cannot do that in its current status ({})", x.taskId, x.status),
+        E::InvalidTaskStatus(x) => format!("task {} cannot do that in its current status ({:?})", x.taskId, x.status),
         E::NotAuthorized(x) => format!("{} may not act on task {}", x.caller, x.taskId),
-        E::DeadlineNotReached(x) => format!(
-            "task {} can be refunded only after its deadline {} (now {})",
-            x.taskId, x.deadline, x.nowTs
-        ),
+        E::DeadlineNotReached(x) => {
+            format!("task {} can be refunded only after its deadline {} (now {})", x.taskId, x.deadline, x.nowTs)
+        }
         E::NotTaskUser(x) => format!("only the buyer of task {} can claim its refund, not {}", x.taskId, x.caller),
         E::FeeTooHigh(x) => format!("platform fee {} bps exceeds the maximum {} bps", x.feeBps, x.maxBps),
         E::NothingToWithdraw(x) => format!("{} has nothing to withdraw in token {}", x.account, x.token),
         E::TransferFailed(x) => format!("transfer of {} (token {}) to {} failed", x.amount, x.token, x.to),
-        other => format!("contract rejected the call: {other:?}"),
+        E::InvalidFeeRecipient(x) => format!("a platform fee needs a recipient, not {}", x.recipient),
+        E::ReentrantCall(_) => "the market cannot be called back while it is paying out".to_owned(),
+        E::OwnableUnauthorizedAccount(x) => format!("only the market's owner may do that, not {}", x.account),
+        E::OwnableInvalidOwner(x) => format!("{} cannot own the market", x.owner),
+        E::SafeERC20FailedOperation(x) => format!("the token {} refused the transfer", x.token),
+    }
+}
+
+/// One sentence per MarketToken (OpenZeppelin ERC-20) error.
+pub fn describe_token(e: &MarketTokenErrors) -> String {
+    use MarketTokenErrors as T;
+    match e {
+        T::ERC20InsufficientAllowance(x) => format!(
+            "the token allowance for {} is {} but {} is needed: approve the market first",
+            x.spender, x.allowance, x.needed
+        ),
+        T::ERC20InsufficientBalance(x) => {
+            format!("{} holds {} of the token but {} is needed", x.sender, x.balance, x.needed)
+        }
+        T::ERC20InvalidApprover(x) => format!("{} cannot approve", x.approver),
+        T::ERC20InvalidReceiver(x) => format!("{} cannot receive the token", x.receiver),
+        T::ERC20InvalidSender(x) => format!("{} cannot send the token", x.sender),
+        T::ERC20InvalidSpender(x) => format!("{} cannot be approved as a spender", x.spender),
+        T::UnauthorizedMinter(x) => format!("{} may not mint MarketToken", x.caller),
     }
 }

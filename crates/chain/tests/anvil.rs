@@ -35,7 +35,8 @@ async fn env() -> anyhow::Result<Env> {
     list_services(&provider, &d, &demo_services()).await?;
     let buyer_key = key(3)?;
     let buyer_addr = buyer_key.address();
-    mint_tokens(&owner_p, d.market_token, &[buyer_addr, provider_key.address()], U256::from(10).pow(U256::from(21))).await?;
+    mint_tokens(&owner_p, d.market_token, &[buyer_addr, provider_key.address()], U256::from(10).pow(U256::from(21)))
+        .await?;
     let buyer = signing_provider(anvil.url(), buyer_key)?;
     Ok(Env { anvil, d, provider, operator, buyer, buyer_addr })
 }
@@ -62,14 +63,23 @@ async fn purchase_and_completion_fit_the_gas_budget() -> anyhow::Result<()> {
     // A market in use holds other buyers' escrow. When its token balance is zero, the token's own
     // zero→non-zero balance write adds 20,000 gas to a purchase; that case is printed, not budgeted.
     let (cold_buy, cold_complete) = buy_and_complete(&e, 3, U256::ZERO).await?;
-    println!("gas: ERC-20 buyCompute {cold_buy} + completeTask {cold_complete} = {} when the market held no AMT", cold_buy + cold_complete);
+    println!(
+        "gas: ERC-20 buyCompute {cold_buy} + completeTask {cold_complete} = {} when the market held no AMT",
+        cold_buy + cold_complete
+    );
     let market = ComputeMarket::new(e.d.compute_market, e.buyer.clone());
     send(market.buyCompute(U256::from(3), CID.into())).await?;
 
     let (eth_buy, eth_complete) = buy_and_complete(&e, 1, eth_price).await?;
     let (tok_buy, tok_complete) = buy_and_complete(&e, 3, U256::ZERO).await?;
-    println!("gas (receipts, intrinsic included): ETH buyCompute {eth_buy} + completeTask {eth_complete} = {}", eth_buy + eth_complete);
-    println!("gas (receipts, intrinsic included): ERC-20 buyCompute {tok_buy} + completeTask {tok_complete} = {}", tok_buy + tok_complete);
+    println!(
+        "gas (receipts, intrinsic included): ETH buyCompute {eth_buy} + completeTask {eth_complete} = {}",
+        eth_buy + eth_complete
+    );
+    println!(
+        "gas (receipts, intrinsic included): ERC-20 buyCompute {tok_buy} + completeTask {tok_complete} = {}",
+        tok_buy + tok_complete
+    );
     assert!(eth_buy + eth_complete <= 130_000, "ETH purchase + completion used {}", eth_buy + eth_complete);
     assert!(tok_buy + tok_complete <= 160_000, "ERC-20 purchase + completion used {}", tok_buy + tok_complete);
     e.anvil.stop().await?;
@@ -87,14 +97,21 @@ async fn reverts_come_back_as_typed_errors_and_sentences() -> anyhow::Result<()>
     };
     assert_eq!(p.sent, U256::from(1));
     assert_eq!(p.price, U256::from(10_000_000_000_000_000u64));
-    assert_eq!(
-        err.to_string(),
-        "payment of 1 wei does not match the service price of 10000000000000000 wei"
-    );
+    assert_eq!(err.to_string(), "payment of 1 wei does not match the service price of 10000000000000000 wei");
 
     let err = send(market.buyCompute(U256::from(42), CID.into())).await.unwrap_err();
-    assert!(matches!(&err, Error::Contract(ContractError::Market(ComputeMarketErrors::ServiceNotFound(x))) if x.serviceId == U256::from(42)), "{err:?}");
+    assert!(
+        matches!(&err, Error::Contract(ContractError::Market(ComputeMarketErrors::ServiceNotFound(x))) if x.serviceId == U256::from(42)),
+        "{err:?}"
+    );
     assert_eq!(err.to_string(), "service 42 does not exist");
+
+    // A token service bought without an approval: the token's own error, decoded.
+    let err = send(market.buyCompute(U256::from(3), CID.into())).await.unwrap_err();
+    assert!(
+        err.to_string().starts_with("the token allowance for") && err.to_string().ends_with("approve the market first"),
+        "{err}"
+    );
 
     // A stranger may not complete someone's task.
     let buy = send(market.buyCompute(U256::from(1), CID.into()).value(U256::from(10_000_000_000_000_000u64))).await?;
@@ -109,7 +126,10 @@ async fn reverts_come_back_as_typed_errors_and_sentences() -> anyhow::Result<()>
     }
     // The buyer cannot take the escrow back before the deadline.
     let err = send(market.claimRefund(task)).await.unwrap_err();
-    assert!(matches!(&err, Error::Contract(ContractError::Market(ComputeMarketErrors::DeadlineNotReached(_)))), "{err:?}");
+    assert!(
+        matches!(&err, Error::Contract(ContractError::Market(ComputeMarketErrors::DeadlineNotReached(_)))),
+        "{err:?}"
+    );
     e.anvil.stop().await?;
     Ok(())
 }

@@ -9,7 +9,11 @@ use clap::{Args, Parser, Subcommand};
 use serde::Serialize;
 
 #[derive(Parser)]
-#[command(name = "agora", version, about = "Agora: an open marketplace for compute, data, models and work, settled on an EVM chain")]
+#[command(
+    name = "agora",
+    version,
+    about = "Agora: an open marketplace for compute, data, models and work, settled on an EVM chain"
+)]
 struct Cli {
     /// Configuration file (TOML); missing is fine.
     #[arg(long, global = true, default_value = "agora.toml")]
@@ -71,7 +75,6 @@ enum Command {
     },
 }
 
-
 #[tokio::main]
 async fn main() -> Result<()> {
     tracing_subscriber::fmt()
@@ -86,7 +89,12 @@ async fn main() -> Result<()> {
             let config = Config::load(&cli.config, o)?;
             let node = agora_node::up(&config).await?;
             if let Some(chain) = node.dev_chain() {
-                tracing::info!(rpc = chain.rpc_url(), "embedded dev chain ready ({} dev accounts in {}/dev.json)", chain.accounts().len(), config.data_dir.display());
+                tracing::info!(
+                    rpc = chain.rpc_url(),
+                    "embedded dev chain ready ({} dev accounts in {}/dev.json)",
+                    chain.accounts().len(),
+                    config.data_dir.display()
+                );
             }
             tracing::info!(chain_id = node.network.chain_id, market = %node.network.compute_market, "indexing");
             println!("Agora is up: {}", node.api_url);
@@ -100,7 +108,13 @@ async fn main() -> Result<()> {
         }
         Command::Deploy { rpc_url, deployer_key, operator, out } => {
             let d = agora_node::deploy(&rpc_url, &deployer_key, operator, &out).await?;
-            println!("ComputeMarket {} and MarketToken {} on chain {}; wrote {}", d.compute_market, d.market_token, d.chain_id, out.display());
+            println!(
+                "ComputeMarket {} and MarketToken {} on chain {}; wrote {}",
+                d.compute_market,
+                d.market_token,
+                d.chain_id,
+                out.display()
+            );
         }
     }
     Ok(())

@@ -15,7 +15,6 @@ use agora_store::testing::TestDb;
 use alloy::primitives::U256;
 use alloy::providers::Provider;
 
-
 #[tokio::test]
 async fn up_serves_purchases_made_by_an_independent_client() -> anyhow::Result<()> {
     let up = support::Up::start()?;
@@ -36,7 +35,11 @@ async fn up_serves_purchases_made_by_an_independent_client() -> anyhow::Result<(
     assert_eq!(services[2]["token"].as_str(), Some(token.to_ascii_lowercase().as_str()));
 
     // An ETH purchase by cast, not by our code.
-    let receipt = support::cast_send(&rpc, &buyer_key, &[&market, "buyCompute(uint256,string)", "1", "bafy-demo", "--value", "0.01ether"])?;
+    let receipt = support::cast_send(
+        &rpc,
+        &buyer_key,
+        &[&market, "buyCompute(uint256,string)", "1", "bafy-demo", "--value", "0.01ether"],
+    )?;
     assert_eq!(receipt["status"], "0x1");
     let (task, waited) = support::wait_for(&format!("{api}/api/tasks/1"), Duration::from_secs(5)).await?;
     // Latency is measured by `cargo bench -p agora-cli --bench visibility`; here it only has to show up.
@@ -78,7 +81,8 @@ async fn an_indexer_killed_mid_range_resumes_with_no_gap_and_no_duplicate() -> a
     let anvil = Anvil::spawn_default(bin).await?;
     let key = |i: usize| signer_from_key(&anvil.accounts()[i].private_key);
     let owner = key(0)?;
-    let d = deploy_contracts(&signing_provider(anvil.url(), owner.clone())?, owner.address(), key(2)?.address()).await?;
+    let d =
+        deploy_contracts(&signing_provider(anvil.url(), owner.clone())?, owner.address(), key(2)?.address()).await?;
     let provider = signing_provider(anvil.url(), key(1)?)?;
     list_services(&provider, &d, &demo_services()).await?;
     let buyer = ComputeMarket::new(d.compute_market, signing_provider(anvil.url(), key(3)?)?);
@@ -96,7 +100,17 @@ async fn an_indexer_killed_mid_range_resumes_with_no_gap_and_no_duplicate() -> a
         let spawn = || -> anyhow::Result<support::Proc> {
             Ok(support::Proc(
                 Command::new(env!("CARGO_BIN_EXE_agora"))
-                    .args(["index", "--rpc-url", anvil.url(), "--confirmations", "0", "--batch-blocks", "1", "--database-url", &db.url])
+                    .args([
+                        "index",
+                        "--rpc-url",
+                        anvil.url(),
+                        "--confirmations",
+                        "0",
+                        "--batch-blocks",
+                        "1",
+                        "--database-url",
+                        &db.url,
+                    ])
                     .arg("--deployments")
                     .arg(&deployments)
                     .arg("--data-dir")
@@ -137,6 +151,73 @@ async fn an_indexer_killed_mid_range_resumes_with_no_gap_and_no_duplicate() -> a
         drop(_second);
         db.finish().await?;
     }
+    anvil.stop().await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn deploy_then_up_against_an_external_rpc() -> anyhow::Result<()> {
+    let anvil = Anvil::spawn_default(locate_anvil(&support::repo_root()).expect("anvil")).await?;
+    let dir = support::tempdir()?;
+    let out = dir.path().join("deployments.json");
+    let operator = anvil.accounts()[2].address.clone();
+    let deploy = Command::new(env!("CARGO_BIN_EXE_agora"))
+        .args(["deploy", "--rpc-url", anvil.url(), "--operator", &operator, "--out"])
+        .arg(&out)
+        .env("AGORA_DEPLOYER_KEY", &anvil.accounts()[0].private_key)
+        .output()?;
+    assert!(deploy.status.success(), "{}", String::from_utf8_lossy(&deploy.stderr));
+    let d = agora_chain::deploy::Deployments::load(&out)?;
+    assert_eq!(d.operator.to_string().to_ascii_lowercase(), operator.to_ascii_lowercase());
+    list_services(
+        &signing_provider(anvil.url(), signer_from_key(&anvil.accounts()[1].private_key)?)?,
+        &d,
+        &demo_services()[..1],
+    )
+    .await?;
+
+    let deployments = out.to_str().expect("utf-8 path").to_owned();
+    let up = support::Up::start_with(
+        support::tempdir()?,
+        &["--rpc-url", anvil.url(), "--deployments", &deployments, "--confirmations", "0"],
+    )?;
+    let (_, network) = support::get_json(&format!("{}/api/network", up.api)).await?;
+    assert_eq!(network["embeddedChain"], false);
+    assert_eq!(
+        network["computeMarket"].as_str().map(str::to_ascii_lowercase),
+        Some(d.compute_market.to_string().to_ascii_lowercase())
+    );
+    let start = Instant::now();
+    loop {
+        let (_, services) = support::get_json(&format!("{}/api/services", up.api)).await?;
+        if services.as_array().map(Vec::len) == Some(1) {
+            break;
+        }
+        anyhow::ensure!(start.elapsed() < Duration::from_secs(10), "service never indexed: {services}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(up.stop()?.success());
+
+    // The same deployments claimed for another chain: refused with a clear message.
+    let mut wrong = d.clone();
+    wrong.chain_id = 1;
+    wrong.save(&out)?;
+    let refused = Command::new(env!("CARGO_BIN_EXE_agora"))
+        .args([
+            "up",
+            "--rpc-url",
+            anvil.url(),
+            "--deployments",
+            &deployments,
+            "--http-addr",
+            "127.0.0.1:0",
+            "--data-dir",
+        ])
+        .arg(dir.path())
+        .output()?;
+    assert!(!refused.status.success());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.contains("connected to chain 31337, expected chain 1"), "{stderr}");
     anvil.stop().await?;
     Ok(())
 }

@@ -49,4 +49,3 @@ pub fn decode_log(log: &Log) -> Option<MarketEvent> {
         _ => return None,
     })
 }
-

@@ -227,7 +227,12 @@ impl Indexer {
             });
         }
 
-        let batch = Batch { chain_id, expected_cursor: cursor.block_number, blocks: headers.into_values().collect(), logs: indexed };
+        let batch = Batch {
+            chain_id,
+            expected_cursor: cursor.block_number,
+            blocks: headers.into_values().collect(),
+            logs: indexed,
+        };
         let outcome = match self.store.apply_batch(&batch).await {
             Ok(o) => o,
             Err(agora_store::Error::CursorMoved { .. }) => return Ok(Step::Raced),
@@ -273,7 +278,9 @@ pub fn describe(log: &IndexedLog) -> String {
         M::TaskCreated { task_id, user, service_id, amount } => {
             format!("TaskCreated: taskId={task_id} user={user} service={service_id} amount={amount}")
         }
-        M::TaskInput { task_id, deadline, input } => format!("TaskInput: taskId={task_id} deadline={deadline} input={input}"),
+        M::TaskInput { task_id, deadline, input } => {
+            format!("TaskInput: taskId={task_id} deadline={deadline} input={input}")
+        }
         M::TaskStarted { task_id } => format!("TaskStarted: taskId={task_id}"),
         M::TaskCompleted { task_id, result_hash } => format!("TaskCompleted: taskId={task_id} result={result_hash}"),
         M::TaskFailed { task_id, reason } => format!("TaskFailed: taskId={task_id} reason={reason}"),

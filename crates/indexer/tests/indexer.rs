@@ -27,7 +27,8 @@ async fn chain() -> anyhow::Result<Chain> {
     let anvil = Anvil::spawn_default(bin).await?;
     let key = |i: usize| signer_from_key(&anvil.accounts()[i].private_key);
     let owner = key(0)?;
-    let d = deploy_contracts(&signing_provider(anvil.url(), owner.clone())?, owner.address(), key(2)?.address()).await?;
+    let d =
+        deploy_contracts(&signing_provider(anvil.url(), owner.clone())?, owner.address(), key(2)?.address()).await?;
     let provider = signing_provider(anvil.url(), key(1)?)?;
     list_services(&provider, &d, &demo_services()).await?;
     let buyer_addr = key(3)?.address();

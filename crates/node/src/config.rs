@@ -60,12 +60,13 @@ impl Default for Config {
 impl Config {
     /// Layers defaults, the TOML file at `file` (if it exists), `AGORA_*` variables and `overrides`
     /// (flags; only the fields they set).
-    pub fn load(file: &Path, overrides: impl Serialize) -> Result<Self, figment::Error> {
+    pub fn load(file: &Path, overrides: impl Serialize) -> Result<Self, Box<figment::Error>> {
         Figment::from(Serialized::defaults(Config::default()))
             .merge(Toml::file(file))
             .merge(Env::prefixed("AGORA_"))
             .merge(Serialized::defaults(overrides))
             .extract()
+            .map_err(Box::new)
     }
 
     pub fn embedded_chain(&self) -> bool {
@@ -86,6 +87,7 @@ impl Config {
 }
 
 #[cfg(test)]
+#[allow(clippy::result_large_err)] // figment::Jail's own error type
 mod tests {
     use super::*;
 
@@ -100,7 +102,9 @@ mod tests {
         figment::Jail::expect_with(|jail| {
             jail.create_file("agora.toml", "poll_interval_ms = 50\nhttp_addr = \"127.0.0.1:9000\"\nconfirmations = 3")?;
             jail.set_env("AGORA_CONFIRMATIONS", "7");
-            let cfg = Config::load(Path::new("agora.toml"), Flags { http_addr: Some("127.0.0.1:9100".parse().unwrap()) })?;
+            let cfg =
+                Config::load(Path::new("agora.toml"), Flags { http_addr: Some("127.0.0.1:9100".parse().unwrap()) })
+                    .map_err(|e| *e)?;
             assert_eq!(cfg.poll_interval_ms, 50, "file overrides default");
             assert_eq!(cfg.confirmations(), 7, "env overrides file");
             assert_eq!(cfg.http_addr.port(), 9100, "flag overrides file");

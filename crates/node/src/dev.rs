@@ -53,13 +53,17 @@ impl DevChain {
         let cwd = std::env::current_dir()?;
         let binary = match &config.anvil_path {
             Some(p) => p.clone(),
-            None => locate_anvil(&cwd).context("anvil not found: run `npm ci` in the repository (or set AGORA_ANVIL_PATH)")?,
+            None => locate_anvil(&cwd)
+                .context("anvil not found: run `npm ci` in the repository (or set AGORA_ANVIL_PATH)")?,
         };
         let opts = AnvilOptions { binary, port: config.anvil_port, chain_id: config.chain_id, block_time: None };
         let anvil = Anvil::spawn(&opts).await.context("cannot start the embedded anvil dev chain")?;
         let accounts = anvil.accounts().to_vec();
         let signer = |i: usize| {
-            accounts.get(i).context("anvil has too few accounts").and_then(|a| Ok(agora_chain::signer_from_key(&a.private_key)?))
+            accounts
+                .get(i)
+                .context("anvil has too few accounts")
+                .and_then(|a| Ok(agora_chain::signer_from_key(&a.private_key)?))
         };
         let owner = signer(OWNER)?;
         let operator = signer(OPERATOR)?.address();
@@ -67,8 +71,7 @@ impl DevChain {
         let deployments = deploy::deploy_contracts(&owner_provider, owner.address(), operator).await?;
         let provider_provider = agora_chain::signing_provider(anvil.url(), signer(PROVIDER)?)?;
         deploy::list_services(&provider_provider, &deployments, &deploy::demo_services()).await?;
-        let everyone: Vec<Address> =
-            accounts.iter().filter_map(|a| a.address.parse().ok()).collect();
+        let everyone: Vec<Address> = accounts.iter().filter_map(|a| a.address.parse().ok()).collect();
         deploy::mint_tokens(&owner_provider, deployments.market_token, &everyone, demo_mint()).await?;
         deployments.save(&config.deployments_path())?;
         Ok(Self { anvil, deployments })
@@ -96,7 +99,8 @@ impl DevChain {
             accounts: self.anvil.accounts(),
         };
         let path = data_dir.join("dev.json");
-        std::fs::write(&path, serde_json::to_vec_pretty(&info)?).with_context(|| format!("cannot write {}", path.display()))
+        std::fs::write(&path, serde_json::to_vec_pretty(&info)?)
+            .with_context(|| format!("cannot write {}", path.display()))
     }
 
     pub async fn stop(self) -> Result<()> {

@@ -16,8 +16,8 @@ use alloy::providers::{DynProvider, Provider};
 use anyhow::{Context, Result};
 use tokio::sync::watch;
 
-pub use config::Config;
 pub use alloy::primitives::Address;
+pub use config::Config;
 pub use dev::{DevChain, DevInfo};
 
 /// A node that is up: its indexer and API run until [`Node::shutdown`].
@@ -145,7 +145,12 @@ pub async fn index(config: &Config, shutdown: impl std::future::Future<Output = 
 
 /// Deploys the contracts with `deployer_key` (who becomes the owner), appoints `operator`, and
 /// writes the deployments file to `out`.
-pub async fn deploy(rpc_url: &str, deployer_key: &str, operator: alloy::primitives::Address, out: &Path) -> Result<Deployments> {
+pub async fn deploy(
+    rpc_url: &str,
+    deployer_key: &str,
+    operator: alloy::primitives::Address,
+    out: &Path,
+) -> Result<Deployments> {
     let signer = agora_chain::signer_from_key(deployer_key)?;
     let owner = signer.address();
     let provider = agora_chain::signing_provider(rpc_url, signer)?;

@@ -100,11 +100,7 @@ pub(crate) async fn apply_event(
         return Err(Error::Inconsistent(format!(
             "{} for {} {} in tx {} changed {affected} rows",
             event.kind(),
-            if event.is_task_event() {
-                "task"
-            } else {
-                "service"
-            },
+            if event.is_task_event() { "task" } else { "service" },
             event.subject_id(),
             meta.tx_hash
         )));
@@ -127,14 +123,9 @@ async fn update_task(
     set: &'static str,
     vals: &[Val<'_>],
 ) -> Result<u64> {
-    let sql = format!(
-        "UPDATE tasks SET {set}, updated_block = $1, updated_at = $2 WHERE chain_id = $3 AND task_id = $4"
-    );
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(block)
-        .bind(at)
-        .bind(chain)
-        .bind(i64_of(task_id)?);
+    let sql =
+        format!("UPDATE tasks SET {set}, updated_block = $1, updated_at = $2 WHERE chain_id = $3 AND task_id = $4");
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(block).bind(at).bind(chain).bind(i64_of(task_id)?);
     for v in vals {
         query = match v {
             Val::I(i) => query.bind(*i),

@@ -24,14 +24,8 @@ pub enum Error {
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     /// Another writer moved the cursor since this batch was fetched; the batch was not applied.
-    #[error(
-        "indexer cursor for chain {chain_id} moved: expected block {expected}, found {found:?}"
-    )]
-    CursorMoved {
-        chain_id: u64,
-        expected: u64,
-        found: Option<u64>,
-    },
+    #[error("indexer cursor for chain {chain_id} moved: expected block {expected}, found {found:?}")]
+    CursorMoved { chain_id: u64, expected: u64, found: Option<u64> },
     /// A log refers to something the log stream never introduced (e.g. a task of an unknown service).
     #[error("inconsistent log stream: {0}")]
     Inconsistent(String),

@@ -3,8 +3,7 @@ use sqlx::{AnyPool, Row};
 
 use crate::apply::{apply_event, i64_of, u64_of};
 use crate::{
-    ApplyOutcome, Batch, BlockRef, Cursor, Error, MarketEvent, Result, ServiceRow, TaskRow,
-    TaskStatus, TimelineEntry,
+    ApplyOutcome, Batch, BlockRef, Cursor, Error, MarketEvent, Result, ServiceRow, TaskRow, TaskStatus, TimelineEntry,
 };
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -32,15 +31,9 @@ impl Store {
         if is_sqlite {
             options = options.after_connect(|conn, _meta| {
                 Box::pin(async move {
-                    sqlx::query("PRAGMA journal_mode = WAL")
-                        .execute(&mut *conn)
-                        .await?;
-                    sqlx::query("PRAGMA busy_timeout = 10000")
-                        .execute(&mut *conn)
-                        .await?;
-                    sqlx::query("PRAGMA synchronous = NORMAL")
-                        .execute(&mut *conn)
-                        .await?;
+                    sqlx::query("PRAGMA journal_mode = WAL").execute(&mut *conn).await?;
+                    sqlx::query("PRAGMA busy_timeout = 10000").execute(&mut *conn).await?;
+                    sqlx::query("PRAGMA synchronous = NORMAL").execute(&mut *conn).await?;
                     Ok(())
                 })
             });
@@ -60,18 +53,11 @@ impl Store {
 
     /// The indexer's position on `chain_id`, if it has started there.
     pub async fn cursor(&self, chain_id: u64) -> Result<Option<Cursor>> {
-        let row =
-            sqlx::query("SELECT block_number, block_hash FROM indexer_cursor WHERE chain_id = $1")
-                .bind(i64_of(chain_id)?)
-                .fetch_optional(&self.pool)
-                .await?;
-        row.map(|r| {
-            Ok(Cursor {
-                block_number: u64_of(r.try_get(0)?),
-                block_hash: r.try_get(1)?,
-            })
-        })
-        .transpose()
+        let row = sqlx::query("SELECT block_number, block_hash FROM indexer_cursor WHERE chain_id = $1")
+            .bind(i64_of(chain_id)?)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| Ok(Cursor { block_number: u64_of(r.try_get(0)?), block_hash: r.try_get(1)? })).transpose()
     }
 
     /// Places the cursor at `start` (the block before the first one to index) unless it already
@@ -89,9 +75,7 @@ impl Store {
         .await?;
         insert_block(&mut tx, chain_id, start).await?;
         tx.commit().await?;
-        self.cursor(chain_id)
-            .await?
-            .ok_or_else(|| Error::Inconsistent("cursor vanished after insert".into()))
+        self.cursor(chain_id).await?.ok_or_else(|| Error::Inconsistent("cursor vanished after insert".into()))
     }
 
     /// Stores a batch of logs, applies each new one to the derived state and moves the cursor, all
@@ -116,11 +100,7 @@ impl Store {
         if moved.rows_affected() != 1 {
             tx.rollback().await?;
             let found = self.cursor(batch.chain_id).await?.map(|c| c.block_number);
-            return Err(Error::CursorMoved {
-                chain_id: batch.chain_id,
-                expected: batch.expected_cursor,
-                found,
-            });
+            return Err(Error::CursorMoved { chain_id: batch.chain_id, expected: batch.expected_cursor, found });
         }
         for block in &batch.blocks {
             insert_block(&mut tx, batch.chain_id, block).await?;
@@ -185,34 +165,25 @@ impl Store {
         let chain = i64_of(chain_id)?;
         let keep = i64_of(ancestor.number)?;
         let mut tx = self.pool.begin().await?;
-        let removed =
-            sqlx::query("DELETE FROM chain_logs WHERE chain_id = $1 AND block_number > $2")
-                .bind(chain)
-                .bind(keep)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
+        let removed = sqlx::query("DELETE FROM chain_logs WHERE chain_id = $1 AND block_number > $2")
+            .bind(chain)
+            .bind(keep)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
         sqlx::query("DELETE FROM indexed_blocks WHERE chain_id = $1 AND number > $2")
             .bind(chain)
             .bind(keep)
             .execute(&mut *tx)
             .await?;
-        sqlx::query(
-            "UPDATE indexer_cursor SET block_number = $1, block_hash = $2 WHERE chain_id = $3",
-        )
-        .bind(keep)
-        .bind(&ancestor.hash)
-        .bind(chain)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query("DELETE FROM tasks WHERE chain_id = $1")
+        sqlx::query("UPDATE indexer_cursor SET block_number = $1, block_hash = $2 WHERE chain_id = $3")
+            .bind(keep)
+            .bind(&ancestor.hash)
             .bind(chain)
             .execute(&mut *tx)
             .await?;
-        sqlx::query("DELETE FROM services WHERE chain_id = $1")
-            .bind(chain)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query("DELETE FROM tasks WHERE chain_id = $1").bind(chain).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM services WHERE chain_id = $1").bind(chain).execute(&mut *tx).await?;
         let rows = sqlx::query(
             "SELECT block_number, block_hash, block_timestamp, tx_hash, log_index, address, event FROM chain_logs \
              WHERE chain_id = $1 ORDER BY block_number, log_index",
@@ -275,42 +246,32 @@ impl Store {
     }
 
     pub async fn services(&self, chain_id: u64) -> Result<Vec<ServiceRow>> {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "{SERVICE_SELECT} WHERE chain_id = $1 ORDER BY service_id"
-        )))
-        .bind(i64_of(chain_id)?)
-        .fetch_all(&self.pool)
-        .await?;
+        let rows =
+            sqlx::query(sqlx::AssertSqlSafe(format!("{SERVICE_SELECT} WHERE chain_id = $1 ORDER BY service_id")))
+                .bind(i64_of(chain_id)?)
+                .fetch_all(&self.pool)
+                .await?;
         rows.iter().map(service_row).collect()
     }
 
     pub async fn service(&self, chain_id: u64, service_id: u64) -> Result<Option<ServiceRow>> {
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "{SERVICE_SELECT} WHERE chain_id = $1 AND service_id = $2"
-        )))
-        .bind(i64_of(chain_id)?)
-        .bind(i64_of(service_id)?)
-        .fetch_optional(&self.pool)
-        .await?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!("{SERVICE_SELECT} WHERE chain_id = $1 AND service_id = $2")))
+            .bind(i64_of(chain_id)?)
+            .bind(i64_of(service_id)?)
+            .fetch_optional(&self.pool)
+            .await?;
         row.as_ref().map(service_row).transpose()
     }
 
     /// Tasks, newest first, optionally only those bought by `user` (lower-case hex address).
-    pub async fn tasks(
-        &self,
-        chain_id: u64,
-        user: Option<&str>,
-        limit: u32,
-    ) -> Result<Vec<TaskRow>> {
+    pub async fn tasks(&self, chain_id: u64, user: Option<&str>, limit: u32) -> Result<Vec<TaskRow>> {
         let query = match user {
-            Some(_) => format!(
-                "{TASK_SELECT} WHERE chain_id = $1 AND user_address = $3 ORDER BY task_id DESC LIMIT $2"
-            ),
+            Some(_) => {
+                format!("{TASK_SELECT} WHERE chain_id = $1 AND user_address = $3 ORDER BY task_id DESC LIMIT $2")
+            }
             None => format!("{TASK_SELECT} WHERE chain_id = $1 ORDER BY task_id DESC LIMIT $2"),
         };
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(query))
-            .bind(i64_of(chain_id)?)
-            .bind(i64::from(limit));
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(query)).bind(i64_of(chain_id)?).bind(i64::from(limit));
         if let Some(user) = user {
             q = q.bind(user.to_ascii_lowercase());
         }
@@ -319,13 +280,11 @@ impl Store {
     }
 
     pub async fn task(&self, chain_id: u64, task_id: u64) -> Result<Option<TaskRow>> {
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "{TASK_SELECT} WHERE chain_id = $1 AND task_id = $2"
-        )))
-        .bind(i64_of(chain_id)?)
-        .bind(i64_of(task_id)?)
-        .fetch_optional(&self.pool)
-        .await?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!("{TASK_SELECT} WHERE chain_id = $1 AND task_id = $2")))
+            .bind(i64_of(chain_id)?)
+            .bind(i64_of(task_id)?)
+            .fetch_optional(&self.pool)
+            .await?;
         row.as_ref().map(task_row).transpose()
     }
 
@@ -353,7 +312,8 @@ impl Store {
     }
 }
 
-const SERVICE_SELECT: &str = "SELECT service_id, provider, token, price, max_run_time, metadata_uri, active, listed_block FROM services";
+const SERVICE_SELECT: &str =
+    "SELECT service_id, provider, token, price, max_run_time, metadata_uri, active, listed_block FROM services";
 const TASK_SELECT: &str = "SELECT task_id, user_address, service_id, amount, token, deadline, input, status, \
      result_hash, failure_reason, created_block, created_tx, created_at, updated_block, updated_at FROM tasks";
 
@@ -392,11 +352,7 @@ fn task_row(r: &sqlx::any::AnyRow) -> Result<TaskRow> {
     })
 }
 
-async fn insert_block(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    chain_id: u64,
-    b: &BlockRef,
-) -> Result<()> {
+async fn insert_block(tx: &mut sqlx::Transaction<'_, sqlx::Any>, chain_id: u64, b: &BlockRef) -> Result<()> {
     sqlx::query(
         "INSERT INTO indexed_blocks (chain_id, number, hash, parent_hash, timestamp) VALUES ($1, $2, $3, $4, $5) \
          ON CONFLICT (chain_id, number) DO UPDATE SET hash = excluded.hash, parent_hash = excluded.parent_hash, \

@@ -51,7 +51,9 @@ impl TestDb {
         self.store.pool().close().await;
         if let Some((admin_url, name)) = self.admin {
             let admin = sqlx::AnyPool::connect(&admin_url).await?;
-            sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))).execute(&admin).await?;
+            sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
+                .execute(&admin)
+                .await?;
             admin.close().await;
         }
         Ok(())

@@ -54,7 +54,12 @@ fn history() -> (Vec<BlockRef>, Vec<IndexedLog>) {
     let logs = vec![
         log(&blocks[0], "0xt1", 0, listed(1)),
         log(&blocks[1], "0xt2", 0, created(1, 1)),
-        log(&blocks[1], "0xt2", 1, MarketEvent::TaskInput { task_id: 1, deadline: 1_700_000_902, input: "bafy-in".into() }),
+        log(
+            &blocks[1],
+            "0xt2",
+            1,
+            MarketEvent::TaskInput { task_id: 1, deadline: 1_700_000_902, input: "bafy-in".into() },
+        ),
         log(&blocks[2], "0xt3", 0, MarketEvent::TaskStarted { task_id: 1 }),
         log(&blocks[2], "0xt3", 1, MarketEvent::TaskCompleted { task_id: 1, result_hash: "bafy-out".into() }),
     ];

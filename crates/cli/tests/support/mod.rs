@@ -36,13 +36,18 @@ pub struct Up {
 
 impl Up {
     pub fn start() -> anyhow::Result<Self> {
-        let dir = tempdir()?;
+        let port = agora_chain::anvil::free_port()?.to_string();
+        Self::start_with(tempdir()?, &["--anvil-port", &port])
+    }
+
+    /// `agora up --data-dir DIR --http-addr 127.0.0.1:0 ARGS…`; waits until it says it is up.
+    pub fn start_with(dir: tempfile::TempDir, args: &[&str]) -> anyhow::Result<Self> {
         let mut child = Command::new(env!("CARGO_BIN_EXE_agora"))
             .current_dir(repo_root())
             .args(["up", "--data-dir"])
             .arg(dir.path())
-            .args(["--http-addr", "127.0.0.1:0", "--anvil-port"])
-            .arg(agora_chain::anvil::free_port()?.to_string())
+            .args(["--http-addr", "127.0.0.1:0"])
+            .args(args)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()?;
@@ -56,7 +61,10 @@ impl Up {
             }
         }
         let api = api.ok_or_else(|| anyhow::anyhow!("agora up exited before it was up"))?;
-        let dev = serde_json::from_slice(&std::fs::read(dir.path().join("dev.json"))?)?;
+        let dev = match std::fs::read(dir.path().join("dev.json")) {
+            Ok(bytes) => serde_json::from_slice(&bytes)?,
+            Err(_) => Value::Null,
+        };
         Ok(Self { proc, dir, api, dev })
     }
 
