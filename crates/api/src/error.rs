@@ -10,6 +10,9 @@ pub enum ApiError {
     BadRequest(String),
     #[error("{0}")]
     NotFound(String),
+    /// A well-formed request the domain refuses (a stale voucher, a closed channel…); 409.
+    #[error("{message}")]
+    Rejected { code: &'static str, message: String },
     /// The contract would revert; `code` is its custom error's name.
     #[error("{message}")]
     Reverted { code: String, message: String },
@@ -24,6 +27,7 @@ impl ApiError {
         match self {
             Self::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request".into()),
             Self::NotFound(_) => (StatusCode::NOT_FOUND, "not_found".into()),
+            Self::Rejected { code, .. } => (StatusCode::CONFLICT, (*code).to_owned()),
             Self::Reverted { code, .. } => (StatusCode::UNPROCESSABLE_ENTITY, code.clone()),
             Self::ChainUnavailable(_) => (StatusCode::BAD_GATEWAY, "chain_unavailable".into()),
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal".into()),

@@ -2,6 +2,7 @@
 //! indexer fills and asks the chain edge for the head block and for call simulations.
 //! Amounts are decimal strings in the token's smallest unit; addresses lower-case hex.
 
+mod channels;
 mod error;
 mod routes;
 
@@ -22,6 +23,7 @@ pub struct NetworkInfo {
     pub rpc_url: String,
     pub compute_market: Address,
     pub market_token: Address,
+    pub payment_channel: Address,
     pub deploy_block: u64,
     /// True when the node runs its own embedded dev chain.
     pub embedded_chain: bool,
@@ -32,11 +34,13 @@ pub struct AppState {
     pub store: Store,
     pub provider: DynProvider,
     pub network: NetworkInfo,
+    /// The payee's voucher ledger; `None` when this node collects for no channel.
+    pub ledger: Option<agora_channels::Ledger>,
 }
 
 /// The whole API under `/api`.
 pub fn router(state: AppState) -> Router {
-    routes::router().with_state(state).layer(tower_http::trace::TraceLayer::new_for_http())
+    routes::router().merge(channels::router()).with_state(state).layer(tower_http::trace::TraceLayer::new_for_http())
 }
 
 /// Serves `router` on `listener` until `shutdown` resolves.

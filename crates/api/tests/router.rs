@@ -23,6 +23,7 @@ fn network() -> NetworkInfo {
         rpc_url: "http://127.0.0.1:1".into(),
         compute_market: Address::ZERO,
         market_token: Address::ZERO,
+        payment_channel: Address::ZERO,
         deploy_block: 1,
         embedded_chain: true,
     }
@@ -81,6 +82,7 @@ async fn seeded() -> anyhow::Result<(TestDb, axum::Router)> {
         store: db.store.clone(),
         provider: read_provider("http://127.0.0.1:1")?,
         network: network(),
+        ledger: None,
     });
     Ok((db, app))
 }
@@ -115,15 +117,33 @@ async fn services_and_tasks_read_as_json() -> anyhow::Result<()> {
 async fn bad_requests_get_clear_errors_in_one_shape() -> anyhow::Result<()> {
     let (db, app) = seeded().await?;
     for (method, uri, body, status, code) in [
-        ("GET", "/api/tasks/99", None, StatusCode::NOT_FOUND, "not_found"),
-        ("GET", "/api/tasks/abc", None, StatusCode::BAD_REQUEST, "bad_request"),
-        ("GET", "/api/tasks?user=alice", None, StatusCode::BAD_REQUEST, "bad_request"),
-        ("GET", "/api/tasks?colour=red", None, StatusCode::BAD_REQUEST, "bad_request"),
-        ("GET", "/api/nothing-here", None, StatusCode::NOT_FOUND, "not_found"),
-        ("POST", "/api/tx/simulate", Some(json!({"from": "0x1"})), StatusCode::BAD_REQUEST, "bad_request"),
-        ("GET", "/api/health", None, StatusCode::BAD_GATEWAY, "chain_unavailable"),
+        ("GET", "/api/tasks/99".to_owned(), None, StatusCode::NOT_FOUND, "not_found"),
+        ("GET", "/api/tasks/abc".to_owned(), None, StatusCode::BAD_REQUEST, "bad_request"),
+        ("GET", "/api/tasks?user=alice".to_owned(), None, StatusCode::BAD_REQUEST, "bad_request"),
+        ("GET", "/api/tasks?colour=red".to_owned(), None, StatusCode::BAD_REQUEST, "bad_request"),
+        ("GET", "/api/nothing-here".to_owned(), None, StatusCode::NOT_FOUND, "not_found"),
+        ("POST", "/api/tx/simulate".to_owned(), Some(json!({"from": "0x1"})), StatusCode::BAD_REQUEST, "bad_request"),
+        ("GET", "/api/health".to_owned(), None, StatusCode::BAD_GATEWAY, "chain_unavailable"),
+        ("GET", "/api/channels".to_owned(), None, StatusCode::BAD_REQUEST, "bad_request"),
+        ("GET", "/api/channels?payer=0x12".to_owned(), None, StatusCode::BAD_REQUEST, "bad_request"),
+        ("GET", "/api/channels/0x1234".to_owned(), None, StatusCode::BAD_REQUEST, "bad_request"),
+        ("GET", format!("/api/channels/0x{}", "ab".repeat(32)), None, StatusCode::NOT_FOUND, "not_found"),
+        (
+            "POST",
+            format!("/api/channels/0x{}/vouchers", "ab".repeat(32)),
+            Some(json!({"cumulativeAmount": "1.5", "signature": "0x00"})),
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+        ),
+        (
+            "POST",
+            format!("/api/channels/0x{}/vouchers", "ab".repeat(32)),
+            Some(json!({"cumulativeAmount": "1", "signature": "0x00"})),
+            StatusCode::NOT_FOUND,
+            "not_found",
+        ),
     ] {
-        let (got, body) = call(&app, method, uri, body).await;
+        let (got, body) = call(&app, method, &uri, body).await;
         assert_eq!(got, status, "{method} {uri}: {body}");
         assert_eq!(body["error"]["code"], code, "{method} {uri}: {body}");
         assert!(body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "{method} {uri}: {body}");
@@ -143,7 +163,12 @@ async fn a_simulated_revert_reads_as_a_sentence() -> anyhow::Result<()> {
     let d = deploy_contracts(&owner_p, owner.address(), owner.address()).await?;
     list_services(&owner_p, &d, &demo_services()).await?;
     let db = TestDb::sqlite().await?;
-    let app = router(AppState { store: db.store.clone(), provider: read_provider(anvil.url())?, network: network() });
+    let app = router(AppState {
+        store: db.store.clone(),
+        provider: read_provider(anvil.url())?,
+        network: network(),
+        ledger: None,
+    });
 
     let data = agora_chain::bindings::ComputeMarket::buyComputeCall { serviceId: U256::from(1), input: "x".into() };
     let data = alloy::primitives::Bytes::from(data.abi_encode());

@@ -15,3 +15,10 @@ alloy::sol!(
     MarketToken,
     "artifacts/MarketToken.json"
 );
+
+alloy::sol!(
+    #[sol(rpc)]
+    #[derive(Debug, PartialEq, Eq)]
+    PaymentChannel,
+    "artifacts/PaymentChannel.json"
+);

@@ -7,7 +7,7 @@ use alloy::providers::{DynProvider, Provider};
 use alloy::rpc::types::TransactionReceipt;
 use serde::{Deserialize, Serialize};
 
-use crate::bindings::{ComputeMarket, MarketToken};
+use crate::bindings::{ComputeMarket, MarketToken, PaymentChannel};
 use crate::revert::ContractError;
 use crate::{Error, Result};
 
@@ -18,7 +18,8 @@ pub struct Deployments {
     pub chain_id: u64,
     pub compute_market: Address,
     pub market_token: Address,
-    /// The first block that can hold Agora's logs; the indexer starts here.
+    pub payment_channel: Address,
+    /// The first block that can hold Agora's logs (the first deployment's); the indexer starts here.
     pub deploy_block: u64,
     pub owner: Address,
     /// The backend's key, allowed to start, complete and fail tasks.
@@ -40,7 +41,7 @@ impl Deployments {
 
     /// Addresses whose logs the indexer follows.
     pub fn indexed_contracts(&self) -> Vec<Address> {
-        vec![self.compute_market]
+        vec![self.compute_market, self.payment_channel]
     }
 }
 
@@ -69,11 +70,19 @@ pub async fn deploy_contracts(provider: &DynProvider, owner: Address, operator: 
     let market_receipt = market_builder.send().await.map_err(ContractError::from)?.get_receipt().await?;
     let compute_market =
         market_receipt.contract_address.ok_or(Error::Reverted { tx: market_receipt.transaction_hash })?;
+    let channel_receipt = PaymentChannel::deploy_builder(provider.clone())
+        .send()
+        .await
+        .map_err(ContractError::from)?
+        .get_receipt()
+        .await?;
+    let payment_channel =
+        channel_receipt.contract_address.ok_or(Error::Reverted { tx: channel_receipt.transaction_hash })?;
     let market = ComputeMarket::new(compute_market, provider.clone());
     send(market.setOperator(operator, true)).await?;
-    let deploy_block = market_receipt.block_number.unwrap_or_default();
-    tracing::info!(%compute_market, %market_token, chain_id, deploy_block, "contracts deployed");
-    Ok(Deployments { chain_id, compute_market, market_token, deploy_block, owner, operator })
+    let deploy_block = token_receipt.block_number.unwrap_or_default();
+    tracing::info!(%compute_market, %market_token, %payment_channel, chain_id, deploy_block, "contracts deployed");
+    Ok(Deployments { chain_id, compute_market, market_token, payment_channel, deploy_block, owner, operator })
 }
 
 /// A service the dev chain lists at start, as the seed's demo describes.

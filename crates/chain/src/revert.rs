@@ -5,6 +5,7 @@ use alloy::sol_types::SolInterface;
 
 use crate::bindings::ComputeMarket::ComputeMarketErrors as E;
 use crate::bindings::MarketToken::MarketTokenErrors;
+use crate::bindings::PaymentChannel::PaymentChannelErrors as P;
 
 /// A failed contract call or transaction, with the contract's custom error decoded when it had one.
 #[derive(Debug, thiserror::Error)]
@@ -12,6 +13,9 @@ pub enum ContractError {
     /// ComputeMarket reverted with one of its custom errors.
     #[error("{}", describe_market(.0))]
     Market(E),
+    /// PaymentChannel reverted with one of its custom errors.
+    #[error("{}", describe_channel(.0))]
+    Channel(P),
     /// MarketToken (or an OpenZeppelin ERC-20 check) reverted.
     #[error("{}", describe_token(.0))]
     Token(MarketTokenErrors),
@@ -37,6 +41,9 @@ pub fn decode_revert(data: &[u8]) -> ContractError {
     if let Ok(e) = E::abi_decode(data) {
         return ContractError::Market(e);
     }
+    if let Ok(e) = P::abi_decode(data) {
+        return ContractError::Channel(e);
+    }
     if let Ok(e) = MarketTokenErrors::abi_decode(data) {
         return ContractError::Token(e);
     }
@@ -48,6 +55,7 @@ impl ContractError {
     pub fn name(&self) -> Option<String> {
         match self {
             Self::Market(e) => format!("{e:?}").split(['(', ' ', '{']).next().map(str::to_owned),
+            Self::Channel(e) => format!("{e:?}").split(['(', ' ', '{']).next().map(str::to_owned),
             Self::Token(e) => format!("{e:?}").split(['(', ' ', '{']).next().map(str::to_owned),
             _ => None,
         }
@@ -100,5 +108,38 @@ pub fn describe_token(e: &MarketTokenErrors) -> String {
         T::ERC20InvalidSender(x) => format!("{} cannot send the token", x.sender),
         T::ERC20InvalidSpender(x) => format!("{} cannot be approved as a spender", x.spender),
         T::UnauthorizedMinter(x) => format!("{} may not mint MarketToken", x.caller),
+    }
+}
+
+/// One sentence per PaymentChannel error.
+pub fn describe_channel(e: &P) -> String {
+    match e {
+        P::InvalidPayee(x) => format!("{} cannot be a channel's payee", x.payee),
+        P::InvalidSigner(x) => format!("{} cannot sign a channel's vouchers", x.signer),
+        P::InvalidAmount(x) => format!("a deposit of {} is out of range", x.amount),
+        P::InvalidExpiry(x) => format!("expiry {} is not in the future (now {})", x.expiry, x.nowTs),
+        P::ValueMismatch(x) => format!("{} wei of ETH was sent but {} was expected", x.sent, x.expected),
+        P::ChannelExists(x) => format!("channel {} was already opened: use a new salt", x.channelId),
+        P::ChannelNotOpen(x) => format!("channel {} is not open for you ({:?})", x.channelId, x.state),
+        P::DepositOverflow(x) => {
+            format!("adding {} to the deposit {} of channel {} overflows", x.amount, x.deposit, x.channelId)
+        }
+        P::ExpiryNotLater(x) => {
+            format!("channel {} expires at {}; the new expiry {} must be later", x.channelId, x.expiry, x.newExpiry)
+        }
+        P::ChannelExpired(x) => {
+            format!("channel {} expired at {} (now {}): only the payer can reclaim it", x.channelId, x.expiry, x.nowTs)
+        }
+        P::ChannelNotExpired(x) => {
+            format!("channel {} can be reclaimed only from its expiry {} (now {})", x.channelId, x.expiry, x.nowTs)
+        }
+        P::VoucherExceedsDeposit(x) => {
+            format!("voucher for {} exceeds the deposit {} of channel {}", x.cumulativeAmount, x.deposit, x.channelId)
+        }
+        P::InvalidSignature(x) => format!("the voucher is not signed by {} for channel {}", x.signer, x.channelId),
+        P::NothingToWithdraw(x) => format!("{} has nothing to withdraw in token {}", x.account, x.token),
+        P::TransferFailed(x) => format!("transfer of {} (token {}) to {} failed", x.amount, x.token, x.to),
+        P::ReentrantCall(_) => "the channel contract cannot be called back while it is paying out".to_owned(),
+        other => format!("the channel contract rejected the call: {other:?}"),
     }
 }

@@ -1,8 +1,9 @@
 //! Contract logs → storage events.
 
 use agora_chain::bindings::ComputeMarket::ComputeMarketEvents as Ev;
+use agora_chain::bindings::PaymentChannel::PaymentChannelEvents as Ch;
 use agora_store::MarketEvent;
-use alloy::primitives::{Address, U256};
+use alloy::primitives::{Address, B256, U256};
 use alloy::rpc::types::Log;
 use alloy::sol_types::SolEventInterface;
 
@@ -15,9 +16,17 @@ fn id(v: U256) -> Option<u64> {
     u64::try_from(v).ok()
 }
 
-/// Decodes a ComputeMarket log the indexer tracks; `None` for events it does not (ownership,
-/// operators, fees, withdrawals) and for data that does not decode.
+fn hex(h: B256) -> String {
+    h.to_string()
+}
+
+/// Decodes a ComputeMarket or PaymentChannel log the indexer tracks; `None` for events it does not
+/// (ownership, operators, fees, withdrawals) and for data that does not decode. The tracked events
+/// of the two contracts have distinct signatures, and only their addresses are followed.
 pub fn decode_log(log: &Log) -> Option<MarketEvent> {
+    if let Ok(ev) = Ch::decode_raw_log(log.topics(), &log.data().data) {
+        return decode_channel(ev);
+    }
     let ev = Ev::decode_raw_log(log.topics(), &log.data().data).ok()?;
     Some(match ev {
         Ev::ServiceListed(e) => MarketEvent::ServiceListed {
@@ -46,6 +55,37 @@ pub fn decode_log(log: &Log) -> Option<MarketEvent> {
         Ev::TaskCompleted(e) => MarketEvent::TaskCompleted { task_id: id(e.taskId)?, result_hash: e.resultHash },
         Ev::TaskFailed(e) => MarketEvent::TaskFailed { task_id: id(e.taskId)?, reason: e.reason },
         Ev::TaskRefunded(e) => MarketEvent::TaskRefunded { task_id: id(e.taskId)? },
+        _ => return None,
+    })
+}
+
+fn decode_channel(ev: Ch) -> Option<MarketEvent> {
+    Some(match ev {
+        Ch::ChannelOpened(e) => MarketEvent::ChannelOpened {
+            channel_id: hex(e.channelId),
+            payer: addr(e.payer),
+            payee: addr(e.payee),
+            token: addr(e.token),
+            signer: addr(e.signer),
+            salt: hex(e.salt),
+            deposit: e.deposit.to_string(),
+            expiry: e.expiry,
+        },
+        Ch::ChannelToppedUp(e) => MarketEvent::ChannelToppedUp {
+            channel_id: hex(e.channelId),
+            amount: e.amount.to_string(),
+            deposit: e.deposit.to_string(),
+        },
+        Ch::ChannelExtended(e) => MarketEvent::ChannelExtended { channel_id: hex(e.channelId), expiry: e.expiry },
+        Ch::ChannelClosed(e) => MarketEvent::ChannelClosed {
+            channel_id: hex(e.channelId),
+            paid_to_payee: e.paidToPayee.to_string(),
+            refunded_to_payer: e.refundedToPayer.to_string(),
+        },
+        Ch::ChannelReclaimed(e) => MarketEvent::ChannelReclaimed {
+            channel_id: hex(e.channelId),
+            refunded_to_payer: e.refundedToPayer.to_string(),
+        },
         _ => return None,
     })
 }

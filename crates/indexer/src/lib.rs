@@ -290,5 +290,18 @@ pub fn describe(log: &IndexedLog) -> String {
         }
         M::ServiceUpdated { service_id, price, .. } => format!("ServiceUpdated: service={service_id} price={price}"),
         M::ServiceDelisted { service_id } => format!("ServiceDelisted: service={service_id}"),
+        M::ChannelOpened { channel_id, payer, payee, deposit, expiry, .. } => {
+            format!("ChannelOpened: channel={channel_id} payer={payer} payee={payee} deposit={deposit} expiry={expiry}")
+        }
+        M::ChannelToppedUp { channel_id, deposit, .. } => {
+            format!("ChannelToppedUp: channel={channel_id} deposit={deposit}")
+        }
+        M::ChannelExtended { channel_id, expiry } => format!("ChannelExtended: channel={channel_id} expiry={expiry}"),
+        M::ChannelClosed { channel_id, paid_to_payee, refunded_to_payer } => {
+            format!("ChannelClosed: channel={channel_id} payee+={paid_to_payee} payer+={refunded_to_payer}")
+        }
+        M::ChannelReclaimed { channel_id, refunded_to_payer } => {
+            format!("ChannelReclaimed: channel={channel_id} payer+={refunded_to_payer}")
+        }
     }
 }

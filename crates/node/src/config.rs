@@ -36,6 +36,15 @@ pub struct Config {
     pub chain_id: u64,
     /// Embedded chain: the anvil binary (default: from `node_modules`).
     pub anvil_path: Option<PathBuf>,
+    /// Private key of the payee this node collects channel payments for (vouchers, auto-settle).
+    /// On the embedded chain: the demo provider's dev key.
+    pub payee_key: Option<String>,
+    /// Vouchers are refused this many seconds before their channel expires.
+    pub voucher_margin_secs: u64,
+    /// Channels expiring within this many seconds are closed with their highest voucher.
+    pub settle_margin_secs: u64,
+    /// Milliseconds between auto-settle runs.
+    pub settle_interval_ms: u64,
 }
 
 impl Default for Config {
@@ -53,6 +62,10 @@ impl Default for Config {
             anvil_port: 8545,
             chain_id: 31337,
             anvil_path: None,
+            payee_key: None,
+            voucher_margin_secs: 15 * 60,
+            settle_margin_secs: 15 * 60,
+            settle_interval_ms: 30_000,
         }
     }
 }

@@ -27,6 +27,13 @@ pub struct DevChain {
     deployments: Deployments,
 }
 
+impl DevChain {
+    /// The demo provider's key: on the dev chain the node collects channel payments for it.
+    pub fn payee_key(&self) -> &str {
+        &self.anvil.accounts()[PROVIDER].private_key
+    }
+}
+
 /// The contents of `.agora/dev.json`.
 #[derive(Debug, Serialize)]
 pub struct DevInfo<'a> {

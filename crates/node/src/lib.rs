@@ -10,6 +10,8 @@ use std::time::Duration;
 
 use agora_api::{AppState, NetworkInfo};
 use agora_chain::deploy::Deployments;
+use agora_channels::settle::{Settler, SettlerConfig};
+use agora_channels::{Ledger, LedgerConfig};
 use agora_indexer::{Indexer, IndexerConfig};
 use agora_store::Store;
 use alloy::providers::{DynProvider, Provider};
@@ -69,14 +71,51 @@ pub async fn up(config: &Config) -> Result<Node> {
     agora_chain::ensure_chain(&provider, deployments.chain_id).await?;
 
     let store = Store::connect(&config.database_url()).await.context("cannot open the database")?;
+    let (shutdown, shutdown_rx) = watch::channel(false);
+    let mut tasks = Vec::new();
     if dev_chain.is_some() {
         // A fresh dev chain: whatever was indexed from an earlier one is gone with it.
         store.reset_chain(deployments.chain_id).await?;
     }
 
-    let (shutdown, shutdown_rx) = watch::channel(false);
-    let mut tasks = Vec::new();
     let indexer = Indexer::new(provider.clone(), store.clone(), indexer_config(config, &deployments));
+    let payee_key = config.payee_key.clone().or_else(|| dev_chain.as_ref().map(|c| c.payee_key().to_owned()));
+    let ledger = match &payee_key {
+        Some(key) => {
+            let payee = agora_chain::signer_from_key(key)?;
+            let mut cfg = LedgerConfig::new(deployments.chain_id, deployments.payment_channel);
+            cfg.payees = vec![payee.address()];
+            cfg.safety_margin_secs = config.voucher_margin_secs;
+            let ledger = Ledger::start(store.clone(), cfg).await?;
+            let settler = Settler::new(
+                store.clone(),
+                agora_chain::signing_provider(&rpc_url, payee.clone())?,
+                SettlerConfig {
+                    chain_id: deployments.chain_id,
+                    contract: deployments.payment_channel,
+                    payee: payee.address(),
+                    margin_secs: config.settle_margin_secs,
+                    interval: Duration::from_millis(config.settle_interval_ms.max(100)),
+                },
+            );
+            let rx = shutdown_rx.clone();
+            tasks.push(tokio::spawn(async move { settler.run(rx).await }));
+            let mut events = indexer.subscribe();
+            let l = ledger.clone();
+            tasks.push(tokio::spawn(async move {
+                loop {
+                    match events.recv().await {
+                        Ok(log) => l.on_event(&log.event),
+                        // Missed events: forget everything cached; it reloads from the store.
+                        Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => l.forget_all(),
+                        Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+                    }
+                }
+            }));
+            Some(ledger)
+        }
+        None => None,
+    };
     if dev_chain.is_some() {
         // The dev chain is a few blocks long: index it before announcing the node, so the demo
         // services are there from the first request. Remote chains catch up in the background.
@@ -93,6 +132,7 @@ pub async fn up(config: &Config) -> Result<Node> {
         rpc_url: config.public_rpc_url.clone().unwrap_or_else(|| rpc_url.clone()),
         compute_market: deployments.compute_market,
         market_token: deployments.market_token,
+        payment_channel: deployments.payment_channel,
         deploy_block: deployments.deploy_block,
         embedded_chain: dev_chain.is_some(),
     };
@@ -100,7 +140,7 @@ pub async fn up(config: &Config) -> Result<Node> {
         .await
         .with_context(|| format!("cannot listen on {}", config.http_addr))?;
     let api_url = format!("http://{}", listener.local_addr()?);
-    let router = agora_api::router(AppState { store: store.clone(), provider, network: network.clone() });
+    let router = agora_api::router(AppState { store: store.clone(), provider, network: network.clone(), ledger });
     {
         let mut rx = shutdown_rx.clone();
         tasks.push(tokio::spawn(async move {

@@ -23,12 +23,13 @@ CREATE TABLE chain_logs (
     log_index       BIGINT NOT NULL,
     address         TEXT   NOT NULL,
     kind            TEXT   NOT NULL,
-    subject_id      BIGINT,
+    -- what the event is about: 'task:3', 'service:1', 'channel:0x…'
+    subject         TEXT   NOT NULL,
     event           TEXT   NOT NULL,
     PRIMARY KEY (chain_id, tx_hash, log_index)
 );
 CREATE INDEX chain_logs_order ON chain_logs (chain_id, block_number, log_index);
-CREATE INDEX chain_logs_subject ON chain_logs (chain_id, subject_id);
+CREATE INDEX chain_logs_subject ON chain_logs (chain_id, subject);
 
 -- Compute market state derived from the logs above.
 CREATE TABLE services (

@@ -3,7 +3,7 @@
 
 use sqlx::{Any, Transaction};
 
-use crate::{Error, LogMeta, MarketEvent, Result, TaskStatus};
+use crate::{ChannelState, Error, LogMeta, MarketEvent, Result, TaskStatus};
 
 pub(crate) fn i64_of(v: u64) -> Result<i64> {
     i64::try_from(v).map_err(|_| Error::OutOfRange(v))
@@ -95,13 +95,45 @@ pub(crate) async fn apply_event(
         MarketEvent::TaskRefunded { task_id } => {
             update_task(tx, chain, *task_id, block, at, "status = $5", &[Val::S(TaskStatus::Refunded.as_str())]).await?
         }
+        MarketEvent::ChannelOpened { channel_id, payer, payee, token, signer, salt, deposit, expiry } => sqlx::query(
+            "INSERT INTO channels (chain_id, channel_id, payer, payee, token, signer, salt, deposit, expiry, state, \
+             opened_block, updated_block) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)",
+        )
+        .bind(chain)
+        .bind(channel_id)
+        .bind(payer)
+        .bind(payee)
+        .bind(token)
+        .bind(signer)
+        .bind(salt)
+        .bind(deposit)
+        .bind(i64_of(*expiry)?)
+        .bind(ChannelState::Open.as_str())
+        .bind(block)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected(),
+        MarketEvent::ChannelToppedUp { channel_id, deposit, .. } => {
+            update_channel(tx, chain, channel_id, block, "deposit = $4", &[Val::S(deposit)]).await?
+        }
+        MarketEvent::ChannelExtended { channel_id, expiry } => {
+            update_channel(tx, chain, channel_id, block, "expiry = $4", &[Val::I(i64_of(*expiry)?)]).await?
+        }
+        MarketEvent::ChannelClosed { channel_id, paid_to_payee, refunded_to_payer } => {
+            let vals = [Val::S(ChannelState::Closed.as_str()), Val::S(paid_to_payee), Val::S(refunded_to_payer)];
+            update_channel(tx, chain, channel_id, block, "state = $4, paid_to_payee = $5, refunded_to_payer = $6", &vals)
+                .await?
+        }
+        MarketEvent::ChannelReclaimed { channel_id, refunded_to_payer } => {
+            let vals = [Val::S(ChannelState::Reclaimed.as_str()), Val::S(refunded_to_payer)];
+            update_channel(tx, chain, channel_id, block, "state = $4, refunded_to_payer = $5", &vals).await?
+        }
     };
     if affected != 1 {
         return Err(Error::Inconsistent(format!(
-            "{} for {} {} in tx {} changed {affected} rows",
+            "{} for {} in tx {} changed {affected} rows",
             event.kind(),
-            if event.is_task_event() { "task" } else { "service" },
-            event.subject_id(),
+            event.subject(),
             meta.tx_hash
         )));
     }
@@ -126,6 +158,26 @@ async fn update_task(
     let sql =
         format!("UPDATE tasks SET {set}, updated_block = $1, updated_at = $2 WHERE chain_id = $3 AND task_id = $4");
     let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(block).bind(at).bind(chain).bind(i64_of(task_id)?);
+    for v in vals {
+        query = match v {
+            Val::I(i) => query.bind(*i),
+            Val::S(s) => query.bind(s.to_string()),
+        };
+    }
+    Ok(query.execute(&mut **tx).await?.rows_affected())
+}
+
+/// Runs `UPDATE channels SET <set>` for one channel; `set` refers to `vals` as `$4`, `$5`, …
+async fn update_channel(
+    tx: &mut Transaction<'_, Any>,
+    chain: i64,
+    channel_id: &str,
+    block: i64,
+    set: &'static str,
+    vals: &[Val<'_>],
+) -> Result<u64> {
+    let sql = format!("UPDATE channels SET {set}, updated_block = $1 WHERE chain_id = $2 AND channel_id = $3");
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(block).bind(chain).bind(channel_id.to_owned());
     for v in vals {
         query = match v {
             Val::I(i) => query.bind(*i),

@@ -8,11 +8,13 @@
 //! Addresses are lower-case `0x` hex, amounts decimal strings of the smallest unit.
 
 mod apply;
+mod channels;
 mod model;
 mod store;
 #[cfg(feature = "testing")]
 pub mod testing;
 
+pub use channels::{ChannelFilter, NewVoucher};
 pub use model::*;
 pub use store::Store;
 

@@ -66,6 +66,34 @@ pub enum MarketEvent {
     TaskRefunded {
         task_id: u64,
     },
+    ChannelOpened {
+        channel_id: String,
+        payer: String,
+        payee: String,
+        token: String,
+        signer: String,
+        salt: String,
+        deposit: String,
+        expiry: u64,
+    },
+    ChannelToppedUp {
+        channel_id: String,
+        amount: String,
+        deposit: String,
+    },
+    ChannelExtended {
+        channel_id: String,
+        expiry: u64,
+    },
+    ChannelClosed {
+        channel_id: String,
+        paid_to_payee: String,
+        refunded_to_payer: String,
+    },
+    ChannelReclaimed {
+        channel_id: String,
+        refunded_to_payer: String,
+    },
 }
 
 impl MarketEvent {
@@ -81,27 +109,32 @@ impl MarketEvent {
             Self::TaskCompleted { .. } => "TaskCompleted",
             Self::TaskFailed { .. } => "TaskFailed",
             Self::TaskRefunded { .. } => "TaskRefunded",
+            Self::ChannelOpened { .. } => "ChannelOpened",
+            Self::ChannelToppedUp { .. } => "ChannelToppedUp",
+            Self::ChannelExtended { .. } => "ChannelExtended",
+            Self::ChannelClosed { .. } => "ChannelClosed",
+            Self::ChannelReclaimed { .. } => "ChannelReclaimed",
         }
     }
 
-    /// The task or service the event is about (tasks and services have separate id spaces;
-    /// `kind` tells them apart).
-    pub fn subject_id(&self) -> u64 {
+    /// What the event is about: `task:3`, `service:1` or `channel:0x…`.
+    pub fn subject(&self) -> String {
         match self {
             Self::ServiceListed { service_id, .. }
             | Self::ServiceUpdated { service_id, .. }
-            | Self::ServiceDelisted { service_id } => *service_id,
+            | Self::ServiceDelisted { service_id } => format!("service:{service_id}"),
             Self::TaskCreated { task_id, .. }
             | Self::TaskInput { task_id, .. }
             | Self::TaskStarted { task_id }
             | Self::TaskCompleted { task_id, .. }
             | Self::TaskFailed { task_id, .. }
-            | Self::TaskRefunded { task_id } => *task_id,
+            | Self::TaskRefunded { task_id } => format!("task:{task_id}"),
+            Self::ChannelOpened { channel_id, .. }
+            | Self::ChannelToppedUp { channel_id, .. }
+            | Self::ChannelExtended { channel_id, .. }
+            | Self::ChannelClosed { channel_id, .. }
+            | Self::ChannelReclaimed { channel_id, .. } => format!("channel:{channel_id}"),
         }
-    }
-
-    pub fn is_task_event(&self) -> bool {
-        self.kind().starts_with("Task")
     }
 }
 
@@ -206,4 +239,69 @@ pub struct TimelineEntry {
     pub block_timestamp: u64,
     pub tx_hash: String,
     pub log_index: u64,
+}
+
+/// A channel's state on chain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ChannelState {
+    Open,
+    Closed,
+    Reclaimed,
+}
+
+impl ChannelState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Open => "Open",
+            Self::Closed => "Closed",
+            Self::Reclaimed => "Reclaimed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "Open" => Self::Open,
+            "Closed" => Self::Closed,
+            "Reclaimed" => Self::Reclaimed,
+            _ => return None,
+        })
+    }
+}
+
+/// A channel as indexed, with the payee ledger's highest voucher when there is one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChannelRow {
+    pub channel_id: String,
+    pub payer: String,
+    pub payee: String,
+    pub token: String,
+    pub signer: String,
+    pub salt: String,
+    pub deposit: String,
+    pub expiry: u64,
+    pub state: ChannelState,
+    pub paid_to_payee: Option<String>,
+    pub refunded_to_payer: Option<String>,
+    pub opened_block: u64,
+    pub updated_block: u64,
+    pub voucher: Option<VoucherRow>,
+}
+
+/// The highest voucher the payee ledger accepted for a channel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VoucherRow {
+    pub cumulative_amount: String,
+    pub signature: String,
+    pub vouchers_accepted: u64,
+    pub updated_at: u64,
+}
+
+/// One run of a background job.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobRun {
+    pub job: String,
+    pub started_at_ms: u64,
+    pub finished_at_ms: u64,
+    pub channels_touched: u64,
+    pub errors: Vec<String>,
 }

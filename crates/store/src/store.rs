@@ -33,7 +33,8 @@ impl Store {
                 Box::pin(async move {
                     sqlx::query("PRAGMA journal_mode = WAL").execute(&mut *conn).await?;
                     sqlx::query("PRAGMA busy_timeout = 10000").execute(&mut *conn).await?;
-                    sqlx::query("PRAGMA synchronous = NORMAL").execute(&mut *conn).await?;
+                    // Every commit reaches the disk before it returns: an acknowledged voucher survives power loss.
+                    sqlx::query("PRAGMA synchronous = FULL").execute(&mut *conn).await?;
                     Ok(())
                 })
             });
@@ -110,7 +111,7 @@ impl Store {
             let m = &log.meta;
             let inserted = sqlx::query(
                 "INSERT INTO chain_logs (chain_id, block_number, block_hash, block_timestamp, tx_hash, log_index, \
-                 address, kind, subject_id, event) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+                 address, kind, subject, event) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
                  ON CONFLICT (chain_id, tx_hash, log_index) DO NOTHING",
             )
             .bind(chain)
@@ -121,7 +122,7 @@ impl Store {
             .bind(i64_of(m.log_index)?)
             .bind(&m.address)
             .bind(log.event.kind())
-            .bind(i64_of(log.event.subject_id())?)
+            .bind(log.event.subject())
             .bind(serde_json::to_string(&log.event)?)
             .execute(&mut *tx)
             .await?;
@@ -184,6 +185,7 @@ impl Store {
             .await?;
         sqlx::query("DELETE FROM tasks WHERE chain_id = $1").bind(chain).execute(&mut *tx).await?;
         sqlx::query("DELETE FROM services WHERE chain_id = $1").bind(chain).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM channels WHERE chain_id = $1").bind(chain).execute(&mut *tx).await?;
         let rows = sqlx::query(
             "SELECT block_number, block_hash, block_timestamp, tx_hash, log_index, address, event FROM chain_logs \
              WHERE chain_id = $1 ORDER BY block_number, log_index",
@@ -226,7 +228,16 @@ impl Store {
     pub async fn reset_chain(&self, chain_id: u64) -> Result<()> {
         let chain = i64_of(chain_id)?;
         let mut tx = self.pool.begin().await?;
-        for table in ["tasks", "services", "chain_logs", "indexed_blocks", "indexer_cursor"] {
+        for table in [
+            "tasks",
+            "services",
+            "channels",
+            "channel_vouchers",
+            "channel_settlements",
+            "chain_logs",
+            "indexed_blocks",
+            "indexer_cursor",
+        ] {
             sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {table} WHERE chain_id = $1")))
                 .bind(chain)
                 .execute(&mut *tx)
@@ -292,10 +303,10 @@ impl Store {
     pub async fn task_timeline(&self, chain_id: u64, task_id: u64) -> Result<Vec<TimelineEntry>> {
         let rows = sqlx::query(
             "SELECT kind, block_number, block_timestamp, tx_hash, log_index FROM chain_logs \
-             WHERE chain_id = $1 AND subject_id = $2 AND kind LIKE 'Task%' ORDER BY block_number, log_index",
+             WHERE chain_id = $1 AND subject = $2 ORDER BY block_number, log_index",
         )
         .bind(i64_of(chain_id)?)
-        .bind(i64_of(task_id)?)
+        .bind(format!("task:{task_id}"))
         .fetch_all(&self.pool)
         .await?;
         rows.into_iter()

@@ -1,0 +1,268 @@
+//! The payee's voucher ledger. For every voucher it checks the signature, that the channel is open
+//! on chain (as indexed) and not inside the safety margin before its expiry, that the amount stays
+//! within the deposit and strictly increases; then it stores the voucher durably and only then
+//! acknowledges it. Stores are grouped: one writer task takes every voucher waiting at that moment
+//! and commits them in one transaction (group commit), so throughput does not cost durability.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use agora_store::{ChannelState, MarketEvent, NewVoucher, Store};
+use alloy::primitives::{Address, B256, U256};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::voucher::{SignatureError, VoucherDomain};
+
+/// Why a voucher was refused. Nothing is stored for a refused voucher.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum VoucherError {
+    #[error("no channel {0} is known on chain")]
+    UnknownChannel(B256),
+    #[error("channel {channel} pays {payee}, which this node does not collect for")]
+    NotPayee { channel: B256, payee: Address },
+    #[error("channel {channel} is {state:?} on chain")]
+    NotOpen { channel: B256, state: ChannelState },
+    #[error("channel {channel} expires at {expiry}; vouchers are refused from {margin} s before (now {now})")]
+    Expiring { channel: B256, expiry: u64, now: u64, margin: u64 },
+    #[error("voucher for {amount} exceeds the deposit of {deposit}")]
+    OverDeposit { amount: U256, deposit: U256 },
+    #[error("voucher for {amount} is not above the {accepted} already accepted")]
+    Stale { amount: U256, accepted: U256 },
+    #[error("bad signature: {0}")]
+    BadSignature(#[from] SignatureError),
+    #[error("voucher was signed by {recovered}, not by the channel's signer {expected}")]
+    WrongSigner { expected: Address, recovered: Address },
+    #[error("voucher could not be stored: {0}")]
+    Storage(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct LedgerConfig {
+    pub chain_id: u64,
+    pub contract: Address,
+    /// Payees this node collects for; vouchers of other channels are refused. Empty: any payee.
+    pub payees: Vec<Address>,
+    /// Vouchers are refused this many seconds before a channel's expiry (it must be settled first).
+    pub safety_margin_secs: u64,
+    /// Most vouchers committed in one transaction.
+    pub max_batch: usize,
+}
+
+impl LedgerConfig {
+    pub fn new(chain_id: u64, contract: Address) -> Self {
+        Self { chain_id, contract, payees: Vec::new(), safety_margin_secs: 15 * 60, max_batch: 4096 }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct ChannelInfo {
+    signer: Address,
+    payee: Address,
+    deposit: U256,
+    expiry: u64,
+    state: ChannelState,
+}
+
+struct WriteReq {
+    channel_id: B256,
+    amount: U256,
+    signature: [u8; 65],
+    reply: oneshot::Sender<Result<U256, VoucherError>>,
+}
+
+/// A handle on the ledger; cheap to clone.
+#[derive(Clone)]
+pub struct Ledger {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    cfg: LedgerConfig,
+    domain: VoucherDomain,
+    store: Store,
+    channels: Mutex<HashMap<B256, ChannelInfo>>,
+    writer: mpsc::Sender<WriteReq>,
+}
+
+pub fn unix_now() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default()
+}
+
+fn parse_u256(s: &str) -> Option<U256> {
+    U256::from_str_radix(s, 10).ok()
+}
+
+impl Ledger {
+    /// Loads the highest stored voucher of every channel and starts the writer task.
+    pub async fn start(store: Store, cfg: LedgerConfig) -> agora_store::Result<Self> {
+        let mut best = HashMap::new();
+        for (id, amount) in store.best_vouchers(cfg.chain_id).await? {
+            if let (Ok(id), Some(amount)) = (id.parse::<B256>(), parse_u256(&amount)) {
+                best.insert(id, amount);
+            }
+        }
+        let (tx, rx) = mpsc::channel(cfg.max_batch * 4);
+        tokio::spawn(writer(store.clone(), cfg.chain_id, cfg.max_batch, best, rx));
+        let domain = VoucherDomain::new(cfg.chain_id, cfg.contract);
+        Ok(Self { inner: Arc::new(Inner { cfg, domain, store, channels: Mutex::new(HashMap::new()), writer: tx }) })
+    }
+
+    pub fn domain(&self) -> &VoucherDomain {
+        &self.inner.domain
+    }
+
+    /// Forgets what it cached about a channel when the indexer applies one of its events.
+    pub fn on_event(&self, event: &MarketEvent) {
+        let id = match event {
+            MarketEvent::ChannelOpened { channel_id, .. }
+            | MarketEvent::ChannelToppedUp { channel_id, .. }
+            | MarketEvent::ChannelExtended { channel_id, .. }
+            | MarketEvent::ChannelClosed { channel_id, .. }
+            | MarketEvent::ChannelReclaimed { channel_id, .. } => channel_id,
+            _ => return,
+        };
+        if let (Ok(id), Ok(mut map)) = (id.parse::<B256>(), self.inner.channels.lock()) {
+            map.remove(&id);
+        }
+    }
+
+    /// Forgets every cached channel (after missed events).
+    pub fn forget_all(&self) {
+        if let Ok(mut map) = self.inner.channels.lock() {
+            map.clear();
+        }
+    }
+
+    async fn channel(&self, id: B256) -> Result<ChannelInfo, VoucherError> {
+        if let Some(info) = self.inner.channels.lock().ok().and_then(|m| m.get(&id).copied()) {
+            return Ok(info);
+        }
+        let row = self
+            .inner
+            .store
+            .channel(self.inner.cfg.chain_id, &id.to_string())
+            .await
+            .map_err(|e| VoucherError::Storage(e.to_string()))?
+            .ok_or(VoucherError::UnknownChannel(id))?;
+        let bad = |what: &str| VoucherError::Storage(format!("indexed channel {id} has a malformed {what}"));
+        let info = ChannelInfo {
+            signer: row.signer.parse().map_err(|_| bad("signer"))?,
+            payee: row.payee.parse().map_err(|_| bad("payee"))?,
+            deposit: parse_u256(&row.deposit).ok_or_else(|| bad("deposit"))?,
+            expiry: row.expiry,
+            state: row.state,
+        };
+        if let Ok(mut map) = self.inner.channels.lock() {
+            map.insert(id, info);
+        }
+        Ok(info)
+    }
+
+    /// Checks a voucher and, if it is good, stores it; returns the channel's accepted total.
+    pub async fn submit(&self, channel_id: B256, amount: U256, signature: &[u8]) -> Result<U256, VoucherError> {
+        self.submit_at(channel_id, amount, signature, unix_now()).await
+    }
+
+    /// [`Ledger::submit`] with the current time given (seconds).
+    pub async fn submit_at(
+        &self,
+        channel_id: B256,
+        amount: U256,
+        signature: &[u8],
+        now: u64,
+    ) -> Result<U256, VoucherError> {
+        let cfg = &self.inner.cfg;
+        let info = self.channel(channel_id).await?;
+        if !cfg.payees.is_empty() && !cfg.payees.contains(&info.payee) {
+            return Err(VoucherError::NotPayee { channel: channel_id, payee: info.payee });
+        }
+        if info.state != ChannelState::Open {
+            return Err(VoucherError::NotOpen { channel: channel_id, state: info.state });
+        }
+        if now.saturating_add(cfg.safety_margin_secs) >= info.expiry {
+            return Err(VoucherError::Expiring {
+                channel: channel_id,
+                expiry: info.expiry,
+                now,
+                margin: cfg.safety_margin_secs,
+            });
+        }
+        if amount > info.deposit {
+            return Err(VoucherError::OverDeposit { amount, deposit: info.deposit });
+        }
+        let recovered = self.inner.domain.recover(channel_id, amount, signature)?;
+        if recovered != info.signer {
+            return Err(VoucherError::WrongSigner { expected: info.signer, recovered });
+        }
+        let signature: [u8; 65] = signature.try_into().map_err(|_| SignatureError::Length(signature.len()))?;
+        let (reply, answer) = oneshot::channel();
+        self.inner
+            .writer
+            .send(WriteReq { channel_id, amount, signature, reply })
+            .await
+            .map_err(|_| VoucherError::Storage("the ledger writer has stopped".into()))?;
+        answer.await.map_err(|_| VoucherError::Storage("the ledger writer has stopped".into()))?
+    }
+}
+
+/// The single writer: orders vouchers per channel and commits whatever is waiting in one go.
+async fn writer(
+    store: Store,
+    chain_id: u64,
+    max_batch: usize,
+    mut best: HashMap<B256, U256>,
+    mut rx: mpsc::Receiver<WriteReq>,
+) {
+    let mut batch = Vec::with_capacity(max_batch);
+    while let Some(first) = rx.recv().await {
+        batch.push(first);
+        while batch.len() < max_batch {
+            match rx.try_recv() {
+                Ok(req) => batch.push(req),
+                Err(_) => break,
+            }
+        }
+        // Decide each voucher against what is accepted, including earlier ones of this batch. Only
+        // the highest voucher per channel is stored; the batch's others are counted with it.
+        let mut pending: HashMap<B256, (U256, [u8; 65], u64)> = HashMap::new();
+        let mut verdicts = Vec::with_capacity(batch.len());
+        for req in &batch {
+            let accepted = pending.get(&req.channel_id).map(|p| p.0).or_else(|| best.get(&req.channel_id).copied());
+            match accepted {
+                Some(a) if req.amount <= a => {
+                    verdicts.push(Err(VoucherError::Stale { amount: req.amount, accepted: a }));
+                }
+                _ => {
+                    let count = pending.get(&req.channel_id).map_or(0, |p| p.2) + 1;
+                    pending.insert(req.channel_id, (req.amount, req.signature, count));
+                    verdicts.push(Ok(req.amount));
+                }
+            }
+        }
+        let keep: Vec<NewVoucher> = pending
+            .iter()
+            .map(|(id, (amount, sig, count))| NewVoucher {
+                channel_id: id.to_string(),
+                cumulative_amount: amount.to_string(),
+                signature: alloy::primitives::hex::encode_prefixed(sig),
+                count: *count,
+            })
+            .collect();
+        let stored = if keep.is_empty() { Ok(()) } else { store.store_vouchers(chain_id, &keep, unix_now()).await };
+        match stored {
+            Ok(()) => {
+                best.extend(pending.into_iter().map(|(id, p)| (id, p.0)));
+                for (req, verdict) in batch.drain(..).zip(verdicts) {
+                    let _ = req.reply.send(verdict);
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "storing vouchers failed; none of the batch was acknowledged");
+                for req in batch.drain(..) {
+                    let _ = req.reply.send(Err(VoucherError::Storage(e.to_string())));
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,20 @@
+//! One-way (Spilman) payment channels over the `PaymentChannel` contract: one deposit on chain,
+//! many signed vouchers off chain, one settlement on chain. Used wherever a stream of small
+//! payments flows — AI reply chunks, data chunks, predictions.
+//!
+//! - [`voucher`]: the EIP-712 `Voucher(bytes32 channelId,uint256 cumulativeAmount)`, signed and
+//!   verified byte for byte as viem's `signTypedData`/`verifyTypedData` do. Verification uses
+//!   libsecp256k1 (the C library) and rejects high-s signatures, as the contract does.
+//! - [`payer`]: the paying side: tracks the deposit and what was spent, signs the next voucher.
+//! - [`ledger`]: the payee's ledger: checks each voucher against the indexed channel and stores it
+//!   durably (group commit) before acknowledging it.
+//! - [`settle`]: closes channels about to expire with their highest voucher.
+
+pub mod ledger;
+pub mod payer;
+pub mod settle;
+pub mod voucher;
+
+pub use ledger::{Ledger, LedgerConfig, VoucherError};
+pub use payer::PayerChannel;
+pub use voucher::{ChannelParams, VoucherDomain};

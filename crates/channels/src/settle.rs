@@ -1,0 +1,148 @@
+//! Auto-settlement: closes every channel this node collects for whose expiry falls within a margin
+//! (default 15 minutes) with its highest stored voucher, before the payer could reclaim the deposit.
+//! Every run is recorded in the job log. Running twice, or again after a crash, is harmless: a
+//! channel already closed is skipped (or refused by the contract, which closes a channel once).
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use agora_chain::bindings::PaymentChannel;
+use agora_chain::bindings::PaymentChannel::PaymentChannelErrors;
+use agora_chain::deploy::send;
+use agora_chain::revert::ContractError;
+use agora_store::{ChannelRow, JobRun, Store};
+use alloy::eips::BlockNumberOrTag;
+use alloy::primitives::{Address, B256, Bytes, U256};
+use alloy::providers::{DynProvider, Provider};
+use tokio::sync::watch;
+
+pub const JOB_NAME: &str = "channel-auto-settle";
+
+#[derive(Debug, Clone)]
+pub struct SettlerConfig {
+    pub chain_id: u64,
+    pub contract: Address,
+    /// The payee this node collects for (the key `provider` signs with).
+    pub payee: Address,
+    /// Close channels whose expiry is at most this many seconds away.
+    pub margin_secs: u64,
+    pub interval: Duration,
+}
+
+pub struct Settler {
+    store: Store,
+    provider: DynProvider,
+    cfg: SettlerConfig,
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or_default()
+}
+
+impl Settler {
+    /// `provider` must sign with the payee's key.
+    pub fn new(store: Store, provider: DynProvider, cfg: SettlerConfig) -> Self {
+        Self { store, provider, cfg }
+    }
+
+    pub async fn run(&self, mut shutdown: watch::Receiver<bool>) {
+        loop {
+            match self.run_once().await {
+                Ok(run) if run.channels_touched > 0 || !run.errors.is_empty() => {
+                    tracing::info!(touched = run.channels_touched, errors = ?run.errors, "auto-settle run");
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "auto-settle run could not be recorded"),
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(self.cfg.interval) => {}
+                _ = shutdown.changed() => {}
+            }
+            if *shutdown.borrow() {
+                return;
+            }
+        }
+    }
+
+    /// One pass: close what is due, record the run.
+    pub async fn run_once(&self) -> agora_store::Result<JobRun> {
+        let started_at_ms = now_ms();
+        let mut errors = Vec::new();
+        let mut touched = 0;
+        match self.chain_now().await {
+            Ok(now) => {
+                let due = self
+                    .store
+                    .channels_expiring(self.cfg.chain_id, &self.cfg.payee.to_string(), now, self.cfg.margin_secs)
+                    .await?;
+                for ch in due {
+                    match self.settle(&ch).await {
+                        Ok(true) => touched += 1,
+                        Ok(false) => {}
+                        Err(e) => errors.push(format!("{}: {e}", ch.channel_id)),
+                    }
+                }
+            }
+            Err(e) => errors.push(format!("cannot read the chain's time: {e}")),
+        }
+        let run = JobRun {
+            job: JOB_NAME.into(),
+            started_at_ms,
+            finished_at_ms: now_ms().max(started_at_ms),
+            channels_touched: touched,
+            errors,
+        };
+        self.store.record_job_run(&run).await?;
+        Ok(run)
+    }
+
+    /// The chain's clock (the latest block's timestamp), which is what expiry is measured against.
+    async fn chain_now(&self) -> Result<u64, agora_chain::Error> {
+        let block = self.provider.get_block_by_number(BlockNumberOrTag::Latest).await?;
+        Ok(block.map(|b| b.header.timestamp).unwrap_or_default())
+    }
+
+    /// Closes one channel with its highest voucher. `Ok(false)`: nothing to do.
+    async fn settle(&self, ch: &ChannelRow) -> Result<bool, String> {
+        let Some(voucher) = &ch.voucher else { return Ok(false) };
+        let chain = self.cfg.chain_id;
+        if let Some((_, Some(_), outcome)) =
+            self.store.settlement(chain, &ch.channel_id).await.map_err(|e| e.to_string())?
+            && outcome == "closed"
+        {
+            return Ok(false);
+        }
+        let parse =
+            |what: &str, v: &str| -> Result<Address, String> { v.parse().map_err(|_| format!("bad {what} {v}")) };
+        let payer = parse("payer", &ch.payer)?;
+        let token = parse("token", &ch.token)?;
+        let signer = parse("signer", &ch.signer)?;
+        let salt: B256 = ch.salt.parse().map_err(|_| format!("bad salt {}", ch.salt))?;
+        let amount = U256::from_str_radix(&voucher.cumulative_amount, 10).map_err(|e| e.to_string())?;
+        let signature: Bytes = voucher.signature.parse().map_err(|_| "bad stored signature".to_owned())?;
+        let contract = PaymentChannel::new(self.cfg.contract, self.provider.clone());
+        let store = &self.store;
+        let record = |tx: Option<String>, outcome: &'static str| async move {
+            let now = now_ms() / 1000;
+            store
+                .record_settlement(chain, &ch.channel_id, &voucher.cumulative_amount, tx.as_deref(), outcome, now)
+                .await
+        };
+        record(None, "sending").await.map_err(|e| e.to_string())?;
+        match send(contract.close(payer, token, signer, salt, amount, signature)).await {
+            Ok(receipt) => {
+                let tx = receipt.transaction_hash.to_string();
+                record(Some(tx.clone()), "closed").await.map_err(|e| e.to_string())?;
+                tracing::info!(channel = %ch.channel_id, amount = %amount, %tx, "channel settled");
+                Ok(true)
+            }
+            Err(agora_chain::Error::Contract(ContractError::Channel(PaymentChannelErrors::ChannelNotOpen(_)))) => {
+                record(None, "already-finished").await.map_err(|e| e.to_string())?;
+                Ok(false)
+            }
+            Err(e) => {
+                record(None, "failed").await.map_err(|e| e.to_string())?;
+                Err(e.to_string())
+            }
+        }
+    }
+}

@@ -1,0 +1,291 @@
+//! Channels on a real anvil: the payee ledger's checks, its durability across a restart, auto-settle
+//! closing with the highest voucher, and byte-for-byte interop with viem.
+
+use std::process::Command;
+
+use agora_chain::anvil::{Anvil, locate_anvil};
+use agora_chain::bindings::PaymentChannel;
+use agora_chain::deploy::{Deployments, deploy_contracts, send};
+use agora_chain::{signer_from_key, signing_provider};
+use agora_channels::settle::{Settler, SettlerConfig};
+use agora_channels::voucher::SignatureError;
+use agora_channels::{ChannelParams, Ledger, LedgerConfig, PayerChannel, VoucherDomain, VoucherError};
+use agora_indexer::{Indexer, IndexerConfig};
+use agora_store::ChannelState;
+use agora_store::testing::TestDb;
+use alloy::primitives::{Address, B256, U256};
+use alloy::providers::{DynProvider, Provider};
+use alloy::signers::local::PrivateKeySigner;
+
+const DEPOSIT: u64 = 1_000_000_000_000_000_000;
+
+struct Env {
+    anvil: Anvil,
+    d: Deployments,
+    payer: DynProvider,
+    payer_addr: Address,
+    payee: DynProvider,
+    payee_addr: Address,
+}
+
+async fn env() -> anyhow::Result<Env> {
+    let bin = locate_anvil(std::path::Path::new(env!("CARGO_MANIFEST_DIR"))).expect("anvil in node_modules (npm ci)");
+    let anvil = Anvil::spawn_default(bin).await?;
+    let key = |i: usize| signer_from_key(&anvil.accounts()[i].private_key);
+    let owner = key(0)?;
+    let d =
+        deploy_contracts(&signing_provider(anvil.url(), owner.clone())?, owner.address(), key(2)?.address()).await?;
+    let payee_addr = key(1)?.address();
+    let payer_addr = key(3)?.address();
+    let payee = signing_provider(anvil.url(), key(1)?)?;
+    let payer = signing_provider(anvil.url(), key(3)?)?;
+    Ok(Env { anvil, d, payer, payer_addr, payee, payee_addr })
+}
+
+/// Opens an ETH channel payer → payee with a fresh session key; returns its params, id and key.
+async fn open(e: &Env, expiry_in: u64) -> anyhow::Result<(ChannelParams, B256, PrivateKeySigner)> {
+    let session = PrivateKeySigner::random();
+    let now =
+        e.payer.get_block_by_number(alloy::eips::BlockNumberOrTag::Latest).await?.expect("block").header.timestamp;
+    let params = ChannelParams {
+        payer: e.payer_addr,
+        payee: e.payee_addr,
+        token: Address::ZERO,
+        signer: session.address(),
+        salt: alloy::primitives::keccak256(session.address()),
+    };
+    let contract = PaymentChannel::new(e.d.payment_channel, e.payer.clone());
+    send(
+        contract
+            .open(params.payee, params.token, U256::from(DEPOSIT), now + expiry_in, params.salt, params.signer)
+            .value(U256::from(DEPOSIT)),
+    )
+    .await?;
+    Ok((params, params.channel_id(e.d.chain_id, e.d.payment_channel), session))
+}
+
+fn indexer(e: &Env, db: &TestDb) -> Indexer {
+    let cfg = IndexerConfig::new(e.d.chain_id, e.d.indexed_contracts(), e.d.deploy_block);
+    Indexer::new(agora_chain::read_provider(e.anvil.url()).expect("url"), db.store.clone(), cfg)
+}
+
+async fn sync(e: &Env, db: &TestDb) -> anyhow::Result<()> {
+    indexer(e, db).sync_to(e.payer.get_block_number().await?).await?;
+    Ok(())
+}
+
+fn ledger_config(e: &Env) -> LedgerConfig {
+    let mut cfg = LedgerConfig::new(e.d.chain_id, e.d.payment_channel);
+    cfg.payees = vec![e.payee_addr];
+    cfg
+}
+
+#[tokio::test]
+async fn the_ledger_accepts_only_good_increasing_vouchers_and_remembers_them() -> anyhow::Result<()> {
+    let e = env().await?;
+    let (_, id, session) = open(&e, 3600).await?;
+    let domain = VoucherDomain::new(e.d.chain_id, e.d.payment_channel);
+    let sign = |amount: u64| domain.sign(&session, id, U256::from(amount)).expect("sign");
+
+    for db in TestDb::both().await? {
+        sync(&e, &db).await?;
+        let channel = db.store.channel(e.d.chain_id, &id.to_string()).await?.expect("indexed");
+        assert_eq!(channel.state, ChannelState::Open);
+        assert_eq!(channel.deposit, DEPOSIT.to_string());
+
+        let ledger = Ledger::start(db.store.clone(), ledger_config(&e)).await?;
+        assert_eq!(ledger.submit(id, U256::from(10), &sign(10)).await, Ok(U256::from(10)));
+        assert_eq!(
+            ledger.submit(id, U256::from(10), &sign(10)).await,
+            Err(VoucherError::Stale { amount: U256::from(10), accepted: U256::from(10) }),
+            "{}: a replayed voucher",
+            db.label
+        );
+        assert!(matches!(ledger.submit(id, U256::from(5), &sign(5)).await, Err(VoucherError::Stale { .. })));
+        let over = DEPOSIT + 1;
+        assert_eq!(
+            ledger.submit(id, U256::from(over), &sign(over)).await,
+            Err(VoucherError::OverDeposit { amount: U256::from(over), deposit: U256::from(DEPOSIT) })
+        );
+        // Signed by someone else, or for another amount than claimed.
+        let stranger = PrivateKeySigner::random();
+        let forged = domain.sign(&stranger, id, U256::from(20))?;
+        assert!(matches!(ledger.submit(id, U256::from(20), &forged).await, Err(VoucherError::WrongSigner { .. })));
+        assert!(matches!(ledger.submit(id, U256::from(21), &sign(20)).await, Err(VoucherError::WrongSigner { .. })));
+        // Signed for another chain.
+        let other_chain = VoucherDomain::new(1, e.d.payment_channel).sign(&session, id, U256::from(20))?;
+        assert!(matches!(ledger.submit(id, U256::from(20), &other_chain).await, Err(VoucherError::WrongSigner { .. })));
+        assert_eq!(
+            ledger.submit(id, U256::from(20), &sign(20)[..64]).await,
+            Err(VoucherError::BadSignature(SignatureError::Length(64)))
+        );
+        assert_eq!(
+            ledger.submit(B256::repeat_byte(0xab), U256::from(1), &sign(1)).await,
+            Err(VoucherError::UnknownChannel(B256::repeat_byte(0xab)))
+        );
+        // Too close to expiry: one second inside the safety margin.
+        let expiry = channel.expiry;
+        assert!(matches!(
+            ledger.submit_at(id, U256::from(30), &sign(30), expiry - 15 * 60).await,
+            Err(VoucherError::Expiring { .. })
+        ));
+
+        // Concurrent vouchers: all stored in order, the highest wins.
+        let results = futures_join(&ledger, id, &sign, 100..200).await;
+        assert!(results.iter().all(Result::is_ok), "{results:?}");
+
+        // A restarted ledger remembers what it acknowledged.
+        drop(ledger);
+        let ledger = Ledger::start(db.store.clone(), ledger_config(&e)).await?;
+        assert!(matches!(ledger.submit(id, U256::from(199), &sign(199)).await, Err(VoucherError::Stale { .. })));
+        assert_eq!(ledger.submit(id, U256::from(200), &sign(200)).await, Ok(U256::from(200)));
+        let stored = db.store.channel(e.d.chain_id, &id.to_string()).await?.expect("channel").voucher.expect("voucher");
+        assert_eq!(stored.cumulative_amount, "200");
+        assert_eq!(stored.vouchers_accepted, 1 + 100 + 1, "{}", db.label);
+        db.finish().await?;
+    }
+
+    // Another node that does not collect for this payee refuses the voucher.
+    let db = TestDb::sqlite().await?;
+    sync(&e, &db).await?;
+    let mut cfg = ledger_config(&e);
+    cfg.payees = vec![Address::repeat_byte(0x77)];
+    let ledger = Ledger::start(db.store.clone(), cfg).await?;
+    assert!(matches!(ledger.submit(id, U256::from(300), &sign(300)).await, Err(VoucherError::NotPayee { .. })));
+    db.finish().await?;
+    e.anvil.stop().await?;
+    Ok(())
+}
+
+async fn futures_join(
+    ledger: &Ledger,
+    id: B256,
+    sign: &impl Fn(u64) -> [u8; 65],
+    amounts: std::ops::Range<u64>,
+) -> Vec<Result<U256, VoucherError>> {
+    let mut handles = Vec::new();
+    for a in amounts {
+        let l = ledger.clone();
+        let sig = sign(a);
+        handles.push(tokio::spawn(async move { l.submit(id, U256::from(a), &sig).await }));
+        // Submit in order: spawned tasks reach the writer in spawn order on this runtime.
+        tokio::task::yield_now().await;
+    }
+    let mut out = Vec::new();
+    for h in handles {
+        out.push(h.await.expect("task"));
+    }
+    out
+}
+
+#[tokio::test]
+async fn auto_settle_closes_with_the_highest_voucher_before_expiry() -> anyhow::Result<()> {
+    let e = env().await?;
+    let (_, id, session) = open(&e, 3600).await?;
+    let domain = VoucherDomain::new(e.d.chain_id, e.d.payment_channel);
+    let db = TestDb::sqlite().await?;
+    sync(&e, &db).await?;
+    let ledger = Ledger::start(db.store.clone(), ledger_config(&e)).await?;
+    let mut payer = PayerChannel::new(id, U256::from(DEPOSIT), session);
+    let mut last = U256::ZERO;
+    for _ in 0..3 {
+        let v = payer.pay(&domain, U256::from(1_000_000_000_000_000u64))?;
+        last = ledger.submit(id, v.cumulative_amount, &v.signature).await?;
+    }
+    assert_eq!(last, U256::from(3_000_000_000_000_000u64));
+
+    let settler = Settler::new(
+        db.store.clone(),
+        e.payee.clone(),
+        SettlerConfig {
+            chain_id: e.d.chain_id,
+            contract: e.d.payment_channel,
+            payee: e.payee_addr,
+            margin_secs: 15 * 60,
+            interval: std::time::Duration::from_secs(1),
+        },
+    );
+    // An hour from expiry: nothing is due.
+    let run = settler.run_once().await?;
+    assert_eq!(run.channels_touched, 0);
+
+    // Ten minutes before expiry: inside the 15-minute margin.
+    e.payer.raw_request::<_, serde_json::Value>("evm_increaseTime".into(), (3000u64,)).await?;
+    e.payer.raw_request::<_, serde_json::Value>("evm_mine".into(), ()).await?;
+    let payer_before = e.payer.get_balance(e.payer_addr).await?;
+    let run = settler.run_once().await?;
+    assert_eq!(run.channels_touched, 1, "{:?}", run.errors);
+    assert!(run.errors.is_empty(), "{:?}", run.errors);
+    // The payer got exactly the unspent rest, without paying any gas.
+    let payer_after = e.payer.get_balance(e.payer_addr).await?;
+    assert_eq!(payer_after - payer_before, U256::from(DEPOSIT) - last);
+
+    sync(&e, &db).await?;
+    let ch = db.store.channel(e.d.chain_id, &id.to_string()).await?.expect("channel");
+    assert_eq!(ch.state, ChannelState::Closed);
+    assert_eq!(ch.paid_to_payee.as_deref(), Some(last.to_string().as_str()));
+    let stored = PaymentChannel::new(e.d.payment_channel, e.payer.clone()).getChannel(id).call().await?;
+    assert_eq!(stored.deposit, DEPOSIT as u128, "a finished channel keeps its deposit figure");
+
+    // Running again (or after a restart) closes nothing twice.
+    let again = settler.run_once().await?;
+    assert_eq!(again.channels_touched, 0);
+    assert!(again.errors.is_empty(), "{:?}", again.errors);
+    let runs = db.store.job_runs(10).await?;
+    assert_eq!(runs.len(), 3);
+    assert!(runs.iter().all(|r| r.job == agora_channels::settle::JOB_NAME));
+    db.finish().await?;
+    e.anvil.stop().await?;
+    Ok(())
+}
+
+fn viem(args: &[&str]) -> anyhow::Result<serde_json::Value> {
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/viem_voucher.mjs");
+    let out = Command::new("node").arg(script).args(args).output()?;
+    anyhow::ensure!(out.status.success(), "viem script failed: {}", String::from_utf8_lossy(&out.stderr));
+    Ok(serde_json::from_slice(&out.stdout)?)
+}
+
+#[test]
+fn vouchers_match_viem_byte_for_byte_both_ways() -> anyhow::Result<()> {
+    let contract: Address = "0x5FbDB2315678afecb367f032d93F642f64180aa3".parse()?;
+    let domain = VoucherDomain::new(31337, contract);
+    let id = B256::repeat_byte(0x42);
+    let key = PrivateKeySigner::random();
+    let amount = U256::from(123_456_789_000_000_000u64);
+
+    // Ours signs, viem verifies.
+    let sig = domain.sign(&key, id, amount)?;
+    let verdict = viem(&[
+        "verify",
+        &key.address().to_string(),
+        "31337",
+        &contract.to_string(),
+        &id.to_string(),
+        &amount.to_string(),
+        &alloy::primitives::hex::encode_prefixed(sig),
+    ])?;
+    assert_eq!(verdict["valid"], true);
+    assert_eq!(verdict["digest"].as_str(), Some(domain.digest(id, amount).to_string().as_str()));
+
+    // viem signs, ours verifies — and the signature bytes are identical (RFC 6979 on both sides).
+    let key_hex = alloy::primitives::hex::encode_prefixed(key.to_bytes());
+    let theirs = viem(&["sign", &key_hex, "31337", &contract.to_string(), &id.to_string(), &amount.to_string()])?;
+    let their_sig: alloy::primitives::Bytes = theirs["signature"].as_str().expect("signature").parse()?;
+    assert_eq!(domain.recover(id, amount, &their_sig), Ok(key.address()));
+    assert_eq!(their_sig.as_ref(), sig.as_slice(), "same key, same data: same signature");
+
+    // A tampered amount is refused by both.
+    let verdict = viem(&[
+        "verify",
+        &key.address().to_string(),
+        "31337",
+        &contract.to_string(),
+        &id.to_string(),
+        "1",
+        &alloy::primitives::hex::encode_prefixed(sig),
+    ])?;
+    assert_eq!(verdict["valid"], false);
+    assert_ne!(domain.recover(id, U256::from(1), &sig), Ok(key.address()));
+    Ok(())
+}
