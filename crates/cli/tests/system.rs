@@ -63,6 +63,66 @@ async fn up_serves_purchases_made_by_an_independent_client() -> anyhow::Result<(
     assert_eq!(status, 200);
     assert_eq!(health["chainId"], 31337);
 
+    // A payment channel opened by cast, a voucher signed by viem, collected by the node's ledger.
+    let payee = dev["accounts"][dev["roles"]["provider"].as_u64().expect("role") as usize]["address"]
+        .as_str()
+        .expect("payee")
+        .to_owned();
+    let channel_contract = dev["contracts"]["payment_channel"].as_str().expect("channel contract").to_owned();
+    let now = Command::new(support::cast()).args(["block", "latest", "-f", "timestamp", "--rpc-url", &rpc]).output()?;
+    let expiry = String::from_utf8(now.stdout)?.trim().parse::<u64>()? + 3600;
+    let salt = format!("0x{}", "07".repeat(32));
+    let signer = buyer["address"].as_str().expect("address").to_owned();
+    support::cast_send(
+        &rpc,
+        &buyer_key,
+        &[
+            &channel_contract,
+            "open(address,address,uint256,uint64,bytes32,address)",
+            &payee,
+            "0x0000000000000000000000000000000000000000",
+            "1000000000000000000",
+            &expiry.to_string(),
+            &salt,
+            &signer,
+            "--value",
+            "1ether",
+        ],
+    )?;
+    let id = Command::new(support::cast())
+        .args(["call", &channel_contract, "computeChannelId(address,address,address,address,bytes32)(bytes32)"])
+        .args([&signer, &payee, "0x0000000000000000000000000000000000000000", &signer, &salt, "--rpc-url", &rpc])
+        .output()?;
+    let id = String::from_utf8(id.stdout)?.trim().to_owned();
+    let (channel, _) = support::wait_for(&format!("{api}/api/channels/{id}"), Duration::from_secs(5)).await?;
+    assert_eq!(channel["state"], "Open");
+    assert_eq!(channel["spent"], "0");
+    let viem = Command::new("node")
+        .arg(support::repo_root().join("crates/channels/tests/viem_voucher.mjs"))
+        .args(["sign", &buyer_key, "31337", &channel_contract, &id, "250000000000000000"])
+        .output()?;
+    anyhow::ensure!(viem.status.success(), "{}", String::from_utf8_lossy(&viem.stderr));
+    let signed: serde_json::Value = serde_json::from_slice(&viem.stdout)?;
+    let client = reqwest::Client::new();
+    let post = |amount: &'static str| {
+        client
+            .post(format!("{api}/api/channels/{id}/vouchers"))
+            .json(&serde_json::json!({ "cumulativeAmount": amount, "signature": signed["signature"] }))
+            .send()
+    };
+    let accepted = post("250000000000000000").await?;
+    assert_eq!(accepted.status(), 200);
+    let body: serde_json::Value = accepted.json().await?;
+    assert_eq!(body["acceptedTotal"], "250000000000000000");
+    let replay = post("250000000000000000").await?;
+    assert_eq!(replay.status(), 409);
+    let body: serde_json::Value = replay.json().await?;
+    assert_eq!(body["error"]["code"], "stale_voucher");
+    let (channel, _) = support::wait_for(&format!("{api}/api/channels/{id}"), Duration::from_secs(5)).await?;
+    assert_eq!(channel["spent"], "250000000000000000");
+    let (_, listed) = support::get_json(&format!("{api}/api/channels?payer={signer}")).await?;
+    assert_eq!(listed.as_array().map(Vec::len), Some(1));
+
     // Stopping agora stops its anvil too.
     let exit = up.stop()?;
     assert!(exit.success(), "agora up exited with {exit}");

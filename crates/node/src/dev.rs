@@ -50,6 +50,7 @@ pub struct DevInfo<'a> {
 #[derive(Debug, Serialize)]
 pub struct Roles {
     pub owner: usize,
+    /// Lists the demo services and is the payee of payment channels the node collects for.
     pub provider: usize,
     pub operator: usize,
     pub first_buyer: usize,
