@@ -3,6 +3,7 @@
 //! Amounts are decimal strings in the token's smallest unit; addresses lower-case hex.
 
 mod channels;
+mod content;
 mod error;
 mod routes;
 
@@ -36,11 +37,17 @@ pub struct AppState {
     pub network: NetworkInfo,
     /// The payee's voucher ledger; `None` when this node collects for no channel.
     pub ledger: Option<agora_channels::Ledger>,
+    /// Where uploads and results live (local directory or IPFS through Kubo).
+    pub content: std::sync::Arc<agora_content::AnyStore>,
 }
 
 /// The whole API under `/api`.
 pub fn router(state: AppState) -> Router {
-    routes::router().merge(channels::router()).with_state(state).layer(tower_http::trace::TraceLayer::new_for_http())
+    routes::router()
+        .merge(channels::router())
+        .merge(content::router())
+        .with_state(state)
+        .layer(tower_http::trace::TraceLayer::new_for_http())
 }
 
 /// Serves `router` on `listener` until `shutdown` resolves.

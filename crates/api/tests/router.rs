@@ -29,6 +29,12 @@ fn network() -> NetworkInfo {
     }
 }
 
+async fn content_store() -> std::sync::Arc<agora_content::AnyStore> {
+    let dir = std::env::temp_dir().join(format!("agora-api-content-{}", std::process::id()));
+    let config = agora_content::ContentConfig { dir, ipfs_api: None };
+    std::sync::Arc::new(agora_content::open(&config).await.expect("content store"))
+}
+
 async fn call(app: &axum::Router, method: &str, uri: &str, body: Option<Value>) -> (StatusCode, Value) {
     let req = Request::builder().method(method).uri(uri).header("content-type", "application/json");
     let req = req.body(body.map(|b| Body::from(b.to_string())).unwrap_or_else(Body::empty)).expect("request");
@@ -83,6 +89,7 @@ async fn seeded() -> anyhow::Result<(TestDb, axum::Router)> {
         provider: read_provider("http://127.0.0.1:1")?,
         network: network(),
         ledger: None,
+        content: content_store().await,
     });
     Ok((db, app))
 }
@@ -168,6 +175,7 @@ async fn a_simulated_revert_reads_as_a_sentence() -> anyhow::Result<()> {
         provider: read_provider(anvil.url())?,
         network: network(),
         ledger: None,
+        content: content_store().await,
     });
 
     let data = agora_chain::bindings::ComputeMarket::buyComputeCall { serviceId: U256::from(1), input: "x".into() };
@@ -185,5 +193,60 @@ async fn a_simulated_revert_reads_as_a_sentence() -> anyhow::Result<()> {
     assert_eq!(body["ok"], true);
     db.finish().await?;
     anvil.stop().await?;
+    Ok(())
+}
+
+async fn raw(app: &axum::Router, req: Request<Body>) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
+    let resp = app.clone().oneshot(req).await.expect("response");
+    let status = resp.status();
+    let headers = resp.headers().clone();
+    (status, headers, resp.into_body().collect().await.expect("body").to_bytes().to_vec())
+}
+
+#[tokio::test]
+async fn uploads_come_back_by_cid_with_ranges_and_caching() -> anyhow::Result<()> {
+    let (db, app) = seeded().await?;
+    let text = "hello, 世界\n".repeat(1000);
+    let req = Request::builder().method("POST").uri("/api/uploads").body(Body::from(text.clone()))?;
+    let (status, _, body) = raw(&app, req).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let up: Value = serde_json::from_slice(&body)?;
+    let cid = up["cid"].as_str().expect("cid").to_owned();
+    assert_eq!(cid, agora_content::cid_of(text.as_bytes()).to_string());
+    assert_eq!(up["size"], text.len());
+
+    let get = |range: Option<&str>, etag: Option<&str>| {
+        let mut b = Request::builder().uri(format!("/ipfs/{cid}"));
+        if let Some(r) = range {
+            b = b.header("range", r);
+        }
+        if let Some(e) = etag {
+            b = b.header("if-none-match", e);
+        }
+        b.body(Body::empty()).expect("request")
+    };
+    let (status, headers, body) = raw(&app, get(None, None)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body, text.as_bytes());
+    assert_eq!(headers["content-type"], "text/plain; charset=utf-8");
+    assert_eq!(headers["cache-control"], "public, max-age=31536000, immutable");
+    let etag = headers["etag"].to_str()?.to_owned();
+
+    let (status, headers, body) = raw(&app, get(Some("bytes=0-4"), None)).await;
+    assert_eq!(status, StatusCode::PARTIAL_CONTENT);
+    assert_eq!(body, b"hello");
+    assert_eq!(headers["content-range"], format!("bytes 0-4/{}", text.len()));
+    let (status, _, _) = raw(&app, get(Some("bytes=999999-"), None)).await;
+    assert_eq!(status, StatusCode::RANGE_NOT_SATISFIABLE);
+    let (status, _, body) = raw(&app, get(None, Some(&etag))).await;
+    assert_eq!(status, StatusCode::NOT_MODIFIED);
+    assert!(body.is_empty());
+
+    let (status, body) = call(&app, "GET", "/ipfs/QmNotACidv1", None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    let missing = agora_content::cid_of(b"never uploaded");
+    let (status, body) = call(&app, "GET", &format!("/ipfs/{missing}"), None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    db.finish().await?;
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! Contract bindings generated from the committed artifacts in `crates/chain/artifacts/`
 //! (`scripts/export-artifacts.sh` writes them from a `forge build`; the test command fails if they
 //! are stale).
+#![allow(clippy::too_many_arguments)] // PaymentChannel's functions take the channel's parameters
 
 alloy::sol!(
     #[sol(rpc)]

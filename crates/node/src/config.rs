@@ -36,6 +36,8 @@ pub struct Config {
     pub chain_id: u64,
     /// Embedded chain: the anvil binary (default: from `node_modules`).
     pub anvil_path: Option<PathBuf>,
+    /// IPFS Kubo RPC API (e.g. `http://127.0.0.1:5001`). Unset: content lives in `<data_dir>/content`.
+    pub ipfs_api: Option<String>,
     /// Private key of the payee this node collects channel payments for (vouchers, auto-settle).
     /// On the embedded chain: the demo provider's dev key.
     pub payee_key: Option<String>,
@@ -62,6 +64,7 @@ impl Default for Config {
             anvil_port: 8545,
             chain_id: 31337,
             anvil_path: None,
+            ipfs_api: None,
             payee_key: None,
             voucher_margin_secs: 15 * 60,
             settle_margin_secs: 15 * 60,

@@ -140,7 +140,19 @@ pub async fn up(config: &Config) -> Result<Node> {
         .await
         .with_context(|| format!("cannot listen on {}", config.http_addr))?;
     let api_url = format!("http://{}", listener.local_addr()?);
-    let router = agora_api::router(AppState { store: store.clone(), provider, network: network.clone(), ledger });
+    let content = agora_content::open(&agora_content::ContentConfig {
+        dir: config.data_dir.join("content"),
+        ipfs_api: config.ipfs_api.clone().filter(|u| !u.trim().is_empty()),
+    })
+    .await
+    .context("cannot open the content store")?;
+    let router = agora_api::router(AppState {
+        store: store.clone(),
+        provider,
+        network: network.clone(),
+        ledger,
+        content: std::sync::Arc::new(content),
+    });
     {
         let mut rx = shutdown_rx.clone();
         tasks.push(tokio::spawn(async move {

@@ -1,0 +1,200 @@
+//! Agora's content-addressed store: job results, datasets and models are kept once under their IPFS
+//! CID, so anyone can check that the bytes they fetch are the bytes a task committed to.
+//!
+//! CIDs are the real ones: CIDv1, sha2-256, base32 (`bafk…` for content of at most one 256 KiB chunk,
+//! `bafy…` above), built exactly as `ipfs add --cid-version=1 --raw-leaves` builds the file's DAG
+//! ([`dag`]). Two backends implement [`ContentStore`]: [`LocalStore`], a directory holding each
+//! content once under its root CID (the embedded default), and [`KuboStore`], a Kubo node's RPC
+//! API, chosen by [`open`] when `AGORA_IPFS_API` is set. Either way the CID is computed here, and a
+//! Kubo node that answers a different one is an error.
+
+pub mod cid;
+pub mod dag;
+mod kubo;
+mod local;
+
+use std::future::Future;
+use std::path::{Path, PathBuf};
+
+use bytes::Bytes;
+
+pub use cid::{Cid, Codec};
+pub use dag::{CHUNK_SIZE, CidBuilder, MAX_LINKS, cid_of};
+pub use kubo::KuboStore;
+pub use local::LocalStore;
+
+/// Everything that can go wrong storing or fetching content.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A string that is not a CID this store can hold (CIDv1, raw or dag-pb, sha2-256, base32).
+    #[error("invalid CID {input:?}: {reason}")]
+    InvalidCid { input: String, reason: &'static str },
+    /// `start > end` in a range request.
+    #[error("invalid byte range: start {start} is after end {end}")]
+    InvalidRange { start: u64, end: u64 },
+    /// A range that starts past the end of the content (HTTP 416).
+    #[error("byte range starts at {start}, past the end of the {size}-byte content")]
+    RangeNotSatisfiable { start: u64, size: u64 },
+    #[error("{action} {path}: {source}")]
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// `AGORA_IPFS_API` is not a usable URL.
+    #[error("invalid IPFS API URL {url:?}: {reason}")]
+    InvalidApiUrl { url: String, reason: String },
+    /// The Kubo node could not be reached, or the connection broke.
+    #[error("IPFS API {endpoint} request failed: {source}")]
+    Http {
+        endpoint: &'static str,
+        #[source]
+        source: reqwest::Error,
+    },
+    /// The Kubo node answered with an error.
+    #[error("IPFS API {endpoint} answered {status}: {message}")]
+    Kubo { endpoint: &'static str, status: u16, message: String },
+    /// The Kubo node answered something this client does not understand.
+    #[error("IPFS API {endpoint} gave an unexpected answer: {reason}")]
+    KuboResponse { endpoint: &'static str, reason: String },
+    /// The Kubo node stored the content under a CID other than the one computed here (its import
+    /// settings differ from `--cid-version=1 --raw-leaves`, 256 KiB chunks, 174 links per node).
+    #[error("IPFS node stored the content as {kubo}, but its CID is {expected}; check the node's Import settings")]
+    CidMismatch { expected: Cid, kubo: String },
+    /// Fewer or more bytes came back than the content has.
+    #[error("content {cid}: expected {expected} bytes, got {got}")]
+    WrongLength { cid: Cid, expected: u64, got: u64 },
+    #[error("background task failed: {0}")]
+    Task(#[from] tokio::task::JoinError),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// A content-addressed store. Content is immutable and kept under the root CID that
+/// [`cid_of`] gives for it; putting the same bytes twice is harmless and yields the same CID.
+pub trait ContentStore: Send + Sync {
+    /// Stores `content` and returns its CID.
+    fn put(&self, content: impl Into<Bytes> + Send) -> impl Future<Output = Result<Cid>> + Send;
+
+    /// Stores the file at `path`, read in chunks (never whole in memory), and returns its CID.
+    fn put_file(&self, path: &Path) -> impl Future<Output = Result<Cid>> + Send;
+
+    /// The whole content, or `None` when this store does not have it.
+    fn get(&self, cid: &Cid) -> impl Future<Output = Result<Option<Bytes>>> + Send;
+
+    /// Bytes `start..end` (end exclusive, clamped to the content's size), or `None` when this store
+    /// does not have the content. A range starting past the end is [`Error::RangeNotSatisfiable`].
+    fn get_range(&self, cid: &Cid, start: u64, end: u64) -> impl Future<Output = Result<Option<Bytes>>> + Send;
+
+    fn has(&self, cid: &Cid) -> impl Future<Output = Result<bool>> + Send;
+
+    /// The content's size in bytes, or `None` when this store does not have it.
+    fn size(&self, cid: &Cid) -> impl Future<Output = Result<Option<u64>>> + Send;
+}
+
+/// Where content goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContentConfig {
+    /// The local store's directory (used when `ipfs_api` is unset).
+    pub dir: PathBuf,
+    /// A Kubo RPC endpoint such as `http://127.0.0.1:5001`. Set: content goes to that node.
+    pub ipfs_api: Option<String>,
+}
+
+impl ContentConfig {
+    /// `dir` for the local store, and the Kubo endpoint from `AGORA_IPFS_API` if it is set and
+    /// not blank.
+    pub fn from_env(dir: impl Into<PathBuf>) -> Self {
+        let ipfs_api = std::env::var("AGORA_IPFS_API").ok().filter(|url| !url.trim().is_empty());
+        Self { dir: dir.into(), ipfs_api }
+    }
+}
+
+/// Opens the store `config` names: Kubo when `ipfs_api` is set, else the local directory.
+pub async fn open(config: &ContentConfig) -> Result<AnyStore> {
+    match &config.ipfs_api {
+        Some(url) => Ok(AnyStore::Kubo(KuboStore::new(url)?)),
+        None => Ok(AnyStore::Local(LocalStore::open(&config.dir).await?)),
+    }
+}
+
+/// Either backend, chosen at run time by [`open`].
+#[derive(Debug, Clone)]
+pub enum AnyStore {
+    Local(LocalStore),
+    Kubo(KuboStore),
+}
+
+impl ContentStore for AnyStore {
+    async fn put(&self, content: impl Into<Bytes> + Send) -> Result<Cid> {
+        match self {
+            AnyStore::Local(s) => s.put(content).await,
+            AnyStore::Kubo(s) => s.put(content).await,
+        }
+    }
+
+    async fn put_file(&self, path: &Path) -> Result<Cid> {
+        match self {
+            AnyStore::Local(s) => s.put_file(path).await,
+            AnyStore::Kubo(s) => s.put_file(path).await,
+        }
+    }
+
+    async fn get(&self, cid: &Cid) -> Result<Option<Bytes>> {
+        match self {
+            AnyStore::Local(s) => s.get(cid).await,
+            AnyStore::Kubo(s) => s.get(cid).await,
+        }
+    }
+
+    async fn get_range(&self, cid: &Cid, start: u64, end: u64) -> Result<Option<Bytes>> {
+        match self {
+            AnyStore::Local(s) => s.get_range(cid, start, end).await,
+            AnyStore::Kubo(s) => s.get_range(cid, start, end).await,
+        }
+    }
+
+    async fn has(&self, cid: &Cid) -> Result<bool> {
+        match self {
+            AnyStore::Local(s) => s.has(cid).await,
+            AnyStore::Kubo(s) => s.has(cid).await,
+        }
+    }
+
+    async fn size(&self, cid: &Cid) -> Result<Option<u64>> {
+        match self {
+            AnyStore::Local(s) => s.size(cid).await,
+            AnyStore::Kubo(s) => s.size(cid).await,
+        }
+    }
+}
+
+/// Checks a range against the content's size: `start..min(end, size)`.
+fn clamp_range(start: u64, end: u64, size: u64) -> Result<(u64, u64)> {
+    if start > end {
+        return Err(Error::InvalidRange { start, end });
+    }
+    if start > size {
+        return Err(Error::RangeNotSatisfiable { start, size });
+    }
+    Ok((start, end.min(size)))
+}
+
+/// Content larger than this is hashed on the blocking pool rather than on the async worker.
+const HASH_INLINE_MAX: usize = 1 << 20;
+
+/// [`cid_of`], off the async workers for large content.
+async fn compute_cid(content: &Bytes) -> Result<Cid> {
+    if content.len() <= HASH_INLINE_MAX {
+        return Ok(cid_of(content));
+    }
+    let content = content.clone();
+    Ok(tokio::task::spawn_blocking(move || cid_of(&content)).await?)
+}
+
+/// Maps an I/O error to [`Error::Io`] naming what was being done to which path.
+fn io(action: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> Error {
+    let path = path.to_owned();
+    move |source| Error::Io { action, path, source }
+}
