@@ -27,6 +27,8 @@ interface Vm {
     function stopPrank() external;
     function warp(uint256 newTimestamp) external;
     function deal(address account, uint256 newBalance) external;
+    function chainId(uint256 newChainId) external;
+    function load(address target, bytes32 slot) external view returns (bytes32 data);
 
     // expectations
     function expectRevert(bytes calldata revertData) external;
@@ -40,6 +42,7 @@ interface Vm {
     // fuzzing and accounts
     function assume(bool condition) external pure;
     function addr(uint256 privateKey) external pure returns (address keyAddr);
+    function sign(uint256 privateKey, bytes32 digest) external pure returns (uint8 v, bytes32 r, bytes32 s);
     function label(address account, string calldata newLabel) external;
 
     // assertions
@@ -50,6 +53,8 @@ interface Vm {
     function assertEq(uint256 left, uint256 right) external pure;
     function assertEq(uint256 left, uint256 right, string calldata err) external pure;
     function assertEq(address left, address right) external pure;
+    function assertEq(bytes32 left, bytes32 right) external pure;
+    function assertNotEq(bytes32 left, bytes32 right) external pure;
     function assertEq(string calldata left, string calldata right) external pure;
     function assertEq(bytes calldata left, bytes calldata right) external pure;
     function assertLe(uint256 left, uint256 right, string calldata err) external pure;
@@ -121,6 +126,14 @@ abstract contract Test {
         vm.assertEq(left, right);
     }
 
+    function assertEq(bytes32 left, bytes32 right) internal pure {
+        vm.assertEq(left, right);
+    }
+
+    function assertNotEq(bytes32 left, bytes32 right) internal pure {
+        vm.assertNotEq(left, right);
+    }
+
     function assertEq(string memory left, string memory right) internal pure {
         vm.assertEq(left, right);
     }
@@ -138,6 +151,13 @@ abstract contract Test {
     /// @notice A deterministic address for `name`, labelled with it in traces.
     function makeAddr(string memory name) internal returns (address account) {
         account = vm.addr(uint256(keccak256(bytes(name))));
+        vm.label(account, name);
+    }
+
+    /// @notice Like `makeAddr`, with the private key, for accounts that sign.
+    function makeAddrAndKey(string memory name) internal returns (address account, uint256 privateKey) {
+        privateKey = uint256(keccak256(bytes(name)));
+        account = vm.addr(privateKey);
         vm.label(account, name);
     }
 

@@ -119,6 +119,7 @@ impl Settler {
         let salt: B256 = ch.salt.parse().map_err(|_| format!("bad salt {}", ch.salt))?;
         let amount = U256::from_str_radix(&voucher.cumulative_amount, 10).map_err(|e| e.to_string())?;
         let signature: Bytes = voucher.signature.parse().map_err(|_| "bad stored signature".to_owned())?;
+        let (r, vs) = compact(&signature).ok_or_else(|| "stored signature is not 65 bytes".to_owned())?;
         let contract = PaymentChannel::new(self.cfg.contract, self.provider.clone());
         let store = &self.store;
         let record = |tx: Option<String>, outcome: &'static str| async move {
@@ -128,7 +129,8 @@ impl Settler {
                 .await
         };
         record(None, "sending").await.map_err(|e| e.to_string())?;
-        match send(contract.close(payer, token, signer, salt, amount, signature)).await {
+        // The ledger only accepts ECDSA vouchers, so the cheaper compact form always applies.
+        match send(contract.closeCompact(payer, token, signer, salt, amount, r, vs)).await {
             Ok(receipt) => {
                 let tx = receipt.transaction_hash.to_string();
                 record(Some(tx.clone()), "closed").await.map_err(|e| e.to_string())?;
@@ -144,5 +146,41 @@ impl Settler {
                 Err(e.to_string())
             }
         }
+    }
+}
+
+/// EIP-2098 compact form of a 65-byte `r || s || v` signature: `(r, vs)` with `vs` = `s` and the top
+/// bit set when `v` is 28.
+pub fn compact(sig: &[u8]) -> Option<(B256, B256)> {
+    let sig: &[u8; 65] = sig.try_into().ok()?;
+    let r = B256::from_slice(&sig[..32]);
+    let mut vs = [0u8; 32];
+    vs.copy_from_slice(&sig[32..64]);
+    match sig[64] {
+        27 | 0 => {}
+        28 | 1 => vs[0] |= 0x80,
+        _ => return None,
+    }
+    Some((r, B256::from(vs)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloy::primitives::Signature;
+
+    #[test]
+    fn compact_form_matches_eip_2098() {
+        let key = alloy::signers::local::PrivateKeySigner::random();
+        for i in 0..8u8 {
+            let sig = alloy::signers::SignerSync::sign_hash_sync(&key, &B256::repeat_byte(i)).expect("sign");
+            let bytes = sig.as_bytes();
+            let (r, vs) = compact(&bytes).expect("65 bytes");
+            let mut expected = [0u8; 64];
+            expected[..32].copy_from_slice(r.as_slice());
+            expected[32..].copy_from_slice(vs.as_slice());
+            assert_eq!(Signature::from_erc2098(&expected), sig);
+        }
+        assert_eq!(compact(&[0u8; 64]), None);
     }
 }

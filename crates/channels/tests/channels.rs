@@ -289,3 +289,49 @@ fn vouchers_match_viem_byte_for_byte_both_ways() -> anyhow::Result<()> {
     assert_ne!(domain.recover(id, U256::from(1), &sig), Ok(key.address()));
     Ok(())
 }
+
+#[tokio::test]
+async fn open_and_close_in_a_token_fit_the_gas_budget() -> anyhow::Result<()> {
+    let e = env().await?;
+    let owner = signing_provider(e.anvil.url(), signer_from_key(&e.anvil.accounts()[0].private_key)?)?;
+    let amt = U256::from(10u64).pow(U256::from(21u64));
+    agora_chain::deploy::mint_tokens(&owner, e.d.market_token, &[e.payer_addr, e.payee_addr], amt).await?;
+    let token = agora_chain::bindings::MarketToken::new(e.d.market_token, e.payer.clone());
+    send(token.approve(e.d.payment_channel, amt)).await?;
+    let contract = PaymentChannel::new(e.d.payment_channel, e.payer.clone());
+    let now =
+        e.payer.get_block_by_number(alloy::eips::BlockNumberOrTag::Latest).await?.expect("block").header.timestamp;
+    let session = PrivateKeySigner::random();
+    let open_one = |salt: u8| {
+        contract.open(
+            e.payee_addr,
+            e.d.market_token,
+            U256::from(DEPOSIT),
+            now + 3600,
+            B256::repeat_byte(salt),
+            session.address(),
+        )
+    };
+    // Another channel already holds the contract's token balance, as in a market in use.
+    send(open_one(1)).await?;
+    let opened = send(open_one(2)).await?;
+    let params = ChannelParams {
+        payer: e.payer_addr,
+        payee: e.payee_addr,
+        token: e.d.market_token,
+        signer: session.address(),
+        salt: B256::repeat_byte(2),
+    };
+    let id = params.channel_id(e.d.chain_id, e.d.payment_channel);
+    let domain = VoucherDomain::new(e.d.chain_id, e.d.payment_channel);
+    let amount = U256::from(DEPOSIT / 4);
+    let (r, vs) = agora_channels::settle::compact(&domain.sign(&session, id, amount)?).expect("compact");
+    let as_payee = PaymentChannel::new(e.d.payment_channel, e.payee.clone());
+    let closed =
+        send(as_payee.closeCompact(params.payer, params.token, params.signer, params.salt, amount, r, vs)).await?;
+    println!("gas (receipts, intrinsic included): ERC-20 open {} / closeCompact {}", opened.gas_used, closed.gas_used);
+    assert!(opened.gas_used <= 100_000, "open used {}", opened.gas_used);
+    assert!(closed.gas_used <= 60_000, "close used {}", closed.gas_used);
+    e.anvil.stop().await?;
+    Ok(())
+}
