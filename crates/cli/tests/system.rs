@@ -56,6 +56,21 @@ async fn up_serves_purchases_made_by_an_independent_client() -> anyhow::Result<(
     let (task2, _) = support::wait_for(&format!("{api}/api/tasks/2"), Duration::from_secs(5)).await?;
     assert_eq!(task2["amount"], "5000000000000000000");
     assert_eq!(task2["token"].as_str(), Some(token.to_ascii_lowercase().as_str()));
+    // Data processing runs for real (the wordcount app in the wasm sandbox) and completes.
+    let start = Instant::now();
+    let done = loop {
+        let (_, t) = support::get_json(&format!("{api}/api/tasks/2")).await?;
+        if t["status"] == "Completed" {
+            break t;
+        }
+        anyhow::ensure!(start.elapsed() < Duration::from_secs(30), "task 2 did not complete: {t}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let result = done["resultHash"].as_str().expect("result CID");
+    let output = reqwest::get(format!("{api}/ipfs/{result}")).await?.text().await?;
+    assert_eq!(output, "{\"lines\":0,\"words\":1,\"bytes\":18}\n");
+    let kinds: Vec<_> = done["timeline"].as_array().expect("timeline").iter().map(|e| e["event"].clone()).collect();
+    assert_eq!(kinds, ["TaskCreated", "TaskInput", "TaskStarted", "TaskCompleted"]);
 
     let (_, mine) = support::get_json(&format!("{api}/api/tasks?user={buyer_addr}")).await?;
     assert_eq!(mine.as_array().map(Vec::len), Some(2));

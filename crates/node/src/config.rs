@@ -38,6 +38,9 @@ pub struct Config {
     pub anvil_path: Option<PathBuf>,
     /// IPFS Kubo RPC API (e.g. `http://127.0.0.1:5001`). Unset: content lives in `<data_dir>/content`.
     pub ipfs_api: Option<String>,
+    /// Private key the node starts, completes and fails tasks with (an operator of ComputeMarket).
+    /// On the embedded chain: the dev operator account. Unset elsewhere: the node runs no jobs.
+    pub operator_key: Option<String>,
     /// Private key of the payee this node collects channel payments for (vouchers, auto-settle).
     /// On the embedded chain: the demo provider's dev key.
     pub payee_key: Option<String>,
@@ -65,6 +68,7 @@ impl Default for Config {
             chain_id: 31337,
             anvil_path: None,
             ipfs_api: None,
+            operator_key: None,
             payee_key: None,
             voucher_margin_secs: 15 * 60,
             settle_margin_secs: 15 * 60,

@@ -32,6 +32,11 @@ impl DevChain {
     pub fn payee_key(&self) -> &str {
         &self.anvil.accounts()[PROVIDER].private_key
     }
+
+    /// The operator's key: the node runs the market's jobs with it.
+    pub fn operator_key(&self) -> &str {
+        &self.anvil.accounts()[OPERATOR].private_key
+    }
 }
 
 /// The contents of `.agora/dev.json`.

@@ -146,13 +146,41 @@ pub async fn up(config: &Config) -> Result<Node> {
     })
     .await
     .context("cannot open the content store")?;
-    let router = agora_api::router(AppState {
-        store: store.clone(),
-        provider,
-        network: network.clone(),
-        ledger,
-        content: std::sync::Arc::new(content),
-    });
+    let content = std::sync::Arc::new(content);
+    let operator_key = config.operator_key.clone().or_else(|| dev_chain.as_ref().map(|c| c.operator_key().to_owned()));
+    if let Some(key) = operator_key {
+        let executor = agora_executor::LocalExecutor::new(agora_executor::LocalConfig {
+            scratch_dir: config.data_dir.join("scratch"),
+            ..agora_executor::LocalConfig::default()
+        })?;
+        std::fs::create_dir_all(config.data_dir.join("scratch"))?;
+        let mut apps = std::collections::HashMap::new();
+        for app in agora_executor::sample_apps() {
+            let id = executor.register_app(app.source)?;
+            if app.name == "wordcount" {
+                // The demo's data-processing service counts words; other kinds have no local app yet.
+                apps.insert("data-processing".to_owned(), id);
+            }
+        }
+        let scheduler = agora_compute::Scheduler::new(
+            store.clone(),
+            agora_chain::signing_provider(&rpc_url, agora_chain::signer_from_key(&key)?)?,
+            std::sync::Arc::new(executor),
+            content.clone(),
+            agora_compute::SchedulerConfig {
+                chain_id: deployments.chain_id,
+                market: deployments.compute_market,
+                apps,
+                services: Vec::new(),
+                poll: Duration::from_millis(config.poll_interval_ms.max(50)),
+                limits: agora_executor::Limits::default(),
+            },
+        );
+        let rx = shutdown_rx.clone();
+        tasks.push(tokio::spawn(async move { scheduler.run(rx).await }));
+    }
+    let router =
+        agora_api::router(AppState { store: store.clone(), provider, network: network.clone(), ledger, content });
     {
         let mut rx = shutdown_rx.clone();
         tasks.push(tokio::spawn(async move {

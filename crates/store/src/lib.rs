@@ -9,12 +9,14 @@
 
 mod apply;
 mod channels;
+mod jobs;
 mod model;
 mod store;
 #[cfg(feature = "testing")]
 pub mod testing;
 
 pub use channels::{ChannelFilter, NewVoucher};
+pub use jobs::{JobRow, JobStage};
 pub use model::*;
 pub use store::Store;
 

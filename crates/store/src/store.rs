@@ -234,6 +234,7 @@ impl Store {
             "channels",
             "channel_vouchers",
             "channel_settlements",
+            "compute_jobs",
             "chain_logs",
             "indexed_blocks",
             "indexer_cursor",

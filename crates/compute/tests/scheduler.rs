@@ -1,0 +1,183 @@
+//! The scheduler on a real anvil with the real local executor: a purchase runs and completes with
+//! the CID of its real output; bad jobs and bad inputs are refunded with a reason; a restart after a
+//! crash at any step settles each task exactly once.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use agora_chain::anvil::{Anvil, locate_anvil};
+use agora_chain::bindings::{ComputeMarket, MarketToken};
+use agora_chain::deploy::{Deployments, demo_services, deploy_contracts, list_services, mint_tokens, send};
+use agora_chain::{signer_from_key, signing_provider};
+use agora_compute::{Scheduler, SchedulerConfig};
+use agora_content::{AnyStore, ContentConfig, ContentStore};
+use agora_executor::{Limits, LocalConfig, LocalExecutor, sample_apps};
+use agora_indexer::{Indexer, IndexerConfig};
+use agora_store::testing::TestDb;
+use agora_store::{JobStage, TaskStatus};
+use alloy::primitives::U256;
+use alloy::providers::{DynProvider, Provider};
+
+const LOOP_FOREVER: &str = r#"(module (memory (export "memory") 1) (func (export "_start") (loop (br 0))))"#;
+
+struct Env {
+    anvil: Anvil,
+    d: Deployments,
+    buyer: DynProvider,
+    operator: DynProvider,
+    _dir: tempfile::TempDir,
+    content: Arc<AnyStore>,
+}
+
+async fn env() -> anyhow::Result<Env> {
+    let bin = locate_anvil(std::path::Path::new(env!("CARGO_MANIFEST_DIR"))).expect("anvil in node_modules (npm ci)");
+    let anvil = Anvil::spawn_default(bin).await?;
+    let key = |i: usize| signer_from_key(&anvil.accounts()[i].private_key);
+    let owner = signing_provider(anvil.url(), key(0)?)?;
+    let d = deploy_contracts(&owner, key(0)?.address(), key(2)?.address()).await?;
+    list_services(&signing_provider(anvil.url(), key(1)?)?, &d, &demo_services()).await?;
+    let amt = U256::from(10u64).pow(U256::from(21u64));
+    mint_tokens(&owner, d.market_token, &[key(3)?.address()], amt).await?;
+    let buyer = signing_provider(anvil.url(), key(3)?)?;
+    send(MarketToken::new(d.market_token, buyer.clone()).approve(d.compute_market, amt)).await?;
+    let operator = signing_provider(anvil.url(), key(2)?)?;
+    let dir = tempfile::tempdir()?;
+    let content =
+        Arc::new(agora_content::open(&ContentConfig { dir: dir.path().join("content"), ipfs_api: None }).await?);
+    Ok(Env { anvil, d, buyer, operator, _dir: dir, content })
+}
+
+async fn buy(e: &Env, service: u64, input: &str) -> anyhow::Result<u64> {
+    let market = ComputeMarket::new(e.d.compute_market, e.buyer.clone());
+    let value = match service {
+        1 => U256::from(10_000_000_000_000_000u64),
+        2 => U256::from(20_000_000_000_000_000u64),
+        _ => U256::ZERO,
+    };
+    let r = send(market.buyCompute(U256::from(service), input.into()).value(value)).await?;
+    Ok(r.decoded_log::<ComputeMarket::TaskCreated>().expect("TaskCreated").data.taskId.to::<u64>())
+}
+
+fn scheduler(e: &Env, db: &TestDb, executor: &LocalExecutor) -> anyhow::Result<Arc<Scheduler>> {
+    let apps = sample_apps();
+    let wordcount = executor.register_app(apps.iter().find(|a| a.name == "wordcount").expect("wordcount").source)?;
+    let looping = executor.register_app(LOOP_FOREVER.as_bytes())?;
+    let mut map = HashMap::new();
+    map.insert("data-processing".to_owned(), wordcount);
+    map.insert("ai-inference".to_owned(), looping);
+    let limits = Limits { fuel: 50_000_000, ..Limits::default() };
+    Ok(Scheduler::new(
+        db.store.clone(),
+        e.operator.clone(),
+        Arc::new(executor.clone()),
+        e.content.clone(),
+        SchedulerConfig {
+            chain_id: e.d.chain_id,
+            market: e.d.compute_market,
+            apps: map,
+            services: Vec::new(),
+            poll: Duration::from_millis(50),
+            limits,
+        },
+    ))
+}
+
+async fn sync(e: &Env, db: &TestDb) -> anyhow::Result<()> {
+    let ix = Indexer::new(
+        agora_chain::read_provider(e.anvil.url())?,
+        db.store.clone(),
+        IndexerConfig::new(e.d.chain_id, e.d.indexed_contracts(), e.d.deploy_block),
+    );
+    ix.sync_to(e.buyer.get_block_number().await?).await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn bought_tasks_run_for_real_and_settle_once() -> anyhow::Result<()> {
+    let e = env().await?;
+    let db = TestDb::sqlite().await?;
+    let executor = LocalExecutor::new(LocalConfig::default())?;
+    let s = scheduler(&e, &db, &executor)?;
+
+    let text = "the quick brown fox\njumps over the lazy dog\n";
+    let upload = e.content.put(text.as_bytes().to_vec()).await?;
+    let by_cid = buy(&e, 3, &upload.to_string()).await?;
+    let inline = buy(&e, 3, "one two three").await?;
+    let missing = buy(&e, 3, &agora_content::cid_of(b"never uploaded").to_string()).await?;
+    let forever = buy(&e, 1, "{}").await?;
+    let not_ours = buy(&e, 2, "{}").await?; // video transcode: no app for it here
+
+    sync(&e, &db).await?;
+    s.clone().drain(Duration::from_secs(60)).await?;
+    sync(&e, &db).await?;
+
+    let chain = e.d.chain_id;
+    let task = |id| {
+        let store = db.store.clone();
+        async move { store.task(chain, id).await.map(|t| t.expect("task")) }
+    };
+    let t = task(by_cid).await?;
+    assert_eq!(t.status, TaskStatus::Completed);
+    let result: agora_content::Cid = t.result_hash.as_deref().expect("result").parse()?;
+    let output = e.content.get(&result).await?.expect("output stored");
+    assert_eq!(std::str::from_utf8(&output)?, "{\"lines\":2,\"words\":9,\"bytes\":44}\n");
+    let kinds: Vec<_> = db.store.task_timeline(chain, by_cid).await?.into_iter().map(|x| x.kind).collect();
+    assert_eq!(kinds, ["TaskCreated", "TaskInput", "TaskStarted", "TaskCompleted"]);
+
+    let t = task(inline).await?;
+    assert_eq!(t.status, TaskStatus::Completed);
+    let output = e.content.get(&t.result_hash.expect("result").parse()?).await?.expect("output");
+    assert_eq!(std::str::from_utf8(&output)?, "{\"lines\":0,\"words\":3,\"bytes\":13}\n");
+
+    let t = task(missing).await?;
+    assert_eq!(t.status, TaskStatus::Refunded);
+    assert!(t.failure_reason.as_deref().is_some_and(|r| r.contains("is not in the content store")), "{t:?}");
+
+    let t = task(forever).await?;
+    assert_eq!(t.status, TaskStatus::Refunded);
+    assert!(t.failure_reason.as_deref().is_some_and(|r| r.contains("fuel")), "{t:?}");
+
+    assert_eq!(task(not_ours).await?.status, TaskStatus::Created, "left for another node or the buyer's refund");
+    assert_eq!(db.store.job(chain, not_ours).await?.expect("job").stage, JobStage::Ignored);
+
+    // A crash after completeTask was mined but before the job was marked done: the restarted
+    // scheduler tries again, the market refuses a second settlement, and nothing is paid twice.
+    db.store.set_job_stage(chain, by_cid, JobStage::Executed, None, None, 0).await?;
+    db.store.set_job_stage(chain, missing, JobStage::Failing, None, None, 0).await?;
+    db.store.set_job_stage(chain, inline, JobStage::Accepted, None, None, 0).await?;
+    let restarted = scheduler(&e, &db, &executor)?;
+    // The indexed status already says final: reconciled without a transaction.
+    let head = e.buyer.get_block_number().await?;
+    restarted.clone().drain(Duration::from_secs(30)).await?;
+    assert_eq!(e.buyer.get_block_number().await?, head, "no transaction was sent for settled tasks");
+    for id in [by_cid, inline, missing] {
+        assert_eq!(db.store.job(chain, id).await?.expect("job").stage, JobStage::Done);
+    }
+    db.finish().await?;
+    e.anvil.stop().await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_crash_before_the_index_catches_up_still_settles_once() -> anyhow::Result<()> {
+    let e = env().await?;
+    let db = TestDb::sqlite().await?;
+    let executor = LocalExecutor::new(LocalConfig::default())?;
+    let s = scheduler(&e, &db, &executor)?;
+    let id = buy(&e, 3, "a b c").await?;
+    sync(&e, &db).await?;
+    s.clone().drain(Duration::from_secs(30)).await?;
+    // Completed on chain; the indexer has not seen it yet and the job is rolled back to
+    // "executed", as after a crash between the mined completeTask and the job record.
+    db.store.set_job_stage(e.d.chain_id, id, JobStage::Executed, None, None, 0).await?;
+    let restarted = scheduler(&e, &db, &executor)?;
+    restarted.clone().drain(Duration::from_secs(30)).await?;
+    sync(&e, &db).await?;
+    let timeline: Vec<_> = db.store.task_timeline(e.d.chain_id, id).await?.into_iter().map(|x| x.kind).collect();
+    assert_eq!(timeline.iter().filter(|k| *k == "TaskCompleted").count(), 1, "{timeline:?}");
+    assert_eq!(db.store.task(e.d.chain_id, id).await?.expect("task").status, TaskStatus::Completed);
+    db.finish().await?;
+    e.anvil.stop().await?;
+    Ok(())
+}
