@@ -8,13 +8,17 @@ FOUNDRY := $(CURDIR)/node_modules/@foundry-rs
 FORGE := $(FOUNDRY)/forge-linux-amd64/bin/forge
 export PATH := $(FOUNDRY)/forge-linux-amd64/bin:$(FOUNDRY)/anvil-linux-amd64/bin:$(FOUNDRY)/cast-linux-amd64/bin:$(PATH)
 
-.PHONY: up test deps contracts contracts-test artifacts artifacts-check rust-lint rust-test
+.PHONY: up test deps ffmpeg contracts contracts-test artifacts artifacts-check rust-lint rust-test
 
-## Install the pinned chain toolchain (forge, anvil, cast, solcjs, OpenZeppelin) from npm.
-deps: node_modules/.agora-installed
+## Install the pinned chain toolchain (forge, anvil, cast, solcjs, OpenZeppelin, viem) from npm,
+## and ffmpeg (video transcode jobs) from Debian when it is missing.
+deps: node_modules/.agora-installed ffmpeg
 node_modules/.agora-installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
+
+ffmpeg:
+	@command -v ffmpeg >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends ffmpeg; }
 
 ## Build and bring everything up on the embedded defaults (anvil, SQLite, local API).
 up: deps

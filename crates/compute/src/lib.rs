@@ -44,15 +44,14 @@ const MAX_REASON: usize = 160;
 pub struct SchedulerConfig {
     pub chain_id: u64,
     pub market: Address,
-    /// Which app runs the tasks of a service, by the service metadata's `kind`.
-    /// `limits.wall_time` is the node's ceiling; each job gets its service's maximum run time
-    /// within it.
-    pub apps: HashMap<String, AppId>,
+    /// Which app runs the tasks of a service, by the service metadata's `kind`, and under which
+    /// limits. `limits.wall_time` is the node's ceiling; each job gets its service's maximum run
+    /// time within it.
+    pub apps: HashMap<String, (AppId, Limits)>,
     /// Services whose tasks this node runs (their provider, or this node as operator for them).
     /// Empty: every service whose kind has an app.
     pub services: Vec<u64>,
     pub poll: Duration,
-    pub limits: Limits,
 }
 
 pub struct Scheduler {
@@ -185,7 +184,7 @@ impl Scheduler {
             .strip_prefix("data:application/json,")
             .and_then(|j| serde_json::from_str::<serde_json::Value>(j).ok())
             .and_then(|m| m["kind"].as_str().map(str::to_owned));
-        Ok(kind.and_then(|k| self.cfg.apps.get(&k).cloned()))
+        Ok(kind.and_then(|k| self.cfg.apps.get(&k).map(|(app, _)| app.clone())))
     }
 
     /// Moves one job as far as it can go now.
@@ -207,7 +206,8 @@ impl Scheduler {
                         self.send(market.startTask(id)).await?;
                     }
                     self.store.set_job_stage(chain, task_id, JobStage::Started, None, None, now()).await?;
-                    tracing::info!("Task {task_id} started: executor={} kind=wasm app={}", job.executor, job.app);
+                    let kind = if job.app.starts_with("ffmpeg:") { "ffmpeg" } else { "wasm" };
+                    tracing::info!("Task {task_id} started: executor={} kind={kind} app={}", job.executor, job.app);
                 }
                 JobStage::Started => {
                     let outcome = self.execute(&task, &job.app).await?;
@@ -256,7 +256,8 @@ impl Scheduler {
             Err(reason) => return Ok(Err(reason)),
         };
         // The job may run as long as the service promises, within the node's own limit.
-        let mut limits = self.cfg.limits.clone();
+        let mut limits =
+            self.cfg.apps.values().find(|(a, _)| a.as_str() == app).map(|(_, l)| l.clone()).unwrap_or_default();
         if let Some(service) = self.store.service(self.cfg.chain_id, task.service_id).await? {
             limits.wall_time = limits.wall_time.min(Duration::from_secs(service.max_run_time));
         }

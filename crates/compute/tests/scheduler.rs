@@ -36,7 +36,10 @@ async fn env() -> anyhow::Result<Env> {
     let key = |i: usize| signer_from_key(&anvil.accounts()[i].private_key);
     let owner = signing_provider(anvil.url(), key(0)?)?;
     let d = deploy_contracts(&owner, key(0)?.address(), key(2)?.address()).await?;
-    list_services(&signing_provider(anvil.url(), key(1)?)?, &d, &demo_services()).await?;
+    let mut services = demo_services();
+    // A fourth service of a kind no app serves here.
+    services.push(agora_chain::deploy::DemoService { kind: "gpu-rendering", ..services[0].clone() });
+    list_services(&signing_provider(anvil.url(), key(1)?)?, &d, &services).await?;
     let amt = U256::from(10u64).pow(U256::from(21u64));
     mint_tokens(&owner, d.market_token, &[key(3)?.address()], amt).await?;
     let buyer = signing_provider(anvil.url(), key(3)?)?;
@@ -51,7 +54,7 @@ async fn env() -> anyhow::Result<Env> {
 async fn buy(e: &Env, service: u64, input: &str) -> anyhow::Result<u64> {
     let market = ComputeMarket::new(e.d.compute_market, e.buyer.clone());
     let value = match service {
-        1 => U256::from(10_000_000_000_000_000u64),
+        1 | 4 => U256::from(10_000_000_000_000_000u64),
         2 => U256::from(20_000_000_000_000_000u64),
         _ => U256::ZERO,
     };
@@ -63,14 +66,20 @@ fn scheduler(e: &Env, db: &TestDb, executor: &LocalExecutor) -> anyhow::Result<A
     let apps = sample_apps();
     let wordcount = executor.register_app(apps.iter().find(|a| a.name == "wordcount").expect("wordcount").source)?;
     let looping = executor.register_app(LOOP_FOREVER.as_bytes())?;
-    let mut map = HashMap::new();
-    map.insert("data-processing".to_owned(), wordcount);
-    map.insert("ai-inference".to_owned(), looping);
     let limits = Limits { fuel: 50_000_000, ..Limits::default() };
+    let video = Limits { memory_bytes: 2 << 30, output_bytes: 64 << 20, ..Limits::default() };
+    let mut map = HashMap::new();
+    map.insert("data-processing".to_owned(), (wordcount, limits.clone()));
+    map.insert("ai-inference".to_owned(), (looping, limits));
+    map.insert("video-transcode".to_owned(), (agora_executor::ffmpeg::transcode_app(120), video));
+    let dispatch = agora_executor::ffmpeg::Dispatch {
+        wasm: executor.clone(),
+        ffmpeg: Some(agora_executor::ffmpeg::FfmpegExecutor::new("ffmpeg", std::env::temp_dir())),
+    };
     Ok(Scheduler::new(
         db.store.clone(),
         e.operator.clone(),
-        Arc::new(executor.clone()),
+        Arc::new(dispatch),
         e.content.clone(),
         SchedulerConfig {
             chain_id: e.d.chain_id,
@@ -78,7 +87,6 @@ fn scheduler(e: &Env, db: &TestDb, executor: &LocalExecutor) -> anyhow::Result<A
             apps: map,
             services: Vec::new(),
             poll: Duration::from_millis(50),
-            limits,
         },
     ))
 }
@@ -106,7 +114,10 @@ async fn bought_tasks_run_for_real_and_settle_once() -> anyhow::Result<()> {
     let inline = buy(&e, 3, "one two three").await?;
     let missing = buy(&e, 3, &agora_content::cid_of(b"never uploaded").to_string()).await?;
     let forever = buy(&e, 1, "{}").await?;
-    let not_ours = buy(&e, 2, "{}").await?; // video transcode: no app for it here
+    let not_ours = buy(&e, 4, "{}").await?; // no app for its kind here
+    let clip = test_clip()?;
+    let video = buy(&e, 2, &e.content.put(clip).await?.to_string()).await?;
+    let not_video = buy(&e, 2, &upload.to_string()).await?;
 
     sync(&e, &db).await?;
     s.clone().drain(Duration::from_secs(60)).await?;
@@ -137,6 +148,16 @@ async fn bought_tasks_run_for_real_and_settle_once() -> anyhow::Result<()> {
     let t = task(forever).await?;
     assert_eq!(t.status, TaskStatus::Refunded);
     assert!(t.failure_reason.as_deref().is_some_and(|r| r.contains("fuel")), "{t:?}");
+
+    let t = task(video).await?;
+    assert_eq!(t.status, TaskStatus::Completed, "{t:?}");
+    let mp4 = e.content.get(&t.result_hash.expect("result").parse()?).await?.expect("output");
+    assert_eq!(&mp4[4..8], b"ftyp", "an MP4 came out");
+    assert_eq!(probe_height(&mp4)?, 120);
+
+    let t = task(not_video).await?;
+    assert_eq!(t.status, TaskStatus::Refunded);
+    assert!(t.failure_reason.as_deref().is_some_and(|r| r.starts_with("ffmpeg: ")), "{t:?}");
 
     assert_eq!(task(not_ours).await?.status, TaskStatus::Created, "left for another node or the buyer's refund");
     assert_eq!(db.store.job(chain, not_ours).await?.expect("job").stage, JobStage::Ignored);
@@ -180,4 +201,28 @@ async fn a_crash_before_the_index_catches_up_still_settles_once() -> anyhow::Res
     db.finish().await?;
     e.anvil.stop().await?;
     Ok(())
+}
+
+/// A one-second 320×240 test clip from ffmpeg's own test source.
+fn test_clip() -> anyhow::Result<Vec<u8>> {
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("clip.mp4");
+    let status = std::process::Command::new("ffmpeg")
+        .args(["-nostdin", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc=duration=1:size=320x240:rate=10"])
+        .args(["-c:v", "libx264", "-pix_fmt", "yuv420p", "-y"])
+        .arg(&path)
+        .status()?;
+    anyhow::ensure!(status.success(), "ffmpeg could not make the test clip");
+    Ok(std::fs::read(path)?)
+}
+
+fn probe_height(mp4: &[u8]) -> anyhow::Result<u32> {
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("out.mp4");
+    std::fs::write(&path, mp4)?;
+    let out = std::process::Command::new("ffprobe")
+        .args(["-v", "error", "-select_streams", "v:0", "-show_entries", "stream=height", "-of", "csv=p=0"])
+        .arg(&path)
+        .output()?;
+    Ok(String::from_utf8(out.stdout)?.trim().parse()?)
 }

@@ -15,6 +15,7 @@
 //! collision-free key and compiles each module once. [`sample_apps`] ships two real apps.
 
 mod apps;
+pub mod ffmpeg;
 mod local;
 mod wasi;
 mod wasm;

@@ -149,19 +149,39 @@ pub async fn up(config: &Config) -> Result<Node> {
     let content = std::sync::Arc::new(content);
     let operator_key = config.operator_key.clone().or_else(|| dev_chain.as_ref().map(|c| c.operator_key().to_owned()));
     if let Some(key) = operator_key {
-        let executor = agora_executor::LocalExecutor::new(agora_executor::LocalConfig {
-            scratch_dir: config.data_dir.join("scratch"),
+        let scratch = config.data_dir.join("scratch");
+        std::fs::create_dir_all(&scratch)?;
+        let wasm = agora_executor::LocalExecutor::new(agora_executor::LocalConfig {
+            scratch_dir: scratch.clone(),
             ..agora_executor::LocalConfig::default()
         })?;
-        std::fs::create_dir_all(config.data_dir.join("scratch"))?;
         let mut apps = std::collections::HashMap::new();
         for app in agora_executor::sample_apps() {
-            let id = executor.register_app(app.source)?;
+            let id = wasm.register_app(app.source)?;
             if app.name == "wordcount" {
-                // The demo's data-processing service counts words; other kinds have no local app yet.
-                apps.insert("data-processing".to_owned(), id);
+                // The demo's data-processing service counts words.
+                apps.insert("data-processing".to_owned(), (id, agora_executor::Limits::default()));
             }
         }
+        let ffmpeg_found = std::process::Command::new("ffmpeg")
+            .arg("-version")
+            .stdout(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        let ffmpeg = if ffmpeg_found {
+            // Video needs more room than a wasm job: 2 GiB of address space, 256 MiB of output.
+            let limits = agora_executor::Limits {
+                memory_bytes: 2 << 30,
+                output_bytes: 256 << 20,
+                ..agora_executor::Limits::default()
+            };
+            apps.insert("video-transcode".to_owned(), (agora_executor::ffmpeg::transcode_app(240), limits));
+            Some(agora_executor::ffmpeg::FfmpegExecutor::new("ffmpeg", &scratch))
+        } else {
+            tracing::warn!("ffmpeg not found: video-transcode tasks will not be run by this node");
+            None
+        };
+        let executor = agora_executor::ffmpeg::Dispatch { wasm, ffmpeg };
         let scheduler = agora_compute::Scheduler::new(
             store.clone(),
             agora_chain::signing_provider(&rpc_url, agora_chain::signer_from_key(&key)?)?,
@@ -173,7 +193,6 @@ pub async fn up(config: &Config) -> Result<Node> {
                 apps,
                 services: Vec::new(),
                 poll: Duration::from_millis(config.poll_interval_ms.max(50)),
-                limits: agora_executor::Limits::default(),
             },
         );
         let rx = shutdown_rx.clone();
