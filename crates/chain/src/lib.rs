@@ -7,6 +7,8 @@ pub mod anvil;
 pub mod bindings;
 pub mod deploy;
 pub mod revert;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 use alloy::network::EthereumWallet;
 use alloy::providers::{DynProvider, Provider, ProviderBuilder};

@@ -1,12 +1,13 @@
 //! The contracts on a real anvil: deployment, gas paid per purchase as receipts report it, and
 //! reverts decoded into typed errors.
 
-use agora_chain::anvil::{Anvil, locate_anvil};
+use agora_chain::anvil::Anvil;
 use agora_chain::bindings::ComputeMarket::{self, ComputeMarketErrors};
 use agora_chain::bindings::MarketToken;
-use agora_chain::deploy::{Deployments, demo_services, deploy_contracts, list_services, mint_tokens, send};
+use agora_chain::deploy::{Deployments, demo_services, send};
 use agora_chain::revert::ContractError;
-use agora_chain::{Error, ensure_chain, signer_from_key, signing_provider};
+use agora_chain::testing::{BUYER, OPERATOR, PROVIDER, TestChain};
+use agora_chain::{Error, ensure_chain};
 use alloy::primitives::{Address, U256};
 use alloy::providers::{DynProvider, Provider};
 
@@ -23,22 +24,12 @@ struct Env {
 }
 
 async fn env() -> anyhow::Result<Env> {
-    let bin = locate_anvil(std::path::Path::new(env!("CARGO_MANIFEST_DIR"))).expect("anvil in node_modules (npm ci)");
-    let anvil = Anvil::spawn_default(bin).await?;
-    let key = |i: usize| signer_from_key(&anvil.accounts()[i].private_key);
-    let owner = key(0)?;
-    let owner_p = signing_provider(anvil.url(), owner.clone())?;
-    let provider_key = key(1)?;
-    let d = deploy_contracts(&owner_p, owner.address(), key(2)?.address()).await?;
-    let operator = signing_provider(anvil.url(), key(2)?)?;
-    let provider = signing_provider(anvil.url(), provider_key.clone())?;
-    list_services(&provider, &d, &demo_services()).await?;
-    let buyer_key = key(3)?;
-    let buyer_addr = buyer_key.address();
-    mint_tokens(&owner_p, d.market_token, &[buyer_addr, provider_key.address()], U256::from(10).pow(U256::from(21)))
-        .await?;
-    let buyer = signing_provider(anvil.url(), buyer_key)?;
-    Ok(Env { anvil, d, provider, operator, buyer, buyer_addr })
+    let c = TestChain::start().await?;
+    c.list(&demo_services()).await?;
+    c.mint(&[c.address(BUYER), c.address(PROVIDER)], U256::from(10).pow(U256::from(21))).await?;
+    let (provider, operator, buyer, buyer_addr) =
+        (c.provider(PROVIDER), c.provider(OPERATOR), c.provider(BUYER), c.address(BUYER));
+    Ok(Env { anvil: c.anvil, d: c.d, provider, operator, buyer, buyer_addr })
 }
 
 /// Buys `service` and completes it as the operator; returns (buy gas, complete gas) from the receipts.

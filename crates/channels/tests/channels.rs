@@ -3,10 +3,10 @@
 
 use std::process::Command;
 
-use agora_chain::anvil::{Anvil, locate_anvil};
+use agora_chain::anvil::Anvil;
 use agora_chain::bindings::PaymentChannel;
-use agora_chain::deploy::{Deployments, deploy_contracts, send};
-use agora_chain::{signer_from_key, signing_provider};
+use agora_chain::deploy::{Deployments, send};
+use agora_chain::testing::{BUYER, OWNER, PROVIDER, TestChain};
 use agora_channels::settle::{Settler, SettlerConfig};
 use agora_channels::voucher::SignatureError;
 use agora_channels::{ChannelParams, Ledger, LedgerConfig, PayerChannel, VoucherDomain, VoucherError};
@@ -29,17 +29,10 @@ struct Env {
 }
 
 async fn env() -> anyhow::Result<Env> {
-    let bin = locate_anvil(std::path::Path::new(env!("CARGO_MANIFEST_DIR"))).expect("anvil in node_modules (npm ci)");
-    let anvil = Anvil::spawn_default(bin).await?;
-    let key = |i: usize| signer_from_key(&anvil.accounts()[i].private_key);
-    let owner = key(0)?;
-    let d =
-        deploy_contracts(&signing_provider(anvil.url(), owner.clone())?, owner.address(), key(2)?.address()).await?;
-    let payee_addr = key(1)?.address();
-    let payer_addr = key(3)?.address();
-    let payee = signing_provider(anvil.url(), key(1)?)?;
-    let payer = signing_provider(anvil.url(), key(3)?)?;
-    Ok(Env { anvil, d, payer, payer_addr, payee, payee_addr })
+    let c = TestChain::start().await?;
+    let (payer, payer_addr) = (c.provider(BUYER), c.address(BUYER));
+    let (payee, payee_addr) = (c.provider(PROVIDER), c.address(PROVIDER));
+    Ok(Env { anvil: c.anvil, d: c.d, payer, payer_addr, payee, payee_addr })
 }
 
 /// Opens an ETH channel payer → payee with a fresh session key; returns its params, id and key.
@@ -293,8 +286,11 @@ fn vouchers_match_viem_byte_for_byte_both_ways() -> anyhow::Result<()> {
 #[tokio::test]
 async fn open_and_close_in_a_token_fit_the_gas_budget() -> anyhow::Result<()> {
     let e = env().await?;
-    let owner = signing_provider(e.anvil.url(), signer_from_key(&e.anvil.accounts()[0].private_key)?)?;
     let amt = U256::from(10u64).pow(U256::from(21u64));
+    let owner = agora_chain::signing_provider(
+        e.anvil.url(),
+        agora_chain::signer_from_key(&e.anvil.accounts()[OWNER].private_key)?,
+    )?;
     agora_chain::deploy::mint_tokens(&owner, e.d.market_token, &[e.payer_addr, e.payee_addr], amt).await?;
     let token = agora_chain::bindings::MarketToken::new(e.d.market_token, e.payer.clone());
     send(token.approve(e.d.payment_channel, amt)).await?;

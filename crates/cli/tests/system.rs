@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 
 use agora_chain::anvil::{Anvil, locate_anvil};
 use agora_chain::bindings::ComputeMarket;
-use agora_chain::deploy::{demo_services, deploy_contracts, list_services, send};
+use agora_chain::deploy::{demo_services, list_services, send};
+use agora_chain::testing::{BUYER, PROVIDER, TestChain};
 use agora_chain::{signer_from_key, signing_provider};
 use agora_store::TaskStatus;
 use agora_store::testing::TestDb;
@@ -152,15 +153,10 @@ async fn up_serves_purchases_made_by_an_independent_client() -> anyhow::Result<(
 
 #[tokio::test]
 async fn an_indexer_killed_mid_range_resumes_with_no_gap_and_no_duplicate() -> anyhow::Result<()> {
-    let bin = locate_anvil(&support::repo_root()).expect("anvil in node_modules (npm ci)");
-    let anvil = Anvil::spawn_default(bin).await?;
-    let key = |i: usize| signer_from_key(&anvil.accounts()[i].private_key);
-    let owner = key(0)?;
-    let d =
-        deploy_contracts(&signing_provider(anvil.url(), owner.clone())?, owner.address(), key(2)?.address()).await?;
-    let provider = signing_provider(anvil.url(), key(1)?)?;
-    list_services(&provider, &d, &demo_services()).await?;
-    let buyer = ComputeMarket::new(d.compute_market, signing_provider(anvil.url(), key(3)?)?);
+    let chain = TestChain::start().await?;
+    chain.list(&demo_services()).await?;
+    let (anvil, d, provider) = (&chain.anvil, &chain.d, chain.provider(PROVIDER));
+    let buyer = ComputeMarket::new(d.compute_market, chain.provider(BUYER));
     const TASKS: u64 = 150;
     for _ in 0..TASKS {
         send(buyer.buyCompute(U256::from(1), "bafy".into()).value(U256::from(10_000_000_000_000_000u64))).await?;
@@ -226,7 +222,7 @@ async fn an_indexer_killed_mid_range_resumes_with_no_gap_and_no_duplicate() -> a
         drop(_second);
         db.finish().await?;
     }
-    anvil.stop().await?;
+    chain.stop().await?;
     Ok(())
 }
 

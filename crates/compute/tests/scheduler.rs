@@ -6,10 +6,10 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use agora_chain::anvil::{Anvil, locate_anvil};
+use agora_chain::anvil::Anvil;
 use agora_chain::bindings::{ComputeMarket, MarketToken};
-use agora_chain::deploy::{Deployments, demo_services, deploy_contracts, list_services, mint_tokens, send};
-use agora_chain::{signer_from_key, signing_provider};
+use agora_chain::deploy::{Deployments, demo_services, send};
+use agora_chain::testing::{BUYER, OPERATOR, TestChain};
 use agora_compute::{Scheduler, SchedulerConfig};
 use agora_content::{AnyStore, ContentConfig, ContentStore};
 use agora_executor::{Limits, LocalConfig, LocalExecutor, sample_apps};
@@ -31,24 +31,20 @@ struct Env {
 }
 
 async fn env() -> anyhow::Result<Env> {
-    let bin = locate_anvil(std::path::Path::new(env!("CARGO_MANIFEST_DIR"))).expect("anvil in node_modules (npm ci)");
-    let anvil = Anvil::spawn_default(bin).await?;
-    let key = |i: usize| signer_from_key(&anvil.accounts()[i].private_key);
-    let owner = signing_provider(anvil.url(), key(0)?)?;
-    let d = deploy_contracts(&owner, key(0)?.address(), key(2)?.address()).await?;
+    let c = TestChain::start().await?;
     let mut services = demo_services();
     // A fourth service of a kind no app serves here.
     services.push(agora_chain::deploy::DemoService { kind: "gpu-rendering", ..services[0].clone() });
-    list_services(&signing_provider(anvil.url(), key(1)?)?, &d, &services).await?;
+    c.list(&services).await?;
     let amt = U256::from(10u64).pow(U256::from(21u64));
-    mint_tokens(&owner, d.market_token, &[key(3)?.address()], amt).await?;
-    let buyer = signing_provider(anvil.url(), key(3)?)?;
-    send(MarketToken::new(d.market_token, buyer.clone()).approve(d.compute_market, amt)).await?;
-    let operator = signing_provider(anvil.url(), key(2)?)?;
+    c.mint(&[c.address(BUYER)], amt).await?;
+    let buyer = c.provider(BUYER);
+    send(MarketToken::new(c.d.market_token, buyer.clone()).approve(c.d.compute_market, amt)).await?;
+    let operator = c.provider(OPERATOR);
     let dir = tempfile::tempdir()?;
     let content =
         Arc::new(agora_content::open(&ContentConfig { dir: dir.path().join("content"), ipfs_api: None }).await?);
-    Ok(Env { anvil, d, buyer, operator, _dir: dir, content })
+    Ok(Env { anvil: c.anvil, d: c.d, buyer, operator, _dir: dir, content })
 }
 
 async fn buy(e: &Env, service: u64, input: &str) -> anyhow::Result<u64> {

@@ -1,10 +1,10 @@
 //! The indexer against a real anvil, on SQLite and PostgreSQL: every event once, re-scans change
 //! nothing, and reorgs converge to the new chain.
 
-use agora_chain::anvil::{Anvil, locate_anvil};
+use agora_chain::anvil::Anvil;
 use agora_chain::bindings::ComputeMarket;
-use agora_chain::deploy::{Deployments, demo_services, deploy_contracts, list_services, send};
-use agora_chain::{signer_from_key, signing_provider};
+use agora_chain::deploy::{Deployments, demo_services, send};
+use agora_chain::testing::{BUYER, PROVIDER, TestChain};
 use agora_indexer::{Indexer, IndexerConfig, Step};
 use agora_store::testing::TestDb;
 use agora_store::{BlockRef, TaskStatus};
@@ -23,17 +23,10 @@ struct Chain {
 }
 
 async fn chain() -> anyhow::Result<Chain> {
-    let bin = locate_anvil(std::path::Path::new(env!("CARGO_MANIFEST_DIR"))).expect("anvil in node_modules (npm ci)");
-    let anvil = Anvil::spawn_default(bin).await?;
-    let key = |i: usize| signer_from_key(&anvil.accounts()[i].private_key);
-    let owner = key(0)?;
-    let d =
-        deploy_contracts(&signing_provider(anvil.url(), owner.clone())?, owner.address(), key(2)?.address()).await?;
-    let provider = signing_provider(anvil.url(), key(1)?)?;
-    list_services(&provider, &d, &demo_services()).await?;
-    let buyer_addr = key(3)?.address();
-    let buyer = signing_provider(anvil.url(), key(3)?)?;
-    Ok(Chain { anvil, d, provider, buyer, buyer_addr })
+    let c = TestChain::start().await?;
+    c.list(&demo_services()).await?;
+    let (provider, buyer, buyer_addr) = (c.provider(PROVIDER), c.provider(BUYER), c.address(BUYER));
+    Ok(Chain { anvil: c.anvil, d: c.d, provider, buyer, buyer_addr })
 }
 
 async fn buy(c: &Chain, service: u64, price: u64) -> anyhow::Result<U256> {
