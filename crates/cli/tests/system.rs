@@ -292,3 +292,81 @@ async fn deploy_then_up_against_an_external_rpc() -> anyhow::Result<()> {
     anvil.stop().await?;
     Ok(())
 }
+
+/// Kills (aborts) `agora up` right after each step of a job, restarts it on the same data
+/// directory, and checks that the task ends settled exactly once.
+#[tokio::test]
+async fn a_node_killed_at_each_step_of_a_job_settles_it_exactly_once() -> anyhow::Result<()> {
+    use std::os::unix::process::ExitStatusExt;
+
+    let chain = TestChain::start().await?;
+    chain.list(&demo_services()).await?;
+    let amt = U256::from(10u64).pow(U256::from(21u64));
+    chain.mint(&[chain.address(BUYER)], amt).await?;
+    let token = agora_chain::bindings::MarketToken::new(chain.d.market_token, chain.provider(BUYER));
+    send(token.approve(chain.d.compute_market, amt)).await?;
+    let market = ComputeMarket::new(chain.d.compute_market, chain.provider(BUYER));
+    let dir = support::tempdir()?;
+    let deployments = dir.path().join("deployments.json");
+    chain.d.save(&deployments)?;
+    let deployments = deployments.to_str().expect("utf-8 path").to_owned();
+    let operator_key = chain.anvil.accounts()[agora_chain::testing::OPERATOR].private_key.clone();
+    let args = ["--rpc-url", chain.url(), "--deployments", &deployments, "--confirmations", "0"];
+    let env = [("AGORA_OPERATOR_KEY", operator_key.as_str())];
+    // Content nobody uploaded: a task with its CID as input fails with "not in the content store".
+    let missing = agora_content::cid_of(b"nobody uploaded this").to_string();
+
+    for (point, input, outcome) in [
+        ("accepted", "one two", "Completed"),
+        ("start-sent", "one two", "Completed"),
+        ("started", "one two", "Completed"),
+        ("executed", "one two", "Completed"),
+        ("complete-sent", "one two", "Completed"),
+        ("failing", missing.as_str(), "Refunded"),
+        ("fail-sent", missing.as_str(), "Refunded"),
+    ] {
+        let receipt = send(market.buyCompute(U256::from(3), input.into())).await?;
+        let id = receipt.decoded_log::<ComputeMarket::TaskCreated>().expect("TaskCreated").data.taskId;
+
+        // First life: aborts at the failpoint, like a kill -9 at that instant.
+        let envs = [env[0], ("AGORA_FAILPOINT", point)];
+        let (mut doomed, _) = support::spawn_up(dir.path(), &args, &envs)?;
+        let start = Instant::now();
+        let status = loop {
+            if let Some(status) = doomed.0.try_wait()? {
+                break status;
+            }
+            anyhow::ensure!(start.elapsed() < Duration::from_secs(60), "{point}: the node never reached its failpoint");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        };
+        assert_eq!(status.signal(), Some(6), "{point}: expected SIGABRT, got {status}");
+
+        // Second life: picks the job up where the record says and settles it.
+        let (node, api) = support::spawn_up(dir.path(), &args, &env)?;
+        let start = Instant::now();
+        loop {
+            let (_, t) = support::get_json(&format!("{api}/api/tasks/{id}")).await?;
+            if t["status"] == outcome {
+                break;
+            }
+            anyhow::ensure!(start.elapsed() < Duration::from_secs(60), "{point}: task {id} is {}", t["status"]);
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        // Let anything still in flight land, then count what the chain recorded.
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let (_, task) = support::get_json(&format!("{api}/api/tasks/{id}")).await?;
+        let events: Vec<String> = task["timeline"]
+            .as_array()
+            .expect("timeline")
+            .iter()
+            .filter_map(|e| e["event"].as_str().map(str::to_owned))
+            .collect();
+        let count = |k: &str| events.iter().filter(|e| *e == k).count();
+        assert_eq!(count("TaskStarted"), 1, "{point}: {events:?}");
+        assert_eq!(count("TaskCompleted") + count("TaskRefunded"), 1, "{point}: settled more than once: {events:?}");
+        println!("{point}: task {id} {outcome} once after a crash there");
+        drop(node);
+    }
+    chain.stop().await?;
+    Ok(())
+}

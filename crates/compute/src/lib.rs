@@ -52,6 +52,10 @@ pub struct SchedulerConfig {
     /// Empty: every service whose kind has an app.
     pub services: Vec<u64>,
     pub poll: Duration,
+    /// Crash-test hook: the process aborts (no clean-up, as if killed) right after reaching this
+    /// point: `accepted`, `start-sent`, `started`, `executed`, `complete-sent`, `failing`,
+    /// `fail-sent`. Set from `AGORA_FAILPOINT`; `None` in normal use.
+    pub failpoint: Option<String>,
 }
 
 pub struct Scheduler {
@@ -132,6 +136,7 @@ impl Scheduler {
                     self.store
                         .accept_job(chain, task_id, JobStage::Accepted, self.executor.name(), app.as_str(), now())
                         .await?;
+                    self.failpoint("accepted");
                 }
                 None => {
                     self.store.accept_job(chain, task_id, JobStage::Ignored, "-", "-", now()).await?;
@@ -174,6 +179,13 @@ impl Scheduler {
         }
     }
 
+    fn failpoint(&self, point: &str) {
+        if self.cfg.failpoint.as_deref() == Some(point) {
+            tracing::error!("failpoint {point} reached: aborting");
+            std::process::abort();
+        }
+    }
+
     async fn app_for(&self, task: &TaskRow) -> Result<Option<AppId>> {
         if !self.cfg.services.is_empty() && !self.cfg.services.contains(&task.service_id) {
             return Ok(None);
@@ -204,8 +216,10 @@ impl Scheduler {
                 JobStage::Accepted => {
                     if task.status == TaskStatus::Created {
                         self.send(market.startTask(id)).await?;
+                        self.failpoint("start-sent");
                     }
                     self.store.set_job_stage(chain, task_id, JobStage::Started, None, None, now()).await?;
+                    self.failpoint("started");
                     let kind = if job.app.starts_with("ffmpeg:") { "ffmpeg" } else { "wasm" };
                     tracing::info!("Task {task_id} started: executor={} kind={kind} app={}", job.executor, job.app);
                 }
@@ -215,19 +229,22 @@ impl Scheduler {
                         Ok(cid) => {
                             self.store
                                 .set_job_stage(chain, task_id, JobStage::Executed, Some(&cid.to_string()), None, now())
-                                .await?
+                                .await?;
+                            self.failpoint("executed");
                         }
                         Err(reason) => {
                             let reason = short(&reason);
                             self.store
                                 .set_job_stage(chain, task_id, JobStage::Failing, None, Some(&reason), now())
-                                .await?
+                                .await?;
+                            self.failpoint("failing");
                         }
                     }
                 }
                 JobStage::Executed => {
                     let cid = job.result_cid.unwrap_or_default();
                     let sent = self.send(market.completeTask(id, cid.clone())).await?;
+                    self.failpoint("complete-sent");
                     self.store.set_job_stage(chain, task_id, JobStage::Done, None, None, now()).await?;
                     match sent {
                         Sent::Mined => tracing::info!("Task {task_id} completed: result={cid}"),
@@ -238,6 +255,7 @@ impl Scheduler {
                 JobStage::Failing => {
                     let reason = job.failure_reason.unwrap_or_else(|| "job failed".into());
                     let sent = self.send(market.failTask(id, reason.clone())).await?;
+                    self.failpoint("fail-sent");
                     self.store.set_job_stage(chain, task_id, JobStage::Done, None, None, now()).await?;
                     match sent {
                         Sent::Mined => tracing::info!("Task {task_id} refunded: {reason}"),

@@ -83,6 +83,7 @@ fn scheduler(e: &Env, db: &TestDb, executor: &LocalExecutor) -> anyhow::Result<A
             apps: map,
             services: Vec::new(),
             poll: Duration::from_millis(50),
+            failpoint: None,
         },
     ))
 }

@@ -50,6 +50,9 @@ pub struct Config {
     pub settle_margin_secs: u64,
     /// Milliseconds between auto-settle runs.
     pub settle_interval_ms: u64,
+    /// Crash tests only: the scheduler aborts the process right after this point of a job
+    /// (`accepted`, `start-sent`, `started`, `executed`, `complete-sent`, `failing`, `fail-sent`).
+    pub failpoint: Option<String>,
 }
 
 impl Default for Config {
@@ -73,6 +76,7 @@ impl Default for Config {
             voucher_margin_secs: 15 * 60,
             settle_margin_secs: 15 * 60,
             settle_interval_ms: 30_000,
+            failpoint: None,
         }
     }
 }
@@ -81,9 +85,16 @@ impl Config {
     /// Layers defaults, the TOML file at `file` (if it exists), `AGORA_*` variables and `overrides`
     /// (flags; only the fields they set).
     pub fn load(file: &Path, overrides: impl Serialize) -> Result<Self, Box<figment::Error>> {
+        // Only `AGORA_*` variables that name a field: others (AGORA_DEPLOYER_KEY for `deploy`,
+        // test settings) belong to someone else.
+        let fields: Vec<String> = match serde_json::to_value(Config::default()) {
+            Ok(serde_json::Value::Object(map)) => map.keys().cloned().collect(),
+            _ => Vec::new(),
+        };
+        let fields: Vec<&str> = fields.iter().map(String::as_str).collect();
         Figment::from(Serialized::defaults(Config::default()))
             .merge(Toml::file(file))
-            .merge(Env::prefixed("AGORA_"))
+            .merge(Env::prefixed("AGORA_").only(&fields))
             .merge(Serialized::defaults(overrides))
             .extract()
             .map_err(Box::new)
@@ -122,6 +133,7 @@ mod tests {
         figment::Jail::expect_with(|jail| {
             jail.create_file("agora.toml", "poll_interval_ms = 50\nhttp_addr = \"127.0.0.1:9000\"\nconfirmations = 3")?;
             jail.set_env("AGORA_CONFIRMATIONS", "7");
+            jail.set_env("AGORA_DEPLOYER_KEY", "not a config field");
             let cfg =
                 Config::load(Path::new("agora.toml"), Flags { http_addr: Some("127.0.0.1:9100".parse().unwrap()) })
                     .map_err(|e| *e)?;

@@ -193,6 +193,7 @@ pub async fn up(config: &Config) -> Result<Node> {
                 apps,
                 services: Vec::new(),
                 poll: Duration::from_millis(config.poll_interval_ms.max(50)),
+                failpoint: config.failpoint.clone().filter(|f| !f.is_empty()),
             },
         );
         let rx = shutdown_rx.clone();

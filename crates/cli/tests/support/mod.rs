@@ -42,25 +42,7 @@ impl Up {
 
     /// `agora up --data-dir DIR --http-addr 127.0.0.1:0 ARGS…`; waits until it says it is up.
     pub fn start_with(dir: tempfile::TempDir, args: &[&str]) -> anyhow::Result<Self> {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_agora"))
-            .current_dir(repo_root())
-            .args(["up", "--data-dir"])
-            .arg(dir.path())
-            .args(["--http-addr", "127.0.0.1:0"])
-            .args(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()?;
-        let stdout = child.stdout.take().expect("stdout");
-        let proc = Proc(child);
-        let mut api = None;
-        for line in BufReader::new(stdout).lines() {
-            if let Some(url) = line?.strip_prefix("Agora is up: ") {
-                api = Some(url.to_owned());
-                break;
-            }
-        }
-        let api = api.ok_or_else(|| anyhow::anyhow!("agora up exited before it was up"))?;
+        let (proc, api) = spawn_up(dir.path(), args, &[])?;
         let dev = match std::fs::read(dir.path().join("dev.json")) {
             Ok(bytes) => serde_json::from_slice(&bytes)?,
             Err(_) => Value::Null,
@@ -73,6 +55,29 @@ impl Up {
         Command::new("kill").args(["-TERM", &self.proc.0.id().to_string()]).status()?;
         Ok(self.proc.0.wait()?)
     }
+}
+
+/// Starts `agora up` on `data_dir` with extra arguments and environment; returns once it prints
+/// its URL (or fails if it exits first).
+pub fn spawn_up(data_dir: &Path, args: &[&str], envs: &[(&str, &str)]) -> anyhow::Result<(Proc, String)> {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_agora"))
+        .current_dir(repo_root())
+        .args(["up", "--data-dir"])
+        .arg(data_dir)
+        .args(["--http-addr", "127.0.0.1:0"])
+        .args(args)
+        .envs(envs.iter().copied())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()?;
+    let stdout = child.stdout.take().expect("stdout");
+    let proc = Proc(child);
+    for line in BufReader::new(stdout).lines() {
+        if let Some(url) = line?.strip_prefix("Agora is up: ") {
+            return Ok((proc, url.to_owned()));
+        }
+    }
+    anyhow::bail!("agora up exited before it was up")
 }
 
 pub fn cast() -> PathBuf {
