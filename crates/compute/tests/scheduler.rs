@@ -35,6 +35,7 @@ async fn env() -> anyhow::Result<Env> {
     let mut services = demo_services();
     // A fourth service of a kind no app serves here.
     services.push(agora_chain::deploy::DemoService { kind: "gpu-rendering", ..services[0].clone() });
+    services.push(agora_chain::deploy::DemoService { kind: "quantum-annealing", ..services[0].clone() });
     c.list(&services).await?;
     let amt = U256::from(10u64).pow(U256::from(21u64));
     c.mint(&[c.address(BUYER)], amt).await?;
@@ -50,7 +51,7 @@ async fn env() -> anyhow::Result<Env> {
 async fn buy(e: &Env, service: u64, input: &str) -> anyhow::Result<u64> {
     let market = ComputeMarket::new(e.d.compute_market, e.buyer.clone());
     let value = match service {
-        1 | 4 => U256::from(10_000_000_000_000_000u64),
+        1 | 4 | 5 => U256::from(10_000_000_000_000_000u64),
         2 => U256::from(20_000_000_000_000_000u64),
         _ => U256::ZERO,
     };
@@ -66,11 +67,13 @@ fn scheduler(e: &Env, db: &TestDb, executor: &LocalExecutor) -> anyhow::Result<A
     let video = Limits { memory_bytes: 2 << 30, output_bytes: 64 << 20, ..Limits::default() };
     let mut map = HashMap::new();
     map.insert("data-processing".to_owned(), (wordcount, limits.clone()));
-    map.insert("ai-inference".to_owned(), (looping, limits));
+    map.insert("gpu-rendering".to_owned(), (looping, limits.clone()));
+    map.insert("ai-inference".to_owned(), (agora_executor::AppId::new(agora_inference::DIGITS_APP), limits));
     map.insert("video-transcode".to_owned(), (agora_executor::ffmpeg::transcode_app(120), video));
     let dispatch = agora_executor::ffmpeg::Dispatch {
         wasm: executor.clone(),
         ffmpeg: Some(agora_executor::ffmpeg::FfmpegExecutor::new("ffmpeg", std::env::temp_dir())),
+        model: Some(Arc::new(agora_inference::DigitsExecutor::new(agora_inference::DigitModel::train(200)?.0))),
     };
     Ok(Scheduler::new(
         db.store.clone(),
@@ -110,8 +113,11 @@ async fn bought_tasks_run_for_real_and_settle_once() -> anyhow::Result<()> {
     let by_cid = buy(&e, 3, &upload.to_string()).await?;
     let inline = buy(&e, 3, "one two three").await?;
     let missing = buy(&e, 3, &agora_content::cid_of(b"never uploaded").to_string()).await?;
-    let forever = buy(&e, 1, "{}").await?;
-    let not_ours = buy(&e, 4, "{}").await?; // no app for its kind here
+    let forever = buy(&e, 4, "{}").await?;
+    let not_ours = buy(&e, 5, "{}").await?; // no app for its kind here
+    // A handwritten 0 from the digits dataset, as the 8×8 grid the dataset uses.
+    let zero = r#"{"pixels":[0,0,5,13,9,1,0,0,0,0,13,15,10,15,5,0,0,3,15,2,0,11,8,0,0,4,12,0,0,8,8,0,0,5,8,0,0,9,8,0,0,4,11,0,1,12,7,0,0,2,14,5,10,12,0,0,0,0,6,13,10,0,0,0]}"#;
+    let digit = buy(&e, 1, zero).await?;
     let clip = test_clip()?;
     let video = buy(&e, 2, &e.content.put(clip).await?.to_string()).await?;
     let not_video = buy(&e, 2, &upload.to_string()).await?;
@@ -145,6 +151,12 @@ async fn bought_tasks_run_for_real_and_settle_once() -> anyhow::Result<()> {
     let t = task(forever).await?;
     assert_eq!(t.status, TaskStatus::Refunded);
     assert!(t.failure_reason.as_deref().is_some_and(|r| r.contains("fuel")), "{t:?}");
+
+    let t = task(digit).await?;
+    assert_eq!(t.status, TaskStatus::Completed, "{t:?}");
+    let out = e.content.get(&t.result_hash.expect("result").parse()?).await?.expect("output");
+    let answer: serde_json::Value = serde_json::from_slice(&out)?;
+    assert_eq!(answer["digit"], 0, "{answer}");
 
     let t = task(video).await?;
     assert_eq!(t.status, TaskStatus::Completed, "{t:?}");

@@ -180,18 +180,20 @@ impl Executor for FfmpegExecutor {
     }
 }
 
-/// Sends each job to the executor that serves its app: transcodes to ffmpeg, the rest to the
-/// wasm executor.
+/// Sends each job to the executor that serves its app: transcodes to ffmpeg, `model:` apps to the
+/// model executor (its job ids start with `infer-`), the rest to the wasm executor.
 #[derive(Clone)]
 pub struct Dispatch {
     pub wasm: crate::LocalExecutor,
     pub ffmpeg: Option<FfmpegExecutor>,
+    pub model: Option<Arc<dyn Executor>>,
 }
 
 impl Dispatch {
     fn for_job(&self, id: &JobId) -> &dyn Executor {
-        match &self.ffmpeg {
-            Some(f) if id.as_str().starts_with("ffmpeg-") => f,
+        match (&self.ffmpeg, &self.model) {
+            (Some(f), _) if id.as_str().starts_with("ffmpeg-") => f,
+            (_, Some(m)) if id.as_str().starts_with("infer-") => m.as_ref(),
             _ => &self.wasm,
         }
     }
@@ -204,8 +206,9 @@ impl Executor for Dispatch {
     }
 
     async fn submit(&self, spec: JobSpec) -> Result<JobId> {
-        match &self.ffmpeg {
-            Some(f) if FfmpegExecutor::serves(&spec.app) => f.submit(spec).await,
+        match (&self.ffmpeg, &self.model) {
+            (Some(f), _) if FfmpegExecutor::serves(&spec.app) => f.submit(spec).await,
+            (_, Some(m)) if spec.app.as_str().starts_with("model:") => m.submit(spec).await,
             _ => self.wasm.submit(spec).await,
         }
     }

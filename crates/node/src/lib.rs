@@ -181,7 +181,20 @@ pub async fn up(config: &Config) -> Result<Node> {
             tracing::warn!("ffmpeg not found: video-transcode tasks will not be run by this node");
             None
         };
-        let executor = agora_executor::ffmpeg::Dispatch { wasm, ffmpeg };
+        // The AI-inference demo: a digit classifier trained now, in a second or two.
+        let (model, report) = tokio::task::spawn_blocking(|| agora_inference::DigitModel::train(200)).await??;
+        tracing::info!(
+            test_accuracy = report.test_accuracy,
+            held_out = report.test_samples,
+            "digits model trained for ai-inference tasks"
+        );
+        apps.insert(
+            "ai-inference".to_owned(),
+            (agora_executor::AppId::new(agora_inference::DIGITS_APP), agora_executor::Limits::default()),
+        );
+        let model: std::sync::Arc<dyn agora_executor::Executor> =
+            std::sync::Arc::new(agora_inference::DigitsExecutor::new(model));
+        let executor = agora_executor::ffmpeg::Dispatch { wasm, ffmpeg, model: Some(model) };
         let scheduler = agora_compute::Scheduler::new(
             store.clone(),
             agora_chain::signing_provider(&rpc_url, agora_chain::signer_from_key(&key)?)?,
