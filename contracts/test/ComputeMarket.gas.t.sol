@@ -1,12 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {Vm, console} from "./utils/Test.sol";
+import {GasMeter} from "./utils/GasMeter.sol";
 import {MarketFixture} from "./utils/MarketFixture.sol";
-
-contract Noop {
-    function noop() external {}
-}
 
 /// @notice What a buyer and the operator pay per transaction: 21,000 + calldata + execution (each test
 /// function is a fresh transaction, so every account and slot starts cold), platform fee 0, with
@@ -14,13 +10,12 @@ contract Noop {
 /// buy + complete <= 130,000 gas for ETH and <= 160,000 for AMT; each is split here into a budget per
 /// transaction. The operator path is the dearer one (the provider's account is cold, and the operator
 /// is checked). `script/measure-gas.sh` measures the same on anvil, the provider path included.
-contract ComputeMarketGasTest is MarketFixture {
+contract ComputeMarketGasTest is MarketFixture, GasMeter {
     uint256 internal constant ETH_BUY_BUDGET = 82_500;
     uint256 internal constant ETH_COMPLETE_BUDGET = 130_000 - ETH_BUY_BUDGET;
     uint256 internal constant TOKEN_BUY_BUDGET = 104_500;
     uint256 internal constant TOKEN_COMPLETE_BUDGET = 160_000 - TOKEN_BUY_BUDGET;
 
-    Noop internal noop = new Noop();
     uint256 internal pendingEth;
     uint256 internal pendingToken;
 
@@ -65,31 +60,5 @@ contract ComputeMarketGasTest is MarketFixture {
         _checkBudget(
             "completeTask AMT", abi.encodeCall(market.completeTask, (pendingToken, RESULT)), TOKEN_COMPLETE_BUDGET
         );
-    }
-
-    /// @dev Gas of the last call as a transaction: intrinsic + calldata + execution - refund.
-    /// Under `--isolate` (which `--gas-report` turns on) forge runs each call as its own transaction
-    /// and reports that transaction's gas, intrinsic cost and refund included.
-    function _checkBudget(string memory label, bytes memory data, uint256 budget) internal {
-        Vm.Gas memory gas = vm.lastCallGas();
-        uint256 used = gas.gasTotalUsed;
-        if (!_isolated()) {
-            uint256 calldataGas;
-            for (uint256 i; i < data.length; ++i) {
-                calldataGas += data[i] == 0 ? 4 : 16;
-            }
-            used += 21_000 + calldataGas;
-            uint256 refund = gas.gasRefunded > 0 ? uint256(uint64(gas.gasRefunded)) : 0;
-            uint256 maxRefund = used / 5;
-            used -= refund < maxRefund ? refund : maxRefund;
-        }
-        console.log("%s: %d gas (budget %d)", label, used, budget);
-        assertLe(used, budget, label);
-    }
-
-    /// @dev Whether calls run as separate transactions: then even an empty call costs 21,000.
-    function _isolated() internal returns (bool) {
-        noop.noop();
-        return vm.lastCallGas().gasTotalUsed >= 21_000;
     }
 }
