@@ -6,27 +6,50 @@ SHELL := /bin/bash
 export CARGO_TARGET_DIR ?= $(CURDIR)/target
 FOUNDRY := $(CURDIR)/node_modules/@foundry-rs
 FORGE := $(FOUNDRY)/forge-linux-amd64/bin/forge
+# iExec PoCo's published npm tarball, pinned (see the deps rule below).
+IEXEC_POCO_VERSION := 6.1.0
+IEXEC_POCO_SHA256 := 3ee5d88d5531ca9ef13f30ef434fb92b40562edcc1a23e852715dff3e655ff1a
+IEXEC_POCO_DIR := node_modules/.iexec-poco
+IEXEC_POCO_STAMP := $(IEXEC_POCO_DIR)/.installed-$(IEXEC_POCO_VERSION)-$(IEXEC_POCO_SHA256)
 export PATH := $(FOUNDRY)/forge-linux-amd64/bin:$(FOUNDRY)/anvil-linux-amd64/bin:$(FOUNDRY)/cast-linux-amd64/bin:$(PATH)
 
-.PHONY: up test deps ffmpeg contracts contracts-test artifacts artifacts-check rust-lint rust-test
+.PHONY: up test deps ffmpeg contracts contracts-test artifacts artifacts-check rust-lint rust-test web web-test chromium
 
-## Install the pinned chain toolchain (forge, anvil, cast, solcjs, OpenZeppelin, viem) from npm,
-## and ffmpeg (video transcode jobs) from Debian when it is missing.
-deps: node_modules/.agora-installed ffmpeg
+## Install the pinned chain toolchain (forge, anvil, cast, solcjs, OpenZeppelin, viem, the iexec CLI)
+## from npm, iExec PoCo's compiled contracts, and ffmpeg (video transcode jobs) from Debian when it
+## is missing.
+deps: node_modules/.agora-installed $(IEXEC_POCO_STAMP) ffmpeg
 node_modules/.agora-installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# iExec PoCo's compiled artifacts (ABI + bytecode), deployed on the dev chain by crates/iexec.
+# `npm install @iexec/poco` fails (one of its dependencies is a git URL) and nothing needs its
+# dependencies, so the registry's tarball is fetched with `npm pack`, checked against this pin and
+# unpacked. `npm ci` empties node_modules, hence the dependency on its stamp.
+$(IEXEC_POCO_STAMP): node_modules/.agora-installed
+	rm -rf $(IEXEC_POCO_DIR).tmp
+	mkdir -p $(IEXEC_POCO_DIR).tmp
+	cd $(IEXEC_POCO_DIR).tmp && npm pack --silent --no-audit --no-fund @iexec/poco@$(IEXEC_POCO_VERSION) >/dev/null
+	echo "$(IEXEC_POCO_SHA256)  $(IEXEC_POCO_DIR).tmp/iexec-poco-$(IEXEC_POCO_VERSION).tgz" | sha256sum --check --quiet
+	mkdir -p $(IEXEC_POCO_DIR).tmp/unpacked
+	tar -xzf $(IEXEC_POCO_DIR).tmp/iexec-poco-$(IEXEC_POCO_VERSION).tgz -C $(IEXEC_POCO_DIR).tmp/unpacked --strip-components=1
+	rm -rf $(IEXEC_POCO_DIR)
+	mv $(IEXEC_POCO_DIR).tmp/unpacked $(IEXEC_POCO_DIR)
+	rm -rf $(IEXEC_POCO_DIR).tmp
 	touch $@
 
 ffmpeg:
 	@command -v ffmpeg >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends ffmpeg; }
 
-## Build and bring everything up on the embedded defaults (anvil, SQLite, local API).
-up: deps
+## Build and bring everything up on the embedded defaults (anvil, SQLite, local API, the web app at /).
+up: deps web
 	cargo build -p agora-cli
 	$(CARGO_TARGET_DIR)/debug/agora up
 
-## Every test: contracts (fmt, build, artifacts fresh, tests, gas snapshot), Rust (fmt, clippy, tests on SQLite and PostgreSQL).
-test: deps contracts-test artifacts-check rust-lint rust-test
+## Every test: contracts (fmt, build, artifacts fresh, tests, gas snapshot), Rust (fmt, clippy, tests on SQLite and PostgreSQL),
+## the web app (types, unit tests, end to end in Chromium against `agora up`).
+test: deps contracts-test artifacts-check rust-lint rust-test web-test
 
 contracts: deps
 	cd contracts && $(FORGE) build
@@ -50,3 +73,25 @@ rust-lint:
 
 rust-test:
 	cargo nextest run --workspace --locked --no-fail-fast
+
+## The web app (web/): its own pinned npm tree, built by Vite into web/dist, which the node serves at /.
+WEB_SOURCES := $(shell find web/src -type f 2>/dev/null) web/index.html web/vite.config.ts web/tsconfig.json $(wildcard crates/chain/artifacts/*.json)
+web: web/dist/index.html
+web/node_modules/.agora-installed: web/package.json web/package-lock.json
+	npm --prefix web ci --no-audit --no-fund --loglevel=error
+	touch $@
+web/dist/index.html: web/node_modules/.agora-installed $(WEB_SOURCES)
+	cd web && node_modules/.bin/vite build --logLevel warn
+
+## Web tests: type check, Vitest unit tests, then the browser test against a real `agora up`.
+web-test: deps web chromium
+	cargo build -p agora-cli
+	cd web && node_modules/.bin/tsc --noEmit -p .
+	cd web && node_modules/.bin/vitest run
+	cd web && node e2e/run.mjs
+
+## Debian's Chromium for the browser test (playwright's own browser downloads do not work here), and
+## CJK and emoji fonts so its screenshots of the page are readable.
+chromium:
+	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; }
+	@test -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc -a -f /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends fonts-wqy-microhei fonts-noto-color-emoji; }

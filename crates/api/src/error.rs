@@ -16,6 +16,12 @@ pub enum ApiError {
     /// The contract would revert; `code` is its custom error's name.
     #[error("{message}")]
     Reverted { code: String, message: String },
+    /// The request needs a signed-in session, or a sign-in was refused; 401.
+    #[error("{message}")]
+    Unauthorized { code: &'static str, message: String },
+    /// A malformed request with a more precise code than `bad_request`; 400.
+    #[error("{message}")]
+    Invalid { code: &'static str, message: String },
     #[error("the chain node could not be reached: {0}")]
     ChainUnavailable(String),
     #[error("internal error")]
@@ -29,6 +35,8 @@ impl ApiError {
             Self::NotFound(_) => (StatusCode::NOT_FOUND, "not_found".into()),
             Self::Rejected { code, .. } => (StatusCode::CONFLICT, (*code).to_owned()),
             Self::Reverted { code, .. } => (StatusCode::UNPROCESSABLE_ENTITY, code.clone()),
+            Self::Unauthorized { code, .. } => (StatusCode::UNAUTHORIZED, (*code).to_owned()),
+            Self::Invalid { code, .. } => (StatusCode::BAD_REQUEST, (*code).to_owned()),
             Self::ChainUnavailable(_) => (StatusCode::BAD_GATEWAY, "chain_unavailable".into()),
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal".into()),
         }

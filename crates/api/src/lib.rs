@@ -1,18 +1,29 @@
 //! Agora's HTTP API (axum). The only crate that knows HTTP and JSON shapes: it reads the store the
-//! indexer fills and asks the chain edge for the head block and for call simulations.
+//! indexer fills and asks the chain edge for the head block and for call simulations. It also
+//! signs people in (SIWE), streams indexed events to pages, and serves the built web app.
 //! Amounts are decimal strings in the token's smallest unit; addresses lower-case hex.
 
+mod auth;
 mod channels;
 mod content;
 mod error;
+mod events;
 mod routes;
+pub mod siwe;
+mod web;
 
-use agora_store::Store;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use agora_store::{IndexedLog, Store};
 use alloy::primitives::Address;
 use alloy::providers::DynProvider;
 use axum::Router;
+use axum::http::header;
+use axum::routing::{any, get};
 use serde::Serialize;
 
+pub use auth::SESSION_COOKIE;
 pub use error::ApiError;
 
 /// Public facts about the deployment the node serves, shown to clients as they are.
@@ -30,6 +41,18 @@ pub struct NetworkInfo {
     pub embedded_chain: bool,
 }
 
+/// A funded account of the embedded dev chain, offered to the web app for trying the market
+/// without a wallet. Never anything but anvil's public test keys.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DevAccountInfo {
+    pub index: usize,
+    pub address: String,
+    pub private_key: String,
+    /// The part it plays in the demo (`owner`, `provider`, `operator`, `buyer`…).
+    pub role: String,
+}
+
 #[derive(Clone)]
 pub struct AppState {
     pub store: Store,
@@ -38,16 +61,35 @@ pub struct AppState {
     /// The payee's voucher ledger; `None` when this node collects for no channel.
     pub ledger: Option<agora_channels::Ledger>,
     /// Where uploads and results live (local directory or IPFS through Kubo).
-    pub content: std::sync::Arc<agora_content::AnyStore>,
+    pub content: Arc<agora_content::AnyStore>,
+    /// Logs as the indexer applies them (for `/api/events`).
+    pub events: tokio::sync::broadcast::Sender<IndexedLog>,
+    /// Empty unless the node runs the embedded dev chain.
+    pub dev_accounts: Arc<Vec<DevAccountInfo>>,
+    /// The built web app (`index.html` and assets); `None` or missing: `/` says how to build it.
+    pub web_dir: Option<PathBuf>,
 }
 
-/// The whole API under `/api`.
+/// The OpenAPI description of everything under `/api`.
+pub const OPENAPI: &str = include_str!("../openapi.json");
+
+/// The API under `/api`, files under `/ipfs`, and the web app everywhere else.
 pub fn router(state: AppState) -> Router {
-    routes::router()
+    let api = routes::router()
         .merge(channels::router())
         .merge(content::router())
+        .merge(auth::router())
+        .merge(events::router())
+        .route("/api/openapi.json", get(|| async { ([(header::CONTENT_TYPE, "application/json")], OPENAPI) }))
+        .route("/api", any(api_not_found))
+        .route("/api/{*rest}", any(api_not_found));
+    api.merge(web::router(state.web_dir.as_deref()))
         .with_state(state)
         .layer(tower_http::trace::TraceLayer::new_for_http())
+}
+
+async fn api_not_found() -> ApiError {
+    ApiError::NotFound("no such endpoint".into())
 }
 
 /// Serves `router` on `listener` until `shutdown` resolves.

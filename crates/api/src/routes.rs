@@ -22,7 +22,7 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/api/tasks", get(tasks))
         .route("/api/tasks/{id}", get(task))
         .route("/api/tx/simulate", post(simulate))
-        .fallback(|| async { ApiError::NotFound("no such endpoint".into()) })
+        .route("/api/dev/accounts", get(dev_accounts))
 }
 
 #[derive(Serialize)]
@@ -46,7 +46,7 @@ async fn network(State(s): State<AppState>) -> Json<crate::NetworkInfo> {
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct ServiceDto {
+pub(crate) struct ServiceDto {
     id: u64,
     provider: String,
     /// `0x000…0` for native ETH.
@@ -82,15 +82,14 @@ async fn services(State(s): State<AppState>) -> ApiResult<Vec<ServiceDto>> {
 
 async fn service(State(s): State<AppState>, id: Result<Path<u64>, PathRejection>) -> ApiResult<ServiceDto> {
     let Path(id) = id?;
-    let row = s.store.service(s.network.chain_id, id).await?;
-    Ok(Json(row.ok_or_else(|| ApiError::NotFound(format!("service {id} does not exist")))?.into()))
+    Ok(Json(load_service(&s, id).await?.ok_or_else(|| ApiError::NotFound(format!("service {id} does not exist")))?))
 }
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct TaskDto {
+pub(crate) struct TaskDto {
     id: u64,
-    user: String,
+    pub(crate) user: String,
     service_id: u64,
     amount: String,
     token: String,
@@ -104,8 +103,26 @@ struct TaskDto {
     created_at: u64,
     updated_block: u64,
     updated_at: u64,
+    /// The iExec deal that runs the task, for tasks of iExec-backed services; `null` otherwise.
+    iexec: Option<IexecDto>,
     #[serde(skip_serializing_if = "Option::is_none")]
     timeline: Option<Vec<TimelineDto>>,
+}
+
+/// The iExec side of a task: `status` is `NEW`/`SIGNED` before the deal, then PoCo's task status
+/// (`UNSET`, `ACTIVE`, `REVEALING`, `COMPLETED`, `FAILED` = claimed after its deadline).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct IexecDto {
+    deal_id: Option<String>,
+    task_id: Option<String>,
+    status: String,
+}
+
+impl From<agora_store::IexecJobRow> for IexecDto {
+    fn from(j: agora_store::IexecJobRow) -> Self {
+        Self { deal_id: j.deal_id, task_id: j.iexec_task_id, status: j.status }
+    }
 }
 
 impl From<TaskRow> for TaskDto {
@@ -126,6 +143,7 @@ impl From<TaskRow> for TaskDto {
             created_at: r.created_at,
             updated_block: r.updated_block,
             updated_at: r.updated_at,
+            iexec: None,
             timeline: None,
         }
     }
@@ -133,7 +151,7 @@ impl From<TaskRow> for TaskDto {
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct TimelineDto {
+pub(crate) struct TimelineDto {
     event: String,
     block_number: u64,
     block_timestamp: u64,
@@ -155,28 +173,62 @@ struct TaskQuery {
 
 async fn tasks(State(s): State<AppState>, q: Result<Query<TaskQuery>, QueryRejection>) -> ApiResult<Vec<TaskDto>> {
     let Query(q) = q?;
-    let user = match q.user.as_deref() {
-        Some(u) => Some(
-            u.parse::<Address>()
-                .map_err(|_| ApiError::BadRequest(format!("user {u:?} is not a 0x-prefixed 20-byte address")))?
-                .to_string()
-                .to_ascii_lowercase(),
-        ),
-        None => None,
-    };
-    let limit = q.limit.unwrap_or(100).clamp(1, 1000);
-    let rows = s.store.tasks(s.network.chain_id, user.as_deref(), limit).await?;
-    Ok(Json(rows.into_iter().map(Into::into).collect()))
+    let user = q.user.as_deref().map(parse_user).transpose()?;
+    Ok(Json(task_list(&s, user.as_deref(), q.limit).await?))
+}
+
+/// A `user` query parameter as the store keys it (lower-case hex).
+pub(crate) fn parse_user(u: &str) -> Result<String, ApiError> {
+    u.parse::<Address>()
+        .map(|a| a.to_string().to_ascii_lowercase())
+        .map_err(|_| ApiError::BadRequest(format!("user {u:?} is not a 0x-prefixed 20-byte address")))
+}
+
+/// Tasks, newest first, of `user` (lower-case hex) or of everyone.
+pub(crate) async fn task_list(s: &AppState, user: Option<&str>, limit: Option<u32>) -> Result<Vec<TaskDto>, ApiError> {
+    let limit = limit.unwrap_or(100).clamp(1, 1000);
+    let rows = s.store.tasks(s.network.chain_id, user, limit).await?;
+    let ids: Vec<u64> = rows.iter().map(|r| r.task_id).collect();
+    let mut iexec: std::collections::HashMap<u64, agora_store::IexecJobRow> =
+        s.store.iexec_jobs(s.network.chain_id, &ids).await?.into_iter().map(|j| (j.task_id, j)).collect();
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let id = r.task_id;
+            let mut dto = TaskDto::from(r);
+            dto.iexec = iexec.remove(&id).map(Into::into);
+            dto
+        })
+        .collect())
+}
+
+/// One task with its timeline, as `/api/tasks/{id}` and the event stream show it.
+pub(crate) async fn load_task(s: &AppState, id: u64) -> Result<Option<TaskDto>, ApiError> {
+    let chain_id = s.network.chain_id;
+    let Some(row) = s.store.task(chain_id, id).await? else { return Ok(None) };
+    let mut dto = TaskDto::from(row);
+    dto.iexec = s.store.iexec_job(chain_id, id).await?.map(Into::into);
+    dto.timeline = Some(s.store.task_timeline(chain_id, id).await?.into_iter().map(Into::into).collect());
+    Ok(Some(dto))
+}
+
+/// One service as `/api/services/{id}` and the event stream show it.
+pub(crate) async fn load_service(s: &AppState, id: u64) -> Result<Option<ServiceDto>, ApiError> {
+    Ok(s.store.service(s.network.chain_id, id).await?.map(Into::into))
 }
 
 async fn task(State(s): State<AppState>, id: Result<Path<u64>, PathRejection>) -> ApiResult<TaskDto> {
     let Path(id) = id?;
-    let chain_id = s.network.chain_id;
-    let row =
-        s.store.task(chain_id, id).await?.ok_or_else(|| ApiError::NotFound(format!("task {id} does not exist")))?;
-    let mut dto = TaskDto::from(row);
-    dto.timeline = Some(s.store.task_timeline(chain_id, id).await?.into_iter().map(Into::into).collect());
-    Ok(Json(dto))
+    Ok(Json(load_task(&s, id).await?.ok_or_else(|| ApiError::NotFound(format!("task {id} does not exist")))?))
+}
+
+/// The funded accounts of the embedded dev chain, so a person without a wallet can try the market.
+/// Their keys are public knowledge (anvil's defaults); elsewhere this endpoint does not exist.
+async fn dev_accounts(State(s): State<AppState>) -> ApiResult<Vec<crate::DevAccountInfo>> {
+    if !s.network.embedded_chain || s.dev_accounts.is_empty() {
+        return Err(ApiError::NotFound("this node does not run a local dev chain".into()));
+    }
+    Ok(Json(s.dev_accounts.as_ref().clone()))
 }
 
 #[derive(Deserialize)]

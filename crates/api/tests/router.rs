@@ -1,12 +1,12 @@
 //! The API through its router: shapes, filters, and errors a person can read.
 
-use agora_api::{AppState, NetworkInfo, router};
+use agora_api::router;
 use agora_chain::anvil::{Anvil, locate_anvil};
 use agora_chain::deploy::{demo_services, deploy_contracts, list_services};
 use agora_chain::{read_provider, signer_from_key, signing_provider};
 use agora_store::testing::TestDb;
 use agora_store::{Batch, BlockRef, IndexedLog, LogMeta, MarketEvent};
-use alloy::primitives::{Address, U256};
+use alloy::primitives::U256;
 use alloy::sol_types::SolCall;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
@@ -14,35 +14,11 @@ use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
-const CHAIN: u64 = 31337;
+mod common;
+
+use common::{CHAIN, call, state};
+
 const USER: &str = "0x90f79bf6eb2c4f870365e785982e1f101e93b906";
-
-fn network() -> NetworkInfo {
-    NetworkInfo {
-        chain_id: CHAIN,
-        rpc_url: "http://127.0.0.1:1".into(),
-        compute_market: Address::ZERO,
-        market_token: Address::ZERO,
-        payment_channel: Address::ZERO,
-        deploy_block: 1,
-        embedded_chain: true,
-    }
-}
-
-async fn content_store() -> std::sync::Arc<agora_content::AnyStore> {
-    let dir = std::env::temp_dir().join(format!("agora-api-content-{}", std::process::id()));
-    let config = agora_content::ContentConfig { dir, ipfs_api: None };
-    std::sync::Arc::new(agora_content::open(&config).await.expect("content store"))
-}
-
-async fn call(app: &axum::Router, method: &str, uri: &str, body: Option<Value>) -> (StatusCode, Value) {
-    let req = Request::builder().method(method).uri(uri).header("content-type", "application/json");
-    let req = req.body(body.map(|b| Body::from(b.to_string())).unwrap_or_else(Body::empty)).expect("request");
-    let resp = app.clone().oneshot(req).await.expect("response");
-    let status = resp.status();
-    let bytes = resp.into_body().collect().await.expect("body").to_bytes();
-    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
-}
 
 async fn seeded() -> anyhow::Result<(TestDb, axum::Router)> {
     let db = TestDb::sqlite().await?;
@@ -84,13 +60,7 @@ async fn seeded() -> anyhow::Result<(TestDb, axum::Router)> {
         },
     ];
     db.store.apply_batch(&Batch { chain_id: CHAIN, expected_cursor: 0, blocks: vec![b1], logs }).await?;
-    let app = router(AppState {
-        store: db.store.clone(),
-        provider: read_provider("http://127.0.0.1:1")?,
-        network: network(),
-        ledger: None,
-        content: content_store().await,
-    });
+    let app = router(state(db.store.clone(), read_provider("http://127.0.0.1:1")?).await.0);
     Ok((db, app))
 }
 
@@ -170,13 +140,7 @@ async fn a_simulated_revert_reads_as_a_sentence() -> anyhow::Result<()> {
     let d = deploy_contracts(&owner_p, owner.address(), owner.address()).await?;
     list_services(&owner_p, &d, &demo_services()).await?;
     let db = TestDb::sqlite().await?;
-    let app = router(AppState {
-        store: db.store.clone(),
-        provider: read_provider(anvil.url())?,
-        network: network(),
-        ledger: None,
-        content: content_store().await,
-    });
+    let app = router(state(db.store.clone(), read_provider(anvil.url())?).await.0);
 
     let data = agora_chain::bindings::ComputeMarket::buyComputeCall { serviceId: U256::from(1), input: "x".into() };
     let data = alloy::primitives::Bytes::from(data.abi_encode());

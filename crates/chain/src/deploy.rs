@@ -97,16 +97,24 @@ pub struct DemoService {
     pub in_token: bool,
     pub price: U256,
     pub max_run_time: u64,
+    /// `Some((app, category))`: the service runs through iExec, with this app of the node's
+    /// workerpool in this iExec category (metadata `"runtime":"iexec"`); `None`: on the node.
+    pub iexec: Option<(&'static str, u64)>,
 }
 
 impl DemoService {
     /// The metadata the market stores: a `data:` URI holding JSON with names in both languages.
     pub fn metadata_uri(&self) -> String {
-        let json = serde_json::json!({
+        let mut json = serde_json::json!({
             "kind": self.kind,
             "name": { "en": self.name_en, "zh-CN": self.name_zh },
             "description": { "en": self.description_en, "zh-CN": self.description_zh },
         });
+        if let Some((app, category)) = self.iexec {
+            json["runtime"] = "iexec".into();
+            json["app"] = app.into();
+            json["iexecCategory"] = category.into();
+        }
         format!("data:application/json,{json}")
     }
 }
@@ -126,6 +134,7 @@ pub fn demo_services() -> Vec<DemoService> {
             in_token: false,
             price: MILLI_ETH * U256::from(10),
             max_run_time: 300,
+            iexec: None,
         },
         DemoService {
             kind: "video-transcode",
@@ -136,6 +145,7 @@ pub fn demo_services() -> Vec<DemoService> {
             in_token: false,
             price: MILLI_ETH * U256::from(20),
             max_run_time: 600,
+            iexec: None,
         },
         DemoService {
             kind: "data-processing",
@@ -146,6 +156,7 @@ pub fn demo_services() -> Vec<DemoService> {
             in_token: true,
             price: ONE_TOKEN * U256::from(5),
             max_run_time: 300,
+            iexec: None,
         },
     ]
 }

@@ -54,12 +54,34 @@ struct Overrides {
     anvil_port: Option<u16>,
 }
 
+/// `agora workerpool`'s flags: the common ones, and where the pool is.
+#[derive(Args, Serialize, Default)]
+struct WorkerpoolFlags {
+    #[command(flatten)]
+    #[serde(flatten)]
+    common: Overrides,
+    /// The iExec hub (PoCo's diamond).
+    #[arg(long)]
+    #[serde(rename = "iexec_hub", skip_serializing_if = "Option::is_none")]
+    hub: Option<String>,
+    /// The workerpool to serve; without it, the owner's pool registered under the description
+    /// (`iexec_workerpool_description`), registered now if there is none. The owner's key comes
+    /// from AGORA_IEXEC_WORKERPOOL_KEY, this worker's (default: the owner's) from AGORA_IEXEC_WORKER_KEY.
+    #[arg(long)]
+    #[serde(rename = "iexec_workerpool", skip_serializing_if = "Option::is_none")]
+    workerpool: Option<String>,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Bring everything up: chain (embedded unless --rpc-url), indexer, HTTP API.
     Up(Overrides),
     /// Run only the indexer against --rpc-url and the deployments file.
     Index(Overrides),
+    /// Run one worker of an iExec workerpool against --rpc-url and --hub: it registers the pool if
+    /// needed, keeps its stake, signs its orders, and runs the tasks of its deals on the local
+    /// executor (`agora up` runs one on the dev chain by itself).
+    Workerpool(WorkerpoolFlags),
     /// Deploy the contracts to a chain and write the deployments file.
     Deploy {
         #[arg(long, env = "AGORA_RPC_URL")]
@@ -105,6 +127,10 @@ async fn main() -> Result<()> {
         Command::Index(o) => {
             let config = Config::load(&cli.config, o)?;
             agora_node::index(&config, shutdown_signal()).await?;
+        }
+        Command::Workerpool(flags) => {
+            let config = Config::load(&cli.config, flags)?;
+            agora_node::workerpool(&config, shutdown_signal()).await?;
         }
         Command::Deploy { rpc_url, deployer_key, operator, out } => {
             let d = agora_node::deploy(&rpc_url, &deployer_key, operator, &out).await?;

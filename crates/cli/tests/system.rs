@@ -79,14 +79,16 @@ async fn up_serves_purchases_made_by_an_independent_client() -> anyhow::Result<(
     let answer: serde_json::Value = reqwest::get(format!("{api}/ipfs/{result}")).await?.json().await?;
     assert_eq!(answer["digit"], 7, "{answer}");
 
-    // Data processing runs for real (the wordcount app in the wasm sandbox) and completes.
+    // Data processing runs for real and completes: on the dev chain it is served through iExec (the
+    // iexec CLI makes a deal that the Agora workerpool computes in the wasm sandbox), which takes a
+    // few CLI calls of 2-3 s each, longer on a busy machine.
     let start = Instant::now();
     let done = loop {
         let (_, t) = support::get_json(&format!("{api}/api/tasks/2")).await?;
         if t["status"] == "Completed" {
             break t;
         }
-        anyhow::ensure!(start.elapsed() < Duration::from_secs(30), "task 2 did not complete: {t}");
+        anyhow::ensure!(start.elapsed() < Duration::from_secs(180), "task 2 did not complete: {t}");
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
     let result = done["resultHash"].as_str().expect("result CID");

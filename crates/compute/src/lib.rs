@@ -7,6 +7,13 @@
 //!
 //! Operator transactions are sent one at a time (the pending nonce is read per transaction), so
 //! concurrent jobs never collide on a nonce.
+//!
+//! A service whose metadata says `"runtime":"iexec"` (with `"app"` naming the app and optionally
+//! `"iexecCategory"`) is run through iExec instead, when the scheduler has an
+//! [`agora_iexec::backend::Backend`]: its job's `executor` is `iexec`, and the `started` stage hands
+//! the task to the backend, which makes and follows the iExec deal with the `iexec` CLI and keeps its
+//! own record of every step; its outcome (a result CID, or a failure reason) enters this stage
+//! machine like a local job's, so ComputeMarket is still settled exactly once, here.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -16,6 +23,7 @@ use agora_chain::bindings::ComputeMarket::{self, ComputeMarketErrors};
 use agora_chain::revert::ContractError;
 use agora_content::{AnyStore, Cid, ContentStore};
 use agora_executor::{AppId, Executor, JobSpec, JobStatus, Limits};
+use agora_iexec::backend::{Backend as IexecBackend, IexecRequest, Outcome};
 use agora_store::{JobStage, Store, TaskRow, TaskStatus};
 use alloy::primitives::{Address, U256};
 use alloy::providers::DynProvider;
@@ -33,6 +41,12 @@ pub enum Error {
     Executor(#[from] agora_executor::Error),
     #[error("task {0} is not indexed")]
     UnknownTask(u64),
+    #[error("iExec: {0}")]
+    Iexec(#[from] agora_iexec::Error),
+    /// A job started on iExec, but this node now runs without an iExec backend: it waits (the
+    /// deal may still complete) rather than refund.
+    #[error("task {0} runs on iExec, but this node has no iExec backend configured")]
+    IexecUnavailable(u64),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -54,7 +68,8 @@ pub struct SchedulerConfig {
     pub poll: Duration,
     /// Crash-test hook: the process aborts (no clean-up, as if killed) right after reaching this
     /// point: `accepted`, `start-sent`, `started`, `executed`, `complete-sent`, `failing`,
-    /// `fail-sent`. Set from `AGORA_FAILPOINT`; `None` in normal use.
+    /// `fail-sent` (the iExec backend has its own points, in its configuration). Set from
+    /// `AGORA_FAILPOINT`; `None` in normal use.
     pub failpoint: Option<String>,
 }
 
@@ -64,6 +79,8 @@ pub struct Scheduler {
     executor: Arc<dyn Executor>,
     content: Arc<AnyStore>,
     cfg: SchedulerConfig,
+    /// Runs the tasks of iExec-backed services; `None`: such tasks are not taken on.
+    iexec: Option<Arc<IexecBackend>>,
     /// Tasks being driven right now.
     busy: Mutex<HashSet<u64>>,
     /// One operator transaction in flight at a time.
@@ -80,6 +97,13 @@ fn short(reason: &str) -> String {
         out.push('…');
     }
     out
+}
+
+/// A service's metadata when its URI is a `data:application/json,` one; `Null` otherwise.
+fn metadata(uri: &str) -> serde_json::Value {
+    uri.strip_prefix("data:application/json,")
+        .and_then(|j| serde_json::from_str(j).ok())
+        .unwrap_or(serde_json::Value::Null)
 }
 
 /// What a settlement call came to.
@@ -99,18 +123,32 @@ impl Scheduler {
         content: Arc<AnyStore>,
         cfg: SchedulerConfig,
     ) -> Arc<Self> {
+        Self::with_iexec(store, operator, executor, content, cfg, None)
+    }
+
+    /// Like [`new`](Self::new), with an iExec backend for the services marked `"runtime":"iexec"`.
+    pub fn with_iexec(
+        store: Store,
+        operator: DynProvider,
+        executor: Arc<dyn Executor>,
+        content: Arc<AnyStore>,
+        cfg: SchedulerConfig,
+        iexec: Option<Arc<IexecBackend>>,
+    ) -> Arc<Self> {
         Arc::new(Self {
             store,
             operator,
             executor,
             content,
             cfg,
+            iexec,
             busy: Mutex::new(HashSet::new()),
             send_lock: tokio::sync::Mutex::new(()),
         })
     }
 
     pub async fn run(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
+        self.prepare_iexec().await;
         loop {
             if let Err(e) = self.clone().tick().await {
                 tracing::warn!(error = %e, "scheduler tick failed");
@@ -125,6 +163,30 @@ impl Scheduler {
         }
     }
 
+    /// Readies the iExec-backed services already listed (app deployed, app order signed) in the
+    /// background, so their first task does not wait for it.
+    async fn prepare_iexec(&self) {
+        let Some(backend) = &self.iexec else { return };
+        let services = match self.store.services(self.cfg.chain_id).await {
+            Ok(s) => s,
+            Err(e) => return tracing::warn!(error = %e, "cannot list services to prepare their iExec apps"),
+        };
+        for service in services {
+            let meta = metadata(&service.metadata_uri);
+            let app = meta["app"].as_str().unwrap_or_default().to_owned();
+            let ours = self.cfg.services.is_empty() || self.cfg.services.contains(&service.service_id);
+            if meta["runtime"] != "iexec" || !service.active || !ours || !backend.serves(&app) {
+                continue;
+            }
+            let backend = backend.clone();
+            tokio::spawn(async move {
+                if let Err(e) = backend.prepare(service.service_id, &app).await {
+                    tracing::warn!(service = service.service_id, error = %e, "preparing the iExec app failed; its first task retries");
+                }
+            });
+        }
+    }
+
     /// Takes on new tasks and moves every open job forward, each in its own task. Returns how many
     /// jobs it set going.
     pub async fn tick(self: Arc<Self>) -> Result<usize> {
@@ -132,10 +194,8 @@ impl Scheduler {
         for task_id in self.store.tasks_without_job(chain, 100).await? {
             let task = self.store.task(chain, task_id).await?.ok_or(Error::UnknownTask(task_id))?;
             match self.app_for(&task).await? {
-                Some(app) => {
-                    self.store
-                        .accept_job(chain, task_id, JobStage::Accepted, self.executor.name(), app.as_str(), now())
-                        .await?;
+                Some((executor, app)) => {
+                    self.store.accept_job(chain, task_id, JobStage::Accepted, executor, app.as_str(), now()).await?;
                     self.failpoint("accepted");
                 }
                 None => {
@@ -186,17 +246,22 @@ impl Scheduler {
         }
     }
 
-    async fn app_for(&self, task: &TaskRow) -> Result<Option<AppId>> {
+    /// Which executor runs the task, and which app: `iexec` and the app's name for a service
+    /// marked `"runtime":"iexec"` (when this node has an iExec backend serving that app), else
+    /// this node's executor and the app for the service's kind.
+    async fn app_for(&self, task: &TaskRow) -> Result<Option<(&'static str, AppId)>> {
         if !self.cfg.services.is_empty() && !self.cfg.services.contains(&task.service_id) {
             return Ok(None);
         }
         let Some(service) = self.store.service(self.cfg.chain_id, task.service_id).await? else { return Ok(None) };
-        let kind = service
-            .metadata_uri
-            .strip_prefix("data:application/json,")
-            .and_then(|j| serde_json::from_str::<serde_json::Value>(j).ok())
-            .and_then(|m| m["kind"].as_str().map(str::to_owned));
-        Ok(kind.and_then(|k| self.cfg.apps.get(&k).map(|(app, _)| app.clone())))
+        let meta = metadata(&service.metadata_uri);
+        if meta["runtime"] == "iexec" {
+            let app = meta["app"].as_str().unwrap_or_default();
+            let served = self.iexec.as_ref().is_some_and(|b| b.serves(app));
+            return Ok(served.then(|| ("iexec", AppId::new(app))));
+        }
+        let kind = meta["kind"].as_str().unwrap_or_default();
+        Ok(self.cfg.apps.get(kind).map(|(app, _)| (self.executor.name(), app.clone())))
     }
 
     /// Moves one job as far as it can go now.
@@ -220,11 +285,21 @@ impl Scheduler {
                     }
                     self.store.set_job_stage(chain, task_id, JobStage::Started, None, None, now()).await?;
                     self.failpoint("started");
-                    let kind = if job.app.starts_with("ffmpeg:") { "ffmpeg" } else { "wasm" };
+                    let kind = if job.executor == "iexec" {
+                        "iexec"
+                    } else if job.app.starts_with("ffmpeg:") {
+                        "ffmpeg"
+                    } else {
+                        "wasm"
+                    };
                     tracing::info!("Task {task_id} started: executor={} kind={kind} app={}", job.executor, job.app);
                 }
                 JobStage::Started => {
-                    let outcome = self.execute(&task, &job.app).await?;
+                    let outcome = if job.executor == "iexec" {
+                        self.execute_on_iexec(&task, &job.app).await?
+                    } else {
+                        self.execute(&task, &job.app).await?
+                    };
                     match outcome {
                         Ok(cid) => {
                             self.store
@@ -293,6 +368,24 @@ impl Scheduler {
         };
         self.executor.forget(&job).await?;
         Ok(outcome)
+    }
+
+    /// Runs the task through iExec; the backend resumes whatever deal it recorded for it.
+    async fn execute_on_iexec(&self, task: &TaskRow, app: &str) -> Result<Result<Cid, String>> {
+        let backend = self.iexec.as_ref().ok_or(Error::IexecUnavailable(task.task_id))?;
+        let service = self.store.service(self.cfg.chain_id, task.service_id).await?;
+        let category = service.map(|s| metadata(&s.metadata_uri)["iexecCategory"].as_u64().unwrap_or(0)).unwrap_or(0);
+        let request = IexecRequest {
+            task_id: task.task_id,
+            service_id: task.service_id,
+            app,
+            category,
+            input: task.input.as_deref().unwrap_or_default(),
+        };
+        Ok(match backend.run(&request).await? {
+            Outcome::Completed { cid } => Ok(cid),
+            Outcome::Failed { reason } => Err(reason),
+        })
     }
 
     /// A task's input: the bytes behind a CID from the content store, else the text itself.

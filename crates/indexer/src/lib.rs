@@ -99,6 +99,11 @@ impl Indexer {
         self.events.subscribe()
     }
 
+    /// The sender behind [`Indexer::subscribe`], for handing out receivers later (one per client).
+    pub fn sender(&self) -> broadcast::Sender<IndexedLog> {
+        self.events.clone()
+    }
+
     pub fn config(&self) -> &IndexerConfig {
         &self.cfg
     }

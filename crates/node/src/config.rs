@@ -50,6 +50,52 @@ pub struct Config {
     pub settle_margin_secs: u64,
     /// Milliseconds between auto-settle runs.
     pub settle_interval_ms: u64,
+    /// The built web app served at `/` (`make up` builds it into `web/dist`).
+    pub web_dir: PathBuf,
+    /// Embedded chain: deploy iExec PoCo (RLC, hub, registries, categories, the dev workerpool) and
+    /// run the Agora workerpool in `up`. Tests that do not need iExec may turn it off.
+    pub iexec_dev: bool,
+    /// A configured chain's iExec hub; with `iexec_workerpool_key` set, `up` runs the Agora workerpool
+    /// against it (`agora workerpool` runs one alone).
+    pub iexec_hub: Option<String>,
+    /// The workerpool served (an address). Unset: the one registered for the owner key under
+    /// `iexec_workerpool_description`, registered now if there is none.
+    pub iexec_workerpool: Option<String>,
+    pub iexec_workerpool_description: String,
+    /// Key of the workerpool's owner: signs workerpool orders and workers' authorizations, holds the
+    /// pool's stake. On the embedded chain: dev account 5.
+    pub iexec_workerpool_key: Option<String>,
+    /// Key this worker contributes with (default: the owner's key).
+    pub iexec_worker_key: Option<String>,
+    /// nRLC (10⁻⁹ RLC) the owner keeps deposited in its iExec account as the pool's stake.
+    pub iexec_stake_nrlc: u64,
+    /// Price per task of the workerpool orders the pool signs, in nRLC.
+    pub iexec_workerpool_price_nrlc: u64,
+    /// Crash tests only: the workerpool aborts the process right after this point of a task
+    /// (`initialized`, `stored`, `contribute-sent`).
+    pub iexec_failpoint: Option<String>,
+    /// The compute backend on iExec (tasks of services marked `"runtime":"iexec"`). It runs on
+    /// the embedded chain when PoCo is there, elsewhere when `iexec_hub` and
+    /// `iexec_requester_key` are set. JSON-RPC of the chain iExec runs on (default: `rpc_url`).
+    pub iexec_rpc_url: Option<String>,
+    /// A `chain.json` for the `iexec` CLI (a real iExec chain). Unset: one is written for
+    /// `iexec_rpc_url` and `iexec_hub`, with this node's API as the IPFS gateway.
+    pub iexec_chain_json: Option<PathBuf>,
+    /// The chain's name in `iexec_chain_json` (default: its `default`).
+    pub iexec_chain_name: Option<String>,
+    /// Key of the backend's requester wallet: signs request orders, pays deals from its iExec
+    /// account. On the embedded chain: dev account 6.
+    pub iexec_requester_key: Option<String>,
+    /// Key that owns the services' iExec apps and signs their app orders (default: the requester's).
+    /// On the embedded chain: dev account 1 (the demo provider).
+    pub iexec_app_owner_key: Option<String>,
+    /// The workerpool's signed orders (default: `<data_dir>/iexec/workerpoolorders.json`, which
+    /// the Agora workerpool writes).
+    pub iexec_workerpool_orders: Option<PathBuf>,
+    /// The `iexec` CLI (default: `node_modules/.bin/iexec` here or above).
+    pub iexec_cli: Option<PathBuf>,
+    /// Milliseconds between `iexec task show` polls of a running task.
+    pub iexec_poll_ms: u64,
     /// Crash tests only: the scheduler aborts the process right after this point of a job
     /// (`accepted`, `start-sent`, `started`, `executed`, `complete-sent`, `failing`, `fail-sent`).
     pub failpoint: Option<String>,
@@ -76,7 +122,25 @@ impl Default for Config {
             voucher_margin_secs: 15 * 60,
             settle_margin_secs: 15 * 60,
             settle_interval_ms: 30_000,
+            web_dir: PathBuf::from("web/dist"),
             failpoint: None,
+            iexec_dev: true,
+            iexec_hub: None,
+            iexec_workerpool: None,
+            iexec_workerpool_description: "Agora workerpool".to_owned(),
+            iexec_workerpool_key: None,
+            iexec_worker_key: None,
+            iexec_stake_nrlc: 100_000_000_000,
+            iexec_workerpool_price_nrlc: 100_000_000,
+            iexec_failpoint: None,
+            iexec_rpc_url: None,
+            iexec_chain_json: None,
+            iexec_chain_name: None,
+            iexec_requester_key: None,
+            iexec_app_owner_key: None,
+            iexec_workerpool_orders: None,
+            iexec_cli: None,
+            iexec_poll_ms: 2000,
         }
     }
 }

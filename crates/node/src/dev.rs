@@ -1,11 +1,15 @@
 //! The embedded dev chain: anvil as a child process, the contracts deployed on it, the seed's
-//! three demo services listed, MarketToken minted to every dev account, and `dev.json` describing
-//! it all for people and clients.
+//! three demo services listed, MarketToken minted to every dev account, iExec PoCo deployed beside
+//! them (unless `iexec_dev` is off) with RLC for every dev account and the dev workerpool
+//! registered, and `dev.json` (plus `chain.json` for the `iexec` CLI) describing it all for people
+//! and clients.
 
 use std::path::Path;
 
 use agora_chain::anvil::{Anvil, AnvilOptions, DevAccount, locate_anvil};
 use agora_chain::deploy::{self, Deployments};
+use agora_iexec::artifacts::PocoArtifacts;
+use agora_iexec::poco::{DevPoco, DevSetup};
 use alloy::primitives::{Address, U256};
 use anyhow::{Context, Result};
 use serde::Serialize;
@@ -16,6 +20,15 @@ use crate::Config;
 const OWNER: usize = 0;
 const PROVIDER: usize = 1;
 const OPERATOR: usize = 2;
+/// Owns the dev iExec workerpool and works in it.
+const IEXEC_WORKERPOOL_OWNER: usize = 5;
+/// The compute backend's iExec requester.
+const IEXEC_REQUESTER: usize = 6;
+/// Deploys iExec PoCo and owns the hub (so Agora's own deployer keeps its nonces).
+const IEXEC_DEPLOYER: usize = 9;
+
+/// RLC given to each dev account but the iExec deployer (who keeps the rest of the supply): 1,000 RLC.
+const DEV_RLC_EACH: u64 = 1000 * agora_iexec::poco::RLC;
 
 /// MarketToken minted to each dev account: 1,000 AMT (18 decimals).
 fn demo_mint() -> U256 {
@@ -25,6 +38,7 @@ fn demo_mint() -> U256 {
 pub struct DevChain {
     anvil: Anvil,
     deployments: Deployments,
+    iexec: Option<DevPoco>,
 }
 
 impl DevChain {
@@ -36,6 +50,31 @@ impl DevChain {
     /// The operator's key: the node runs the market's jobs with it.
     pub fn operator_key(&self) -> &str {
         &self.anvil.accounts()[OPERATOR].private_key
+    }
+
+    /// iExec on the dev chain (`None` when `iexec_dev` is off).
+    pub fn iexec(&self) -> Option<&DevPoco> {
+        self.iexec.as_ref()
+    }
+
+    /// The dev workerpool's address (registered for [`Self::iexec_workerpool_key`]).
+    pub fn iexec_workerpool(&self) -> Option<Address> {
+        self.iexec.as_ref().and_then(|i| i.workerpools.first().copied())
+    }
+
+    /// Key of the dev workerpool's owner, who also works in it.
+    pub fn iexec_workerpool_key(&self) -> &str {
+        &self.anvil.accounts()[IEXEC_WORKERPOOL_OWNER].private_key
+    }
+
+    /// Key of the compute backend's iExec requester.
+    pub fn iexec_requester_key(&self) -> &str {
+        &self.anvil.accounts()[IEXEC_REQUESTER].private_key
+    }
+
+    /// Key of the iExec app owner: the demo provider, who owns the services.
+    pub fn iexec_app_owner_key(&self) -> &str {
+        self.payee_key()
     }
 }
 
@@ -50,15 +89,43 @@ pub struct DevInfo<'a> {
     pub roles: Roles,
     /// Funded accounts of this local chain only. Never use these keys anywhere else.
     pub accounts: &'a [DevAccount],
+    /// iExec PoCo on this chain, when deployed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub iexec: Option<DevIexecInfo<'a>>,
+}
+
+/// `dev.json`'s `iexec` section: what the `iexec` CLI and its `chain.json` need.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DevIexecInfo<'a> {
+    pub poco_version: &'a str,
+    pub hub: Address,
+    pub rlc: Address,
+    pub app_registry: Address,
+    pub dataset_registry: Address,
+    pub workerpool_registry: Address,
+    pub categories: &'a [agora_iexec::poco::Category],
+    /// The dev workerpool, served by the node's Agora workerpool.
+    pub workerpool: Option<Address>,
+    pub workerpool_price_nrlc: u64,
+    /// `chain.json` for the `iexec` CLI (`iexec --chain local …` run from its directory).
+    pub chain_json: String,
 }
 
 #[derive(Debug, Serialize)]
 pub struct Roles {
     pub owner: usize,
-    /// Lists the demo services and is the payee of payment channels the node collects for.
+    /// Lists the demo services and is the payee of payment channels the node collects for; owns
+    /// the services' iExec apps.
     pub provider: usize,
     pub operator: usize,
     pub first_buyer: usize,
+    /// Owns the dev iExec workerpool and works in it.
+    pub iexec_workerpool_owner: usize,
+    /// The compute backend's iExec requester.
+    pub iexec_requester: usize,
+    /// Deployed iExec PoCo; owns the hub and the rest of the RLC supply.
+    pub iexec_deployer: usize,
 }
 
 impl DevChain {
@@ -82,12 +149,37 @@ impl DevChain {
         let operator = signer(OPERATOR)?.address();
         let owner_provider = agora_chain::signing_provider(anvil.url(), owner.clone())?;
         let deployments = deploy::deploy_contracts(&owner_provider, owner.address(), operator).await?;
-        let provider_provider = agora_chain::signing_provider(anvil.url(), signer(PROVIDER)?)?;
-        deploy::list_services(&provider_provider, &deployments, &deploy::demo_services()).await?;
         let everyone: Vec<Address> = accounts.iter().filter_map(|a| a.address.parse().ok()).collect();
+        let iexec = if config.iexec_dev {
+            let artifacts = PocoArtifacts::locate(&cwd).context(
+                "iExec PoCo's artifacts are needed for the dev chain (`make deps`), or set iexec_dev = false",
+            )?;
+            let pool_owner = signer(IEXEC_WORKERPOOL_OWNER)?.address();
+            let setup = DevSetup {
+                funded: everyone.iter().copied().take(IEXEC_DEPLOYER).collect(),
+                rlc_each: U256::from(DEV_RLC_EACH),
+                workerpools: vec![(pool_owner, config.iexec_workerpool_description.clone())],
+            };
+            let dev = agora_iexec::poco::deploy_dev(anvil.url(), signer(IEXEC_DEPLOYER)?, &setup, &artifacts)
+                .await
+                .context("cannot deploy iExec PoCo on the dev chain")?;
+            Some(dev)
+        } else {
+            None
+        };
+        let mut services = deploy::demo_services();
+        if iexec.is_some() {
+            // Data processing runs through iExec on the dev chain: the Agora workerpool runs the
+            // word count in category 0 (XS).
+            if let Some(s) = services.iter_mut().find(|s| s.kind == "data-processing") {
+                s.iexec = Some(("wordcount", 0));
+            }
+        }
+        let provider_provider = agora_chain::signing_provider(anvil.url(), signer(PROVIDER)?)?;
+        deploy::list_services(&provider_provider, &deployments, &services).await?;
         deploy::mint_tokens(&owner_provider, deployments.market_token, &everyone, demo_mint()).await?;
         deployments.save(&config.deployments_path())?;
-        Ok(Self { anvil, deployments })
+        Ok(Self { anvil, deployments, iexec })
     }
 
     pub fn rpc_url(&self) -> &str {
@@ -102,14 +194,42 @@ impl DevChain {
         self.anvil.accounts()
     }
 
-    pub fn write_dev_json(&self, data_dir: &Path, api_url: &str) -> Result<()> {
+    /// Writes `dev.json` and, with iExec on, `chain.json` for the `iexec` CLI into `data_dir`.
+    pub fn write_dev_json(&self, data_dir: &Path, api_url: &str, workerpool_price_nrlc: u64) -> Result<()> {
+        let chain_json = data_dir.join("chain.json");
+        let iexec = self.iexec.as_ref().map(|i| DevIexecInfo {
+            poco_version: &i.deployment.poco_version,
+            hub: i.deployment.hub,
+            rlc: i.deployment.rlc,
+            app_registry: i.deployment.app_registry,
+            dataset_registry: i.deployment.dataset_registry,
+            workerpool_registry: i.deployment.workerpool_registry,
+            categories: &i.deployment.categories,
+            workerpool: i.workerpools.first().copied(),
+            workerpool_price_nrlc,
+            chain_json: chain_json.display().to_string(),
+        });
+        if let Some(i) = &self.iexec {
+            let json = iexec_chain_json(self.anvil.chain_id(), self.anvil.url(), i.deployment.hub, api_url);
+            std::fs::write(&chain_json, serde_json::to_vec_pretty(&json)?)
+                .with_context(|| format!("cannot write {}", chain_json.display()))?;
+        }
         let info = DevInfo {
             rpc_url: self.anvil.url(),
             chain_id: self.anvil.chain_id(),
             api_url,
             contracts: &self.deployments,
-            roles: Roles { owner: OWNER, provider: PROVIDER, operator: OPERATOR, first_buyer: 3 },
+            roles: Roles {
+                owner: OWNER,
+                provider: PROVIDER,
+                operator: OPERATOR,
+                first_buyer: 3,
+                iexec_workerpool_owner: IEXEC_WORKERPOOL_OWNER,
+                iexec_requester: IEXEC_REQUESTER,
+                iexec_deployer: IEXEC_DEPLOYER,
+            },
             accounts: self.anvil.accounts(),
+            iexec,
         };
         let path = data_dir.join("dev.json");
         std::fs::write(&path, serde_json::to_vec_pretty(&info)?)
@@ -118,5 +238,43 @@ impl DevChain {
 
     pub async fn stop(self) -> Result<()> {
         Ok(self.anvil.stop().await?)
+    }
+}
+
+/// The `iexec` CLI's `chain.json` for a chain of our own (its schema takes only these keys). The
+/// result gateway is the node's API, whose `/ipfs/<cid>` serves results; iExec's SMS and market
+/// API have no dev-chain counterpart, so they point at a local port nothing listens on and the
+/// commands that need them fail at once instead of hanging.
+pub fn iexec_chain_json(chain_id: u64, rpc_url: &str, hub: Address, api_url: &str) -> serde_json::Value {
+    serde_json::json!({
+        "default": "local",
+        "chains": {
+            "local": {
+                "id": chain_id.to_string(),
+                "host": rpc_url,
+                "hub": hub.to_string(),
+                "sms": "http://127.0.0.1:1",
+                "ipfsGateway": api_url,
+                "iexecGateway": "http://127.0.0.1:1",
+            }
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chain_json_has_only_the_keys_the_iexec_cli_accepts() {
+        let hub: Address = "0xe1DA8919f262Ee86f9BE05059C9280142CF23f48".parse().unwrap();
+        let json = iexec_chain_json(31337, "http://127.0.0.1:8545", hub, "http://127.0.0.1:8080");
+        assert_eq!(json["default"], "local");
+        let chain = json["chains"]["local"].as_object().unwrap();
+        let allowed = ["id", "host", "hub", "sms", "ipfsGateway", "iexecGateway", "compass", "pocoSubgraph"];
+        assert!(chain.keys().all(|k| allowed.contains(&k.as_str())), "{chain:?}");
+        assert_eq!(chain["id"], "31337", "the CLI wants the chain id as a string");
+        assert_eq!(chain["ipfsGateway"], "http://127.0.0.1:8080", "results come from the node's /ipfs/");
+        assert_eq!(chain["hub"].as_str().unwrap().parse::<Address>().unwrap(), hub);
     }
 }

@@ -4,6 +4,7 @@
 
 pub mod config;
 mod dev;
+mod workerpool;
 
 use std::path::Path;
 use std::time::Duration;
@@ -122,6 +123,7 @@ pub async fn up(config: &Config) -> Result<Node> {
         let head = provider.get_block_number().await?;
         indexer.sync_to(head).await.context("initial indexing of the dev chain failed")?;
     }
+    let events = indexer.sender();
     {
         let rx = shutdown_rx.clone();
         tasks.push(tokio::spawn(async move { indexer.run(rx).await }));
@@ -147,6 +149,14 @@ pub async fn up(config: &Config) -> Result<Node> {
     .await
     .context("cannot open the content store")?;
     let content = std::sync::Arc::new(content);
+    // The Agora iExec workerpool: serves the dev chain's pool (or a configured hub's, with its
+    // owner key) with the local executor; its progress lives in the node's database.
+    if let Some(pool) =
+        workerpool::start_in_up(config, dev_chain.as_ref(), &rpc_url, &api_url, &store, &content, shutdown_rx.clone())
+            .await?
+    {
+        tasks.push(pool);
+    }
     let operator_key = config.operator_key.clone().or_else(|| dev_chain.as_ref().map(|c| c.operator_key().to_owned()));
     if let Some(key) = operator_key {
         let scratch = config.data_dir.join("scratch");
@@ -195,7 +205,11 @@ pub async fn up(config: &Config) -> Result<Node> {
         let model: std::sync::Arc<dyn agora_executor::Executor> =
             std::sync::Arc::new(agora_inference::DigitsExecutor::new(model));
         let executor = agora_executor::ffmpeg::Dispatch { wasm, ffmpeg, model: Some(model) };
-        let scheduler = agora_compute::Scheduler::new(
+        let iexec =
+            iexec_backend(config, dev_chain.as_ref(), &rpc_url, &api_url, deployments.chain_id, &store, &content)
+                .await
+                .context("cannot start the iExec backend")?;
+        let scheduler = agora_compute::Scheduler::with_iexec(
             store.clone(),
             agora_chain::signing_provider(&rpc_url, agora_chain::signer_from_key(&key)?)?,
             std::sync::Arc::new(executor),
@@ -208,12 +222,36 @@ pub async fn up(config: &Config) -> Result<Node> {
                 poll: Duration::from_millis(config.poll_interval_ms.max(50)),
                 failpoint: config.failpoint.clone().filter(|f| !f.is_empty()),
             },
+            iexec,
         );
         let rx = shutdown_rx.clone();
         tasks.push(tokio::spawn(async move { scheduler.run(rx).await }));
     }
-    let router =
-        agora_api::router(AppState { store: store.clone(), provider, network: network.clone(), ledger, content });
+    let dev_accounts = dev_chain
+        .as_ref()
+        .map(|c| {
+            c.accounts()
+                .iter()
+                .enumerate()
+                .map(|(index, a)| agora_api::DevAccountInfo {
+                    index,
+                    address: a.address.clone(),
+                    private_key: a.private_key.clone(),
+                    role: dev_role(index).to_owned(),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let router = agora_api::router(AppState {
+        store: store.clone(),
+        provider,
+        network: network.clone(),
+        ledger,
+        content,
+        events,
+        dev_accounts: std::sync::Arc::new(dev_accounts),
+        web_dir: Some(config.web_dir.clone()),
+    });
     {
         let mut rx = shutdown_rx.clone();
         tasks.push(tokio::spawn(async move {
@@ -226,9 +264,112 @@ pub async fn up(config: &Config) -> Result<Node> {
         }));
     }
     if let Some(chain) = &dev_chain {
-        chain.write_dev_json(&config.data_dir, &api_url)?;
+        chain.write_dev_json(&config.data_dir, &api_url, config.iexec_workerpool_price_nrlc)?;
     }
     Ok(Node { api_url, network, store, shutdown, tasks, dev_chain })
+}
+
+/// The part a dev account plays in the demo, by its index in anvil's list.
+fn dev_role(index: usize) -> &'static str {
+    match index {
+        0 => "owner",
+        1 => "provider",
+        2 => "operator",
+        5 => "iexec-workerpool",
+        6 => "iexec-requester",
+        9 => "iexec-admin",
+        _ => "buyer",
+    }
+}
+
+/// The compute backend on iExec: on the embedded chain when PoCo was deployed there (the dev
+/// requester and provider keys, the dev workerpool), elsewhere when `iexec_hub` and
+/// `iexec_requester_key` are configured; `None` otherwise.
+async fn iexec_backend(
+    config: &Config,
+    dev: Option<&DevChain>,
+    rpc_url: &str,
+    api_url: &str,
+    chain_id: u64,
+    store: &Store,
+    content: &std::sync::Arc<agora_content::AnyStore>,
+) -> Result<Option<std::sync::Arc<agora_iexec::backend::Backend>>> {
+    use agora_iexec::backend::{AppSpec, Backend, BackendConfig};
+    let dev_poco = dev.and_then(|d| d.iexec().map(|p| (d, p)));
+    let (hub, requester_key, app_owner_key, workerpool) = match (dev_poco, &config.iexec_hub) {
+        (Some((d, poco)), _) => (
+            poco.deployment.hub,
+            config.iexec_requester_key.clone().unwrap_or_else(|| d.iexec_requester_key().to_owned()),
+            config.iexec_app_owner_key.clone().unwrap_or_else(|| d.iexec_app_owner_key().to_owned()),
+            d.iexec_workerpool(),
+        ),
+        (None, Some(hub)) => {
+            let Some(requester) = config.iexec_requester_key.clone() else {
+                tracing::info!("iexec_hub is set without iexec_requester_key: no iExec backend");
+                return Ok(None);
+            };
+            let workerpool = config
+                .iexec_workerpool
+                .as_deref()
+                .map(|w| w.parse::<Address>().with_context(|| format!("iexec_workerpool {w:?} is not an address")))
+                .transpose()?;
+            let hub = hub.parse::<Address>().with_context(|| format!("iexec_hub {hub:?} is not an address"))?;
+            (hub, requester.clone(), config.iexec_app_owner_key.clone().unwrap_or(requester), workerpool)
+        }
+        (None, None) => return Ok(None),
+    };
+    let cli = match &config.iexec_cli {
+        Some(p) => p.clone(),
+        None => std::env::current_dir()?
+            .ancestors()
+            .map(|d| d.join("node_modules/.bin/iexec"))
+            .find(|p| p.is_file())
+            .context("the iexec CLI is not in node_modules/.bin: run `npm ci` (or set iexec_cli)")?,
+    };
+    let chain_name = match (&config.iexec_chain_name, &config.iexec_chain_json) {
+        (Some(name), _) => name.clone(),
+        (None, Some(path)) => {
+            let file: serde_json::Value = serde_json::from_slice(
+                &std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?,
+            )
+            .with_context(|| format!("{} is not JSON", path.display()))?;
+            file["default"]
+                .as_str()
+                .context("iexec_chain_json has no `default` chain: set iexec_chain_name")?
+                .to_owned()
+        }
+        (None, None) => "agora".to_owned(),
+    };
+    // The pool's installed apps, by the names services give (`"app":"wordcount"`).
+    let mut apps = std::collections::BTreeMap::new();
+    for name in ["wordcount", "csvstats"] {
+        let checksum = agora_iexec::apps::sample_app_checksum(name).unwrap_or_default();
+        apps.insert(name.to_owned(), AppSpec { multiaddr: agora_iexec::apps::multiaddr_for(name), checksum });
+    }
+    let cfg = BackendConfig {
+        chain_id,
+        cli,
+        work_dir: config.data_dir.join("iexec").join("backend"),
+        chain_json: config.iexec_chain_json.clone(),
+        chain_name,
+        rpc_url: config.iexec_rpc_url.clone().unwrap_or_else(|| rpc_url.to_owned()),
+        hub,
+        requester_key,
+        app_owner_key,
+        workerpool,
+        workerpool_orders: config
+            .iexec_workerpool_orders
+            .clone()
+            .unwrap_or_else(|| config.data_dir.join("iexec").join("workerpoolorders.json")),
+        apps,
+        api_url: api_url.to_owned(),
+        poll: Duration::from_millis(config.iexec_poll_ms.max(100)),
+        deposit_tasks: 10,
+        failpoint: config.failpoint.clone().filter(|f| !f.is_empty()),
+    };
+    let backend = Backend::start(cfg, store.clone(), content.clone()).await?;
+    tracing::info!(%hub, requester = %backend.requester(), "iExec backend ready: iExec-backed services run through the iexec CLI");
+    Ok(Some(backend))
 }
 
 fn indexer_config(config: &Config, d: &Deployments) -> IndexerConfig {
@@ -237,6 +378,11 @@ fn indexer_config(config: &Config, d: &Deployments) -> IndexerConfig {
     cfg.poll_interval = Duration::from_millis(config.poll_interval_ms);
     cfg.batch_blocks = config.batch_blocks.max(1);
     cfg
+}
+
+/// Runs one worker of an iExec workerpool (`agora workerpool`) until `shutdown` resolves.
+pub async fn workerpool(config: &Config, shutdown: impl std::future::Future<Output = ()>) -> Result<()> {
+    workerpool::run(config, shutdown).await
 }
 
 /// Runs only the indexer against a configured chain until `shutdown` resolves.

@@ -8,14 +8,20 @@
 //! Addresses are lower-case `0x` hex, amounts decimal strings of the smallest unit.
 
 mod apply;
+mod auth;
 mod channels;
+mod iexec;
+mod iexec_worker;
 mod jobs;
 mod model;
 mod store;
 #[cfg(feature = "testing")]
 pub mod testing;
 
+pub use auth::Session;
 pub use channels::{ChannelFilter, NewVoucher};
+pub use iexec::{IexecAppRow, IexecJobRow};
+pub use iexec_worker::{NewWorkerTask, WorkerScope, WorkerStage, WorkerTaskRow, WorkerTaskUpdate};
 pub use jobs::{JobRow, JobStage};
 pub use model::*;
 pub use store::Store;

@@ -235,6 +235,8 @@ impl Store {
             "channel_vouchers",
             "channel_settlements",
             "compute_jobs",
+            "iexec_jobs",
+            "iexec_apps",
             "chain_logs",
             "indexed_blocks",
             "indexer_cursor",

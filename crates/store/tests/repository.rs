@@ -1,7 +1,7 @@
 //! Repository tests, run against both SQLite and PostgreSQL.
 
 use agora_store::testing::TestDb;
-use agora_store::{Batch, BlockRef, Error, IndexedLog, LogMeta, MarketEvent, TaskStatus};
+use agora_store::{Batch, BlockRef, Error, IndexedLog, LogMeta, MarketEvent, Session, TaskStatus};
 
 const CHAIN: u64 = 31337;
 
@@ -192,6 +192,81 @@ async fn tasks_filter_by_user_and_chains_stay_apart() -> anyhow::Result<()> {
         s.reset_chain(CHAIN).await?;
         assert!(s.cursor(CHAIN).await?.is_none());
         assert_eq!(s.log_count(CHAIN).await?, 0);
+        Ok(db)
+    })
+    .await
+}
+
+#[tokio::test]
+async fn sign_in_nonces_are_single_use_and_sessions_expire() -> anyhow::Result<()> {
+    for_each_backend(|db| async move {
+        let store = &db.store;
+        store.issue_nonce("n1", 1_000, 900).await?;
+        assert!(!store.consume_nonce("unknown", 950).await?, "a nonce never issued");
+        assert!(store.consume_nonce("n1", 950).await?, "first use");
+        assert!(!store.consume_nonce("n1", 950).await?, "replayed nonce");
+
+        store.issue_nonce("n2", 1_000, 900).await?;
+        assert!(!store.consume_nonce("n2", 1_000).await?, "expired at its expiry time");
+
+        let s = Session { address: "0xabc".into(), chain_id: 31337, created_at: 900, expires_at: 2_000 };
+        store.create_session("h1", &s).await?;
+        assert_eq!(store.session("h1", 1_999).await?, Some(s.clone()));
+        assert_eq!(store.session("h1", 2_000).await?, None, "expired");
+        assert_eq!(store.session("other", 1_000).await?, None);
+        // Issuing a nonce later sweeps what expired.
+        store.issue_nonce("n3", 5_000, 3_000).await?;
+        store.create_session("h2", &Session { expires_at: 9_000, ..s }).await?;
+        assert!(store.delete_session("h2").await?);
+        assert!(!store.delete_session("h2").await?, "already ended");
+        assert!(!store.delete_session("h1").await?, "swept when it expired");
+        Ok(db)
+    })
+    .await
+}
+
+#[tokio::test]
+async fn iexec_records_round_trip_and_a_fresh_chain_clears_them() -> anyhow::Result<()> {
+    use agora_store::{IexecAppRow, IexecJobRow};
+    for_each_backend(|db| async move {
+        let store = &db.store;
+        let hub = "0xe1da8919f262ee86f9be05059c9280142cf23f48";
+        assert_eq!(store.iexec_app(CHAIN, 3, hub).await?, None);
+        let mut app = IexecAppRow {
+            service_id: 3,
+            hub: hub.into(),
+            app_name: "wordcount".into(),
+            address: "0xbb167114addfe34ca065f7d2eee0e839dfa63e5b".into(),
+            apporder: None,
+        };
+        store.put_iexec_app(CHAIN, &app, 10).await?;
+        app.apporder = Some(r#"{"app":"0xbb16","sign":"0x01"}"#.into());
+        store.put_iexec_app(CHAIN, &app, 11).await?;
+        assert_eq!(store.iexec_app(CHAIN, 3, hub).await?, Some(app.clone()));
+        assert_eq!(store.iexec_app(CHAIN, 3, "0x0000000000000000000000000000000000000001").await?, None, "other hub");
+
+        let mut job = IexecJobRow::new(7, hub, &app.address);
+        store.put_iexec_job(CHAIN, &job, 12).await?;
+        assert_eq!(store.iexec_job(CHAIN, 7).await?.map(|j| j.status), Some("NEW".into()));
+        job.requestorder = Some("{}".into());
+        job.request_hash = Some(format!("0x{}", "ab".repeat(32)));
+        job.deal_id = Some(format!("0x{}", "cd".repeat(32)));
+        job.iexec_task_id = Some(format!("0x{}", "ef".repeat(32)));
+        job.final_deadline = Some(1_795_326_041);
+        job.status = "COMPLETED".into();
+        job.result_location = Some("/ipfs/bafkreido7yr2jtq3ebxpkwxg7d5n3hjoxyd3eyluohjuggepkwzpiq73mi".into());
+        store.put_iexec_job(CHAIN, &job, 13).await?;
+        assert_eq!(store.iexec_job(CHAIN, 7).await?, Some(job.clone()));
+        store.put_iexec_job(CHAIN, &IexecJobRow::new(8, hub, &app.address), 14).await?;
+        let mut listed = store.iexec_jobs(CHAIN, &[7, 8, 9]).await?;
+        listed.sort_by_key(|j| j.task_id);
+        assert_eq!(listed.iter().map(|j| j.task_id).collect::<Vec<_>>(), [7, 8]);
+        assert!(store.iexec_jobs(CHAIN, &[]).await?.is_empty());
+        assert!(store.iexec_jobs(CHAIN + 1, &[7]).await?.is_empty(), "chains stay apart");
+
+        store.reset_chain(CHAIN).await?;
+        assert_eq!(store.iexec_job(CHAIN, 7).await?, None);
+        assert_eq!(store.iexec_app(CHAIN, 3, hub).await?, None);
         Ok(db)
     })
     .await

@@ -1,0 +1,58 @@
+//! What the API's test files share: a network description, a content store, app state, and a
+//! one-shot request helper.
+#![allow(dead_code)] // each test file uses a different part
+
+use agora_api::{AppState, NetworkInfo};
+use agora_store::{IndexedLog, Store};
+use alloy::primitives::Address;
+use alloy::providers::DynProvider;
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use http_body_util::BodyExt;
+use serde_json::Value;
+use tower::ServiceExt;
+
+pub const CHAIN: u64 = 31337;
+
+pub fn network() -> NetworkInfo {
+    NetworkInfo {
+        chain_id: CHAIN,
+        rpc_url: "http://127.0.0.1:1".into(),
+        compute_market: Address::ZERO,
+        market_token: Address::ZERO,
+        payment_channel: Address::ZERO,
+        deploy_block: 1,
+        embedded_chain: true,
+    }
+}
+
+pub async fn content_store() -> std::sync::Arc<agora_content::AnyStore> {
+    let dir = std::env::temp_dir().join(format!("agora-api-content-{}", std::process::id()));
+    let config = agora_content::ContentConfig { dir, ipfs_api: None };
+    std::sync::Arc::new(agora_content::open(&config).await.expect("content store"))
+}
+
+/// App state over `store` and `provider` with no ledger, no dev accounts and no web app.
+pub async fn state(store: Store, provider: DynProvider) -> (AppState, tokio::sync::broadcast::Sender<IndexedLog>) {
+    let (events, _) = tokio::sync::broadcast::channel(64);
+    let state = AppState {
+        store,
+        provider,
+        network: network(),
+        ledger: None,
+        content: content_store().await,
+        events: events.clone(),
+        dev_accounts: Default::default(),
+        web_dir: None,
+    };
+    (state, events)
+}
+
+pub async fn call(app: &axum::Router, method: &str, uri: &str, body: Option<Value>) -> (StatusCode, Value) {
+    let req = Request::builder().method(method).uri(uri).header("content-type", "application/json");
+    let req = req.body(body.map(|b| Body::from(b.to_string())).unwrap_or_else(Body::empty)).expect("request");
+    let resp = app.clone().oneshot(req).await.expect("response");
+    let status = resp.status();
+    let bytes = resp.into_body().collect().await.expect("body").to_bytes();
+    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+}

@@ -1,0 +1,86 @@
+//! iExec on Agora. iExec's protocol (PoCo: the hub that matches orders into deals, escrows RLC and
+//! records each task's result) runs on any EVM chain; this crate puts it on Agora's dev chain and
+//! serves it with an Agora workerpool.
+//!
+//! - [`artifacts`]: PoCo 6.1.0's compiled contracts, read at run time from the published npm
+//!   package (`make deps` unpacks it, pinned), and the RLC token's build.
+//! - [`poco`]: deploys RLC, the hub (a diamond with 16 facets), the registries and the categories
+//!   (about 0.3 s on anvil, so every dev chain deploys afresh; no state snapshot).
+//! - [`apps`]: how an iExec app names the Agora app that runs it (`agora:<name>`, `ipfs://<cid>`).
+//! - [`orders`]: EIP-712 hashing and signing of iExec orders, in the JSON shape the `iexec` CLI
+//!   reads from `orders.json`.
+//! - [`result`]: a task's result as iExec workers publish it: a zip holding the output and
+//!   `computed.json`, and its result digest.
+//! - [`workerpool`]: the Agora workerpool — registers a pool, keeps its stake, watches the hub for
+//!   deals on it, runs each task on Agora's executor and contributes the result (trust 1), or lets
+//!   the task reach `claim`; its progress is kept in the store so a crash repeats nothing.
+//! - [`cli`]: the real `iexec` CLI (npm `iexec` 9.0.1) as a child process, `--raw` JSON answers
+//!   checked (`ok` and the exit status).
+//! - [`backend`]: Agora's compute backend on iExec: a ComputeMarket task becomes a deal made with
+//!   the CLI (app, app order, the pool's order, a request order, fill), followed to COMPLETED (the
+//!   result downloaded with the CLI) or claimed after its deadline; crash-safe, one deal per task.
+//!
+//! Addresses on the dev chain are deterministic; elsewhere they come from configuration.
+
+pub mod apps;
+pub mod artifacts;
+pub mod backend;
+pub mod bindings;
+pub mod cli;
+pub mod orders;
+pub mod poco;
+pub mod result;
+pub mod tx;
+pub mod workerpool;
+
+pub use alloy::primitives::{Address, B256, U256};
+
+/// Everything that can go wrong in this crate.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// PoCo's artifacts are missing or not what was expected.
+    #[error("iExec artifacts: {0}")]
+    Artifact(String),
+    #[error(transparent)]
+    Chain(#[from] agora_chain::Error),
+    #[error("RPC error: {0}")]
+    Rpc(#[from] alloy::transports::TransportError),
+    #[error("waiting for a receipt failed: {0}")]
+    Receipt(#[from] alloy::providers::PendingTransactionError),
+    /// A call or transaction to an iExec contract reverted; `reason` is the revert string when
+    /// there is one (PoCo reverts many checks with a bare `require`).
+    #[error("{what} reverted: {reason}")]
+    Reverted { what: String, reason: String },
+    /// A contract call failed for another reason than a revert.
+    #[error("{what} failed: {source}")]
+    Call {
+        what: String,
+        #[source]
+        source: Box<alloy::contract::Error>,
+    },
+    /// The chain does not hold what was expected (a deployment, a workerpool).
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Store(#[from] agora_store::Error),
+    #[error(transparent)]
+    Content(#[from] agora_content::Error),
+    #[error(transparent)]
+    Executor(#[from] agora_executor::Error),
+    #[error("I/O error: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("JSON error: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error("zip archive: {0}")]
+    Zip(String),
+    #[error("signing failed: {0}")]
+    Sign(#[from] alloy::signers::Error),
+    /// An `iexec` CLI call failed: exit status, `"ok":false`, or an unusable answer; `message`
+    /// is the CLI's own when it gave one.
+    #[error("{command} failed: {message}")]
+    Cli { command: String, message: String },
+    #[error("background task failed: {0}")]
+    Task(#[from] tokio::task::JoinError),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,154 @@
+//! A task's result as iExec workers publish it, and its digest.
+//!
+//! An iExec app writes its output into `/iexec_out` with a `computed.json` naming the
+//! deterministic part (`{"deterministic-output-path": "/iexec_out/<file>"}`); the worker zips
+//! that folder, uploads the zip and puts `{"storage":"ipfs","location":"/ipfs/<cid>"}` on chain,
+//! which `iexec task show --download` fetches and unpacks.
+//!
+//! The result digest the worker contributes is iExec's "web2" digest: the SHA-256 of the
+//! deterministic output file (for a folder, the keccak256 of its files' SHA-256s in name order;
+//! Agora's apps write one file). iExec's TEE post-compute computes the same digest before the
+//! enclave signs it, so one digest serves TEE-tagged and plain deals. Like iExec, an empty output
+//! has no digest: the task cannot be contributed. Deals with a callback contract (whose digest is
+//! the keccak256 of callback data) are not served.
+//!
+//! The archive is deterministic (fixed timestamps and order), so running a task again after a
+//! crash gives the same bytes, the same CID and the same digest.
+
+use std::io::{Read, Write};
+
+use alloy::primitives::B256;
+use bytes::Bytes;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::{Error, Result};
+
+/// The folder iExec apps write into; paths in `computed.json` are under it.
+pub const OUT_DIR: &str = "/iexec_out";
+
+/// `computed.json` as iExec apps write it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Computed {
+    #[serde(rename = "deterministic-output-path")]
+    pub deterministic_output_path: String,
+}
+
+/// A result ready to publish.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResultArchive {
+    /// The zip: the output file and `computed.json`.
+    pub zip: Bytes,
+    /// The output file's name in the archive (`result.json`, `result.txt`, `result.mp4`, …).
+    pub file_name: String,
+    /// iExec's result digest: the SHA-256 of the output.
+    pub digest: B256,
+}
+
+/// The output's file name, by what the bytes are: JSON, text, MP4, PNG, else binary.
+pub fn output_file_name(output: &[u8]) -> &'static str {
+    if output.len() >= 12 && &output[4..8] == b"ftyp" {
+        "result.mp4"
+    } else if output.starts_with(b"\x89PNG\r\n\x1a\n") {
+        "result.png"
+    } else if serde_json::from_slice::<serde::de::IgnoredAny>(output).is_ok() {
+        "result.json"
+    } else if std::str::from_utf8(output).is_ok() {
+        "result.txt"
+    } else {
+        "result.bin"
+    }
+}
+
+/// iExec's web2 result digest of a single output file.
+pub fn result_digest(output: &[u8]) -> Result<B256> {
+    if output.is_empty() {
+        return Err(Error::Invalid("the app's output is empty: iExec has no result digest for an empty file".into()));
+    }
+    Ok(B256::from_slice(&Sha256::digest(output)))
+}
+
+/// Builds the result archive for `output`.
+pub fn build(output: &[u8]) -> Result<ResultArchive> {
+    let digest = result_digest(output)?;
+    let file_name = output_file_name(output).to_owned();
+    let computed = Computed { deterministic_output_path: format!("{OUT_DIR}/{file_name}") };
+    let zip_err = |e: zip::result::ZipError| Error::Zip(e.to_string());
+    let mut buf = std::io::Cursor::new(Vec::new());
+    {
+        let mut z = zip::ZipWriter::new(&mut buf);
+        // A fixed timestamp (the zip epoch) and permissions: the same output, the same archive.
+        let options = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated)
+            .last_modified_time(zip::DateTime::default())
+            .unix_permissions(0o644);
+        z.start_file(file_name.as_str(), options).map_err(zip_err)?;
+        z.write_all(output)?;
+        z.start_file("computed.json", options).map_err(zip_err)?;
+        z.write_all(&serde_json::to_vec(&computed)?)?;
+        z.finish().map_err(zip_err)?;
+    }
+    Ok(ResultArchive { zip: Bytes::from(buf.into_inner()), file_name, digest })
+}
+
+/// Reads a result archive: its `computed.json` and the deterministic output it names.
+pub fn read(zip_bytes: &[u8]) -> Result<(Computed, Vec<u8>)> {
+    let zip_err = |e: zip::result::ZipError| Error::Zip(e.to_string());
+    let mut z = zip::ZipArchive::new(std::io::Cursor::new(zip_bytes)).map_err(zip_err)?;
+    let mut computed = Vec::new();
+    z.by_name("computed.json").map_err(zip_err)?.read_to_end(&mut computed)?;
+    let computed: Computed = serde_json::from_slice(&computed)?;
+    let inner = computed
+        .deterministic_output_path
+        .strip_prefix(OUT_DIR)
+        .map(|p| p.trim_start_matches('/'))
+        .ok_or_else(|| Error::Zip(format!("{} is not under {OUT_DIR}", computed.deterministic_output_path)))?;
+    let mut output = Vec::new();
+    z.by_name(inner).map_err(zip_err)?.read_to_end(&mut output)?;
+    Ok((computed, output))
+}
+
+/// The `results` a worker puts on chain for a result stored under `cid`.
+pub fn results_json(cid: &agora_content::Cid) -> String {
+    serde_json::json!({ "storage": "ipfs", "location": format!("/ipfs/{cid}") }).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn archive_round_trips_and_is_deterministic() {
+        let out = br#"{"lines":1,"words":6,"bytes":18}"#;
+        let a = build(out).unwrap();
+        assert_eq!(a.file_name, "result.json");
+        assert_eq!(a, build(out).unwrap());
+        let (computed, back) = read(&a.zip).unwrap();
+        assert_eq!(computed.deterministic_output_path, "/iexec_out/result.json");
+        assert_eq!(back, out);
+        assert_eq!(format!("{:#x}", a.digest), "0x".to_owned() + &alloy::primitives::hex::encode(Sha256::digest(out)));
+        let raw: serde_json::Value = {
+            let mut z = zip::ZipArchive::new(std::io::Cursor::new(&a.zip[..])).unwrap();
+            let mut s = String::new();
+            z.by_name("computed.json").unwrap().read_to_string(&mut s).unwrap();
+            serde_json::from_str(&s).unwrap()
+        };
+        assert_eq!(raw, serde_json::json!({"deterministic-output-path": "/iexec_out/result.json"}));
+    }
+
+    #[test]
+    fn names_and_empty_output() {
+        assert_eq!(output_file_name(b"to be or not"), "result.txt");
+        assert_eq!(output_file_name(b"\x00\x00\x00\x18ftypisom\x00\x00"), "result.mp4");
+        assert_eq!(output_file_name(&[0xff, 0xfe, 0x00]), "result.bin");
+        assert!(build(b"").is_err());
+    }
+
+    #[test]
+    fn results_are_the_sdks_json() {
+        let cid = agora_content::cid_of(b"x");
+        let v: serde_json::Value = serde_json::from_str(&results_json(&cid)).unwrap();
+        assert_eq!(v["storage"], "ipfs");
+        assert_eq!(v["location"], format!("/ipfs/{cid}"));
+    }
+}

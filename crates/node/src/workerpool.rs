@@ -1,0 +1,160 @@
+//! Wiring of the Agora iExec workerpool: in `up` (on the dev chain's PoCo, or a configured hub
+//! with a pool owner key) and alone (`agora workerpool`).
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use agora_content::AnyStore;
+use agora_executor::{AppId, Limits};
+use agora_iexec::workerpool::{Workerpool, WorkerpoolConfig};
+use agora_store::Store;
+use alloy::primitives::{Address, U256};
+use anyhow::{Context, Result};
+use tokio::sync::watch;
+
+use crate::{Config, DevChain};
+
+/// Apps installed by name, with their limits.
+type Apps = HashMap<String, (AppId, Limits)>;
+
+/// The executor the pool runs tasks on and its installed apps: Agora's local sandbox with the
+/// sample wasm apps (by name, and `data-processing` for the word count, as the scheduler has it)
+/// and, when ffmpeg is installed, `video-transcode` — with the scheduler's limits.
+fn executor(scratch: &Path) -> Result<(agora_executor::ffmpeg::Dispatch, Apps)> {
+    std::fs::create_dir_all(scratch)?;
+    let wasm = agora_executor::LocalExecutor::new(agora_executor::LocalConfig {
+        scratch_dir: scratch.to_owned(),
+        ..agora_executor::LocalConfig::default()
+    })?;
+    let mut apps = HashMap::new();
+    for app in agora_executor::sample_apps() {
+        let id = wasm.register_app(app.source)?;
+        if app.name == "wordcount" {
+            apps.insert("data-processing".to_owned(), (id.clone(), Limits::default()));
+        }
+        apps.insert(app.name.to_owned(), (id, Limits::default()));
+    }
+    let ffmpeg_found = std::process::Command::new("ffmpeg")
+        .arg("-version")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    let ffmpeg = ffmpeg_found.then(|| {
+        let limits = Limits { memory_bytes: 2 << 30, output_bytes: 256 << 20, ..Limits::default() };
+        apps.insert("video-transcode".to_owned(), (agora_executor::ffmpeg::transcode_app(240), limits));
+        agora_executor::ffmpeg::FfmpegExecutor::new("ffmpeg", scratch)
+    });
+    Ok((agora_executor::ffmpeg::Dispatch { wasm, ffmpeg, model: None }, apps))
+}
+
+/// The pool's configuration from `config`: on the dev chain the dev pool and its owner (account
+/// 5); elsewhere `iexec_hub` and `iexec_workerpool_key`. `None` when neither applies.
+fn pool_config(config: &Config, dev: Option<&DevChain>, rpc_url: &str) -> Result<Option<WorkerpoolConfig>> {
+    let parse = |what: &str, v: &str| v.parse::<Address>().with_context(|| format!("{what} {v:?} is not an address"));
+    let dev_poco = dev.and_then(|d| d.iexec().map(|p| (d, p)));
+    let (hub, owner_key, workerpool) = match (dev_poco, &config.iexec_hub) {
+        (Some((d, poco)), _) => (
+            poco.deployment.hub,
+            config.iexec_workerpool_key.clone().unwrap_or_else(|| d.iexec_workerpool_key().to_owned()),
+            d.iexec_workerpool(),
+        ),
+        (None, Some(hub)) => {
+            let Some(key) = config.iexec_workerpool_key.clone() else {
+                return Ok(None);
+            };
+            let pool = config.iexec_workerpool.as_deref().map(|w| parse("iexec_workerpool", w)).transpose()?;
+            (parse("iexec_hub", hub)?, key, pool)
+        }
+        (None, None) => return Ok(None),
+    };
+    let owner = agora_chain::signer_from_key(&owner_key).context("iexec_workerpool_key")?;
+    let mut cfg = WorkerpoolConfig::new(rpc_url, hub, owner);
+    if let Some(key) = &config.iexec_worker_key {
+        cfg.worker = agora_chain::signer_from_key(key).context("iexec_worker_key")?;
+    }
+    cfg.workerpool = workerpool;
+    cfg.description = config.iexec_workerpool_description.clone();
+    cfg.stake = U256::from(config.iexec_stake_nrlc);
+    cfg.price = U256::from(config.iexec_workerpool_price_nrlc);
+    cfg.orders_file = Some(
+        config.iexec_workerpool_orders.clone().unwrap_or_else(|| config.data_dir.join("iexec/workerpoolorders.json")),
+    );
+    cfg.poll = Duration::from_millis(config.poll_interval_ms.max(50));
+    cfg.confirmations = config.confirmations();
+    cfg.batch_blocks = config.batch_blocks.max(1);
+    if dev.is_some() {
+        cfg.from_block = Some(0);
+    }
+    cfg.failpoint = config.iexec_failpoint.clone().filter(|f| !f.is_empty());
+    Ok(Some(cfg))
+}
+
+/// Starts the pool for `up` when iExec is on, after one first round (stake, orders file) so the
+/// compute backend finds the pool's orders from the start. `gateway` serves `/ipfs/<cid>`.
+pub(crate) async fn start_in_up(
+    config: &Config,
+    dev: Option<&DevChain>,
+    rpc_url: &str,
+    gateway: &str,
+    store: &Store,
+    content: &Arc<AnyStore>,
+    shutdown: watch::Receiver<bool>,
+) -> Result<Option<tokio::task::JoinHandle<()>>> {
+    let Some(mut cfg) = pool_config(config, dev, rpc_url)? else {
+        return Ok(None);
+    };
+    cfg.ipfs_gateway = Some(gateway.to_owned());
+    let pool = start(cfg, config, store.clone(), content.clone()).await?;
+    Ok(Some(tokio::spawn(pool.run(shutdown))))
+}
+
+async fn start(
+    cfg: WorkerpoolConfig,
+    config: &Config,
+    store: Store,
+    content: Arc<AnyStore>,
+) -> Result<Arc<Workerpool>> {
+    let (executor, apps) = executor(&config.data_dir.join("scratch-iexec"))?;
+    let mut cfg = cfg;
+    cfg.apps = apps;
+    let wasm = executor.wasm.clone();
+    let pool = Workerpool::start(cfg, store, content, Arc::new(executor), Some(wasm))
+        .await
+        .context("cannot start the Agora iExec workerpool")?;
+    if let Err(e) = Arc::clone(&pool).tick().await {
+        tracing::warn!(error = %e, "the workerpool's first round failed; it retries");
+    }
+    Ok(pool)
+}
+
+/// `agora workerpool`: one worker of an iExec workerpool, against `rpc_url` and `iexec_hub`, until
+/// `shutdown` resolves.
+pub async fn run(config: &Config, shutdown: impl std::future::Future<Output = ()>) -> Result<()> {
+    let rpc_url =
+        config.rpc_url.as_deref().context("`agora workerpool` needs an RPC URL (--rpc-url or AGORA_RPC_URL)")?;
+    if config.iexec_hub.is_none() {
+        anyhow::bail!("`agora workerpool` needs the iExec hub's address (--hub or AGORA_IEXEC_HUB)");
+    }
+    let cfg = pool_config(config, None, rpc_url)?
+        .context("`agora workerpool` needs the pool owner's key (AGORA_IEXEC_WORKERPOOL_KEY)")?;
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("cannot create data dir {}", config.data_dir.display()))?;
+    let store = Store::connect(&config.database_url()).await.context("cannot open the database")?;
+    let content = agora_content::open(&agora_content::ContentConfig {
+        dir: config.data_dir.join("content"),
+        ipfs_api: config.ipfs_api.clone().filter(|u| !u.trim().is_empty()),
+    })
+    .await
+    .context("cannot open the content store")?;
+    let pool = start(cfg, config, store, Arc::new(content)).await?;
+    println!("Agora workerpool {} serving hub {}", pool.address(), config.iexec_hub.as_deref().unwrap_or_default());
+    let (tx, rx) = watch::channel(false);
+    let runner = tokio::spawn(pool.run(rx));
+    shutdown.await;
+    let _ = tx.send(true);
+    runner.await?;
+    Ok(())
+}

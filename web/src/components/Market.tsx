@@ -1,0 +1,81 @@
+import type { Service } from "../lib/api";
+import { formatAmount, shortAddress } from "../lib/format";
+import { localized } from "../lib/i18n";
+import { useI18n } from "../i18n-context";
+import type { TokenInfo } from "../App";
+
+/// A service's price as people read it, or `null` while its token's decimals are unknown.
+export function servicePrice(service: Service, tokens: Record<string, TokenInfo>): string | null {
+  const info = tokens[service.token.toLowerCase()];
+  return info ? formatAmount(service.price, info.decimals, info.symbol) : null;
+}
+
+export function serviceName(service: Service, lang: Parameters<typeof localized>[1], fallback: string): string {
+  return localized(service.metadata?.name, lang) ?? fallback;
+}
+
+interface Props {
+  services: Service[] | null;
+  /// The services could not be loaded (the page says why elsewhere).
+  failed: boolean;
+  tokens: Record<string, TokenInfo>;
+  onBuy(service: Service): void;
+}
+
+export function Market({ services, failed, tokens, onBuy }: Props) {
+  const { t, lang } = useI18n();
+  const active = (services ?? []).filter((s) => s.active);
+  return (
+    <section id="market" className="section" aria-labelledby="market-title">
+      <h1 id="market-title">{t("market.title")}</h1>
+      <p className="lead">{t("market.lead")}</p>
+      {services === null ? (
+        <p className="muted" role="status">
+          {failed ? t("market.unavailable") : t("market.loading")}
+        </p>
+      ) : active.length === 0 ? (
+        <p className="muted">{t("market.empty")}</p>
+      ) : (
+        <ul className="cards" data-testid="services">
+          {active.map((s) => {
+            const name = serviceName(s, lang, t("market.unnamed", { id: s.id }));
+            const price = servicePrice(s, tokens);
+            return (
+              <li key={s.id} className="card" data-testid={`service-${s.id}`}>
+                <h2 className="card-title">{name}</h2>
+                <p className="card-text">{localized(s.metadata?.description, lang) ?? ""}</p>
+                <dl className="card-facts">
+                  <div>
+                    <dt>{t("market.price")}</dt>
+                    <dd className="price" data-testid={`price-${s.id}`}>
+                      {price ?? "…"}
+                    </dd>
+                  </div>
+                  <div>
+                    <dt>{t("market.provider")}</dt>
+                    <dd className="mono" title={s.provider}>
+                      {shortAddress(s.provider)}
+                    </dd>
+                  </div>
+                  <div>
+                    <dt>{t("market.maxRunTime")}</dt>
+                    <dd>{t("market.seconds", { n: s.maxRunTime })}</dd>
+                  </div>
+                </dl>
+                <button
+                  type="button"
+                  className="btn btn-primary btn-block"
+                  onClick={() => onBuy(s)}
+                  aria-label={t("market.buyNamed", { name })}
+                  data-testid={`buy-${s.id}`}
+                >
+                  {t("market.buy")}
+                </button>
+              </li>
+            );
+          })}
+        </ul>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,36 @@
+import { fileURLToPath } from "node:url";
+import react from "@vitejs/plugin-react";
+import { defineConfig } from "vitest/config";
+
+// The contract ABIs are imported from the committed artifacts one level up.
+const repoRoot = fileURLToPath(new URL("..", import.meta.url));
+// `vite dev` proxies the API to a running `agora up`; the built app is served by the node itself.
+const api = process.env.AGORA_API_URL ?? "http://127.0.0.1:8080";
+
+export default defineConfig({
+  plugins: [react()],
+  build: {
+    outDir: "dist",
+    emptyOutDir: true,
+    target: "es2022",
+    rollupOptions: { output: { manualChunks: { react: ["react", "react-dom"], viem: ["viem"] } } },
+  },
+  server: {
+    fs: { allow: [repoRoot] },
+    proxy: {
+      "/api": {
+        target: api,
+        // Node holds response headers back until the first body byte; an event stream's first
+        // byte may be a heartbeat 15 s away, so send its headers at once (EventSource opens then).
+        configure: (proxy) =>
+          proxy.on("proxyRes", (proxyRes, _req, res) => {
+            if (String(proxyRes.headers["content-type"]).startsWith("text/event-stream")) {
+              res.on("pipe", () => res.flushHeaders());
+            }
+          }),
+      },
+      "/ipfs": { target: api },
+    },
+  },
+  test: { include: ["src/**/*.test.ts"], environment: "node" },
+});
