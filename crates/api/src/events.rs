@@ -1,6 +1,7 @@
 //! `GET /api/events`: a server-sent event stream of what the indexer applies, for live pages.
 //!
-//! Every applied log about a task sends `event: task` with the task as `/api/tasks/{id}` shows it
+//! Every applied log about a task, and every change of a task's off-chain state (its iExec deal
+//! and status), sends `event: task` with the task as `/api/tasks/{id}` shows it
 //! (timeline included); a log about a service sends `event: service`. `?user=0x…` keeps only that
 //! user's tasks. A client that falls behind gets `event: resync` and should re-read what it shows.
 //! Comments every 15 s keep proxies from closing an idle stream.
@@ -34,6 +35,9 @@ struct EventQuery {
 struct Feed {
     state: AppState,
     rx: tokio::sync::broadcast::Receiver<IndexedLog>,
+    updates: tokio::sync::broadcast::Receiver<u64>,
+    /// False once no one can send off-chain updates any more.
+    updates_open: bool,
     user: Option<String>,
 }
 
@@ -44,7 +48,8 @@ async fn events(
     let Query(q) = q?;
     let user = q.user.as_deref().map(parse_user).transpose()?;
     let rx = state.events.subscribe();
-    let feed = Feed { state, rx, user };
+    let updates = state.task_updates.subscribe();
+    let feed = Feed { state, rx, updates, updates_open: true, user };
     let stream = futures_util::stream::unfold(feed, |mut feed| async move {
         let event = feed.next_event().await?;
         Some((Ok(event), feed))
@@ -56,26 +61,35 @@ impl Feed {
     /// The next event this client should see; `None` when the indexer is gone.
     async fn next_event(&mut self) -> Option<Event> {
         loop {
-            let log = match self.rx.recv().await {
-                Ok(log) => log,
-                Err(RecvError::Lagged(missed)) => {
-                    return Some(Event::default().event("resync").data(format!("{{\"missed\":{missed}}}")));
-                }
-                Err(RecvError::Closed) => return None,
+            let rendered = tokio::select! {
+                log = self.rx.recv() => match log {
+                    Ok(log) => self.render(&log.event.subject()).await,
+                    Err(RecvError::Lagged(missed)) => return Some(resync(missed)),
+                    Err(RecvError::Closed) => return None,
+                },
+                task = self.updates.recv(), if self.updates_open => match task {
+                    Ok(id) => self.render(&format!("task:{id}")).await,
+                    Err(RecvError::Lagged(missed)) => return Some(resync(missed)),
+                    // No off-chain updates on this node: keep following the chain.
+                    Err(RecvError::Closed) => {
+                        self.updates_open = false;
+                        continue;
+                    }
+                },
             };
-            match self.render(&log).await {
+            match rendered {
                 Ok(Some(event)) => return Some(event),
                 Ok(None) => {}
                 Err(e) => {
                     tracing::warn!(error = %e, "event stream could not read the store");
-                    return Some(Event::default().event("resync").data("{}"));
+                    return Some(resync(0));
                 }
             }
         }
     }
 
-    async fn render(&self, log: &IndexedLog) -> Result<Option<Event>, ApiError> {
-        let subject = log.event.subject();
+    /// The event for `subject` (`task:3`, `service:1`), if this client should see it.
+    async fn render(&self, subject: &str) -> Result<Option<Event>, ApiError> {
         if let Some(id) = subject.strip_prefix("task:").and_then(|id| id.parse::<u64>().ok()) {
             let Some(task) = load_task(&self.state, id).await? else { return Ok(None) };
             if self.user.as_ref().is_some_and(|u| *u != task.user) {
@@ -89,6 +103,10 @@ impl Feed {
         }
         Ok(None)
     }
+}
+
+fn resync(missed: u64) -> Event {
+    Event::default().event("resync").data(format!("{{\"missed\":{missed}}}"))
 }
 
 fn json(value: &impl serde::Serialize) -> Result<String, ApiError> {

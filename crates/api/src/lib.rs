@@ -64,6 +64,8 @@ pub struct AppState {
     pub content: Arc<agora_content::AnyStore>,
     /// Logs as the indexer applies them (for `/api/events`).
     pub events: tokio::sync::broadcast::Sender<IndexedLog>,
+    /// Ids of tasks whose off-chain state changed (their iExec deal and status), for `/api/events`.
+    pub task_updates: tokio::sync::broadcast::Sender<u64>,
     /// Empty unless the node runs the embedded dev chain.
     pub dev_accounts: Arc<Vec<DevAccountInfo>>,
     /// The built web app (`index.html` and assets); `None` or missing: `/` says how to build it.

@@ -411,3 +411,38 @@ async fn the_web_app_is_served_with_a_fallback_to_its_index() -> anyhow::Result<
     db.finish().await?;
     Ok(())
 }
+
+#[tokio::test]
+async fn off_chain_task_changes_reach_the_event_stream() -> anyhow::Result<()> {
+    let db = TestDb::sqlite().await?;
+    let (s, _) = state(db.store.clone(), read_provider("http://127.0.0.1:1")?).await;
+    let updates = s.task_updates.clone();
+    let app = router(s);
+    let resp = app.clone().oneshot(Request::builder().uri("/api/events").body(Body::empty())?).await?;
+    let mut body = resp.into_body();
+    let b0 = BlockRef { number: 0, hash: "0x00".into(), parent_hash: "0x".into(), timestamp: 1 };
+    db.store.init_cursor(CHAIN, &b0).await?;
+    let b1 = BlockRef { number: 1, hash: "0x01".into(), parent_hash: "0x00".into(), timestamp: 2 };
+    let listed = MarketEvent::ServiceListed {
+        service_id: 1,
+        provider: "0x15d34aaf54267db7d7c367839aaf71a00a2c6a65".into(),
+        token: "0x0000000000000000000000000000000000000000".into(),
+        price: "10".into(),
+        max_run_time: 60,
+        metadata_uri: "ipfs://x".into(),
+    };
+    let created = MarketEvent::TaskCreated {
+        task_id: 7,
+        user: "0x90f79bf6eb2c4f870365e785982e1f101e93b906".into(),
+        service_id: 1,
+        amount: "10".into(),
+    };
+    let logs = vec![log(&b1, 0, listed), log(&b1, 1, created)];
+    db.store.apply_batch(&Batch { chain_id: CHAIN, expected_cursor: 0, blocks: vec![b1], logs }).await?;
+    // Nothing was broadcast for the logs: only the off-chain update can produce this event.
+    updates.send(7)?;
+    let task = next_event(&mut body, "task").await?;
+    assert_eq!((task["id"].as_u64(), task["status"].as_str()), (Some(7), Some("Created")));
+    db.finish().await?;
+    Ok(())
+}

@@ -85,6 +85,8 @@ pub struct BackendConfig {
     /// Crash tests: abort right after this point (`iexec-app-deployed`, `iexec-signed`,
     /// `iexec-filled`, `iexec-deal`, `iexec-completed`, `iexec-claim-sent`).
     pub failpoint: Option<String>,
+    /// Told the ComputeMarket task id each time a task's iExec state is recorded (live pages).
+    pub updates: Option<tokio::sync::broadcast::Sender<u64>>,
 }
 
 /// One iExec-backed ComputeMarket task, as the scheduler hands it over.
@@ -255,7 +257,12 @@ impl Backend {
     }
 
     async fn save(&self, job: &IexecJobRow) -> Result<()> {
-        Ok(self.store.put_iexec_job(self.cfg.chain_id, job, now()).await?)
+        self.store.put_iexec_job(self.cfg.chain_id, job, now()).await?;
+        if let Some(updates) = &self.cfg.updates {
+            // Nobody listening is fine.
+            let _ = updates.send(job.task_id);
+        }
+        Ok(())
     }
 
     /// Drives the task's iExec deal until it ends, recording each step; resumes from the record.

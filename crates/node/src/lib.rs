@@ -124,6 +124,8 @@ pub async fn up(config: &Config) -> Result<Node> {
         indexer.sync_to(head).await.context("initial indexing of the dev chain failed")?;
     }
     let events = indexer.sender();
+    // Task changes that are not chain events (a task's iExec deal and status), for live pages.
+    let (task_updates, _) = tokio::sync::broadcast::channel::<u64>(1024);
     {
         let rx = shutdown_rx.clone();
         tasks.push(tokio::spawn(async move { indexer.run(rx).await }));
@@ -205,10 +207,18 @@ pub async fn up(config: &Config) -> Result<Node> {
         let model: std::sync::Arc<dyn agora_executor::Executor> =
             std::sync::Arc::new(agora_inference::DigitsExecutor::new(model));
         let executor = agora_executor::ffmpeg::Dispatch { wasm, ffmpeg, model: Some(model) };
-        let iexec =
-            iexec_backend(config, dev_chain.as_ref(), &rpc_url, &api_url, deployments.chain_id, &store, &content)
-                .await
-                .context("cannot start the iExec backend")?;
+        let iexec = iexec_backend(
+            config,
+            dev_chain.as_ref(),
+            &rpc_url,
+            &api_url,
+            deployments.chain_id,
+            &store,
+            &content,
+            &task_updates,
+        )
+        .await
+        .context("cannot start the iExec backend")?;
         let scheduler = agora_compute::Scheduler::with_iexec(
             store.clone(),
             agora_chain::signing_provider(&rpc_url, agora_chain::signer_from_key(&key)?)?,
@@ -249,6 +259,7 @@ pub async fn up(config: &Config) -> Result<Node> {
         ledger,
         content,
         events,
+        task_updates,
         dev_accounts: std::sync::Arc::new(dev_accounts),
         web_dir: Some(config.web_dir.clone()),
     });
@@ -285,6 +296,7 @@ fn dev_role(index: usize) -> &'static str {
 /// The compute backend on iExec: on the embedded chain when PoCo was deployed there (the dev
 /// requester and provider keys, the dev workerpool), elsewhere when `iexec_hub` and
 /// `iexec_requester_key` are configured; `None` otherwise.
+#[allow(clippy::too_many_arguments)] // wiring: each argument is a separate part of the node
 async fn iexec_backend(
     config: &Config,
     dev: Option<&DevChain>,
@@ -293,6 +305,7 @@ async fn iexec_backend(
     chain_id: u64,
     store: &Store,
     content: &std::sync::Arc<agora_content::AnyStore>,
+    task_updates: &tokio::sync::broadcast::Sender<u64>,
 ) -> Result<Option<std::sync::Arc<agora_iexec::backend::Backend>>> {
     use agora_iexec::backend::{AppSpec, Backend, BackendConfig};
     let dev_poco = dev.and_then(|d| d.iexec().map(|p| (d, p)));
@@ -366,6 +379,7 @@ async fn iexec_backend(
         poll: Duration::from_millis(config.iexec_poll_ms.max(100)),
         deposit_tasks: 10,
         failpoint: config.failpoint.clone().filter(|f| !f.is_empty()),
+        updates: Some(task_updates.clone()),
     };
     let backend = Backend::start(cfg, store.clone(), content.clone()).await?;
     tracing::info!(%hub, requester = %backend.requester(), "iExec backend ready: iExec-backed services run through the iexec CLI");

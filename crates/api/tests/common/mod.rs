@@ -42,6 +42,7 @@ pub async fn state(store: Store, provider: DynProvider) -> (AppState, tokio::syn
         ledger: None,
         content: content_store().await,
         events: events.clone(),
+        task_updates: tokio::sync::broadcast::channel(64).0,
         dev_accounts: Default::default(),
         web_dir: None,
     };
