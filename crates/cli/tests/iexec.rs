@@ -436,13 +436,7 @@ async fn a_node_killed_at_each_step_of_an_iexec_deal_settles_it_once_with_one_de
         };
         assert_eq!(task["status"], outcome, "{point}: {task}");
         tokio::time::sleep(Duration::from_millis(500)).await;
-        let (_, task) = support::get_json(&format!("{api}/api/tasks/{id}")).await?;
-        let events: Vec<String> = task["timeline"]
-            .as_array()
-            .expect("timeline")
-            .iter()
-            .filter_map(|e| e["event"].as_str().map(str::to_owned))
-            .collect();
+        let (task, events) = support::task_events(&api, id).await?;
         let count = |k: &str| events.iter().filter(|e| *e == k).count();
         assert_eq!(count("TaskCompleted") + count("TaskRefunded"), 1, "{point}: {events:?}");
         assert_eq!(c.deals().await? - deals_before, 1, "{point}: not exactly one iExec deal for task {id}");

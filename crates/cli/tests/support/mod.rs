@@ -110,3 +110,15 @@ pub async fn wait_for(url: &str, limit: Duration) -> anyhow::Result<(Value, Dura
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
 }
+
+/// The task as the API shows it, and the names of the events in its timeline, in order.
+pub async fn task_events(api: &str, id: u64) -> anyhow::Result<(Value, Vec<String>)> {
+    let (_, task) = get_json(&format!("{api}/api/tasks/{id}")).await?;
+    let events = task["timeline"]
+        .as_array()
+        .ok_or_else(|| anyhow::anyhow!("task {id} has no timeline: {task}"))?
+        .iter()
+        .filter_map(|e| e["event"].as_str().map(str::to_owned))
+        .collect();
+    Ok((task, events))
+}
