@@ -378,7 +378,7 @@ async fn a_node_killed_at_each_step_of_a_job_settles_it_exactly_once() -> anyhow
         }
         // Let anything still in flight land, then count what the chain recorded.
         tokio::time::sleep(Duration::from_millis(500)).await;
-        let (task, events) = support::task_events(&api, id).await?;
+        let (_, events) = support::task_events(&api, id).await?;
         let count = |k: &str| events.iter().filter(|e| *e == k).count();
         assert_eq!(count("TaskStarted"), 1, "{point}: {events:?}");
         assert_eq!(count("TaskCompleted") + count("TaskRefunded"), 1, "{point}: settled more than once: {events:?}");

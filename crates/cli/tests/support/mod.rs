@@ -112,7 +112,7 @@ pub async fn wait_for(url: &str, limit: Duration) -> anyhow::Result<(Value, Dura
 }
 
 /// The task as the API shows it, and the names of the events in its timeline, in order.
-pub async fn task_events(api: &str, id: u64) -> anyhow::Result<(Value, Vec<String>)> {
+pub async fn task_events(api: &str, id: impl std::fmt::Display) -> anyhow::Result<(Value, Vec<String>)> {
     let (_, task) = get_json(&format!("{api}/api/tasks/{id}")).await?;
     let events = task["timeline"]
         .as_array()
