@@ -61,8 +61,7 @@ pub(crate) struct ServiceDto {
 
 impl From<ServiceRow> for ServiceDto {
     fn from(r: ServiceRow) -> Self {
-        let metadata =
-            r.metadata_uri.strip_prefix("data:application/json,").and_then(|json| serde_json::from_str(json).ok());
+        let metadata = r.metadata();
         Self {
             id: r.service_id,
             provider: r.provider,

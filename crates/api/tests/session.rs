@@ -87,6 +87,12 @@ fn sign(signer: &PrivateKeySigner, message: &str) -> String {
     signer.sign_message_sync(message.as_bytes()).expect("sign").to_string()
 }
 
+/// Posts `message` signed by `signer` to `/api/auth/verify` as a request to `host`.
+async fn sign_in(app: &axum::Router, host: &str, signer: &PrivateKeySigner, message: &str) -> Reply {
+    let body = json!({ "message": message, "signature": sign(signer, message) });
+    send(app, "POST", "/api/auth/verify", host, None, Some(body)).await
+}
+
 async fn fresh_nonce(app: &axum::Router) -> String {
     let r = send(app, "GET", "/api/auth/nonce", HOST, None, None).await;
     assert_eq!(r.status, StatusCode::OK);
@@ -117,59 +123,30 @@ async fn sign_in_with_ethereum_opens_a_session_once_per_nonce() -> anyhow::Resul
     let refused = |r: &Reply| (r.status, r.body["error"]["code"].as_str().unwrap_or_default().to_owned());
 
     // Refusals do not burn the nonce.
-    let body = json!({ "message": message, "signature": sign(&other, &message) });
-    let r = send(&app, "POST", "/api/auth/verify", HOST, None, Some(body)).await;
+    let r = sign_in(&app, HOST, &other, &message).await;
     assert_eq!(refused(&r), (StatusCode::UNAUTHORIZED, "bad_signature".into()), "{}", r.body);
-    let body = json!({ "message": message, "signature": sign(&me, &message) });
-    let r = send(&app, "POST", "/api/auth/verify", "evil.test", None, Some(body.clone())).await;
+    let r = sign_in(&app, "evil.test", &me, &message).await;
     assert_eq!(refused(&r), (StatusCode::UNAUTHORIZED, "domain_mismatch".into()));
-    let wrong_chain = siwe(&me, HOST, 1, &nonce, now());
-    let r = send(
-        &app,
-        "POST",
-        "/api/auth/verify",
-        HOST,
-        None,
-        Some(json!({ "message": wrong_chain, "signature": sign(&me, &wrong_chain) })),
-    )
-    .await;
+    let r = sign_in(&app, HOST, &me, &siwe(&me, HOST, 1, &nonce, now())).await;
     assert_eq!(refused(&r), (StatusCode::UNAUTHORIZED, "chain_mismatch".into()));
-    let old = siwe(&me, HOST, CHAIN, &nonce, now() - 3600);
-    let r = send(
-        &app,
-        "POST",
-        "/api/auth/verify",
-        HOST,
-        None,
-        Some(json!({ "message": old, "signature": sign(&me, &old) })),
-    )
-    .await;
+    let r = sign_in(&app, HOST, &me, &siwe(&me, HOST, CHAIN, &nonce, now() - 3600)).await;
     assert_eq!(refused(&r), (StatusCode::UNAUTHORIZED, "expired".into()));
     let r =
         send(&app, "POST", "/api/auth/verify", HOST, None, Some(json!({ "message": "hello", "signature": "0x00" })))
             .await;
     assert_eq!(refused(&r), (StatusCode::BAD_REQUEST, "malformed_message".into()));
-    let unissued = siwe(&me, HOST, CHAIN, "neverissued1", now());
-    let r = send(
-        &app,
-        "POST",
-        "/api/auth/verify",
-        HOST,
-        None,
-        Some(json!({ "message": unissued, "signature": sign(&me, &unissued) })),
-    )
-    .await;
+    let r = sign_in(&app, HOST, &me, &siwe(&me, HOST, CHAIN, "neverissued1", now())).await;
     assert_eq!(refused(&r), (StatusCode::UNAUTHORIZED, "nonce_unknown".into()));
 
     // The right signature signs in, once.
-    let r = send(&app, "POST", "/api/auth/verify", HOST, None, Some(body.clone())).await;
+    let r = sign_in(&app, HOST, &me, &message).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let me_lower = me.address().to_string().to_ascii_lowercase();
     assert_eq!(r.body["address"], me_lower);
     let set_cookie = r.cookie.expect("a session cookie");
     assert!(set_cookie.contains("HttpOnly") && set_cookie.contains("SameSite=Lax"), "{set_cookie}");
     let cookie = session_cookie(&set_cookie);
-    let r = send(&app, "POST", "/api/auth/verify", HOST, None, Some(body)).await;
+    let r = sign_in(&app, HOST, &me, &message).await; // the same bytes again (RFC 6979 signatures are deterministic)
     assert_eq!(refused(&r), (StatusCode::UNAUTHORIZED, "nonce_unknown".into()), "a replayed sign-in");
 
     let r = send(&app, "GET", "/api/auth/session", HOST, Some(&cookie), None).await;

@@ -99,11 +99,9 @@ fn short(reason: &str) -> String {
     out
 }
 
-/// A service's metadata when its URI is a `data:application/json,` one; `Null` otherwise.
-fn metadata(uri: &str) -> serde_json::Value {
-    uri.strip_prefix("data:application/json,")
-        .and_then(|j| serde_json::from_str(j).ok())
-        .unwrap_or(serde_json::Value::Null)
+/// A service's metadata JSON; `Null` when it has none (so lookups simply miss).
+fn metadata(service: &agora_store::ServiceRow) -> serde_json::Value {
+    service.metadata().unwrap_or(serde_json::Value::Null)
 }
 
 /// What a settlement call came to.
@@ -172,7 +170,7 @@ impl Scheduler {
             Err(e) => return tracing::warn!(error = %e, "cannot list services to prepare their iExec apps"),
         };
         for service in services {
-            let meta = metadata(&service.metadata_uri);
+            let meta = metadata(&service);
             let app = meta["app"].as_str().unwrap_or_default().to_owned();
             let ours = self.cfg.services.is_empty() || self.cfg.services.contains(&service.service_id);
             if meta["runtime"] != "iexec" || !service.active || !ours || !backend.serves(&app) {
@@ -254,7 +252,7 @@ impl Scheduler {
             return Ok(None);
         }
         let Some(service) = self.store.service(self.cfg.chain_id, task.service_id).await? else { return Ok(None) };
-        let meta = metadata(&service.metadata_uri);
+        let meta = metadata(&service);
         if meta["runtime"] == "iexec" {
             let app = meta["app"].as_str().unwrap_or_default();
             let served = self.iexec.as_ref().is_some_and(|b| b.serves(app));
@@ -374,7 +372,7 @@ impl Scheduler {
     async fn execute_on_iexec(&self, task: &TaskRow, app: &str) -> Result<Result<Cid, String>> {
         let backend = self.iexec.as_ref().ok_or(Error::IexecUnavailable(task.task_id))?;
         let service = self.store.service(self.cfg.chain_id, task.service_id).await?;
-        let category = service.map(|s| metadata(&s.metadata_uri)["iexecCategory"].as_u64().unwrap_or(0)).unwrap_or(0);
+        let category = service.map(|s| metadata(&s)["iexecCategory"].as_u64().unwrap_or(0)).unwrap_or(0);
         let request = IexecRequest {
             task_id: task.task_id,
             service_id: task.service_id,
