@@ -60,6 +60,15 @@ impl Cid {
         Self { codec, digest }
     }
 
+    /// Whether `input` is written as a CID — one word starting `baf` (CIDv1, base32) or `Qm`
+    /// (CIDv0) — whether or not it is a valid one. Inputs that may be either a CID or text use it
+    /// to choose: an input that looks like a CID is parsed as one (and refused when it does not
+    /// parse), anything else is text.
+    pub fn looks_like(input: &str) -> bool {
+        let word = input.trim();
+        (word.starts_with("baf") || word.starts_with("Qm")) && word.bytes().all(|b| b.is_ascii_alphanumeric())
+    }
+
     pub fn codec(&self) -> Codec {
         self.codec
     }
@@ -206,6 +215,18 @@ mod tests {
         assert!(s.starts_with("bafybei"), "{s}");
         assert_eq!(s.parse::<Cid>().unwrap(), cid);
         assert_eq!(Cid::from_bytes(&cid.to_bytes()).unwrap(), cid);
+    }
+
+    #[test]
+    fn inputs_meant_as_cids_are_told_from_text() {
+        let cid = Cid::of_block(Codec::Raw, b"x").to_string();
+        assert!(Cid::looks_like(&cid));
+        assert!(Cid::looks_like(&format!("  {cid}\n")));
+        assert!(Cid::looks_like("QmYwAPJzv5CZsnA625s3Xf2nemtYgPpHdWEz79ojWnPbdG"));
+        assert!(Cid::looks_like("bafkreimistyped"), "a mistyped CID is still meant as one");
+        assert!(!Cid::looks_like("to be or not to be"));
+        assert!(!Cid::looks_like("baffled by the question"));
+        assert!(!Cid::looks_like(""));
     }
 
     #[test]

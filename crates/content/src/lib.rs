@@ -7,9 +7,14 @@
 //! content once under its root CID (the embedded default), and [`KuboStore`], a Kubo node's RPC
 //! API, chosen by [`open`] when `AGORA_IPFS_API` is set. Either way the CID is computed here, and a
 //! Kubo node that answers a different one is an error.
+//!
+//! [`Gateway`] reads content by URL (`…/ipfs/<cid>` links and plain http(s) files): from the store
+//! when it holds the CID, else over HTTP with size and time limits, checking fetched bytes
+//! against the CID they were asked for. [`Cid::looks_like`] tells an input meant as a CID from text.
 
 pub mod cid;
 pub mod dag;
+mod gateway;
 mod kubo;
 mod local;
 
@@ -20,6 +25,7 @@ use bytes::Bytes;
 
 pub use cid::{Cid, Codec};
 pub use dag::{CHUNK_SIZE, CidBuilder, MAX_LINKS, cid_of};
+pub use gateway::Gateway;
 pub use kubo::KuboStore;
 pub use local::LocalStore;
 
@@ -67,6 +73,36 @@ pub enum Error {
     WrongLength { cid: Cid, expected: u64, got: u64 },
     #[error("background task failed: {0}")]
     Task(#[from] tokio::task::JoinError),
+    /// A URL [`Gateway`] will not fetch: not a URL, or not http(s).
+    #[error("cannot fetch {url:?}: {reason}")]
+    BadUrl { url: String, reason: String },
+    /// The server could not be reached, answered an error status, or the download broke.
+    #[error("{url}: {reason}")]
+    FetchFailed { url: String, reason: String },
+    /// The content at `url` is larger than the caller allowed.
+    #[error("{url} is larger than {limit} bytes")]
+    TooLarge { url: String, limit: u64 },
+    /// Bytes fetched for a CID hash to another one.
+    #[error("the bytes fetched from {url} have CID {got}, not {expected}")]
+    WrongContent { url: String, expected: Cid, got: Cid },
+    /// A CID asked of this node's own gateway that its store does not hold.
+    #[error("{cid} is not in this node's content store")]
+    NotFound { cid: Cid },
+}
+
+impl Error {
+    /// Whether this is [`Gateway::fetch`] failing to get the content (the URL, the server, the
+    /// bytes), as opposed to this node's own store failing.
+    pub fn is_fetch_failure(&self) -> bool {
+        matches!(
+            self,
+            Error::BadUrl { .. }
+                | Error::FetchFailed { .. }
+                | Error::TooLarge { .. }
+                | Error::WrongContent { .. }
+                | Error::NotFound { .. }
+        )
+    }
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,6 +1,7 @@
 //! The content store from the outside: CIDs equal to those of the npm `ipfs-unixfs-importer` (the
 //! JavaScript implementation of `ipfs add`), the local store on disk, and the Kubo backend against
-//! a small in-test server speaking Kubo's RPC shapes (no Kubo binary is available to the tests).
+//! a small in-test server speaking Kubo's RPC shapes (no Kubo binary is available to the tests), and
+//! the gateway reader against a small HTTP file server.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -8,8 +9,8 @@ use std::process::Command;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use agora_content::{
-    AnyStore, CHUNK_SIZE, Cid, CidBuilder, Codec, ContentConfig, ContentStore, Error, KuboStore, LocalStore, MAX_LINKS,
-    cid_of,
+    AnyStore, CHUNK_SIZE, Cid, CidBuilder, Codec, ContentConfig, ContentStore, Error, Gateway, KuboStore, LocalStore,
+    MAX_LINKS, cid_of,
 };
 use anyhow::{Context, Result, ensure};
 
@@ -474,5 +475,94 @@ async fn open_chooses_the_backend_from_config() -> Result<()> {
         let config = ContentConfig { dir: dir.path().into(), ipfs_api: Some(bad.into()) };
         assert!(matches!(agora_content::open(&config).await, Err(Error::InvalidApiUrl { .. })), "{bad}");
     }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Gateway reader, against a small HTTP server
+// ---------------------------------------------------------------------------------------------
+
+/// A server answering every `GET` path from `files` (404 otherwise); counts the requests it gets.
+async fn file_server(files: HashMap<String, Vec<u8>>) -> Result<(String, Arc<Mutex<usize>>)> {
+    use axum::extract::{Path as UrlPath, State};
+    use axum::http::StatusCode;
+    type Files = (Arc<HashMap<String, Vec<u8>>>, Arc<Mutex<usize>>);
+    async fn serve(State((files, hits)): State<Files>, UrlPath(path): UrlPath<String>) -> (StatusCode, Vec<u8>) {
+        *hits.lock().unwrap_or_else(PoisonError::into_inner) += 1;
+        match files.get(&format!("/{path}")) {
+            Some(body) => (StatusCode::OK, body.clone()),
+            None => (StatusCode::NOT_FOUND, Vec::new()),
+        }
+    }
+    let hits = Arc::new(Mutex::new(0));
+    let app =
+        axum::Router::new().route("/{*path}", axum::routing::get(serve)).with_state((Arc::new(files), hits.clone()));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}", listener.local_addr()?);
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    Ok((url, hits))
+}
+
+fn hits(counter: &Arc<Mutex<usize>>) -> usize {
+    *counter.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+#[tokio::test]
+async fn gateway_serves_stored_cids_without_a_request_and_fetches_the_rest() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let store = Arc::new(LocalStore::open(dir.path()).await?);
+    let stored = store.put(b"held here".to_vec()).await?;
+    let remote = b"only over there".to_vec();
+    let remote_cid = cid_of(&remote);
+    let missing = cid_of(b"nowhere");
+    let files = HashMap::from([
+        (format!("/ipfs/{stored}"), b"held here".to_vec()),
+        (format!("/ipfs/{remote_cid}"), remote.clone()),
+        ("/data.csv".to_owned(), b"a,b\n1,2\n".to_vec()),
+        // A server that answers other bytes than the CID's.
+        (format!("/ipfs/{missing}"), b"forged".to_vec()),
+    ]);
+    let (server, counter) = file_server(files).await?;
+    let gateway = Gateway::new(store.clone(), None)?;
+
+    // A CID the store holds: no request at all, whatever server the link names.
+    let got = gateway.fetch(&format!("{server}/ipfs/{stored}"), 1 << 20).await?;
+    assert_eq!(&got[..], b"held here");
+    assert_eq!(hits(&counter), 0, "a stored CID is read from the store");
+    // A CID the store does not hold, and a plain file: over HTTP.
+    assert_eq!(&gateway.fetch(&format!("{server}/ipfs/{remote_cid}"), 1 << 20).await?[..], &remote[..]);
+    assert_eq!(&gateway.fetch(&format!("{server}/data.csv"), 1 << 20).await?[..], b"a,b\n1,2\n");
+    assert_eq!(hits(&counter), 2);
+    // Bytes that do not hash to the CID asked for are refused.
+    let err = gateway.fetch(&format!("{server}/ipfs/{missing}"), 1 << 20).await.expect_err("forged");
+    assert!(matches!(err, Error::WrongContent { expected, .. } if expected == missing), "{err}");
+    // Limits and failures are fetch failures, told apart from the store's own errors.
+    let err = gateway.fetch(&format!("{server}/ipfs/{remote_cid}"), 4).await.expect_err("too large");
+    assert!(matches!(err, Error::TooLarge { limit: 4, .. }) && err.is_fetch_failure(), "{err}");
+    let err = gateway.fetch(&format!("{server}/ipfs/{stored}"), 4).await.expect_err("too large");
+    assert!(matches!(err, Error::TooLarge { .. }), "{err}");
+    let err = gateway.fetch(&format!("{server}/nope"), 1 << 20).await.expect_err("404");
+    assert!(matches!(&err, Error::FetchFailed { reason, .. } if reason.contains("404")), "{err}");
+    for bad in ["ftp://example.org/x", "no url"] {
+        let err = gateway.fetch(bad, 1 << 20).await.expect_err("bad url");
+        assert!(matches!(err, Error::BadUrl { .. }) && err.is_fetch_failure(), "{bad}: {err}");
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn gateway_answers_its_own_api_links_from_the_store_only() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let store = Arc::new(LocalStore::open(dir.path()).await?);
+    let stored = store.put(b"mine".to_vec()).await?;
+    let missing = cid_of(b"not mine");
+    // The node's "own API" is a server that would answer anything: it must never be asked.
+    let files = HashMap::from([(format!("/ipfs/{missing}"), b"not mine".to_vec())]);
+    let (own, counter) = file_server(files).await?;
+    let gateway = Gateway::new(store, Some(&own))?;
+    assert_eq!(&gateway.fetch(&format!("{own}/ipfs/{stored}"), 100).await?[..], b"mine");
+    let err = gateway.fetch(&format!("{own}/ipfs/{missing}"), 100).await.expect_err("not in the store");
+    assert!(matches!(err, Error::NotFound { cid } if cid == missing), "{err}");
+    assert_eq!(hits(&counter), 0, "links under the node's own API never go over HTTP");
     Ok(())
 }
