@@ -75,18 +75,20 @@ rust-test:
 	cargo nextest run --workspace --locked --no-fail-fast
 
 ## The web app (web/): its own pinned npm tree, built by Vite into web/dist, which the node serves at /.
-WEB_SOURCES := $(shell find web/src -type f 2>/dev/null) web/index.html web/vite.config.ts web/tsconfig.json $(wildcard crates/chain/artifacts/*.json)
+## web/src/generated/ (gitignored) is written by web/scripts/gen.mjs from the contract artifacts and
+## crates/api/openapi.json before every build and type check, so it is never stale.
+WEB_SOURCES := $(shell find web/src -type f -not -path 'web/src/generated/*' 2>/dev/null) web/index.html web/vite.config.ts web/tsconfig.json web/scripts/gen.mjs crates/api/openapi.json $(wildcard crates/chain/artifacts/*.json)
 web: web/dist/index.html
 web/node_modules/.agora-installed: web/package.json web/package-lock.json
 	npm --prefix web ci --no-audit --no-fund --loglevel=error
 	touch $@
 web/dist/index.html: web/node_modules/.agora-installed $(WEB_SOURCES)
-	cd web && node_modules/.bin/vite build --logLevel warn
+	cd web && node scripts/gen.mjs && node_modules/.bin/vite build --logLevel warn
 
 ## Web tests: type check, Vitest unit tests, then the browser test against a real `agora up`.
 web-test: deps web chromium
 	cargo build -p agora-cli
-	cd web && node_modules/.bin/tsc --noEmit -p .
+	cd web && node scripts/gen.mjs && node_modules/.bin/tsc --noEmit -p .
 	cd web && node_modules/.bin/vitest run
 	cd web && node e2e/run.mjs
 

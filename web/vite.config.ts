@@ -1,14 +1,37 @@
 import { fileURLToPath } from "node:url";
 import react from "@vitejs/plugin-react";
+import type { Plugin } from "vite";
 import { defineConfig } from "vitest/config";
+import { generate, inputs } from "./scripts/gen.mjs";
 
-// The contract ABIs are imported from the committed artifacts one level up.
 const repoRoot = fileURLToPath(new URL("..", import.meta.url));
+
+/// Regenerates src/generated/ (ABIs and API types) when a build, the dev server or a test run
+/// starts, and again whenever the dev server sees an artifact or openapi.json change.
+function generated(): Plugin {
+  const run = () =>
+    generate().catch((e: unknown) => {
+      throw new Error(`generating src/generated failed: ${e instanceof Error ? e.message : String(e)}`);
+    });
+  return {
+    name: "agora-generated",
+    async buildStart() {
+      await run();
+    },
+    configureServer(server) {
+      const files = inputs();
+      server.watcher.add(files);
+      server.watcher.on("change", (file) => {
+        if (files.includes(file)) run().catch((e: Error) => server.config.logger.error(e.message));
+      });
+    },
+  };
+}
 // `vite dev` proxies the API to a running `agora up`; the built app is served by the node itself.
 const api = process.env.AGORA_API_URL ?? "http://127.0.0.1:8080";
 
 export default defineConfig({
-  plugins: [react()],
+  plugins: [generated(), react()],
   build: {
     outDir: "dist",
     emptyOutDir: true,

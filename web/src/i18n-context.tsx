@@ -1,11 +1,11 @@
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from "react";
-import { MESSAGES, STORAGE_KEY, pickLanguage, translate, type Lang, type Vars } from "./lib/i18n";
+import { isMessageKey, MESSAGES, STORAGE_KEY, pickLanguage, translate, type Lang, type MessageKey, type Vars } from "./lib/i18n";
 
 interface I18n {
   lang: Lang;
   setLang(lang: Lang): void;
-  t(key: string, vars?: Vars): string;
-  /// `t(key)`, or `fallback` when no language has the key.
+  t(key: MessageKey, vars?: Vars): string;
+  /// `t(key)` for a key that comes from data (a role name), or `fallback` when no file has it.
   tOr(key: string, fallback: string, vars?: Vars): string;
 }
 
@@ -40,7 +40,7 @@ export function I18nProvider({ children }: { children: ReactNode }) {
       lang,
       setLang,
       t: (key, vars) => translate(MESSAGES, lang, key, vars),
-      tOr: (key, fallback, vars) => (key in MESSAGES.en ? translate(MESSAGES, lang, key, vars) : fallback),
+      tOr: (key, fallback, vars) => (isMessageKey(key) ? translate(MESSAGES, lang, key, vars) : fallback),
     }),
     [lang, setLang],
   );

@@ -1,39 +1,33 @@
-// Buying compute: the task input (text, a file → CID, or a drawn digit), then approve (ERC-20,
-// when the allowance is short), simulate, the wallet prompt, the transaction hash while it is
-// mined, and the task the market created — whose status then follows the server's pushes.
-import { useEffect, useId, useRef, useState, type FormEvent } from "react";
-import { api, ApiError, type NetworkInfo, type Service, type Task } from "../lib/api";
+// Buying compute: the task input (text, a file → CID, or a drawn digit, plus the service's options),
+// then the purchase (usePurchase): approve when the allowance is short, simulate, the wallet prompt,
+// the transaction hash while it is mined, and the task the market created — whose status then
+// follows the server's pushes. What the input may be comes from the service itself (`input`).
+import { useEffect, useId, useMemo, useRef, useState, type FormEvent } from "react";
+import { api, type InputMode, type NetworkInfo, type Service, type Task } from "../lib/api";
 import { ETH_TOKEN } from "../lib/abi";
 import { emptyGrid, encodeDigitInput } from "../lib/digits";
 import { shortAddress } from "../lib/format";
+import { localized } from "../lib/i18n";
+import {
+  defaultChoices,
+  encodeTaskInput,
+  fileLabelKey,
+  inputSpec,
+  serviceName,
+  servicePrice,
+  type Tokens,
+} from "../lib/services";
 import { statusKey } from "../lib/status";
-import { allowance, approveCall, buyCall, sendCall, taskIdFromReceipt, TxRevertedError } from "../lib/tx";
-import { errorText, isUserRejection, type Wallet } from "../lib/wallet";
+import { errorText, type Wallet } from "../lib/wallet";
+import { usePurchase } from "../hooks/usePurchase";
 import { useI18n } from "../i18n-context";
-import type { TokenInfo } from "../App";
 import { DigitGrid } from "./DigitGrid";
-import { serviceName, servicePrice } from "./Market";
-import { TxHash } from "./Tasks";
-
-type Mode = "draw" | "text" | "file";
-type StepState = "active" | "done" | "failed";
-interface Step {
-  id: "approve" | "simulate" | "wallet" | "sent";
-  state: StepState;
-  hash?: `0x${string}`;
-  block?: bigint;
-}
-
-function modesFor(kind: string | undefined): Mode[] {
-  if (kind === "ai-inference") return ["draw", "file"];
-  if (kind === "video-transcode") return ["file"];
-  return ["text", "file"];
-}
+import { TxHash } from "./TxHash";
 
 interface Props {
   net: NetworkInfo;
   service: Service;
-  tokens: Record<string, TokenInfo>;
+  tokens: Tokens;
   wallet: Wallet | null;
   chainOk: boolean;
   tasks: Record<number, Task>;
@@ -43,31 +37,31 @@ interface Props {
   onBalancesChanged(): void;
 }
 
-/// A failure as one sentence for the person buying.
-export function purchaseErrorText(e: unknown, t: (key: string, vars?: Record<string, string | number>) => string): string {
-  if (isUserRejection(e)) return t("tx.rejected");
-  if (e instanceof ApiError && e.status === 422) return t("tx.wouldRevert", { message: e.message });
-  if (e instanceof TxRevertedError) return t("tx.reverted", { hash: e.hash });
-  return t("tx.failed", { message: errorText(e) });
-}
-
 export function BuyDialog(p: Props) {
-  const { t, lang } = useI18n();
+  const { t, tOr, lang } = useI18n();
   const { service, net, wallet } = p;
   const dialog = useRef<HTMLDialogElement>(null);
   const titleId = useId();
   const gridLabelId = useId();
-  const kind = service.metadata?.kind;
-  const modes = modesFor(kind);
-  const [mode, setMode] = useState<Mode>(modes[0]);
+  const optionId = useId();
+  const spec = useMemo(() => inputSpec(service), [service]);
+  const modes = spec.modes;
+  const [mode, setMode] = useState<InputMode>(modes[0]);
   const [text, setText] = useState("");
   const [grid, setGrid] = useState<number[]>(emptyGrid);
+  const [choices, setChoices] = useState<Record<string, string>>(() => defaultChoices(spec));
   const [upload, setUpload] = useState<{ name: string; cid?: string; busy: boolean; error?: string } | null>(null);
-  const [steps, setSteps] = useState<Step[]>([]);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const [taskId, setTaskId] = useState<number | null>(null);
+  const { state, buy, reject } = usePurchase({
+    net,
+    service,
+    wallet,
+    chainOk: p.chainOk,
+    onTaskCreated: p.onTaskCreated,
+    onBalancesChanged: p.onBalancesChanged,
+  });
+  const { steps, busy, error, taskId } = state;
   const name = serviceName(service, lang, t("market.unnamed", { id: service.id }));
+  const description = localized(service.metadata?.description, lang);
   const price = servicePrice(service, p.tokens) ?? service.price;
   const isToken = service.token.toLowerCase() !== ETH_TOKEN;
 
@@ -77,13 +71,6 @@ export function BuyDialog(p: Props) {
     if (d && !d.open) d.showModal();
     return () => opener?.focus?.();
   }, []);
-
-  const setStep = (id: Step["id"], state: StepState, extra: Partial<Step> = {}) =>
-    setSteps((prev) => {
-      const existing = prev.find((s) => s.id === id);
-      const next = { ...existing, id, state, ...extra };
-      return existing ? prev.map((s) => (s.id === id ? next : s)) : [...prev, next];
-    });
 
   const onFile = async (file: File | undefined) => {
     if (!file) return;
@@ -96,75 +83,25 @@ export function BuyDialog(p: Props) {
     }
   };
 
-  const taskInput = (): string => {
+  /// The text, CID or digit the buyer gave, or a sentence saying what is missing.
+  const givenInput = (): { value: string } | { missing: string } => {
     if (mode === "draw") {
       try {
-        return encodeDigitInput(grid);
+        return { value: encodeDigitInput(grid) };
       } catch {
-        throw new Error(t("buy.drawFirst"));
+        return { missing: t("buy.drawFirst") };
       }
     }
-    if (mode === "file") {
-      if (!upload?.cid) throw new Error(t("buy.uploadFirst"));
-      return upload.cid;
-    }
-    if (!text.trim()) throw new Error(t("buy.textFirst"));
-    return text;
+    if (mode === "file") return upload?.cid ? { value: upload.cid } : { missing: t("buy.uploadFirst") };
+    return text.trim() ? { value: text } : { missing: t("buy.textFirst") };
   };
 
-  const submit = async (e: FormEvent) => {
+  const submit = (e: FormEvent) => {
     e.preventDefault();
     if (!wallet || !p.chainOk || busy) return;
-    setError(null);
-    let input: string;
-    try {
-      input = taskInput();
-    } catch (err) {
-      setError(errorText(err));
-      return;
-    }
-    setBusy(true);
-    setSteps([]);
-    let current: Step["id"] = "simulate";
-    try {
-      if (isToken) {
-        const token = service.token as `0x${string}`;
-        const have = await allowance(net, token, wallet.address);
-        const need = BigInt(service.price);
-        if (have < need) {
-          current = "approve";
-          setStep("approve", "active");
-          const receipt = await sendCall(net, wallet, approveCall(token, net.computeMarket, need), {
-            onSent: (hash) => setStep("approve", "active", { hash }),
-          });
-          setStep("approve", "done", { block: receipt.blockNumber });
-        }
-      }
-      current = "simulate";
-      setStep("simulate", "active");
-      const receipt = await sendCall(net, wallet, buyCall(net, service, input), {
-        onPrompt: () => {
-          setStep("simulate", "done");
-          current = "wallet";
-          setStep("wallet", "active");
-        },
-        onSent: (hash) => {
-          setStep("wallet", "done");
-          current = "sent";
-          setStep("sent", "active", { hash });
-        },
-      });
-      setStep("sent", "done", { block: receipt.blockNumber });
-      const id = taskIdFromReceipt(net, receipt);
-      setTaskId(id);
-      p.onBalancesChanged();
-      api.task(id).then(p.onTaskCreated, () => undefined);
-    } catch (err) {
-      setStep(current, "failed");
-      setError(purchaseErrorText(err, t));
-    } finally {
-      setBusy(false);
-    }
+    const given = givenInput();
+    if ("missing" in given) reject(given.missing);
+    else void buy(encodeTaskInput(spec, given.value, choices));
   };
 
   const task = taskId !== null ? p.tasks[taskId] : undefined;
@@ -200,6 +137,7 @@ export function BuyDialog(p: Props) {
         {taskId === null && (
           <fieldset className="input-block" disabled={busy}>
             <legend>{t("buy.input")}</legend>
+            {description && <p className="muted">{description}</p>}
             {modes.length > 1 && (
               <div className="segmented" role="radiogroup" aria-label={t("buy.inputKind")}>
                 {modes.map((m) => (
@@ -218,7 +156,7 @@ export function BuyDialog(p: Props) {
             )}
             {mode === "text" && (
               <label className="field">
-                <span>{t(kind === "data-processing" ? "buy.textLabelData" : "buy.textLabel")}</span>
+                <span>{t("buy.textLabel")}</span>
                 <textarea
                   value={text}
                   onChange={(e) => setText(e.target.value)}
@@ -231,18 +169,10 @@ export function BuyDialog(p: Props) {
             {mode === "file" && (
               <div className="field">
                 <label>
-                  <span>
-                    {t(
-                      kind === "video-transcode"
-                        ? "buy.fileLabelVideo"
-                        : kind === "ai-inference"
-                          ? "buy.fileLabelImage"
-                          : "buy.fileLabel",
-                    )}
-                  </span>
+                  <span>{t(fileLabelKey(spec.accept))}</span>
                   <input
                     type="file"
-                    accept={kind === "video-transcode" ? "video/*" : kind === "ai-inference" ? "image/png" : undefined}
+                    accept={spec.accept ?? undefined}
                     onChange={(e) => void onFile(e.target.files?.[0])}
                     data-testid="task-file"
                   />
@@ -260,6 +190,27 @@ export function BuyDialog(p: Props) {
                     {upload.error}
                   </p>
                 )}
+              </div>
+            )}
+            {spec.options.length > 0 && (
+              <div className="options" data-testid="task-options">
+                {spec.options.map((o) => (
+                  <div key={o.name} className="field option">
+                    <label htmlFor={`${optionId}-${o.name}`}>{tOr(`buy.option.${o.name}`, o.name)}</label>
+                    <select
+                      id={`${optionId}-${o.name}`}
+                      value={choices[o.name]}
+                      onChange={(e) => setChoices((prev) => ({ ...prev, [o.name]: e.target.value }))}
+                      data-testid={`option-${o.name}`}
+                    >
+                      {o.choices.map((c) => (
+                        <option key={c} value={c}>
+                          {tOr(`buy.choice.${o.name}.${c}`, c)}
+                        </option>
+                      ))}
+                    </select>
+                  </div>
+                ))}
               </div>
             )}
           </fieldset>

@@ -2,9 +2,9 @@ import { useId, useState } from "react";
 import type { DevAccount, NetworkInfo } from "../lib/api";
 import { formatAmount, shortAddress } from "../lib/format";
 import { LANGS, type Lang } from "../lib/i18n";
-import type { Wallet } from "../lib/wallet";
+import type { Tokens } from "../lib/services";
+import type { Balances, Wallet } from "../lib/wallet";
 import { useI18n } from "../i18n-context";
-import type { Balances, TokenInfo } from "../App";
 
 interface Props {
   net: NetworkInfo | null;
@@ -12,7 +12,7 @@ interface Props {
   walletChainId: number | null;
   chainOk: boolean;
   balances: Balances | null;
-  tokens: Record<string, TokenInfo>;
+  tokens: Tokens;
   devAccounts: DevAccount[] | null;
   walletError: string | null;
   signedIn: boolean;

@@ -1,24 +1,14 @@
 import type { Service } from "../lib/api";
-import { formatAmount, shortAddress } from "../lib/format";
+import { shortAddress } from "../lib/format";
 import { localized } from "../lib/i18n";
+import { serviceName, servicePrice, type Tokens } from "../lib/services";
 import { useI18n } from "../i18n-context";
-import type { TokenInfo } from "../App";
-
-/// A service's price as people read it, or `null` while its token's decimals are unknown.
-export function servicePrice(service: Service, tokens: Record<string, TokenInfo>): string | null {
-  const info = tokens[service.token.toLowerCase()];
-  return info ? formatAmount(service.price, info.decimals, info.symbol) : null;
-}
-
-export function serviceName(service: Service, lang: Parameters<typeof localized>[1], fallback: string): string {
-  return localized(service.metadata?.name, lang) ?? fallback;
-}
 
 interface Props {
   services: Service[] | null;
   /// The services could not be loaded (the page says why elsewhere).
   failed: boolean;
-  tokens: Record<string, TokenInfo>;
+  tokens: Tokens;
   onBuy(service: Service): void;
 }
 

@@ -3,22 +3,15 @@
 import { useEffect, useRef, useState } from "react";
 import { api, ipfsUrl, type NetworkInfo, type Service, type Task } from "../lib/api";
 import { parseDigitResult } from "../lib/digits";
-import { formatAmount, formatTime, shortHash } from "../lib/format";
+import { formatAmount, formatTime } from "../lib/format";
 import { canRefund, isFinal, progressSteps, statusKey, timelineKey } from "../lib/status";
 import { refundCall, sendCall } from "../lib/tx";
+import { purchaseErrorText } from "../lib/purchase";
+import { decodeTaskInput, serviceName, type Tokens } from "../lib/services";
+import type { StreamState } from "../lib/stream";
 import type { Wallet } from "../lib/wallet";
 import { useI18n } from "../i18n-context";
-import type { TokenInfo } from "../App";
-import { purchaseErrorText } from "./BuyDialog";
-import { serviceName } from "./Market";
-
-export function TxHash({ hash, full = false }: { hash: string; full?: boolean }) {
-  return (
-    <code className={full ? "mono wrap" : "mono"} title={hash} data-testid="tx-hash">
-      {full ? hash : shortHash(hash)}
-    </code>
-  );
-}
+import { TxHash } from "./TxHash";
 
 /// Seconds since the epoch, refreshed every `everyMs` (only the local clock: nothing is fetched).
 function useNow(everyMs: number): number {
@@ -38,9 +31,9 @@ interface ListProps {
   tasks: Task[];
   loading: boolean;
   error: string | null;
-  stream: "connecting" | "live" | "reconnecting";
+  stream: StreamState;
   services: Map<number, Service>;
-  tokens: Record<string, TokenInfo>;
+  tokens: Tokens;
   authBusy: boolean;
   onSignIn(): void;
   onTaskChanged(task: Task): void;
@@ -272,8 +265,22 @@ function TaskCard({ task, now, net, wallet, chainOk, services, tokens, onTaskCha
 const CID_RE = /^(bafy|bafk|Qm)[0-9a-zA-Z]{20,}$/;
 
 function InputView({ input }: { input: string }) {
-  const { t } = useI18n();
+  const { t, tOr } = useI18n();
   const trimmed = input.trim();
+  const withOptions = decodeTaskInput(trimmed);
+  if (withOptions) {
+    return (
+      <>
+        <InputView input={withOptions.value} />
+        {withOptions.options.map(([name, choice]) => (
+          <span key={name} className="muted option-chosen">
+            {" · "}
+            {t("task.option", { name: tOr(`buy.option.${name}`, name), choice: tOr(`buy.choice.${name}.${choice}`, choice) })}
+          </span>
+        ))}
+      </>
+    );
+  }
   if (CID_RE.test(trimmed)) {
     return (
       <a href={ipfsUrl(trimmed)} target="_blank" rel="noopener noreferrer" className="mono wrap">

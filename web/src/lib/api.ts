@@ -1,86 +1,36 @@
-// The node's HTTP API, same origin as the page. Every error the API sends is
-// `{"error": {"code", "message"}}`; `ApiError` carries both plus the HTTP status.
+// The node's HTTP API, same origin as the page. Every shape comes from crates/api/openapi.json
+// through the generated `src/generated/api.ts` (scripts/gen.mjs); nothing here restates a field.
+// Every error the API sends is `{"error": {"code", "message"}}`; `ApiError` carries both plus the
+// HTTP status.
+import type { components, paths } from "../generated/api";
 
-export interface NetworkInfo {
-  chainId: number;
-  rpcUrl: string;
-  computeMarket: `0x${string}`;
-  marketToken: `0x${string}`;
-  paymentChannel: `0x${string}`;
-  deployBlock: number;
-  embeddedChain: boolean;
+type Schemas = components["schemas"];
+
+export type NetworkInfo = Schemas["Network"];
+export type Service = Schemas["Service"];
+export type ServiceMetadata = Schemas["ServiceMetadata"];
+export type ServiceInput = Schemas["ServiceInput"];
+export type ServiceOption = Schemas["ServiceOption"];
+export type InputMode = ServiceInput["modes"][number];
+export type LocalizedText = Schemas["LocalizedText"];
+export type TimelineEntry = Schemas["TimelineEntry"];
+export type IexecInfo = Schemas["Iexec"];
+export type TaskStatus = Schemas["Task"]["status"];
+/// A task as the page holds it. The list endpoints (`/api/me/tasks`) answer tasks without their
+/// timeline, and the page keeps the timeline it already has until a full view arrives, so the page
+/// treats `timeline` as optional even though the document marks it required.
+export type Task = Omit<Schemas["Task"], "timeline"> & { timeline?: TimelineEntry[] };
+export type DevAccount = Schemas["DevAccount"];
+export type Session = Schemas["Session"];
+export type SimulateRequest = Schemas["SimulateRequest"];
+
+/// The JSON body of a successful answer to `method path` with status `code`, as documented. An
+/// answer the document does not describe yields a type nothing fits, so the call fails to compile.
+type Answer<P extends keyof paths, M extends "get" | "post", C extends number = 200> = paths[P][M] extends {
+  responses: { [K in C]: { content: { "application/json": infer J } } };
 }
-
-export interface LocalizedText {
-  en?: string;
-  "zh-CN"?: string;
-  [lang: string]: string | undefined;
-}
-
-export interface ServiceMetadata {
-  kind?: string;
-  name?: LocalizedText;
-  description?: LocalizedText;
-  [key: string]: unknown;
-}
-
-export interface Service {
-  id: number;
-  provider: `0x${string}`;
-  token: `0x${string}`;
-  price: string;
-  maxRunTime: number;
-  metadataUri: string;
-  metadata: ServiceMetadata | null;
-  active: boolean;
-}
-
-export type TaskStatus = "Created" | "Running" | "Completed" | "Refunded";
-
-export interface TimelineEntry {
-  event: string;
-  blockNumber: number;
-  blockTimestamp: number;
-  txHash: `0x${string}`;
-}
-
-export interface IexecInfo {
-  dealId: string;
-  taskId: string;
-  status: string;
-}
-
-export interface Task {
-  id: number;
-  user: string;
-  serviceId: number;
-  amount: string;
-  token: string;
-  status: TaskStatus;
-  deadline: number | null;
-  input: string | null;
-  resultHash: string | null;
-  failureReason: string | null;
-  createdBlock: number;
-  createdTx: string;
-  createdAt: number;
-  updatedBlock: number;
-  updatedAt: number;
-  timeline?: TimelineEntry[];
-  iexec?: IexecInfo | null;
-}
-
-export interface DevAccount {
-  index: number;
-  address: `0x${string}`;
-  privateKey: `0x${string}`;
-  role: string;
-}
-
-export interface Session {
-  address: string;
-  chainId: number;
-}
+  ? J
+  : { undocumented: [P, M, C] };
 
 export class ApiError extends Error {
   constructor(
@@ -127,22 +77,22 @@ function json(method: string, body: unknown): RequestInit {
 }
 
 export const api = {
-  network: () => request<NetworkInfo>("/api/network"),
-  services: () => request<Service[]>("/api/services"),
-  task: (id: number) => request<Task>(`/api/tasks/${id}`),
-  myTasks: () => request<Task[]>("/api/me/tasks"),
-  devAccounts: () => request<DevAccount[]>("/api/dev/accounts"),
-  simulate: (tx: { from: string; to: string; data: string; value?: string }) =>
-    request<{ ok: boolean }>("/api/tx/simulate", json("POST", tx)),
+  network: () => request<Answer<"/api/network", "get">>("/api/network"),
+  services: () => request<Answer<"/api/services", "get">>("/api/services"),
+  task: (id: number): Promise<Task> => request<Answer<"/api/tasks/{id}", "get">>(`/api/tasks/${id}`),
+  myTasks: (): Promise<Task[]> => request<Answer<"/api/me/tasks", "get">>("/api/me/tasks"),
+  devAccounts: () => request<Answer<"/api/dev/accounts", "get">>("/api/dev/accounts"),
+  simulate: (tx: SimulateRequest) => request<Answer<"/api/tx/simulate", "post">>("/api/tx/simulate", json("POST", tx)),
   upload: (body: Blob) =>
-    request<{ cid: string; size?: number }>("/api/uploads", {
+    request<Answer<"/api/uploads", "post", 201>>("/api/uploads", {
       method: "POST",
       headers: { "content-type": "application/octet-stream" },
       body,
     }),
-  nonce: () => request<{ nonce: string }>("/api/auth/nonce"),
-  verify: (message: string, signature: string) => request<Session>("/api/auth/verify", json("POST", { message, signature })),
-  session: () => request<Session>("/api/auth/session"),
+  nonce: () => request<Answer<"/api/auth/nonce", "get">>("/api/auth/nonce"),
+  verify: (message: string, signature: string) =>
+    request<Answer<"/api/auth/verify", "post">>("/api/auth/verify", json("POST", { message, signature })),
+  session: () => request<Answer<"/api/auth/session", "get">>("/api/auth/session"),
   logout: () => request<void>("/api/auth/logout", { method: "POST" }),
 };
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import en from "../messages/en.json";
 import zhCN from "../messages/zh-CN.json";
-import { interpolate, localized, MESSAGES, pickLanguage, translate } from "./i18n";
+import { interpolate, isMessageKey, localized, MESSAGES, pickLanguage, translate, type MessageKey } from "./i18n";
 import { statusKey } from "./status";
 
 describe("message files", () => {
@@ -26,6 +26,20 @@ describe("message files", () => {
       "任务已创建 任务ID：#3 状态：已创建（等待计算）",
     );
     expect(translate(MESSAGES, "en", "step.sent.active")).toBe("Transaction sent, waiting for confirmation…");
+  });
+});
+
+describe("message keys", () => {
+  const t = (key: MessageKey) => translate(MESSAGES, "en", key);
+  it("are typed from en.json: tsc rejects a key the file lacks", () => {
+    expect(t("market.buy")).toBe("Buy compute");
+    // @ts-expect-error: not a key of en.json (shown as itself at run time)
+    expect(t("market.bye")).toBe("market.bye");
+  });
+  it("can be checked at run time for keys that come from data", () => {
+    expect(isMessageKey("role.buyer")).toBe(true);
+    expect(isMessageKey("role.stranger")).toBe(false);
+    expect(isMessageKey("toString")).toBe(false);
   });
 });
 

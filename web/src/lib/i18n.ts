@@ -5,10 +5,19 @@ import en from "../messages/en.json";
 import zhCN from "../messages/zh-CN.json";
 
 export type Lang = "en" | "zh-CN";
-export type Messages = Record<string, string>;
+/// Every key of the English file; `t()` accepts nothing else.
+export type MessageKey = keyof typeof en;
+export type Messages = Record<MessageKey, string>;
 
 export const LANGS: readonly Lang[] = ["zh-CN", "en"];
+// Typed as `Messages`, the Chinese file fails to compile when it lacks an English key (the unit
+// test checks the other direction: no key that English lacks).
 export const MESSAGES: Record<Lang, Messages> = { en, "zh-CN": zhCN };
+
+/// A key known to the message files (for keys that come from outside, like a dev account's role).
+export function isMessageKey(key: string): key is MessageKey {
+  return Object.prototype.hasOwnProperty.call(en, key);
+}
 export const STORAGE_KEY = "agora.lang";
 
 export type Vars = Record<string, string | number>;
@@ -19,7 +28,12 @@ export function interpolate(text: string, vars?: Vars): string {
   return text.replace(/\{(\w+)\}/g, (whole, name: string) => (name in vars ? String(vars[name]) : whole));
 }
 
-export function translate(messages: Record<Lang, Messages>, lang: Lang, key: string, vars?: Vars): string {
+export function translate(
+  messages: Record<Lang, Partial<Record<string, string>>>,
+  lang: Lang,
+  key: string,
+  vars?: Vars,
+): string {
   const text = messages[lang]?.[key] ?? messages.en?.[key] ?? key;
   return interpolate(text, vars);
 }

@@ -1,8 +1,9 @@
 // Task statuses and timeline events as people read them.
 import type { Task, TaskStatus } from "./api";
+import type { MessageKey } from "./i18n";
 
 /// The message key for a task status (`status.Created` → 已创建（等待计算）).
-export function statusKey(status: TaskStatus): string {
+export function statusKey(status: TaskStatus): MessageKey {
   switch (status) {
     case "Created":
       return "status.created";
@@ -24,7 +25,7 @@ export function isFinal(status: TaskStatus): boolean {
 
 /// The message key for a timeline event, or `null` for events shown as part of another
 /// (`TaskInput` travels with `TaskCreated`).
-export function timelineKey(event: string): string | null {
+export function timelineKey(event: string): MessageKey | null {
   switch (event) {
     case "TaskCreated":
       return "timeline.created";
@@ -55,7 +56,7 @@ export function canRefund(task: Pick<Task, "status" | "deadline">, nowSeconds: n
 export function progressSteps(
   status: TaskStatus,
   started?: boolean,
-): { key: string; state: "done" | "current" | "pending" }[] {
+): { key: MessageKey; state: "done" | "current" | "pending" }[] {
   const order: TaskStatus[] =
     status === "Refunded" && started === false
       ? ["Created", "Refunded"]

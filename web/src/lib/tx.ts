@@ -75,7 +75,7 @@ export function taskIdFromReceipt(net: NetworkInfo, receipt: TransactionReceipt)
     if (log.address.toLowerCase() !== net.computeMarket.toLowerCase()) continue;
     try {
       const ev = decodeEventLog({ abi: computeMarketAbi, data: log.data, topics: log.topics });
-      if (ev.eventName === "TaskCreated") return Number((ev.args as unknown as { taskId: bigint }).taskId);
+      if (ev.eventName === "TaskCreated") return Number(ev.args.taskId);
     } catch {
       // another event of the market
     }
@@ -85,10 +85,10 @@ export function taskIdFromReceipt(net: NetworkInfo, receipt: TransactionReceipt)
 
 /// The market's allowance from `owner` in `token`.
 export async function allowance(net: NetworkInfo, token: `0x${string}`, owner: `0x${string}`): Promise<bigint> {
-  return (await publicClientFor(net).readContract({
+  return publicClientFor(net).readContract({
     address: token,
     abi: marketTokenAbi,
     functionName: "allowance",
     args: [owner, net.computeMarket],
-  })) as bigint;
+  });
 }

@@ -27,6 +27,12 @@ declare global {
   }
 }
 
+/// A wallet's native and market-token balances, in the smallest units.
+export interface Balances {
+  eth: bigint;
+  token: bigint;
+}
+
 export type Wallet =
   | { kind: "injected"; address: `0x${string}`; provider: Eip1193Provider }
   | { kind: "dev"; address: `0x${string}`; account: PrivateKeyAccount; role: string };

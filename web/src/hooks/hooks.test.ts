@@ -1,0 +1,50 @@
+// The decisions the hooks make, tested without a browser.
+import { describe, expect, it } from "vitest";
+import type { NetworkInfo, Service, Session } from "../lib/api";
+import { devWallet } from "../lib/wallet";
+import { tokensInUse } from "./useNetwork";
+import { isSignedIn } from "./useSession";
+import { onNetwork } from "./useWallet";
+
+const net = {
+  chainId: 31337,
+  marketToken: "0x5fbdb2315678afecb367f032d93f642f64180aa3",
+} as unknown as NetworkInfo;
+const ADDRESS = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266";
+
+describe("useSession", () => {
+  const session: Session = { address: ADDRESS.toLowerCase() as `0x${string}`, chainId: 31337, expiresAt: 0 };
+  it("counts a session only for the wallet shown, whatever the case", () => {
+    expect(isSignedIn(session, ADDRESS)).toBe(true);
+    expect(isSignedIn(session, "0x70997970C51812dc3A010C7d01b50e0d17dc79C8")).toBe(false);
+    expect(isSignedIn(session, null)).toBe(false);
+    expect(isSignedIn(null, ADDRESS)).toBe(false);
+  });
+});
+
+describe("useWallet", () => {
+  it("takes a dev key as on the network and an injected wallet only on the node's chain", () => {
+    const dev = devWallet("0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80", "owner");
+    const injected = { kind: "injected" as const, address: ADDRESS as `0x${string}`, provider: { request: async () => null } };
+    expect(onNetwork(dev, null, net)).toBe(true);
+    expect(onNetwork(injected, 31337, net)).toBe(true);
+    expect(onNetwork(injected, 1, net)).toBe(false);
+    expect(onNetwork(injected, 31337, null)).toBe(false);
+    expect(onNetwork(null, null, net)).toBe(false);
+  });
+});
+
+describe("useNetwork", () => {
+  it("reads every ERC-20 in use once, never ETH", () => {
+    const services = [
+      { token: "0x0000000000000000000000000000000000000000" },
+      { token: "0x5FbDB2315678afecb367f032d93F642f64180aa3" },
+      { token: "0xe7f1725e7734ce288f8367e1bb143e90bb3f0512" },
+    ] as unknown as Service[];
+    expect(tokensInUse(net, services)).toEqual([
+      "0x5fbdb2315678afecb367f032d93f642f64180aa3",
+      "0xe7f1725e7734ce288f8367e1bb143e90bb3f0512",
+    ]);
+    expect(tokensInUse(null, null)).toEqual([]);
+  });
+});
