@@ -1,39 +1,48 @@
 //! iExec on Agora. iExec's protocol (PoCo: the hub that matches orders into deals, escrows RLC and
-//! records each task's result) runs on any EVM chain; this crate puts it on Agora's dev chain and
-//! serves it with an Agora workerpool.
+//! records each task's result) runs on any EVM chain; this crate plays three roles on it, one
+//! module each, over a few shared pieces.
 //!
-//! - [`artifacts`]: PoCo 6.1.0's compiled contracts, read at run time from the published npm
-//!   package (`make deps` unpacks it, pinned), and the RLC token's build.
-//! - [`poco`]: deploys RLC, the hub (a diamond with 16 facets), the registries and the categories
-//!   (about 0.3 s on anvil, so every dev chain deploys afresh; no state snapshot).
-//! - [`apps`]: how an iExec app names the Agora app that runs it (`agora:<name>`, `ipfs://<cid>`).
+//! The roles:
+//! - [`poco`] (dev chain only): deploys RLC, the hub (a diamond with 16 facets), the registries
+//!   and the categories from PoCo 6.1.0's published artifacts ([`artifacts`], read from
+//!   `node_modules`, pinned), about 0.3 s on anvil, plus the dev set-up (RLC for the dev accounts,
+//!   the dev workerpool).
+//! - [`backend`] (requester): Agora's compute backend on iExec. A ComputeMarket task becomes a
+//!   deal made with the real `iexec` CLI (`backend::cli`: app, app order, the pool's order, a
+//!   request order, fill), followed to COMPLETED (the result downloaded with the CLI) or claimed
+//!   after its deadline; crash-safe, one deal per task.
+//! - [`workerpool`] (worker): the Agora workerpool. Registers a pool, keeps its stake, signs its
+//!   orders, watches the hub for deals on it, runs each task on Agora's executor and contributes
+//!   the result (trust 1), or lets the task reach `claim`; its progress is kept in the store so a
+//!   crash repeats nothing.
+//!
+//! Shared by the roles:
+//! - [`task`]: a PoCo task's id and [`TaskStatus`], and `initialize` / `claim`, written once.
+//! - [`tx`]: every transaction this crate signs goes through it.
+//! - [`bindings`]: a hand-written `sol!` interface to the hub and the registries.
 //! - [`orders`]: EIP-712 hashing and signing of iExec orders, in the JSON shape the `iexec` CLI
 //!   reads from `orders.json`.
-//! - [`result`]: a task's result as iExec workers publish it: a zip holding the output and
-//!   `computed.json`, and its result digest.
-//! - [`workerpool`]: the Agora workerpool — registers a pool, keeps its stake, watches the hub for
-//!   deals on it, runs each task on Agora's executor and contributes the result (trust 1), or lets
-//!   the task reach `claim`; its progress is kept in the store so a crash repeats nothing.
-//! - [`cli`]: the real `iexec` CLI (npm `iexec` 9.0.1) as a child process, `--raw` JSON answers
-//!   checked (`ok` and the exit status).
-//! - [`backend`]: Agora's compute backend on iExec: a ComputeMarket task becomes a deal made with
-//!   the CLI (app, app order, the pool's order, a request order, fill), followed to COMPLETED (the
-//!   result downloaded with the CLI) or claimed after its deadline; crash-safe, one deal per task.
+//! - [`result`]: a task's result as iExec workers publish it — a zip holding the output and
+//!   `computed.json`, built and read in one place — and its result digest.
+//! - [`apps`]: how an iExec app names the Agora app that runs it (`agora:<name>`, `ipfs://<cid>`).
 //!
-//! Addresses on the dev chain are deterministic; elsewhere they come from configuration.
+//! HTTP is not spoken here: input files and app modules are read through
+//! [`agora_content::Gateway`], and the CLI downloads results itself. Addresses on the dev chain
+//! are deterministic; elsewhere they come from configuration.
 
 pub mod apps;
-pub mod artifacts;
 pub mod backend;
 pub mod bindings;
-pub mod cli;
 pub mod orders;
 pub mod poco;
 pub mod result;
+pub mod task;
 pub mod tx;
 pub mod workerpool;
 
 pub use alloy::primitives::{Address, B256, U256};
+pub use poco::artifacts;
+pub use task::TaskStatus;
 
 /// Everything that can go wrong in this crate.
 #[derive(Debug, thiserror::Error)]

@@ -91,21 +91,29 @@ pub fn build(output: &[u8]) -> Result<ResultArchive> {
     Ok(ResultArchive { zip: Bytes::from(buf.into_inner()), file_name, digest })
 }
 
-/// Reads a result archive: its `computed.json` and the deterministic output it names.
+/// Reads a result archive, as the workerpool writes it or any iExec worker does: its
+/// `computed.json` and the deterministic output file it names (under `/iexec_out`). Everything
+/// wrong with the archive is [`Error::Zip`] with a sentence saying what.
 pub fn read(zip_bytes: &[u8]) -> Result<(Computed, Vec<u8>)> {
-    let zip_err = |e: zip::result::ZipError| Error::Zip(e.to_string());
-    let mut z = zip::ZipArchive::new(std::io::Cursor::new(zip_bytes)).map_err(zip_err)?;
-    let mut computed = Vec::new();
-    z.by_name("computed.json").map_err(zip_err)?.read_to_end(&mut computed)?;
-    let computed: Computed = serde_json::from_slice(&computed)?;
-    let inner = computed
-        .deterministic_output_path
-        .strip_prefix(OUT_DIR)
-        .map(|p| p.trim_start_matches('/'))
-        .ok_or_else(|| Error::Zip(format!("{} is not under {OUT_DIR}", computed.deterministic_output_path)))?;
-    let mut output = Vec::new();
-    z.by_name(inner).map_err(zip_err)?.read_to_end(&mut output)?;
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(zip_bytes))
+        .map_err(|e| Error::Zip(format!("the result is not a zip: {e}")))?;
+    let computed: Computed = serde_json::from_slice(&entry(&mut zip, "computed.json")?)
+        .map_err(|e| Error::Zip(format!("computed.json names no deterministic-output-path: {e}")))?;
+    let path = &computed.deterministic_output_path;
+    let name = path.strip_prefix(OUT_DIR).unwrap_or(path).trim_start_matches('/');
+    if name.is_empty() || name.ends_with('/') {
+        return Err(Error::Zip(format!("the deterministic output {path} is a directory; Agora expects one file")));
+    }
+    let output = entry(&mut zip, name)?;
     Ok((computed, output))
+}
+
+/// One file of the archive, whole.
+fn entry(zip: &mut zip::ZipArchive<std::io::Cursor<&[u8]>>, name: &str) -> Result<Vec<u8>> {
+    let mut file = zip.by_name(name).map_err(|e| Error::Zip(format!("the result archive has no {name}: {e}")))?;
+    let mut out = Vec::new();
+    file.read_to_end(&mut out).map_err(|e| Error::Zip(format!("the result archive's {name}: {e}")))?;
+    Ok(out)
 }
 
 /// The `results` a worker puts on chain for a result stored under `cid`.
@@ -134,6 +142,32 @@ mod tests {
             serde_json::from_str(&s).unwrap()
         };
         assert_eq!(raw, serde_json::json!({"deterministic-output-path": "/iexec_out/result.json"}));
+    }
+
+    fn archive(entries: &[(&str, &[u8])]) -> Vec<u8> {
+        let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        for (name, bytes) in entries {
+            zip.start_file(*name, zip::write::SimpleFileOptions::default()).unwrap();
+            zip.write_all(bytes).unwrap();
+        }
+        zip.finish().unwrap().into_inner()
+    }
+
+    #[test]
+    fn other_workers_archives_are_read_and_bad_ones_refused() {
+        let zip = archive(&[
+            ("computed.json", br#"{"deterministic-output-path":"/iexec_out/out/words.txt"}"#),
+            ("out/words.txt", b"{\"words\":2}\n"),
+        ]);
+        assert_eq!(read(&zip).unwrap().1, b"{\"words\":2}\n");
+        let message = |zip: &[u8]| read(zip).expect_err("refused").to_string();
+        assert!(message(&archive(&[("result.txt", b"x")])).contains("no computed.json"));
+        let dir = archive(&[("computed.json", br#"{"deterministic-output-path":"/iexec_out/"}"#)]);
+        assert!(message(&dir).contains("is a directory"));
+        let missing = archive(&[("computed.json", br#"{"deterministic-output-path":"/iexec_out/a.txt"}"#)]);
+        assert!(message(&missing).contains("no a.txt"));
+        assert!(message(&archive(&[("computed.json", b"{}")])).contains("deterministic-output-path"));
+        assert!(message(b"not a zip").contains("not a zip"));
     }
 
     #[test]

@@ -1,8 +1,10 @@
-//! Sending transactions to iExec's contracts and reading their reverts.
+//! Sending transactions to iExec's contracts and reading their reverts. Every transaction this
+//! crate signs goes through here: [`send`] (sent and mined), or [`submit`] then
+//! [`Submitted::confirm`] where the hash must be recorded before the receipt is waited for.
 
 use alloy::contract::{CallBuilder, CallDecoder};
-use alloy::primitives::Bytes;
-use alloy::providers::Provider;
+use alloy::primitives::{B256, Bytes};
+use alloy::providers::{PendingTransactionBuilder, Provider};
 use alloy::rpc::types::TransactionReceipt;
 use alloy::sol_types::{GenericRevertReason, SolInterface};
 
@@ -34,15 +36,38 @@ pub fn call_error(what: &str, err: alloy::contract::Error) -> Error {
 /// Sends a prepared call, waits for its receipt and fails on a revert. `what` names the call in
 /// errors (e.g. `initialize(0xabc…, 0)`).
 pub async fn send<P: Provider, D: CallDecoder>(what: &str, call: CallBuilder<P, D>) -> Result<TransactionReceipt> {
-    let pending = call.send().await.map_err(|e| call_error(what, e))?;
-    let receipt = pending.get_receipt().await?;
-    if !receipt.status() {
-        return Err(Error::Reverted {
-            what: what.to_owned(),
-            reason: format!("transaction {} reverted", receipt.transaction_hash),
-        });
+    submit(what, call).await?.confirm().await
+}
+
+/// A transaction accepted by the node and not yet known to be mined.
+pub struct Submitted {
+    what: String,
+    pending: PendingTransactionBuilder<alloy::network::Ethereum>,
+}
+
+impl Submitted {
+    pub fn tx_hash(&self) -> B256 {
+        *self.pending.tx_hash()
     }
-    Ok(receipt)
+
+    /// Waits for the receipt; a transaction mined but reverted is [`Error::Reverted`].
+    pub async fn confirm(self) -> Result<TransactionReceipt> {
+        let receipt = self.pending.get_receipt().await?;
+        if !receipt.status() {
+            return Err(Error::Reverted {
+                what: self.what,
+                reason: format!("transaction {} reverted", receipt.transaction_hash),
+            });
+        }
+        Ok(receipt)
+    }
+}
+
+/// Sends a prepared call without waiting for it to be mined (a call the node refuses, e.g. one
+/// whose gas estimate reverts, is [`Error::Reverted`]).
+pub async fn submit<P: Provider, D: CallDecoder>(what: &str, call: CallBuilder<P, D>) -> Result<Submitted> {
+    let pending = call.send().await.map_err(|e| call_error(what, e))?;
+    Ok(Submitted { what: what.to_owned(), pending })
 }
 
 /// Deploys `code` (creation bytecode followed by any ABI-encoded constructor arguments) and

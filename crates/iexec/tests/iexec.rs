@@ -9,13 +9,14 @@ use std::time::{Duration, Instant};
 use agora_chain::anvil::{Anvil, locate_anvil};
 use agora_content::{AnyStore, Cid, ContentConfig, ContentStore};
 use agora_executor::{Limits, LocalConfig, LocalExecutor, sample_apps};
+use agora_iexec::TaskStatus;
 use agora_iexec::artifacts::PocoArtifacts;
 use agora_iexec::bindings::{AppOrder, IexecHub, Registry, RequestOrder, Rlc};
 use agora_iexec::orders::{SignedAppOrder, SignedRequestOrder, SignedWorkerpoolOrder, TEE_TDX_TAG, no_dataset};
 use agora_iexec::poco::{self, DevPoco, DevSetup, RLC};
-use agora_iexec::workerpool::{COMPLETED, FAILED, Workerpool, WorkerpoolConfig};
-use agora_store::WorkerStage;
+use agora_iexec::workerpool::{Workerpool, WorkerpoolConfig};
 use agora_store::testing::TestDb;
+use agora_store::{WorkerScope, WorkerStage, WorkerTaskRow};
 use alloy::primitives::{Address, B256, Bytes, U256};
 use alloy::providers::{DynProvider, Provider};
 use alloy::rpc::types::Filter;
@@ -233,17 +234,34 @@ impl Env {
     }
 
     /// Waits (up to 60 s) until the task has `status` on the hub.
-    async fn wait_status(&self, task_id: B256, status: u8) -> Result<IexecHub::Task> {
+    async fn wait_status(&self, task_id: B256, status: TaskStatus) -> Result<IexecHub::Task> {
         let started = Instant::now();
         loop {
             let t = self.task(task_id).await?;
-            if t.status == status {
+            if TaskStatus::try_from(t.status)? == status {
                 return Ok(t);
             }
             if started.elapsed() > Duration::from_secs(60) {
                 bail!("task {task_id} is {} after 60 s, expected {status}", t.status);
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Waits (up to 30 s) until the worker of `scope` has recorded `task_id` at `stage`: the
+    /// worker writes its row after the chain changes, so the chain's state says nothing about
+    /// the row's.
+    async fn wait_row(&self, scope: &WorkerScope, task_id: B256, stage: WorkerStage) -> Result<WorkerTaskRow> {
+        let started = Instant::now();
+        loop {
+            let row = self.db.store.iexec_worker_task(scope, &format!("{task_id:#x}")).await?;
+            match row {
+                Some(row) if row.stage == stage => return Ok(row),
+                _ if started.elapsed() > Duration::from_secs(30) => {
+                    bail!("task {task_id}: the worker's row is {row:?} after 30 s, expected stage {stage:?}")
+                }
+                _ => tokio::time::sleep(Duration::from_millis(50)).await,
+            }
         }
     }
 
@@ -308,6 +326,18 @@ fn order(pool: &Workerpool, category: u64) -> Result<SignedWorkerpoolOrder> {
         .context("the pool signs an order per category")
 }
 
+/// Waits (up to 30 s) until the pool offers an order for each of the six categories.
+async fn wait_orders(pool: &Workerpool) -> Result<()> {
+    let started = Instant::now();
+    while pool.current_orders().len() < 6 {
+        if started.elapsed() > Duration::from_secs(30) {
+            bail!("the pool signed {} orders, expected 6", pool.current_orders().len());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Ok(())
+}
+
 fn run(pool: &Arc<Workerpool>) -> (watch::Sender<bool>, tokio::task::JoinHandle<()>) {
     let (tx, rx) = watch::channel(false);
     let handle = tokio::spawn(Arc::clone(pool).run(rx));
@@ -368,7 +398,7 @@ async fn completes_deals(e: &Env) -> Result<()> {
         (task_id, r#"{"lines":2,"words":10,"bytes":40}"#.to_owned()),
         (task2, format!(r#"{{"lines":1000,"words":3000,"bytes":{}}}"#, file.len())),
     ] {
-        let t = e.wait_status(task_id, COMPLETED).await?;
+        let t = e.wait_status(task_id, TaskStatus::Completed).await?;
         assert_eq!(e.contributions(task_id).await?, vec![owner], "one contribution, by the worker");
         let results: serde_json::Value = serde_json::from_slice(&t.results)?;
         assert_eq!(results["storage"], "ipfs");
@@ -379,11 +409,8 @@ async fn completes_deals(e: &Env) -> Result<()> {
         assert_eq!(computed.deterministic_output_path, "/iexec_out/result.json");
         assert_eq!(String::from_utf8(output.clone())?.trim(), expected.trim());
         assert_eq!(t.resultDigest, agora_iexec::apps::checksum_of_module(&output), "digest = sha256(output)");
-        // The same archive over HTTP, as `iexec task show --download` fetches it.
-        let fetched = reqwest::get(format!("{}{location}", e.gateway)).await?.bytes().await?;
-        assert_eq!(&fetched[..], &zip[..]);
-        let row = e.db.store.iexec_worker_task(pool.scope(), &format!("{task_id:#x}")).await?.context("row")?;
-        assert_eq!((row.stage, row.outcome.as_deref()), (WorkerStage::Done, Some("completed")));
+        let row = e.wait_row(pool.scope(), task_id, WorkerStage::Done).await?;
+        assert_eq!(row.outcome.as_deref(), Some("completed"));
         let receipt = e
             .provider(REQUESTER)
             .get_transaction_receipt(row.tx_hash.as_deref().context("tx")?.parse()?)
@@ -404,9 +431,7 @@ async fn tasks_the_pool_cannot_finish_are_claimed_after_their_deadline() -> Resu
     let e = Env::new(TestDb::sqlite().await?).await?;
     let pool = e.workerpool(e.config(POOL_OWNER)).await?;
     let (stop, handle) = run(&pool);
-    while pool.current_orders().len() < 6 {
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_orders(&pool).await?;
     let short = e.chain.dev.deployment.category("AGORA_TEST").context("short category")?;
     let requester = e.key(REQUESTER).address();
     let before = e.hub().viewAccount(requester).call().await?;
@@ -420,19 +445,10 @@ async fn tasks_the_pool_cannot_finish_are_claimed_after_their_deadline() -> Resu
     let tasks = [poco::task_id(deal, U256::ZERO), poco::task_id(deal2, U256::ZERO)];
     for t in tasks {
         // Initialized, then given up: ACTIVE with no contribution, the reason recorded.
-        let started = Instant::now();
-        loop {
-            let row = e.db.store.iexec_worker_task(pool.scope(), &format!("{t:#x}")).await?;
-            if let Some(row) = row.filter(|r| r.stage == WorkerStage::Failed) {
-                eprintln!("task {t} failed: {}", row.failure_reason.unwrap_or_default());
-                break;
-            }
-            if started.elapsed() > Duration::from_secs(30) {
-                bail!("task {t} was not given up");
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        assert_eq!(e.task(t).await?.status, agora_iexec::workerpool::ACTIVE);
+        let row = e.wait_row(pool.scope(), t, WorkerStage::Failed).await?;
+        let reason = row.failure_reason.context("a failure reason")?;
+        eprintln!("task {t} failed: {reason}");
+        assert_eq!(TaskStatus::try_from(e.task(t).await?.status)?, TaskStatus::Active);
         assert!(e.contributions(t).await?.is_empty());
     }
     let locked = e.hub().viewAccount(requester).call().await?;
@@ -440,15 +456,9 @@ async fn tasks_the_pool_cannot_finish_are_claimed_after_their_deadline() -> Resu
     // Past the final deadline (10 × 20 s after the deal), the pool claims them.
     e.advance(10 * poco::TEST_CATEGORY_TIME_REF + 1).await?;
     for t in tasks {
-        e.wait_status(t, FAILED).await?;
-        let row = e.db.store.iexec_worker_task(pool.scope(), &format!("{t:#x}")).await?.context("row")?;
-        let started = Instant::now();
-        let mut row = row;
-        while row.stage != WorkerStage::Done && started.elapsed() < Duration::from_secs(10) {
-            tokio::time::sleep(Duration::from_millis(100)).await;
-            row = e.db.store.iexec_worker_task(pool.scope(), &format!("{t:#x}")).await?.context("row")?;
-        }
-        assert_eq!((row.stage, row.outcome.as_deref()), (WorkerStage::Done, Some("claimed")));
+        e.wait_status(t, TaskStatus::Failed).await?;
+        let row = e.wait_row(pool.scope(), t, WorkerStage::Done).await?;
+        assert_eq!(row.outcome.as_deref(), Some("claimed"));
     }
     let after = e.hub().viewAccount(requester).call().await?;
     assert_eq!(after.locked, before.locked, "claims release the requester's funds");
@@ -546,7 +556,7 @@ async fn restarts(e: &Env) -> Result<()> {
         let task_id = poco::task_id(deal, U256::ZERO);
         let status = tokio::time::timeout(Duration::from_secs(60), child.wait()).await??;
         assert_eq!(status.signal(), Some(6), "the child aborts (SIGABRT) at {point}: {status}");
-        let scope = agora_store::WorkerScope {
+        let scope = WorkerScope {
             chain_id: e.chain.dev.deployment.chain_id,
             genesis: format!(
                 "{:#x}",
@@ -567,14 +577,9 @@ async fn restarts(e: &Env) -> Result<()> {
         let second = e.workerpool(e.config(POOL_OWNER)).await?;
         assert_eq!(second.scope(), &scope);
         let (stop, handle) = run(&second);
-        e.wait_status(task_id, COMPLETED).await?;
-        let started = Instant::now();
-        let mut row = row;
-        while row.stage != WorkerStage::Done && started.elapsed() < Duration::from_secs(10) {
-            tokio::time::sleep(Duration::from_millis(100)).await;
-            row = e.db.store.iexec_worker_task(&scope, &format!("{task_id:#x}")).await?.context("row")?;
-        }
-        assert_eq!((row.stage, row.outcome.as_deref()), (WorkerStage::Done, Some("completed")), "after {point}");
+        e.wait_status(task_id, TaskStatus::Completed).await?;
+        let row = e.wait_row(&scope, task_id, WorkerStage::Done).await?;
+        assert_eq!(row.outcome.as_deref(), Some("completed"), "after {point}");
         assert_eq!(e.contributions(task_id).await?.len(), 1, "exactly one contribution after a kill at {point}");
         let _ = stop.send(true);
         handle.await?;
@@ -592,9 +597,7 @@ async fn two_workers_serve_one_pool_and_each_task_is_contributed_once() -> Resul
     assert_eq!(a.address(), b.address());
     let (stop_a, handle_a) = run(&a);
     let (stop_b, handle_b) = run(&b);
-    while a.current_orders().len() < 6 {
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_orders(&a).await?;
     let app = wordcount_app(&e).await?;
     let mut tasks = Vec::new();
     for i in 0..4 {
@@ -603,7 +606,7 @@ async fn two_workers_serve_one_pool_and_each_task_is_contributed_once() -> Resul
     }
     let workers = [e.key(POOL_OWNER).address(), e.key(SECOND_WORKER).address()];
     for t in &tasks {
-        e.wait_status(*t, COMPLETED).await?;
+        e.wait_status(*t, TaskStatus::Completed).await?;
         let c = e.contributions(*t).await?;
         assert_eq!(c.len(), 1, "task {t}: one contribution");
         assert!(workers.contains(&c[0]));
@@ -613,11 +616,10 @@ async fn two_workers_serve_one_pool_and_each_task_is_contributed_once() -> Resul
     loop {
         let ra = e.db.store.iexec_worker_tasks(a.scope()).await?;
         let rb = e.db.store.iexec_worker_tasks(b.scope()).await?;
-        let done = |rows: &[agora_store::WorkerTaskRow]| rows.iter().filter(|r| r.stage == WorkerStage::Done).count();
+        let done = |rows: &[WorkerTaskRow]| rows.iter().filter(|r| r.stage == WorkerStage::Done).count();
         if done(&ra) == tasks.len() && done(&rb) == tasks.len() {
-            let ours = |rows: &[agora_store::WorkerTaskRow]| {
-                rows.iter().filter(|r| r.outcome.as_deref() == Some("completed")).count()
-            };
+            let ours =
+                |rows: &[WorkerTaskRow]| rows.iter().filter(|r| r.outcome.as_deref() == Some("completed")).count();
             assert_eq!(ours(&ra) + ours(&rb), tasks.len());
             eprintln!("worker A completed {}, worker B {}", ours(&ra), ours(&rb));
             break;

@@ -19,79 +19,37 @@ use std::time::Duration;
 use alloy::primitives::{Address, B256, U256};
 use serde_json::Value;
 
+use crate::task::TaskStatus;
 use crate::{Error, Result};
+
+/// How long one call may take before it is killed.
+const CALL_TIMEOUT: Duration = Duration::from_secs(180);
 
 /// The iexec CLI, with the chain name its `chain.json` files use.
 #[derive(Debug)]
 pub struct Cli {
     program: PathBuf,
     chain: String,
-    timeout: Duration,
     calls: AtomicU64,
-}
-
-/// What `iexec deal show` says about a deal.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DealInfo {
-    pub deal_id: B256,
-    /// The deal's tasks by index (`idx` → task id).
-    pub tasks: Vec<(u64, B256)>,
-    /// `startTime + final_deadline_ratio × category time reference` (unix seconds).
-    pub final_time: u64,
-    pub category: u64,
 }
 
 /// What `iexec task show` says about a task.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TaskInfo {
-    /// PoCo's status: 0 UNSET (not initialized: the CLI answers "not found"), 1 ACTIVE,
-    /// 2 REVEALING, 3 COMPLETED, 4 FAILED (claimed).
-    pub status: u8,
-    /// PoCo's name for `status` (the CLI's `statusName` says TIMEOUT by wall-clock time; Agora
-    /// judges deadlines by chain time, so it keeps PoCo's name).
-    pub status_name: &'static str,
+    /// PoCo's status (an uninitialized task, which the CLI answers "not found", is UNSET). The
+    /// CLI's own `statusName` is not used: it says TIMEOUT by the wall clock.
+    pub status: TaskStatus,
     pub final_deadline: Option<u64>,
     /// `results.location` once completed, e.g. `/ipfs/bafy…`.
     pub result_location: Option<String>,
     pub result_storage: Option<String>,
 }
 
-/// PoCo's task status names, by their number.
-pub fn status_name(status: u8) -> &'static str {
-    match status {
-        0 => "UNSET",
-        1 => "ACTIVE",
-        2 => "REVEALING",
-        3 => "COMPLETED",
-        4 => "FAILED",
-        _ => "UNKNOWN",
-    }
-}
-
 impl Cli {
     /// `program` is the `iexec` executable (e.g. `node_modules/.bin/iexec`); `chain` the name of
     /// the chain in the `chain.json` files this wrapper writes or is given.
     pub fn new(program: impl Into<PathBuf>, chain: impl Into<String>) -> Self {
-        Self {
-            program: program.into(),
-            chain: chain.into(),
-            timeout: Duration::from_secs(180),
-            calls: AtomicU64::new(0),
-        }
-    }
-
-    /// How long one call may take before it is killed (default 180 s).
-    pub fn with_timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = timeout;
-        self
-    }
-
-    pub fn program(&self) -> &Path {
-        &self.program
-    }
-
-    pub fn chain(&self) -> &str {
-        &self.chain
+        Self { program: program.into(), chain: chain.into(), calls: AtomicU64::new(0) }
     }
 
     /// CLI processes started so far.
@@ -118,10 +76,10 @@ impl Cli {
             command: command.clone(),
             message: format!("cannot start {}: {e} (run `npm ci`)", self.program.display()),
         })?;
-        let out = match tokio::time::timeout(self.timeout, child.wait_with_output()).await {
+        let out = match tokio::time::timeout(CALL_TIMEOUT, child.wait_with_output()).await {
             Ok(out) => out?,
             Err(_) => {
-                return Err(Error::Cli { command, message: format!("no answer within {:?}; killed", self.timeout) });
+                return Err(Error::Cli { command, message: format!("no answer within {:?}; killed", CALL_TIMEOUT) });
             }
         };
         let stdout = String::from_utf8_lossy(&out.stdout);
@@ -182,14 +140,6 @@ impl Cli {
         signed(answer, "requestorder")
     }
 
-    /// `iexec account show`: the wallet's iExec account (stake, locked), in nRLC.
-    pub async fn account_show(&self, dir: &Path) -> Result<(U256, U256)> {
-        let answer = self.run(dir, &["account", "show", "--chain", &self.chain]).await?;
-        let stake = parse_u256(&answer["balance"]["stake"], "account show", "balance.stake")?;
-        let locked = parse_u256(&answer["balance"]["locked"], "account show", "balance.locked")?;
-        Ok((stake, locked))
-    }
-
     /// `iexec account deposit AMOUNT` (nRLC) from the wallet's RLC into its iExec account.
     pub async fn account_deposit(&self, dir: &Path, amount: U256) -> Result<()> {
         self.run(dir, &["account", "deposit", &amount.to_string(), "--chain", &self.chain]).await?;
@@ -202,19 +152,12 @@ impl Cli {
         parse_b256(&answer["dealid"], "order fill", "dealid")
     }
 
-    /// `iexec deal show DEAL`.
-    pub async fn deal_show(&self, dir: &Path, deal: B256) -> Result<DealInfo> {
-        let answer = self.run(dir, &["deal", "show", &deal.to_string(), "--chain", &self.chain]).await?;
-        parse_deal(&answer)
-    }
-
     /// `iexec task show TASK`. A task nobody initialized yet is UNSET (the CLI says "not found").
     pub async fn task_show(&self, dir: &Path, task: B256) -> Result<TaskInfo> {
         match self.run(dir, &["task", "show", &task.to_string(), "--chain", &self.chain]).await {
             Ok(answer) => parse_task(&answer),
             Err(Error::Cli { message, .. }) if message.starts_with("No task found for id") => Ok(TaskInfo {
-                status: 0,
-                status_name: status_name(0),
+                status: TaskStatus::Unset,
                 final_deadline: None,
                 result_location: None,
                 result_storage: None,
@@ -314,48 +257,17 @@ fn signed(answer: Value, name: &str) -> Result<Value> {
     }
 }
 
-/// Reads `iexec deal show --raw`.
-pub fn parse_deal(answer: &Value) -> Result<DealInfo> {
-    let deal = &answer["deal"];
-    let deal_id = parse_b256(&deal["dealid"], "deal show", "deal.dealid")?;
-    // An array indexed from the deal's first task (`botFirst`); older CLIs printed an object.
-    let first = parse_u64(&deal["botFirst"], "deal show", "deal.botFirst").unwrap_or(0);
-    let mut tasks = Vec::new();
-    match &deal["tasks"] {
-        Value::Array(list) => {
-            for (i, id) in (0u64..).zip(list) {
-                tasks.push((first + i, parse_b256(id, "deal show", "deal.tasks")?));
-            }
-        }
-        Value::Object(map) => {
-            for (idx, id) in map {
-                let idx = idx.parse::<u64>().map_err(|_| bad("deal show", "deal.tasks", &deal["tasks"]))?;
-                tasks.push((idx, parse_b256(id, "deal show", "deal.tasks")?));
-            }
-        }
-        _ => {}
-    }
-    tasks.sort();
-    if tasks.is_empty() {
-        return Err(bad("deal show", "deal.tasks", &deal["tasks"]));
-    }
-    Ok(DealInfo {
-        deal_id,
-        tasks,
-        final_time: parse_u64(&deal["finalTime"], "deal show", "deal.finalTime")?,
-        category: parse_u64(&deal["category"], "deal show", "deal.category")?,
-    })
-}
-
 /// Reads `iexec task show --raw`.
 pub fn parse_task(answer: &Value) -> Result<TaskInfo> {
     let task = &answer["task"];
     let status = parse_u64(&task["status"], "task show", "task.status")?;
-    let status = u8::try_from(status).map_err(|_| bad("task show", "task.status", &task["status"]))?;
+    let status = u8::try_from(status)
+        .ok()
+        .and_then(|n| TaskStatus::try_from(n).ok())
+        .ok_or_else(|| bad("task show", "task.status", &task["status"]))?;
     let results = &task["results"];
     Ok(TaskInfo {
         status,
-        status_name: status_name(status),
         final_deadline: parse_u64(&task["finalDeadline"], "task show", "task.finalDeadline").ok(),
         result_location: results["location"].as_str().map(str::to_owned),
         result_storage: results["storage"].as_str().filter(|s| *s != "none").map(str::to_owned),
@@ -396,33 +308,21 @@ mod tests {
     }
 
     // Answers captured from iexec 9.0.1 against PoCo 6.1.0 on anvil.
-    const DEAL_SHOW: &str = r#"{"ok":true,"deal":{"dealid":"0x578fa2cd2854d359386101c5decd6624f211cad2e3da6b26ff60b36a13eccbe0","app":{"pointer":"0xF337c20Af779a347C900E6EA5FFB7A36351C6427","owner":"0x70997970C51812dc3A010C7d01b50e0d17dc79C8","price":"0"},"dataset":{"pointer":"0x0000000000000000000000000000000000000000","owner":"0x0000000000000000000000000000000000000000","price":"0"},"workerpool":{"pointer":"0x3465c53a0Bf4A9F234b8fd9c0859cd261f10e1A6","owner":"0x9965507D1a55bcC2695C58ba16FB37d819B0A4dc","price":"100000000"},"trust":"1","category":"0","tag":"0x0000000000000000000000000000000000000000000000000000000000000009","requester":"0x976EA74026E726554dB657fA54763abd0C3a0aa9","beneficiary":"0x976EA74026E726554dB657fA54763abd0C3a0aa9","callback":"0x0000000000000000000000000000000000000000","params":"{\"iexec_result_storage_provider\":\"ipfs\",\"iexec_args\":\"one two\"}","startTime":"1795323041","botFirst":"0","botSize":"1","workerStake":"30000000","schedulerRewardRatio":"1","sponsor":"0x976EA74026E726554dB657fA54763abd0C3a0aa9","finalTime":"1795326041","deadlineReached":false,"tasks":["0x5aea45c0b4d7c34636800c0eadcd2cfc3743f6e6399d19117534d34987e8b2e9"]}}"#;
     const TASK_ACTIVE: &str = r#"{"ok":true,"task":{"taskid":"0x5aea45c0b4d7c34636800c0eadcd2cfc3743f6e6399d19117534d34987e8b2e9","status":1,"dealid":"0x578fa2cd2854d359386101c5decd6624f211cad2e3da6b26ff60b36a13eccbe0","idx":"0","timeref":"300","contributionDeadline":"1795325141","revealDeadline":"0","finalDeadline":"1795326041","consensusValue":"0x0000000000000000000000000000000000000000000000000000000000000000","revealCounter":"0","winnerCounter":"0","contributors":[],"resultDigest":"0x0000000000000000000000000000000000000000000000000000000000000000","results":{"storage":"none"},"resultsTimestamp":"0","resultsCallback":"0x","statusName":"ACTIVE","taskTimedOut":false},"claimable":false}"#;
     const TASK_UNSET: &str = r#"{"ok":false,"command":"iexec task show","error":{"name":"ObjectNotFoundError","message":"No task found for id 0x5aea45c0b4d7c34636800c0eadcd2cfc3743f6e6399d19117534d34987e8b2e9 on chain 31337"}}"#;
 
     const TASK_COMPLETED: &str = r#"{"ok":true,"task":{"taskid":"0x96021443fca44f938342e51420d68c6fb85463c219fd78fdb0b5273389d87d42","status":3,"dealid":"0x682cd6b2ba8aea975fdf6666c9c2614d5ba5e7108cdcf427ae4128f8d50a61ad","idx":"0","timeref":"300","contributionDeadline":"1795325615","revealDeadline":"1795324115","finalDeadline":"1795326515","consensusValue":"0xc3747ab8898c394ca37b794b2d55e523230053bf8d3c8ee29c07234bcaef6294","revealCounter":"1","winnerCounter":"1","contributors":["0x9965507D1a55bcC2695C58ba16FB37d819B0A4dc"],"resultDigest":"0x4fc3f9aa356bd5af29be814d3b1140bb5ba1b8d4691358885606c59fdfc9c045","results":{"location":"/ipfs/bafkreido7yr2jtq3ebxpkwxg7d5n3hjoxyd3eyluohjuggepkwzpiq73mi","storage":"ipfs"},"resultsTimestamp":"0","resultsCallback":"0x","statusName":"COMPLETED","taskTimedOut":false},"claimable":false,"resultPath":"/tmp/c-dl/res.zip"}"#;
 
     #[test]
-    fn deal_and_task_answers_parse() {
-        let deal = parse_deal(&interpret("iexec deal show", Some(0), DEAL_SHOW, "").expect("ok")).expect("deal");
-        assert_eq!(deal.tasks.len(), 1);
-        assert_eq!(deal.tasks[0].0, 0);
-        assert_eq!(deal.tasks[0].1.to_string(), "0x5aea45c0b4d7c34636800c0eadcd2cfc3743f6e6399d19117534d34987e8b2e9");
-        assert_eq!(deal.final_time, 1_795_326_041);
-        assert_eq!(deal.category, 0);
-        // The task id is keccak256(dealid, idx), as the hub computes it.
-        let mut packed = deal.deal_id.to_vec();
-        packed.extend_from_slice(&[0u8; 32]);
-        assert_eq!(alloy::primitives::keccak256(&packed), deal.tasks[0].1);
-
+    fn task_answers_parse() {
         let task = parse_task(&interpret("iexec task show", Some(0), TASK_ACTIVE, "").expect("ok")).expect("task");
-        assert_eq!((task.status, task.status_name), (1, "ACTIVE"));
+        assert_eq!(task.status, TaskStatus::Active);
         assert_eq!(task.final_deadline, Some(1_795_326_041));
         assert_eq!(task.result_location, None);
         assert_eq!(task.result_storage, None);
 
         let done = parse_task(&interpret("iexec task show", Some(0), TASK_COMPLETED, "").expect("ok")).expect("task");
-        assert_eq!((done.status, done.status_name), (3, "COMPLETED"));
+        assert_eq!(done.status, TaskStatus::Completed);
         assert_eq!(
             done.result_location.as_deref(),
             Some("/ipfs/bafkreido7yr2jtq3ebxpkwxg7d5n3hjoxyd3eyluohjuggepkwzpiq73mi")
