@@ -517,6 +517,53 @@ async function main() {
       await screenshot(page, "mobile-en", true);
     });
 
+    await step("the transcode dialog offers the service's options as keyboard-usable selects at 375 px", async () => {
+      // Until the node describes each service's input, the transcode service is given the
+      // described shape here (a node that already sends `input` is left as it is).
+      const q = await context.newPage();
+      await q.setViewportSize({ width: 375, height: 812 });
+      await q.route("**/api/services", async (route) => {
+        const res = await route.fetch();
+        const services = await res.json();
+        for (const s of services) {
+          if (s.input || s.metadata?.kind !== "video-transcode") continue;
+          s.input = {
+            modes: ["file"],
+            accept: "video/*",
+            options: [
+              { name: "resolution", choices: ["240p", "360p", "480p", "720p"], default: "240p" },
+              { name: "codec", choices: ["h264", "vp9"], default: "h264" },
+            ],
+          };
+        }
+        await route.fulfill({ response: res, json: services });
+      });
+      await q.goto(node.base, { waitUntil: "domcontentloaded" });
+      await q.getByTestId("buy-2").click();
+      const dialog = q.getByTestId("buy-dialog");
+      await dialog.waitFor();
+      const resolution = dialog.getByLabel("Resolution");
+      const codec = dialog.getByLabel("Codec");
+      if ((await resolution.inputValue()) !== "240p") fail(`resolution starts at ${await resolution.inputValue()}`);
+      const codecShown = await codec.evaluate((el) => [el.value, el.selectedOptions[0]?.textContent]);
+      if (codecShown[0] !== "h264" || codecShown[1] !== "H.264") fail(`codec starts at ${JSON.stringify(codecShown)}`);
+      if ((await dialog.getByTestId("task-file").getAttribute("accept")) !== "video/*") fail("the file field takes any file");
+      await resolution.focus();
+      await q.keyboard.press("ArrowDown");
+      if ((await resolution.inputValue()) !== "360p") fail(`ArrowDown left the resolution at ${await resolution.inputValue()}`);
+      await q.keyboard.press("Tab");
+      if (!(await codec.evaluate((el) => el === document.activeElement))) fail("Tab did not reach the codec select");
+      const overflow = await q.evaluate(() => {
+        const d = document.querySelector('[data-testid="buy-dialog"]');
+        return Math.max(document.documentElement.scrollWidth - window.innerWidth, d ? d.scrollWidth - d.clientWidth : 0);
+      });
+      if (overflow > 0) fail(`the dialog is ${overflow}px wider than the screen`);
+      await screenshot(q, "transcode-options-mobile-en");
+      await q.keyboard.press("Escape");
+      await dialog.waitFor({ state: "detached" });
+      await q.close();
+    });
+
     await step("a reload keeps language, wallet and session; my tasks come from /api/me/tasks", async () => {
       const meTasks = page.waitForResponse((r) => r.url().endsWith("/api/me/tasks") && r.status() === 200);
       await page.reload({ waitUntil: "domcontentloaded" });
