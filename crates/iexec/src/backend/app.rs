@@ -53,6 +53,21 @@ impl Backend {
                 address
             }
         };
+        let signed = self.sign_apporder(address, &app_json).await?;
+        let row = IexecAppRow {
+            service_id,
+            hub,
+            app_name: name.to_owned(),
+            address: hex_addr(address),
+            apporder: Some(signed.to_string()),
+        };
+        self.store.put_iexec_app(chain, &row, now()).await?;
+        Ok((address, signed))
+    }
+
+    /// Signs the app order of the app at `address` (free, for this requester and, when one is
+    /// configured, this workerpool only) with the provider's wallet.
+    async fn sign_apporder(&self, address: Address, app_json: &Value) -> Result<Value> {
         let order = json!({
             "app": hex_addr(address),
             "appprice": "0",
@@ -64,16 +79,7 @@ impl Backend {
         });
         write_json(&self.provider_dir.join("iexec.json"), &json!({ "app": app_json, "order": { "apporder": order } }))
             .await?;
-        let signed = self.cli.sign_apporder(&self.provider_dir).await?;
-        let row = IexecAppRow {
-            service_id,
-            hub,
-            app_name: name.to_owned(),
-            address: hex_addr(address),
-            apporder: Some(signed.to_string()),
-        };
-        self.store.put_iexec_app(chain, &row, now()).await?;
-        Ok((address, signed))
+        self.cli.sign_apporder(&self.provider_dir).await
     }
 
     /// The workerpool's current signed order for `category`.

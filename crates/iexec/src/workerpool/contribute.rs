@@ -26,17 +26,7 @@ impl Workerpool {
         let cid: Cid = row.result_cid.as_deref().and_then(|c| c.parse().ok()).ok_or_else(|| missing("result CID"))?;
         let digest: B256 =
             row.result_digest.as_deref().and_then(|d| d.parse().ok()).ok_or_else(|| missing("result digest"))?;
-        let deal = self.hub().viewDeal(deal_id).call().await.map_err(|e| call_error("viewDeal", e))?;
-        let worker = self.cfg.worker.address();
-        let tee = deal.tag.0[31] & 0x01 == 1;
-        let (enclave, enclave_sign) = if tee {
-            let key = enclave_key(&self.cfg.worker, task_id)?;
-            let sign = enclave_signature(&key, worker, task_id, digest)?;
-            (key.address(), sign)
-        } else {
-            (Address::ZERO, Bytes::new())
-        };
-        let authorization = authorization_signature(&self.cfg.owner, worker, task_id, enclave)?;
+        let (enclave, enclave_sign, authorization) = self.signatures(deal_id, task_id, digest).await?;
         let results = crate::result::results_json(&cid);
         let hub = IexecHub::new(self.cfg.hub, &self.worker_tx);
         let call = hub.contributeAndFinalize(
@@ -76,6 +66,23 @@ impl Workerpool {
             Err(e) => return Err(e),
         }
         Ok(Some(WorkerStage::Contributing))
+    }
+
+    /// The enclave's address and signature (TEE-tagged deals only; zero and empty otherwise) and
+    /// the owner's authorization for this worker and that enclave.
+    async fn signatures(&self, deal_id: B256, task_id: B256, digest: B256) -> Result<(Address, Bytes, Bytes)> {
+        let deal = self.hub().viewDeal(deal_id).call().await.map_err(|e| call_error("viewDeal", e))?;
+        let worker = self.cfg.worker.address();
+        let tee = deal.tag.0[31] & 0x01 == 1;
+        let (enclave, enclave_sign) = if tee {
+            let key = enclave_key(&self.cfg.worker, task_id)?;
+            let sign = enclave_signature(&key, worker, task_id, digest)?;
+            (key.address(), sign)
+        } else {
+            (Address::ZERO, Bytes::new())
+        };
+        let authorization = authorization_signature(&self.cfg.owner, worker, task_id, enclave)?;
+        Ok((enclave, enclave_sign, authorization))
     }
 
     /// Sends `claim`; `None` when the hub does not accept it (not yet, or the task is final).
