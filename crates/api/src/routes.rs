@@ -54,14 +54,17 @@ pub(crate) struct ServiceDto {
     price: String,
     max_run_time: u64,
     metadata_uri: String,
-    /// Parsed from a `data:application/json,` metadata URI when it is one.
-    metadata: Option<Value>,
+    /// The service's metadata (kind, runtime, names and descriptions per language), when its
+    /// metadata URI carries Agora service metadata.
+    metadata: Option<agora_market::ServiceMetadata>,
+    /// What a buyer gives the service (input modes, file types, options), from its kind.
+    input: Option<agora_market::InputSpec>,
     active: bool,
 }
 
 impl From<ServiceRow> for ServiceDto {
     fn from(r: ServiceRow) -> Self {
-        let metadata = r.metadata();
+        let input = r.metadata.as_ref().map(agora_market::ServiceMetadata::input);
         Self {
             id: r.service_id,
             provider: r.provider,
@@ -69,7 +72,8 @@ impl From<ServiceRow> for ServiceDto {
             price: r.price,
             max_run_time: r.max_run_time,
             metadata_uri: r.metadata_uri,
-            metadata,
+            metadata: r.metadata,
+            input,
             active: r.active,
         }
     }

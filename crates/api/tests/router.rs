@@ -2,8 +2,9 @@
 
 use agora_api::router;
 use agora_chain::anvil::{Anvil, locate_anvil};
-use agora_chain::deploy::{demo_services, deploy_contracts, list_services};
-use agora_chain::{read_provider, signer_from_key, signing_provider};
+use agora_chain::deploy::{deploy_contracts, list_services};
+use agora_chain::{SendPolicy, Sender, read_provider, signer_from_key};
+use agora_market::demo::{demo_services, listings};
 use agora_store::testing::TestDb;
 use agora_store::{Batch, BlockRef, IndexedLog, LogMeta, MarketEvent};
 use alloy::primitives::U256;
@@ -42,7 +43,7 @@ async fn seeded() -> anyhow::Result<(TestDb, axum::Router)> {
                 token: "0x0000000000000000000000000000000000000000".into(),
                 price: "10000000000000000".into(),
                 max_run_time: 300,
-                metadata_uri: demo_services()[0].metadata_uri(),
+                metadata_uri: demo_services()[0].metadata.to_uri(),
             },
         },
         IndexedLog {
@@ -72,6 +73,9 @@ async fn services_and_tasks_read_as_json() -> anyhow::Result<()> {
     assert_eq!(services[0]["id"], 1);
     assert_eq!(services[0]["price"], "10000000000000000", "amounts are decimal strings");
     assert_eq!(services[0]["metadata"]["name"]["en"], "AI inference");
+    assert_eq!(services[0]["metadata"]["kind"], "ai-inference");
+    assert_eq!(services[0]["metadata"]["runtime"], json!({"type": "local", "app": "digits"}));
+    assert_eq!(services[0]["input"], json!({"modes": ["draw", "file"], "accept": "image/png", "options": []}));
     assert_eq!(services[0]["active"], true);
 
     let (status, task) = call(&app, "GET", "/api/tasks/1", None).await;
@@ -136,13 +140,18 @@ async fn a_simulated_revert_reads_as_a_sentence() -> anyhow::Result<()> {
     let bin = locate_anvil(std::path::Path::new(env!("CARGO_MANIFEST_DIR"))).expect("anvil in node_modules (npm ci)");
     let anvil = Anvil::spawn_default(bin).await?;
     let owner = signer_from_key(&anvil.accounts()[0].private_key)?;
-    let owner_p = signing_provider(anvil.url(), owner.clone())?;
-    let d = deploy_contracts(&owner_p, owner.address(), owner.address()).await?;
-    list_services(&owner_p, &d, &demo_services()).await?;
+    let sender = Sender::connect(anvil.url(), owner.clone(), SendPolicy::dev()).await?;
+    let d = deploy_contracts(&sender, owner.address(), owner.address()).await?;
+    list_services(&sender, &d, &listings(&demo_services())).await?;
     let db = TestDb::sqlite().await?;
     let app = router(state(db.store.clone(), read_provider(anvil.url())?).await.0);
 
-    let data = agora_chain::bindings::ComputeMarket::buyComputeCall { serviceId: U256::from(1), input: "x".into() };
+    let data = agora_chain::bindings::ComputeMarket::buyComputeCall {
+        serviceId: U256::from(1),
+        input: "x".into(),
+        price: U256::from(10_000_000_000_000_000u64),
+        maxRunTime: 300,
+    };
     let data = alloy::primitives::Bytes::from(data.abi_encode());
     let req = json!({ "from": owner.address(), "to": d.compute_market, "data": data, "value": "5" });
     let (status, body) = call(&app, "POST", "/api/tx/simulate", Some(req.clone())).await;

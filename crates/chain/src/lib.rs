@@ -7,6 +7,7 @@ pub mod anvil;
 pub mod bindings;
 pub mod deploy;
 pub mod revert;
+pub mod sender;
 #[cfg(feature = "testing")]
 pub mod testing;
 
@@ -15,6 +16,7 @@ use alloy::providers::{DynProvider, Provider, ProviderBuilder};
 use alloy::signers::local::PrivateKeySigner;
 
 pub use alloy::primitives::{Address, B256, U256};
+pub use sender::{SendPolicy, Sender};
 
 /// Everything that can go wrong on the chain side.
 #[derive(Debug, thiserror::Error)]
@@ -37,6 +39,8 @@ pub enum Error {
     Io(#[from] std::io::Error),
     #[error("JSON error: {0}")]
     Json(#[from] serde_json::Error),
+    #[error("signing a transaction failed: {0}")]
+    Sign(String),
     #[error("connected to chain {actual}, expected chain {expected}")]
     WrongChain { expected: u64, actual: u64 },
 }

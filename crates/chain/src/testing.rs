@@ -2,12 +2,30 @@
 //! its accounts by role. Behind the `testing` feature.
 
 use alloy::primitives::{Address, U256};
-use alloy::providers::DynProvider;
+use alloy::providers::{DynProvider, Provider};
+use alloy::rpc::types::TransactionReceipt;
 use alloy::signers::local::PrivateKeySigner;
 
 use crate::anvil::{Anvil, locate_anvil};
-use crate::deploy::{DemoService, Deployments, deploy_contracts, list_services, mint_tokens};
-use crate::{Error, Result, signer_from_key, signing_provider};
+use crate::deploy::{Deployments, Listing, deploy_contracts, list_services, mint_tokens};
+use crate::revert::ContractError;
+use crate::{Error, Result, SendPolicy, Sender, signer_from_key, signing_provider};
+
+/// Sends a call from a test's wallet (a provider that signs, as a user's wallet or `cast` would)
+/// and waits for its receipt; a revert comes back decoded. The node's own keys send through a
+/// [`Sender`] instead.
+pub async fn send<P, D>(call: alloy::contract::CallBuilder<P, D>) -> Result<TransactionReceipt>
+where
+    P: Provider,
+    D: alloy::contract::CallDecoder,
+{
+    let pending = call.send().await.map_err(ContractError::from)?;
+    let receipt = pending.get_receipt().await?;
+    if !receipt.status() {
+        return Err(Error::Reverted { tx: receipt.transaction_hash });
+    }
+    Ok(receipt)
+}
 
 /// Deploys the contracts and owns them.
 pub const OWNER: usize = 0;
@@ -31,8 +49,8 @@ impl TestChain {
         let anvil = Anvil::spawn_default(bin).await?;
         let owner = signer_from_key(&anvil.accounts()[OWNER].private_key)?;
         let operator = signer_from_key(&anvil.accounts()[OPERATOR].private_key)?;
-        let d = deploy_contracts(&signing_provider(anvil.url(), owner.clone())?, owner.address(), operator.address())
-            .await?;
+        let sender = Sender::connect(anvil.url(), owner.clone(), SendPolicy::dev()).await?;
+        let d = deploy_contracts(&sender, owner.address(), operator.address()).await?;
         Ok(Self { anvil, d })
     }
 
@@ -53,14 +71,20 @@ impl TestChain {
         signing_provider(self.anvil.url(), self.key(account)).expect("anvil URL parses")
     }
 
+    /// A sender for `account`'s key (each call makes a new one: share it where two parts of a
+    /// test must sign with one key).
+    pub async fn sender(&self, account: usize) -> Result<Sender> {
+        Sender::connect(self.anvil.url(), self.key(account), SendPolicy::dev()).await
+    }
+
     /// Lists `services` as the provider account.
-    pub async fn list(&self, services: &[DemoService]) -> Result<Vec<U256>> {
-        list_services(&self.provider(PROVIDER), &self.d, services).await
+    pub async fn list(&self, services: &[Listing]) -> Result<Vec<U256>> {
+        list_services(&self.sender(PROVIDER).await?, &self.d, services).await
     }
 
     /// Mints MarketToken to `accounts` (the owner deployed it, so it may).
     pub async fn mint(&self, accounts: &[Address], amount: U256) -> Result<()> {
-        mint_tokens(&self.provider(OWNER), self.d.market_token, accounts, amount).await
+        mint_tokens(&self.sender(OWNER).await?, self.d.market_token, accounts, amount).await
     }
 
     pub async fn stop(self) -> Result<()> {

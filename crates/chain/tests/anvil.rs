@@ -4,9 +4,9 @@
 use agora_chain::anvil::Anvil;
 use agora_chain::bindings::ComputeMarket::{self, ComputeMarketErrors};
 use agora_chain::bindings::MarketToken;
-use agora_chain::deploy::{Deployments, demo_services, send};
+use agora_chain::deploy::{Deployments, Listing};
 use agora_chain::revert::ContractError;
-use agora_chain::testing::{BUYER, OPERATOR, PROVIDER, TestChain};
+use agora_chain::testing::{BUYER, OPERATOR, PROVIDER, TestChain, send};
 use agora_chain::{Error, ensure_chain};
 use alloy::primitives::{Address, U256};
 use alloy::providers::{DynProvider, Provider};
@@ -23,9 +23,24 @@ struct Env {
     buyer_addr: Address,
 }
 
+/// The demo's terms: 0.01 ETH (300 s), 0.02 ETH (600 s), 5 MarketToken (300 s).
+fn listings() -> Vec<Listing> {
+    let listing = |in_token, price: u128, max_run_time, kind: &str| Listing {
+        in_token,
+        price: U256::from(price),
+        max_run_time,
+        metadata_uri: format!(r#"data:application/json,{{"kind":"{kind}"}}"#),
+    };
+    vec![
+        listing(false, 10_000_000_000_000_000, 300, "ai-inference"),
+        listing(false, 20_000_000_000_000_000, 600, "video-transcode"),
+        listing(true, 5_000_000_000_000_000_000, 300, "data-processing"),
+    ]
+}
+
 async fn env() -> anyhow::Result<Env> {
     let c = TestChain::start().await?;
-    c.list(&demo_services()).await?;
+    c.list(&listings()).await?;
     c.mint(&[c.address(BUYER), c.address(PROVIDER)], U256::from(10).pow(U256::from(21))).await?;
     let (provider, operator, buyer, buyer_addr) =
         (c.provider(PROVIDER), c.provider(OPERATOR), c.provider(BUYER), c.address(BUYER));
@@ -35,7 +50,12 @@ async fn env() -> anyhow::Result<Env> {
 /// Buys `service` and completes it as the operator; returns (buy gas, complete gas) from the receipts.
 async fn buy_and_complete(e: &Env, service: u64, value: U256) -> anyhow::Result<(u64, u64)> {
     let market = ComputeMarket::new(e.d.compute_market, e.buyer.clone());
-    let buy = send(market.buyCompute(U256::from(service), CID.into()).value(value)).await?;
+    // The buyer repeats the terms it was shown; the market refuses the purchase if they changed.
+    let terms = market.getService(U256::from(service)).call().await?;
+    let buy = send(
+        market.buyCompute(U256::from(service), CID.into(), U256::from(terms.price), terms.maxRunTime).value(value),
+    )
+    .await?;
     let task = buy.decoded_log::<ComputeMarket::TaskCreated>().expect("TaskCreated").data.taskId;
     let as_operator = ComputeMarket::new(e.d.compute_market, e.operator.clone());
     let done = send(as_operator.completeTask(task, CID.into())).await?;
@@ -59,7 +79,7 @@ async fn purchase_and_completion_fit_the_gas_budget() -> anyhow::Result<()> {
         cold_buy + cold_complete
     );
     let market = ComputeMarket::new(e.d.compute_market, e.buyer.clone());
-    send(market.buyCompute(U256::from(3), CID.into())).await?;
+    send(market.buyCompute(U256::from(3), CID.into(), U256::from(5_000_000_000_000_000_000u64), 300)).await?;
 
     let (eth_buy, eth_complete) = buy_and_complete(&e, 1, eth_price).await?;
     let (tok_buy, tok_complete) = buy_and_complete(&e, 3, U256::ZERO).await?;
@@ -82,7 +102,9 @@ async fn reverts_come_back_as_typed_errors_and_sentences() -> anyhow::Result<()>
     let e = env().await?;
     let market = ComputeMarket::new(e.d.compute_market, e.buyer.clone());
 
-    let err = send(market.buyCompute(U256::from(1), CID.into()).value(U256::from(1))).await.unwrap_err();
+    let eth_price = U256::from(10_000_000_000_000_000u64);
+    let err =
+        send(market.buyCompute(U256::from(1), CID.into(), eth_price, 300).value(U256::from(1))).await.unwrap_err();
     let Error::Contract(ContractError::Market(ComputeMarketErrors::InsufficientPayment(p))) = &err else {
         panic!("expected InsufficientPayment, got {err:?}");
     };
@@ -90,7 +112,20 @@ async fn reverts_come_back_as_typed_errors_and_sentences() -> anyhow::Result<()>
     assert_eq!(p.price, U256::from(10_000_000_000_000_000u64));
     assert_eq!(err.to_string(), "payment of 1 wei does not match the service price of 10000000000000000 wei");
 
-    let err = send(market.buyCompute(U256::from(42), CID.into())).await.unwrap_err();
+    // Terms that are not the service's: the purchase is refused with the terms to review.
+    let err =
+        send(market.buyCompute(U256::from(1), CID.into(), U256::from(1), 300).value(U256::from(1))).await.unwrap_err();
+    let Error::Contract(ContractError::Market(ComputeMarketErrors::TermsChanged(t))) = &err else {
+        panic!("expected TermsChanged, got {err:?}");
+    };
+    assert_eq!((t.agreedPrice, t.price, t.maxRunTime), (U256::from(1), eth_price, 300));
+    assert_eq!(
+        err.to_string(),
+        "service 1 changed its terms to 10000000000000000 for at most 300 s (you agreed to 1 for at most 300 s): \
+         nothing was bought, review the new terms"
+    );
+
+    let err = send(market.buyCompute(U256::from(42), CID.into(), U256::from(1), 300)).await.unwrap_err();
     assert!(
         matches!(&err, Error::Contract(ContractError::Market(ComputeMarketErrors::ServiceNotFound(x))) if x.serviceId == U256::from(42)),
         "{err:?}"
@@ -98,14 +133,21 @@ async fn reverts_come_back_as_typed_errors_and_sentences() -> anyhow::Result<()>
     assert_eq!(err.to_string(), "service 42 does not exist");
 
     // A token service bought without an approval: the token's own error, decoded.
-    let err = send(market.buyCompute(U256::from(3), CID.into())).await.unwrap_err();
+    let err = send(market.buyCompute(U256::from(3), CID.into(), U256::from(5_000_000_000_000_000_000u64), 300))
+        .await
+        .unwrap_err();
     assert!(
         err.to_string().starts_with("the token allowance for") && err.to_string().ends_with("approve the market first"),
         "{err}"
     );
 
     // A stranger may not complete someone's task.
-    let buy = send(market.buyCompute(U256::from(1), CID.into()).value(U256::from(10_000_000_000_000_000u64))).await?;
+    let buy = send(
+        market
+            .buyCompute(U256::from(1), CID.into(), U256::from(10_000_000_000_000_000u64), 300)
+            .value(U256::from(10_000_000_000_000_000u64)),
+    )
+    .await?;
     let task = buy.decoded_log::<ComputeMarket::TaskCreated>().expect("TaskCreated").data.taskId;
     let err = send(market.completeTask(task, CID.into())).await.unwrap_err();
     match &err {

@@ -5,14 +5,14 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use agora_chain::Sender;
 use agora_chain::bindings::PaymentChannel;
 use agora_chain::bindings::PaymentChannel::PaymentChannelErrors;
-use agora_chain::deploy::send;
 use agora_chain::revert::ContractError;
 use agora_store::{ChannelRow, JobRun, Store};
 use alloy::eips::BlockNumberOrTag;
 use alloy::primitives::{Address, B256, Bytes, U256};
-use alloy::providers::{DynProvider, Provider};
+use alloy::providers::Provider;
 use tokio::sync::watch;
 
 pub const JOB_NAME: &str = "channel-auto-settle";
@@ -21,7 +21,7 @@ pub const JOB_NAME: &str = "channel-auto-settle";
 pub struct SettlerConfig {
     pub chain_id: u64,
     pub contract: Address,
-    /// The payee this node collects for (the key `provider` signs with).
+    /// The payee this node collects for (the key the sender signs with).
     pub payee: Address,
     /// Close channels whose expiry is at most this many seconds away.
     pub margin_secs: u64,
@@ -30,7 +30,7 @@ pub struct SettlerConfig {
 
 pub struct Settler {
     store: Store,
-    provider: DynProvider,
+    sender: Sender,
     cfg: SettlerConfig,
 }
 
@@ -39,9 +39,9 @@ fn now_ms() -> u64 {
 }
 
 impl Settler {
-    /// `provider` must sign with the payee's key.
-    pub fn new(store: Store, provider: DynProvider, cfg: SettlerConfig) -> Self {
-        Self { store, provider, cfg }
+    /// `sender` must be the payee key's sender (shared with everything else that signs with it).
+    pub fn new(store: Store, sender: Sender, cfg: SettlerConfig) -> Self {
+        Self { store, sender, cfg }
     }
 
     pub async fn run(&self, mut shutdown: watch::Receiver<bool>) {
@@ -97,7 +97,7 @@ impl Settler {
 
     /// The chain's clock (the latest block's timestamp), which is what expiry is measured against.
     async fn chain_now(&self) -> Result<u64, agora_chain::Error> {
-        let block = self.provider.get_block_by_number(BlockNumberOrTag::Latest).await?;
+        let block = self.sender.provider().get_block_by_number(BlockNumberOrTag::Latest).await?;
         Ok(block.map(|b| b.header.timestamp).unwrap_or_default())
     }
 
@@ -120,7 +120,7 @@ impl Settler {
         let amount = U256::from_str_radix(&voucher.cumulative_amount, 10).map_err(|e| e.to_string())?;
         let signature: Bytes = voucher.signature.parse().map_err(|_| "bad stored signature".to_owned())?;
         let (r, vs) = compact(&signature).ok_or_else(|| "stored signature is not 65 bytes".to_owned())?;
-        let contract = PaymentChannel::new(self.cfg.contract, self.provider.clone());
+        let contract = PaymentChannel::new(self.cfg.contract, self.sender.provider());
         let store = &self.store;
         let record = |tx: Option<String>, outcome: &'static str| async move {
             let now = now_ms() / 1000;
@@ -130,7 +130,7 @@ impl Settler {
         };
         record(None, "sending").await.map_err(|e| e.to_string())?;
         // The ledger only accepts ECDSA vouchers, so the cheaper compact form always applies.
-        match send(contract.closeCompact(payer, token, signer, salt, amount, r, vs)).await {
+        match self.sender.send(contract.closeCompact(payer, token, signer, salt, amount, r, vs)).await {
             Ok(receipt) => {
                 let tx = receipt.transaction_hash.to_string();
                 record(Some(tx.clone()), "closed").await.map_err(|e| e.to_string())?;

@@ -5,7 +5,8 @@ use std::process::Command;
 
 use agora_chain::anvil::Anvil;
 use agora_chain::bindings::PaymentChannel;
-use agora_chain::deploy::{Deployments, send};
+use agora_chain::deploy::Deployments;
+use agora_chain::testing::send;
 use agora_chain::testing::{BUYER, OWNER, PROVIDER, TestChain};
 use agora_channels::settle::{Settler, SettlerConfig};
 use agora_channels::voucher::SignatureError;
@@ -187,9 +188,15 @@ async fn auto_settle_closes_with_the_highest_voucher_before_expiry() -> anyhow::
     }
     assert_eq!(last, U256::from(3_000_000_000_000_000u64));
 
+    let payee_sender = agora_chain::Sender::connect(
+        e.anvil.url(),
+        agora_chain::signer_from_key(&e.anvil.accounts()[PROVIDER].private_key)?,
+        agora_chain::SendPolicy::dev(),
+    )
+    .await?;
     let settler = Settler::new(
         db.store.clone(),
-        e.payee.clone(),
+        payee_sender,
         SettlerConfig {
             chain_id: e.d.chain_id,
             contract: e.d.payment_channel,
@@ -287,10 +294,12 @@ fn vouchers_match_viem_byte_for_byte_both_ways() -> anyhow::Result<()> {
 async fn open_and_close_in_a_token_fit_the_gas_budget() -> anyhow::Result<()> {
     let e = env().await?;
     let amt = U256::from(10u64).pow(U256::from(21u64));
-    let owner = agora_chain::signing_provider(
+    let owner = agora_chain::Sender::connect(
         e.anvil.url(),
         agora_chain::signer_from_key(&e.anvil.accounts()[OWNER].private_key)?,
-    )?;
+        agora_chain::SendPolicy::dev(),
+    )
+    .await?;
     agora_chain::deploy::mint_tokens(&owner, e.d.market_token, &[e.payer_addr, e.payee_addr], amt).await?;
     let token = agora_chain::bindings::MarketToken::new(e.d.market_token, e.payer.clone());
     send(token.approve(e.d.payment_channel, amt)).await?;

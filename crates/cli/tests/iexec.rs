@@ -12,9 +12,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use agora_chain::bindings::{ComputeMarket, MarketToken};
-use agora_chain::deploy::{DemoService, demo_services, list_services, send};
-use agora_chain::testing::{BUYER, OPERATOR, PROVIDER, TestChain};
+use agora_chain::deploy::list_services;
+use agora_chain::testing::{BUYER, OPERATOR, PROVIDER, TestChain, send};
 use agora_iexec::bindings::IexecHub;
+use agora_market::demo::{demo_services, listings};
 use alloy::primitives::{Address, U256};
 use alloy::providers::Provider;
 use alloy::rpc::types::Filter;
@@ -181,7 +182,11 @@ async fn an_iexec_backed_purchase_runs_through_the_iexec_cli_and_the_agora_worke
     let text = "the quick brown fox\njumps over the lazy dog";
     support::cast_send(&rpc, &key(BUYER), &[&token, "approve(address,uint256)", &market, "5000000000000000000"])?;
     let bought = Instant::now();
-    support::cast_send(&rpc, &key(BUYER), &[&market, "buyCompute(uint256,string)", "3", text])?;
+    support::cast_send(
+        &rpc,
+        &key(BUYER),
+        &[&market, "buyCompute(uint256,string,uint256,uint64)", "3", text, "5000000000000000000", "300"],
+    )?;
     let task = wait_status(&api, 1, &["Completed", "Refunded"], Duration::from_secs(300)).await?;
     let took = bought.elapsed();
     assert_eq!(task["status"], "Completed", "{task}");
@@ -261,12 +266,12 @@ impl IexecChain {
         let quick = u64::try_from(admin.countCategory().call().await?)? - 1;
         let base = demo_services()[2].clone();
         let ids = list_services(
-            &chain.provider(PROVIDER),
+            &chain.sender(PROVIDER).await?,
             &chain.d,
-            &[
-                DemoService { iexec: Some(("wordcount", 0)), ..base.clone() },
-                DemoService { kind: "csv-statistics", iexec: Some(("csvstats", quick)), ..base },
-            ],
+            &listings(&[
+                base.clone().on_iexec("wordcount", 0),
+                base.with_kind("csv-statistics").on_iexec("csvstats", quick),
+            ]),
         )
         .await?;
         let amt = U256::from(10u64).pow(U256::from(21u64));
@@ -285,7 +290,10 @@ impl IexecChain {
 
     async fn buy(&self, service: u64, input: &str) -> anyhow::Result<u64> {
         let market = ComputeMarket::new(self.chain.d.compute_market, self.chain.provider(BUYER));
-        let receipt = send(market.buyCompute(U256::from(service), input.into())).await?;
+        let terms = market.getService(U256::from(service)).call().await?;
+        let receipt =
+            send(market.buyCompute(U256::from(service), input.into(), U256::from(terms.price), terms.maxRunTime))
+                .await?;
         Ok(receipt.decoded_log::<ComputeMarket::TaskCreated>().expect("TaskCreated").data.taskId.to())
     }
 }

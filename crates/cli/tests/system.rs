@@ -8,9 +8,10 @@ use std::time::{Duration, Instant};
 
 use agora_chain::anvil::{Anvil, locate_anvil};
 use agora_chain::bindings::ComputeMarket;
-use agora_chain::deploy::{demo_services, list_services, send};
-use agora_chain::testing::{BUYER, PROVIDER, TestChain};
-use agora_chain::{signer_from_key, signing_provider};
+use agora_chain::deploy::list_services;
+use agora_chain::testing::{BUYER, PROVIDER, TestChain, send};
+use agora_chain::{SendPolicy, Sender, signer_from_key};
+use agora_market::demo::{demo_services, listings};
 use agora_store::TaskStatus;
 use agora_store::testing::TestDb;
 use alloy::primitives::U256;
@@ -54,7 +55,16 @@ async fn up_serves_purchases_made_by_an_independent_client() -> anyhow::Result<(
     let receipt = support::cast_send(
         &rpc,
         &buyer_key,
-        &[&market, "buyCompute(uint256,string)", "1", DIGIT_SEVEN, "--value", "0.01ether"],
+        &[
+            &market,
+            "buyCompute(uint256,string,uint256,uint64)",
+            "1",
+            DIGIT_SEVEN,
+            "10000000000000000",
+            "300",
+            "--value",
+            "0.01ether",
+        ],
     )?;
     assert_eq!(receipt["status"], "0x1");
     let (task, waited) = support::wait_for(&format!("{api}/api/tasks/1"), Duration::from_secs(5)).await?;
@@ -69,7 +79,18 @@ async fn up_serves_purchases_made_by_an_independent_client() -> anyhow::Result<(
 
     // An ERC-20 purchase: approve, then buy.
     support::cast_send(&rpc, &buyer_key, &[&token, "approve(address,uint256)", &market, "5000000000000000000"])?;
-    support::cast_send(&rpc, &buyer_key, &[&market, "buyCompute(uint256,string)", "3", "{\"op\":\"wordcount\"}"])?;
+    support::cast_send(
+        &rpc,
+        &buyer_key,
+        &[
+            &market,
+            "buyCompute(uint256,string,uint256,uint64)",
+            "3",
+            "{\"op\":\"wordcount\"}",
+            "5000000000000000000",
+            "300",
+        ],
+    )?;
     let (task2, _) = support::wait_for(&format!("{api}/api/tasks/2"), Duration::from_secs(5)).await?;
     assert_eq!(task2["amount"], "5000000000000000000");
     assert_eq!(task2["token"].as_str(), Some(token.to_ascii_lowercase().as_str()));
@@ -178,12 +199,13 @@ async fn up_serves_purchases_made_by_an_independent_client() -> anyhow::Result<(
 #[tokio::test]
 async fn an_indexer_killed_mid_range_resumes_with_no_gap_and_no_duplicate() -> anyhow::Result<()> {
     let chain = TestChain::start().await?;
-    chain.list(&demo_services()).await?;
+    chain.list(&listings(&demo_services())).await?;
     let (anvil, d, provider) = (&chain.anvil, &chain.d, chain.provider(PROVIDER));
     let buyer = ComputeMarket::new(d.compute_market, chain.provider(BUYER));
     const TASKS: u64 = 150;
     for _ in 0..TASKS {
-        send(buyer.buyCompute(U256::from(1), "bafy".into()).value(U256::from(10_000_000_000_000_000u64))).await?;
+        let price = U256::from(10_000_000_000_000_000u64);
+        send(buyer.buyCompute(U256::from(1), "bafy".into(), price, 300).value(price)).await?;
     }
     let head = provider.get_block_number().await?;
     let expected_logs = 3 + 2 * TASKS;
@@ -264,12 +286,9 @@ async fn deploy_then_up_against_an_external_rpc() -> anyhow::Result<()> {
     assert!(deploy.status.success(), "{}", String::from_utf8_lossy(&deploy.stderr));
     let d = agora_chain::deploy::Deployments::load(&out)?;
     assert_eq!(d.operator.to_string().to_ascii_lowercase(), operator.to_ascii_lowercase());
-    list_services(
-        &signing_provider(anvil.url(), signer_from_key(&anvil.accounts()[1].private_key)?)?,
-        &d,
-        &demo_services()[..1],
-    )
-    .await?;
+    let provider =
+        Sender::connect(anvil.url(), signer_from_key(&anvil.accounts()[1].private_key)?, SendPolicy::dev()).await?;
+    list_services(&provider, &d, &listings(&demo_services()[..1])).await?;
 
     let deployments = out.to_str().expect("utf-8 path").to_owned();
     let up = support::Up::start_with(
@@ -324,7 +343,7 @@ async fn a_node_killed_at_each_step_of_a_job_settles_it_exactly_once() -> anyhow
     use std::os::unix::process::ExitStatusExt;
 
     let chain = TestChain::start().await?;
-    chain.list(&demo_services()).await?;
+    chain.list(&listings(&demo_services())).await?;
     let amt = U256::from(10u64).pow(U256::from(21u64));
     chain.mint(&[chain.address(BUYER)], amt).await?;
     let token = agora_chain::bindings::MarketToken::new(chain.d.market_token, chain.provider(BUYER));
@@ -349,7 +368,8 @@ async fn a_node_killed_at_each_step_of_a_job_settles_it_exactly_once() -> anyhow
         ("failing", missing.as_str(), "Refunded"),
         ("fail-sent", missing.as_str(), "Refunded"),
     ] {
-        let receipt = send(market.buyCompute(U256::from(3), input.into())).await?;
+        let receipt =
+            send(market.buyCompute(U256::from(3), input.into(), U256::from(5_000_000_000_000_000_000u64), 300)).await?;
         let id = receipt.decoded_log::<ComputeMarket::TaskCreated>().expect("TaskCreated").data.taskId;
 
         // First life: aborts at the failpoint, like a kill -9 at that instant.

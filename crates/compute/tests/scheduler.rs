@@ -2,18 +2,20 @@
 //! the CID of its real output; bad jobs and bad inputs are refunded with a reason; a restart after a
 //! crash at any step settles each task exactly once.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use agora_chain::Sender;
 use agora_chain::anvil::Anvil;
 use agora_chain::bindings::{ComputeMarket, MarketToken};
-use agora_chain::deploy::{Deployments, demo_services, send};
-use agora_chain::testing::{BUYER, OPERATOR, TestChain};
-use agora_compute::{Scheduler, SchedulerConfig};
+use agora_chain::deploy::Deployments;
+use agora_chain::testing::{BUYER, OPERATOR, TestChain, send};
+use agora_compute::{LocalRunner, Scheduler, SchedulerConfig};
 use agora_content::{AnyStore, ContentConfig, ContentStore};
-use agora_executor::{Limits, LocalConfig, LocalExecutor, sample_apps};
+use agora_executor::{Catalogue, Limits, LocalConfig, LocalExecutor, sample_apps};
 use agora_indexer::{Indexer, IndexerConfig};
+use agora_market::Runtime;
+use agora_market::demo::{demo_services, listings};
 use agora_store::testing::TestDb;
 use agora_store::{JobStage, TaskStatus};
 use alloy::primitives::U256;
@@ -25,7 +27,7 @@ struct Env {
     anvil: Anvil,
     d: Deployments,
     buyer: DynProvider,
-    operator: DynProvider,
+    operator: Sender,
     _dir: tempfile::TempDir,
     content: Arc<AnyStore>,
 }
@@ -33,15 +35,17 @@ struct Env {
 async fn env() -> anyhow::Result<Env> {
     let c = TestChain::start().await?;
     let mut services = demo_services();
-    // A fourth service of a kind no app serves here.
-    services.push(agora_chain::deploy::DemoService { kind: "gpu-rendering", ..services[0].clone() });
-    services.push(agora_chain::deploy::DemoService { kind: "quantum-annealing", ..services[0].clone() });
-    c.list(&services).await?;
+    // A fourth service whose app loops forever, and a fifth of a kind no app serves here.
+    let mut looping = services[0].clone().with_kind("gpu-rendering");
+    looping.metadata.runtime = Some(Runtime::Local { app: "loop".into() });
+    services.push(looping);
+    services.push(services[0].clone().with_kind("quantum-annealing"));
+    c.list(&listings(&services)).await?;
     let amt = U256::from(10u64).pow(U256::from(21u64));
     c.mint(&[c.address(BUYER)], amt).await?;
     let buyer = c.provider(BUYER);
     send(MarketToken::new(c.d.market_token, buyer.clone()).approve(c.d.compute_market, amt)).await?;
-    let operator = c.provider(OPERATOR);
+    let operator = c.sender(OPERATOR).await?;
     let dir = tempfile::tempdir()?;
     let content =
         Arc::new(agora_content::open(&ContentConfig { dir: dir.path().join("content"), ipfs_api: None }).await?);
@@ -55,7 +59,11 @@ async fn buy(e: &Env, service: u64, input: &str) -> anyhow::Result<u64> {
         2 => U256::from(20_000_000_000_000_000u64),
         _ => U256::ZERO,
     };
-    let r = send(market.buyCompute(U256::from(service), input.into()).value(value)).await?;
+    let terms = market.getService(U256::from(service)).call().await?;
+    let r = send(
+        market.buyCompute(U256::from(service), input.into(), U256::from(terms.price), terms.maxRunTime).value(value),
+    )
+    .await?;
     Ok(r.decoded_log::<ComputeMarket::TaskCreated>().expect("TaskCreated").data.taskId.to::<u64>())
 }
 
@@ -65,25 +73,24 @@ fn scheduler(e: &Env, db: &TestDb, executor: &LocalExecutor) -> anyhow::Result<A
     let looping = executor.register_app(LOOP_FOREVER.as_bytes())?;
     let limits = Limits { fuel: 50_000_000, ..Limits::default() };
     let video = Limits { memory_bytes: 2 << 30, output_bytes: 64 << 20, ..Limits::default() };
-    let mut map = HashMap::new();
-    map.insert("data-processing".to_owned(), (wordcount, limits.clone()));
-    map.insert("gpu-rendering".to_owned(), (looping, limits.clone()));
-    map.insert("ai-inference".to_owned(), (agora_executor::AppId::new(agora_inference::DIGITS_APP), limits));
-    map.insert("video-transcode".to_owned(), (agora_executor::ffmpeg::transcode_app(120), video));
     let dispatch = agora_executor::ffmpeg::Dispatch {
         wasm: executor.clone(),
         ffmpeg: Some(agora_executor::ffmpeg::FfmpegExecutor::new("ffmpeg", std::env::temp_dir())),
         model: Some(Arc::new(agora_inference::DigitsExecutor::new(agora_inference::DigitModel::train(200)?.0))),
     };
+    let mut catalogue = Catalogue::new(Arc::new(dispatch), Some(executor.clone()));
+    catalogue.install("wordcount", wordcount, limits.clone());
+    catalogue.install("loop", looping, limits.clone());
+    catalogue.install("digits", agora_executor::AppId::new(agora_inference::DIGITS_APP), limits);
+    catalogue.install_transcode("transcode", video);
+    let local = LocalRunner::new(Arc::new(catalogue), e.content.clone());
     Ok(Scheduler::new(
         db.store.clone(),
         e.operator.clone(),
-        Arc::new(dispatch),
-        e.content.clone(),
+        vec![Arc::new(local)],
         SchedulerConfig {
             chain_id: e.d.chain_id,
             market: e.d.compute_market,
-            apps: map,
             services: Vec::new(),
             poll: Duration::from_millis(50),
             failpoint: None,
@@ -118,8 +125,10 @@ async fn bought_tasks_run_for_real_and_settle_once() -> anyhow::Result<()> {
     // A handwritten 0 from the digits dataset, as the 8×8 grid the dataset uses.
     let zero = r#"{"pixels":[0,0,5,13,9,1,0,0,0,0,13,15,10,15,5,0,0,3,15,2,0,11,8,0,0,4,12,0,0,8,8,0,0,5,8,0,0,9,8,0,0,4,11,0,1,12,7,0,0,2,14,5,10,12,0,0,0,0,6,13,10,0,0,0]}"#;
     let digit = buy(&e, 1, zero).await?;
-    let clip = test_clip()?;
-    let video = buy(&e, 2, &e.content.put(clip).await?.to_string()).await?;
+    let clip = e.content.put(test_clip()?).await?;
+    let video = buy(&e, 2, &clip.to_string()).await?;
+    let webm = buy(&e, 2, &format!(r#"{{"input":"{clip}","resolution":"360p","codec":"vp9"}}"#)).await?;
+    let too_big = buy(&e, 2, &format!(r#"{{"input":"{clip}","resolution":"4320p"}}"#)).await?;
     let not_video = buy(&e, 2, &upload.to_string()).await?;
 
     sync(&e, &db).await?;
@@ -162,7 +171,17 @@ async fn bought_tasks_run_for_real_and_settle_once() -> anyhow::Result<()> {
     assert_eq!(t.status, TaskStatus::Completed, "{t:?}");
     let mp4 = e.content.get(&t.result_hash.expect("result").parse()?).await?.expect("output");
     assert_eq!(&mp4[4..8], b"ftyp", "an MP4 came out");
-    assert_eq!(probe_height(&mp4)?, 120);
+    assert_eq!(probe_height(&mp4)?, 240, "a bare CID takes the default resolution");
+
+    let t = task(webm).await?;
+    assert_eq!(t.status, TaskStatus::Completed, "{t:?}");
+    let out = e.content.get(&t.result_hash.expect("result").parse()?).await?.expect("output");
+    assert_eq!(&out[..4], [0x1a, 0x45, 0xdf, 0xa3], "a WebM (EBML) came out");
+    assert_eq!(probe_height(&out)?, 360, "the chosen resolution");
+
+    let t = task(too_big).await?;
+    assert_eq!(t.status, TaskStatus::Refunded);
+    assert!(t.failure_reason.as_deref().is_some_and(|r| r.contains("is not one of 240p")), "{t:?}");
 
     let t = task(not_video).await?;
     assert_eq!(t.status, TaskStatus::Refunded);

@@ -2,8 +2,9 @@
 //! directory, a wall-time limit (killed when it passes), an address-space cap (`prlimit --as`), an
 //! output-size cap (`-fs`), no network (only the `file` protocol is allowed), and cancellation.
 //!
-//! Apps are named `ffmpeg:transcode-<height>p`: H.264 video scaled to that height (width keeps the
-//! aspect ratio), AAC audio, MP4 with the index up front.
+//! Apps are named `ffmpeg:transcode-<height>p` — H.264 video scaled to that height (width keeps the
+//! aspect ratio), AAC audio, MP4 with the index up front — or `ffmpeg:transcode-<height>p-vp9`:
+//! VP9 video and Opus audio in WebM.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -21,14 +22,80 @@ use crate::{AppId, Error, Executor, JobId, JobSpec, JobStatus, Result};
 /// The app-id prefix this executor serves.
 pub const PREFIX: &str = "ffmpeg:";
 
-/// The app id for a transcode to `height` pixels.
-pub fn transcode_app(height: u32) -> AppId {
-    AppId::new(format!("{PREFIX}transcode-{height}p"))
+/// The video codec (and container) of a transcode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Codec {
+    /// H.264 and AAC in MP4.
+    H264,
+    /// VP9 and Opus in WebM.
+    Vp9,
 }
 
-fn parse_app(app: &AppId) -> Option<u32> {
-    let h = app.as_str().strip_prefix(PREFIX)?.strip_prefix("transcode-")?.strip_suffix('p')?;
-    h.parse().ok().filter(|h| (16..=4320).contains(h) && h % 2 == 0)
+impl Codec {
+    /// Reads a codec's name as buyers choose it (`h264`, `vp9`).
+    pub fn parse(name: &str) -> Option<Self> {
+        match name {
+            "h264" => Some(Self::H264),
+            "vp9" => Some(Self::Vp9),
+            _ => None,
+        }
+    }
+
+    /// ffmpeg's arguments for the video, the audio and the container.
+    fn args(self) -> &'static [&'static str] {
+        match self {
+            Self::H264 => &[
+                "-c:v",
+                "libx264",
+                "-preset",
+                "veryfast",
+                "-pix_fmt",
+                "yuv420p",
+                "-c:a",
+                "aac",
+                "-movflags",
+                "+faststart",
+                "-f",
+                "mp4",
+            ],
+            Self::Vp9 => &[
+                "-c:v",
+                "libvpx-vp9",
+                "-deadline",
+                "realtime",
+                "-cpu-used",
+                "8",
+                "-b:v",
+                "0",
+                "-crf",
+                "36",
+                "-pix_fmt",
+                "yuv420p",
+                "-c:a",
+                "libopus",
+                "-f",
+                "webm",
+            ],
+        }
+    }
+}
+
+/// The app id for a transcode to `height` pixels with `codec`.
+pub fn transcode_app(height: u32, codec: Codec) -> AppId {
+    match codec {
+        Codec::H264 => AppId::new(format!("{PREFIX}transcode-{height}p")),
+        Codec::Vp9 => AppId::new(format!("{PREFIX}transcode-{height}p-vp9")),
+    }
+}
+
+fn parse_app(app: &AppId) -> Option<(u32, Codec)> {
+    let rest = app.as_str().strip_prefix(PREFIX)?.strip_prefix("transcode-")?;
+    let (h, codec) = match rest.strip_suffix("-vp9") {
+        Some(h) => (h, Codec::Vp9),
+        None => (rest, Codec::H264),
+    };
+    let h: u32 = h.strip_suffix('p')?.parse().ok()?;
+    ((16..=4320).contains(&h) && h.is_multiple_of(2)).then_some((h, codec))
 }
 
 struct Job {
@@ -79,13 +146,13 @@ fn first_line(stderr: &[u8]) -> String {
     format!("ffmpeg: {}", line.chars().take(140).collect::<String>())
 }
 
-async fn run(inner: Arc<Inner>, spec: JobSpec, height: u32, cancel: Arc<Notify>) -> JobStatus {
+async fn run(inner: Arc<Inner>, spec: JobSpec, (height, codec): (u32, Codec), cancel: Arc<Notify>) -> JobStatus {
     let dir = match tempfile::Builder::new().prefix("agora-ffmpeg-").tempdir_in(&inner.scratch_dir) {
         Ok(d) => d,
         Err(e) => return JobStatus::Failed { reason: format!("executor error: scratch directory: {e}") },
     };
     let input = dir.path().join("input");
-    let output = dir.path().join("output.mp4");
+    let output = dir.path().join("output");
     if let Err(e) = tokio::fs::write(&input, &spec.input).await {
         return JobStatus::Failed { reason: format!("executor error: writing the input: {e}") };
     }
@@ -96,9 +163,9 @@ async fn run(inner: Arc<Inner>, spec: JobSpec, height: u32, cancel: Arc<Notify>)
         .arg(&inner.binary)
         .args(["-nostdin", "-hide_banner", "-loglevel", "error", "-protocol_whitelist", "file", "-i"])
         .arg(&input)
-        .args(["-vf", &format!("scale=-2:{height}"), "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p"])
-        .args(["-c:a", "aac", "-movflags", "+faststart", "-threads", "1", "-fs", &limits.output_bytes.to_string()])
-        .args(["-f", "mp4", "-y"])
+        .args(["-vf", &format!("scale=-2:{height}")])
+        .args(codec.args())
+        .args(["-threads", "1", "-fs", &limits.output_bytes.to_string(), "-y"])
         .arg(&output)
         .current_dir(dir.path())
         .stdin(Stdio::null())
@@ -140,7 +207,7 @@ impl Executor for FfmpegExecutor {
     }
 
     async fn submit(&self, spec: JobSpec) -> Result<JobId> {
-        let height = parse_app(&spec.app).ok_or_else(|| Error::UnknownApp(spec.app.clone()))?;
+        let target = parse_app(&spec.app).ok_or_else(|| Error::UnknownApp(spec.app.clone()))?;
         let n = self.inner.next.fetch_add(1, Ordering::Relaxed);
         let id = JobId::new(format!("ffmpeg-{}-{n}", std::process::id()));
         let (tx, _) = watch::channel(JobStatus::Running);
@@ -151,7 +218,7 @@ impl Executor for FfmpegExecutor {
         }
         let inner = self.inner.clone();
         tokio::spawn(async move {
-            let status = run(inner, spec, height, cancel).await;
+            let status = run(inner, spec, target, cancel).await;
             tx.send_replace(status);
         });
         Ok(id)

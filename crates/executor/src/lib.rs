@@ -15,6 +15,7 @@
 //! collision-free key and compiles each module once. [`sample_apps`] ships two real apps.
 
 mod apps;
+mod catalogue;
 pub mod ffmpeg;
 mod local;
 mod wasi;
@@ -27,6 +28,7 @@ use async_trait::async_trait;
 use bytes::Bytes;
 
 pub use apps::{SampleApp, sample_apps};
+pub use catalogue::Catalogue;
 pub use local::{LocalConfig, LocalExecutor};
 
 /// Errors of the executor interface itself. A job that fails is not an error: it is a

@@ -36,6 +36,7 @@ pub mod bindings;
 pub mod orders;
 pub mod poco;
 pub mod result;
+mod runner;
 pub mod task;
 pub mod tx;
 pub mod workerpool;

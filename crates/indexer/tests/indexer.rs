@@ -3,9 +3,11 @@
 
 use agora_chain::anvil::Anvil;
 use agora_chain::bindings::ComputeMarket;
-use agora_chain::deploy::{Deployments, demo_services, send};
+use agora_chain::deploy::Deployments;
+use agora_chain::testing::send;
 use agora_chain::testing::{BUYER, PROVIDER, TestChain};
 use agora_indexer::{Indexer, IndexerConfig, Step};
+use agora_market::demo::{demo_services, listings};
 use agora_store::testing::TestDb;
 use agora_store::{BlockRef, TaskStatus};
 use alloy::primitives::{Address, U256};
@@ -24,14 +26,21 @@ struct Chain {
 
 async fn chain() -> anyhow::Result<Chain> {
     let c = TestChain::start().await?;
-    c.list(&demo_services()).await?;
+    c.list(&listings(&demo_services())).await?;
     let (provider, buyer, buyer_addr) = (c.provider(PROVIDER), c.provider(BUYER), c.address(BUYER));
     Ok(Chain { anvil: c.anvil, d: c.d, provider, buyer, buyer_addr })
 }
 
 async fn buy(c: &Chain, service: u64, price: u64) -> anyhow::Result<U256> {
     let market = ComputeMarket::new(c.d.compute_market, c.buyer.clone());
-    let r = send(market.buyCompute(U256::from(service), "bafy-input".into()).value(U256::from(price))).await?;
+    let terms = market.getService(U256::from(service)).call().await?;
+    assert_eq!(U256::from(terms.price), U256::from(price), "the price the test pays is the service's");
+    let r = send(
+        market
+            .buyCompute(U256::from(service), "bafy-input".into(), U256::from(price), terms.maxRunTime)
+            .value(U256::from(price)),
+    )
+    .await?;
     Ok(r.decoded_log::<ComputeMarket::TaskCreated>().expect("TaskCreated").data.taskId)
 }
 
@@ -125,7 +134,12 @@ async fn a_reorg_converges_to_the_new_chain() -> anyhow::Result<()> {
 
     // Replace the last two blocks (the purchase and the completion) with a block in which the same
     // buyer buys service 2 instead, and an empty one.
-    let buy_service_2 = ComputeMarket::buyComputeCall { serviceId: U256::from(2), input: "bafy-new-fork".into() };
+    let buy_service_2 = ComputeMarket::buyComputeCall {
+        serviceId: U256::from(2),
+        input: "bafy-new-fork".into(),
+        price: U256::from(20_000_000_000_000_000u64),
+        maxRunTime: 600,
+    };
     let tx = serde_json::json!({
         "from": c.buyer_addr,
         "to": c.d.compute_market,

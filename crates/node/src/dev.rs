@@ -6,15 +6,19 @@
 
 use std::path::Path;
 
+use agora_chain::SendPolicy;
 use agora_chain::anvil::{Anvil, AnvilOptions, DevAccount, locate_anvil};
 use agora_chain::deploy::{self, Deployments};
 use agora_iexec::artifacts::PocoArtifacts;
 use agora_iexec::poco::{DevPoco, DevSetup};
+use agora_market::ServiceKind;
+use agora_market::demo::{DEV_IEXEC_APP, demo_services, listings};
 use alloy::primitives::{Address, U256};
 use anyhow::{Context, Result};
 use serde::Serialize;
 
 use crate::Config;
+use crate::senders::Senders;
 
 /// Dev account roles, by index in anvil's account list.
 const OWNER: usize = 0;
@@ -39,9 +43,16 @@ pub struct DevChain {
     anvil: Anvil,
     deployments: Deployments,
     iexec: Option<DevPoco>,
+    senders: Senders,
 }
 
 impl DevChain {
+    /// The senders of the dev chain's keys; the node keeps using them, so the keys that set the
+    /// chain up (the provider's, the owner's) keep one nonce lock each.
+    pub fn senders(&self) -> &Senders {
+        &self.senders
+    }
+
     /// The demo provider's key: on the dev chain the node collects channel payments for it.
     pub fn payee_key(&self) -> &str {
         &self.anvil.accounts()[PROVIDER].private_key
@@ -147,8 +158,9 @@ impl DevChain {
         };
         let owner = signer(OWNER)?;
         let operator = signer(OPERATOR)?.address();
-        let owner_provider = agora_chain::signing_provider(anvil.url(), owner.clone())?;
-        let deployments = deploy::deploy_contracts(&owner_provider, owner.address(), operator).await?;
+        let senders = Senders::new(agora_chain::read_provider(anvil.url())?, anvil.chain_id(), SendPolicy::dev());
+        let owner_sender = senders.for_key(&accounts[OWNER].private_key)?;
+        let deployments = deploy::deploy_contracts(&owner_sender, owner.address(), operator).await?;
         let everyone: Vec<Address> = accounts.iter().filter_map(|a| a.address.parse().ok()).collect();
         let iexec = if config.iexec_dev {
             let artifacts = PocoArtifacts::locate(&cwd).context(
@@ -167,19 +179,21 @@ impl DevChain {
         } else {
             None
         };
-        let mut services = deploy::demo_services();
+        let mut services = demo_services();
         if iexec.is_some() {
             // Data processing runs through iExec on the dev chain: the Agora workerpool runs the
             // word count in category 0 (XS).
-            if let Some(s) = services.iter_mut().find(|s| s.kind == "data-processing") {
-                s.iexec = Some(("wordcount", 0));
-            }
+            let (app, category) = DEV_IEXEC_APP;
+            services = services
+                .into_iter()
+                .map(|s| if s.metadata.kind == ServiceKind::DataProcessing { s.on_iexec(app, category) } else { s })
+                .collect();
         }
-        let provider_provider = agora_chain::signing_provider(anvil.url(), signer(PROVIDER)?)?;
-        deploy::list_services(&provider_provider, &deployments, &services).await?;
-        deploy::mint_tokens(&owner_provider, deployments.market_token, &everyone, demo_mint()).await?;
+        let provider_sender = senders.for_key(&accounts[PROVIDER].private_key)?;
+        deploy::list_services(&provider_sender, &deployments, &listings(&services)).await?;
+        deploy::mint_tokens(&owner_sender, deployments.market_token, &everyone, demo_mint()).await?;
         deployments.save(&config.deployments_path())?;
-        Ok(Self { anvil, deployments, iexec })
+        Ok(Self { anvil, deployments, iexec, senders })
     }
 
     pub fn rpc_url(&self) -> &str {

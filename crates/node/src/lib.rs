@@ -2,14 +2,17 @@
 //! is configured, the contracts and demo services on it, the indexer and the HTTP API); `deploy`
 //! puts the contracts on any chain; `index` runs the indexer alone.
 
+mod catalogue;
 pub mod config;
 mod dev;
+mod senders;
 mod workerpool;
 
 use std::path::Path;
 use std::time::Duration;
 
 use agora_api::{AppState, NetworkInfo};
+use agora_chain::SendPolicy;
 use agora_chain::deploy::Deployments;
 use agora_channels::settle::{Settler, SettlerConfig};
 use agora_channels::{Ledger, LedgerConfig};
@@ -22,6 +25,7 @@ use tokio::sync::watch;
 pub use alloy::primitives::Address;
 pub use config::Config;
 pub use dev::{DevChain, DevInfo};
+pub use senders::Senders;
 
 /// A node that is up: its indexer and API run until [`Node::shutdown`].
 pub struct Node {
@@ -70,6 +74,10 @@ pub async fn up(config: &Config) -> Result<Node> {
     };
     let provider = agora_chain::read_provider(&rpc_url)?;
     agora_chain::ensure_chain(&provider, deployments.chain_id).await?;
+    let senders = match &dev_chain {
+        Some(chain) => chain.senders().clone(),
+        None => Senders::new(provider.clone(), deployments.chain_id, SendPolicy::public()),
+    };
 
     let store = Store::connect(&config.database_url()).await.context("cannot open the database")?;
     let (shutdown, shutdown_rx) = watch::channel(false);
@@ -90,7 +98,7 @@ pub async fn up(config: &Config) -> Result<Node> {
             let ledger = Ledger::start(store.clone(), cfg).await?;
             let settler = Settler::new(
                 store.clone(),
-                agora_chain::signing_provider(&rpc_url, payee.clone())?,
+                senders.for_key(key)?,
                 SettlerConfig {
                     chain_id: deployments.chain_id,
                     contract: deployments.payment_channel,
@@ -151,62 +159,25 @@ pub async fn up(config: &Config) -> Result<Node> {
     .await
     .context("cannot open the content store")?;
     let content = std::sync::Arc::new(content);
+    let catalogue = catalogue::build(&config.data_dir.join("scratch")).await.context("cannot set up the executor")?;
     // The Agora iExec workerpool: serves the dev chain's pool (or a configured hub's, with its
     // owner key) with the local executor; its progress lives in the node's database.
-    if let Some(pool) =
-        workerpool::start_in_up(config, dev_chain.as_ref(), &rpc_url, &api_url, &store, &content, shutdown_rx.clone())
-            .await?
+    if let Some(pool) = workerpool::start_in_up(
+        config,
+        dev_chain.as_ref(),
+        &rpc_url,
+        &api_url,
+        &store,
+        &content,
+        &catalogue,
+        shutdown_rx.clone(),
+    )
+    .await?
     {
         tasks.push(pool);
     }
     let operator_key = config.operator_key.clone().or_else(|| dev_chain.as_ref().map(|c| c.operator_key().to_owned()));
     if let Some(key) = operator_key {
-        let scratch = config.data_dir.join("scratch");
-        std::fs::create_dir_all(&scratch)?;
-        let wasm = agora_executor::LocalExecutor::new(agora_executor::LocalConfig {
-            scratch_dir: scratch.clone(),
-            ..agora_executor::LocalConfig::default()
-        })?;
-        let mut apps = std::collections::HashMap::new();
-        for app in agora_executor::sample_apps() {
-            let id = wasm.register_app(app.source)?;
-            if app.name == "wordcount" {
-                // The demo's data-processing service counts words.
-                apps.insert("data-processing".to_owned(), (id, agora_executor::Limits::default()));
-            }
-        }
-        let ffmpeg_found = std::process::Command::new("ffmpeg")
-            .arg("-version")
-            .stdout(std::process::Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success());
-        let ffmpeg = if ffmpeg_found {
-            // Video needs more room than a wasm job: 2 GiB of address space, 256 MiB of output.
-            let limits = agora_executor::Limits {
-                memory_bytes: 2 << 30,
-                output_bytes: 256 << 20,
-                ..agora_executor::Limits::default()
-            };
-            apps.insert("video-transcode".to_owned(), (agora_executor::ffmpeg::transcode_app(240), limits));
-            Some(agora_executor::ffmpeg::FfmpegExecutor::new("ffmpeg", &scratch))
-        } else {
-            tracing::warn!("ffmpeg not found: video-transcode tasks will not be run by this node");
-            None
-        };
-        // The AI-inference demo: a digit classifier trained now, in a second or two.
-        let (model, report) = tokio::task::spawn_blocking(|| agora_inference::DigitModel::train(200)).await??;
-        tracing::info!(
-            test_accuracy = report.test_accuracy,
-            held_out = report.test_samples,
-            "digits model trained for ai-inference tasks"
-        );
-        apps.insert(
-            "ai-inference".to_owned(),
-            (agora_executor::AppId::new(agora_inference::DIGITS_APP), agora_executor::Limits::default()),
-        );
-        let model: std::sync::Arc<dyn agora_executor::Executor> =
-            std::sync::Arc::new(agora_inference::DigitsExecutor::new(model));
-        let executor = agora_executor::ffmpeg::Dispatch { wasm, ffmpeg, model: Some(model) };
         let iexec = iexec_backend(
             config,
             dev_chain.as_ref(),
@@ -219,23 +190,25 @@ pub async fn up(config: &Config) -> Result<Node> {
         )
         .await
         .context("cannot start the iExec backend")?;
-        let scheduler = agora_compute::Scheduler::with_iexec(
+        let mut runners: Vec<std::sync::Arc<dyn agora_compute::Runner>> =
+            vec![std::sync::Arc::new(agora_compute::LocalRunner::new(catalogue.clone(), content.clone()))];
+        if let Some(backend) = iexec {
+            runners.push(backend);
+        }
+        let scheduler = agora_compute::Scheduler::new(
             store.clone(),
-            agora_chain::signing_provider(&rpc_url, agora_chain::signer_from_key(&key)?)?,
-            std::sync::Arc::new(executor),
-            content.clone(),
+            senders.for_key(&key)?,
+            runners,
             agora_compute::SchedulerConfig {
                 chain_id: deployments.chain_id,
                 market: deployments.compute_market,
-                apps,
                 services: Vec::new(),
                 poll: Duration::from_millis(config.poll_interval_ms.max(50)),
                 failpoint: config.failpoint.clone().filter(|f| !f.is_empty()),
             },
-            iexec,
         );
-        let rx = shutdown_rx.clone();
-        tasks.push(tokio::spawn(async move { scheduler.run(rx).await }));
+        let (rx, applied) = (shutdown_rx.clone(), events.subscribe());
+        tasks.push(tokio::spawn(async move { scheduler.run(applied, rx).await }));
     }
     let dev_accounts = dev_chain
         .as_ref()
@@ -426,8 +399,8 @@ pub async fn deploy(
 ) -> Result<Deployments> {
     let signer = agora_chain::signer_from_key(deployer_key)?;
     let owner = signer.address();
-    let provider = agora_chain::signing_provider(rpc_url, signer)?;
-    let d = agora_chain::deploy::deploy_contracts(&provider, owner, operator).await?;
+    let sender = agora_chain::Sender::connect(rpc_url, signer, SendPolicy::public()).await?;
+    let d = agora_chain::deploy::deploy_contracts(&sender, owner, operator).await?;
     d.save(out).with_context(|| format!("cannot write {}", out.display()))?;
     Ok(d)
 }

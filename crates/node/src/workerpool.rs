@@ -1,13 +1,11 @@
 //! Wiring of the Agora iExec workerpool: in `up` (on the dev chain's PoCo, or a configured hub
 //! with a pool owner key) and alone (`agora workerpool`).
 
-use std::collections::HashMap;
-use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
 use agora_content::AnyStore;
-use agora_executor::{AppId, Limits};
+use agora_executor::Catalogue;
 use agora_iexec::workerpool::{Workerpool, WorkerpoolConfig};
 use agora_store::Store;
 use alloy::primitives::{Address, U256};
@@ -15,40 +13,6 @@ use anyhow::{Context, Result};
 use tokio::sync::watch;
 
 use crate::{Config, DevChain};
-
-/// Apps installed by name, with their limits.
-type Apps = HashMap<String, (AppId, Limits)>;
-
-/// The executor the pool runs tasks on and its installed apps: Agora's local sandbox with the
-/// sample wasm apps (by name, and `data-processing` for the word count, as the scheduler has it)
-/// and, when ffmpeg is installed, `video-transcode` — with the scheduler's limits.
-fn executor(scratch: &Path) -> Result<(agora_executor::ffmpeg::Dispatch, Apps)> {
-    std::fs::create_dir_all(scratch)?;
-    let wasm = agora_executor::LocalExecutor::new(agora_executor::LocalConfig {
-        scratch_dir: scratch.to_owned(),
-        ..agora_executor::LocalConfig::default()
-    })?;
-    let mut apps = HashMap::new();
-    for app in agora_executor::sample_apps() {
-        let id = wasm.register_app(app.source)?;
-        if app.name == "wordcount" {
-            apps.insert("data-processing".to_owned(), (id.clone(), Limits::default()));
-        }
-        apps.insert(app.name.to_owned(), (id, Limits::default()));
-    }
-    let ffmpeg_found = std::process::Command::new("ffmpeg")
-        .arg("-version")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    let ffmpeg = ffmpeg_found.then(|| {
-        let limits = Limits { memory_bytes: 2 << 30, output_bytes: 256 << 20, ..Limits::default() };
-        apps.insert("video-transcode".to_owned(), (agora_executor::ffmpeg::transcode_app(240), limits));
-        agora_executor::ffmpeg::FfmpegExecutor::new("ffmpeg", scratch)
-    });
-    Ok((agora_executor::ffmpeg::Dispatch { wasm, ffmpeg, model: None }, apps))
-}
 
 /// The pool's configuration from `config`: on the dev chain the dev pool and its owner (account
 /// 5); elsewhere `iexec_hub` and `iexec_workerpool_key`. `None` when neither applies.
@@ -93,7 +57,9 @@ fn pool_config(config: &Config, dev: Option<&DevChain>, rpc_url: &str) -> Result
 }
 
 /// Starts the pool for `up` when iExec is on, after one first round (stake, orders file) so the
-/// compute backend finds the pool's orders from the start. `gateway` serves `/ipfs/<cid>`.
+/// compute backend finds the pool's orders from the start. `gateway` serves `/ipfs/<cid>`. The
+/// pool runs the node's own catalogue: the same apps under the same limits as the scheduler.
+#[allow(clippy::too_many_arguments)] // wiring: each argument is a separate part of the node
 pub(crate) async fn start_in_up(
     config: &Config,
     dev: Option<&DevChain>,
@@ -101,27 +67,25 @@ pub(crate) async fn start_in_up(
     gateway: &str,
     store: &Store,
     content: &Arc<AnyStore>,
+    catalogue: &Arc<Catalogue>,
     shutdown: watch::Receiver<bool>,
 ) -> Result<Option<tokio::task::JoinHandle<()>>> {
     let Some(mut cfg) = pool_config(config, dev, rpc_url)? else {
         return Ok(None);
     };
     cfg.ipfs_gateway = Some(gateway.to_owned());
-    let pool = start(cfg, config, store.clone(), content.clone()).await?;
+    let pool = start(cfg, store.clone(), content.clone(), catalogue).await?;
     Ok(Some(tokio::spawn(pool.run(shutdown))))
 }
 
 async fn start(
-    cfg: WorkerpoolConfig,
-    config: &Config,
+    mut cfg: WorkerpoolConfig,
     store: Store,
     content: Arc<AnyStore>,
+    catalogue: &Catalogue,
 ) -> Result<Arc<Workerpool>> {
-    let (executor, apps) = executor(&config.data_dir.join("scratch-iexec"))?;
-    let mut cfg = cfg;
-    cfg.apps = apps;
-    let wasm = executor.wasm.clone();
-    let pool = Workerpool::start(cfg, store, content, Arc::new(executor), Some(wasm))
+    cfg.apps = catalogue.apps().into_iter().collect();
+    let pool = Workerpool::start(cfg, store, content, catalogue.executor().clone(), catalogue.wasm().cloned())
         .await
         .context("cannot start the Agora iExec workerpool")?;
     if let Err(e) = Arc::clone(&pool).tick().await {
@@ -149,7 +113,8 @@ pub async fn run(config: &Config, shutdown: impl std::future::Future<Output = ()
     })
     .await
     .context("cannot open the content store")?;
-    let pool = start(cfg, config, store, Arc::new(content)).await?;
+    let catalogue = crate::catalogue::build(&config.data_dir.join("scratch")).await?;
+    let pool = start(cfg, store, Arc::new(content), &catalogue).await?;
     println!("Agora workerpool {} serving hub {}", pool.address(), config.iexec_hub.as_deref().unwrap_or_default());
     let (tx, rx) = watch::channel(false);
     let runner = tokio::spawn(pool.run(rx));

@@ -208,16 +208,10 @@ pub struct ServiceRow {
     pub price: String,
     pub max_run_time: u64,
     pub metadata_uri: String,
+    /// `metadata_uri` read once, here: `None` when it is not Agora service metadata.
+    pub metadata: Option<agora_market::ServiceMetadata>,
     pub active: bool,
     pub listed_block: u64,
-}
-
-impl ServiceRow {
-    /// The metadata JSON when the URI is a `data:application/json,` one (as the dev chain lists
-    /// them); `None` for any other URI or for text that is not JSON.
-    pub fn metadata(&self) -> Option<serde_json::Value> {
-        self.metadata_uri.strip_prefix("data:application/json,").and_then(|json| serde_json::from_str(json).ok())
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -332,13 +332,15 @@ const TASK_SELECT: &str = "SELECT task_id, user_address, service_id, amount, tok
      result_hash, failure_reason, created_block, created_tx, created_at, updated_block, updated_at FROM tasks";
 
 fn service_row(r: &sqlx::any::AnyRow) -> Result<ServiceRow> {
+    let metadata_uri: String = r.try_get(5)?;
     Ok(ServiceRow {
+        metadata: agora_market::ServiceMetadata::from_uri(&metadata_uri),
         service_id: u64_of(r.try_get(0)?),
         provider: r.try_get(1)?,
         token: r.try_get(2)?,
         price: r.try_get(3)?,
         max_run_time: u64_of(r.try_get(4)?),
-        metadata_uri: r.try_get(5)?,
+        metadata_uri,
         active: r.try_get::<i64, _>(6)? != 0,
         listed_block: u64_of(r.try_get(7)?),
     })

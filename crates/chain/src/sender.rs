@@ -1,0 +1,360 @@
+//! The one place a key's transactions are sent from.
+//!
+//! A [`Sender`] owns one private key on one chain. Everything in the node that signs with that key
+//! (the scheduler's `completeTask`, the settle job's `closeCompact`, the iExec backend's app
+//! deployment, …) holds a clone of the same `Sender`, so nonces are handed out by one lock and
+//! two subsystems can never sign two transactions with one nonce.
+//!
+//! Each transaction is estimated first (a revert comes back as a decoded [`ContractError`] and
+//! consumes no nonce), signed locally, broadcast as raw bytes and followed to its receipt. Transport
+//! errors are retried with growing backoff (a broadcast is re-sent as the same bytes, so a retry
+//! can never make a second transaction). On a public chain a transaction still pending after
+//! [`SendPolicy::stuck_after`] is replaced with the same nonce and higher EIP-1559 fees.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use alloy::consensus::TxEnvelope;
+use alloy::eips::Encodable2718;
+use alloy::network::{EthereumWallet, NetworkTransactionBuilder, TransactionBuilder};
+use alloy::primitives::{Address, B256, Bytes, TxKind};
+use alloy::providers::{DynProvider, Provider};
+use alloy::rpc::types::{TransactionReceipt, TransactionRequest};
+use alloy::signers::local::PrivateKeySigner;
+use alloy::transports::{RpcError, TransportError};
+
+use crate::revert::{ContractError, decode_revert};
+use crate::{Error, Result};
+
+/// How a [`Sender`] waits, retries and replaces.
+#[derive(Debug, Clone)]
+pub struct SendPolicy {
+    /// How often a pending transaction's receipt is looked for.
+    pub poll: Duration,
+    /// A transaction pending this long is replaced with higher fees; `None` never replaces (a dev
+    /// chain mines every transaction at once).
+    pub stuck_after: Option<Duration>,
+    /// Each replacement raises both fee caps by this many percent (nodes require at least 10).
+    pub bump_percent: u32,
+    /// Replacements at most; after that the sender keeps waiting for one of the versions.
+    pub max_bumps: u32,
+    /// Attempts of an RPC call that failed in transport before the error is returned.
+    pub attempts: u32,
+    /// The first retry's wait; each later one doubles it.
+    pub backoff: Duration,
+}
+
+impl SendPolicy {
+    /// For the embedded dev chain: every transaction is mined when sent.
+    pub fn dev() -> Self {
+        Self {
+            poll: Duration::from_millis(50),
+            stuck_after: None,
+            bump_percent: 20,
+            max_bumps: 0,
+            attempts: 5,
+            backoff: Duration::from_millis(100),
+        }
+    }
+
+    /// For a public chain: replaced after two minutes pending, up to five times.
+    pub fn public() -> Self {
+        Self {
+            poll: Duration::from_secs(2),
+            stuck_after: Some(Duration::from_secs(120)),
+            bump_percent: 20,
+            max_bumps: 5,
+            attempts: 6,
+            backoff: Duration::from_millis(500),
+        }
+    }
+}
+
+/// Sends the transactions of one key (see the module documentation). Cheap to clone; clones share
+/// the key's nonce lock.
+#[derive(Clone)]
+pub struct Sender {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    provider: DynProvider,
+    wallet: EthereumWallet,
+    address: Address,
+    chain_id: u64,
+    policy: SendPolicy,
+    /// The next nonce this sender will use, once known; held while a transaction is signed and
+    /// broadcast, so nonces go out one at a time and in order.
+    next_nonce: tokio::sync::Mutex<Option<u64>>,
+}
+
+impl std::fmt::Debug for Sender {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sender").field("address", &self.inner.address).field("chain_id", &self.inner.chain_id).finish()
+    }
+}
+
+/// A raw transaction as broadcast: its hash and its signed bytes.
+struct Signed {
+    hash: B256,
+    raw: Bytes,
+}
+
+impl Sender {
+    /// A sender for `signer` on the chain at `rpc_url` (its chain id is read once, now).
+    pub async fn connect(rpc_url: &str, signer: PrivateKeySigner, policy: SendPolicy) -> Result<Self> {
+        let provider = crate::read_provider(rpc_url)?;
+        let chain_id = provider.get_chain_id().await?;
+        Ok(Self::new(provider, chain_id, signer, policy))
+    }
+
+    /// A sender over an existing read provider whose chain id is known.
+    pub fn new(provider: DynProvider, chain_id: u64, signer: PrivateKeySigner, policy: SendPolicy) -> Self {
+        let address = signer.address();
+        Self {
+            inner: Arc::new(Inner {
+                provider,
+                wallet: EthereumWallet::from(signer),
+                address,
+                chain_id,
+                policy,
+                next_nonce: tokio::sync::Mutex::new(None),
+            }),
+        }
+    }
+
+    /// The key's address.
+    pub fn address(&self) -> Address {
+        self.inner.address
+    }
+
+    pub fn chain_id(&self) -> u64 {
+        self.inner.chain_id
+    }
+
+    /// A provider to build calls with (`Contract::new(address, sender.provider())`) and to read
+    /// the chain. It does not sign: pass the built call to [`send`](Self::send).
+    pub fn provider(&self) -> &DynProvider {
+        &self.inner.provider
+    }
+
+    /// Sends a call built with any provider's contract binding and waits for its receipt.
+    pub async fn send<P, D>(&self, call: alloy::contract::CallBuilder<P, D>) -> Result<TransactionReceipt> {
+        self.send_request(call.into_transaction_request()).await
+    }
+
+    /// Deploys `code` (creation bytecode with any ABI-encoded constructor arguments appended);
+    /// returns the new contract's address and the receipt.
+    pub async fn deploy(&self, code: Bytes) -> Result<(Address, TransactionReceipt)> {
+        let receipt = self.send_request(TransactionRequest::default().with_deploy_code(code)).await?;
+        let address = receipt.contract_address.ok_or(Error::Reverted { tx: receipt.transaction_hash })?;
+        Ok((address, receipt))
+    }
+
+    /// Sends `tx` (its `to`, `input` and `value`; everything else is filled in here) and waits
+    /// until it is mined. A revert found while estimating is a [`Error::Contract`]; a transaction
+    /// mined as reverted is [`Error::Reverted`].
+    pub async fn send_request(&self, mut tx: TransactionRequest) -> Result<TransactionReceipt> {
+        tx.from = Some(self.inner.address);
+        tx.chain_id = Some(self.inner.chain_id);
+        tx.nonce = None;
+        if tx.to.is_none() {
+            tx.to = Some(TxKind::Create);
+        }
+        let gas = self.estimate(&tx).await?;
+        tx.gas = Some(gas);
+        let fees = self.retry(|| self.inner.provider.estimate_eip1559_fees()).await?;
+        tx.max_fee_per_gas = Some(fees.max_fee_per_gas);
+        tx.max_priority_fee_per_gas = Some(fees.max_priority_fee_per_gas);
+
+        let (first, nonce) = self.sign_and_broadcast(tx.clone()).await?;
+        tx.nonce = Some(nonce);
+        let mut sent = vec![first.hash];
+        let mut last_sent = Instant::now();
+        let mut bumps = 0;
+        loop {
+            for hash in sent.iter().rev() {
+                if let Some(receipt) = self.retry(|| self.inner.provider.get_transaction_receipt(*hash)).await? {
+                    if !receipt.status() {
+                        return Err(Error::Reverted { tx: receipt.transaction_hash });
+                    }
+                    return Ok(receipt);
+                }
+            }
+            let stuck = self.inner.policy.stuck_after.is_some_and(|after| last_sent.elapsed() >= after);
+            if stuck && bumps < self.inner.policy.max_bumps {
+                bump_fees(&mut tx, self.inner.policy.bump_percent);
+                bumps += 1;
+                match self.sign(tx.clone()).await {
+                    Ok(replacement) => match self.broadcast(&replacement).await {
+                        Ok(()) => {
+                            tracing::info!(nonce, bumps, old = %sent[sent.len() - 1], new = %replacement.hash, "replaced a stuck transaction with higher fees");
+                            sent.push(replacement.hash);
+                        }
+                        // The first version was mined meanwhile; its receipt shows next round.
+                        Err(e) if is_nonce_too_low(&e) => {}
+                        Err(e) => tracing::warn!(nonce, error = %e, "replacing a stuck transaction failed"),
+                    },
+                    Err(e) => return Err(e),
+                }
+                last_sent = Instant::now();
+            }
+            tokio::time::sleep(self.inner.policy.poll).await;
+        }
+    }
+
+    /// Estimates `tx`'s gas; a revert is decoded.
+    async fn estimate(&self, tx: &TransactionRequest) -> Result<u64> {
+        let mut attempt = 0;
+        loop {
+            match self.inner.provider.estimate_gas(tx.clone()).await {
+                Ok(gas) => return Ok(gas),
+                Err(e) => {
+                    if let Some(data) = e.as_error_resp().and_then(|r| r.as_revert_data()) {
+                        return Err(Error::Contract(decode_revert(&data)));
+                    }
+                    if let Some(resp) = e.as_error_resp()
+                        && resp.message.contains("revert")
+                    {
+                        return Err(Error::Contract(ContractError::Message(resp.message.to_string())));
+                    }
+                    attempt += 1;
+                    if !is_transport(&e) || attempt >= self.inner.policy.attempts {
+                        return Err(e.into());
+                    }
+                    tokio::time::sleep(self.backoff(attempt)).await;
+                }
+            }
+        }
+    }
+
+    /// Takes the next nonce, signs and broadcasts `tx`; returns the broadcast transaction and its
+    /// nonce. The nonce lock is held throughout, so the key's transactions leave in nonce order.
+    async fn sign_and_broadcast(&self, mut tx: TransactionRequest) -> Result<(Signed, u64)> {
+        let mut next = self.inner.next_nonce.lock().await;
+        let mut refreshed = false;
+        loop {
+            let chain_nonce = self
+                .retry(|| async { self.inner.provider.get_transaction_count(self.inner.address).pending().await })
+                .await?;
+            // The node's pending count can lag behind what this sender just broadcast (a load
+            // balancer, a slow pool); never go below what was already used.
+            let nonce = next.map_or(chain_nonce, |n| n.max(chain_nonce));
+            tx.nonce = Some(nonce);
+            let signed = self.sign(tx.clone()).await?;
+            match self.broadcast(&signed).await {
+                Ok(()) => {
+                    *next = Some(nonce + 1);
+                    return Ok((signed, nonce));
+                }
+                // Someone else (another process with this key) used the nonce: read it again once.
+                Err(e) if is_nonce_too_low(&e) && !refreshed => {
+                    refreshed = true;
+                    *next = None;
+                }
+                Err(e) => {
+                    *next = None;
+                    return Err(e);
+                }
+            }
+        }
+    }
+
+    async fn sign(&self, tx: TransactionRequest) -> Result<Signed> {
+        let envelope: TxEnvelope = tx.build(&self.inner.wallet).await.map_err(|e| Error::Sign(e.to_string()))?;
+        Ok(Signed { hash: *envelope.tx_hash(), raw: envelope.encoded_2718().into() })
+    }
+
+    /// Broadcasts signed bytes; a transport failure is retried with the same bytes, and a node
+    /// that already holds them counts as success.
+    async fn broadcast(&self, signed: &Signed) -> Result<()> {
+        let mut attempt = 0;
+        loop {
+            match self.inner.provider.send_raw_transaction(&signed.raw).await {
+                Ok(_) => return Ok(()),
+                Err(e) if is_already_known(&e) => return Ok(()),
+                Err(e) => {
+                    attempt += 1;
+                    if !is_transport(&e) || attempt >= self.inner.policy.attempts {
+                        return Err(e.into());
+                    }
+                    tracing::debug!(tx = %signed.hash, attempt, error = %e, "broadcast failed; retrying");
+                    tokio::time::sleep(self.backoff(attempt)).await;
+                }
+            }
+        }
+    }
+
+    /// Runs an RPC read, retrying transport failures with growing backoff.
+    async fn retry<T, F, Fut>(&self, mut call: F) -> Result<T>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<T, TransportError>>,
+    {
+        let mut attempt = 0;
+        loop {
+            match call().await {
+                Ok(v) => return Ok(v),
+                Err(e) => {
+                    attempt += 1;
+                    if !is_transport(&e) || attempt >= self.inner.policy.attempts {
+                        return Err(e.into());
+                    }
+                    tokio::time::sleep(self.backoff(attempt)).await;
+                }
+            }
+        }
+    }
+
+    fn backoff(&self, attempt: u32) -> Duration {
+        self.inner.policy.backoff.saturating_mul(1 << attempt.saturating_sub(1).min(10))
+    }
+}
+
+/// Raises both fee caps of `tx` by `percent` (rounded up, and by at least one wei).
+fn bump_fees(tx: &mut TransactionRequest, percent: u32) {
+    let bump = |fee: u128| fee + (fee * u128::from(percent)).div_ceil(100).max(1);
+    tx.max_fee_per_gas = tx.max_fee_per_gas.map(bump);
+    tx.max_priority_fee_per_gas = tx.max_priority_fee_per_gas.map(bump);
+}
+
+/// A failure to reach the node (refused, reset, timed out, rate limited) rather than an answer.
+fn is_transport(e: &TransportError) -> bool {
+    matches!(e, RpcError::Transport(_) | RpcError::NullResp)
+}
+
+fn error_message(e: &Error) -> Option<String> {
+    match e {
+        Error::Rpc(r) => r.as_error_resp().map(|p| p.message.to_lowercase()),
+        _ => None,
+    }
+}
+
+fn is_nonce_too_low(e: &Error) -> bool {
+    error_message(e).is_some_and(|m| m.contains("nonce too low") || m.contains("nonce is too low"))
+}
+
+fn is_already_known(e: &TransportError) -> bool {
+    e.as_error_resp().is_some_and(|p| {
+        let m = p.message.to_lowercase();
+        m.contains("already known") || m.contains("already imported") || m.contains("known transaction")
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fee_bump_raises_both_caps_by_the_percentage_rounded_up() {
+        let mut tx = TransactionRequest {
+            max_fee_per_gas: Some(1_000),
+            max_priority_fee_per_gas: Some(3),
+            ..Default::default()
+        };
+        bump_fees(&mut tx, 20);
+        assert_eq!(tx.max_fee_per_gas, Some(1_200));
+        // 3 × 20 % = 0.6, rounded up to one wei: replacements must raise every fee.
+        assert_eq!(tx.max_priority_fee_per_gas, Some(4));
+    }
+}
