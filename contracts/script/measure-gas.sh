@@ -57,8 +57,8 @@ send "$k0" "$token" 'mint(address,uint256)' "$a1" 1000000000000000000000 >/dev/n
 # A large allowance that is not type(uint256).max, so every purchase also pays to lower it.
 send "$k2" "$token" 'approve(address,uint256)' "$market" 500000000000000000000 >/dev/null
 
-buy_eth() { send "$k2" "$market" 'buyCompute(uint256,string)' 1 "$input" --value 10000000000000000; }
-buy_amt() { send "$k2" "$market" 'buyCompute(uint256,string)' 2 "$input"; }
+buy_eth() { send "$k2" "$market" 'buyCompute(uint256,string,uint256,uint64)' 1 "$input" 10000000000000000 3600 --value 10000000000000000; }
+buy_amt() { send "$k2" "$market" 'buyCompute(uint256,string,uint256,uint64)' 2 "$input" 5000000000000000000 3600; }
 complete() { send "$1" "$market" 'completeTask(uint256,string)' "$2" "$result"; }
 
 # Warm the counters and the balances: task 1 (ETH) and 2 (AMT) are bought and completed; task 3

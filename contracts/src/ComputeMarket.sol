@@ -2,86 +2,72 @@
 pragma solidity 0.8.30;
 
 import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
-import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
-import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
 import {IComputeMarket} from "./interfaces/IComputeMarket.sol";
+import {Payouts} from "./base/Payouts.sol";
 
 /// @title ComputeMarket
 /// @notice Escrow for compute services priced in ETH or an ERC-20 (see {IComputeMarket}).
 /// @dev Money rules:
+/// - A purchase pays exactly the terms the buyer saw: `buyCompute` takes the price and maximum run time
+///   the buyer agreed to and reverts with `TermsChanged` if the service's stored terms differ.
 /// - A task's escrow is exactly its `amount`, held from `buyCompute` until the task is final
-///   (`Completed` or `Refunded`), and paid out exactly once, in full (provider + fee, or buyer).
-/// - Every payout is pushed at once; a push that fails (a receiver that rejects ETH, a token that
-///   reverts or returns false) is credited to `owed` instead and taken later with `withdraw`, so no
-///   receiver can block a completion or a refund. ETH pushes forward at most `ETH_PUSH_GAS`.
-/// - State changes and events come before any external call, and no function that calls out can be
-///   re-entered while it runs (a transient-storage lock).
-/// - Tokens whose transfers move less or more than asked (fee-on-transfer, rebasing) are not supported.
-/// - The fee is the one in force when the task completes. After its deadline an unfinished task can
-///   still be completed or failed: whichever of that and the buyer's `claimRefund` comes first wins.
+///   (`Completed` or `Refunded`), and paid out exactly once, in full (provider + fee, or buyer). A token
+///   pull that delivers anything but the price is refused ({Payouts-_pull}).
+/// - The platform fee is frozen into the task at purchase; raising it later changes no task bought.
+/// - Completion needs `block.timestamp <= deadline`, `claimRefund` needs `block.timestamp > deadline`:
+///   at any moment exactly one of the two is possible. `failTask` (a refund to the buyer) stays open to
+///   the provider and operators until the task is final.
+/// - Payouts are pushed, or owed and withdrawn, through {Payouts}; state changes and events come before
+///   any external call, and every function that calls out holds the base's transient lock.
 ///
 /// Gas: the hot paths (`buyCompute`, `completeTask`, ...) read and write the packed `Task` and `Service`
 /// words directly. Their layout is Solidity's own for the structs in {IComputeMarket}:
 /// - Service slot 0: provider (bits 0-159) | maxRunTime (160-223) | active (224-231);
 ///   slot 1: token (0-159) | price (160-255); slot 2: metadataURI.
-/// - Task slot 0: user (0-159) | deadline (160-199) | status (200-207) | serviceId (208-255);
-///   slot 1: token (0-159) | amount (160-255).
+/// - Task slot 0: user (0-159) | deadline (160-199) | status (200-207) | serviceId (208-239) |
+///   feeBps (240-255); slot 1: token (0-159) | amount (160-255).
+/// - The task counter and the platform fee share one word (`_taskCount` bits 0-63, `platformFeeBps`
+///   64-79), which a purchase reads and writes anyway: freezing the fee costs no extra storage access.
 /// `getTask`/`getService` read the same words through the structs, and the tests check they agree.
-contract ComputeMarket is IComputeMarket, Ownable {
-    using SafeERC20 for IERC20;
-
+contract ComputeMarket is IComputeMarket, Ownable2Step, Payouts {
     /// @inheritdoc IComputeMarket
     uint64 public constant REFUND_GRACE = 10 minutes;
     /// @notice Upper bound for a service's `maxRunTime` (one year).
     uint64 public constant MAX_RUN_TIME = 365 days;
     /// @notice Upper bound for the platform fee, in basis points (10%).
     uint16 public constant MAX_FEE_BPS = 1000;
-    /// @notice Gas forwarded with an ETH payout push; a receiver that needs more is paid through `owed`.
-    uint256 public constant ETH_PUSH_GAS = 100_000;
-
-    /// @notice `nonReentrant` was re-entered.
-    error ReentrantCall();
 
     uint256 private constant BPS = 10_000;
-    uint256 private constant ADDRESS_MASK = (1 << 160) - 1;
     uint256 private constant TASK_DEADLINE_SHIFT = 160;
     uint256 private constant TASK_STATUS_SHIFT = 200;
     uint256 private constant TASK_SERVICE_SHIFT = 208;
+    uint256 private constant TASK_FEE_SHIFT = 240;
     uint256 private constant SERVICE_RUNTIME_SHIFT = 160;
     uint256 private constant SERVICE_ACTIVE_SHIFT = 224;
     uint256 private constant AMOUNT_SHIFT = 160;
-    /// @dev keccak256("agora.ComputeMarket.lock") - 1, a transient-storage slot.
-    uint256 private constant LOCK_SLOT = 0x6417a6d0faac6f9de07e61495006a8bc2a41e0245597b284dce98291380585bf;
+    uint256 private constant COUNTER_FEE_SHIFT = 64;
 
-    // One slot read by every settlement: the operator enabled last (so that a settlement by it needs no
-    // extra read; `isOperator` stays the source of truth) and the fee.
-    address private _hotOperator;
+    // One word, read and written by every purchase (see the layout above). It must start a slot (a
+    // mapping of the base comes before it) and the next variable must not fit beside it.
+    uint64 private _taskCount;
     /// @inheritdoc IComputeMarket
     uint16 public platformFeeBps;
 
-    /// @notice Receives the platform fee; non-zero whenever `platformFeeBps` is.
+    uint256 private _serviceCount;
+    // The operator enabled last, so that a settlement by it needs no mapping read (`isOperator` stays
+    // the source of truth).
+    address private _hotOperator;
+    /// @notice Receives the platform fee of tasks completed while it is set.
     address public feeRecipient;
-
-    uint48 private _serviceCount;
-    uint256 private _taskCount;
 
     mapping(uint256 serviceId => Service) private _services;
     mapping(uint256 taskId => Task) private _tasks;
 
     /// @inheritdoc IComputeMarket
     mapping(address account => bool) public isOperator;
-    /// @inheritdoc IComputeMarket
-    mapping(address account => mapping(address token => uint256)) public owed;
 
-    modifier nonReentrant() {
-        _lock();
-        _;
-        assembly ("memory-safe") {
-            tstore(LOCK_SLOT, 0)
-        }
-    }
-
-    constructor(address initialOwner) Ownable(initialOwner) {}
+    constructor(address initialOwner) Ownable(initialOwner) Payouts("Agora ComputeMarket", "1") {}
 
     // ---------------------------------------------------------------- provider
 
@@ -92,7 +78,8 @@ contract ComputeMarket is IComputeMarket, Ownable {
     {
         _checkTerms(price, maxRunTime);
         unchecked {
-            // Each listing costs tens of thousands of gas: 2^48 of them cannot happen.
+            // Each listing costs tens of thousands of gas: 2^32 of them (over 10^14 gas) cannot happen, so
+            // a service id fits a task's 32-bit field.
             serviceId = ++_serviceCount;
         }
         Service storage service = _services[serviceId];
@@ -128,9 +115,11 @@ contract ComputeMarket is IComputeMarket, Ownable {
     // ---------------------------------------------------------------- buyer
 
     /// @inheritdoc IComputeMarket
-    function buyCompute(uint256 serviceId, string calldata input) external payable returns (uint256 taskId) {
-        // Not while a payout is being pushed (a receiver buying from its `receive`).
-        _checkUnlocked();
+    function buyCompute(uint256 serviceId, string calldata input, uint256 price, uint64 maxRunTime)
+        external
+        payable
+        returns (uint256 taskId)
+    {
         Service storage service = _services[serviceId];
         uint256 terms; // Service slot 0
         uint256 pricing; // Service slot 1: token | price << 160, which is also the new Task's slot 1
@@ -140,27 +129,52 @@ contract ComputeMarket is IComputeMarket, Ownable {
         }
         if (terms & ADDRESS_MASK == 0) revert ServiceNotFound(serviceId);
         if ((terms >> SERVICE_ACTIVE_SHIFT) & 0xff == 0) revert ServiceInactive(serviceId);
+        {
+            uint256 storedPrice = pricing >> AMOUNT_SHIFT;
+            // forge-lint: disable-next-line(unsafe-typecast)
+            uint64 storedRunTime = uint64(terms >> SERVICE_RUNTIME_SHIFT);
+            if (price != storedPrice || maxRunTime != storedRunTime) {
+                revert TermsChanged(serviceId, price, maxRunTime, storedPrice, storedRunTime);
+            }
+        }
         // forge-lint: disable-next-line(unsafe-typecast)
         address token = address(uint160(pricing));
-        uint256 price = pricing >> AMOUNT_SHIFT;
         if (token == address(0)) {
             if (msg.value != price) revert InsufficientPayment(msg.value, price);
-        } else if (msg.value != 0) {
-            revert UnexpectedEther(msg.value);
+            // Not while a payout is being pushed (a receiver buying from its `receive`).
+            _checkUnlocked();
+        } else {
+            if (msg.value != 0) revert UnexpectedEther(msg.value);
+            // The token is the provider's choice: lock so that it cannot re-enter anything.
+            _lock();
         }
 
+        uint256 counter; // _taskCount | platformFeeBps << 64, after the increment
         uint256 deadline;
+        assembly ("memory-safe") {
+            // One task per purchase, each costing tens of thousands of gas: the 64-bit counter cannot wrap
+            // into the fee's bits.
+            counter := add(sload(_taskCount.slot), 1)
+            sstore(_taskCount.slot, counter)
+        }
         unchecked {
-            // One task per purchase, each costing tens of thousands of gas: the counter cannot wrap.
-            taskId = ++_taskCount;
-            // maxRunTime <= MAX_RUN_TIME, so the deadline fits the 40-bit field for 30,000 years.
             // forge-lint: disable-next-line(unsafe-typecast)
-            deadline = block.timestamp + uint64(terms >> SERVICE_RUNTIME_SHIFT) + REFUND_GRACE;
+            taskId = uint64(counter);
+            // maxRunTime <= MAX_RUN_TIME, so the deadline fits the 40-bit field for 30,000 years.
+            deadline = block.timestamp + maxRunTime + REFUND_GRACE;
         }
         Task storage task = _tasks[taskId];
         assembly ("memory-safe") {
-            // status Created is 0; serviceId <= _serviceCount < 2^48 as the service exists.
-            sstore(task.slot, or(or(caller(), shl(TASK_DEADLINE_SHIFT, deadline)), shl(TASK_SERVICE_SHIFT, serviceId)))
+            // status Created is 0; serviceId <= _serviceCount < 2^32 as the service exists; the fee in
+            // force now (< 2^16) is frozen into the task.
+            let feeBps := and(shr(COUNTER_FEE_SHIFT, counter), 0xffff)
+            sstore(
+                task.slot,
+                or(
+                    or(caller(), shl(TASK_DEADLINE_SHIFT, deadline)),
+                    or(shl(TASK_SERVICE_SHIFT, serviceId), shl(TASK_FEE_SHIFT, feeBps))
+                )
+            )
             sstore(add(task.slot, 1), pricing)
         }
         emit TaskCreated(taskId, msg.sender, serviceId, price);
@@ -168,12 +182,8 @@ contract ComputeMarket is IComputeMarket, Ownable {
         emit TaskInput(taskId, uint64(deadline), input); // deadline < 2^40, see above
 
         if (token != address(0)) {
-            // The token is the provider's choice: lock so that it cannot re-enter a settlement.
-            _lock();
-            IERC20(token).safeTransferFrom(msg.sender, address(this), price);
-            assembly ("memory-safe") {
-                tstore(LOCK_SLOT, 0)
-            }
+            _pull(token, msg.sender, price);
+            _unlock();
         }
     }
 
@@ -209,19 +219,30 @@ contract ComputeMarket is IComputeMarket, Ownable {
     /// @inheritdoc IComputeMarket
     function completeTask(uint256 taskId, string calldata resultHash) external nonReentrant {
         (Task storage task, uint256 head) = _openTask(taskId);
-        (address provider, uint256 feeBps) = _authorize(taskId, head);
+        address provider = _authorize(taskId, head);
+        // forge-lint: disable-next-line(unsafe-typecast)
+        uint256 deadline = uint40(head >> TASK_DEADLINE_SHIFT);
+        // forge-lint: disable-next-line(block-timestamp)
+        if (block.timestamp > deadline) revert TaskExpired(taskId, deadline, block.timestamp);
         _setStatus(task, head, TaskStatus.Completed);
         emit TaskCompleted(taskId, resultHash);
 
         (address token, uint256 amount) = _escrow(task);
+        uint256 feeBps = head >> TASK_FEE_SHIFT; // frozen at purchase
         if (feeBps != 0) {
+            address recipient = feeRecipient;
             uint256 fee;
             unchecked {
                 // amount < 2^96 and feeBps <= MAX_FEE_BPS: no overflow, and fee <= amount.
                 fee = amount * feeBps / BPS;
-                amount -= fee;
             }
-            if (fee != 0) _pay(feeRecipient, token, fee);
+            // With no recipient any more (the fee was switched off since), the provider keeps it.
+            if (fee != 0 && recipient != address(0)) {
+                unchecked {
+                    amount -= fee;
+                }
+                _pay(recipient, token, fee);
+            }
         }
         _pay(provider, token, amount);
     }
@@ -238,30 +259,11 @@ contract ComputeMarket is IComputeMarket, Ownable {
         _pay(address(uint160(head)), token, amount);
     }
 
-    // ---------------------------------------------------------------- pull payments
-
-    /// @inheritdoc IComputeMarket
-    function withdraw(address token) external nonReentrant {
-        uint256 amount = owed[msg.sender][token];
-        if (amount == 0) revert NothingToWithdraw(msg.sender, token);
-        owed[msg.sender][token] = 0;
-        emit Withdrawn(msg.sender, token, amount);
-
-        bool ok;
-        if (token == address(0)) {
-            // The account asks for its own money: forward all gas, ignore what it returns.
-            assembly ("memory-safe") {
-                ok := call(gas(), caller(), amount, 0, 0, 0, 0)
-            }
-        } else {
-            ok = IERC20(token).trySafeTransfer(msg.sender, amount);
-        }
-        if (!ok) revert TransferFailed(msg.sender, token, amount);
-    }
-
     // ---------------------------------------------------------------- owner
 
     /// @inheritdoc IComputeMarket
+    // A zero `operator` is harmless: no caller is address(0), so it authorises nobody.
+    // slither-disable-next-line missing-zero-check
     function setOperator(address operator, bool allowed) external onlyOwner {
         isOperator[operator] = allowed;
         if (allowed) _hotOperator = operator;
@@ -331,6 +333,8 @@ contract ComputeMarket is IComputeMarket, Ownable {
 
     function _setStatus(Task storage task, uint256 head, TaskStatus status) private {
         assembly ("memory-safe") {
+            // Slither reads Yul's `shl(shift, value)` with its operands swapped: the shift is right.
+            // slither-disable-next-line incorrect-shift
             sstore(task.slot, or(and(head, not(shl(TASK_STATUS_SHIFT, 0xff))), shl(TASK_STATUS_SHIFT, status)))
         }
     }
@@ -346,52 +350,12 @@ contract ComputeMarket is IComputeMarket, Ownable {
         amount = word >> AMOUNT_SHIFT;
     }
 
-    /// @dev The caller must be the provider of the task's service or an operator. Returns the provider
-    /// and the platform fee, which share the storage reads made here.
-    function _authorize(uint256 taskId, uint256 head) private view returns (address provider, uint256 feeBps) {
-        uint256 serviceId = head >> TASK_SERVICE_SHIFT;
+    /// @dev The caller must be the provider of the task's service or an operator. Returns the provider.
+    function _authorize(uint256 taskId, uint256 head) private view returns (address provider) {
+        uint256 serviceId = (head >> TASK_SERVICE_SHIFT) & 0xffffffff;
         provider = _services[serviceId].provider;
-        uint256 config;
-        assembly ("memory-safe") {
-            config := sload(_hotOperator.slot) // _hotOperator | platformFeeBps << 160
-        }
-        // forge-lint: disable-next-line(unsafe-typecast)
-        feeBps = uint16(config >> 160);
-        // forge-lint: disable-next-line(unsafe-typecast)
-        if (msg.sender != provider && msg.sender != address(uint160(config)) && !isOperator[msg.sender]) {
+        if (msg.sender != provider && msg.sender != _hotOperator && !isOperator[msg.sender]) {
             revert NotAuthorized(taskId, msg.sender);
         }
-    }
-
-    /// @dev Push `amount` of `token` (address(0): ETH) to `to`; if that fails, credit it to `owed`.
-    function _pay(address to, address token, uint256 amount) private {
-        bool ok;
-        if (token == address(0)) {
-            assembly ("memory-safe") {
-                // No return data is copied, so the receiver cannot make this call expensive for us.
-                ok := call(ETH_PUSH_GAS, to, amount, 0, 0, 0, 0)
-            }
-        } else {
-            ok = IERC20(token).trySafeTransfer(to, amount);
-        }
-        if (!ok) {
-            owed[to][token] += amount;
-            emit PayoutDeferred(to, token, amount);
-        }
-    }
-
-    function _lock() private {
-        _checkUnlocked();
-        assembly ("memory-safe") {
-            tstore(LOCK_SLOT, 1)
-        }
-    }
-
-    function _checkUnlocked() private view {
-        bool locked;
-        assembly ("memory-safe") {
-            locked := tload(LOCK_SLOT)
-        }
-        if (locked) revert ReentrantCall();
     }
 }

@@ -1,11 +1,9 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
-import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
-import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 import {IPaymentChannel} from "./interfaces/IPaymentChannel.sol";
+import {Payouts} from "./base/Payouts.sol";
 
 /// @title PaymentChannel
 /// @notice One-way payment channels in ETH or an ERC-20, settled with EIP-712 vouchers (see
@@ -18,11 +16,12 @@ import {IPaymentChannel} from "./interfaces/IPaymentChannel.sol";
 ///   `block.timestamp >= expiry`: at any moment exactly one of the two is possible, so the payer can
 ///   never take back what a payee could still claim, and the payee can never claim after the payer
 ///   could take it back.
-/// - Every payout is pushed at once; a push that fails (a receiver that rejects ETH, a token that
-///   reverts or returns false) is credited to `owed` instead and taken later with `withdraw`, so no
-///   receiver can block a settlement. ETH pushes forward at most `ETH_PUSH_GAS`.
-/// - State changes and events come before any external call, and no state-changing function can be
-///   entered while another runs (a transient-storage lock): a hostile token or receiver cannot re-enter.
+/// - A deposit is what arrived: `open` and `topUp` measure the token balance around the pull and refuse
+///   a token that delivers anything else ({Payouts-_pull}).
+/// - `extend` only moves the expiry later and never into the past.
+/// - Payouts are pushed, or owed and withdrawn, through {Payouts}; state changes and events come before
+///   any external call, and no state-changing function can be entered while another runs (the base's
+///   transient lock): a hostile token or receiver cannot re-enter.
 /// - A channel id commits to the chain and this contract, and the EIP-712 domain does too, so a voucher
 ///   is good for one channel of one deployment on one chain; a finished id is never reopened, so the
 ///   same parties reopening (with a new salt) get a new id and old vouchers do not carry over.
@@ -31,15 +30,10 @@ import {IPaymentChannel} from "./interfaces/IPaymentChannel.sol";
 /// deposit (bits 0-127) | expiry (128-191) | state (192-199). The hot paths read and write that word
 /// directly; `getChannel` reads it through the struct, and the tests check they agree. Parties are not
 /// stored: each call passes them and the id is recomputed.
-contract PaymentChannel is IPaymentChannel, EIP712 {
-    using SafeERC20 for IERC20;
-
+contract PaymentChannel is IPaymentChannel, Payouts {
     /// @inheritdoc IPaymentChannel
     bytes32 public constant VOUCHER_TYPEHASH = keccak256("Voucher(bytes32 channelId,uint256 cumulativeAmount)");
-    /// @notice Gas forwarded with an ETH payout push; a receiver that needs more is paid through `owed`.
-    uint256 public constant ETH_PUSH_GAS = 100_000;
 
-    uint256 private constant ADDRESS_MASK = 0x00ffffffffffffffffffffffffffffffffffffffff;
     /// @dev secp256k1's group order / 2: a larger `s` is the malleable twin of a valid signature.
     uint256 private constant HALF_ORDER = 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0;
     uint256 private constant DEPOSIT_MASK = (1 << 128) - 1;
@@ -54,30 +48,10 @@ contract PaymentChannel is IPaymentChannel, EIP712 {
     uint256 private constant CLOSED = 2 << STATE_SHIFT;
     // forge-lint: disable-next-line(incorrect-shift)
     uint256 private constant RECLAIMED = 3 << STATE_SHIFT;
-    /// @dev keccak256("agora.PaymentChannel.lock") - 1, a transient-storage slot.
-    uint256 private constant LOCK_SLOT = 0x5c7a24eda796ce8a0a9d2be015e8526cc526d9312acb055d229e43bb9ab612d9;
 
     mapping(bytes32 channelId => Channel) private _channels;
 
-    /// @inheritdoc IPaymentChannel
-    mapping(address account => mapping(address token => uint256)) public owed;
-
-    modifier nonReentrant() {
-        bool locked;
-        assembly ("memory-safe") {
-            locked := tload(LOCK_SLOT)
-        }
-        if (locked) revert ReentrantCall();
-        assembly ("memory-safe") {
-            tstore(LOCK_SLOT, 1)
-        }
-        _;
-        assembly ("memory-safe") {
-            tstore(LOCK_SLOT, 0)
-        }
-    }
-
-    constructor() EIP712("Agora PaymentChannel", "1") {}
+    constructor() Payouts("Agora PaymentChannel", "1") {}
 
     // ---------------------------------------------------------------- payer
 
@@ -107,7 +81,7 @@ contract PaymentChannel is IPaymentChannel, EIP712 {
         _store(channel, amount | uint256(expiry) << EXPIRY_SHIFT | OPEN);
         emit ChannelOpened(channelId, msg.sender, payee, token, signer, salt, amount, expiry);
 
-        if (token != address(0)) IERC20(token).safeTransferFrom(msg.sender, address(this), amount);
+        if (token != address(0)) _pull(token, msg.sender, amount);
     }
 
     /// @inheritdoc IPaymentChannel
@@ -128,7 +102,7 @@ contract PaymentChannel is IPaymentChannel, EIP712 {
         _store(channel, (word >> EXPIRY_SHIFT) << EXPIRY_SHIFT | deposit);
         emit ChannelToppedUp(channelId, amount, deposit);
 
-        if (token != address(0)) IERC20(token).safeTransferFrom(msg.sender, address(this), amount);
+        if (token != address(0)) _pull(token, msg.sender, amount);
     }
 
     /// @inheritdoc IPaymentChannel
@@ -137,6 +111,8 @@ contract PaymentChannel is IPaymentChannel, EIP712 {
         (Channel storage channel, uint256 word) = _openChannel(channelId);
         uint64 current = _expiry(word);
         if (expiry <= current) revert ExpiryNotLater(channelId, current, expiry);
+        // forge-lint: disable-next-line(block-timestamp)
+        if (expiry <= block.timestamp) revert InvalidExpiry(expiry, block.timestamp);
         _store(channel, word & ~(uint256(type(uint64).max) << EXPIRY_SHIFT) | uint256(expiry) << EXPIRY_SHIFT);
         emit ChannelExtended(channelId, expiry);
     }
@@ -224,27 +200,6 @@ contract PaymentChannel is IPaymentChannel, EIP712 {
         emit ChannelClosed(channelId, cumulativeAmount, refund);
         if (cumulativeAmount != 0) _pay(msg.sender, token, cumulativeAmount);
         if (refund != 0) _pay(payer, token, refund);
-    }
-
-    // ---------------------------------------------------------------- pull payments
-
-    /// @inheritdoc IPaymentChannel
-    function withdraw(address token) external nonReentrant {
-        uint256 amount = owed[msg.sender][token];
-        if (amount == 0) revert NothingToWithdraw(msg.sender, token);
-        owed[msg.sender][token] = 0;
-        emit Withdrawn(msg.sender, token, amount);
-
-        bool ok;
-        if (token == address(0)) {
-            // The account asks for its own money: forward all gas, ignore what it returns.
-            assembly ("memory-safe") {
-                ok := call(gas(), caller(), amount, 0, 0, 0, 0)
-            }
-        } else {
-            ok = IERC20(token).trySafeTransfer(msg.sender, amount);
-        }
-        if (!ok) revert TransferFailed(msg.sender, token, amount);
     }
 
     // ---------------------------------------------------------------- views
@@ -378,36 +333,6 @@ contract PaymentChannel is IPaymentChannel, EIP712 {
     function _store(Channel storage channel, uint256 word) private {
         assembly ("memory-safe") {
             sstore(channel.slot, word)
-        }
-    }
-
-    /// @dev Push `amount` of `token` (address(0): ETH) to `to`; if that fails, credit it to `owed`.
-    /// A token push succeeds as `SafeERC20.trySafeTransfer` does: the call succeeds and returns `true`,
-    /// or returns nothing from a token with code.
-    function _pay(address to, address token, uint256 amount) private {
-        bool ok;
-        assembly ("memory-safe") {
-            switch token
-            case 0 {
-                // No return data is copied, so the receiver cannot make this call expensive for us.
-                ok := call(ETH_PUSH_GAS, to, amount, 0, 0, 0, 0)
-            }
-            default {
-                // transfer(to, amount), encoded in unallocated memory; the result word lands in scratch.
-                let m := mload(0x40)
-                mstore(m, 0xa9059cbb00000000000000000000000000000000000000000000000000000000)
-                mstore(add(m, 0x04), and(to, ADDRESS_MASK))
-                mstore(add(m, 0x24), amount)
-                mstore(0, 0)
-                ok := call(gas(), token, 0, m, 0x44, 0, 0x20)
-                switch returndatasize()
-                case 0 { ok := and(ok, gt(extcodesize(token), 0)) }
-                default { ok := and(ok, and(gt(returndatasize(), 0x1f), eq(mload(0), 1))) }
-            }
-        }
-        if (!ok) {
-            owed[to][token] += amount;
-            emit PayoutDeferred(to, token, amount);
         }
     }
 }

@@ -8,12 +8,13 @@ import {MarketFixture} from "./utils/MarketFixture.sol";
 /// function is a fresh transaction, so every account and slot starts cold), platform fee 0, with
 /// counters and balances warm: earlier tasks exist and one AMT task stays in escrow. The targets are
 /// buy + complete <= 130,000 gas for ETH and <= 160,000 for AMT; each is split here into a budget per
-/// transaction. The operator path is the dearer one (the provider's account is cold, and the operator
+/// transaction (the ERC-20 purchase also reads the market's token balance before and after the pull, to
+/// refuse tokens that deliver less). The operator path is the dearer one (the provider's account is cold, and the operator
 /// is checked). `script/measure-gas.sh` measures the same on anvil, the provider path included.
 contract ComputeMarketGasTest is MarketFixture, GasMeter {
     uint256 internal constant ETH_BUY_BUDGET = 82_500;
     uint256 internal constant ETH_COMPLETE_BUDGET = 130_000 - ETH_BUY_BUDGET;
-    uint256 internal constant TOKEN_BUY_BUDGET = 104_500;
+    uint256 internal constant TOKEN_BUY_BUDGET = 105_700;
     uint256 internal constant TOKEN_COMPLETE_BUDGET = 160_000 - TOKEN_BUY_BUDGET;
 
     uint256 internal pendingEth;
@@ -38,8 +39,12 @@ contract ComputeMarketGasTest is MarketFixture, GasMeter {
 
     function test_gas_buyCompute_eth() public {
         vm.prank(buyer);
-        market.buyCompute{value: ETH_PRICE}(ethService, INPUT);
-        _checkBudget("buyCompute ETH", abi.encodeCall(market.buyCompute, (ethService, INPUT)), ETH_BUY_BUDGET);
+        market.buyCompute{value: ETH_PRICE}(ethService, INPUT, ETH_PRICE, RUN_TIME);
+        _checkBudget(
+            "buyCompute ETH",
+            abi.encodeCall(market.buyCompute, (ethService, INPUT, ETH_PRICE, RUN_TIME)),
+            ETH_BUY_BUDGET
+        );
     }
 
     function test_gas_completeTask_ethByOperator() public {
@@ -50,8 +55,12 @@ contract ComputeMarketGasTest is MarketFixture, GasMeter {
 
     function test_gas_buyCompute_token() public {
         vm.prank(buyer);
-        market.buyCompute(tokenService, INPUT);
-        _checkBudget("buyCompute AMT", abi.encodeCall(market.buyCompute, (tokenService, INPUT)), TOKEN_BUY_BUDGET);
+        market.buyCompute(tokenService, INPUT, TOKEN_PRICE, RUN_TIME);
+        _checkBudget(
+            "buyCompute AMT",
+            abi.encodeCall(market.buyCompute, (tokenService, INPUT, TOKEN_PRICE, RUN_TIME)),
+            TOKEN_BUY_BUDGET
+        );
     }
 
     function test_gas_completeTask_tokenByOperator() public {

@@ -1,13 +1,22 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
+import {IPayouts} from "./IPayouts.sol";
+
 /// @title IComputeMarket
 /// @notice Escrow market for compute services. A provider lists a service; a buyer pays its price
 /// into escrow with `buyCompute`; the provider (or an operator the owner appointed) starts the task
 /// and either completes it, releasing the escrow to the provider less the platform fee, or fails it,
 /// refunding the buyer. A buyer whose task is not finished by its deadline takes the money back with
 /// `claimRefund`, without anyone's help.
-interface IComputeMarket {
+///
+/// A buyer pays exactly the terms it was shown: `buyCompute` carries the price and maximum run time the
+/// buyer agreed to and reverts (`TermsChanged`) when the provider changed them in the meantime. The
+/// platform fee is the one in force at purchase. Until the deadline only completion (or a failure) can
+/// settle an unfinished task; after it only the buyer's refund (or a failure) can. Payouts that cannot be
+/// pushed are owed and withdrawn through {IPayouts}. Ownership moves in two steps (`transferOwnership`,
+/// then `acceptOwnership` by the new owner).
+interface IComputeMarket is IPayouts {
     /// @notice Lifecycle of a task (the seed's enum). `Created` and `Running` hold escrow;
     /// `Completed` and `Refunded` are final. A task exists iff its `user` is non-zero.
     enum TaskStatus {
@@ -28,12 +37,14 @@ interface IComputeMarket {
     }
 
     /// @notice A task as stored: `deadline` is purchase time + the service's maximum run time +
-    /// `REFUND_GRACE`. The result hash is only in the `TaskCompleted` event.
+    /// `REFUND_GRACE`; `feeBps` is the platform fee in force at purchase, the one its completion pays.
+    /// The result hash is only in the `TaskCompleted` event.
     struct Task {
         address user;
         uint40 deadline;
         TaskStatus status;
-        uint48 serviceId;
+        uint32 serviceId;
+        uint16 feeBps;
         address token;
         uint96 amount;
     }
@@ -66,9 +77,6 @@ interface IComputeMarket {
 
     event OperatorSet(address indexed operator, bool allowed);
     event PlatformFeeSet(uint16 feeBps, address recipient);
-    /// @notice A payout that could not be pushed was credited to `account` to withdraw later.
-    event PayoutDeferred(address indexed account, address indexed token, uint256 amount);
-    event Withdrawn(address indexed account, address indexed token, uint256 amount);
 
     // ---------------------------------------------------------------- errors
 
@@ -77,6 +85,11 @@ interface IComputeMarket {
     error NotServiceProvider(uint256 serviceId, address caller);
     error InvalidPrice(uint256 price);
     error InvalidMaxRunTime(uint64 maxRunTime);
+    /// @notice The service's stored terms are not the ones the buyer agreed to (the provider changed
+    /// them): nothing was bought.
+    error TermsChanged(
+        uint256 serviceId, uint256 agreedPrice, uint64 agreedMaxRunTime, uint256 price, uint64 maxRunTime
+    );
     error InsufficientPayment(uint256 sent, uint256 price);
     error UnexpectedEther(uint256 sent);
     error TaskNotFound(uint256 taskId);
@@ -84,11 +97,11 @@ interface IComputeMarket {
     error NotAuthorized(uint256 taskId, address caller);
     error DeadlineNotReached(uint256 taskId, uint256 deadline, uint256 nowTs);
     error NotTaskUser(uint256 taskId, address caller);
+    /// @notice `completeTask` after the task's deadline: the escrow now belongs to the buyer's refund.
+    error TaskExpired(uint256 taskId, uint256 deadline, uint256 nowTs);
     error FeeTooHigh(uint16 feeBps, uint16 maxBps);
     /// @notice A non-zero platform fee needs a recipient (a zero one would burn or strand the fee).
     error InvalidFeeRecipient(address recipient);
-    error NothingToWithdraw(address account, address token);
-    error TransferFailed(address to, address token, uint256 amount);
 
     // ---------------------------------------------------------------- provider
 
@@ -105,9 +118,14 @@ interface IComputeMarket {
 
     // ---------------------------------------------------------------- buyer
 
-    /// @notice Buy a run of `serviceId`. Escrows exactly the price: `msg.value` for ETH services,
-    /// else the token pulled from the caller (approve first).
-    function buyCompute(uint256 serviceId, string calldata input) external payable returns (uint256 taskId);
+    /// @notice Buy a run of `serviceId` at the terms the buyer was shown: `price` and `maxRunTime` must
+    /// be the service's stored terms, else `TermsChanged`. Escrows exactly the price: `msg.value` for ETH
+    /// services, else the token pulled from the caller (approve first); a token that delivers less (or
+    /// more) than the price is refused.
+    function buyCompute(uint256 serviceId, string calldata input, uint256 price, uint64 maxRunTime)
+        external
+        payable
+        returns (uint256 taskId);
 
     /// @notice Take the escrow back once the task's deadline has passed and it is still unfinished.
     function claimRefund(uint256 taskId) external;
@@ -116,16 +134,12 @@ interface IComputeMarket {
 
     function startTask(uint256 taskId) external;
 
-    /// @notice Finish the task: pays the provider the escrow less the platform fee.
+    /// @notice Finish the task, at the latest at its deadline: pays the provider the escrow less the
+    /// platform fee frozen at purchase.
     function completeTask(uint256 taskId, string calldata resultHash) external;
 
     /// @notice Give up on the task: refunds the buyer in full.
     function failTask(uint256 taskId, string calldata reason) external;
-
-    // ---------------------------------------------------------------- pull payments
-
-    /// @notice Withdraw payouts that could not be pushed (a receiver that rejected ETH).
-    function withdraw(address token) external;
 
     // ---------------------------------------------------------------- owner
 
@@ -139,7 +153,6 @@ interface IComputeMarket {
     function serviceCount() external view returns (uint256);
     function taskCount() external view returns (uint256);
     function isOperator(address account) external view returns (bool);
-    function owed(address account, address token) external view returns (uint256);
     function platformFeeBps() external view returns (uint16);
     function REFUND_GRACE() external view returns (uint64);
 }

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import {IERC5267} from "@openzeppelin/contracts/interfaces/IERC5267.sol";
+import {IPayouts} from "./IPayouts.sol";
 
 /// @title IPaymentChannel
 /// @notice One-way (Spilman) payment channels, payer -> payee, in ETH or an ERC-20.
@@ -31,7 +31,7 @@ import {IERC5267} from "@openzeppelin/contracts/interfaces/IERC5267.sol";
 /// trusts to keep it.
 ///
 /// Amounts are in the token's smallest unit (wei for ETH); a deposit fits in 128 bits.
-interface IPaymentChannel is IERC5267 {
+interface IPaymentChannel is IPayouts {
     /// @notice Lifecycle of a channel. `Open` holds the deposit; `Closed` and `Reclaimed` are final, and
     /// a finished channel's id can never be opened again.
     enum ChannelState {
@@ -72,10 +72,6 @@ interface IPaymentChannel is IERC5267 {
     event ChannelClosed(bytes32 indexed channelId, uint256 paidToPayee, uint256 refundedToPayer);
     /// @notice The payer took the whole deposit back after the expiry.
     event ChannelReclaimed(bytes32 indexed channelId, uint256 refundedToPayer);
-    /// @notice A payout that could not be pushed was credited to `account` to withdraw later.
-    event PayoutDeferred(address indexed account, address indexed token, uint256 amount);
-    /// @notice `account` took what it was owed.
-    event Withdrawn(address indexed account, address indexed token, uint256 amount);
 
     // ---------------------------------------------------------------- errors
 
@@ -85,7 +81,7 @@ interface IPaymentChannel is IERC5267 {
     error InvalidSigner(address signer);
     /// @notice A deposit of zero, or (for `open`) above `type(uint128).max`.
     error InvalidAmount(uint256 amount);
-    /// @notice `open` with an expiry that is not in the future.
+    /// @notice `open` or `extend` with an expiry that is not in the future.
     error InvalidExpiry(uint64 expiry, uint256 nowTs);
     /// @notice `msg.value` must be the amount for an ETH channel and zero for a token channel.
     error ValueMismatch(uint256 sent, uint256 expected);
@@ -107,12 +103,6 @@ interface IPaymentChannel is IERC5267 {
     /// @notice The voucher signature is not `signer`'s (wrong key, wrong channel, wrong amount, a
     /// high-s or otherwise malformed signature, or a contract signer that does not approve it).
     error InvalidSignature(bytes32 channelId, address signer);
-    /// @notice `withdraw` with nothing owed to the caller in this token.
-    error NothingToWithdraw(address account, address token);
-    /// @notice `withdraw` could not send: the caller still rejects ETH, or the token transfer failed.
-    error TransferFailed(address to, address token, uint256 amount);
-    /// @notice A call re-entered the contract while it was paying out or pulling a token.
-    error ReentrantCall();
 
     // ---------------------------------------------------------------- payer
 
@@ -120,7 +110,8 @@ interface IPaymentChannel is IERC5267 {
     /// `expiry`: `msg.value` for ETH (`token == address(0)`), else pulled from the caller with
     /// `transferFrom` (approve first).
     /// `signer` signs the vouchers (the caller, or a session key); `salt` makes the id fresh.
-    /// Tokens that move more or less than asked (fee-on-transfer, rebasing) are not supported.
+    /// A token that moves more or less than asked (fee-on-transfer, rebasing) is refused
+    /// (`AmountNotReceived`).
     function open(address payee, address token, uint256 amount, uint64 expiry, bytes32 salt, address signer)
         external
         payable
@@ -129,7 +120,8 @@ interface IPaymentChannel is IERC5267 {
     /// @notice Add `amount` to the deposit of the caller's open channel (same payment rule as `open`).
     function topUp(address payee, address token, address signer, bytes32 salt, uint256 amount) external payable;
 
-    /// @notice Move the expiry of the caller's open channel to `expiry`, which must be later.
+    /// @notice Move the expiry of the caller's open channel to `expiry`, which must be later than both
+    /// the current expiry and now.
     function extend(address payee, address token, address signer, bytes32 salt, uint64 expiry) external;
 
     /// @notice After the expiry (`block.timestamp >= expiry`), take back the whole deposit of the
@@ -165,12 +157,6 @@ interface IPaymentChannel is IERC5267 {
         bytes32 vs
     ) external;
 
-    // ---------------------------------------------------------------- pull payments
-
-    /// @notice Withdraw payouts that could not be pushed (a receiver that rejected ETH, a token transfer
-    /// that failed).
-    function withdraw(address token) external;
-
     // ---------------------------------------------------------------- views
 
     /// @notice The id of the channel with these parameters on this chain and contract.
@@ -188,7 +174,4 @@ interface IPaymentChannel is IERC5267 {
 
     /// @notice keccak256("Voucher(bytes32 channelId,uint256 cumulativeAmount)").
     function VOUCHER_TYPEHASH() external view returns (bytes32);
-
-    /// @notice Payouts credited to `account` in `token` (address(0): ETH) and not yet withdrawn.
-    function owed(address account, address token) external view returns (uint256);
 }

@@ -7,35 +7,41 @@ import {MarketToken} from "../../src/MarketToken.sol";
 import {IComputeMarket} from "../../src/interfaces/IComputeMarket.sol";
 import {MarketHandler} from "./MarketHandler.sol";
 
-/// @notice Solvency and exactly-once settlement, per asset (ETH and AMT), over random action sequences.
+/// @notice Solvency and exactly-once settlement, per asset (ETH, AMT, a failing token, a re-entering
+/// token), over random action sequences with hostile tokens and actors (see {MarketHandler}).
 contract ComputeMarketInvariantTest is Test {
     ComputeMarket internal market;
-    MarketToken internal token;
     MarketHandler internal handler;
 
     function setUp() public {
         address owner = makeAddr("owner");
-        address operator = makeAddr("operator");
         market = new ComputeMarket(owner);
-        vm.prank(owner);
-        market.setOperator(operator, true);
-        handler = new MarketHandler(market, owner, operator);
-        token = handler.token();
+        handler = new MarketHandler(market, owner, makeAddr("operator"));
         targetContract(address(handler));
     }
 
-    /// @notice The market holds exactly the escrow of unfinished tasks plus what it owes.
+    /// @notice The market holds exactly the escrow of unfinished tasks plus what it owes, per asset;
+    /// it never holds any of the fee-on-transfer token.
     function invariant_balanceIsEscrowPlusOwed() public view {
-        _checkSolvency(address(0), address(market).balance);
-        _checkSolvency(address(token), token.balanceOf(address(market)));
+        for (uint256 a; a < 4; ++a) {
+            address asset = handler.assetAt(a);
+            _checkSolvency(asset, _balance(asset));
+        }
+        assertEq(handler.taxed().balanceOf(address(market)), 0, "a fee-on-transfer purchase went through");
     }
 
-    /// @notice Nothing is created or lost: what was paid in is either still held or was paid out.
+    /// @notice Nothing is created or lost: what was paid in is either still held or was paid out; and
+    /// what was paid in is either still in escrow or was settled.
     function invariant_paidOutPlusBalanceIsPaidIn() public view {
-        assertEq(handler.ghostPaidOut(address(0)) + address(market).balance, handler.ghostPaidIn(address(0)));
-        assertEq(
-            handler.ghostPaidOut(address(token)) + token.balanceOf(address(market)), handler.ghostPaidIn(address(token))
-        );
+        for (uint256 a; a < 4; ++a) {
+            address asset = handler.assetAt(a);
+            assertEq(handler.ghostPaidOut(asset) + _balance(asset), handler.ghostPaidIn(asset), "paid in");
+            assertEq(
+                handler.ghostSettledAmount(asset) + handler.openEscrow(asset),
+                handler.ghostPaidIn(asset),
+                "settled + escrow"
+            );
+        }
     }
 
     /// @notice Each task is settled at most once, either completed or refunded, and its status says which.
@@ -56,24 +62,48 @@ contract ComputeMarketInvariantTest is Test {
         }
     }
 
+    /// @notice No hostile call got through: no fee-on-transfer purchase, no purchase at terms other than
+    /// the stored ones, no call by an actor in the wrong role, no re-entry, and at the deadline exactly
+    /// one of completion and refund.
+    function invariant_hostileCallsAreRefused() public view {
+        assertEq(handler.ghostTaxedAccepted(), 0, "fee-on-transfer purchase accepted");
+        assertEq(handler.ghostStaleTermsAccepted(), 0, "purchase at changed terms accepted");
+        assertEq(handler.ghostUnauthorizedAccepted(), 0, "call in the wrong role accepted");
+        assertEq(handler.ghostReentriesAccepted(), 0, "re-entry accepted");
+        assertEq(handler.ghostRacesNotExactlyOne(), 0, "deadline race not exactly one winner");
+    }
+
     /// @notice Shows how much each run exercised (`forge test -vv`).
     function afterInvariant() public view {
-        string[11] memory names = [
+        string[20] memory names = [
             "buy",
+            "buyStale",
+            "buyTaxed",
             "start",
             "complete",
             "fail",
             "claimRefund",
+            "race",
             "settleAgain",
             "withdraw",
+            "withdrawTo",
             "toggle",
+            "toggleBlocked",
             "setFee",
-            "updatePrice",
+            "setOperator",
+            "list",
+            "updateService",
+            "delist",
+            "refused",
             "warp"
         ];
         for (uint256 i; i < names.length; ++i) {
             console.log("%s: %d", names[i], handler.calls(bytes32(bytes(names[i]))));
         }
+    }
+
+    function _balance(address asset) internal view returns (uint256) {
+        return asset == address(0) ? address(market).balance : MarketToken(asset).balanceOf(address(market));
     }
 
     function _checkSolvency(address asset, uint256 balance) internal view {

@@ -7,8 +7,9 @@ import {MarketToken} from "../../src/MarketToken.sol";
 import {IPaymentChannel} from "../../src/interfaces/IPaymentChannel.sol";
 import {PaymentChannelHandler} from "./PaymentChannelHandler.sol";
 
-/// @notice Solvency per asset (ETH and AMT) and exact, once-only settlement per channel, over random
-/// action sequences.
+/// @notice Solvency per asset (ETH, AMT, a failing token, a re-entering token) and exact, once-only
+/// settlement per channel, over random action sequences with hostile tokens, signers and actors (see
+/// {PaymentChannelHandler}).
 contract PaymentChannelInvariantTest is Test {
     PaymentChannel internal channels;
     MarketToken internal token;
@@ -24,17 +25,19 @@ contract PaymentChannelInvariantTest is Test {
 
     /// @notice The contract holds exactly the deposits of open channels plus what it owes.
     function invariant_balanceIsOpenDepositsPlusOwed() public view {
-        _checkSolvency(address(0), address(channels).balance);
-        _checkSolvency(address(token), token.balanceOf(address(channels)));
+        for (uint256 a; a < 4; ++a) {
+            address asset = handler.assetAt(a);
+            _checkSolvency(asset, _balance(asset));
+        }
+        assertEq(handler.taxed().balanceOf(address(channels)), 0, "a fee-on-transfer deposit went through");
     }
 
     /// @notice Nothing is created or lost: what was paid in is either still held or was paid out.
     function invariant_paidOutPlusBalanceIsPaidIn() public view {
-        assertEq(handler.ghostPaidOut(address(0)) + address(channels).balance, handler.ghostPaidIn(address(0)));
-        assertEq(
-            handler.ghostPaidOut(address(token)) + token.balanceOf(address(channels)),
-            handler.ghostPaidIn(address(token))
-        );
+        for (uint256 a; a < 4; ++a) {
+            address asset = handler.assetAt(a);
+            assertEq(handler.ghostPaidOut(asset) + _balance(asset), handler.ghostPaidIn(asset));
+        }
     }
 
     /// @notice Each finished channel paid its payee and its payer exactly its deposit between them, once;
@@ -60,13 +63,43 @@ contract PaymentChannelInvariantTest is Test {
         }
     }
 
+    /// @notice No hostile call got through: no fee-on-transfer deposit, no call in the wrong role, no
+    /// re-entry, no voucher of a revoked wallet, and at the expiry exactly one of close and reclaim.
+    function invariant_hostileCallsAreRefused() public view {
+        assertEq(handler.ghostTaxedAccepted(), 0, "fee-on-transfer deposit accepted");
+        assertEq(handler.ghostUnauthorizedAccepted(), 0, "call in the wrong role accepted");
+        assertEq(handler.ghostReentriesAccepted(), 0, "re-entry accepted");
+        assertEq(handler.ghostRevokedAccepted(), 0, "revoked wallet's voucher accepted");
+        assertEq(handler.ghostRacesNotExactlyOne(), 0, "expiry race not exactly one winner");
+    }
+
     /// @notice Shows how much each run exercised (`forge test -vv`).
     function afterInvariant() public view {
-        string[9] memory names =
-            ["open", "topUp", "extend", "close", "reclaim", "settleAgain", "withdraw", "toggle", "warp"];
+        string[16] memory names = [
+            "open",
+            "openTaxed",
+            "topUp",
+            "extend",
+            "close",
+            "closeRevoked",
+            "reclaim",
+            "race",
+            "settleAgain",
+            "wrongRole",
+            "withdraw",
+            "withdrawTo",
+            "toggle",
+            "toggleBlocked",
+            "toggleRevoked",
+            "warp"
+        ];
         for (uint256 i; i < names.length; ++i) {
             console.log("%s: %d", names[i], handler.calls(bytes32(bytes(names[i]))));
         }
+    }
+
+    function _balance(address asset) internal view returns (uint256) {
+        return asset == address(0) ? address(channels).balance : MarketToken(asset).balanceOf(address(channels));
     }
 
     function _checkSolvency(address asset, uint256 balance) internal view {

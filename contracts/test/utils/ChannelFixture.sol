@@ -1,14 +1,15 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {Test} from "./Test.sol";
+import {WithdrawalSigner} from "./WithdrawalSigner.sol";
 import {PaymentChannel} from "../../src/PaymentChannel.sol";
 import {MarketToken} from "../../src/MarketToken.sol";
+import {IPaymentChannel} from "../../src/interfaces/IPaymentChannel.sol";
 
 /// @notice A channel contract, an AMT token, a funded payer (who signs with its own key or a browser
 /// session key) and a payee (the AI service). Vouchers are hashed here from the EIP-712 definition,
 /// independently of the contract's `hashVoucher`, so every `close` test also checks the encoding.
-abstract contract ChannelFixture is Test {
+abstract contract ChannelFixture is WithdrawalSigner {
     uint256 internal constant ETH_DEPOSIT = 1 ether;
     uint256 internal constant TOKEN_DEPOSIT = 100 ether;
     uint64 internal constant DURATION = 1 days;
@@ -120,5 +121,28 @@ abstract contract ChannelFixture is Test {
         (bytes32 r, bytes32 vs) = _signCompact(key, channelId, cumulativeAmount);
         vm.prank(payee);
         channels.closeCompact(payer, asset, signer, salt, cumulativeAmount, r, vs);
+    }
+
+    function _assertChannel(bytes32 channelId, uint256 deposit, uint64 expiry_, IPaymentChannel.ChannelState state)
+        internal
+        view
+    {
+        IPaymentChannel.Channel memory channel = channels.getChannel(channelId);
+        assertEq(channel.deposit, deposit, "deposit");
+        assertEq(channel.expiry, expiry_, "expiry");
+        assertEq(uint256(channel.state), uint256(state), "state");
+    }
+
+    /// @dev Opens an ETH channel from the contract account `from` (signer: the `payer` key).
+    function _openFrom(address from) internal returns (bytes32) {
+        vm.prank(from);
+        return channels.open{value: ETH_DEPOSIT}(payee, address(0), ETH_DEPOSIT, expiry, SALT, payer);
+    }
+
+    function _closeFrom(address from, uint256 cumulativeAmount) internal {
+        bytes32 channelId = channels.computeChannelId(from, payee, address(0), payer, SALT);
+        (bytes32 r, bytes32 vs) = _signCompact(payerKey, channelId, cumulativeAmount);
+        vm.prank(payee);
+        channels.closeCompact(from, address(0), payer, SALT, cumulativeAmount, r, vs);
     }
 }

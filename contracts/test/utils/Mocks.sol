@@ -3,6 +3,8 @@ pragma solidity 0.8.30;
 
 import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
 import {IComputeMarket} from "../../src/interfaces/IComputeMarket.sol";
+import {IERC1271} from "@openzeppelin/contracts/interfaces/IERC1271.sol";
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 
 /// @notice An account (provider, buyer or fee recipient) that can be told to reject ETH.
 contract Receiver {
@@ -129,5 +131,45 @@ contract ReentrantToken is ERC20 {
             (succeeded, returned) = market.call(data);
         }
         super._update(from, to, amount);
+    }
+}
+
+/// @notice An ERC-20 that keeps a cut of every transfer between accounts (fee-on-transfer): the
+/// receiver gets `amount - amount * feeBps / 10_000`. The markets must refuse it.
+contract FeeOnTransferToken is ERC20 {
+    uint256 public feeBps;
+
+    constructor(uint256 feeBps_) ERC20("Taxed", "TAX") {
+        feeBps = feeBps_;
+    }
+
+    function mint(address to, uint256 amount) external {
+        _mint(to, amount);
+    }
+
+    function setFeeBps(uint256 value) external {
+        feeBps = value;
+    }
+
+    function _update(address from, address to, uint256 amount) internal override {
+        uint256 fee = from == address(0) || to == address(0) ? 0 : amount * feeBps / 10_000;
+        if (fee != 0) super._update(from, address(0), fee);
+        super._update(from, to, amount - fee);
+    }
+}
+
+/// @notice A contract account that can receive nothing and call nothing: it rejects ETH and has no way
+/// to call `withdraw`. Its owner key signs for it through ERC-1271, which is how its owed payouts leave.
+contract Erc1271Vault is IERC1271 {
+    address public immutable owner;
+
+    constructor(address owner_) {
+        owner = owner_;
+    }
+
+    function isValidSignature(bytes32 hash, bytes calldata signature) external view returns (bytes4) {
+        (address recovered, ECDSA.RecoverError err,) = ECDSA.tryRecover(hash, signature);
+        if (err == ECDSA.RecoverError.NoError && recovered == owner) return IERC1271.isValidSignature.selector;
+        return 0xffffffff;
     }
 }

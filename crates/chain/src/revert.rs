@@ -19,6 +19,10 @@ pub enum ContractError {
     /// MarketToken (or an OpenZeppelin ERC-20 check) reverted.
     #[error("{}", describe_token(.0))]
     Token(MarketTokenErrors),
+    /// A revert with a message (`Error(string)`, a panic code) rather than a custom error, or a
+    /// node's own sentence for a revert without data.
+    #[error("call reverted: {0}")]
+    Message(String),
     /// Revert data that matches no known error.
     #[error("call reverted with unknown data {0}")]
     UnknownRevert(Bytes),
@@ -46,6 +50,9 @@ pub fn decode_revert(data: &[u8]) -> ContractError {
     }
     if let Ok(e) = MarketTokenErrors::abi_decode(data) {
         return ContractError::Token(e);
+    }
+    if let Some(reason) = alloy::sol_types::GenericRevertReason::decode(data) {
+        return ContractError::Message(reason.to_string());
     }
     ContractError::UnknownRevert(Bytes::copy_from_slice(data))
 }
@@ -89,6 +96,28 @@ pub fn describe_market(e: &E) -> String {
         E::OwnableUnauthorizedAccount(x) => format!("only the market's owner may do that, not {}", x.account),
         E::OwnableInvalidOwner(x) => format!("{} cannot own the market", x.owner),
         E::SafeERC20FailedOperation(x) => format!("the token {} refused the transfer", x.token),
+        E::TermsChanged(x) => format!(
+            "service {} changed its terms to {} for at most {} s (you agreed to {} for at most {} s): \
+             nothing was bought, review the new terms",
+            x.serviceId, x.price, x.maxRunTime, x.agreedPrice, x.agreedMaxRunTime
+        ),
+        E::TaskExpired(x) => format!(
+            "task {} passed its deadline {} (now {}): it can no longer be completed, only refunded",
+            x.taskId, x.deadline, x.nowTs
+        ),
+        E::AmountNotReceived(x) => format!(
+            "the token {} delivered {} instead of {}: tokens that take a fee on transfer are refused",
+            x.token, x.received, x.expected
+        ),
+        E::InvalidWithdrawalRecipient(x) => format!("owed funds cannot be withdrawn to {}", x.to),
+        E::WithdrawalExpired(x) => {
+            format!("the signed withdrawal expired at {} (now {}): sign a new one", x.deadline, x.nowTs)
+        }
+        E::InvalidWithdrawalSignature(x) => {
+            format!("the withdrawal is not signed by {} for these terms and its current nonce", x.account)
+        }
+        E::InvalidShortString(_) => "the market's signing domain name is malformed".to_owned(),
+        E::StringTooLong(x) => format!("the market's signing domain name {:?} is too long", x.str),
     }
 }
 
@@ -140,6 +169,17 @@ pub fn describe_channel(e: &P) -> String {
         P::NothingToWithdraw(x) => format!("{} has nothing to withdraw in token {}", x.account, x.token),
         P::TransferFailed(x) => format!("transfer of {} (token {}) to {} failed", x.amount, x.token, x.to),
         P::ReentrantCall(_) => "the channel contract cannot be called back while it is paying out".to_owned(),
+        P::AmountNotReceived(x) => format!(
+            "the token {} delivered {} instead of {}: tokens that take a fee on transfer are refused",
+            x.token, x.received, x.expected
+        ),
+        P::InvalidWithdrawalRecipient(x) => format!("owed funds cannot be withdrawn to {}", x.to),
+        P::WithdrawalExpired(x) => {
+            format!("the signed withdrawal expired at {} (now {}): sign a new one", x.deadline, x.nowTs)
+        }
+        P::InvalidWithdrawalSignature(x) => {
+            format!("the withdrawal is not signed by {} for these terms and its current nonce", x.account)
+        }
         other => format!("the channel contract rejected the call: {other:?}"),
     }
 }

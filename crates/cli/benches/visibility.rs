@@ -16,7 +16,20 @@ async fn main() -> anyhow::Result<()> {
     let key = up.dev["accounts"][3]["private_key"].as_str().expect("key").to_owned();
     let mut waits = Vec::new();
     for id in 1..=PURCHASES {
-        support::cast_send(&rpc, &key, &[&market, "buyCompute(uint256,string)", "1", "bench", "--value", "0.01ether"])?;
+        support::cast_send(
+            &rpc,
+            &key,
+            &[
+                &market,
+                "buyCompute(uint256,string,uint256,uint64)",
+                "1",
+                "bench",
+                "10000000000000000",
+                "300",
+                "--value",
+                "0.01ether",
+            ],
+        )?;
         let (_, waited) = support::wait_for(&format!("{}/api/tasks/{id}", up.api), Duration::from_secs(10)).await?;
         waits.push(waited);
     }

@@ -53,7 +53,12 @@ export async function sendCall(net: NetworkInfo, wallet: Wallet, call: Call, hoo
 }
 
 export function buyCall(net: NetworkInfo, service: Service, input: string): Call {
-  const data = encodeFunctionData({ abi: computeMarketAbi, functionName: "buyCompute", args: [BigInt(service.id), input] });
+  // The terms shown to the buyer: the market refuses the purchase (TermsChanged) if the provider changed them.
+  const data = encodeFunctionData({
+    abi: computeMarketAbi,
+    functionName: "buyCompute",
+    args: [BigInt(service.id), input, BigInt(service.price), BigInt(service.maxRunTime)],
+  });
   const isEth = service.token.toLowerCase() === ETH_TOKEN;
   return { to: net.computeMarket, data, value: isEth ? BigInt(service.price) : 0n };
 }

@@ -5,413 +5,13 @@ import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol
 import {IERC20Errors} from "@openzeppelin/contracts/interfaces/draft-IERC6093.sol";
 import {PaymentChannel} from "../src/PaymentChannel.sol";
 import {IPaymentChannel} from "../src/interfaces/IPaymentChannel.sol";
+import {IPayouts} from "../src/interfaces/IPayouts.sol";
 import {ChannelFixture} from "./utils/ChannelFixture.sol";
 import {FaultyToken, GasBurner, Receiver, ReentrantToken} from "./utils/Mocks.sol";
 import {ApproveAll, ReentrantAccount, SmartWallet} from "./utils/ChannelMocks.sol";
 
-contract PaymentChannelTest is ChannelFixture {
-    // ------------------------------------------------------------ ids, domain, views
-
-    function test_computeChannelId_matchesFormula() public view {
-        bytes32 expected =
-            keccak256(abi.encode(payer, payee, address(token), sessionKey, SALT, block.chainid, address(channels)));
-        assertEq(channels.computeChannelId(payer, payee, address(token), sessionKey, SALT), expected);
-    }
-
-    function test_computeChannelId_commitsToEveryParameter() public view {
-        bytes32 base = channels.computeChannelId(payer, payee, address(token), sessionKey, SALT);
-        assertNotEq(channels.computeChannelId(stranger, payee, address(token), sessionKey, SALT), base);
-        assertNotEq(channels.computeChannelId(payer, stranger, address(token), sessionKey, SALT), base);
-        assertNotEq(channels.computeChannelId(payer, payee, address(0), sessionKey, SALT), base);
-        assertNotEq(channels.computeChannelId(payer, payee, address(token), payer, SALT), base);
-        assertNotEq(channels.computeChannelId(payer, payee, address(token), sessionKey, bytes32(0)), base);
-        // Roles are not interchangeable.
-        assertNotEq(channels.computeChannelId(payee, payer, address(token), sessionKey, SALT), base);
-    }
-
-    function test_eip712Domain_isErc5267() public view {
-        (
-            bytes1 fields,
-            string memory name,
-            string memory version,
-            uint256 chainId,
-            address verifyingContract,
-            bytes32 salt,
-            uint256[] memory extensions
-        ) = channels.eip712Domain();
-        assertEq(uint256(uint8(fields)), 0x0f); // name, version, chainId, verifyingContract
-        assertEq(name, "Agora PaymentChannel");
-        assertEq(version, "1");
-        assertEq(chainId, block.chainid);
-        assertEq(verifyingContract, address(channels));
-        assertEq(salt, bytes32(0));
-        assertEq(extensions.length, 0);
-    }
-
-    function test_hashVoucher_matchesEip712() public view {
-        bytes32 channelId = channels.computeChannelId(payer, payee, address(0), payer, SALT);
-        assertEq(channels.VOUCHER_TYPEHASH(), VOUCHER_TYPEHASH);
-        assertEq(channels.hashVoucher(channelId, 123), _digest(address(channels), channelId, 123));
-    }
-
-    function test_hashVoucher_followsChainId() public {
-        bytes32 channelId = channels.computeChannelId(payer, payee, address(0), payer, SALT);
-        bytes32 before = channels.hashVoucher(channelId, 1);
-        vm.chainId(10);
-        assertNotEq(channels.hashVoucher(channelId, 1), before);
-        assertEq(channels.hashVoucher(channelId, 1), _digest(address(channels), channelId, 1));
-    }
-
-    function test_getChannel_unknownIsZero() public view {
-        IPaymentChannel.Channel memory channel = channels.getChannel(keccak256("nothing"));
-        assertEq(channel.deposit, 0);
-        assertEq(channel.expiry, 0);
-        assertTrue(channel.state == IPaymentChannel.ChannelState.None);
-    }
-
-    // ------------------------------------------------------------ open
-
-    function test_open_ethStoresChannelAndEmits() public {
-        bytes32 expectedId = channels.computeChannelId(payer, payee, address(0), sessionKey, SALT);
-        vm.expectEmit(address(channels));
-        emit IPaymentChannel.ChannelOpened(expectedId, payer, payee, address(0), sessionKey, SALT, ETH_DEPOSIT, expiry);
-        vm.prank(payer);
-        bytes32 channelId = channels.open{value: ETH_DEPOSIT}(payee, address(0), ETH_DEPOSIT, expiry, SALT, sessionKey);
-
-        assertEq(channelId, expectedId);
-        _assertChannel(channelId, ETH_DEPOSIT, expiry, IPaymentChannel.ChannelState.Open);
-        assertEq(address(channels).balance, ETH_DEPOSIT);
-        assertEq(payer.balance, 100 ether - ETH_DEPOSIT);
-    }
-
-    function test_open_tokenPullsDepositAndEmits() public {
-        bytes32 expectedId = channels.computeChannelId(payer, payee, address(token), payer, SALT);
-        vm.expectEmit(address(channels));
-        emit IPaymentChannel.ChannelOpened(expectedId, payer, payee, address(token), payer, SALT, TOKEN_DEPOSIT, expiry);
-        bytes32 channelId = _openToken();
-
-        assertEq(channelId, expectedId);
-        _assertChannel(channelId, TOKEN_DEPOSIT, expiry, IPaymentChannel.ChannelState.Open);
-        assertEq(token.balanceOf(address(channels)), TOKEN_DEPOSIT);
-        assertEq(token.balanceOf(payer), 1_000_000 ether - TOKEN_DEPOSIT);
-    }
-
-    function test_open_storesWordInDocumentedLayout() public {
-        bytes32 channelId = _open(address(token), 0xabcdef, SALT, payer);
-        // Slot of `_channels[channelId]`: the mapping is the contract's first own variable (EIP712
-        // keeps its name and version fallbacks in slots 0 and 1, so the mapping is slot 2).
-        bytes32 slot = keccak256(abi.encode(channelId, uint256(2)));
-        uint256 word = uint256(vm.load(address(channels), slot));
-        assertEq(word, 0xabcdef | uint256(expiry) << 128 | uint256(1) << 192);
-    }
-
-    function test_open_acceptsUint128MaxDeposit() public {
-        uint256 amount = type(uint128).max;
-        token.mint(payer, amount);
-        bytes32 channelId = _open(address(token), amount, SALT, payer);
-        assertEq(channels.getChannel(channelId).deposit, amount);
-
-        _close(address(token), SALT, payer, payerKey, amount - 1);
-        assertEq(token.balanceOf(payee), amount - 1);
-        assertEq(token.balanceOf(address(channels)), 0);
-    }
-
-    function test_open_sameIdTwiceReverts() public {
-        bytes32 channelId = _openEth();
-        vm.expectRevert(abi.encodeWithSelector(IPaymentChannel.ChannelExists.selector, channelId));
-        _openEth();
-    }
-
-    function test_open_finishedIdCannotBeReopened() public {
-        bytes32 channelId = _openEth();
-        _close(address(0), SALT, payer, payerKey, 0.3 ether);
-        vm.expectRevert(abi.encodeWithSelector(IPaymentChannel.ChannelExists.selector, channelId));
-        _openEth();
-    }
-
-    function test_open_reclaimedIdCannotBeReopened() public {
-        bytes32 channelId = _openToken();
-        vm.warp(expiry);
-        vm.prank(payer);
-        channels.reclaim(payee, address(token), payer, SALT);
-        expiry += 1 days;
-        vm.expectRevert(abi.encodeWithSelector(IPaymentChannel.ChannelExists.selector, channelId));
-        _openToken();
-    }
-
-    function test_open_revertsForZeroPayee() public {
-        vm.expectRevert(abi.encodeWithSelector(IPaymentChannel.InvalidPayee.selector, address(0)));
-        vm.prank(payer);
-        channels.open{value: 1}(address(0), address(0), 1, expiry, SALT, payer);
-    }
-
-    function test_open_revertsForZeroSigner() public {
-        vm.expectRevert(abi.encodeWithSelector(IPaymentChannel.InvalidSigner.selector, address(0)));
-        vm.prank(payer);
-        channels.open{value: 1}(payee, address(0), 1, expiry, SALT, address(0));
-    }
-
-    function test_open_revertsForZeroAmount() public {
-        vm.expectRevert(abi.encodeWithSelector(IPaymentChannel.InvalidAmount.selector, 0));
-        vm.prank(payer);
-        channels.open(payee, address(0), 0, expiry, SALT, payer);
-    }
-
-    function test_open_revertsForAmountAboveUint128() public {
-        uint256 amount = uint256(type(uint128).max) + 1;
-        vm.expectRevert(abi.encodeWithSelector(IPaymentChannel.InvalidAmount.selector, amount));
-        vm.prank(payer);
-        channels.open(payee, address(token), amount, expiry, SALT, payer);
-
-        vm.expectRevert(abi.encodeWithSelector(IPaymentChannel.InvalidAmount.selector, type(uint256).max));
-        vm.prank(payer);
-        channels.open(payee, address(token), type(uint256).max, expiry, SALT, payer);
-    }
-
-    function test_open_revertsForExpiryNotInFuture() public {
-        uint64 now_ = uint64(block.timestamp);
-        vm.expectRevert(abi.encodeWithSelector(IPaymentChannel.InvalidExpiry.selector, now_, block.timestamp));
-        vm.prank(payer);
-        channels.open{value: 1}(payee, address(0), 1, now_, SALT, payer);
-
-        vm.expectRevert(abi.encodeWithSelector(IPaymentChannel.InvalidExpiry.selector, now_ - 1, block.timestamp));
-        vm.prank(payer);
-        channels.open{value: 1}(payee, address(0), 1, now_ - 1, SALT, payer);
-    }
-
-    function test_open_revertsWhenValueDiffersFromAmount() public {
-        vm.expectRevert(abi.encodeWithSelector(IPaymentChannel.ValueMismatch.selector, 1 ether - 1, 1 ether));
-        vm.prank(payer);
-        channels.open{value: 1 ether - 1}(payee, address(0), 1 ether, expiry, SALT, payer);
-
-        vm.expectRevert(abi.encodeWithSelector(IPaymentChannel.ValueMismatch.selector, 1 ether + 1, 1 ether));
-        vm.prank(payer);
-        channels.open{value: 1 ether + 1}(payee, address(0), 1 ether, expiry, SALT, payer);
-    }
-
-    function test_open_revertsOnEtherForTokenChannel() public {
-        vm.expectRevert(abi.encodeWithSelector(IPaymentChannel.ValueMismatch.selector, 1, 0));
-        vm.prank(payer);
-        channels.open{value: 1}(payee, address(token), 1, expiry, SALT, payer);
-    }
-
-    function test_open_revertsForTokenWithoutCode() public {
-        address notAToken = makeAddr("notAToken");
-        vm.expectRevert(abi.encodeWithSelector(SafeERC20.SafeERC20FailedOperation.selector, notAToken));
-        vm.prank(payer);
-        channels.open(payee, notAToken, 1, expiry, SALT, payer);
-    }
-
-    function test_open_revertsWithoutAllowance() public {
-        vm.prank(payer);
-        token.approve(address(channels), TOKEN_DEPOSIT - 1);
-        vm.expectRevert(
-            abi.encodeWithSelector(
-                IERC20Errors.ERC20InsufficientAllowance.selector, address(channels), TOKEN_DEPOSIT - 1, TOKEN_DEPOSIT
-            )
-        );
-        _openToken();
-    }
-
-    function test_open_blocksReentryFromToken() public {
-        ReentrantToken evil = new ReentrantToken(address(channels));
-        evil.mint(payer, 10);
-        vm.prank(payer);
-        evil.approve(address(channels), 10);
-        // From inside transferFrom the token calls back into the contract: the lock refuses first.
-        evil.arm(abi.encodeCall(IPaymentChannel.withdraw, (address(0))));
-        bytes32 channelId = _open(address(evil), 10, SALT, payer);
-
-        assertTrue(evil.attempted());
-        assertFalse(evil.succeeded());
-        assertEq(evil.returned(), abi.encodeWithSelector(IPaymentChannel.ReentrantCall.selector));
-        assertEq(channels.getChannel(channelId).deposit, 10);
-        assertEq(evil.balanceOf(address(channels)), 10);
-    }
-
-    // ------------------------------------------------------------ topUp
-
-    function test_topUp_ethAddsToDepositAndEmits() public {
-        bytes32 channelId = _openEth();
-        vm.expectEmit(address(channels));
-        emit IPaymentChannel.ChannelToppedUp(channelId, 0.5 ether, ETH_DEPOSIT + 0.5 ether);
-        vm.prank(payer);
-        channels.topUp{value: 0.5 ether}(payee, address(0), payer, SALT, 0.5 ether);
-
-        _assertChannel(channelId, ETH_DEPOSIT + 0.5 ether, expiry, IPaymentChannel.ChannelState.Open);
-        assertEq(address(channels).balance, ETH_DEPOSIT + 0.5 ether);
-    }
-
-    function test_topUp_tokenAddsToDepositAndLetsLargerVoucherClose() public {
-        bytes32 channelId = _openToken();
-        vm.prank(payer);
-        channels.topUp(payee, address(token), payer, SALT, 50 ether);
-        _assertChannel(channelId, TOKEN_DEPOSIT + 50 ether, expiry, IPaymentChannel.ChannelState.Open);
-
-        _close(address(token), SALT, payer, payerKey, 140 ether);
-        assertEq(token.balanceOf(payee), 140 ether);
-        assertEq(token.balanceOf(payer), 1_000_000 ether - 140 ether);
-    }
-
-    function test_topUp_revertsAfterClose() public {
-        bytes32 channelId = _openEth();
-        _close(address(0), SALT, payer, payerKey, 0.1 ether);
-        vm.expectRevert(
-            abi.encodeWithSelector(
-                IPaymentChannel.ChannelNotOpen.selector, channelId, IPaymentChannel.ChannelState.Closed
-            )
-        );
-        vm.prank(payer);
-        channels.topUp{value: 1}(payee, address(0), payer, SALT, 1);
-    }
-
-    function test_topUp_revertsAfterReclaim() public {
-        bytes32 channelId = _openToken();
-        vm.warp(expiry);
-        vm.prank(payer);
-        channels.reclaim(payee, address(token), payer, SALT);
-        vm.expectRevert(
-            abi.encodeWithSelector(
-                IPaymentChannel.ChannelNotOpen.selector, channelId, IPaymentChannel.ChannelState.Reclaimed
-            )
-        );
-        vm.prank(payer);
-        channels.topUp(payee, address(token), payer, SALT, 1);
-    }
-
-    function test_topUp_revertsForNonPayer() public {
-        _openEth();
-        // Anyone else names another channel: the id commits to the payer.
-        bytes32 strangersId = channels.computeChannelId(stranger, payee, address(0), payer, SALT);
-        vm.deal(stranger, 1);
-        vm.expectRevert(
-            abi.encodeWithSelector(
-                IPaymentChannel.ChannelNotOpen.selector, strangersId, IPaymentChannel.ChannelState.None
-            )
-        );
-        vm.prank(stranger);
-        channels.topUp{value: 1}(payee, address(0), payer, SALT, 1);
-    }
-
-    function test_topUp_revertsAboveUint128() public {
-        uint256 deposit = type(uint128).max - 5;
-        token.mint(payer, deposit);
-        bytes32 channelId = _open(address(token), deposit, SALT, payer);
-
-        vm.expectRevert(abi.encodeWithSelector(IPaymentChannel.DepositOverflow.selector, channelId, deposit, 6));
-        vm.prank(payer);
-        channels.topUp(payee, address(token), payer, SALT, 6);
-
-        // An amount that would overflow uint256 itself gets the same error, not a panic.
-        vm.expectRevert(
-            abi.encodeWithSelector(IPaymentChannel.DepositOverflow.selector, channelId, deposit, type(uint256).max)
-        );
-        vm.prank(payer);
-        channels.topUp(payee, address(token), payer, SALT, type(uint256).max);
-
-        vm.prank(payer);
-        channels.topUp(payee, address(token), payer, SALT, 5);
-        assertEq(channels.getChannel(channelId).deposit, type(uint128).max);
-    }
-
-    function test_topUp_revertsForZeroAmountAndWrongValue() public {
-        _openEth();
-        vm.expectRevert(abi.encodeWithSelector(IPaymentChannel.InvalidAmount.selector, 0));
-        vm.prank(payer);
-        channels.topUp(payee, address(0), payer, SALT, 0);
-
-        vm.expectRevert(abi.encodeWithSelector(IPaymentChannel.ValueMismatch.selector, 1, 2));
-        vm.prank(payer);
-        channels.topUp{value: 1}(payee, address(0), payer, SALT, 2);
-    }
-
-    function test_topUp_allowedAfterExpiryAndReclaimable() public {
-        bytes32 channelId = _openEth();
-        vm.warp(expiry + 10);
-        vm.prank(payer);
-        channels.topUp{value: 1 ether}(payee, address(0), payer, SALT, 1 ether);
-        vm.prank(payer);
-        channels.reclaim(payee, address(0), payer, SALT);
-        assertEq(payer.balance, 100 ether);
-        _assertChannel(channelId, 2 ether, expiry, IPaymentChannel.ChannelState.Reclaimed);
-    }
-
-    // ------------------------------------------------------------ extend
-
-    function test_extend_movesExpiryLaterAndEmits() public {
-        bytes32 channelId = _openEth();
-        uint64 later = expiry + 1;
-        vm.expectEmit(address(channels));
-        emit IPaymentChannel.ChannelExtended(channelId, later);
-        vm.prank(payer);
-        channels.extend(payee, address(0), payer, SALT, later);
-        _assertChannel(channelId, ETH_DEPOSIT, later, IPaymentChannel.ChannelState.Open);
-
-        // The old expiry no longer ends the channel: the payee can still close, the payer cannot reclaim.
-        vm.warp(expiry);
-        vm.expectRevert(abi.encodeWithSelector(IPaymentChannel.ChannelNotExpired.selector, channelId, later, expiry));
-        vm.prank(payer);
-        channels.reclaim(payee, address(0), payer, SALT);
-        _close(address(0), SALT, payer, payerKey, 0.2 ether);
-        assertEq(payee.balance, 0.2 ether);
-    }
-
-    function test_extend_revertsForEarlierOrSameExpiry() public {
-        bytes32 channelId = _openEth();
-        vm.expectRevert(abi.encodeWithSelector(IPaymentChannel.ExpiryNotLater.selector, channelId, expiry, expiry));
-        vm.prank(payer);
-        channels.extend(payee, address(0), payer, SALT, expiry);
-
-        vm.expectRevert(abi.encodeWithSelector(IPaymentChannel.ExpiryNotLater.selector, channelId, expiry, expiry - 1));
-        vm.prank(payer);
-        channels.extend(payee, address(0), payer, SALT, expiry - 1);
-    }
-
-    function test_extend_revertsForNonPayer() public {
-        _openEth();
-        // The payee passing the payer's parameters as its own names a channel it does not pay.
-        bytes32 payeeAsPayer = channels.computeChannelId(payee, payee, address(0), payer, SALT);
-        vm.expectRevert(
-            abi.encodeWithSelector(
-                IPaymentChannel.ChannelNotOpen.selector, payeeAsPayer, IPaymentChannel.ChannelState.None
-            )
-        );
-        vm.prank(payee);
-        channels.extend(payee, address(0), payer, SALT, expiry + 1 days);
-
-        bytes32 strangersId = channels.computeChannelId(stranger, payee, address(0), payer, SALT);
-        vm.expectRevert(
-            abi.encodeWithSelector(
-                IPaymentChannel.ChannelNotOpen.selector, strangersId, IPaymentChannel.ChannelState.None
-            )
-        );
-        vm.prank(stranger);
-        channels.extend(payee, address(0), payer, SALT, expiry + 1 days);
-    }
-
-    function test_extend_afterExpiryReopensTheCloseWindow() public {
-        _openToken();
-        vm.warp(expiry + 1 hours);
-        vm.prank(payer);
-        channels.extend(payee, address(token), payer, SALT, expiry + 2 hours);
-        _close(address(token), SALT, payer, payerKey, 1 ether);
-        assertEq(token.balanceOf(payee), 1 ether);
-    }
-
-    function test_extend_revertsAfterClose() public {
-        bytes32 channelId = _openEth();
-        _close(address(0), SALT, payer, payerKey, 1);
-        vm.expectRevert(
-            abi.encodeWithSelector(
-                IPaymentChannel.ChannelNotOpen.selector, channelId, IPaymentChannel.ChannelState.Closed
-            )
-        );
-        vm.prank(payer);
-        channels.extend(payee, address(0), payer, SALT, expiry + 1);
-    }
-
-    // ------------------------------------------------------------ close
-
+/// @notice `close` tests, on the shared fixture.
+contract PaymentChannelCloseTest is ChannelFixture {
     function test_closeCompact_ethSplitsAndEmits() public {
         bytes32 channelId = _openEth();
         (bytes32 r, bytes32 vs) = _signCompact(payerKey, channelId, 0.3 ether);
@@ -688,8 +288,6 @@ contract PaymentChannelTest is ChannelFixture {
         channels.closeCompact(payer, address(0), payer, SALT, 0.5 ether, r, vs);
     }
 
-    // ------------------------------------------------------------ replay
-
     function test_close_rejectsVoucherFromAnotherChain() public {
         // The same parties, contract address and salt on two chains (a deployment at the same address).
         bytes32 idHere = _openEth();
@@ -763,8 +361,6 @@ contract PaymentChannelTest is ChannelFixture {
         channels.closeCompact(payer, address(0), payer, SALT, 0.9 ether, r, vs);
     }
 
-    // ------------------------------------------------------------ ERC-1271
-
     function test_close_erc1271SessionSigner() public {
         SmartWallet wallet = new SmartWallet(sessionKey);
         bytes32 channelId = _open(address(0), ETH_DEPOSIT, SALT, address(wallet));
@@ -825,81 +421,6 @@ contract PaymentChannelTest is ChannelFixture {
         assertEq(payee.balance, ETH_DEPOSIT);
     }
 
-    // ------------------------------------------------------------ reclaim
-
-    function test_reclaim_atExpiryRefundsAllAndEmits() public {
-        bytes32 channelId = _openEth();
-        vm.warp(expiry);
-        vm.expectEmit(address(channels));
-        emit IPaymentChannel.ChannelReclaimed(channelId, ETH_DEPOSIT);
-        vm.prank(payer);
-        channels.reclaim(payee, address(0), payer, SALT);
-        assertEq(payer.balance, 100 ether);
-        assertEq(address(channels).balance, 0);
-        _assertChannel(channelId, ETH_DEPOSIT, expiry, IPaymentChannel.ChannelState.Reclaimed);
-    }
-
-    function test_reclaim_tokenLongAfterExpiry() public {
-        bytes32 channelId = _openToken();
-        vm.warp(expiry + 365 days);
-        vm.prank(payer);
-        channels.reclaim(payee, address(token), payer, SALT);
-        assertEq(token.balanceOf(payer), 1_000_000 ether);
-        _assertChannel(channelId, TOKEN_DEPOSIT, expiry, IPaymentChannel.ChannelState.Reclaimed);
-    }
-
-    function test_reclaim_revertsAtLastSecondBeforeExpiry() public {
-        bytes32 channelId = _openEth();
-        vm.warp(expiry - 1);
-        vm.expectRevert(
-            abi.encodeWithSelector(IPaymentChannel.ChannelNotExpired.selector, channelId, expiry, expiry - 1)
-        );
-        vm.prank(payer);
-        channels.reclaim(payee, address(0), payer, SALT);
-    }
-
-    function test_reclaim_twiceReverts() public {
-        bytes32 channelId = _openEth();
-        vm.warp(expiry);
-        vm.prank(payer);
-        channels.reclaim(payee, address(0), payer, SALT);
-        vm.expectRevert(
-            abi.encodeWithSelector(
-                IPaymentChannel.ChannelNotOpen.selector, channelId, IPaymentChannel.ChannelState.Reclaimed
-            )
-        );
-        vm.prank(payer);
-        channels.reclaim(payee, address(0), payer, SALT);
-    }
-
-    function test_reclaim_revertsAfterClose() public {
-        bytes32 channelId = _openEth();
-        _close(address(0), SALT, payer, payerKey, 0.5 ether);
-        vm.warp(expiry);
-        vm.expectRevert(
-            abi.encodeWithSelector(
-                IPaymentChannel.ChannelNotOpen.selector, channelId, IPaymentChannel.ChannelState.Closed
-            )
-        );
-        vm.prank(payer);
-        channels.reclaim(payee, address(0), payer, SALT);
-    }
-
-    function test_reclaim_revertsForNonPayer() public {
-        _openEth();
-        vm.warp(expiry);
-        bytes32 payeeAsPayer = channels.computeChannelId(payee, payee, address(0), payer, SALT);
-        vm.expectRevert(
-            abi.encodeWithSelector(
-                IPaymentChannel.ChannelNotOpen.selector, payeeAsPayer, IPaymentChannel.ChannelState.None
-            )
-        );
-        vm.prank(payee);
-        channels.reclaim(payee, address(0), payer, SALT);
-    }
-
-    // ------------------------------------------------------------ hostile receivers and tokens
-
     function test_close_defersRefundToRejectingPayer() public {
         Receiver wallet = new Receiver();
         vm.deal(address(wallet), ETH_DEPOSIT);
@@ -909,7 +430,7 @@ contract PaymentChannelTest is ChannelFixture {
         vm.expectEmit(address(channels));
         emit IPaymentChannel.ChannelClosed(channelId, 0.25 ether, 0.75 ether);
         vm.expectEmit(address(channels));
-        emit IPaymentChannel.PayoutDeferred(address(wallet), address(0), 0.75 ether);
+        emit IPayouts.PayoutDeferred(address(wallet), address(0), 0.75 ether);
         _closeFrom(address(wallet), 0.25 ether);
 
         assertEq(payee.balance, 0.25 ether);
@@ -918,14 +439,14 @@ contract PaymentChannelTest is ChannelFixture {
 
         // Still rejecting: the withdrawal fails loudly and the credit stays.
         vm.expectRevert(
-            abi.encodeWithSelector(IPaymentChannel.TransferFailed.selector, address(wallet), address(0), 0.75 ether)
+            abi.encodeWithSelector(IPayouts.TransferFailed.selector, address(wallet), address(0), 0.75 ether)
         );
         vm.prank(address(wallet));
         channels.withdraw(address(0));
 
         wallet.setAccepts(true);
         vm.expectEmit(address(channels));
-        emit IPaymentChannel.Withdrawn(address(wallet), address(0), 0.75 ether);
+        emit IPayouts.Withdrawn(address(wallet), address(0), 0.75 ether);
         vm.prank(address(wallet));
         channels.withdraw(address(0));
         assertEq(address(wallet).balance, 0.75 ether);
@@ -996,26 +517,9 @@ contract PaymentChannelTest is ChannelFixture {
 
         assertTrue(account.attempted());
         assertFalse(account.succeeded());
-        assertEq(account.returned(), abi.encodeWithSelector(IPaymentChannel.ReentrantCall.selector));
+        assertEq(account.returned(), abi.encodeWithSelector(IPayouts.ReentrantCall.selector));
         assertEq(address(account).balance, 0.75 ether);
         assertEq(payee.balance, 0.25 ether);
-    }
-
-    function test_reclaim_blocksReentryFromReceiver() public {
-        ReentrantAccount account = new ReentrantAccount();
-        vm.deal(address(account), ETH_DEPOSIT);
-        _openFrom(address(account));
-        // Reclaiming again from inside the refund: refused by the lock before the (already final) state.
-        account.arm(address(channels), abi.encodeCall(IPaymentChannel.reclaim, (payee, address(0), payer, SALT)), 0);
-        vm.warp(expiry);
-        vm.prank(address(account));
-        channels.reclaim(payee, address(0), payer, SALT);
-
-        assertTrue(account.attempted());
-        assertFalse(account.succeeded());
-        assertEq(account.returned(), abi.encodeWithSelector(IPaymentChannel.ReentrantCall.selector));
-        assertEq(address(account).balance, ETH_DEPOSIT);
-        assertEq(address(channels).balance, 0);
     }
 
     function test_close_blocksReentryFromToken() public {
@@ -1033,37 +537,10 @@ contract PaymentChannelTest is ChannelFixture {
 
         assertTrue(evil.attempted());
         assertFalse(evil.succeeded());
-        assertEq(evil.returned(), abi.encodeWithSelector(IPaymentChannel.ReentrantCall.selector));
+        assertEq(evil.returned(), abi.encodeWithSelector(IPayouts.ReentrantCall.selector));
         assertEq(evil.balanceOf(payee), 40);
         assertEq(evil.balanceOf(payer), 60);
         assertEq(evil.balanceOf(address(channels)), 0);
-    }
-
-    // ------------------------------------------------------------ withdraw
-
-    function test_withdraw_revertsWhenNothingOwed() public {
-        vm.expectRevert(abi.encodeWithSelector(IPaymentChannel.NothingToWithdraw.selector, stranger, address(token)));
-        vm.prank(stranger);
-        channels.withdraw(address(token));
-    }
-
-    function test_receive_rejectsPlainEther() public {
-        vm.prank(payer);
-        (bool ok,) = address(channels).call{value: 1}("");
-        assertFalse(ok);
-    }
-
-    // ------------------------------------------------------------ fuzz
-
-    function testFuzz_open_storesTermsExactly(uint128 amount, uint64 duration, bytes32 salt, address signer) public {
-        amount = uint128(bound(amount, 1, type(uint128).max));
-        duration = uint64(bound(duration, 1, type(uint64).max - block.timestamp));
-        vm.assume(signer != address(0));
-        expiry = uint64(block.timestamp) + duration;
-        token.mint(payer, amount);
-        bytes32 channelId = _open(address(token), amount, salt, signer);
-        assertEq(channelId, channels.computeChannelId(payer, payee, address(token), signer, salt));
-        _assertChannel(channelId, amount, expiry, IPaymentChannel.ChannelState.Open);
     }
 
     function testFuzz_close_splitsDepositExactly(uint128 deposit, uint256 cumulativeAmount) public {
@@ -1106,80 +583,5 @@ contract PaymentChannelTest is ChannelFixture {
         vm.expectRevert(abi.encodeWithSelector(IPaymentChannel.InvalidSignature.selector, channelId, payer));
         vm.prank(payee);
         channels.close(payer, address(0), payer, SALT, 1, signature);
-    }
-
-    /// @notice At every moment exactly one of `close` (payee) and `reclaim` (payer) is possible.
-    function testFuzz_closeOrReclaim_exactlyOneAtAnyTime(uint256 at) public {
-        at = bound(at, block.timestamp, uint256(expiry) + 2 days);
-        bytes32 channelId = _openEth();
-        (bytes32 r, bytes32 vs) = _signCompact(payerKey, channelId, 0.5 ether);
-        vm.warp(at);
-
-        vm.prank(payee);
-        (bool closed,) = address(channels)
-            .call(abi.encodeCall(IPaymentChannel.closeCompact, (payer, address(0), payer, SALT, 0.5 ether, r, vs)));
-        vm.prank(payer);
-        (bool reclaimed,) =
-            address(channels).call(abi.encodeCall(IPaymentChannel.reclaim, (payee, address(0), payer, SALT)));
-
-        assertEq(closed, at < expiry);
-        assertEq(reclaimed, at >= expiry);
-        assertEq(payee.balance + payer.balance, 100 ether);
-    }
-
-    function testFuzz_topUp_neverExceedsUint128(uint128 deposit, uint256 amount) public {
-        deposit = uint128(bound(deposit, 1, type(uint128).max));
-        amount = bound(amount, 1, type(uint256).max);
-        token.mint(payer, deposit);
-        bytes32 channelId = _open(address(token), deposit, SALT, payer);
-        if (amount > type(uint128).max - deposit) {
-            vm.expectRevert(
-                abi.encodeWithSelector(IPaymentChannel.DepositOverflow.selector, channelId, deposit, amount)
-            );
-            vm.prank(payer);
-            channels.topUp(payee, address(token), payer, SALT, amount);
-        } else {
-            token.mint(payer, amount);
-            vm.prank(payer);
-            channels.topUp(payee, address(token), payer, SALT, amount);
-            assertEq(channels.getChannel(channelId).deposit, uint256(deposit) + amount);
-        }
-    }
-
-    function testFuzz_extend_onlyLater(uint64 newExpiry) public {
-        bytes32 channelId = _openEth();
-        if (newExpiry <= expiry) {
-            vm.expectRevert(
-                abi.encodeWithSelector(IPaymentChannel.ExpiryNotLater.selector, channelId, expiry, newExpiry)
-            );
-        }
-        vm.prank(payer);
-        channels.extend(payee, address(0), payer, SALT, newExpiry);
-        assertEq(channels.getChannel(channelId).expiry, newExpiry > expiry ? newExpiry : expiry);
-    }
-
-    // ------------------------------------------------------------ helpers
-
-    function _assertChannel(bytes32 channelId, uint256 deposit, uint64 expiry_, IPaymentChannel.ChannelState state)
-        internal
-        view
-    {
-        IPaymentChannel.Channel memory channel = channels.getChannel(channelId);
-        assertEq(channel.deposit, deposit, "deposit");
-        assertEq(channel.expiry, expiry_, "expiry");
-        assertEq(uint256(channel.state), uint256(state), "state");
-    }
-
-    /// @dev Opens an ETH channel from the contract account `from` (signer: the `payer` key).
-    function _openFrom(address from) internal returns (bytes32) {
-        vm.prank(from);
-        return channels.open{value: ETH_DEPOSIT}(payee, address(0), ETH_DEPOSIT, expiry, SALT, payer);
-    }
-
-    function _closeFrom(address from, uint256 cumulativeAmount) internal {
-        bytes32 channelId = channels.computeChannelId(from, payee, address(0), payer, SALT);
-        (bytes32 r, bytes32 vs) = _signCompact(payerKey, channelId, cumulativeAmount);
-        vm.prank(payee);
-        channels.closeCompact(from, address(0), payer, SALT, cumulativeAmount, r, vs);
     }
 }
