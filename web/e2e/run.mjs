@@ -94,7 +94,6 @@ async function startNode() {
   if (!existsSync(path.join(REPO, "web", "dist", "index.html"))) fail("web/dist is not built: run `make web`");
   const dataDir = mkdtempSync(path.join(os.tmpdir(), "agora-e2e-"));
   const httpPort = await freePort();
-  const anvilPort = await freePort();
   const logPath = path.join(ARTIFACTS, "agora.log");
   const out = openSync(logPath, "w");
   // Only this test's settings: no AGORA_* from the caller's environment.
@@ -110,8 +109,9 @@ async function startNode() {
       dataDir,
       "--http-addr",
       `127.0.0.1:${httpPort}`,
+      // anvil binds a free port itself (the node reports it in dev.json and /api/network).
       "--anvil-port",
-      String(anvilPort),
+      "0",
     ],
     // From the repository root: agora finds anvil in node_modules and serves web/dist from here.
     { cwd: REPO, env, stdio: ["ignore", out, out], detached: true },

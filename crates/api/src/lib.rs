@@ -9,6 +9,7 @@ mod content;
 mod error;
 mod events;
 mod routes;
+mod settings;
 pub mod siwe;
 mod web;
 
@@ -24,6 +25,7 @@ use axum::routing::{any, get};
 use serde::Serialize;
 
 pub use auth::SESSION_COOKIE;
+pub use settings::ApiSettings;
 pub use error::ApiError;
 
 /// Public facts about the deployment the node serves, shown to clients as they are.

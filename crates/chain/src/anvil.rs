@@ -23,6 +23,7 @@ pub struct DevAccount {
 #[derive(Debug, Clone)]
 pub struct AnvilOptions {
     pub binary: PathBuf,
+    /// 0: any free port, chosen by anvil as it binds (see [`Anvil::url`]).
     pub port: u16,
     pub chain_id: u64,
     /// Seconds between blocks; `None` mines each transaction at once.
@@ -45,17 +46,36 @@ struct ConfigOut {
     private_keys: Vec<String>,
 }
 
-/// Finds anvil: `$AGORA_ANVIL`, else `node_modules/…/anvil` in `root` or one of its parents.
+/// Finds anvil in `node_modules` of `root` or one of its parents.
 pub fn locate_anvil(root: &Path) -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os("AGORA_ANVIL") {
-        return Some(PathBuf::from(p));
-    }
     root.ancestors().map(|d| d.join(ANVIL_NPM_PATH)).find(|p| p.is_file())
 }
 
-/// A TCP port nobody listens on right now.
-pub fn free_port() -> Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+/// How long anvil may take to start.
+const START_LIMIT: Duration = Duration::from_secs(30);
+
+/// What anvil prints once it listens, before the address.
+const LISTENING: &str = "Listening on ";
+
+/// Reads anvil's output until it says where it listens; then keeps draining it in the background
+/// (anvil logs every request, and a full pipe would stall it). Returns the address, or the
+/// output so far when anvil closed it first.
+async fn listening_addr(stdout: tokio::process::ChildStdout) -> Result<String, String> {
+    use tokio::io::AsyncBufReadExt;
+    let mut lines = tokio::io::BufReader::new(stdout).lines();
+    let mut seen = String::new();
+    while let Ok(Some(line)) = lines.next_line().await {
+        if let Some(addr) = line.trim().strip_prefix(LISTENING) {
+            let addr = addr.trim().to_owned();
+            tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+            return Ok(addr);
+        }
+        if seen.len() < 4096 {
+            seen.push_str(&line);
+            seen.push('\n');
+        }
+    }
+    Err(seen)
 }
 
 impl Anvil {
@@ -73,20 +93,46 @@ impl Anvil {
             .arg("--config-out")
             .arg(&config_out)
             .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
             .kill_on_drop(true);
         if let Some(t) = opts.block_time {
             cmd.arg("--block-time").arg(t.to_string());
         }
         let mut child =
             cmd.spawn().map_err(|e| Error::Anvil(format!("cannot start {}: {e}", opts.binary.display())))?;
-        let url = format!("http://127.0.0.1:{}", opts.port);
+        let (stdout, stderr) = (child.stdout.take(), child.stderr.take());
+        let stdout = stdout.ok_or_else(|| Error::Anvil("no stdout".into()))?;
+        // Port 0 lets anvil bind any free port itself (no race with another process picking the
+        // same one); it says which in its output.
+        let addr = match tokio::time::timeout(START_LIMIT, listening_addr(stdout)).await {
+            Ok(Ok(addr)) => addr,
+            Ok(Err(output)) => {
+                let mut err = String::new();
+                if let Some(mut stderr) = stderr {
+                    use tokio::io::AsyncReadExt;
+                    let _ = stderr.read_to_string(&mut err).await;
+                }
+                let status = child.wait().await?;
+                return Err(Error::Anvil(format!(
+                    "exited during start-up with {status}: {}{}",
+                    err.trim(),
+                    output.trim()
+                )));
+            }
+            Err(_) => return Err(Error::Anvil(format!("did not listen within {} s", START_LIMIT.as_secs()))),
+        };
+        if let Some(mut stderr) = stderr {
+            tokio::spawn(async move {
+                let _ = tokio::io::copy(&mut stderr, &mut tokio::io::sink()).await;
+            });
+        }
+        let url = format!("http://{addr}");
         let provider = read_provider(&url)?;
         let started = Instant::now();
         loop {
             if let Some(status) = child.try_wait()? {
-                return Err(Error::Anvil(format!("exited during start-up with {status} (port {} taken?)", opts.port)));
+                return Err(Error::Anvil(format!("exited during start-up with {status}")));
             }
             if config_out.is_file()
                 && let Ok(id) = provider.get_chain_id().await
@@ -96,8 +142,8 @@ impl Anvil {
                 }
                 break;
             }
-            if started.elapsed() > Duration::from_secs(20) {
-                return Err(Error::Anvil("did not answer within 20 s".into()));
+            if started.elapsed() > START_LIMIT {
+                return Err(Error::Anvil(format!("did not answer within {} s", START_LIMIT.as_secs())));
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
@@ -111,9 +157,9 @@ impl Anvil {
         Ok(Self { child, url, chain_id: opts.chain_id, accounts, _config_dir: config_dir })
     }
 
-    /// Starts anvil on a free port with default options (tests).
+    /// Starts anvil on a port of its choosing with default options (tests).
     pub async fn spawn_default(binary: PathBuf) -> Result<Self> {
-        Self::spawn(&AnvilOptions { binary, port: free_port()?, chain_id: 31337, block_time: None }).await
+        Self::spawn(&AnvilOptions { binary, port: 0, chain_id: 31337, block_time: None }).await
     }
 
     pub fn url(&self) -> &str {

@@ -8,15 +8,16 @@ pub mod bindings;
 pub mod deploy;
 pub mod revert;
 pub mod sender;
+mod settings;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-use alloy::network::EthereumWallet;
 use alloy::providers::{DynProvider, Provider, ProviderBuilder};
 use alloy::signers::local::PrivateKeySigner;
 
 pub use alloy::primitives::{Address, B256, U256};
 pub use sender::{SendPolicy, Sender};
+pub use settings::{ChainSettings, DevChainSettings};
 
 /// Everything that can go wrong on the chain side.
 #[derive(Debug, thiserror::Error)]
@@ -47,29 +48,13 @@ pub enum Error {
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-fn parse_url(url: &str) -> Result<url::Url> {
+pub(crate) fn parse_url(url: &str) -> Result<url::Url> {
     url.parse().map_err(|e: url::ParseError| Error::BadUrl { url: url.to_owned(), reason: e.to_string() })
 }
 
 /// A read-only provider for `url`.
 pub fn read_provider(url: &str) -> Result<DynProvider> {
     Ok(ProviderBuilder::new().connect_http(parse_url(url)?).erased())
-}
-
-/// A provider that signs and sends transactions with `signer` (gas, nonce and chain id filled in).
-///
-/// Nonces are read from the node (`pending`) for every transaction rather than cached: a cached
-/// nonce is consumed even when gas estimation then fails on a revert, which leaves a gap that
-/// stalls every later transaction of the key.
-pub fn signing_provider(url: &str, signer: PrivateKeySigner) -> Result<DynProvider> {
-    Ok(ProviderBuilder::new()
-        .disable_recommended_fillers()
-        .with_gas_estimation()
-        .with_simple_nonce_management()
-        .fetch_chain_id()
-        .wallet(EthereumWallet::from(signer))
-        .connect_http(parse_url(url)?)
-        .erased())
 }
 
 /// Parses a hex private key (with or without `0x`).

@@ -79,6 +79,7 @@ pub struct Sender {
 
 struct Inner {
     provider: DynProvider,
+    signer: PrivateKeySigner,
     wallet: EthereumWallet,
     address: Address,
     chain_id: u64,
@@ -91,6 +92,71 @@ struct Inner {
 impl std::fmt::Debug for Sender {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Sender").field("address", &self.inner.address).field("chain_id", &self.inner.chain_id).finish()
+    }
+}
+
+/// While alive, no transaction of the key leaves its [`Sender`] (see [`Sender::hold`]).
+pub struct NonceHold<'a> {
+    _guard: tokio::sync::MutexGuard<'a, Option<u64>>,
+}
+
+/// A broadcast transaction not yet known to be mined.
+pub struct Pending {
+    sender: Sender,
+    tx: TransactionRequest,
+    nonce: u64,
+    /// Every version broadcast (the first, then its replacements).
+    sent: Vec<B256>,
+    last_sent: Instant,
+    bumps: u32,
+}
+
+impl Pending {
+    /// The hash of the first version broadcast.
+    pub fn tx_hash(&self) -> B256 {
+        self.sent[0]
+    }
+
+    /// Waits until one version is mined, replacing the transaction with higher fees whenever it
+    /// stays pending longer than the policy allows. A version mined as reverted is
+    /// [`Error::Reverted`].
+    pub async fn confirm(mut self) -> Result<TransactionReceipt> {
+        let policy = self.sender.inner.policy.clone();
+        loop {
+            for hash in self.sent.iter().rev() {
+                let receipt = self.sender.retry(|| self.sender.inner.provider.get_transaction_receipt(*hash)).await?;
+                if let Some(receipt) = receipt {
+                    if !receipt.status() {
+                        return Err(Error::Reverted { tx: receipt.transaction_hash });
+                    }
+                    return Ok(receipt);
+                }
+            }
+            let stuck = policy.stuck_after.is_some_and(|after| self.last_sent.elapsed() >= after);
+            if stuck && self.bumps < policy.max_bumps {
+                self.replace().await?;
+            }
+            tokio::time::sleep(policy.poll).await;
+        }
+    }
+
+    /// Broadcasts the transaction again with the same nonce and higher fees.
+    async fn replace(&mut self) -> Result<()> {
+        bump_fees(&mut self.tx, self.sender.inner.policy.bump_percent);
+        self.bumps += 1;
+        self.last_sent = Instant::now();
+        let replacement = self.sender.sign(self.tx.clone()).await?;
+        match self.sender.broadcast(&replacement).await {
+            Ok(()) => {
+                let old = self.sent[self.sent.len() - 1];
+                tracing::info!(nonce = self.nonce, bumps = self.bumps, %old, new = %replacement.hash, "replaced a stuck transaction with higher fees");
+                self.sent.push(replacement.hash);
+            }
+            // An earlier version was mined meanwhile; its receipt shows on the next look.
+            Err(e) if is_nonce_too_low(&e) => {}
+            Err(e) => tracing::warn!(nonce = self.nonce, error = %e, "replacing a stuck transaction failed"),
+        }
+        Ok(())
     }
 }
 
@@ -114,7 +180,8 @@ impl Sender {
         Self {
             inner: Arc::new(Inner {
                 provider,
-                wallet: EthereumWallet::from(signer),
+                wallet: EthereumWallet::from(signer.clone()),
+                signer,
                 address,
                 chain_id,
                 policy,
@@ -143,6 +210,12 @@ impl Sender {
         self.send_request(call.into_transaction_request()).await
     }
 
+    /// Broadcasts a call and returns without waiting for it to be mined, so its hash can be
+    /// recorded first; [`Pending::confirm`] then follows it to its receipt.
+    pub async fn submit<P, D>(&self, call: alloy::contract::CallBuilder<P, D>) -> Result<Pending> {
+        self.submit_request(call.into_transaction_request()).await
+    }
+
     /// Deploys `code` (creation bytecode with any ABI-encoded constructor arguments appended);
     /// returns the new contract's address and the receipt.
     pub async fn deploy(&self, code: Bytes) -> Result<(Address, TransactionReceipt)> {
@@ -154,7 +227,14 @@ impl Sender {
     /// Sends `tx` (its `to`, `input` and `value`; everything else is filled in here) and waits
     /// until it is mined. A revert found while estimating is a [`Error::Contract`]; a transaction
     /// mined as reverted is [`Error::Reverted`].
-    pub async fn send_request(&self, mut tx: TransactionRequest) -> Result<TransactionReceipt> {
+    pub async fn send_request(&self, tx: TransactionRequest) -> Result<TransactionReceipt> {
+        self.submit_request(tx).await?.confirm().await
+    }
+
+    /// Estimates, signs and broadcasts `tx` with the key's next nonce (see [`send_request`]).
+    ///
+    /// [`send_request`]: Self::send_request
+    pub async fn submit_request(&self, mut tx: TransactionRequest) -> Result<Pending> {
         tx.from = Some(self.inner.address);
         tx.chain_id = Some(self.inner.chain_id);
         tx.nonce = None;
@@ -166,41 +246,22 @@ impl Sender {
         let fees = self.retry(|| self.inner.provider.estimate_eip1559_fees()).await?;
         tx.max_fee_per_gas = Some(fees.max_fee_per_gas);
         tx.max_priority_fee_per_gas = Some(fees.max_priority_fee_per_gas);
-
         let (first, nonce) = self.sign_and_broadcast(tx.clone()).await?;
         tx.nonce = Some(nonce);
-        let mut sent = vec![first.hash];
-        let mut last_sent = Instant::now();
-        let mut bumps = 0;
-        loop {
-            for hash in sent.iter().rev() {
-                if let Some(receipt) = self.retry(|| self.inner.provider.get_transaction_receipt(*hash)).await? {
-                    if !receipt.status() {
-                        return Err(Error::Reverted { tx: receipt.transaction_hash });
-                    }
-                    return Ok(receipt);
-                }
-            }
-            let stuck = self.inner.policy.stuck_after.is_some_and(|after| last_sent.elapsed() >= after);
-            if stuck && bumps < self.inner.policy.max_bumps {
-                bump_fees(&mut tx, self.inner.policy.bump_percent);
-                bumps += 1;
-                match self.sign(tx.clone()).await {
-                    Ok(replacement) => match self.broadcast(&replacement).await {
-                        Ok(()) => {
-                            tracing::info!(nonce, bumps, old = %sent[sent.len() - 1], new = %replacement.hash, "replaced a stuck transaction with higher fees");
-                            sent.push(replacement.hash);
-                        }
-                        // The first version was mined meanwhile; its receipt shows next round.
-                        Err(e) if is_nonce_too_low(&e) => {}
-                        Err(e) => tracing::warn!(nonce, error = %e, "replacing a stuck transaction failed"),
-                    },
-                    Err(e) => return Err(e),
-                }
-                last_sent = Instant::now();
-            }
-            tokio::time::sleep(self.inner.policy.poll).await;
-        }
+        Ok(Pending { sender: self.clone(), tx, nonce, sent: vec![first.hash], last_sent: Instant::now(), bumps: 0 })
+    }
+
+    /// Holds the key's nonce lock while something outside this sender (the `iexec` CLI) signs
+    /// with the same key; the next transaction after it reads the nonce from the chain again.
+    pub async fn hold(&self) -> NonceHold<'_> {
+        let mut guard = self.inner.next_nonce.lock().await;
+        *guard = None;
+        NonceHold { _guard: guard }
+    }
+
+    /// The key this sender signs with (for signatures that are not transactions: orders, EIP-712).
+    pub fn signer(&self) -> &PrivateKeySigner {
+        &self.inner.signer
     }
 
     /// Estimates `tx`'s gas; a revert is decoded.

@@ -9,7 +9,25 @@ use alloy::signers::local::PrivateKeySigner;
 use crate::anvil::{Anvil, locate_anvil};
 use crate::deploy::{Deployments, Listing, deploy_contracts, list_services, mint_tokens};
 use crate::revert::ContractError;
-use crate::{Error, Result, SendPolicy, Sender, signer_from_key, signing_provider};
+use crate::{Error, Result, SendPolicy, Sender, signer_from_key};
+
+/// A wallet for a test's users: a provider that signs and sends transactions with `signer` (gas,
+/// nonce and chain id filled in), as a browser wallet or `cast` would. The node's own keys send
+/// through a [`Sender`].
+///
+/// Nonces are read from the node (`pending`) for every transaction rather than cached: a cached
+/// nonce is consumed even when gas estimation then fails on a revert, which leaves a gap that
+/// stalls every later transaction of the key.
+pub fn signing_provider(url: &str, signer: PrivateKeySigner) -> Result<DynProvider> {
+    Ok(alloy::providers::ProviderBuilder::new()
+        .disable_recommended_fillers()
+        .with_gas_estimation()
+        .with_simple_nonce_management()
+        .fetch_chain_id()
+        .wallet(alloy::network::EthereumWallet::from(signer))
+        .connect_http(crate::parse_url(url)?)
+        .erased())
+}
 
 /// Sends a call from a test's wallet (a provider that signs, as a user's wallet or `cast` would)
 /// and waits for its receipt; a revert comes back decoded. The node's own keys send through a

@@ -12,9 +12,11 @@
 
 pub mod ledger;
 pub mod payer;
+mod settings;
 pub mod settle;
 pub mod voucher;
 
 pub use ledger::{Ledger, LedgerConfig, VoucherError};
 pub use payer::PayerChannel;
+pub use settings::ChannelSettings;
 pub use voucher::{ChannelParams, VoucherDomain};

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use agora_node::Config;
 use anyhow::Result;
 use clap::{Args, Parser, Subcommand};
-use serde::Serialize;
+use serde_json::{Value, json};
 
 #[derive(Parser)]
 #[command(
@@ -23,53 +23,103 @@ struct Cli {
 }
 
 /// Flags that override the configuration file and `AGORA_*` variables.
-#[derive(Args, Serialize, Default)]
+#[derive(Args, Default)]
 struct Overrides {
-    /// EVM JSON-RPC URL; without it `up` starts the embedded anvil dev chain.
+    /// EVM JSON-RPC URL (`[chain] rpc_url`); without it `up` starts the embedded anvil dev chain.
     #[arg(long)]
-    #[serde(skip_serializing_if = "Option::is_none")]
     rpc_url: Option<String>,
-    /// Deployments file written by `agora deploy`.
+    /// Deployments file written by `agora deploy` (`[chain] deployments`).
     #[arg(long)]
-    #[serde(skip_serializing_if = "Option::is_none")]
     deployments: Option<PathBuf>,
-    /// sqlite://… or postgres://…
+    /// sqlite://… or postgres://… (`[store] database_url`).
     #[arg(long)]
-    #[serde(skip_serializing_if = "Option::is_none")]
     database_url: Option<String>,
     #[arg(long)]
-    #[serde(skip_serializing_if = "Option::is_none")]
     data_dir: Option<PathBuf>,
+    /// `[api] http_addr`.
     #[arg(long)]
-    #[serde(skip_serializing_if = "Option::is_none")]
     http_addr: Option<SocketAddr>,
+    /// `[indexer] confirmations`.
     #[arg(long)]
-    #[serde(skip_serializing_if = "Option::is_none")]
     confirmations: Option<u64>,
+    /// `[indexer] batch_blocks`.
     #[arg(long)]
-    #[serde(skip_serializing_if = "Option::is_none")]
     batch_blocks: Option<u64>,
+    /// The embedded chain's port (`[chain.dev] anvil_port`); 0: any free port.
     #[arg(long)]
-    #[serde(skip_serializing_if = "Option::is_none")]
     anvil_port: Option<u16>,
 }
 
+/// Inserts `value` at `path` in a JSON object, making the sections on the way.
+fn set(root: &mut Value, path: &[&str], value: Value) {
+    let Some((last, sections)) = path.split_last() else { return };
+    let mut at = root;
+    for section in sections {
+        at = &mut at[*section];
+    }
+    at[*last] = value;
+}
+
+impl Overrides {
+    /// The flags given, nested like the configuration file.
+    fn to_config(&self) -> Value {
+        let mut out = json!({});
+        let text = |p: &PathBuf| Value::String(p.display().to_string());
+        if let Some(v) = &self.rpc_url {
+            set(&mut out, &["chain", "rpc_url"], v.as_str().into());
+        }
+        if let Some(v) = &self.deployments {
+            set(&mut out, &["chain", "deployments"], text(v));
+        }
+        if let Some(v) = &self.database_url {
+            set(&mut out, &["store", "database_url"], v.as_str().into());
+        }
+        if let Some(v) = &self.data_dir {
+            set(&mut out, &["data_dir"], text(v));
+        }
+        if let Some(v) = &self.http_addr {
+            set(&mut out, &["api", "http_addr"], v.to_string().into());
+        }
+        if let Some(v) = self.confirmations {
+            set(&mut out, &["indexer", "confirmations"], v.into());
+        }
+        if let Some(v) = self.batch_blocks {
+            set(&mut out, &["indexer", "batch_blocks"], v.into());
+        }
+        if let Some(v) = self.anvil_port {
+            set(&mut out, &["chain", "dev", "anvil_port"], v.into());
+        }
+        out
+    }
+}
+
 /// `agora workerpool`'s flags: the common ones, and where the pool is.
-#[derive(Args, Serialize, Default)]
+#[derive(Args, Default)]
 struct WorkerpoolFlags {
     #[command(flatten)]
-    #[serde(flatten)]
     common: Overrides,
-    /// The iExec hub (PoCo's diamond).
+    /// The iExec hub (PoCo's diamond; `[iexec] hub`).
     #[arg(long)]
-    #[serde(rename = "iexec_hub", skip_serializing_if = "Option::is_none")]
     hub: Option<String>,
-    /// The workerpool to serve; without it, the owner's pool registered under the description
-    /// (`iexec_workerpool_description`), registered now if there is none. The owner's key comes
-    /// from AGORA_IEXEC_WORKERPOOL_KEY, this worker's (default: the owner's) from AGORA_IEXEC_WORKER_KEY.
+    /// The workerpool to serve (`[iexec] workerpool_address`); without it, the owner's pool
+    /// registered under `[iexec.workerpool] description`, registered now if there is none. The
+    /// owner's key comes from AGORA_IEXEC__WORKERPOOL__OWNER_KEY, this worker's (default: the
+    /// owner's) from AGORA_IEXEC__WORKERPOOL__WORKER_KEY.
     #[arg(long)]
-    #[serde(rename = "iexec_workerpool", skip_serializing_if = "Option::is_none")]
     workerpool: Option<String>,
+}
+
+impl WorkerpoolFlags {
+    fn to_config(&self) -> Value {
+        let mut out = self.common.to_config();
+        if let Some(v) = &self.hub {
+            set(&mut out, &["iexec", "hub"], v.as_str().into());
+        }
+        if let Some(v) = &self.workerpool {
+            set(&mut out, &["iexec", "workerpool_address"], v.as_str().into());
+        }
+        out
+    }
 }
 
 #[derive(Subcommand)]
@@ -84,7 +134,7 @@ enum Command {
     Workerpool(WorkerpoolFlags),
     /// Deploy the contracts to a chain and write the deployments file.
     Deploy {
-        #[arg(long, env = "AGORA_RPC_URL")]
+        #[arg(long, env = "AGORA_CHAIN__RPC_URL")]
         rpc_url: String,
         /// The deployer's private key; it becomes the contracts' owner.
         #[arg(long, env = "AGORA_DEPLOYER_KEY", hide_env_values = true)]
@@ -108,7 +158,7 @@ async fn main() -> Result<()> {
     let cli = Cli::parse();
     match cli.command {
         Command::Up(o) => {
-            let config = Config::load(&cli.config, o)?;
+            let config = Config::load(&cli.config, o.to_config())?;
             let node = agora_node::up(&config).await?;
             if let Some(chain) = node.dev_chain() {
                 tracing::info!(
@@ -125,11 +175,11 @@ async fn main() -> Result<()> {
             node.shutdown().await?;
         }
         Command::Index(o) => {
-            let config = Config::load(&cli.config, o)?;
+            let config = Config::load(&cli.config, o.to_config())?;
             agora_node::index(&config, shutdown_signal()).await?;
         }
         Command::Workerpool(flags) => {
-            let config = Config::load(&cli.config, flags)?;
+            let config = Config::load(&cli.config, flags.to_config())?;
             agora_node::workerpool(&config, shutdown_signal()).await?;
         }
         Command::Deploy { rpc_url, deployer_key, operator, out } => {

@@ -40,6 +40,7 @@ struct LoggedUp {
 
 impl LoggedUp {
     fn start(data_dir: &Path, args: &[&str], envs: &[(&str, &str)]) -> anyhow::Result<Self> {
+        std::fs::create_dir_all(data_dir)?;
         let mut child = Command::new(env!("CARGO_BIN_EXE_agora"))
             .current_dir(support::repo_root())
             .args(["up", "--data-dir"])
@@ -49,7 +50,7 @@ impl LoggedUp {
             .envs(envs.iter().copied())
             .env("NO_COLOR", "1")
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(std::fs::File::create(data_dir.join("agora.stderr.log"))?)
             .spawn()?;
         let stdout = child.stdout.take().expect("stdout");
         let proc = support::Proc(child);
@@ -70,13 +71,37 @@ impl LoggedUp {
             Ok(api) => api,
             // A node meant to abort at a failpoint may get there before it says it is up.
             Err(_) if proc.0.try_wait()?.is_some() => String::new(),
-            Err(_) => anyhow::bail!("agora up never came up"),
+            Err(_) => {
+                let lines = log.lock().expect("log");
+                let end = lines[lines.len().saturating_sub(40)..].join("\n");
+                anyhow::bail!(
+                    "agora up never came up; its log ends:\n{end}\n{}",
+                    support::tail(&data_dir.join("agora.stderr.log"), 20)
+                )
+            }
         };
         Ok(Self { proc, api, log })
     }
 
     fn lines(&self, needle: &str) -> Vec<String> {
         self.log.lock().expect("log").iter().filter(|l| l.contains(needle)).cloned().collect()
+    }
+
+    /// Waits until the node has logged a line containing `needle` (the node logs a step after the
+    /// chain shows it, so a test that saw the chain must wait for the log).
+    async fn wait_line(&self, needle: &str) -> anyhow::Result<String> {
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Some(line) = self.lines(needle).into_iter().next() {
+                return Ok(line);
+            }
+            anyhow::ensure!(
+                std::time::Instant::now() < deadline,
+                "no log line {needle:?}; the log ends:\n{}",
+                self.tail(40)
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
     }
 
     /// The last `n` lines of the log, for failure messages.
@@ -164,8 +189,7 @@ fn cli_dir(chain_json: &Path, requester_key: &str) -> anyhow::Result<tempfile::T
 #[tokio::test]
 async fn an_iexec_backed_purchase_runs_through_the_iexec_cli_and_the_agora_workerpool() -> anyhow::Result<()> {
     let dir = support::tempdir()?;
-    let port = agora_chain::anvil::free_port()?.to_string();
-    let up = LoggedUp::start(dir.path(), &["--anvil-port", &port], &[])?;
+    let up = LoggedUp::start(dir.path(), &["--anvil-port", "0"], &[])?;
     let api = up.api.clone();
     let dev: Value = serde_json::from_slice(&std::fs::read(dir.path().join("dev.json"))?)?;
     let rpc = dev["rpc_url"].as_str().expect("rpc").to_owned();
@@ -175,8 +199,11 @@ async fn an_iexec_backed_purchase_runs_through_the_iexec_cli_and_the_agora_worke
 
     // The seed's data-processing service is served through iExec on the dev chain.
     let (_, service) = support::get_json(&format!("{api}/api/services/3")).await?;
-    assert_eq!(service["metadata"]["runtime"], "iexec", "{service}");
-    assert_eq!(service["metadata"]["app"], "wordcount");
+    assert_eq!(
+        service["metadata"]["runtime"],
+        serde_json::json!({"type": "iexec", "app": "wordcount", "category": 0}),
+        "{service}"
+    );
 
     // (cast trims trailing whitespace from string arguments, so the text ends without a newline)
     let text = "the quick brown fox\njumps over the lazy dog";
@@ -228,9 +255,9 @@ async fn an_iexec_backed_purchase_runs_through_the_iexec_cli_and_the_agora_worke
     assert_eq!(format!("/ipfs/{}", agora_content::cid_of(&archive)), location);
 
     // The node's log tells the story as the seed's demo does.
-    assert!(!up.lines(&format!("iExec deal {deal} task {iexec_task} status=")).is_empty());
-    assert!(!up.lines(&format!("iExec task {iexec_task} COMPLETED result={location}")).is_empty());
-    assert!(!up.lines(&format!("Task 1 completed: result={cid}")).is_empty());
+    up.wait_line(&format!("iExec deal {deal} task {iexec_task} status=")).await?;
+    up.wait_line(&format!("iExec task {iexec_task} COMPLETED result={location}")).await?;
+    up.wait_line(&format!("Task 1 completed: result={cid}")).await?;
     for line in up.lines("iExec") {
         println!("{line}");
     }
@@ -258,7 +285,7 @@ impl IexecChain {
             rlc_each: U256::from(1_000_000_000_000u64),
             workerpools: vec![(chain.address(WORKERPOOL_OWNER), "Agora workerpool".into())],
         };
-        let poco = agora_iexec::poco::deploy_dev(chain.url(), chain.key(POCO_ADMIN), &setup, &artifacts).await?;
+        let poco = agora_iexec::poco::deploy_dev(&chain.sender(POCO_ADMIN).await?, &setup, &artifacts).await?;
         let hub = poco.deployment.hub;
         // A category with a one-second work clock: its deals' final deadline is ten seconds on.
         let admin = IexecHub::new(hub, chain.provider(POCO_ADMIN));
@@ -331,7 +358,7 @@ async fn a_deal_nobody_finishes_is_claimed_after_its_deadline_and_refunded() -> 
     std::fs::create_dir_all(dir.path().join("iexec"))?;
     std::fs::write(dir.path().join("iexec/workerpoolorders.json"), serde_json::to_vec(&[order])?)?;
     let env: Vec<(&'static str, String)> =
-        node_env(&c).into_iter().filter(|(k, _)| *k != "AGORA_IEXEC_WORKERPOOL_KEY").collect();
+        node_env(&c).into_iter().filter(|(k, _)| *k != "AGORA_IEXEC__WORKERPOOL__OWNER_KEY").collect();
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let deployments = deployments.to_str().expect("utf-8").to_owned();
     let up = LoggedUp::start(
@@ -360,12 +387,8 @@ async fn a_deal_nobody_finishes_is_claimed_after_its_deadline_and_refunded() -> 
     assert_eq!(hub.viewTask(iexec_task).call().await?.status, 4);
     assert_eq!(hub.viewAccount(c.chain.address(REQUESTER)).call().await?.locked, U256::ZERO);
     assert_eq!(c.deals().await?, 1);
-    assert!(
-        !up.lines(&format!("iExec task {iexec_task} claimed after its final deadline")).is_empty(),
-        "{}",
-        up.tail(40)
-    );
-    assert!(!up.lines(&format!("Task {id} refunded")).is_empty());
+    up.wait_line(&format!("iExec task {iexec_task} claimed after its final deadline")).await?;
+    up.wait_line(&format!("Task {id} refunded")).await?;
     drop(up);
     c.chain.stop().await?;
     Ok(())
@@ -374,13 +397,13 @@ async fn a_deal_nobody_finishes_is_claimed_after_its_deadline_and_refunded() -> 
 fn node_env(c: &IexecChain) -> Vec<(&'static str, String)> {
     let key = |i: usize| c.chain.anvil.accounts()[i].private_key.clone();
     vec![
-        ("AGORA_OPERATOR_KEY", key(OPERATOR)),
-        ("AGORA_IEXEC_HUB", c.hub.to_string()),
-        ("AGORA_IEXEC_WORKERPOOL", c.pool.to_string()),
-        ("AGORA_IEXEC_WORKERPOOL_KEY", key(WORKERPOOL_OWNER)),
-        ("AGORA_IEXEC_REQUESTER_KEY", key(REQUESTER)),
-        ("AGORA_IEXEC_APP_OWNER_KEY", key(PROVIDER)),
-        ("AGORA_IEXEC_POLL_MS", "500".to_owned()),
+        ("AGORA_COMPUTE__OPERATOR_KEY", key(OPERATOR)),
+        ("AGORA_IEXEC__HUB", c.hub.to_string()),
+        ("AGORA_IEXEC__WORKERPOOL_ADDRESS", c.pool.to_string()),
+        ("AGORA_IEXEC__WORKERPOOL__OWNER_KEY", key(WORKERPOOL_OWNER)),
+        ("AGORA_IEXEC__BACKEND__REQUESTER_KEY", key(REQUESTER)),
+        ("AGORA_IEXEC__BACKEND__APP_OWNER_KEY", key(PROVIDER)),
+        ("AGORA_IEXEC__BACKEND__POLL_MS", "500".to_owned()),
     ]
 }
 
@@ -410,7 +433,7 @@ async fn a_node_killed_at_each_step_of_an_iexec_deal_settles_it_once_with_one_de
         ("iexec-claim-sent", c.csv, "one,two\n1,2\n", "Refunded"),
     ] {
         let env: Vec<(&str, &str)> = if point == "iexec-claim-sent" {
-            env.iter().copied().filter(|(k, _)| *k != "AGORA_IEXEC_WORKERPOOL_KEY").collect()
+            env.iter().copied().filter(|(k, _)| *k != "AGORA_IEXEC__WORKERPOOL__OWNER_KEY").collect()
         } else {
             env.clone()
         };
@@ -419,7 +442,7 @@ async fn a_node_killed_at_each_step_of_an_iexec_deal_settles_it_once_with_one_de
 
         // First life: aborts at the failpoint, like a kill -9 at that instant.
         let mut envs = env.clone();
-        envs.push(("AGORA_FAILPOINT", point));
+        envs.push(("AGORA_IEXEC__BACKEND__FAILPOINT", point));
         let mut doomed = LoggedUp::start(dir.path(), &args, &envs)?;
         let start = Instant::now();
         let status = loop {

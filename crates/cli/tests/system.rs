@@ -355,7 +355,7 @@ async fn a_node_killed_at_each_step_of_a_job_settles_it_exactly_once() -> anyhow
     let deployments = deployments.to_str().expect("utf-8 path").to_owned();
     let operator_key = chain.anvil.accounts()[agora_chain::testing::OPERATOR].private_key.clone();
     let args = ["--rpc-url", chain.url(), "--deployments", &deployments, "--confirmations", "0"];
-    let env = [("AGORA_OPERATOR_KEY", operator_key.as_str())];
+    let env = [("AGORA_COMPUTE__OPERATOR_KEY", operator_key.as_str())];
     // Content nobody uploaded: a task with its CID as input fails with "not in the content store".
     let missing = agora_content::cid_of(b"nobody uploaded this").to_string();
 
@@ -373,7 +373,7 @@ async fn a_node_killed_at_each_step_of_a_job_settles_it_exactly_once() -> anyhow
         let id = receipt.decoded_log::<ComputeMarket::TaskCreated>().expect("TaskCreated").data.taskId;
 
         // First life: aborts at the failpoint, like a kill -9 at that instant.
-        let envs = [env[0], ("AGORA_FAILPOINT", point)];
+        let envs = [env[0], ("AGORA_COMPUTE__FAILPOINT", point)];
         let (mut doomed, _) = support::spawn_up(dir.path(), &args, &envs)?;
         let start = Instant::now();
         let status = loop {

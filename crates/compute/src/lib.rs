@@ -12,10 +12,12 @@
 mod local;
 mod runner;
 mod scheduler;
+mod settings;
 
 pub use local::LocalRunner;
 pub use runner::{Outcome, Runner, RunnerError, TaskRun};
 pub use scheduler::{Scheduler, SchedulerConfig};
+pub use settings::ComputeSettings;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {

@@ -60,6 +60,8 @@ enum Sent {
     Mined,
     /// The task was already past that step (an earlier attempt or the buyer's refund).
     AlreadyDone,
+    /// The task's deadline has passed: it can no longer be completed, only refunded.
+    Expired,
 }
 
 /// Whether an indexed event can give the scheduler something to do.
@@ -223,8 +225,15 @@ impl Scheduler {
                 JobStage::Done | JobStage::Ignored => return Ok(()),
                 JobStage::Accepted => {
                     if task.status == TaskStatus::Created {
-                        self.send(market.startTask(id)).await?;
+                        let sent = self.send(market.startTask(id)).await?;
                         self.failpoint("start-sent");
+                        if let Sent::Expired = sent {
+                            let reason = "the task's deadline passed before it could start";
+                            self.store
+                                .set_job_stage(chain, task_id, JobStage::Failing, None, Some(reason), now())
+                                .await?;
+                            continue;
+                        }
                     }
                     self.store.set_job_stage(chain, task_id, JobStage::Started, None, None, now()).await?;
                     self.failpoint("started");
@@ -242,10 +251,16 @@ impl Scheduler {
                     let cid = job.result_cid.unwrap_or_default();
                     let sent = self.send(market.completeTask(id, cid.clone())).await?;
                     self.failpoint("complete-sent");
+                    if let Sent::Expired = sent {
+                        // Too late to be paid: the buyer gets the refund, with the reason.
+                        let reason = "the result was ready only after the task's deadline";
+                        self.store.set_job_stage(chain, task_id, JobStage::Failing, None, Some(reason), now()).await?;
+                        continue;
+                    }
                     self.store.set_job_stage(chain, task_id, JobStage::Done, None, None, now()).await?;
                     match sent {
                         Sent::Mined => tracing::info!("Task {task_id} completed: result={cid}"),
-                        Sent::AlreadyDone => tracing::info!("Task {task_id} was already settled"),
+                        Sent::AlreadyDone | Sent::Expired => tracing::info!("Task {task_id} was already settled"),
                     }
                     return Ok(());
                 }
@@ -256,7 +271,7 @@ impl Scheduler {
                     self.store.set_job_stage(chain, task_id, JobStage::Done, None, None, now()).await?;
                     match sent {
                         Sent::Mined => tracing::info!("Task {task_id} refunded: {reason}"),
-                        Sent::AlreadyDone => tracing::info!("Task {task_id} was already settled"),
+                        Sent::AlreadyDone | Sent::Expired => tracing::info!("Task {task_id} was already settled"),
                     }
                     return Ok(());
                 }
@@ -294,6 +309,9 @@ impl Scheduler {
             Ok(_) => Ok(Sent::Mined),
             Err(agora_chain::Error::Contract(ContractError::Market(ComputeMarketErrors::InvalidTaskStatus(_)))) => {
                 Ok(Sent::AlreadyDone)
+            }
+            Err(agora_chain::Error::Contract(ContractError::Market(ComputeMarketErrors::TaskExpired(_)))) => {
+                Ok(Sent::Expired)
             }
             Err(e) => Err(e.into()),
         }

@@ -5,7 +5,7 @@
 //! `bafy…` above), built exactly as `ipfs add --cid-version=1 --raw-leaves` builds the file's DAG
 //! ([`dag`]). Two backends implement [`ContentStore`]: [`LocalStore`], a directory holding each
 //! content once under its root CID (the embedded default), and [`KuboStore`], a Kubo node's RPC
-//! API, chosen by [`open`] when `AGORA_IPFS_API` is set. Either way the CID is computed here, and a
+//! API, chosen by [`open`] when `[content] ipfs_api` is set. Either way the CID is computed here, and a
 //! Kubo node that answers a different one is an error.
 //!
 //! [`Gateway`] reads content by URL (`…/ipfs/<cid>` links and plain http(s) files): from the store
@@ -17,6 +17,7 @@ pub mod dag;
 mod gateway;
 mod kubo;
 mod local;
+mod settings;
 
 use std::future::Future;
 use std::path::{Path, PathBuf};
@@ -28,6 +29,7 @@ pub use dag::{CHUNK_SIZE, CidBuilder, MAX_LINKS, cid_of};
 pub use gateway::Gateway;
 pub use kubo::KuboStore;
 pub use local::LocalStore;
+pub use settings::ContentSettings;
 
 /// Everything that can go wrong storing or fetching content.
 #[derive(Debug, thiserror::Error)]
@@ -48,7 +50,7 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
-    /// `AGORA_IPFS_API` is not a usable URL.
+    /// `[content] ipfs_api` is not a usable URL.
     #[error("invalid IPFS API URL {url:?}: {reason}")]
     InvalidApiUrl { url: String, reason: String },
     /// The Kubo node could not be reached, or the connection broke.
@@ -136,15 +138,6 @@ pub struct ContentConfig {
     pub dir: PathBuf,
     /// A Kubo RPC endpoint such as `http://127.0.0.1:5001`. Set: content goes to that node.
     pub ipfs_api: Option<String>,
-}
-
-impl ContentConfig {
-    /// `dir` for the local store, and the Kubo endpoint from `AGORA_IPFS_API` if it is set and
-    /// not blank.
-    pub fn from_env(dir: impl Into<PathBuf>) -> Self {
-        let ipfs_api = std::env::var("AGORA_IPFS_API").ok().filter(|url| !url.trim().is_empty());
-        Self { dir: dir.into(), ipfs_api }
-    }
 }
 
 /// Opens the store `config` names: Kubo when `ipfs_api` is set, else the local directory.

@@ -37,9 +37,12 @@ pub mod orders;
 pub mod poco;
 pub mod result;
 mod runner;
+mod settings;
 pub mod task;
 pub mod tx;
 pub mod workerpool;
+
+pub use settings::{BackendSettings, IexecSettings, WorkerpoolSettings};
 
 pub use alloy::primitives::{Address, B256, U256};
 pub use poco::artifacts;

@@ -6,6 +6,7 @@
 use std::fmt;
 use std::str::FromStr;
 
+use agora_chain::Sender;
 use alloy::primitives::{B256, U256, keccak256};
 use alloy::providers::Provider;
 
@@ -88,10 +89,16 @@ pub async fn status<P: Provider>(hub: &IexecHub::IexecHubInstance<P>, task: B256
     TaskStatus::try_from(view.status)
 }
 
-/// Sends `initialize(deal, idx)`. A task that someone else initialized meanwhile counts as done.
-pub async fn initialize<P: Provider>(hub: &IexecHub::IexecHubInstance<P>, deal: B256, idx: u64) -> Result<()> {
+/// Sends `initialize(deal, idx)` with `sender`. A task that someone else initialized meanwhile
+/// counts as done.
+pub async fn initialize<P: Provider>(
+    sender: &Sender,
+    hub: &IexecHub::IexecHubInstance<P>,
+    deal: B256,
+    idx: u64,
+) -> Result<()> {
     let task = task_id(deal, U256::from(idx));
-    match tx::send(&format!("initialize({deal}, {idx})"), hub.initialize(deal, U256::from(idx))).await {
+    match tx::send(sender, &format!("initialize({deal}, {idx})"), hub.initialize(deal, U256::from(idx))).await {
         Ok(_) => {
             tracing::info!("iExec task {task} initialized (deal {deal}, index {idx})");
             Ok(())
@@ -107,7 +114,7 @@ pub async fn initialize<P: Provider>(hub: &IexecHub::IexecHubInstance<P>, deal: 
 /// What a claim came to.
 pub enum Claim {
     /// Sent: record its hash if the claim must survive a crash, then [`Submitted::confirm`] it.
-    Sent(Submitted),
+    Sent(Box<Submitted>),
     /// The task is final already (completed, or claimed by someone else).
     Final(TaskStatus),
     /// The hub does not accept it yet (before the final deadline by chain time).
@@ -115,8 +122,9 @@ pub enum Claim {
 }
 
 /// Claims task `idx` of `deal`, initializing it first when `known` says nobody did (a task must
-/// be initialized to be claimed). The caller holds its key's send lock.
+/// be initialized to be claimed), with `sender`.
 pub async fn claim<P: Provider>(
+    sender: &Sender,
     hub: &IexecHub::IexecHubInstance<P>,
     deal: B256,
     idx: u64,
@@ -124,13 +132,13 @@ pub async fn claim<P: Provider>(
 ) -> Result<Claim> {
     let task = task_id(deal, U256::from(idx));
     if known == TaskStatus::Unset
-        && let Err(e) = initialize(hub, deal, idx).await
+        && let Err(e) = initialize(sender, hub, deal, idx).await
     {
         // The claim below decides.
         tracing::debug!(error = %e, "initialize before claim");
     }
-    match tx::submit(&format!("claim({task})"), hub.claim(task)).await {
-        Ok(sent) => Ok(Claim::Sent(sent)),
+    match tx::submit(sender, &format!("claim({task})"), hub.claim(task)).await {
+        Ok(sent) => Ok(Claim::Sent(Box::new(sent))),
         Err(e @ Error::Reverted { .. }) => match status(hub, task).await? {
             s if s.is_final() => Ok(Claim::Final(s)),
             _ => {

@@ -1,10 +1,12 @@
 //! Sending transactions to iExec's contracts and reading their reverts. Every transaction this
-//! crate signs goes through here: [`send`] (sent and mined), or [`submit`] then
-//! [`Submitted::confirm`] where the hash must be recorded before the receipt is waited for.
+//! crate signs goes through here, with the key's one [`Sender`] (shared with the rest of the
+//! node): [`send`] (sent and mined), or [`submit`] then [`Submitted::confirm`] where the hash must
+//! be recorded before the receipt is waited for.
 
-use alloy::contract::{CallBuilder, CallDecoder};
+use agora_chain::Sender;
+use agora_chain::sender::Pending;
+use alloy::contract::CallBuilder;
 use alloy::primitives::{B256, Bytes};
-use alloy::providers::{PendingTransactionBuilder, Provider};
 use alloy::rpc::types::TransactionReceipt;
 use alloy::sol_types::{GenericRevertReason, SolInterface};
 
@@ -33,65 +35,55 @@ pub fn call_error(what: &str, err: alloy::contract::Error) -> Error {
     }
 }
 
-/// Sends a prepared call, waits for its receipt and fails on a revert. `what` names the call in
-/// errors (e.g. `initialize(0xabc…, 0)`).
-pub async fn send<P: Provider, D: CallDecoder>(what: &str, call: CallBuilder<P, D>) -> Result<TransactionReceipt> {
-    submit(what, call).await?.confirm().await
+/// Maps a failed send of the key's [`Sender`]: reverts become [`Error::Reverted`] with their reason.
+fn send_error(what: &str, err: agora_chain::Error) -> Error {
+    use agora_chain::revert::ContractError;
+    let reverted = |reason: String| Error::Reverted { what: what.to_owned(), reason };
+    match err {
+        agora_chain::Error::Contract(ContractError::UnknownRevert(data)) => reverted(revert_reason(&data)),
+        agora_chain::Error::Contract(ContractError::Message(message)) => reverted(message),
+        agora_chain::Error::Reverted { tx } => reverted(format!("transaction {tx} reverted")),
+        other => Error::Chain(other),
+    }
+}
+
+/// Sends a prepared call with `sender`, waits for its receipt and fails on a revert. `what` names
+/// the call in errors (e.g. `initialize(0xabc…, 0)`).
+pub async fn send<P, D>(sender: &Sender, what: &str, call: CallBuilder<P, D>) -> Result<TransactionReceipt> {
+    submit(sender, what, call).await?.confirm().await
 }
 
 /// A transaction accepted by the node and not yet known to be mined.
 pub struct Submitted {
     what: String,
-    pending: PendingTransactionBuilder<alloy::network::Ethereum>,
+    pending: Pending,
 }
 
 impl Submitted {
     pub fn tx_hash(&self) -> B256 {
-        *self.pending.tx_hash()
+        self.pending.tx_hash()
     }
 
     /// Waits for the receipt; a transaction mined but reverted is [`Error::Reverted`].
     pub async fn confirm(self) -> Result<TransactionReceipt> {
-        let receipt = self.pending.get_receipt().await?;
-        if !receipt.status() {
-            return Err(Error::Reverted {
-                what: self.what,
-                reason: format!("transaction {} reverted", receipt.transaction_hash),
-            });
-        }
-        Ok(receipt)
+        let what = self.what;
+        self.pending.confirm().await.map_err(|e| send_error(&what, e))
     }
 }
 
-/// Sends a prepared call without waiting for it to be mined (a call the node refuses, e.g. one
-/// whose gas estimate reverts, is [`Error::Reverted`]).
-pub async fn submit<P: Provider, D: CallDecoder>(what: &str, call: CallBuilder<P, D>) -> Result<Submitted> {
-    let pending = call.send().await.map_err(|e| call_error(what, e))?;
+/// Sends a prepared call without waiting for it to be mined (a call whose gas estimate reverts is
+/// [`Error::Reverted`]).
+pub async fn submit<P, D>(sender: &Sender, what: &str, call: CallBuilder<P, D>) -> Result<Submitted> {
+    let pending = sender.submit(call).await.map_err(|e| send_error(what, e))?;
     Ok(Submitted { what: what.to_owned(), pending })
 }
 
 /// Deploys `code` (creation bytecode followed by any ABI-encoded constructor arguments) and
 /// returns the new contract's address and receipt.
-pub async fn deploy_code<P: Provider>(
-    provider: &P,
+pub async fn deploy_code(
+    sender: &Sender,
     what: &str,
     code: Bytes,
 ) -> Result<(alloy::primitives::Address, TransactionReceipt)> {
-    use alloy::network::TransactionBuilder;
-    let tx = alloy::rpc::types::TransactionRequest::default().with_deploy_code(code);
-    let pending = provider.send_transaction(tx).await.map_err(|e| match e.as_error_resp() {
-        Some(resp) => Error::Reverted {
-            what: format!("deploying {what}"),
-            reason: resp.as_revert_data().map(|d| revert_reason(&d)).unwrap_or_else(|| resp.message.to_string()),
-        },
-        None => Error::Rpc(e),
-    })?;
-    let receipt = pending.get_receipt().await?;
-    match receipt.contract_address {
-        Some(address) if receipt.status() => Ok((address, receipt)),
-        _ => Err(Error::Reverted {
-            what: format!("deploying {what}"),
-            reason: format!("transaction {} reverted", receipt.transaction_hash),
-        }),
-    }
+    sender.deploy(code).await.map_err(|e| send_error(&format!("deploying {what}"), e))
 }

@@ -47,8 +47,9 @@ async fn poco_deploys_and_the_hub_answers() -> Result<()> {
     let anvil = anvil().await?;
     let deployer = agora_chain::signer_from_key(&anvil.accounts()[DEPLOYER].private_key)?;
     let started = Instant::now();
-    let provider = agora_chain::signing_provider(anvil.url(), deployer.clone())?;
-    let d = poco::deploy(&provider, &artifacts()).await?;
+    let sender = agora_chain::Sender::connect(anvil.url(), deployer.clone(), agora_chain::SendPolicy::dev()).await?;
+    let d = poco::deploy(&sender, &artifacts()).await?;
+    let provider = sender.provider().clone();
     eprintln!("PoCo {} deployed on a fresh anvil in {:?}", d.poco_version, started.elapsed());
     let hub = IexecHub::new(d.hub, provider.clone());
     assert_eq!(hub.countCategory().call().await?, U256::from(6));
@@ -93,7 +94,8 @@ async fn anvil_with_poco() -> Result<Chain> {
         workerpools: vec![(key(POOL_OWNER)?.address(), "Agora workerpool".into())],
     };
     let started = Instant::now();
-    let dev = poco::deploy_dev(anvil.url(), key(DEPLOYER)?, &setup, &artifacts()).await?;
+    let deployer = agora_chain::Sender::connect(anvil.url(), key(DEPLOYER)?, agora_chain::SendPolicy::dev()).await?;
+    let dev = poco::deploy_dev(&deployer, &setup, &artifacts()).await?;
     eprintln!("dev set-up (PoCo, 9 RLC transfers, a workerpool) in {:?}", started.elapsed());
     Ok(Chain { anvil, dev })
 }
@@ -108,6 +110,8 @@ struct Env {
     gateway: String,
     wasm: LocalExecutor,
     apps: HashMap<String, (agora_executor::AppId, Limits)>,
+    /// One sender per key, shared by every workerpool of the test (as the node shares them).
+    senders: std::sync::Mutex<HashMap<usize, agora_chain::Sender>>,
 }
 
 impl Env {
@@ -123,15 +127,32 @@ impl Env {
             let id = wasm.register_app(app.source)?;
             apps.insert(app.name.to_owned(), (id, Limits::default()));
         }
-        Ok(Self { chain, db, _dir: dir, content, gateway, wasm, apps })
+        Ok(Self { chain, db, _dir: dir, content, gateway, wasm, apps, senders: Default::default() })
     }
 
     fn key(&self, i: usize) -> PrivateKeySigner {
         agora_chain::signer_from_key(&self.chain.anvil.accounts()[i].private_key).expect("anvil key")
     }
 
+    /// The one sender of account `i`'s key.
+    fn sender(&self, i: usize) -> agora_chain::Sender {
+        let mut senders = self.senders.lock().expect("senders");
+        senders
+            .entry(i)
+            .or_insert_with(|| {
+                let read = agora_chain::read_provider(self.chain.anvil.url()).expect("anvil URL");
+                agora_chain::Sender::new(
+                    read,
+                    self.chain.dev.deployment.chain_id,
+                    self.key(i),
+                    agora_chain::SendPolicy::dev(),
+                )
+            })
+            .clone()
+    }
+
     fn provider(&self, i: usize) -> DynProvider {
-        agora_chain::signing_provider(self.chain.anvil.url(), self.key(i)).expect("provider")
+        agora_chain::testing::signing_provider(self.chain.anvil.url(), self.key(i)).expect("provider")
     }
 
     fn hub(&self) -> IexecHub::IexecHubInstance<DynProvider> {
@@ -140,8 +161,8 @@ impl Env {
 
     fn config(&self, worker: usize) -> WorkerpoolConfig {
         let mut cfg =
-            WorkerpoolConfig::new(self.chain.anvil.url(), self.chain.dev.deployment.hub, self.key(POOL_OWNER));
-        cfg.worker = self.key(worker);
+            WorkerpoolConfig::new(self.chain.anvil.url(), self.chain.dev.deployment.hub, self.sender(POOL_OWNER));
+        cfg.worker = self.sender(worker);
         cfg.workerpool = Some(self.chain.dev.workerpools[0]);
         cfg.stake = U256::from(100 * RLC);
         cfg.price = U256::from(PRICE);
@@ -166,8 +187,7 @@ impl Env {
             .predictApp(owner, args.0.clone(), args.1.clone(), args.2.clone(), args.3, Bytes::new())
             .call()
             .await?;
-        agora_iexec::tx::send("createApp", registry.createApp(owner, args.0, args.1, args.2, args.3, Bytes::new()))
-            .await?;
+        agora_chain::testing::send(registry.createApp(owner, args.0, args.1, args.2, args.3, Bytes::new())).await?;
         Ok(address)
     }
 
@@ -179,8 +199,8 @@ impl Env {
         let d = &self.chain.dev.deployment;
         let requester = self.key(REQUESTER);
         let rlc = Rlc::new(d.rlc, self.provider(REQUESTER));
-        agora_iexec::tx::send("approve", rlc.approve(d.hub, U256::from(PRICE))).await?;
-        agora_iexec::tx::send("deposit", self.hub().deposit(U256::from(PRICE))).await?;
+        agora_chain::testing::send(rlc.approve(d.hub, U256::from(PRICE))).await?;
+        agora_chain::testing::send(self.hub().deposit(U256::from(PRICE))).await?;
         let apporder = SignedAppOrder::sign(
             &self.key(APP_OWNER),
             d.chain_id,
@@ -220,10 +240,12 @@ impl Env {
         )?;
         // The CLI keeps signed orders as JSON: they must survive the trip.
         let requestorder: SignedRequestOrder = serde_json::from_value(serde_json::to_value(&requestorder)?)?;
-        let receipt = agora_iexec::tx::send(
-            "matchOrders",
-            self.hub().matchOrders(apporder.to_call(), no_dataset(), workerpoolorder.to_call(), requestorder.to_call()),
-        )
+        let receipt = agora_chain::testing::send(self.hub().matchOrders(
+            apporder.to_call(),
+            no_dataset(),
+            workerpoolorder.to_call(),
+            requestorder.to_call(),
+        ))
         .await?;
         let matched = receipt.decoded_log::<IexecHub::OrdersMatched>().context("OrdersMatched")?;
         Ok(matched.data.dealid)
@@ -492,7 +514,13 @@ async fn child_worker(spec: ChildSpec) -> Result<()> {
     let content =
         Arc::new(agora_content::open(&ContentConfig { dir: spec.content_dir.clone(), ipfs_api: None }).await?);
     let wasm = LocalExecutor::new(LocalConfig::default())?;
-    let mut cfg = WorkerpoolConfig::new(&spec.rpc_url, spec.hub, agora_chain::signer_from_key(&spec.owner_key)?);
+    let owner = agora_chain::Sender::connect(
+        &spec.rpc_url,
+        agora_chain::signer_from_key(&spec.owner_key)?,
+        agora_chain::SendPolicy::dev(),
+    )
+    .await?;
+    let mut cfg = WorkerpoolConfig::new(&spec.rpc_url, spec.hub, owner);
     for app in sample_apps() {
         cfg.apps.insert(app.name.to_owned(), (wasm.register_app(app.source)?, Limits::default()));
     }

@@ -10,6 +10,7 @@
 //! of storing logs from a dead fork.
 
 mod decode;
+mod settings;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
@@ -22,6 +23,7 @@ use alloy::rpc::types::Filter;
 use tokio::sync::{broadcast, watch};
 
 pub use decode::decode_log;
+pub use settings::IndexerSettings;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {

@@ -1,6 +1,6 @@
 //! The embedded dev chain: anvil as a child process, the contracts deployed on it, the seed's
 //! three demo services listed, MarketToken minted to every dev account, iExec PoCo deployed beside
-//! them (unless `iexec_dev` is off) with RLC for every dev account and the dev workerpool
+//! them (unless `[chain.dev] iexec` is off) with RLC for every dev account and the dev workerpool
 //! registered, and `dev.json` (plus `chain.json` for the `iexec` CLI) describing it all for people
 //! and clients.
 
@@ -63,7 +63,7 @@ impl DevChain {
         &self.anvil.accounts()[OPERATOR].private_key
     }
 
-    /// iExec on the dev chain (`None` when `iexec_dev` is off).
+    /// iExec on the dev chain (`None` when `[chain.dev] iexec` is off).
     pub fn iexec(&self) -> Option<&DevPoco> {
         self.iexec.as_ref()
     }
@@ -142,12 +142,17 @@ pub struct Roles {
 impl DevChain {
     pub async fn start(config: &Config) -> Result<Self> {
         let cwd = std::env::current_dir()?;
-        let binary = match &config.anvil_path {
+        let binary = match &config.chain.dev.anvil_path {
             Some(p) => p.clone(),
             None => locate_anvil(&cwd)
-                .context("anvil not found: run `npm ci` in the repository (or set AGORA_ANVIL_PATH)")?,
+                .context("anvil not found: run `npm ci` in the repository (or set AGORA_CHAIN__DEV__ANVIL_PATH)")?,
         };
-        let opts = AnvilOptions { binary, port: config.anvil_port, chain_id: config.chain_id, block_time: None };
+        let opts = AnvilOptions {
+            binary,
+            port: config.chain.dev.anvil_port,
+            chain_id: config.chain.dev.chain_id,
+            block_time: None,
+        };
         let anvil = Anvil::spawn(&opts).await.context("cannot start the embedded anvil dev chain")?;
         let accounts = anvil.accounts().to_vec();
         let signer = |i: usize| {
@@ -162,19 +167,23 @@ impl DevChain {
         let owner_sender = senders.for_key(&accounts[OWNER].private_key)?;
         let deployments = deploy::deploy_contracts(&owner_sender, owner.address(), operator).await?;
         let everyone: Vec<Address> = accounts.iter().filter_map(|a| a.address.parse().ok()).collect();
-        let iexec = if config.iexec_dev {
+        let iexec = if config.chain.dev.iexec {
             let artifacts = PocoArtifacts::locate(&cwd).context(
-                "iExec PoCo's artifacts are needed for the dev chain (`make deps`), or set iexec_dev = false",
+                "iExec PoCo's artifacts are needed for the dev chain (`make deps`), or set `[chain.dev] iexec = false`",
             )?;
             let pool_owner = signer(IEXEC_WORKERPOOL_OWNER)?.address();
             let setup = DevSetup {
                 funded: everyone.iter().copied().take(IEXEC_DEPLOYER).collect(),
                 rlc_each: U256::from(DEV_RLC_EACH),
-                workerpools: vec![(pool_owner, config.iexec_workerpool_description.clone())],
+                workerpools: vec![(pool_owner, config.iexec.workerpool.description.clone())],
             };
-            let dev = agora_iexec::poco::deploy_dev(anvil.url(), signer(IEXEC_DEPLOYER)?, &setup, &artifacts)
-                .await
-                .context("cannot deploy iExec PoCo on the dev chain")?;
+            let dev = agora_iexec::poco::deploy_dev(
+                &senders.for_key(&accounts[IEXEC_DEPLOYER].private_key)?,
+                &setup,
+                &artifacts,
+            )
+            .await
+            .context("cannot deploy iExec PoCo on the dev chain")?;
             Some(dev)
         } else {
             None

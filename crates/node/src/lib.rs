@@ -59,7 +59,7 @@ impl Node {
 pub async fn up(config: &Config) -> Result<Node> {
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("cannot create data dir {}", config.data_dir.display()))?;
-    let (rpc_url, deployments, dev_chain) = match &config.rpc_url {
+    let (rpc_url, deployments, dev_chain) = match &config.chain.rpc_url {
         None => {
             let chain = DevChain::start(config).await?;
             (chain.rpc_url().to_owned(), chain.deployments().clone(), Some(chain))
@@ -88,13 +88,13 @@ pub async fn up(config: &Config) -> Result<Node> {
     }
 
     let indexer = Indexer::new(provider.clone(), store.clone(), indexer_config(config, &deployments));
-    let payee_key = config.payee_key.clone().or_else(|| dev_chain.as_ref().map(|c| c.payee_key().to_owned()));
+    let payee_key = config.channels.payee_key.clone().or_else(|| dev_chain.as_ref().map(|c| c.payee_key().to_owned()));
     let ledger = match &payee_key {
         Some(key) => {
             let payee = agora_chain::signer_from_key(key)?;
             let mut cfg = LedgerConfig::new(deployments.chain_id, deployments.payment_channel);
             cfg.payees = vec![payee.address()];
-            cfg.safety_margin_secs = config.voucher_margin_secs;
+            cfg.safety_margin_secs = config.channels.voucher_margin_secs;
             let ledger = Ledger::start(store.clone(), cfg).await?;
             let settler = Settler::new(
                 store.clone(),
@@ -103,8 +103,8 @@ pub async fn up(config: &Config) -> Result<Node> {
                     chain_id: deployments.chain_id,
                     contract: deployments.payment_channel,
                     payee: payee.address(),
-                    margin_secs: config.settle_margin_secs,
-                    interval: Duration::from_millis(config.settle_interval_ms.max(100)),
+                    margin_secs: config.channels.settle_margin_secs,
+                    interval: Duration::from_millis(config.channels.settle_interval_ms.max(100)),
                 },
             );
             let rx = shutdown_rx.clone();
@@ -141,23 +141,18 @@ pub async fn up(config: &Config) -> Result<Node> {
 
     let network = NetworkInfo {
         chain_id: deployments.chain_id,
-        rpc_url: config.public_rpc_url.clone().unwrap_or_else(|| rpc_url.clone()),
+        rpc_url: config.chain.public_rpc_url.clone().unwrap_or_else(|| rpc_url.clone()),
         compute_market: deployments.compute_market,
         market_token: deployments.market_token,
         payment_channel: deployments.payment_channel,
         deploy_block: deployments.deploy_block,
         embedded_chain: dev_chain.is_some(),
     };
-    let listener = tokio::net::TcpListener::bind(config.http_addr)
+    let listener = tokio::net::TcpListener::bind(config.api.http_addr)
         .await
-        .with_context(|| format!("cannot listen on {}", config.http_addr))?;
+        .with_context(|| format!("cannot listen on {}", config.api.http_addr))?;
     let api_url = format!("http://{}", listener.local_addr()?);
-    let content = agora_content::open(&agora_content::ContentConfig {
-        dir: config.data_dir.join("content"),
-        ipfs_api: config.ipfs_api.clone().filter(|u| !u.trim().is_empty()),
-    })
-    .await
-    .context("cannot open the content store")?;
+    let content = agora_content::open(&config.content_store()).await.context("cannot open the content store")?;
     let content = std::sync::Arc::new(content);
     let catalogue = catalogue::build(&config.data_dir.join("scratch")).await.context("cannot set up the executor")?;
     // The Agora iExec workerpool: serves the dev chain's pool (or a configured hub's, with its
@@ -165,7 +160,7 @@ pub async fn up(config: &Config) -> Result<Node> {
     if let Some(pool) = workerpool::start_in_up(
         config,
         dev_chain.as_ref(),
-        &rpc_url,
+        &senders,
         &api_url,
         &store,
         &content,
@@ -176,11 +171,13 @@ pub async fn up(config: &Config) -> Result<Node> {
     {
         tasks.push(pool);
     }
-    let operator_key = config.operator_key.clone().or_else(|| dev_chain.as_ref().map(|c| c.operator_key().to_owned()));
+    let operator_key =
+        config.compute.operator_key.clone().or_else(|| dev_chain.as_ref().map(|c| c.operator_key().to_owned()));
     if let Some(key) = operator_key {
         let iexec = iexec_backend(
             config,
             dev_chain.as_ref(),
+            &senders,
             &rpc_url,
             &api_url,
             deployments.chain_id,
@@ -203,8 +200,8 @@ pub async fn up(config: &Config) -> Result<Node> {
                 chain_id: deployments.chain_id,
                 market: deployments.compute_market,
                 services: Vec::new(),
-                poll: Duration::from_millis(config.poll_interval_ms.max(50)),
-                failpoint: config.failpoint.clone().filter(|f| !f.is_empty()),
+                poll: Duration::from_millis(config.indexer.poll_interval_ms.max(50)),
+                failpoint: config.compute.failpoint.clone().filter(|f| !f.is_empty()),
             },
         );
         let (rx, applied) = (shutdown_rx.clone(), events.subscribe());
@@ -234,7 +231,7 @@ pub async fn up(config: &Config) -> Result<Node> {
         events,
         task_updates,
         dev_accounts: std::sync::Arc::new(dev_accounts),
-        web_dir: Some(config.web_dir.clone()),
+        web_dir: Some(config.api.web_dir.clone()),
     });
     {
         let mut rx = shutdown_rx.clone();
@@ -248,7 +245,7 @@ pub async fn up(config: &Config) -> Result<Node> {
         }));
     }
     if let Some(chain) = &dev_chain {
-        chain.write_dev_json(&config.data_dir, &api_url, config.iexec_workerpool_price_nrlc)?;
+        chain.write_dev_json(&config.data_dir, &api_url, config.iexec.workerpool.price_nrlc)?;
     }
     Ok(Node { api_url, network, store, shutdown, tasks, dev_chain })
 }
@@ -267,12 +264,13 @@ fn dev_role(index: usize) -> &'static str {
 }
 
 /// The compute backend on iExec: on the embedded chain when PoCo was deployed there (the dev
-/// requester and provider keys, the dev workerpool), elsewhere when `iexec_hub` and
-/// `iexec_requester_key` are configured; `None` otherwise.
+/// requester and provider keys, the dev workerpool), elsewhere when `[iexec] hub` and
+/// `[iexec.backend] requester_key` are configured; `None` otherwise.
 #[allow(clippy::too_many_arguments)] // wiring: each argument is a separate part of the node
 async fn iexec_backend(
     config: &Config,
     dev: Option<&DevChain>,
+    senders: &Senders,
     rpc_url: &str,
     api_url: &str,
     chain_id: u64,
@@ -282,37 +280,40 @@ async fn iexec_backend(
 ) -> Result<Option<std::sync::Arc<agora_iexec::backend::Backend>>> {
     use agora_iexec::backend::{AppSpec, Backend, BackendConfig};
     let dev_poco = dev.and_then(|d| d.iexec().map(|p| (d, p)));
-    let (hub, requester_key, app_owner_key, workerpool) = match (dev_poco, &config.iexec_hub) {
+    let (hub, requester_key, app_owner_key, workerpool) = match (dev_poco, &config.iexec.hub) {
         (Some((d, poco)), _) => (
             poco.deployment.hub,
-            config.iexec_requester_key.clone().unwrap_or_else(|| d.iexec_requester_key().to_owned()),
-            config.iexec_app_owner_key.clone().unwrap_or_else(|| d.iexec_app_owner_key().to_owned()),
+            config.iexec.backend.requester_key.clone().unwrap_or_else(|| d.iexec_requester_key().to_owned()),
+            config.iexec.backend.app_owner_key.clone().unwrap_or_else(|| d.iexec_app_owner_key().to_owned()),
             d.iexec_workerpool(),
         ),
         (None, Some(hub)) => {
-            let Some(requester) = config.iexec_requester_key.clone() else {
-                tracing::info!("iexec_hub is set without iexec_requester_key: no iExec backend");
+            let Some(requester) = config.iexec.backend.requester_key.clone() else {
+                tracing::info!("[iexec] hub is set without [iexec.backend] requester_key: no iExec backend");
                 return Ok(None);
             };
             let workerpool = config
-                .iexec_workerpool
+                .iexec
+                .workerpool_address
                 .as_deref()
-                .map(|w| w.parse::<Address>().with_context(|| format!("iexec_workerpool {w:?} is not an address")))
+                .map(|w| {
+                    w.parse::<Address>().with_context(|| format!("[iexec] workerpool_address {w:?} is not an address"))
+                })
                 .transpose()?;
-            let hub = hub.parse::<Address>().with_context(|| format!("iexec_hub {hub:?} is not an address"))?;
-            (hub, requester.clone(), config.iexec_app_owner_key.clone().unwrap_or(requester), workerpool)
+            let hub = hub.parse::<Address>().with_context(|| format!("[iexec] hub {hub:?} is not an address"))?;
+            (hub, requester.clone(), config.iexec.backend.app_owner_key.clone().unwrap_or(requester), workerpool)
         }
         (None, None) => return Ok(None),
     };
-    let cli = match &config.iexec_cli {
+    let cli = match &config.iexec.backend.cli {
         Some(p) => p.clone(),
         None => std::env::current_dir()?
             .ancestors()
             .map(|d| d.join("node_modules/.bin/iexec"))
             .find(|p| p.is_file())
-            .context("the iexec CLI is not in node_modules/.bin: run `npm ci` (or set iexec_cli)")?,
+            .context("the iexec CLI is not in node_modules/.bin: run `npm ci` (or set [iexec.backend] cli)")?,
     };
-    let chain_name = match (&config.iexec_chain_name, &config.iexec_chain_json) {
+    let chain_name = match (&config.iexec.backend.chain_name, &config.iexec.backend.chain_json) {
         (Some(name), _) => name.clone(),
         (None, Some(path)) => {
             let file: serde_json::Value = serde_json::from_slice(
@@ -336,22 +337,19 @@ async fn iexec_backend(
         chain_id,
         cli,
         work_dir: config.data_dir.join("iexec").join("backend"),
-        chain_json: config.iexec_chain_json.clone(),
+        chain_json: config.iexec.backend.chain_json.clone(),
         chain_name,
-        rpc_url: config.iexec_rpc_url.clone().unwrap_or_else(|| rpc_url.to_owned()),
+        rpc_url: config.iexec.rpc_url.clone().unwrap_or_else(|| rpc_url.to_owned()),
         hub,
-        requester_key,
-        app_owner_key,
+        requester: senders.for_key(&requester_key)?,
+        app_owner: senders.for_key(&app_owner_key)?,
         workerpool,
-        workerpool_orders: config
-            .iexec_workerpool_orders
-            .clone()
-            .unwrap_or_else(|| config.data_dir.join("iexec").join("workerpoolorders.json")),
+        workerpool_orders: config.workerpool_orders(),
         apps,
         api_url: api_url.to_owned(),
-        poll: Duration::from_millis(config.iexec_poll_ms.max(100)),
+        poll: Duration::from_millis(config.iexec.backend.poll_ms.max(100)),
         deposit_tasks: 10,
-        failpoint: config.failpoint.clone().filter(|f| !f.is_empty()),
+        failpoint: config.iexec.backend.failpoint.clone().filter(|f| !f.is_empty()),
         updates: Some(task_updates.clone()),
     };
     let backend = Backend::start(cfg, store.clone(), content.clone()).await?;
@@ -362,8 +360,8 @@ async fn iexec_backend(
 fn indexer_config(config: &Config, d: &Deployments) -> IndexerConfig {
     let mut cfg = IndexerConfig::new(d.chain_id, d.indexed_contracts(), d.deploy_block);
     cfg.confirmations = config.confirmations();
-    cfg.poll_interval = Duration::from_millis(config.poll_interval_ms);
-    cfg.batch_blocks = config.batch_blocks.max(1);
+    cfg.poll_interval = Duration::from_millis(config.indexer.poll_interval_ms);
+    cfg.batch_blocks = config.indexer.batch_blocks.max(1);
     cfg
 }
 
@@ -374,7 +372,11 @@ pub async fn workerpool(config: &Config, shutdown: impl std::future::Future<Outp
 
 /// Runs only the indexer against a configured chain until `shutdown` resolves.
 pub async fn index(config: &Config, shutdown: impl std::future::Future<Output = ()>) -> Result<()> {
-    let rpc_url = config.rpc_url.as_deref().context("`agora index` needs an RPC URL (--rpc-url or AGORA_RPC_URL)")?;
+    let rpc_url = config
+        .chain
+        .rpc_url
+        .as_deref()
+        .context("`agora index` needs an RPC URL (--rpc-url or AGORA_CHAIN__RPC_URL)")?;
     let path = config.deployments_path();
     let d = Deployments::load(&path).with_context(|| format!("cannot read {}", path.display()))?;
     let provider: DynProvider = agora_chain::read_provider(rpc_url)?;

@@ -12,47 +12,55 @@ use alloy::primitives::{Address, U256};
 use anyhow::{Context, Result};
 use tokio::sync::watch;
 
-use crate::{Config, DevChain};
+use crate::{Config, DevChain, Senders};
 
 /// The pool's configuration from `config`: on the dev chain the dev pool and its owner (account
-/// 5); elsewhere `iexec_hub` and `iexec_workerpool_key`. `None` when neither applies.
-fn pool_config(config: &Config, dev: Option<&DevChain>, rpc_url: &str) -> Result<Option<WorkerpoolConfig>> {
+/// 5); elsewhere `[iexec] hub` and `[iexec.workerpool] owner_key`. `None` when neither applies.
+fn pool_config(
+    config: &Config,
+    dev: Option<&DevChain>,
+    senders: &Senders,
+    rpc_url: &str,
+) -> Result<Option<WorkerpoolConfig>> {
     let parse = |what: &str, v: &str| v.parse::<Address>().with_context(|| format!("{what} {v:?} is not an address"));
     let dev_poco = dev.and_then(|d| d.iexec().map(|p| (d, p)));
-    let (hub, owner_key, workerpool) = match (dev_poco, &config.iexec_hub) {
+    let (hub, owner_key, workerpool) = match (dev_poco, &config.iexec.hub) {
         (Some((d, poco)), _) => (
             poco.deployment.hub,
-            config.iexec_workerpool_key.clone().unwrap_or_else(|| d.iexec_workerpool_key().to_owned()),
+            config.iexec.workerpool.owner_key.clone().unwrap_or_else(|| d.iexec_workerpool_key().to_owned()),
             d.iexec_workerpool(),
         ),
         (None, Some(hub)) => {
-            let Some(key) = config.iexec_workerpool_key.clone() else {
+            let Some(key) = config.iexec.workerpool.owner_key.clone() else {
                 return Ok(None);
             };
-            let pool = config.iexec_workerpool.as_deref().map(|w| parse("iexec_workerpool", w)).transpose()?;
-            (parse("iexec_hub", hub)?, key, pool)
+            let pool = config
+                .iexec
+                .workerpool_address
+                .as_deref()
+                .map(|w| parse("[iexec] workerpool_address", w))
+                .transpose()?;
+            (parse("[iexec] hub", hub)?, key, pool)
         }
         (None, None) => return Ok(None),
     };
-    let owner = agora_chain::signer_from_key(&owner_key).context("iexec_workerpool_key")?;
+    let owner = senders.for_key(&owner_key).context("[iexec.workerpool] owner_key")?;
     let mut cfg = WorkerpoolConfig::new(rpc_url, hub, owner);
-    if let Some(key) = &config.iexec_worker_key {
-        cfg.worker = agora_chain::signer_from_key(key).context("iexec_worker_key")?;
+    if let Some(key) = &config.iexec.workerpool.worker_key {
+        cfg.worker = senders.for_key(key).context("[iexec.workerpool] worker_key")?;
     }
     cfg.workerpool = workerpool;
-    cfg.description = config.iexec_workerpool_description.clone();
-    cfg.stake = U256::from(config.iexec_stake_nrlc);
-    cfg.price = U256::from(config.iexec_workerpool_price_nrlc);
-    cfg.orders_file = Some(
-        config.iexec_workerpool_orders.clone().unwrap_or_else(|| config.data_dir.join("iexec/workerpoolorders.json")),
-    );
-    cfg.poll = Duration::from_millis(config.poll_interval_ms.max(50));
+    cfg.description = config.iexec.workerpool.description.clone();
+    cfg.stake = U256::from(config.iexec.workerpool.stake_nrlc);
+    cfg.price = U256::from(config.iexec.workerpool.price_nrlc);
+    cfg.orders_file = Some(config.workerpool_orders());
+    cfg.poll = Duration::from_millis(config.indexer.poll_interval_ms.max(50));
     cfg.confirmations = config.confirmations();
-    cfg.batch_blocks = config.batch_blocks.max(1);
+    cfg.batch_blocks = config.indexer.batch_blocks.max(1);
     if dev.is_some() {
         cfg.from_block = Some(0);
     }
-    cfg.failpoint = config.iexec_failpoint.clone().filter(|f| !f.is_empty());
+    cfg.failpoint = config.iexec.workerpool.failpoint.clone().filter(|f| !f.is_empty());
     Ok(Some(cfg))
 }
 
@@ -63,14 +71,15 @@ fn pool_config(config: &Config, dev: Option<&DevChain>, rpc_url: &str) -> Result
 pub(crate) async fn start_in_up(
     config: &Config,
     dev: Option<&DevChain>,
-    rpc_url: &str,
+    senders: &Senders,
     gateway: &str,
     store: &Store,
     content: &Arc<AnyStore>,
     catalogue: &Arc<Catalogue>,
     shutdown: watch::Receiver<bool>,
 ) -> Result<Option<tokio::task::JoinHandle<()>>> {
-    let Some(mut cfg) = pool_config(config, dev, rpc_url)? else {
+    let rpc_url = dev.map(DevChain::rpc_url).or(config.chain.rpc_url.as_deref()).unwrap_or_default();
+    let Some(mut cfg) = pool_config(config, dev, senders, rpc_url)? else {
         return Ok(None);
     };
     cfg.ipfs_gateway = Some(gateway.to_owned());
@@ -94,28 +103,29 @@ async fn start(
     Ok(pool)
 }
 
-/// `agora workerpool`: one worker of an iExec workerpool, against `rpc_url` and `iexec_hub`, until
+/// `agora workerpool`: one worker of an iExec workerpool, against `[chain] rpc_url` and `[iexec] hub`, until
 /// `shutdown` resolves.
 pub async fn run(config: &Config, shutdown: impl std::future::Future<Output = ()>) -> Result<()> {
-    let rpc_url =
-        config.rpc_url.as_deref().context("`agora workerpool` needs an RPC URL (--rpc-url or AGORA_RPC_URL)")?;
-    if config.iexec_hub.is_none() {
-        anyhow::bail!("`agora workerpool` needs the iExec hub's address (--hub or AGORA_IEXEC_HUB)");
+    let rpc_url = config
+        .chain
+        .rpc_url
+        .as_deref()
+        .context("`agora workerpool` needs an RPC URL (--rpc-url or AGORA_CHAIN__RPC_URL)")?;
+    if config.iexec.hub.is_none() {
+        anyhow::bail!("`agora workerpool` needs the iExec hub's address (--hub or AGORA_IEXEC__HUB)");
     }
-    let cfg = pool_config(config, None, rpc_url)?
-        .context("`agora workerpool` needs the pool owner's key (AGORA_IEXEC_WORKERPOOL_KEY)")?;
+    let provider = agora_chain::read_provider(rpc_url)?;
+    let chain_id = alloy::providers::Provider::get_chain_id(&provider).await?;
+    let senders = Senders::new(provider, chain_id, agora_chain::SendPolicy::public());
+    let cfg = pool_config(config, None, &senders, rpc_url)?
+        .context("`agora workerpool` needs the pool owner's key (AGORA_IEXEC__WORKERPOOL__OWNER_KEY)")?;
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("cannot create data dir {}", config.data_dir.display()))?;
     let store = Store::connect(&config.database_url()).await.context("cannot open the database")?;
-    let content = agora_content::open(&agora_content::ContentConfig {
-        dir: config.data_dir.join("content"),
-        ipfs_api: config.ipfs_api.clone().filter(|u| !u.trim().is_empty()),
-    })
-    .await
-    .context("cannot open the content store")?;
+    let content = agora_content::open(&config.content_store()).await.context("cannot open the content store")?;
     let catalogue = crate::catalogue::build(&config.data_dir.join("scratch")).await?;
     let pool = start(cfg, store, Arc::new(content), &catalogue).await?;
-    println!("Agora workerpool {} serving hub {}", pool.address(), config.iexec_hub.as_deref().unwrap_or_default());
+    println!("Agora workerpool {} serving hub {}", pool.address(), config.iexec.hub.as_deref().unwrap_or_default());
     let (tx, rx) = watch::channel(false);
     let runner = tokio::spawn(pool.run(rx));
     shutdown.await;

@@ -14,6 +14,7 @@ mod iexec;
 mod iexec_worker;
 mod jobs;
 mod model;
+mod settings;
 mod store;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -24,6 +25,7 @@ pub use iexec::{IexecAppRow, IexecJobRow};
 pub use iexec_worker::{NewWorkerTask, WorkerScope, WorkerStage, WorkerTaskRow, WorkerTaskUpdate};
 pub use jobs::{JobRow, JobStage};
 pub use model::*;
+pub use settings::StoreSettings;
 pub use store::Store;
 
 /// Everything that can go wrong talking to the database.

@@ -36,8 +36,7 @@ pub struct Up {
 
 impl Up {
     pub fn start() -> anyhow::Result<Self> {
-        let port = agora_chain::anvil::free_port()?.to_string();
-        Self::start_with(tempdir()?, &["--anvil-port", &port])
+        Self::start_with(tempdir()?, &["--anvil-port", "0"])
     }
 
     /// `agora up --data-dir DIR --http-addr 127.0.0.1:0 ARGS…`; waits until it says it is up.
@@ -57,9 +56,19 @@ impl Up {
     }
 }
 
+/// The last `n` lines of a file, for a failure message.
+pub fn tail(path: &Path, n: usize) -> String {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(n)..].join("\n")
+}
+
 /// Starts `agora up` on `data_dir` with extra arguments and environment; returns once it prints
-/// its URL (or fails if it exits first).
+/// its URL, or fails with the end of its log if it exits first. Its log (stderr) is kept in
+/// `<data_dir>/agora.stderr.log`.
 pub fn spawn_up(data_dir: &Path, args: &[&str], envs: &[(&str, &str)]) -> anyhow::Result<(Proc, String)> {
+    std::fs::create_dir_all(data_dir)?;
+    let log = data_dir.join("agora.stderr.log");
     let mut child = Command::new(env!("CARGO_BIN_EXE_agora"))
         .current_dir(repo_root())
         .args(["up", "--data-dir"])
@@ -68,16 +77,17 @@ pub fn spawn_up(data_dir: &Path, args: &[&str], envs: &[(&str, &str)]) -> anyhow
         .args(args)
         .envs(envs.iter().copied())
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(std::fs::File::create(&log)?)
         .spawn()?;
     let stdout = child.stdout.take().expect("stdout");
-    let proc = Proc(child);
+    let mut proc = Proc(child);
     for line in BufReader::new(stdout).lines() {
         if let Some(url) = line?.strip_prefix("Agora is up: ") {
             return Ok((proc, url.to_owned()));
         }
     }
-    anyhow::bail!("agora up exited before it was up")
+    let status = proc.0.wait()?;
+    anyhow::bail!("agora up exited ({status}) before it was up; the end of its log:\n{}", tail(&log, 40))
 }
 
 pub fn cast() -> PathBuf {

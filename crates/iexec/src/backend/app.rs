@@ -39,7 +39,12 @@ impl Backend {
             Some(row) => row.address.parse().map_err(|_| invalid("stored app address"))?,
             None => {
                 write_json(&self.provider_dir.join("iexec.json"), &json!({ "app": app_json })).await?;
-                let address = self.cli.app_deploy(&self.provider_dir).await?;
+                let address = {
+                    // The CLI signs with the app owner's key, which the node may also use (the
+                    // settle job's payee on the dev chain): nothing else sends with it meanwhile.
+                    let _hold = self.cfg.app_owner.hold().await;
+                    self.cli.app_deploy(&self.provider_dir).await?
+                };
                 let row = IexecAppRow {
                     service_id,
                     hub: hub.clone(),

@@ -40,6 +40,9 @@ impl Backend {
             let stake = account.stake;
             if stake < price {
                 let amount = price * U256::from(self.cfg.deposit_tasks.max(1));
+                // The CLI signs with the requester's key: no other transaction of that key leaves
+                // the node meanwhile.
+                let _hold = self.cfg.requester.hold().await;
                 self.cli.account_deposit(&self.requester_dir, amount).await?;
                 tracing::info!("iExec account of {} topped up with {amount} nRLC", self.requester);
             }
@@ -50,7 +53,10 @@ impl Backend {
             "requestorder": requestorder,
         }});
         write_json(&self.requester_dir.join("orders.json"), &orders).await?;
-        let deal = self.cli.fill(&self.requester_dir).await?;
+        let deal = {
+            let _hold = self.cfg.requester.hold().await;
+            self.cli.fill(&self.requester_dir).await?
+        };
         self.failpoint("iexec-filled");
         if deal != expected {
             return Err(invalid(format!("deal {deal} is not the expected {expected} for request order {hash}")));
@@ -83,9 +89,9 @@ impl Backend {
     /// Claims the task on the hub (initializing it first if no worker did). Returns whether it is
     /// claimed now; `false`: the chain's time has not reached the deadline yet, or it completed.
     pub(super) async fn claim(&self, deal: B256, task: B256, status: TaskStatus) -> Result<bool> {
-        let hub = IexecHub::new(self.cfg.hub, self.requester_tx.clone());
+        let hub = IexecHub::new(self.cfg.hub, self.cfg.requester.provider().clone());
         let _one = self.requester_lock.lock().await;
-        match task::claim(&hub, deal, 0, status).await? {
+        match task::claim(&self.cfg.requester, &hub, deal, 0, status).await? {
             Claim::Sent(sent) => match sent.confirm().await {
                 Ok(_) => Ok(true),
                 Err(Error::Reverted { .. }) => Ok(task::status(&hub, task).await? == TaskStatus::Failed),

@@ -38,6 +38,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use agora_chain::Sender;
 use agora_content::{AnyStore, Cid};
 use agora_store::{IexecJobRow, Store};
 use alloy::primitives::{Address, B256};
@@ -77,10 +78,11 @@ pub struct BackendConfig {
     /// JSON-RPC of the chain iExec runs on (direct hub reads and claims).
     pub rpc_url: String,
     pub hub: Address,
-    /// Key of the wallet that signs request orders and pays for deals (its iExec account).
-    pub requester_key: String,
-    /// Key of the apps' owner (deploys them, signs their app orders).
-    pub app_owner_key: String,
+    /// The wallet that signs request orders and pays for deals (its iExec account): its key's
+    /// one sender in the node, held while the CLI transacts with the same key.
+    pub requester: Sender,
+    /// The apps' owner (deploys them, signs their app orders), likewise.
+    pub app_owner: Sender,
     /// Only this workerpool's orders are used; `None`: the first order of the right category.
     pub workerpool: Option<Address>,
     /// The workerpool's signed orders: a JSON array (or one order) in the CLI's format.
@@ -128,7 +130,6 @@ pub struct Backend {
     store: Store,
     content: Arc<AnyStore>,
     reader: DynProvider,
-    requester_tx: DynProvider,
     requester: Address,
     app_owner: Address,
     requester_dir: PathBuf,
@@ -145,6 +146,11 @@ pub struct Backend {
 
 fn now() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default()
+}
+
+/// A sender's private key as hex, for the CLI's wallet.
+fn key_hex(sender: &Sender) -> String {
+    format!("0x{}", alloy::primitives::hex::encode(sender.signer().to_bytes()))
 }
 
 fn hex_addr(a: Address) -> String {
@@ -166,8 +172,6 @@ impl Backend {
         if token == Address::ZERO {
             return Err(invalid(format!("no configured iExec hub at {} on chain {iexec_chain_id}", cfg.hub)));
         }
-        let requester_signer = agora_chain::signer_from_key(&cfg.requester_key)?;
-        let requester_tx = agora_chain::signing_provider(&cfg.rpc_url, requester_signer.clone())?;
         let cli = Cli::new(&cfg.cli, &cfg.chain_name);
         let requester_dir = cfg.work_dir.join("requester");
         let provider_dir = cfg.work_dir.join("provider");
@@ -176,15 +180,14 @@ impl Backend {
             tokio::fs::create_dir_all(dir).await?;
             tokio::fs::write(dir.join("chain.json"), &chain_json).await?;
         }
-        let requester = requester_signer.address();
-        let app_owner = agora_chain::signer_from_key(&cfg.app_owner_key)?.address();
+        let requester = cfg.requester.address();
+        let app_owner = cfg.app_owner.address();
         let backend = Arc::new(Self {
             cfg,
             cli,
             store,
             content,
             reader,
-            requester_tx,
             requester,
             app_owner,
             requester_dir,
@@ -210,8 +213,8 @@ impl Backend {
     async fn ensure_wallets(&self) -> Result<()> {
         self.wallets
             .get_or_try_init(|| async {
-                self.cli.import_wallet(&self.requester_dir, &self.cfg.requester_key).await?;
-                self.cli.import_wallet(&self.provider_dir, &self.cfg.app_owner_key).await?;
+                self.cli.import_wallet(&self.requester_dir, &key_hex(&self.cfg.requester)).await?;
+                self.cli.import_wallet(&self.provider_dir, &key_hex(&self.cfg.app_owner)).await?;
                 Ok::<_, Error>(())
             })
             .await?;

@@ -102,25 +102,19 @@ pub struct PocoArtifacts {
 }
 
 impl PocoArtifacts {
-    /// Finds the artifacts: `$AGORA_IEXEC_POCO` (the unpacked package) or `node_modules/.iexec-poco`
-    /// in `start` or one of its parents; RLC from `$AGORA_IEXEC_RLC` or beside it in `node_modules`.
-    /// Checks the package is PoCo [`POCO_VERSION`].
+    /// Finds the artifacts in `node_modules/.iexec-poco` and the RLC build in `node_modules`, in
+    /// `start` or one of its parents ([`open`](Self::open) takes explicit paths). Checks the
+    /// package is PoCo [`POCO_VERSION`].
     pub fn locate(start: &Path) -> Result<Self> {
-        let dir = match std::env::var_os("AGORA_IEXEC_POCO") {
-            Some(p) => PathBuf::from(p),
-            None => start.ancestors().map(|d| d.join(POCO_NPM_PATH)).find(|p| p.is_dir()).ok_or_else(|| {
-                Error::Artifact(format!(
-                    "iExec PoCo {POCO_VERSION} not found in {POCO_NPM_PATH} here or above {}: run `make deps`",
-                    start.display()
-                ))
-            })?,
-        };
-        let rlc = match std::env::var_os("AGORA_IEXEC_RLC") {
-            Some(p) => PathBuf::from(p),
-            None => start.ancestors().map(|d| d.join(RLC_NPM_PATH)).find(|p| p.is_file()).ok_or_else(|| {
-                Error::Artifact(format!("the RLC token's build {RLC_NPM_PATH} not found: run `make deps` (npm ci)"))
-            })?,
-        };
+        let dir = start.ancestors().map(|d| d.join(POCO_NPM_PATH)).find(|p| p.is_dir()).ok_or_else(|| {
+            Error::Artifact(format!(
+                "iExec PoCo {POCO_VERSION} not found in {POCO_NPM_PATH} here or above {}: run `make deps`",
+                start.display()
+            ))
+        })?;
+        let rlc = start.ancestors().map(|d| d.join(RLC_NPM_PATH)).find(|p| p.is_file()).ok_or_else(|| {
+            Error::Artifact(format!("the RLC token's build {RLC_NPM_PATH} not found: run `make deps` (npm ci)"))
+        })?;
         Self::open(&dir, &rlc)
     }
 

@@ -2,6 +2,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use agora_chain::Sender;
 use alloy::primitives::{Address, Bytes, U256, keccak256};
 use alloy::providers::{DynProvider, Provider};
 use alloy::sol_types::SolValue;
@@ -62,23 +63,24 @@ impl Loaded {
     }
 }
 
-/// Deploys PoCo with `provider`'s signer, who becomes the hub's and the registries' owner and
+/// Deploys PoCo with `sender`'s key, who becomes the hub's and the registries' owner and
 /// holds the whole RLC supply.
-pub async fn deploy(provider: &DynProvider, artifacts: &PocoArtifacts) -> Result<PocoDeployment> {
+pub async fn deploy(sender: &Sender, artifacts: &PocoArtifacts) -> Result<PocoDeployment> {
     let loaded = Loaded::load(artifacts)?;
-    deploy_loaded(provider, &loaded).await
+    deploy_loaded(sender, &loaded).await
 }
 
-async fn deploy_loaded(provider: &DynProvider, l: &Loaded) -> Result<PocoDeployment> {
-    let chain_id = provider.get_chain_id().await?;
-    let (rlc, rlc_receipt) = deploy_code(provider, "RLC", l.rlc.linked_bytecode(&BTreeMap::new())?).await?;
+async fn deploy_loaded(sender: &Sender, l: &Loaded) -> Result<PocoDeployment> {
+    let chain_id = sender.chain_id();
+    let (rlc, rlc_receipt) = deploy_code(sender, "RLC", l.rlc.linked_bytecode(&BTreeMap::new())?).await?;
     let owner = rlc_receipt.from;
     let mut routed = BTreeSet::new();
-    let hub = deploy_diamond(provider, l, owner, &mut routed).await?;
-    add_facets(provider, l, hub, &mut routed).await?;
-    let [app_registry, dataset_registry, workerpool_registry] = deploy_registries(provider, l, chain_id).await?;
-    let iexec = IexecHub::new(hub, provider.clone());
+    let hub = deploy_diamond(sender, l, owner, &mut routed).await?;
+    add_facets(sender, l, hub, &mut routed).await?;
+    let [app_registry, dataset_registry, workerpool_registry] = deploy_registries(sender, l, chain_id).await?;
+    let iexec = IexecHub::new(hub, sender.provider().clone());
     send(
+        sender,
         "configure",
         iexec.configure(
             rlc,
@@ -92,7 +94,7 @@ async fn deploy_loaded(provider: &DynProvider, l: &Loaded) -> Result<PocoDeploym
         ),
     )
     .await?;
-    let categories = create_categories(&iexec).await?;
+    let categories = create_categories(sender, &iexec).await?;
     let d = PocoDeployment {
         poco_version: POCO_VERSION.to_owned(),
         chain_id,
@@ -110,33 +112,33 @@ async fn deploy_loaded(provider: &DynProvider, l: &Loaded) -> Result<PocoDeploym
 
 /// The diamond (the hub) with its three default facets and `init()`; returns its address.
 async fn deploy_diamond(
-    provider: &DynProvider,
+    sender: &Sender,
     l: &Loaded,
     owner: Address,
     routed: &mut BTreeSet<[u8; 4]>,
 ) -> Result<Address> {
     let no_libs = BTreeMap::new();
-    let (init, _) = deploy_code(provider, "DiamondInit", l.init.linked_bytecode(&no_libs)?).await?;
+    let (init, _) = deploy_code(sender, "DiamondInit", l.init.linked_bytecode(&no_libs)?).await?;
     let mut default_cuts = Vec::new();
     for a in [&l.cut, &l.loupe, &l.ownership] {
-        let (address, _) = deploy_code(provider, &a.name, a.linked_bytecode(&no_libs)?).await?;
+        let (address, _) = deploy_code(sender, &a.name, a.linked_bytecode(&no_libs)?).await?;
         default_cuts.push(facet_cut(address, a, routed));
     }
     let init_calldata: Bytes = keccak256("init()")[..4].to_vec().into();
     let args = DiamondArgs { owner, init, initCalldata: init_calldata };
     let mut code = l.diamond.linked_bytecode(&no_libs)?.to_vec();
     code.extend_from_slice(&(default_cuts, args).abi_encode_params());
-    let (hub, _) = deploy_code(provider, "Diamond", code.into()).await?;
+    let (hub, _) = deploy_code(sender, "Diamond", code.into()).await?;
     Ok(hub)
 }
 
 /// The library, then every facet linked against it, added to the hub in one cut.
-async fn add_facets(provider: &DynProvider, l: &Loaded, hub: Address, routed: &mut BTreeSet<[u8; 4]>) -> Result<()> {
-    let (library, _) = deploy_code(provider, "IexecLibOrders_v5", l.library.linked_bytecode(&BTreeMap::new())?).await?;
+async fn add_facets(sender: &Sender, l: &Loaded, hub: Address, routed: &mut BTreeSet<[u8; 4]>) -> Result<()> {
+    let (library, _) = deploy_code(sender, "IexecLibOrders_v5", l.library.linked_bytecode(&BTreeMap::new())?).await?;
     let libs = BTreeMap::from([(ORDERS_LIBRARY.to_owned(), library)]);
     let mut cuts = Vec::new();
     for facet in &l.facets {
-        let (address, _) = deploy_code(provider, &facet.name, facet.linked_bytecode(&libs)?).await?;
+        let (address, _) = deploy_code(sender, &facet.name, facet.linked_bytecode(&libs)?).await?;
         let cut = facet_cut(address, facet, routed);
         if !cut.functionSelectors.is_empty() {
             cuts.push(IexecHub::FacetCut {
@@ -146,31 +148,39 @@ async fn add_facets(provider: &DynProvider, l: &Loaded, hub: Address, routed: &m
             });
         }
     }
-    let iexec = IexecHub::new(hub, provider.clone());
-    send("diamondCut (13 PoCo facets)", iexec.diamondCut(cuts, Address::ZERO, Bytes::new())).await?;
+    let iexec = IexecHub::new(hub, sender.provider().clone());
+    send(sender, "diamondCut (13 PoCo facets)", iexec.diamondCut(cuts, Address::ZERO, Bytes::new())).await?;
     Ok(())
 }
 
 /// The app, dataset and workerpool registries, initialized, in that order.
-async fn deploy_registries(provider: &DynProvider, l: &Loaded, chain_id: u64) -> Result<[Address; 3]> {
+async fn deploy_registries(sender: &Sender, l: &Loaded, chain_id: u64) -> Result<[Address; 3]> {
     let mut addresses = Vec::new();
     for (artifact, kind) in l.registries.iter().zip(["apps", "datasets", "workerpools"]) {
-        let (address, _) = deploy_code(provider, &artifact.name, artifact.linked_bytecode(&BTreeMap::new())?).await?;
-        let r = Registry::new(address, provider.clone());
-        send(&format!("{}.initialize", artifact.name), r.initialize(Address::ZERO)).await?;
-        send(&format!("{}.setBaseURI", artifact.name), r.setBaseURI(format!("agora-dev://iexec/{chain_id}/{kind}/")))
-            .await?;
+        let (address, _) = deploy_code(sender, &artifact.name, artifact.linked_bytecode(&BTreeMap::new())?).await?;
+        let r = Registry::new(address, sender.provider().clone());
+        send(sender, &format!("{}.initialize", artifact.name), r.initialize(Address::ZERO)).await?;
+        send(
+            sender,
+            &format!("{}.setBaseURI", artifact.name),
+            r.setBaseURI(format!("agora-dev://iexec/{chain_id}/{kind}/")),
+        )
+        .await?;
         addresses.push(address);
     }
     addresses.try_into().map_err(|_| Error::Invalid("three registries expected".into()))
 }
 
 /// The dev chain's categories, created in order (their ids follow).
-async fn create_categories(iexec: &IexecHub::IexecHubInstance<DynProvider>) -> Result<Vec<Category>> {
+async fn create_categories(sender: &Sender, iexec: &IexecHub::IexecHubInstance<DynProvider>) -> Result<Vec<Category>> {
     let mut categories = Vec::new();
     for (name, description, time_ref) in dev_categories() {
-        send(&format!("createCategory({name})"), iexec.createCategory(name.clone(), description, U256::from(time_ref)))
-            .await?;
+        send(
+            sender,
+            &format!("createCategory({name})"),
+            iexec.createCategory(name.clone(), description, U256::from(time_ref)),
+        )
+        .await?;
         let id = iexec.countCategory().call().await.map_err(|e| call_error("countCategory", e))?;
         categories.push(Category {
             id: u64::try_from(id).unwrap_or(u64::MAX) - 1,

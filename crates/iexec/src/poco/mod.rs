@@ -24,8 +24,8 @@ mod deploy;
 
 use std::time::{Duration, Instant};
 
+use agora_chain::Sender;
 use alloy::primitives::{Address, U256};
-use alloy::signers::local::PrivateKeySigner;
 use serde::{Deserialize, Serialize};
 
 use crate::Result;
@@ -112,25 +112,19 @@ pub struct DevPoco {
     pub elapsed: Duration,
 }
 
-/// Deploys PoCo and `setup` with `deployer` on the node at `rpc_url`.
+/// Deploys PoCo and `setup` with `sender`'s key.
 ///
 /// There is no state snapshot: on anvil the whole deploy (~37 transactions) takes about 0.2 s in
 /// a debug build, and loading an `anvil_dumpState` snapshot instead saved only 0.15 s of that
 /// while bringing back the snapshot's old block timestamps.
-pub async fn deploy_dev(
-    rpc_url: &str,
-    deployer: PrivateKeySigner,
-    setup: &DevSetup,
-    artifacts: &PocoArtifacts,
-) -> Result<DevPoco> {
+pub async fn deploy_dev(sender: &Sender, setup: &DevSetup, artifacts: &PocoArtifacts) -> Result<DevPoco> {
     let started = Instant::now();
-    let provider = agora_chain::signing_provider(rpc_url, deployer)?;
-    let deployment = deploy(&provider, artifacts).await?;
-    let rlc = Rlc::new(deployment.rlc, provider.clone());
+    let deployment = deploy(sender, artifacts).await?;
+    let rlc = Rlc::new(deployment.rlc, sender.provider().clone());
     for account in &setup.funded {
-        send(&format!("RLC transfer to {account}"), rlc.transfer(*account, setup.rlc_each)).await?;
+        send(sender, &format!("RLC transfer to {account}"), rlc.transfer(*account, setup.rlc_each)).await?;
     }
-    let registry = Registry::new(deployment.workerpool_registry, provider.clone());
+    let registry = Registry::new(deployment.workerpool_registry, sender.provider().clone());
     let mut workerpools = Vec::new();
     for (owner, description) in &setup.workerpools {
         let address = registry
@@ -138,7 +132,7 @@ pub async fn deploy_dev(
             .call()
             .await
             .map_err(|e| crate::tx::call_error("predictWorkerpool", e))?;
-        send("createWorkerpool", registry.createWorkerpool(*owner, description.clone())).await?;
+        send(sender, "createWorkerpool", registry.createWorkerpool(*owner, description.clone())).await?;
         workerpools.push(address);
     }
     let elapsed = started.elapsed();

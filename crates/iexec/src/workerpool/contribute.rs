@@ -28,7 +28,7 @@ impl Workerpool {
             row.result_digest.as_deref().and_then(|d| d.parse().ok()).ok_or_else(|| missing("result digest"))?;
         let (enclave, enclave_sign, authorization) = self.signatures(deal_id, task_id, digest).await?;
         let results = crate::result::results_json(&cid);
-        let hub = IexecHub::new(self.cfg.hub, &self.worker_tx);
+        let hub = IexecHub::new(self.cfg.hub, self.cfg.worker.provider());
         let call = hub.contributeAndFinalize(
             task_id,
             digest,
@@ -38,8 +38,7 @@ impl Workerpool {
             enclave_sign,
             authorization,
         );
-        let _one = self.send_lock.lock().await;
-        let sent = match tx::submit(&format!("contributeAndFinalize({task_id})"), call).await {
+        let sent = match tx::submit(&self.cfg.worker, &format!("contributeAndFinalize({task_id})"), call).await {
             Ok(sent) => sent,
             Err(e) => {
                 // Completed by another worker in the meantime: the next round records it.
@@ -75,13 +74,13 @@ impl Workerpool {
         let worker = self.cfg.worker.address();
         let tee = deal.tag.0[31] & 0x01 == 1;
         let (enclave, enclave_sign) = if tee {
-            let key = enclave_key(&self.cfg.worker, task_id)?;
+            let key = enclave_key(self.cfg.worker.signer(), task_id)?;
             let sign = enclave_signature(&key, worker, task_id, digest)?;
             (key.address(), sign)
         } else {
             (Address::ZERO, Bytes::new())
         };
-        let authorization = authorization_signature(&self.cfg.owner, worker, task_id, enclave)?;
+        let authorization = authorization_signature(self.cfg.owner.signer(), worker, task_id, enclave)?;
         Ok((enclave, enclave_sign, authorization))
     }
 
@@ -92,9 +91,8 @@ impl Workerpool {
         deal_id: B256,
         status: TaskStatus,
     ) -> Result<Option<WorkerStage>> {
-        let hub = IexecHub::new(self.cfg.hub, &self.worker_tx);
-        let _one = self.send_lock.lock().await;
-        let sent = match task::claim(&hub, deal_id, row.idx, status).await? {
+        let hub = IexecHub::new(self.cfg.hub, self.cfg.worker.provider());
+        let sent = match task::claim(&self.cfg.worker, &hub, deal_id, row.idx, status).await? {
             Claim::Sent(sent) => sent,
             // A final task is recorded as such on the next round.
             Claim::Final(_) | Claim::NotYet => return Ok(None),

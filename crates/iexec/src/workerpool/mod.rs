@@ -51,13 +51,13 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use agora_chain::Sender;
 use agora_content::{AnyStore, Gateway};
 use agora_executor::{AppId, Executor, Limits, LocalExecutor};
 use agora_store::{Store, WorkerScope};
 use alloy::eips::BlockNumberOrTag;
 use alloy::primitives::{Address, U256};
 use alloy::providers::{DynProvider, Provider};
-use alloy::signers::local::PrivateKeySigner;
 use alloy::sol_types::Eip712Domain;
 use tokio::sync::watch;
 
@@ -78,10 +78,11 @@ pub struct WorkerpoolConfig {
     /// now if there is none.
     pub workerpool: Option<Address>,
     pub description: String,
-    /// The pool's owner: signs orders and authorizations, holds the stake.
-    pub owner: PrivateKeySigner,
+    /// The pool's owner (its key's one sender in the node): signs orders and authorizations,
+    /// holds the stake.
+    pub owner: Sender,
     /// This worker's key (it sends `contributeAndFinalize`); may be the owner's.
-    pub worker: PrivateKeySigner,
+    pub worker: Sender,
     /// nRLC the owner keeps deposited (0: leave the stake alone, e.g. in a second worker process).
     pub stake: U256,
     /// Price per task of the orders signed, nRLC.
@@ -115,7 +116,7 @@ pub struct WorkerpoolConfig {
 
 impl WorkerpoolConfig {
     /// A configuration with the defaults: 1,000-order volume … and nothing installed.
-    pub fn new(rpc_url: &str, hub: Address, owner: PrivateKeySigner) -> Self {
+    pub fn new(rpc_url: &str, hub: Address, owner: Sender) -> Self {
         Self {
             rpc_url: rpc_url.to_owned(),
             hub,
@@ -150,14 +151,10 @@ pub struct Workerpool {
     /// Where `ipfs://` wasm modules are installed.
     wasm: Option<LocalExecutor>,
     read: DynProvider,
-    owner_tx: DynProvider,
-    worker_tx: DynProvider,
     pool: Address,
     chain_id: u64,
     domain: Eip712Domain,
     scope: WorkerScope,
-    /// One transaction at a time (owner and worker may be one key; nonces come from the node).
-    send_lock: tokio::sync::Mutex<()>,
     /// One signed order per category, by category.
     orders: Mutex<Vec<SignedWorkerpoolOrder>>,
     in_flight: Mutex<HashSet<String>>,
@@ -187,8 +184,6 @@ impl Workerpool {
         wasm: Option<LocalExecutor>,
     ) -> Result<Arc<Self>> {
         let read = agora_chain::read_provider(&cfg.rpc_url)?;
-        let owner_tx = agora_chain::signing_provider(&cfg.rpc_url, cfg.owner.clone())?;
-        let worker_tx = agora_chain::signing_provider(&cfg.rpc_url, cfg.worker.clone())?;
         let chain_id = read.get_chain_id().await?;
         if read.get_code_at(cfg.hub).await?.is_empty() {
             return Err(Error::Invalid(format!("no iExec hub at {} on chain {chain_id}", cfg.hub)));
@@ -199,7 +194,7 @@ impl Workerpool {
             .ok_or_else(|| Error::Invalid("the chain has no block 0".into()))?
             .header
             .hash;
-        let pool = resolve_pool(&read, &owner_tx, &cfg).await?;
+        let pool = resolve_pool(&read, &cfg).await?;
         let scope = WorkerScope {
             chain_id,
             genesis: format!("{genesis:#x}"),
@@ -222,12 +217,9 @@ impl Workerpool {
             executor,
             wasm,
             read,
-            owner_tx,
-            worker_tx,
             pool,
             chain_id,
             scope,
-            send_lock: tokio::sync::Mutex::new(()),
             orders: Mutex::new(Vec::new()),
             in_flight: Mutex::new(HashSet::new()),
             last_maintenance: Mutex::new(None),
@@ -304,7 +296,7 @@ impl Workerpool {
 
 /// Finds the configured pool (checking its owner) or the owner's pool registered under the
 /// description, registering it when there is none.
-async fn resolve_pool(read: &DynProvider, owner_tx: &DynProvider, cfg: &WorkerpoolConfig) -> Result<Address> {
+async fn resolve_pool(read: &DynProvider, cfg: &WorkerpoolConfig) -> Result<Address> {
     let hub = IexecHub::new(cfg.hub, read);
     let registry_address = hub.workerpoolregistry().call().await.map_err(|e| call_error("workerpoolregistry", e))?;
     let registry = Registry::new(registry_address, read);
@@ -327,8 +319,8 @@ async fn resolve_pool(read: &DynProvider, owner_tx: &DynProvider, cfg: &Workerpo
         .await
         .map_err(|e| call_error("predictWorkerpool", e))?;
     if !registry.isRegistered(predicted).call().await.map_err(|e| call_error("isRegistered", e))? {
-        let registry = Registry::new(registry_address, owner_tx);
-        send("createWorkerpool", registry.createWorkerpool(owner, cfg.description.clone())).await?;
+        let registry = Registry::new(registry_address, cfg.owner.provider());
+        send(&cfg.owner, "createWorkerpool", registry.createWorkerpool(owner, cfg.description.clone())).await?;
         tracing::info!(workerpool = %predicted, %owner, "workerpool registered");
     }
     Ok(predicted)

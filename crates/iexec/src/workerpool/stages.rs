@@ -95,8 +95,8 @@ impl Workerpool {
     /// `Seen`: initialized (by this worker unless someone did already).
     async fn on_seen(&self, row: &WorkerTaskRow, deal_id: B256, view: &TaskView) -> Result<Step> {
         if view.status == TaskStatus::Unset {
-            let _one = self.send_lock.lock().await;
-            task::initialize(&IexecHub::new(self.cfg.hub, &self.worker_tx), deal_id, row.idx).await?;
+            let hub = IexecHub::new(self.cfg.hub, self.cfg.worker.provider());
+            task::initialize(&self.cfg.worker, &hub, deal_id, row.idx).await?;
         }
         self.set(&row.task_id, WorkerStage::Initialized, WorkerTaskUpdate::default()).await?;
         self.failpoint("initialized");

@@ -30,16 +30,16 @@ impl Workerpool {
             return Ok(());
         }
         let rlc_address = self.hub().token().call().await.map_err(|e| call_error("token", e))?;
-        let rlc = Rlc::new(rlc_address, &self.owner_tx);
+        let rlc = Rlc::new(rlc_address, self.cfg.owner.provider());
         let wallet = rlc.balanceOf(owner).call().await.map_err(|e| call_error("RLC balanceOf", e))?;
         let amount = (self.cfg.stake - account.stake).min(wallet);
         if amount.is_zero() {
             tracing::warn!(%owner, "the workerpool owner has no RLC left to stake");
             return Ok(());
         }
-        let _one = self.send_lock.lock().await;
-        send("RLC approve", rlc.approve(self.cfg.hub, amount)).await?;
-        send("deposit", IexecHub::new(self.cfg.hub, &self.owner_tx).deposit(amount)).await?;
+        let owner_key = &self.cfg.owner;
+        send(owner_key, "RLC approve", rlc.approve(self.cfg.hub, amount)).await?;
+        send(owner_key, "deposit", IexecHub::new(self.cfg.hub, owner_key.provider()).deposit(amount)).await?;
         tracing::info!(%owner, nrlc = %amount, "workerpool stake topped up");
         Ok(())
     }
