@@ -106,10 +106,6 @@ impl Indexer {
         self.events.clone()
     }
 
-    pub fn config(&self) -> &IndexerConfig {
-        &self.cfg
-    }
-
     /// Runs until `shutdown` becomes true. RPC and database errors are logged and retried with
     /// backoff; nothing is skipped.
     pub async fn run(&self, mut shutdown: watch::Receiver<bool>) {

@@ -53,10 +53,8 @@ pub struct JobRow {
     pub stage: JobStage,
     pub executor: String,
     pub app: String,
-    pub external_id: Option<String>,
     pub result_cid: Option<String>,
     pub failure_reason: Option<String>,
-    pub attempts: u64,
 }
 
 impl Store {
@@ -72,8 +70,8 @@ impl Store {
         now: u64,
     ) -> Result<JobRow> {
         sqlx::query(
-            "INSERT INTO compute_jobs (chain_id, task_id, stage, executor, app, attempts, updated_at) \
-             VALUES ($1, $2, $6, $3, $4, 0, $5) ON CONFLICT (chain_id, task_id) DO NOTHING",
+            "INSERT INTO compute_jobs (chain_id, task_id, stage, executor, app, updated_at) \
+             VALUES ($1, $2, $6, $3, $4, $5) ON CONFLICT (chain_id, task_id) DO NOTHING",
         )
         .bind(i64_of(chain_id)?)
         .bind(i64_of(task_id)?)
@@ -88,7 +86,7 @@ impl Store {
 
     pub async fn job(&self, chain_id: u64, task_id: u64) -> Result<Option<JobRow>> {
         let row = sqlx::query(
-            "SELECT task_id, stage, executor, app, external_id, result_cid, failure_reason, attempts \
+            "SELECT task_id, stage, executor, app, result_cid, failure_reason \
              FROM compute_jobs WHERE chain_id = $1 AND task_id = $2",
         )
         .bind(i64_of(chain_id)?)
@@ -103,10 +101,8 @@ impl Store {
                     .ok_or_else(|| crate::Error::Inconsistent(format!("unknown job stage {stage:?}")))?,
                 executor: r.try_get(2)?,
                 app: r.try_get(3)?,
-                external_id: r.try_get(4)?,
-                result_cid: r.try_get(5)?,
-                failure_reason: r.try_get(6)?,
-                attempts: u64_of(r.try_get(7)?),
+                result_cid: r.try_get(4)?,
+                failure_reason: r.try_get(5)?,
             })
         })
         .transpose()
@@ -124,7 +120,7 @@ impl Store {
     ) -> Result<()> {
         sqlx::query(
             "UPDATE compute_jobs SET stage = $1, result_cid = COALESCE($2, result_cid), \
-             failure_reason = COALESCE($3, failure_reason), attempts = attempts + 1, updated_at = $4 \
+             failure_reason = COALESCE($3, failure_reason), updated_at = $4 \
              WHERE chain_id = $5 AND task_id = $6",
         )
         .bind(stage.as_str())

@@ -12,7 +12,6 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 #[derive(Debug, Clone)]
 pub struct Store {
     pool: AnyPool,
-    is_sqlite: bool,
 }
 
 impl Store {
@@ -41,14 +40,10 @@ impl Store {
         }
         let pool = options.connect(&url).await?;
         MIGRATOR.run(&pool).await?;
-        Ok(Self { pool, is_sqlite })
+        Ok(Self { pool })
     }
 
-    pub fn is_sqlite(&self) -> bool {
-        self.is_sqlite
-    }
-
-    pub fn pool(&self) -> &AnyPool {
+    pub(crate) fn pool(&self) -> &AnyPool {
         &self.pool
     }
 
