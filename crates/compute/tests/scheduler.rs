@@ -254,3 +254,30 @@ fn probe_height(mp4: &[u8]) -> anyhow::Result<u32> {
         .output()?;
     Ok(String::from_utf8(out.stdout)?.trim().parse()?)
 }
+
+#[tokio::test]
+async fn a_result_ready_after_the_deadline_is_refunded_not_paid() -> anyhow::Result<()> {
+    let e = env().await?;
+    let db = TestDb::sqlite().await?;
+    let executor = LocalExecutor::new(LocalConfig::default())?;
+    let id = buy(&e, 3, "late late late").await?;
+    sync(&e, &db).await?;
+    // The job ran, but its result is ready only after the task's deadline (as after a node that
+    // was down too long): the market no longer pays for it, so the buyer gets the refund.
+    let chain = e.d.chain_id;
+    let output = e.content.put(b"{\"words\":3}\n".to_vec()).await?;
+    db.store.accept_job(chain, id, JobStage::Accepted, "local", "wordcount", 0).await?;
+    db.store.set_job_stage(chain, id, JobStage::Executed, Some(&output.to_string()), None, 0).await?;
+    let deadline = db.store.task(chain, id).await?.expect("task").deadline.expect("deadline");
+    let now = e.buyer.get_block(alloy::eips::BlockId::latest()).await?.expect("block").header.timestamp;
+    e.buyer.raw_request::<_, serde_json::Value>("evm_increaseTime".into(), (deadline - now + 1,)).await?;
+    e.buyer.raw_request::<_, serde_json::Value>("evm_mine".into(), ()).await?;
+    scheduler(&e, &db, &executor)?.drain(Duration::from_secs(30)).await?;
+    sync(&e, &db).await?;
+    let t = db.store.task(chain, id).await?.expect("task");
+    assert_eq!(t.status, TaskStatus::Refunded, "{t:?}");
+    assert!(t.failure_reason.as_deref().is_some_and(|r| r.contains("after the task's deadline")), "{t:?}");
+    db.finish().await?;
+    e.anvil.stop().await?;
+    Ok(())
+}
