@@ -217,5 +217,5 @@ async fn logout(State(s): State<AppState>, headers: HeaderMap) -> Result<Respons
 }
 
 async fn my_tasks(State(s): State<AppState>, who: SignedIn) -> Result<Json<Vec<crate::routes::TaskDto>>, ApiError> {
-    Ok(Json(crate::routes::task_list(&s, Some(&who.address), Some(1000)).await?))
+    Ok(Json(crate::routes::task_list(&s, Some(&who.address), 1000).await?))
 }

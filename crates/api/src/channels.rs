@@ -2,14 +2,14 @@
 
 use agora_channels::VoucherError;
 use agora_store::{ChannelFilter, ChannelRow, ChannelState, JobRun};
-use alloy::primitives::{Address, B256, Bytes, U256};
+use alloy::primitives::B256;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
-use crate::{ApiError, AppState};
+use crate::{ApiError, AppState, params};
 
 type ApiResult<T> = Result<Json<T>, ApiError>;
 
@@ -22,13 +22,7 @@ pub(crate) fn router() -> Router<AppState> {
 }
 
 fn channel_id(raw: &str) -> Result<B256, ApiError> {
-    raw.parse().map_err(|_| ApiError::BadRequest(format!("channel id {raw:?} is not 0x-prefixed 32-byte hex")))
-}
-
-fn address(what: &str, raw: &str) -> Result<String, ApiError> {
-    raw.parse::<Address>()
-        .map(|a| a.to_string().to_ascii_lowercase())
-        .map_err(|_| ApiError::BadRequest(format!("{what} {raw:?} is not a 0x-prefixed 20-byte address")))
+    params::b256("channel id", raw)
 }
 
 #[derive(Serialize)]
@@ -96,15 +90,14 @@ struct ListQuery {
     limit: Option<u32>,
 }
 
+/// Channels, newest first: all of them, or those of a payer and/or a payee.
 async fn list(State(s): State<AppState>, q: Result<Query<ListQuery>, QueryRejection>) -> ApiResult<Vec<ChannelDto>> {
     let Query(q) = q?;
-    let payer = q.payer.as_deref().map(|p| address("payer", p)).transpose()?;
-    let payee = q.payee.as_deref().map(|p| address("payee", p)).transpose()?;
-    if payer.is_none() && payee.is_none() {
-        return Err(ApiError::BadRequest("give payer=0x… or payee=0x…".into()));
-    }
+    let payer = q.payer.as_deref().map(|p| params::address_key("payer", p)).transpose()?;
+    let payee = q.payee.as_deref().map(|p| params::address_key("payee", p)).transpose()?;
+    let limit = params::limit(q.limit, 100, 1000)?;
     let filter = ChannelFilter { payer: payer.as_deref(), payee: payee.as_deref() };
-    let rows = s.store.channels(s.network.chain_id, filter, q.limit.unwrap_or(100).clamp(1, 1000)).await?;
+    let rows = s.store.channels(s.network.chain_id, filter, limit).await?;
     let now = agora_channels::ledger::unix_now();
     Ok(Json(rows.into_iter().map(|r| dto(r, now)).collect()))
 }
@@ -122,8 +115,8 @@ async fn one(State(s): State<AppState>, id: Result<Path<String>, PathRejection>)
 struct VoucherRequest {
     /// Decimal string, smallest unit.
     cumulative_amount: String,
-    /// 65-byte `r || s || v`, 0x-hex.
-    signature: Bytes,
+    /// 65-byte `r || s || v`, 0x-hex (checked by `params::bytes`, so a bad one is named).
+    signature: String,
 }
 
 #[derive(Serialize)]
@@ -141,11 +134,10 @@ async fn voucher(
     let Path(raw) = id?;
     let id = channel_id(&raw)?;
     let Json(req) = body?;
-    let amount = U256::from_str_radix(&req.cumulative_amount, 10).map_err(|_| {
-        ApiError::BadRequest(format!("cumulativeAmount {:?} is not a decimal integer", req.cumulative_amount))
-    })?;
+    let amount = params::amount("cumulativeAmount", &req.cumulative_amount)?;
+    let signature = params::bytes("signature", &req.signature)?;
     let ledger = s.ledger.as_ref().ok_or_else(|| ApiError::NotFound("this node collects for no channel".into()))?;
-    match ledger.submit(id, amount, &req.signature).await {
+    match ledger.submit(id, amount, &signature).await {
         Ok(total) => Ok(Json(VoucherAccepted { channel_id: id.to_string(), accepted_total: total.to_string() })),
         Err(e) => Err(voucher_error(e)),
     }
@@ -183,7 +175,7 @@ struct JobsQuery {
 
 async fn jobs(State(s): State<AppState>, q: Result<Query<JobsQuery>, QueryRejection>) -> ApiResult<Vec<JobRunDto>> {
     let Query(q) = q?;
-    let runs = s.store.job_runs(q.limit.unwrap_or(50).clamp(1, 500)).await?;
+    let runs = s.store.job_runs(params::limit(q.limit, 50, 500)?).await?;
     Ok(Json(
         runs.into_iter()
             .map(|r: JobRun| JobRunDto {

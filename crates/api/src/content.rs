@@ -35,8 +35,15 @@ struct Uploaded {
 }
 
 /// Stores the request body as it is and answers its CID (CIDv1, as `ipfs add --cid-version=1
-/// --raw-leaves` would give).
+/// --raw-leaves` would give). An empty body is refused: it is almost always a client that forgot
+/// to attach the file, and a task given the CID of nothing would only fail later.
 async fn upload(State(s): State<AppState>, body: Bytes) -> Result<(StatusCode, Json<Uploaded>), ApiError> {
+    if body.is_empty() {
+        return Err(ApiError::Invalid {
+            code: "empty_upload",
+            message: "the upload is empty: send the file's bytes as the request body".into(),
+        });
+    }
     let size = body.len();
     let cid = s.content.put(body).await.map_err(store_error)?;
     Ok((StatusCode::CREATED, Json(Uploaded { cid: cid.to_string(), size })))

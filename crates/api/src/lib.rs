@@ -8,6 +8,7 @@ mod channels;
 mod content;
 mod error;
 mod events;
+mod params;
 mod routes;
 mod settings;
 pub mod siwe;
@@ -25,8 +26,8 @@ use axum::routing::{any, get};
 use serde::Serialize;
 
 pub use auth::SESSION_COOKIE;
-pub use settings::ApiSettings;
 pub use error::ApiError;
+pub use settings::ApiSettings;
 
 /// Public facts about the deployment the node serves, shown to clients as they are.
 #[derive(Debug, Clone, Serialize)]

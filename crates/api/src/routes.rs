@@ -1,5 +1,5 @@
 use agora_store::{ServiceRow, TaskRow, TimelineEntry};
-use alloy::primitives::{Address, Bytes, U256};
+use alloy::primitives::U256;
 use alloy::providers::Provider;
 use alloy::rpc::types::TransactionRequest;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
@@ -9,7 +9,7 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::{ApiError, AppState};
+use crate::{ApiError, AppState, params};
 
 type ApiResult<T> = Result<Json<T>, ApiError>;
 
@@ -83,8 +83,9 @@ async fn services(State(s): State<AppState>) -> ApiResult<Vec<ServiceDto>> {
     Ok(Json(s.store.services(s.network.chain_id).await?.into_iter().map(Into::into).collect()))
 }
 
-async fn service(State(s): State<AppState>, id: Result<Path<u64>, PathRejection>) -> ApiResult<ServiceDto> {
-    let Path(id) = id?;
+async fn service(State(s): State<AppState>, id: Result<Path<String>, PathRejection>) -> ApiResult<ServiceDto> {
+    let Path(raw) = id?;
+    let id = params::id("service id", &raw)?;
     Ok(Json(load_service(&s, id).await?.ok_or_else(|| ApiError::NotFound(format!("service {id} does not exist")))?))
 }
 
@@ -177,19 +178,17 @@ struct TaskQuery {
 async fn tasks(State(s): State<AppState>, q: Result<Query<TaskQuery>, QueryRejection>) -> ApiResult<Vec<TaskDto>> {
     let Query(q) = q?;
     let user = q.user.as_deref().map(parse_user).transpose()?;
-    Ok(Json(task_list(&s, user.as_deref(), q.limit).await?))
+    let limit = params::limit(q.limit, 100, 1000)?;
+    Ok(Json(task_list(&s, user.as_deref(), limit).await?))
 }
 
 /// A `user` query parameter as the store keys it (lower-case hex).
 pub(crate) fn parse_user(u: &str) -> Result<String, ApiError> {
-    u.parse::<Address>()
-        .map(|a| a.to_string().to_ascii_lowercase())
-        .map_err(|_| ApiError::BadRequest(format!("user {u:?} is not a 0x-prefixed 20-byte address")))
+    params::address_key("user", u)
 }
 
-/// Tasks, newest first, of `user` (lower-case hex) or of everyone.
-pub(crate) async fn task_list(s: &AppState, user: Option<&str>, limit: Option<u32>) -> Result<Vec<TaskDto>, ApiError> {
-    let limit = limit.unwrap_or(100).clamp(1, 1000);
+/// Tasks, newest first, of `user` (lower-case hex) or of everyone: at most `limit` of them.
+pub(crate) async fn task_list(s: &AppState, user: Option<&str>, limit: u32) -> Result<Vec<TaskDto>, ApiError> {
     let rows = s.store.tasks(s.network.chain_id, user, limit).await?;
     let ids: Vec<u64> = rows.iter().map(|r| r.task_id).collect();
     let mut iexec: std::collections::HashMap<u64, agora_store::IexecJobRow> =
@@ -220,8 +219,9 @@ pub(crate) async fn load_service(s: &AppState, id: u64) -> Result<Option<Service
     Ok(s.store.service(s.network.chain_id, id).await?.map(Into::into))
 }
 
-async fn task(State(s): State<AppState>, id: Result<Path<u64>, PathRejection>) -> ApiResult<TaskDto> {
-    let Path(id) = id?;
+async fn task(State(s): State<AppState>, id: Result<Path<String>, PathRejection>) -> ApiResult<TaskDto> {
+    let Path(raw) = id?;
+    let id = params::id("task id", &raw)?;
     Ok(Json(load_task(&s, id).await?.ok_or_else(|| ApiError::NotFound(format!("task {id} does not exist")))?))
 }
 
@@ -234,27 +234,30 @@ async fn dev_accounts(State(s): State<AppState>) -> ApiResult<Vec<crate::DevAcco
     Ok(Json(s.dev_accounts.as_ref().clone()))
 }
 
+/// Fields are read as text and checked by [`params`], so that a malformed one is named in the
+/// error (and `0x` is required, as documented).
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct SimulateRequest {
-    from: Address,
-    to: Address,
-    data: Bytes,
+    from: String,
+    to: String,
+    /// Call data, `0x` hex.
+    data: String,
     /// Wei, as a decimal string.
     #[serde(default)]
     value: Option<String>,
 }
 
 /// Runs a call against the latest block without sending it; a revert comes back as a 422 whose
-/// `code` is the contract's custom error and whose `message` is a sentence.
+/// `code` is the contract's custom error and whose `message` is a sentence, and a call the chain
+/// node refuses to run as a 422 `call_failed` with the node's reason.
 async fn simulate(State(s): State<AppState>, req: Result<Json<SimulateRequest>, JsonRejection>) -> ApiResult<Value> {
     let Json(req) = req?;
-    let value = match req.value.as_deref() {
-        Some(v) => U256::from_str_radix(v, 10)
-            .map_err(|_| ApiError::BadRequest(format!("value {v:?} is not a decimal amount of wei")))?,
-        None => U256::ZERO,
-    };
-    let tx = TransactionRequest::default().from(req.from).to(req.to).input(req.data.into()).value(value);
+    let from = params::address("from", &req.from)?;
+    let to = params::address("to", &req.to)?;
+    let data = params::bytes("data", &req.data)?;
+    let value = req.value.as_deref().map(|v| params::amount("value", v)).transpose()?.unwrap_or(U256::ZERO);
+    let tx = TransactionRequest::default().from(from).to(to).input(data.into()).value(value);
     match s.provider.call(tx).await {
         Ok(output) => Ok(Json(json!({ "ok": true, "returnData": output }))),
         Err(e) => match e.as_error_resp().and_then(|r| r.as_revert_data()) {
@@ -265,8 +268,18 @@ async fn simulate(State(s): State<AppState>, req: Result<Json<SimulateRequest>, 
                     message: decoded.to_string(),
                 })
             }
-            None if e.is_error_resp() => Err(ApiError::BadRequest(e.to_string())),
+            // The node refused to run the call (insufficient funds for the value and gas, a gas
+            // limit below the intrinsic cost…): the request was well formed, the call would fail.
+            None if e.is_error_resp() => Err(ApiError::Reverted {
+                code: "call_failed".into(),
+                message: format!("the call would fail: {}", call_failure(&e)),
+            }),
             None => Err(ApiError::ChainUnavailable(e.to_string())),
         },
     }
+}
+
+/// The chain node's own words for a refused call, without the transport's framing.
+fn call_failure(e: &alloy::transports::TransportError) -> String {
+    e.as_error_resp().map_or_else(|| e.to_string(), |r| r.message.to_string())
 }

@@ -105,7 +105,6 @@ async fn bad_requests_get_clear_errors_in_one_shape() -> anyhow::Result<()> {
         ("GET", "/api/nothing-here".to_owned(), None, StatusCode::NOT_FOUND, "not_found"),
         ("POST", "/api/tx/simulate".to_owned(), Some(json!({"from": "0x1"})), StatusCode::BAD_REQUEST, "bad_request"),
         ("GET", "/api/health".to_owned(), None, StatusCode::BAD_GATEWAY, "chain_unavailable"),
-        ("GET", "/api/channels".to_owned(), None, StatusCode::BAD_REQUEST, "bad_request"),
         ("GET", "/api/channels?payer=0x12".to_owned(), None, StatusCode::BAD_REQUEST, "bad_request"),
         ("GET", "/api/channels/0x1234".to_owned(), None, StatusCode::BAD_REQUEST, "bad_request"),
         ("GET", format!("/api/channels/0x{}", "ab".repeat(32)), None, StatusCode::NOT_FOUND, "not_found"),
@@ -164,6 +163,21 @@ async fn a_simulated_revert_reads_as_a_sentence() -> anyhow::Result<()> {
     let (status, body) = call(&app, "POST", "/api/tx/simulate", Some(ok)).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["ok"], true);
+
+    // A call the chain node will not run at all (an empty account sending value) would fail too.
+    let poor =
+        json!({ "from": "0x0000000000000000000000000000000000000bad", "to": USER, "data": "0x", "value": "1000" });
+    let (status, body) = call(&app, "POST", "/api/tx/simulate", Some(poor)).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("call_failed")),
+        "{body}"
+    );
+    let message = body["error"]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.starts_with("the call would fail: ") && message.to_lowercase().contains("insufficient funds"),
+        "{message}"
+    );
     db.finish().await?;
     anvil.stop().await?;
     Ok(())
@@ -220,6 +234,157 @@ async fn uploads_come_back_by_cid_with_ranges_and_caching() -> anyhow::Result<()
     let missing = agora_content::cid_of(b"never uploaded");
     let (status, body) = call(&app, "GET", &format!("/ipfs/{missing}"), None).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    db.finish().await?;
+    Ok(())
+}
+
+/// The operation `method path` of the served document.
+fn operation<'a>(doc: &'a Value, method: &str, path: &str) -> &'a Value {
+    &doc["paths"][path][method.to_ascii_lowercase()]
+}
+
+/// Every field the document's schema `name` marks required, present in `value`.
+fn assert_has_required(doc: &Value, name: &str, value: &Value, what: &str) {
+    let required = doc["components"]["schemas"][name]["required"].as_array().expect("required fields");
+    for field in required.iter().filter_map(Value::as_str) {
+        assert!(value.get(field).is_some(), "{what} lacks {field}, which the document requires: {value}");
+    }
+}
+
+#[tokio::test]
+async fn answers_carry_what_the_document_requires() -> anyhow::Result<()> {
+    let (db, app) = seeded().await?;
+    let (_, doc) = call(&app, "GET", "/api/openapi.json", None).await;
+
+    let (_, services) = call(&app, "GET", "/api/services", None).await;
+    let (_, one) = call(&app, "GET", "/api/services/1", None).await;
+    for service in services.as_array().expect("a list").iter().chain([&one]) {
+        assert_has_required(&doc, "Service", service, "a service");
+        assert!(service["input"].is_object(), "a service whose metadata parses says what input it takes: {service}");
+    }
+
+    let (_, tasks) = call(&app, "GET", "/api/tasks", None).await;
+    let listed = &tasks[0];
+    assert_has_required(&doc, "Task", listed, "a listed task");
+    assert!(listed.get("timeline").is_none(), "lists leave the timeline out: {listed}");
+    let (_, full) = call(&app, "GET", "/api/tasks/1", None).await;
+    assert_has_required(&doc, "Task", &full, "a task");
+    assert!(full["timeline"].is_array(), "one task comes with its timeline: {full}");
+    db.finish().await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn ids_and_amounts_out_of_range_are_refused_at_the_edge() -> anyhow::Result<()> {
+    let (db, app) = seeded().await?;
+    let past_i64 = "9223372036854775808";
+    for path in ["/api/services", "/api/tasks"] {
+        let (status, body) = call(&app, "GET", &format!("{path}/{past_i64}"), None).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{path}/{past_i64}: {body}");
+        assert_eq!(body["error"]["code"], "bad_request");
+        let message = body["error"]["message"].as_str().unwrap_or_default();
+        assert!(message.contains(past_i64) && message.contains("9223372036854775807"), "{message}");
+        let (status, body) = call(&app, "GET", &format!("{path}/9223372036854775807"), None).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "the largest id is an id: {body}");
+    }
+
+    let channel = format!("/api/channels/0x{}/vouchers", "ab".repeat(32));
+    let too_long = "1".repeat(78);
+    for (uri, body) in [
+        (channel.clone(), json!({"cumulativeAmount": too_long, "signature": "0x00"})),
+        (channel.clone(), json!({"cumulativeAmount": "1", "signature": "00"})),
+        (channel, json!({"cumulativeAmount": "1", "signature": "0x00", "extra": 1})),
+        ("/api/tx/simulate".into(), json!({"from": USER, "to": USER, "data": "0x", "value": "-1"})),
+        ("/api/tx/simulate".into(), json!({"from": USER, "to": USER, "data": "0x", "value": too_long})),
+        ("/api/tx/simulate".into(), json!({"from": USER, "to": USER, "data": "00"})),
+        ("/api/tx/simulate".into(), json!({"from": &USER[2..], "to": USER, "data": "0x"})),
+    ] {
+        let (status, answer) = call(&app, "POST", &uri, Some(body.clone())).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{uri} {body}: {answer}");
+        assert!(answer["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "{answer}");
+    }
+    for uri in ["/api/tasks?limit=0", "/api/tasks?limit=1001", "/api/channels?limit=0", "/api/admin/jobs?limit=501"] {
+        let (status, body) = call(&app, "GET", uri, None).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{uri}: {body}");
+        assert!(body["error"]["message"].as_str().is_some_and(|m| m.contains("limit")), "{uri}: {body}");
+    }
+    db.finish().await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn requests_the_document_allows_are_accepted() -> anyhow::Result<()> {
+    let (db, app) = seeded().await?;
+    let (status, body) = call(&app, "GET", "/api/channels", None).await;
+    assert_eq!((status, body.as_array().map(Vec::len)), (StatusCode::OK, Some(0)), "every channel, none yet: {body}");
+    let (status, body) = call(&app, "GET", "/api/channels?limit=1000", None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    // A well-formed CID of nothing stored is unknown, not malformed.
+    let unknown = format!("/ipfs/bafkreia{}", "a".repeat(51));
+    let (status, body) = call(&app, "GET", &unknown, None).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::NOT_FOUND, Some("not_found")), "{body}");
+
+    // Checksummed addresses and a null value pass validation; this router's chain is unreachable.
+    let checksummed = "0x90F79bf6EB2c4f870365E785982E1f101E93b906";
+    let req = json!({"from": checksummed, "to": checksummed, "data": "0xABcd", "value": null});
+    let (status, body) = call(&app, "POST", "/api/tx/simulate", Some(req)).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::BAD_GATEWAY, Some("chain_unavailable")),
+        "{body}"
+    );
+    db.finish().await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn an_empty_upload_is_refused() -> anyhow::Result<()> {
+    let (db, app) = seeded().await?;
+    let req = Request::builder().method("POST").uri("/api/uploads").body(Body::empty())?;
+    let (status, _, body) = raw(&app, req).await;
+    let body: Value = serde_json::from_slice(&body)?;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["error"]["code"], "empty_upload");
+    assert_eq!(body["error"]["message"], "the upload is empty: send the file's bytes as the request body");
+    db.finish().await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn every_error_status_is_one_the_document_lists() -> anyhow::Result<()> {
+    let (db, app) = seeded().await?;
+    let (_, doc) = call(&app, "GET", "/api/openapi.json", None).await;
+    let channel = format!("0x{}", "ab".repeat(32));
+    let vouchers = format!("/api/channels/{channel}/vouchers");
+    for (method, path, uri, body) in [
+        ("GET", "/api/services/{id}", "/api/services/x".to_owned(), None),
+        ("GET", "/api/services/{id}", "/api/services/99".to_owned(), None),
+        ("GET", "/api/tasks/{id}", "/api/tasks/-1".to_owned(), None),
+        ("GET", "/api/tasks", "/api/tasks?limit=0".to_owned(), None),
+        ("GET", "/api/channels", "/api/channels?payee=0x1".to_owned(), None),
+        ("GET", "/api/channels/{id}", "/api/channels/0x12".to_owned(), None),
+        ("GET", "/api/channels/{id}", format!("/api/channels/{channel}"), None),
+        ("GET", "/api/admin/jobs", "/api/admin/jobs?limit=0".to_owned(), None),
+        ("POST", "/api/channels/{id}/vouchers", vouchers.clone(), Some(json!({"cumulativeAmount": "x"}))),
+        ("POST", "/api/channels/{id}/vouchers", vouchers, Some(json!({"cumulativeAmount": "1", "signature": "0x00"}))),
+        ("POST", "/api/tx/simulate", "/api/tx/simulate".to_owned(), Some(json!({"from": "0x1"}))),
+        (
+            "POST",
+            "/api/tx/simulate",
+            "/api/tx/simulate".to_owned(),
+            Some(json!({"from": USER, "to": USER, "data": "0x"})),
+        ),
+        ("POST", "/api/uploads", "/api/uploads".to_owned(), None),
+        ("GET", "/ipfs/{cid}", "/ipfs/QmNotACidv1".to_owned(), None),
+        ("GET", "/api/auth/session", "/api/auth/session".to_owned(), None),
+        ("GET", "/api/me/tasks", "/api/me/tasks".to_owned(), None),
+    ] {
+        let (status, answer) = call(&app, method, &uri, body).await;
+        assert!(status.is_client_error() || status.is_server_error(), "{method} {uri} should fail: {answer}");
+        let listed = &operation(&doc, method, path)["responses"][status.as_str()];
+        assert!(listed.is_object(), "{method} {uri} answers {status}, which the document does not list for {path}");
+    }
     db.finish().await?;
     Ok(())
 }
