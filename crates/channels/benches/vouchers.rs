@@ -4,6 +4,9 @@
 //! `cargo bench -p agora-channels --bench vouchers` (needs `npm ci` for viem).
 //! Targets: ≥ 10,000 vouchers/s stored; ≥ 8× the JavaScript verifier.
 
+// A benchmark binary: its figures are its output.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
 use std::time::Instant;
 
 use agora_channels::{Ledger, LedgerConfig, VoucherDomain};

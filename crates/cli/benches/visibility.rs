@@ -2,6 +2,9 @@
 //! `cargo bench -p agora-cli --bench visibility` — starts `agora up`, buys with `cast`, prints
 //! min / median / p95 / max over the purchases.
 
+// A benchmark binary: its figures are its output.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
 #[path = "../tests/support/mod.rs"]
 mod support;
 

@@ -1,5 +1,8 @@
 //! The `agora` command: argument parsing and wiring only.
 
+// The command's answers (the API's URL, what `deploy` did) are its output.
+#![allow(clippy::print_stdout)]
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 

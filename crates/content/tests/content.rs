@@ -3,6 +3,9 @@
 //! a small in-test server speaking Kubo's RPC shapes (no Kubo binary is available to the tests), and
 //! the gateway reader against a small HTTP file server.
 
+// Tests print the figures they measure.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -248,7 +251,7 @@ mod fake_kubo {
 
     /// What the fake node holds and how it behaves.
     #[derive(Default)]
-    pub struct Node {
+    pub(crate) struct Node {
         pub blocks: HashMap<String, Vec<u8>>,
         /// Every request's endpoint and query, in order.
         pub requests: Vec<(String, HashMap<String, String>)>,
@@ -258,14 +261,14 @@ mod fake_kubo {
         pub fail_with: Option<String>,
     }
 
-    pub type Shared = Arc<Mutex<Node>>;
+    pub(crate) type Shared = Arc<Mutex<Node>>;
 
-    pub fn lock(node: &Shared) -> MutexGuard<'_, Node> {
+    pub(crate) fn lock(node: &Shared) -> MutexGuard<'_, Node> {
         node.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Starts the server; returns its base URL.
-    pub async fn start(node: Shared) -> String {
+    pub(crate) async fn start(node: Shared) -> String {
         let app = Router::new()
             .route("/api/v0/add", post(add))
             .route("/api/v0/cat", post(cat))

@@ -2,6 +2,9 @@
 //! deals made the way the `iexec` CLI makes them (app, workerpool and request orders signed with
 //! the CLI's TEE+TDX tag, matched by the requester).
 
+// Tests print the figures they measure.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};

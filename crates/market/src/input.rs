@@ -41,14 +41,14 @@ pub struct InputSpec {
 }
 
 /// The field of a JSON input that holds the data itself.
-pub const DATA_FIELD: &str = "input";
+pub(crate) const DATA_FIELD: &str = "input";
 /// Older name of [`DATA_FIELD`] for a video, also read.
 const VIDEO_FIELD: &str = "video";
 
 /// Resolutions a transcode offers.
-pub const RESOLUTIONS: [&str; 4] = ["240p", "360p", "480p", "720p"];
+pub(crate) const RESOLUTIONS: [&str; 4] = ["240p", "360p", "480p", "720p"];
 /// Codecs a transcode offers: H.264 in MP4, VP9 in WebM.
-pub const CODECS: [&str; 2] = ["h264", "vp9"];
+pub(crate) const CODECS: [&str; 2] = ["h264", "vp9"];
 
 fn option(name: &str, choices: &[&str]) -> InputOption {
     InputOption {

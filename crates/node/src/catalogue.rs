@@ -20,7 +20,7 @@ fn ffmpeg_found() -> bool {
 }
 
 /// Builds the catalogue; jobs get scratch directories under `scratch`.
-pub async fn build(scratch: &Path) -> Result<Arc<Catalogue>> {
+pub(crate) async fn build(scratch: &Path) -> Result<Arc<Catalogue>> {
     std::fs::create_dir_all(scratch)?;
     let wasm = agora_executor::LocalExecutor::new(agora_executor::LocalConfig {
         scratch_dir: scratch.to_owned(),

@@ -268,7 +268,7 @@ impl DevChain {
 /// result gateway is the node's API, whose `/ipfs/<cid>` serves results; iExec's SMS and market
 /// API have no dev-chain counterpart, so they point at a local port nothing listens on and the
 /// commands that need them fail at once instead of hanging.
-pub fn iexec_chain_json(chain_id: u64, rpc_url: &str, hub: Address, api_url: &str) -> serde_json::Value {
+pub(crate) fn iexec_chain_json(chain_id: u64, rpc_url: &str, hub: Address, api_url: &str) -> serde_json::Value {
     serde_json::json!({
         "default": "local",
         "chains": {

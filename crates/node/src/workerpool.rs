@@ -105,7 +105,7 @@ async fn start(
 
 /// `agora workerpool`: one worker of an iExec workerpool, against `[chain] rpc_url` and `[iexec] hub`, until
 /// `shutdown` resolves.
-pub async fn run(config: &Config, shutdown: impl std::future::Future<Output = ()>) -> Result<()> {
+pub(crate) async fn run(config: &Config, shutdown: impl std::future::Future<Output = ()>) -> Result<()> {
     let rpc_url = config
         .chain
         .rpc_url
@@ -125,7 +125,7 @@ pub async fn run(config: &Config, shutdown: impl std::future::Future<Output = ()
     let content = agora_content::open(&config.content_store()).await.context("cannot open the content store")?;
     let catalogue = crate::catalogue::build(&config.data_dir.join("scratch")).await?;
     let pool = start(cfg, store, Arc::new(content), &catalogue).await?;
-    println!("Agora workerpool {} serving hub {}", pool.address(), config.iexec.hub.as_deref().unwrap_or_default());
+    tracing::info!(workerpool = %pool.address(), hub = config.iexec.hub.as_deref().unwrap_or_default(), "Agora workerpool serving");
     let (tx, rx) = watch::channel(false);
     let runner = tokio::spawn(pool.run(rx));
     shutdown.await;

@@ -8,16 +8,16 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-pub fn repo_root() -> PathBuf {
+pub(crate) fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).ancestors().nth(2).expect("repo root").to_path_buf()
 }
 
-pub fn tempdir() -> anyhow::Result<tempfile::TempDir> {
+pub(crate) fn tempdir() -> anyhow::Result<tempfile::TempDir> {
     Ok(tempfile::Builder::new().prefix("agora-").tempdir()?)
 }
 
 /// Kills the child when dropped, however the test ends.
-pub struct Proc(pub Child);
+pub(crate) struct Proc(pub(crate) Child);
 
 impl Drop for Proc {
     fn drop(&mut self) {
@@ -27,20 +27,20 @@ impl Drop for Proc {
 }
 
 /// `agora up` on the embedded defaults, in a temporary data dir, on free ports.
-pub struct Up {
-    pub proc: Proc,
-    pub dir: tempfile::TempDir,
-    pub api: String,
-    pub dev: Value,
+pub(crate) struct Up {
+    pub(crate) proc: Proc,
+    pub(crate) dir: tempfile::TempDir,
+    pub(crate) api: String,
+    pub(crate) dev: Value,
 }
 
 impl Up {
-    pub fn start() -> anyhow::Result<Self> {
+    pub(crate) fn start() -> anyhow::Result<Self> {
         Self::start_with(tempdir()?, &["--anvil-port", "0"])
     }
 
     /// `agora up --data-dir DIR --http-addr 127.0.0.1:0 ARGS…`; waits until it says it is up.
-    pub fn start_with(dir: tempfile::TempDir, args: &[&str]) -> anyhow::Result<Self> {
+    pub(crate) fn start_with(dir: tempfile::TempDir, args: &[&str]) -> anyhow::Result<Self> {
         let (proc, api) = spawn_up(dir.path(), args, &[])?;
         let dev = match std::fs::read(dir.path().join("dev.json")) {
             Ok(bytes) => serde_json::from_slice(&bytes)?,
@@ -50,14 +50,14 @@ impl Up {
     }
 
     /// SIGTERM, then wait for a clean exit.
-    pub fn stop(mut self) -> anyhow::Result<ExitStatus> {
+    pub(crate) fn stop(mut self) -> anyhow::Result<ExitStatus> {
         Command::new("kill").args(["-TERM", &self.proc.0.id().to_string()]).status()?;
         Ok(self.proc.0.wait()?)
     }
 }
 
 /// The last `n` lines of a file, for a failure message.
-pub fn tail(path: &Path, n: usize) -> String {
+pub(crate) fn tail(path: &Path, n: usize) -> String {
     let text = std::fs::read_to_string(path).unwrap_or_default();
     let lines: Vec<&str> = text.lines().collect();
     lines[lines.len().saturating_sub(n)..].join("\n")
@@ -66,7 +66,7 @@ pub fn tail(path: &Path, n: usize) -> String {
 /// Starts `agora up` on `data_dir` with extra arguments and environment; returns once it prints
 /// its URL, or fails with the end of its log if it exits first. Its log (stderr) is kept in
 /// `<data_dir>/agora.stderr.log`.
-pub fn spawn_up(data_dir: &Path, args: &[&str], envs: &[(&str, &str)]) -> anyhow::Result<(Proc, String)> {
+pub(crate) fn spawn_up(data_dir: &Path, args: &[&str], envs: &[(&str, &str)]) -> anyhow::Result<(Proc, String)> {
     std::fs::create_dir_all(data_dir)?;
     let log = data_dir.join("agora.stderr.log");
     let mut child = Command::new(env!("CARGO_BIN_EXE_agora"))
@@ -90,26 +90,26 @@ pub fn spawn_up(data_dir: &Path, args: &[&str], envs: &[(&str, &str)]) -> anyhow
     anyhow::bail!("agora up exited ({status}) before it was up; the end of its log:\n{}", tail(&log, 40))
 }
 
-pub fn cast() -> PathBuf {
+pub(crate) fn cast() -> PathBuf {
     repo_root().join("node_modules/@foundry-rs/cast-linux-amd64/bin/cast")
 }
 
 /// `cast send --json …`: a transaction sent by Foundry, not by Agora's code.
-pub fn cast_send(rpc: &str, key: &str, args: &[&str]) -> anyhow::Result<Value> {
+pub(crate) fn cast_send(rpc: &str, key: &str, args: &[&str]) -> anyhow::Result<Value> {
     let out =
         Command::new(cast()).args(["send", "--json", "--rpc-url", rpc, "--private-key", key]).args(args).output()?;
     anyhow::ensure!(out.status.success(), "cast send failed: {}", String::from_utf8_lossy(&out.stderr));
     Ok(serde_json::from_slice(&out.stdout)?)
 }
 
-pub async fn get_json(url: &str) -> anyhow::Result<(u16, Value)> {
+pub(crate) async fn get_json(url: &str) -> anyhow::Result<(u16, Value)> {
     let resp = reqwest::get(url).await?;
     let status = resp.status().as_u16();
     Ok((status, resp.json().await?))
 }
 
 /// Polls `GET url` until it answers 200; returns the body and how long it took.
-pub async fn wait_for(url: &str, limit: Duration) -> anyhow::Result<(Value, Duration)> {
+pub(crate) async fn wait_for(url: &str, limit: Duration) -> anyhow::Result<(Value, Duration)> {
     let start = Instant::now();
     loop {
         let (status, body) = get_json(url).await?;
@@ -122,7 +122,7 @@ pub async fn wait_for(url: &str, limit: Duration) -> anyhow::Result<(Value, Dura
 }
 
 /// The task as the API shows it, and the names of the events in its timeline, in order.
-pub async fn task_events(api: &str, id: impl std::fmt::Display) -> anyhow::Result<(Value, Vec<String>)> {
+pub(crate) async fn task_events(api: &str, id: impl std::fmt::Display) -> anyhow::Result<(Value, Vec<String>)> {
     let (_, task) = get_json(&format!("{api}/api/tasks/{id}")).await?;
     let events = task["timeline"]
         .as_array()
