@@ -13,7 +13,7 @@ IEXEC_POCO_DIR := node_modules/.iexec-poco
 IEXEC_POCO_STAMP := $(IEXEC_POCO_DIR)/.installed-$(IEXEC_POCO_VERSION)-$(IEXEC_POCO_SHA256)
 export PATH := $(FOUNDRY)/forge-linux-amd64/bin:$(FOUNDRY)/anvil-linux-amd64/bin:$(FOUNDRY)/cast-linux-amd64/bin:$(PATH)
 
-.PHONY: up test deps ffmpeg contracts contracts-test contracts-analyze artifacts artifacts-check rust-lint rust-test web web-test chromium
+.PHONY: up test deps ffmpeg contracts contracts-test contracts-analyze artifacts artifacts-check rust-lint rust-test api-fuzz web web-test chromium
 
 ## Install the pinned chain toolchain (forge, anvil, cast, solcjs, OpenZeppelin, viem, the iexec CLI)
 ## from npm, iExec PoCo's compiled contracts, and ffmpeg (video transcode jobs) from Debian when it
@@ -49,7 +49,7 @@ up: deps web
 
 ## Every test: contracts (fmt, build, artifacts fresh, tests, gas snapshot), Rust (fmt, clippy, tests on SQLite and PostgreSQL),
 ## the web app (types, unit tests, end to end in Chromium against `agora up`).
-test: deps contracts-test contracts-analyze artifacts-check rust-lint rust-test web-test
+test: deps contracts-test contracts-analyze artifacts-check rust-lint rust-test api-fuzz web-test
 
 contracts: deps
 	cd contracts && $(FORGE) build
@@ -88,6 +88,12 @@ rust-lint:
 
 rust-test:
 	cargo nextest run --workspace --locked --no-fail-fast
+
+## The API fuzzed from its own OpenAPI document by schemathesis (pinned, fixed seed, bounded cases)
+## against a real `agora up`; any failure fails. See scripts/api-fuzz.sh for what is left out and why.
+api-fuzz: deps
+	cargo build -p agora-cli
+	scripts/api-fuzz.sh $(CARGO_TARGET_DIR)/debug/agora
 
 ## The web app (web/): its own pinned npm tree, built by Vite into web/dist, which the node serves at /.
 ## web/src/generated/ (gitignored) is written by web/scripts/gen.mjs from the contract artifacts and
