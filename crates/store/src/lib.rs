@@ -16,6 +16,7 @@ mod jobs;
 mod model;
 mod settings;
 mod store;
+mod stored_event;
 #[cfg(feature = "testing")]
 pub mod testing;
 
@@ -41,8 +42,11 @@ pub enum Error {
     /// A log refers to something the log stream never introduced (e.g. a task of an unknown service).
     #[error("inconsistent log stream: {0}")]
     Inconsistent(String),
-    #[error("stored event could not be decoded: {0}")]
+    #[error("stored value could not be decoded: {0}")]
     Decode(#[from] serde_json::Error),
+    /// A row of `chain_logs` holds an event this code cannot read.
+    #[error("stored event could not be read: {0}")]
+    StoredEvent(String),
     #[error("value {0} does not fit the database's signed 64-bit integers")]
     OutOfRange(u64),
 }

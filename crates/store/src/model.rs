@@ -20,9 +20,10 @@ pub struct LogMeta {
     pub address: String,
 }
 
-/// A contract event in storage form: addresses lower-case hex, amounts decimal strings.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind")]
+/// A contract event: addresses lower-case hex, amounts decimal strings. What `chain_logs` stores
+/// is not this enum's shape but the encoding of the `stored_event` module, which a change here
+/// must extend.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MarketEvent {
     ServiceListed {
         service_id: u64,

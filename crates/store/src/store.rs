@@ -2,9 +2,8 @@ use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Row};
 
 use crate::apply::{apply_event, i64_of, u64_of};
-use crate::{
-    ApplyOutcome, Batch, BlockRef, Cursor, Error, MarketEvent, Result, ServiceRow, TaskRow, TaskStatus, TimelineEntry,
-};
+use crate::stored_event;
+use crate::{ApplyOutcome, Batch, BlockRef, Cursor, Error, Result, ServiceRow, TaskRow, TaskStatus, TimelineEntry};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
@@ -118,7 +117,7 @@ impl Store {
             .bind(&m.address)
             .bind(log.event.kind())
             .bind(log.event.subject())
-            .bind(serde_json::to_string(&log.event)?)
+            .bind(stored_event::encode(&log.event))
             .execute(&mut *tx)
             .await?;
             if inserted.rows_affected() == 0 {
@@ -197,7 +196,7 @@ impl Store {
                 log_index: u64_of(r.try_get(4)?),
                 address: r.try_get(5)?,
             };
-            let event: MarketEvent = serde_json::from_str(&r.try_get::<String, _>(6)?)?;
+            let event = stored_event::decode(&r.try_get::<String, _>(6)?)?;
             apply_event(&mut tx, chain_id, &meta, &event).await?;
         }
         tx.commit().await?;
