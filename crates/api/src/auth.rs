@@ -22,6 +22,8 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
+use crate::error::ErrorBody;
+use crate::routes::TaskDto;
 use crate::siwe::{Expectations, SiweMessage};
 use crate::{ApiError, AppState};
 
@@ -64,14 +66,17 @@ fn token_hash(token: &str) -> String {
     keccak256(token.as_bytes()).to_string()
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = Nonce)]
 struct NonceDto {
     nonce: String,
     /// Unix seconds after which the nonce is refused.
     expires_at: u64,
 }
 
+/// A single-use SIWE nonce (10 minutes)
+#[utoipa::path(get, path = "/api/auth/nonce", tag = "auth", responses((status = 200, description = "ok", body = NonceDto)))]
 async fn nonce(State(s): State<AppState>) -> Result<Json<NonceDto>, ApiError> {
     let nonce = random_hex::<16>()?;
     let now = now();
@@ -79,17 +84,22 @@ async fn nonce(State(s): State<AppState>) -> Result<Json<NonceDto>, ApiError> {
     Ok(Json(NonceDto { nonce, expires_at: now + NONCE_TTL_SECS }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = SiweVerify)]
 struct VerifyRequest {
+    /// The EIP-4361 message exactly as signed.
     message: String,
     /// 65 bytes `r ‖ s ‖ v` as `0x` hex (or whatever a contract wallet's ERC-1271 accepts).
+    #[schema(value_type = String, pattern = "^0x([0-9a-fA-F]{2})*$")]
     signature: Bytes,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = Session)]
 struct SessionDto {
+    #[schema(pattern = "^0x[0-9a-f]{40}$")]
     address: String,
     chain_id: u64,
     expires_at: u64,
@@ -99,6 +109,13 @@ fn refused(code: &'static str, message: impl Into<String>) -> ApiError {
     ApiError::Unauthorized { code, message: message.into() }
 }
 
+/// Sign in with an EIP-4361 message and its signature; sets the session cookie
+#[utoipa::path(post, path = "/api/auth/verify", tag = "auth", request_body = VerifyRequest, responses(
+    (status = 200, description = "signed in", body = SessionDto),
+    (status = 400, description = "malformed_message", body = ErrorBody),
+    (status = 401, description = "bad_signature, nonce_unknown, domain_mismatch, chain_mismatch, expired or not_yet_valid", body = ErrorBody),
+    (status = 502, description = "the chain node could not be reached (checking a contract wallet)", body = ErrorBody),
+))]
 async fn verify(
     State(s): State<AppState>,
     headers: HeaderMap,
@@ -179,7 +196,7 @@ fn cookie_token(headers: &HeaderMap) -> Option<&str> {
 }
 
 /// A request made with a valid session for this market's chain.
-pub struct SignedIn {
+pub(crate) struct SignedIn {
     /// Lower-case hex.
     pub address: String,
     pub expires_at: u64,
@@ -201,10 +218,17 @@ impl FromRequestParts<AppState> for SignedIn {
     }
 }
 
+/// Who is signed in
+#[utoipa::path(get, path = "/api/auth/session", tag = "auth", security(("session" = [])), responses(
+    (status = 200, description = "ok", body = SessionDto),
+    (status = 401, description = "unauthenticated", body = ErrorBody),
+))]
 async fn session(State(s): State<AppState>, who: SignedIn) -> Json<SessionDto> {
     Json(SessionDto { address: who.address, chain_id: s.network.chain_id, expires_at: who.expires_at })
 }
 
+/// End the session
+#[utoipa::path(post, path = "/api/auth/logout", tag = "auth", responses((status = 204, description = "signed out")))]
 async fn logout(State(s): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
     if let Some(token) = cookie_token(&headers) {
         s.store.delete_session(&token_hash(token)).await?;
@@ -216,6 +240,11 @@ async fn logout(State(s): State<AppState>, headers: HeaderMap) -> Result<Respons
     Ok(resp)
 }
 
-async fn my_tasks(State(s): State<AppState>, who: SignedIn) -> Result<Json<Vec<crate::routes::TaskDto>>, ApiError> {
+/// The signed-in user's tasks
+#[utoipa::path(get, path = "/api/me/tasks", tag = "market", security(("session" = [])), responses(
+    (status = 200, description = "ok", body = Vec<TaskDto>),
+    (status = 401, description = "unauthenticated", body = ErrorBody),
+))]
+async fn my_tasks(State(s): State<AppState>, who: SignedIn) -> Result<Json<Vec<TaskDto>>, ApiError> {
     Ok(Json(crate::routes::task_list(&s, Some(&who.address), 1000).await?))
 }

@@ -9,6 +9,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
+use crate::error::ErrorBody;
 use crate::{ApiError, AppState, params};
 
 type ApiResult<T> = Result<Json<T>, ApiError>;
@@ -25,40 +26,62 @@ fn channel_id(raw: &str) -> Result<B256, ApiError> {
     params::b256("channel id", raw)
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = Channel)]
 struct ChannelDto {
     id: String,
+    #[schema(pattern = "^0x[0-9a-f]{40}$")]
     payer: String,
+    #[schema(pattern = "^0x[0-9a-f]{40}$")]
     payee: String,
     /// `0x000…0` for ETH.
+    #[schema(pattern = "^0x[0-9a-f]{40}$")]
     token: String,
+    #[schema(pattern = "^0x[0-9a-f]{40}$")]
     signer: String,
     salt: String,
+    #[schema(pattern = "^[0-9]+$")]
     deposit: String,
     /// The highest voucher this node accepted (what it can settle for); "0" if none.
+    #[schema(pattern = "^[0-9]+$")]
     spent: String,
     expiry: u64,
-    /// `Open`, `Closed`, `Reclaimed`, or `Expired` (open on chain but past its expiry: the payer may reclaim).
-    state: &'static str,
+    /// `Expired`: open on chain but past its expiry (the payer may reclaim).
+    state: StateDto,
+    #[schema(pattern = "^[0-9]+$")]
     paid_to_payee: Option<String>,
+    #[schema(pattern = "^[0-9]+$")]
     refunded_to_payer: Option<String>,
     last_voucher: Option<VoucherDto>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = Voucher)]
 struct VoucherDto {
+    #[schema(pattern = "^[0-9]+$")]
     cumulative_amount: String,
     signature: String,
     vouchers_accepted: u64,
     updated_at: u64,
 }
 
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = ChannelState)]
+enum StateDto {
+    Open,
+    Expired,
+    Closed,
+    Reclaimed,
+}
+
 fn dto(r: ChannelRow, now: u64) -> ChannelDto {
     let state = match r.state {
-        ChannelState::Open if r.expiry <= now => "Expired",
-        s => s.as_str(),
+        ChannelState::Open if r.expiry <= now => StateDto::Expired,
+        ChannelState::Open => StateDto::Open,
+        ChannelState::Closed => StateDto::Closed,
+        ChannelState::Reclaimed => StateDto::Reclaimed,
     };
     ChannelDto {
         spent: r.voucher.as_ref().map_or_else(|| "0".to_owned(), |v| v.cumulative_amount.clone()),
@@ -82,15 +105,28 @@ fn dto(r: ChannelRow, now: u64) -> ChannelDto {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
+    /// paid by (0x hex, either case)
+    #[param(pattern = "^0x[0-9a-fA-F]{40}$")]
     payer: Option<String>,
+    /// paid to (0x hex, either case)
+    #[param(pattern = "^0x[0-9a-fA-F]{40}$")]
     payee: Option<String>,
+    /// at most this many (default 100)
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<u32>,
 }
 
-/// Channels, newest first: all of them, or those of a payer and/or a payee.
+#[utoipa::path(get, path = "/api/channels", tag = "channels", params(ListQuery),
+    summary = "Payment channels, newest first: all of them, or those of a payer and/or a payee",
+    responses(
+        (status = 200, description = "ok", body = Vec<ChannelDto>),
+        (status = 400, description = "a malformed payer, payee or limit", body = ErrorBody),
+    ),
+)]
 async fn list(State(s): State<AppState>, q: Result<Query<ListQuery>, QueryRejection>) -> ApiResult<Vec<ChannelDto>> {
     let Query(q) = q?;
     let payer = q.payer.as_deref().map(|p| params::address_key("payer", p)).transpose()?;
@@ -102,6 +138,15 @@ async fn list(State(s): State<AppState>, q: Result<Query<ListQuery>, QueryReject
     Ok(Json(rows.into_iter().map(|r| dto(r, now)).collect()))
 }
 
+/// One payment channel
+#[utoipa::path(get, path = "/api/channels/{id}", tag = "channels",
+    params(("id" = String, Path, description = "channel id, 0x and 32 bytes of hex", pattern = "^0x[0-9a-fA-F]{64}$")),
+    responses(
+        (status = 200, description = "ok", body = ChannelDto),
+        (status = 400, description = "malformed channel id", body = ErrorBody),
+        (status = 404, description = "unknown channel", body = ErrorBody),
+    ),
+)]
 async fn one(State(s): State<AppState>, id: Result<Path<String>, PathRejection>) -> ApiResult<ChannelDto> {
     let Path(raw) = id?;
     let id = channel_id(&raw)?;
@@ -110,22 +155,36 @@ async fn one(State(s): State<AppState>, id: Result<Path<String>, PathRejection>)
     Ok(Json(dto(row, agora_channels::ledger::unix_now())))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct VoucherRequest {
-    /// Decimal string, smallest unit.
+    /// Decimal string of at most 77 digits, smallest unit.
+    #[schema(pattern = "^[0-9]{1,77}$")]
     cumulative_amount: String,
-    /// 65-byte `r || s || v`, 0x-hex (checked by `params::bytes`, so a bad one is named).
+    /// 65-byte EIP-712 signature `r || s || v`, 0x hex (checked by `params::bytes`, so a bad one is named).
+    #[schema(pattern = "^0x([0-9a-fA-F]{2})*$")]
     signature: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct VoucherAccepted {
     channel_id: String,
+    #[schema(pattern = "^[0-9]+$")]
     accepted_total: String,
 }
 
+/// Hand the payee a voucher
+#[utoipa::path(post, path = "/api/channels/{id}/vouchers", tag = "channels",
+    params(("id" = String, Path, description = "channel id, 0x and 32 bytes of hex", pattern = "^0x[0-9a-fA-F]{64}$")),
+    request_body = VoucherRequest,
+    responses(
+        (status = 200, description = "accepted and stored", body = VoucherAccepted),
+        (status = 400, description = "malformed channel id or voucher", body = ErrorBody),
+        (status = 404, description = "the channel is not known on chain, or this node collects for no channel", body = ErrorBody),
+        (status = 409, description = "stale_voucher, over_deposit, bad_signature, channel_closed, channel_expiring or not_payee", body = ErrorBody),
+    ),
+)]
 async fn voucher(
     State(s): State<AppState>,
     id: Result<Path<String>, PathRejection>,
@@ -157,8 +216,9 @@ fn voucher_error(e: VoucherError) -> ApiError {
     ApiError::Rejected { code, message: e.to_string() }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = JobRun)]
 struct JobRunDto {
     job: String,
     started_at_ms: u64,
@@ -167,12 +227,20 @@ struct JobRunDto {
     errors: Vec<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct JobsQuery {
+    /// at most this many (default 50)
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<u32>,
 }
 
+/// Runs of background jobs (auto-settle)
+#[utoipa::path(get, path = "/api/admin/jobs", tag = "admin", params(JobsQuery), responses(
+    (status = 200, description = "ok", body = Vec<JobRunDto>),
+    (status = 400, description = "bad limit", body = ErrorBody),
+))]
 async fn jobs(State(s): State<AppState>, q: Result<Query<JobsQuery>, QueryRejection>) -> ApiResult<Vec<JobRunDto>> {
     let Query(q) = q?;
     let runs = s.store.job_runs(params::limit(q.limit, 50, 500)?).await?;

@@ -10,10 +10,14 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, Schema, SchemaFormat, Type};
+
+use crate::error::ErrorBody;
 use crate::{ApiError, AppState};
 
 /// Largest upload accepted in one request.
-pub const MAX_UPLOAD: usize = 64 * 1024 * 1024;
+pub(crate) const MAX_UPLOAD: usize = 64 * 1024 * 1024;
 
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
@@ -28,7 +32,8 @@ fn store_error(e: agora_content::Error) -> ApiError {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = Upload)]
 struct Uploaded {
     cid: String,
     size: usize,
@@ -37,6 +42,14 @@ struct Uploaded {
 /// Stores the request body as it is and answers its CID (CIDv1, as `ipfs add --cid-version=1
 /// --raw-leaves` would give). An empty body is refused: it is almost always a client that forgot
 /// to attach the file, and a task given the CID of nothing would only fail later.
+#[utoipa::path(post, path = "/api/uploads", tag = "content", summary = "Store a file; answers its CIDv1",
+    request_body(content = inline(FileBytes), content_type = "application/octet-stream"),
+    responses(
+        (status = 201, description = "stored", body = Uploaded),
+        (status = 400, description = "empty_upload: the body is empty", body = ErrorBody),
+        (status = 413, description = "too large", body = ErrorBody),
+    ),
+)]
 async fn upload(State(s): State<AppState>, body: Bytes) -> Result<(StatusCode, Json<Uploaded>), ApiError> {
     if body.is_empty() {
         return Err(ApiError::Invalid {
@@ -49,15 +62,28 @@ async fn upload(State(s): State<AppState>, body: Bytes) -> Result<(StatusCode, J
     Ok((StatusCode::CREATED, Json(Uploaded { cid: cid.to_string(), size })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct ServeQuery {
-    /// Serve as an attachment with this file name.
+    /// serve as an attachment with this file name
     download: Option<String>,
 }
 
+/// A file's bytes as the document describes them (the handlers read and write raw bodies).
+struct FileBytes;
+
+impl utoipa::PartialSchema for FileBytes {
+    fn schema() -> RefOr<Schema> {
+        let binary = SchemaFormat::KnownFormat(KnownFormat::Binary);
+        ObjectBuilder::new().schema_type(Type::String).format(Some(binary)).min_length(Some(1)).into()
+    }
+}
+
+impl utoipa::ToSchema for FileBytes {}
+
 /// What the first bytes say the content is.
-pub fn sniff(head: &[u8]) -> &'static str {
+pub(crate) fn sniff(head: &[u8]) -> &'static str {
     let starts = |magic: &[u8]| head.starts_with(magic);
     if starts(b"\x89PNG\r\n\x1a\n") {
         "image/png"
@@ -132,6 +158,17 @@ fn parse_range(headers: &HeaderMap, size: u64) -> Result<Option<(u64, u64)>, ()>
     Ok(Some((start, end)))
 }
 
+#[utoipa::path(get, path = "/ipfs/{cid}", tag = "content", summary = "Content by CID (ranges, ETag, ?download=name)",
+    params(("cid" = String, Path, description = "CIDv1 as uploads answer it: base32, sha2-256, raw or dag-pb (the last character holds two zero padding bits)", pattern = "^baf(krei|ybei)[a-h][a-z2-7]{50}[aeimquy4]$"), ServeQuery),
+    responses(
+        (status = 200, description = "the bytes, with the content type their first bytes show", content_type = "*/*", body = inline(FileBytes)),
+        (status = 206, description = "the requested range of the bytes", content_type = "*/*", body = inline(FileBytes)),
+        (status = 304, description = "not modified (If-None-Match named this CID's ETag)"),
+        (status = 400, description = "not a CID", body = ErrorBody),
+        (status = 404, description = "unknown CID", body = ErrorBody),
+        (status = 416, description = "the Range cannot be satisfied"),
+    ),
+)]
 async fn serve(
     State(s): State<AppState>,
     cid: Result<Path<String>, PathRejection>,

@@ -1,7 +1,8 @@
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
+use serde::Serialize;
+use utoipa::ToSchema;
 
 /// Every error the API returns, as `{"error": {"code": "...", "message": "..."}}`.
 #[derive(Debug, thiserror::Error)]
@@ -43,13 +44,28 @@ impl ApiError {
     }
 }
 
+/// The body of every error answer.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Error)]
+pub(crate) struct ErrorBody {
+    #[schema(inline)]
+    error: ErrorDetail,
+}
+
+#[derive(Serialize, ToSchema)]
+struct ErrorDetail {
+    code: String,
+    /// A sentence a person can read.
+    message: String,
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         if let Self::Internal(detail) = &self {
             tracing::error!(%detail, "internal error serving a request");
         }
         let (status, code) = self.status_and_code();
-        (status, Json(json!({ "error": { "code": code, "message": self.to_string() } }))).into_response()
+        (status, Json(ErrorBody { error: ErrorDetail { code, message: self.to_string() } })).into_response()
     }
 }
 

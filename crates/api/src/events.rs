@@ -19,6 +19,7 @@ use futures_util::Stream;
 use serde::Deserialize;
 use tokio::sync::broadcast::error::RecvError;
 
+use crate::error::ErrorBody;
 use crate::routes::{load_service, load_task, parse_user};
 use crate::{ApiError, AppState};
 
@@ -26,9 +27,12 @@ pub(crate) fn router() -> Router<AppState> {
     Router::new().route("/api/events", get(events))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct EventQuery {
+    /// only this buyer's tasks (0x hex, either case)
+    #[param(pattern = "^0x[0-9a-fA-F]{40}$")]
     user: Option<String>,
 }
 
@@ -41,6 +45,13 @@ struct Feed {
     user: Option<String>,
 }
 
+#[utoipa::path(get, path = "/api/events", tag = "live", params(EventQuery),
+    summary = "Server-sent events: `task` and `service` as the indexer applies logs; `resync` when the client fell behind",
+    responses(
+        (status = 200, description = "an event stream", content_type = "text/event-stream", body = String),
+        (status = 400, description = "bad query", body = ErrorBody),
+    ),
+)]
 async fn events(
     State(state): State<AppState>,
     q: Result<Query<EventQuery>, QueryRejection>,

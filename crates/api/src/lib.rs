@@ -6,8 +6,10 @@
 mod auth;
 mod channels;
 mod content;
+mod doc;
 mod error;
 mod events;
+mod metadata;
 mod params;
 mod routes;
 mod settings;
@@ -21,7 +23,6 @@ use agora_store::{IndexedLog, Store};
 use alloy::primitives::Address;
 use alloy::providers::DynProvider;
 use axum::Router;
-use axum::http::header;
 use axum::routing::{any, get};
 use serde::Serialize;
 
@@ -30,14 +31,18 @@ pub use error::ApiError;
 pub use settings::ApiSettings;
 
 /// Public facts about the deployment the node serves, shown to clients as they are.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = Network)]
 pub struct NetworkInfo {
     pub chain_id: u64,
     /// The RPC URL clients (the web app, wallets) should use.
     pub rpc_url: String,
+    #[schema(value_type = String, pattern = "^0x[0-9a-f]{40}$")]
     pub compute_market: Address,
+    #[schema(value_type = String, pattern = "^0x[0-9a-f]{40}$")]
     pub market_token: Address,
+    #[schema(value_type = String, pattern = "^0x[0-9a-f]{40}$")]
     pub payment_channel: Address,
     pub deploy_block: u64,
     /// True when the node runs its own embedded dev chain.
@@ -46,11 +51,14 @@ pub struct NetworkInfo {
 
 /// A funded account of the embedded dev chain, offered to the web app for trying the market
 /// without a wallet. Never anything but anvil's public test keys.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = DevAccount)]
 pub struct DevAccountInfo {
     pub index: usize,
+    #[schema(pattern = "^0x[0-9a-fA-F]{40}$")]
     pub address: String,
+    #[schema(pattern = "^0x[0-9a-fA-F]{64}$")]
     pub private_key: String,
     /// The part it plays in the demo (`owner`, `provider`, `operator`, `buyer`…).
     pub role: String,
@@ -75,8 +83,11 @@ pub struct AppState {
     pub web_dir: Option<PathBuf>,
 }
 
-/// The OpenAPI description of everything under `/api`.
+/// The OpenAPI description of everything under `/api`, as committed: [`openapi_document`] writes
+/// it, and a test keeps the two equal.
 pub const OPENAPI: &str = include_str!("../openapi.json");
+
+pub use doc::openapi_document;
 
 /// The API under `/api`, files under `/ipfs`, and the web app everywhere else.
 pub fn router(state: AppState) -> Router {
@@ -85,7 +96,7 @@ pub fn router(state: AppState) -> Router {
         .merge(content::router())
         .merge(auth::router())
         .merge(events::router())
-        .route("/api/openapi.json", get(|| async { ([(header::CONTENT_TYPE, "application/json")], OPENAPI) }))
+        .route("/api/openapi.json", get(doc::document))
         .route("/api", any(api_not_found))
         .route("/api/{*rest}", any(api_not_found));
     api.merge(web::router(state.web_dir.as_deref()))

@@ -8,7 +8,10 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use utoipa::{IntoParams, ToSchema};
 
+use crate::error::ErrorBody;
+use crate::metadata::{InputDto, MetadataDto};
 use crate::{ApiError, AppState, params};
 
 type ApiResult<T> = Result<Json<T>, ApiError>;
@@ -25,7 +28,7 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/api/dev/accounts", get(dev_accounts))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct Health {
     status: &'static str,
@@ -34,37 +37,52 @@ struct Health {
     indexed_block: Option<u64>,
 }
 
+/// Node health: chain head and indexer position
+#[utoipa::path(get, path = "/api/health", tag = "node", responses(
+    (status = 200, description = "ok", body = Health),
+    (status = 502, description = "chain unreachable", body = ErrorBody),
+))]
 async fn health(State(s): State<AppState>) -> ApiResult<Health> {
     let head_block = s.provider.get_block_number().await.map_err(|e| ApiError::ChainUnavailable(e.to_string()))?;
     let indexed_block = s.store.cursor(s.network.chain_id).await?.map(|c| c.block_number);
     Ok(Json(Health { status: "ok", chain_id: s.network.chain_id, head_block, indexed_block }))
 }
 
+/// Chain id, RPC URL and contract addresses
+#[utoipa::path(get, path = "/api/network", tag = "node", responses(
+    (status = 200, description = "ok", body = crate::NetworkInfo),
+))]
 async fn network(State(s): State<AppState>) -> Json<crate::NetworkInfo> {
     Json(s.network.clone())
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = Service)]
 pub(crate) struct ServiceDto {
     id: u64,
+    #[schema(pattern = "^0x[0-9a-f]{40}$")]
     provider: String,
     /// `0x000…0` for native ETH.
+    #[schema(pattern = "^0x[0-9a-f]{40}$")]
     token: String,
+    /// In the token's smallest unit, as a decimal string.
+    #[schema(pattern = "^[0-9]+$")]
     price: String,
     max_run_time: u64,
     metadata_uri: String,
-    /// The service's metadata (kind, runtime, names and descriptions per language), when its
-    /// metadata URI carries Agora service metadata.
-    metadata: Option<agora_market::ServiceMetadata>,
-    /// What a buyer gives the service (input modes, file types, options), from its kind.
-    input: Option<agora_market::InputSpec>,
+    /// The service's metadata (kind, runtime, names and descriptions per language), or null when
+    /// its metadata URI carries no Agora service metadata.
+    metadata: Option<MetadataDto>,
+    /// What a buyer gives the service (input modes, file types, options), from its kind; null
+    /// when its metadata could not be read.
+    input: Option<InputDto>,
     active: bool,
 }
 
 impl From<ServiceRow> for ServiceDto {
     fn from(r: ServiceRow) -> Self {
-        let input = r.metadata.as_ref().map(agora_market::ServiceMetadata::input);
+        let input = r.metadata.as_ref().map(|m| m.input().into());
         Self {
             id: r.service_id,
             provider: r.provider,
@@ -72,32 +90,50 @@ impl From<ServiceRow> for ServiceDto {
             price: r.price,
             max_run_time: r.max_run_time,
             metadata_uri: r.metadata_uri,
-            metadata: r.metadata,
+            metadata: r.metadata.map(Into::into),
             input,
             active: r.active,
         }
     }
 }
 
+/// Listed compute services
+#[utoipa::path(get, path = "/api/services", tag = "market", responses(
+    (status = 200, description = "ok", body = Vec<ServiceDto>),
+))]
 async fn services(State(s): State<AppState>) -> ApiResult<Vec<ServiceDto>> {
     Ok(Json(s.store.services(s.network.chain_id).await?.into_iter().map(Into::into).collect()))
 }
 
+/// One service
+#[utoipa::path(get, path = "/api/services/{id}", tag = "market",
+    params(("id" = u64, Path, description = "service id", maximum = 9223372036854775807_u64)),
+    responses(
+        (status = 200, description = "ok", body = ServiceDto),
+        (status = 400, description = "not an id (an integer from 0 to 9223372036854775807)", body = ErrorBody),
+        (status = 404, description = "no such service", body = ErrorBody),
+    ),
+)]
 async fn service(State(s): State<AppState>, id: Result<Path<String>, PathRejection>) -> ApiResult<ServiceDto> {
     let Path(raw) = id?;
     let id = params::id("service id", &raw)?;
     Ok(Json(load_service(&s, id).await?.ok_or_else(|| ApiError::NotFound(format!("service {id} does not exist")))?))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = Task)]
 pub(crate) struct TaskDto {
     id: u64,
+    #[schema(pattern = "^0x[0-9a-f]{40}$")]
     pub(crate) user: String,
     service_id: u64,
+    /// In the token's smallest unit, as a decimal string.
+    #[schema(pattern = "^[0-9]+$")]
     amount: String,
+    #[schema(pattern = "^0x[0-9a-f]{40}$")]
     token: String,
-    status: agora_store::TaskStatus,
+    status: TaskStatusDto,
     deadline: Option<u64>,
     input: Option<String>,
     result_hash: Option<String>,
@@ -109,17 +145,43 @@ pub(crate) struct TaskDto {
     updated_at: u64,
     /// The iExec deal that runs the task, for tasks of iExec-backed services; `null` otherwise.
     iexec: Option<IexecDto>,
+    /// The task's events in order. Present on /api/tasks/{id} and in the event stream; lists
+    /// (/api/tasks, /api/me/tasks) leave it out.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     timeline: Option<Vec<TimelineDto>>,
+}
+
+#[derive(Serialize, ToSchema)]
+#[schema(as = TaskStatus)]
+enum TaskStatusDto {
+    Created,
+    Running,
+    Completed,
+    Refunded,
+}
+
+impl From<agora_store::TaskStatus> for TaskStatusDto {
+    fn from(s: agora_store::TaskStatus) -> Self {
+        match s {
+            agora_store::TaskStatus::Created => Self::Created,
+            agora_store::TaskStatus::Running => Self::Running,
+            agora_store::TaskStatus::Completed => Self::Completed,
+            agora_store::TaskStatus::Refunded => Self::Refunded,
+        }
+    }
 }
 
 /// The iExec side of a task: `status` is `NEW`/`SIGNED` before the deal, then PoCo's task status
 /// (`UNSET`, `ACTIVE`, `REVEALING`, `COMPLETED`, `FAILED` = claimed after its deadline).
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = Iexec)]
 pub(crate) struct IexecDto {
     deal_id: Option<String>,
     task_id: Option<String>,
+    /// NEW or SIGNED before the deal; then PoCo's task status: UNSET, ACTIVE, REVEALING,
+    /// COMPLETED, FAILED
     status: String,
 }
 
@@ -137,7 +199,7 @@ impl From<TaskRow> for TaskDto {
             service_id: r.service_id,
             amount: r.amount,
             token: r.token,
-            status: r.status,
+            status: r.status.into(),
             deadline: r.deadline,
             input: r.input,
             result_hash: r.result_hash,
@@ -153,8 +215,9 @@ impl From<TaskRow> for TaskDto {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = TimelineEntry)]
 pub(crate) struct TimelineDto {
     event: String,
     block_number: u64,
@@ -168,13 +231,23 @@ impl From<TimelineEntry> for TimelineDto {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct TaskQuery {
+    /// only this buyer's tasks (0x hex, either case)
+    #[param(pattern = "^0x[0-9a-fA-F]{40}$")]
     user: Option<String>,
+    /// at most this many (default 100)
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<u32>,
 }
 
+/// Tasks, newest first
+#[utoipa::path(get, path = "/api/tasks", tag = "market", params(TaskQuery), responses(
+    (status = 200, description = "ok", body = Vec<TaskDto>),
+    (status = 400, description = "bad query", body = ErrorBody),
+))]
 async fn tasks(State(s): State<AppState>, q: Result<Query<TaskQuery>, QueryRejection>) -> ApiResult<Vec<TaskDto>> {
     let Query(q) = q?;
     let user = q.user.as_deref().map(parse_user).transpose()?;
@@ -219,6 +292,15 @@ pub(crate) async fn load_service(s: &AppState, id: u64) -> Result<Option<Service
     Ok(s.store.service(s.network.chain_id, id).await?.map(Into::into))
 }
 
+/// One task with its timeline
+#[utoipa::path(get, path = "/api/tasks/{id}", tag = "market",
+    params(("id" = u64, Path, description = "task id", maximum = 9223372036854775807_u64)),
+    responses(
+        (status = 200, description = "ok", body = TaskDto),
+        (status = 400, description = "not an id (an integer from 0 to 9223372036854775807)", body = ErrorBody),
+        (status = 404, description = "no such task", body = ErrorBody),
+    ),
+)]
 async fn task(State(s): State<AppState>, id: Result<Path<String>, PathRejection>) -> ApiResult<TaskDto> {
     let Path(raw) = id?;
     let id = params::id("task id", &raw)?;
@@ -227,6 +309,13 @@ async fn task(State(s): State<AppState>, id: Result<Path<String>, PathRejection>
 
 /// The funded accounts of the embedded dev chain, so a person without a wallet can try the market.
 /// Their keys are public knowledge (anvil's defaults); elsewhere this endpoint does not exist.
+#[utoipa::path(get, path = "/api/dev/accounts", tag = "node",
+    summary = "Funded accounts of the embedded dev chain (local only; 404 elsewhere)",
+    responses(
+        (status = 200, description = "ok", body = Vec<crate::DevAccountInfo>),
+        (status = 404, description = "not a dev chain", body = ErrorBody),
+    ),
+)]
 async fn dev_accounts(State(s): State<AppState>) -> ApiResult<Vec<crate::DevAccountInfo>> {
     if !s.network.embedded_chain || s.dev_accounts.is_empty() {
         return Err(ApiError::NotFound("this node does not run a local dev chain".into()));
@@ -236,21 +325,35 @@ async fn dev_accounts(State(s): State<AppState>) -> ApiResult<Vec<crate::DevAcco
 
 /// Fields are read as text and checked by [`params`], so that a malformed one is named in the
 /// error (and `0x` is required, as documented).
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct SimulateRequest {
+    #[schema(pattern = "^0x[0-9a-fA-F]{40}$")]
     from: String,
+    #[schema(pattern = "^0x[0-9a-fA-F]{40}$")]
     to: String,
     /// Call data, `0x` hex.
+    #[schema(pattern = "^0x([0-9a-fA-F]{2})*$")]
     data: String,
-    /// Wei, as a decimal string.
+    /// Wei sent with the call, as a decimal string of at most 77 digits; absent or null: 0.
     #[serde(default)]
+    #[schema(pattern = "^[0-9]{1,77}$")]
     value: Option<String>,
 }
 
 /// Runs a call against the latest block without sending it; a revert comes back as a 422 whose
 /// `code` is the contract's custom error and whose `message` is a sentence, and a call the chain
 /// node refuses to run as a 422 `call_failed` with the node's reason.
+#[utoipa::path(post, path = "/api/tx/simulate", tag = "market",
+    summary = "Simulate a call; a revert comes back decoded as a sentence",
+    request_body = SimulateRequest,
+    responses(
+        (status = 200, description = "the call would succeed", body = Object),
+        (status = 400, description = "bad request", body = ErrorBody),
+        (status = 422, description = "the call would fail: code is the contract's custom error when it reverts, call_failed when the chain node refuses to run it (e.g. insufficient funds for value and gas)", body = ErrorBody),
+        (status = 502, description = "the chain node could not be reached", body = ErrorBody),
+    ),
+)]
 async fn simulate(State(s): State<AppState>, req: Result<Json<SimulateRequest>, JsonRejection>) -> ApiResult<Value> {
     let Json(req) = req?;
     let from = params::address("from", &req.from)?;

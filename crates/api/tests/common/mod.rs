@@ -12,9 +12,9 @@ use http_body_util::BodyExt;
 use serde_json::Value;
 use tower::ServiceExt;
 
-pub const CHAIN: u64 = 31337;
+pub(crate) const CHAIN: u64 = 31337;
 
-pub fn network() -> NetworkInfo {
+pub(crate) fn network() -> NetworkInfo {
     NetworkInfo {
         chain_id: CHAIN,
         rpc_url: "http://127.0.0.1:1".into(),
@@ -26,14 +26,14 @@ pub fn network() -> NetworkInfo {
     }
 }
 
-pub async fn content_store() -> std::sync::Arc<agora_content::AnyStore> {
+pub(crate) async fn content_store() -> std::sync::Arc<agora_content::AnyStore> {
     let dir = std::env::temp_dir().join(format!("agora-api-content-{}", std::process::id()));
     let config = agora_content::ContentConfig { dir, ipfs_api: None };
     std::sync::Arc::new(agora_content::open(&config).await.expect("content store"))
 }
 
 /// App state over `store` and `provider` with no ledger, no dev accounts and no web app.
-pub async fn state(store: Store, provider: DynProvider) -> (AppState, tokio::sync::broadcast::Sender<IndexedLog>) {
+pub(crate) async fn state(store: Store, provider: DynProvider) -> (AppState, tokio::sync::broadcast::Sender<IndexedLog>) {
     let (events, _) = tokio::sync::broadcast::channel(64);
     let state = AppState {
         store,
@@ -49,7 +49,7 @@ pub async fn state(store: Store, provider: DynProvider) -> (AppState, tokio::syn
     (state, events)
 }
 
-pub async fn call(app: &axum::Router, method: &str, uri: &str, body: Option<Value>) -> (StatusCode, Value) {
+pub(crate) async fn call(app: &axum::Router, method: &str, uri: &str, body: Option<Value>) -> (StatusCode, Value) {
     let req = Request::builder().method(method).uri(uri).header("content-type", "application/json");
     let req = req.body(body.map(|b| Body::from(b.to_string())).unwrap_or_else(Body::empty)).expect("request");
     let resp = app.clone().oneshot(req).await.expect("response");

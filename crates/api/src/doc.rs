@@ -1,0 +1,68 @@
+//! The OpenAPI document, generated from the handlers' `#[utoipa::path]` attributes and the DTOs'
+//! `ToSchema` derives. `openapi.json` beside `Cargo.toml` is its committed copy (served at
+//! `/api/openapi.json`, and read by the web app's type generator); `tests/openapi.rs` fails when
+//! the two differ and rewrites the file when run with `AGORA_WRITE_OPENAPI=1`.
+
+use axum::http::header;
+use axum::response::IntoResponse;
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use crate::{auth, channels, content, events, routes};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Agora API",
+        version = "0.1.0",
+        description = "Agora's node API. Amounts are decimal strings of the smallest unit; addresses lower-case hex; errors are {error:{code,message}}.",
+    ),
+    paths(
+        routes::health,
+        routes::network,
+        routes::services,
+        routes::service,
+        routes::tasks,
+        routes::task,
+        routes::simulate,
+        events::events,
+        channels::list,
+        channels::one,
+        channels::voucher,
+        channels::jobs,
+        content::upload,
+        content::serve,
+        routes::dev_accounts,
+        auth::nonce,
+        auth::verify,
+        auth::session,
+        auth::logout,
+        auth::my_tasks,
+        document,
+    ),
+    modifiers(&SessionCookie),
+)]
+struct ApiDoc;
+
+/// The session cookie as a security scheme (`security(("session" = []))` on an operation).
+struct SessionCookie;
+
+impl Modify for SessionCookie {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        let components = doc.components.get_or_insert_with(Default::default);
+        let cookie = ApiKey::Cookie(ApiKeyValue::new(crate::SESSION_COOKIE));
+        components.add_security_scheme("session", SecurityScheme::ApiKey(cookie));
+    }
+}
+
+/// The document as `openapi.json` holds it: pretty JSON and a final newline.
+pub fn openapi_document() -> String {
+    let json = ApiDoc::openapi().to_pretty_json().unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+    format!("{json}\n")
+}
+
+/// This document
+#[utoipa::path(get, path = "/api/openapi.json", tag = "node", responses((status = 200, description = "ok", body = Object)))]
+pub(crate) async fn document() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "application/json")], crate::OPENAPI)
+}
