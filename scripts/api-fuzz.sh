@@ -61,20 +61,47 @@ done
 [[ -n "$url" ]] || { echo "api-fuzz: agora up did not come up within 120 s" >&2; exit 1; }
 echo "api-fuzz: node up at $url; schemathesis $ST_VERSION, seed $SEED, $EXAMPLES examples per operation"
 
-# Left out, and why:
-# - GET /api/events is a server-sent event stream that never ends: every generated request would
-#   only time out. Its one parameter (`user`) is read by the same code as /api/tasks's, which is fuzzed.
-# - POST /api/auth/verify accepts only an EIP-4361 message signed by a wallet over a nonce this node
-#   issued; generated data can never be such a message, so the operation would be exercised only on
-#   its first refusal. crates/api/tests/session.rs drives it with real signatures and each refusal.
+# Sign in as a dev-chain buyer (SIWE: a nonce from the node, the message signed with viem by the
+# API's own test helper) so that the operations behind the session cookie are fuzzed signed in;
+# schemathesis also sends them without the cookie and expects a 401.
+session="$(python3 - "$url" "$ROOT/crates/api/tests/viem_siwe.mjs" <<'PY'
+import json, subprocess, sys, urllib.request
+url, signer = sys.argv[1], sys.argv[2]
+def get(path):
+    with urllib.request.urlopen(url + path, timeout=10) as r:
+        return json.load(r)
+buyer = next(a for a in get("/api/dev/accounts") if a["role"] == "buyer")
+chain_id, nonce = get("/api/network")["chainId"], get("/api/auth/nonce")["nonce"]
+host = url.split("://", 1)[1]
+args = ["node", signer, buyer["privateKey"], host, url, str(chain_id), nonce]
+signed = json.loads(subprocess.run(args, check=True, capture_output=True, text=True).stdout)
+body = json.dumps({"message": signed["message"], "signature": signed["signature"]}).encode()
+req = urllib.request.Request(url + "/api/auth/verify", data=body, headers={"content-type": "application/json"})
+with urllib.request.urlopen(req, timeout=10) as r:
+    print(r.headers["set-cookie"].split(";", 1)[0].split("=", 1)[1])
+PY
+)"
+
 # What a valid request may be answered with besides schemathesis's defaults: a simulated call that
 # would fail is a 422 (`code`: the contract's error, or call_failed), an answer about the chain and
 # not a refusal of the request. Nothing else in the API answers 422.
-cat >"$work/schemathesis.toml" <<'TOML'
+cat >"$work/schemathesis.toml" <<TOML
+[auth.openapi.session]
+api_key = "$session"
+
 [[operations]]
 include-path = "/api/tx/simulate"
 checks.positive_data_acceptance.expected-statuses = ["2xx", "401", "403", "404", "409", "422"]
 TOML
+
+# Left out, and why:
+# - GET /api/events is a server-sent event stream that never ends: every generated request would
+#   only time out. Its one parameter (`user`) is read by the same code as /api/tasks's, which is fuzzed.
+# - POST /api/auth/verify accepts only an EIP-4361 message signed by a wallet over a nonce this node
+#   issued; generated data can never be one, so only its first refusal would be exercised. The
+#   sign-in above goes through it once; crates/api/tests/session.rs drives each refusal.
+# - POST /api/auth/logout would end the session the other operations are fuzzed with; it takes no
+#   input and answers 204 (crates/api/tests/session.rs signs out and checks the cookie is cleared).
 # Run from the temporary directory: schemathesis and hypothesis keep caches in the working directory.
 cd "$work"
 "$VENV/bin/st" --config-file "$work/schemathesis.toml" run "$url/api/openapi.json" \
@@ -84,4 +111,5 @@ cd "$work"
   --generation-database none \
   --exclude-path /api/events \
   --exclude-path /api/auth/verify \
+  --exclude-path /api/auth/logout \
   --no-color
