@@ -126,7 +126,13 @@ async fn verify(
         .message
         .parse()
         .map_err(|e: crate::siwe::SiweError| ApiError::Invalid { code: e.code, message: e.message })?;
-    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or_default();
+    // Behind a reverse proxy the `Host` it forwards may not be the site people see: the configured
+    // public origin names it then.
+    let public_host = s.public_origin.as_deref().map(|o| o.split_once("://").map_or(o, |(_, rest)| rest));
+    let host = match public_host {
+        Some(h) => h.trim_end_matches('/'),
+        None => headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or_default(),
+    };
     let now = now();
     let want = Expectations {
         host,

@@ -81,6 +81,10 @@ pub struct AppState {
     pub dev_accounts: Arc<Vec<DevAccountInfo>>,
     /// The built web app (`index.html` and assets); `None` or missing: `/` says how to build it.
     pub web_dir: Option<PathBuf>,
+    /// The origin people reach the node at when a reverse proxy stands in front
+    /// (`https://agora.example`); Sign-In with Ethereum messages must name its host. `None`: the
+    /// request's `Host`.
+    pub public_origin: Option<String>,
 }
 
 /// The OpenAPI description of everything under `/api`, as committed: [`openapi_document`] writes

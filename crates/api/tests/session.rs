@@ -423,3 +423,25 @@ async fn off_chain_task_changes_reach_the_event_stream() -> anyhow::Result<()> {
     db.finish().await?;
     Ok(())
 }
+
+#[tokio::test]
+async fn behind_a_reverse_proxy_the_public_origin_is_the_site() -> anyhow::Result<()> {
+    let bin = locate_anvil(std::path::Path::new(env!("CARGO_MANIFEST_DIR"))).expect("anvil in node_modules (npm ci)");
+    let anvil = Anvil::spawn_default(bin).await?;
+    let db = TestDb::sqlite().await?;
+    let mut st = state(db.store.clone(), read_provider(anvil.url())?).await.0;
+    st.public_origin = Some("https://agora.example".into());
+    let app = router(st);
+    let me = PrivateKeySigner::random();
+    // The proxy forwards with its own upstream Host; people signed for the public site.
+    let upstream = "127.0.0.1:8080";
+    let nonce = fresh_nonce(&app).await;
+    let for_upstream = siwe(&me, upstream, CHAIN, &nonce, now());
+    let r = sign_in(&app, upstream, &me, &for_upstream).await;
+    assert_eq!(r.body["error"]["code"], "domain_mismatch", "{}", r.body);
+    let r = sign_in(&app, upstream, &me, &siwe(&me, "agora.example", CHAIN, &nonce, now())).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    db.finish().await?;
+    anvil.stop().await?;
+    Ok(())
+}

@@ -232,6 +232,7 @@ pub async fn up(config: &Config) -> Result<Node> {
         task_updates,
         dev_accounts: std::sync::Arc::new(dev_accounts),
         web_dir: Some(config.api.web_dir.clone()),
+        public_origin: config.api.public_origin.clone().filter(|o| !o.trim().is_empty()),
     });
     {
         let mut rx = shutdown_rx.clone();

@@ -33,7 +33,10 @@ pub(crate) async fn content_store() -> std::sync::Arc<agora_content::AnyStore> {
 }
 
 /// App state over `store` and `provider` with no ledger, no dev accounts and no web app.
-pub(crate) async fn state(store: Store, provider: DynProvider) -> (AppState, tokio::sync::broadcast::Sender<IndexedLog>) {
+pub(crate) async fn state(
+    store: Store,
+    provider: DynProvider,
+) -> (AppState, tokio::sync::broadcast::Sender<IndexedLog>) {
     let (events, _) = tokio::sync::broadcast::channel(64);
     let state = AppState {
         store,
@@ -45,6 +48,7 @@ pub(crate) async fn state(store: Store, provider: DynProvider) -> (AppState, tok
         task_updates: tokio::sync::broadcast::channel(64).0,
         dev_accounts: Default::default(),
         web_dir: None,
+        public_origin: None,
     };
     (state, events)
 }
