@@ -80,14 +80,19 @@ pub(crate) struct ServiceDto {
     active: bool,
 }
 
+/// Addresses and hashes as the API shows them: `0x` and lower-case hex.
+fn hex(v: impl std::fmt::LowerHex) -> String {
+    format!("{v:#x}")
+}
+
 impl From<ServiceRow> for ServiceDto {
     fn from(r: ServiceRow) -> Self {
         let input = r.metadata.as_ref().map(|m| m.input().into());
         Self {
             id: r.service_id,
-            provider: r.provider,
-            token: r.token,
-            price: r.price,
+            provider: hex(r.provider),
+            token: hex(r.token),
+            price: r.price.to_string(),
             max_run_time: r.max_run_time,
             metadata_uri: r.metadata_uri,
             metadata: r.metadata.map(Into::into),
@@ -195,17 +200,17 @@ impl From<TaskRow> for TaskDto {
     fn from(r: TaskRow) -> Self {
         Self {
             id: r.task_id,
-            user: r.user,
+            user: hex(r.user),
             service_id: r.service_id,
-            amount: r.amount,
-            token: r.token,
+            amount: r.amount.to_string(),
+            token: hex(r.token),
             status: r.status.into(),
             deadline: r.deadline,
             input: r.input,
             result_hash: r.result_hash,
             failure_reason: r.failure_reason,
             created_block: r.created_block,
-            created_tx: r.created_tx,
+            created_tx: hex(r.created_tx),
             created_at: r.created_at,
             updated_block: r.updated_block,
             updated_at: r.updated_at,

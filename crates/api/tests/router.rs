@@ -30,7 +30,7 @@ async fn seeded() -> anyhow::Result<(TestDb, axum::Router)> {
         block_number: 1,
         block_hash: "0x01".into(),
         block_timestamp: 1_700_000_000,
-        tx_hash: "0xabc".into(),
+        tx_hash: format!("0x{:064x}", 0xabc),
         log_index: i,
         address: "0x00".into(),
     };

@@ -1,3 +1,4 @@
+use alloy::primitives::{Address, B256, U256};
 use serde::{Deserialize, Serialize};
 
 /// A block as the indexer saw it. Hashes are `0x` hex.
@@ -204,9 +205,10 @@ impl TaskStatus {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServiceRow {
     pub service_id: u64,
-    pub provider: String,
-    pub token: String,
-    pub price: String,
+    pub provider: Address,
+    /// `Address::ZERO` for native ETH.
+    pub token: Address,
+    pub price: U256,
     pub max_run_time: u64,
     pub metadata_uri: String,
     /// `metadata_uri` read once, here: `None` when it is not Agora service metadata.
@@ -218,17 +220,17 @@ pub struct ServiceRow {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TaskRow {
     pub task_id: u64,
-    pub user: String,
+    pub user: Address,
     pub service_id: u64,
-    pub amount: String,
-    pub token: String,
+    pub amount: U256,
+    pub token: Address,
     pub deadline: Option<u64>,
     pub input: Option<String>,
     pub status: TaskStatus,
     pub result_hash: Option<String>,
     pub failure_reason: Option<String>,
     pub created_block: u64,
-    pub created_tx: String,
+    pub created_tx: B256,
     pub created_at: u64,
     pub updated_block: u64,
     pub updated_at: u64,

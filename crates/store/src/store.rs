@@ -330,9 +330,9 @@ fn service_row(r: &sqlx::any::AnyRow) -> Result<ServiceRow> {
     Ok(ServiceRow {
         metadata: agora_market::ServiceMetadata::from_uri(&metadata_uri),
         service_id: u64_of(r.try_get(0)?),
-        provider: r.try_get(1)?,
-        token: r.try_get(2)?,
-        price: r.try_get(3)?,
+        provider: typed(r, 1, "service provider")?,
+        token: typed(r, 2, "service token")?,
+        price: amount(r, 3, "service price")?,
         max_run_time: u64_of(r.try_get(4)?),
         metadata_uri,
         active: r.try_get::<i64, _>(6)? != 0,
@@ -340,14 +340,28 @@ fn service_row(r: &sqlx::any::AnyRow) -> Result<ServiceRow> {
     })
 }
 
+/// Column `i` parsed into its Rust type (an address, a hash): the store writes these as hex, so a
+/// value that does not parse is a corrupt row.
+fn typed<T: std::str::FromStr>(r: &sqlx::any::AnyRow, i: usize, what: &str) -> Result<T> {
+    let text: String = r.try_get(i)?;
+    text.parse().map_err(|_| Error::Inconsistent(format!("stored {what} {text:?} does not parse")))
+}
+
+/// Column `i`, a decimal amount, as a `U256`.
+fn amount(r: &sqlx::any::AnyRow, i: usize, what: &str) -> Result<alloy::primitives::U256> {
+    let text: String = r.try_get(i)?;
+    alloy::primitives::U256::from_str_radix(&text, 10)
+        .map_err(|_| Error::Inconsistent(format!("stored {what} {text:?} is not a decimal amount")))
+}
+
 fn task_row(r: &sqlx::any::AnyRow) -> Result<TaskRow> {
     let status: String = r.try_get(7)?;
     Ok(TaskRow {
         task_id: u64_of(r.try_get(0)?),
-        user: r.try_get(1)?,
+        user: typed(r, 1, "task user")?,
         service_id: u64_of(r.try_get(2)?),
-        amount: r.try_get(3)?,
-        token: r.try_get(4)?,
+        amount: amount(r, 3, "task amount")?,
+        token: typed(r, 4, "task token")?,
         deadline: r.try_get::<Option<i64>, _>(5)?.map(u64_of),
         input: r.try_get(6)?,
         status: TaskStatus::parse(&status)
@@ -355,7 +369,7 @@ fn task_row(r: &sqlx::any::AnyRow) -> Result<TaskRow> {
         result_hash: r.try_get(8)?,
         failure_reason: r.try_get(9)?,
         created_block: u64_of(r.try_get(10)?),
-        created_tx: r.try_get(11)?,
+        created_tx: typed(r, 11, "task transaction")?,
         created_at: u64_of(r.try_get(12)?),
         updated_block: u64_of(r.try_get(13)?),
         updated_at: u64_of(r.try_get(14)?),
