@@ -19,6 +19,7 @@ pub struct LocalRunner {
 }
 
 impl LocalRunner {
+    /// A runner over `catalogue` that stores outputs in `content`.
     pub fn new(catalogue: Arc<Catalogue>, content: Arc<AnyStore>) -> Self {
         Self { catalogue, content }
     }

@@ -16,9 +16,13 @@ pub type RunnerError = Box<dyn std::error::Error + Send + Sync>;
 /// One task handed to a runner.
 #[derive(Debug, Clone, Copy)]
 pub struct TaskRun<'a> {
+    /// The chain the task is on.
     pub chain_id: u64,
+    /// The task's id on the market.
     pub task_id: u64,
+    /// The service it was bought from.
     pub service_id: u64,
+    /// That service's metadata (its runtime and input form).
     pub service: &'a ServiceMetadata,
     /// The app recorded for the job when it was accepted.
     pub app: &'a str,
@@ -32,9 +36,15 @@ pub struct TaskRun<'a> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
     /// The output is in the content store under this CID.
-    Completed { cid: Cid },
+    Completed {
+        /// Where the output is.
+        cid: Cid,
+    },
     /// The task failed for a reason the buyer should read (it is refunded with it).
-    Failed { reason: String },
+    Failed {
+        /// The refund's reason.
+        reason: String,
+    },
 }
 
 /// Something that runs compute tasks (see the module documentation).

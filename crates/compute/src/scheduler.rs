@@ -18,8 +18,11 @@ use crate::{Error, Result};
 const MAX_REASON: usize = 160;
 
 #[derive(Debug, Clone)]
+/// What the scheduler works on and how often it looks.
 pub struct SchedulerConfig {
+    /// The chain the market is on.
     pub chain_id: u64,
+    /// The ComputeMarket contract.
     pub market: Address,
     /// Services whose tasks this node runs (their provider, or this node as operator for them).
     /// Empty: every service a runner serves.

@@ -8,10 +8,13 @@ use crate::{Localized, Runtime, ServiceKind, ServiceMetadata, apps};
 /// A service to list: its metadata and terms.
 #[derive(Debug, Clone)]
 pub struct DemoService {
+    /// The service's kind, runtime, names and descriptions.
     pub metadata: ServiceMetadata,
     /// `true`: priced in MarketToken; `false`: in ETH.
     pub in_token: bool,
+    /// Its price, in the smallest unit of its token (wei for ETH).
     pub price: U256,
+    /// Longest run a task may take, in seconds.
     pub max_run_time: u64,
 }
 

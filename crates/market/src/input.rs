@@ -23,15 +23,18 @@ pub enum InputMode {
 /// A choice that travels with the input, e.g. a transcode's resolution.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct InputOption {
+    /// The option's field name in a JSON input (`resolution`).
     pub name: String,
     /// The allowed values, in the order to offer them.
     pub choices: Vec<String>,
+    /// The value taken when a buyer chooses none.
     pub default: String,
 }
 
 /// How a service takes its input.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct InputSpec {
+    /// The ways offered to enter the input, in order.
     pub modes: Vec<InputMode>,
     /// The file types to offer (an HTML `accept` value), when files are taken.
     pub accept: Option<String>,
@@ -108,11 +111,14 @@ impl InputSpec {
 /// value for every option.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TaskInput {
+    /// The text, or the CID of an uploaded file.
     pub data: String,
+    /// A value for every option of the form.
     pub options: BTreeMap<String, String>,
 }
 
 impl TaskInput {
+    /// The value chosen for option `name`.
     pub fn option(&self, name: &str) -> Option<&str> {
         self.options.get(name).map(String::as_str)
     }

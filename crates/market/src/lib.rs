@@ -10,6 +10,8 @@
 //!
 //! [`demo`] holds the seed's three demo services.
 
+#![warn(missing_docs)]
+
 pub mod demo;
 mod input;
 
@@ -36,6 +38,7 @@ pub enum ServiceKind {
 }
 
 impl ServiceKind {
+    /// The kind as listed in metadata (`ai-inference`, …).
     pub fn as_str(&self) -> &str {
         match self {
             Self::AiInference => "ai-inference",
@@ -45,6 +48,7 @@ impl ServiceKind {
         }
     }
 
+    /// Reads a listed kind; unknown ones are kept as [`ServiceKind::Other`].
     pub fn parse(s: &str) -> Self {
         match s {
             "ai-inference" => Self::AiInference,
@@ -94,13 +98,22 @@ pub mod apps {
 #[serde(tag = "type", rename_all = "lowercase")]
 pub enum Runtime {
     /// On this node's own executor, with the app installed under this name.
-    Local { app: String },
+    Local {
+        /// The installed app's name in the node's catalogue.
+        app: String,
+    },
     /// Through iExec: a deal for this app (an app the Agora workerpool installed under this name)
     /// in this iExec category.
-    Iexec { app: String, category: u64 },
+    Iexec {
+        /// The app's name in the Agora workerpool.
+        app: String,
+        /// The iExec category (its work-clock time reference).
+        category: u64,
+    },
 }
 
 impl Runtime {
+    /// The app's name, whichever runtime.
     pub fn app(&self) -> &str {
         match self {
             Self::Local { app } | Self::Iexec { app, .. } => app,
@@ -111,12 +124,15 @@ impl Runtime {
 /// A text in each language the web app speaks.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Localized {
+    /// English.
     pub en: String,
     #[serde(rename = "zh-CN")]
+    /// Simplified Chinese (`zh-CN`).
     pub zh_cn: String,
 }
 
 impl Localized {
+    /// A text in both languages.
     pub fn new(en: &str, zh_cn: &str) -> Self {
         Self { en: en.to_owned(), zh_cn: zh_cn.to_owned() }
     }
@@ -125,10 +141,13 @@ impl Localized {
 /// A service's metadata, as listed on chain.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ServiceMetadata {
+    /// The kind of work sold.
     pub kind: ServiceKind,
     /// `None`: a kind this node does not know, with no app named.
     pub runtime: Option<Runtime>,
+    /// The service's name, per language.
     pub name: Localized,
+    /// What the service does, per language.
     pub description: Localized,
 }
 
