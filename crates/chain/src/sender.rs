@@ -266,26 +266,18 @@ impl Sender {
 
     /// Estimates `tx`'s gas; a revert is decoded.
     async fn estimate(&self, tx: &TransactionRequest) -> Result<u64> {
-        let mut attempt = 0;
-        loop {
-            match self.inner.provider.estimate_gas(tx.clone()).await {
-                Ok(gas) => return Ok(gas),
-                Err(e) => {
-                    if let Some(data) = e.as_error_resp().and_then(|r| r.as_revert_data()) {
-                        return Err(Error::Contract(decode_revert(&data)));
+        match self.retry(|| async { self.inner.provider.estimate_gas(tx.clone()).await }).await {
+            Err(Error::Rpc(e)) => match e.as_error_resp() {
+                Some(resp) => match resp.as_revert_data() {
+                    Some(data) => Err(Error::Contract(decode_revert(&data))),
+                    None if resp.message.contains("revert") => {
+                        Err(Error::Contract(ContractError::Message(resp.message.to_string())))
                     }
-                    if let Some(resp) = e.as_error_resp()
-                        && resp.message.contains("revert")
-                    {
-                        return Err(Error::Contract(ContractError::Message(resp.message.to_string())));
-                    }
-                    attempt += 1;
-                    if !is_transport(&e) || attempt >= self.inner.policy.attempts {
-                        return Err(e.into());
-                    }
-                    tokio::time::sleep(self.backoff(attempt)).await;
-                }
-            }
+                    None => Err(Error::Rpc(e)),
+                },
+                None => Err(Error::Rpc(e)),
+            },
+            other => other,
         }
     }
 
@@ -329,24 +321,17 @@ impl Sender {
     /// Broadcasts signed bytes; a transport failure is retried with the same bytes, and a node
     /// that already holds them counts as success.
     async fn broadcast(&self, signed: &Signed) -> Result<()> {
-        let mut attempt = 0;
-        loop {
+        self.retry(|| async {
             match self.inner.provider.send_raw_transaction(&signed.raw).await {
-                Ok(_) => return Ok(()),
-                Err(e) if is_already_known(&e) => return Ok(()),
-                Err(e) => {
-                    attempt += 1;
-                    if !is_transport(&e) || attempt >= self.inner.policy.attempts {
-                        return Err(e.into());
-                    }
-                    tracing::debug!(tx = %signed.hash, attempt, error = %e, "broadcast failed; retrying");
-                    tokio::time::sleep(self.backoff(attempt)).await;
-                }
+                Err(e) if is_already_known(&e) => Ok(()),
+                other => other.map(|_| ()),
             }
-        }
+        })
+        .await
     }
 
-    /// Runs an RPC read, retrying transport failures with growing backoff.
+    /// Runs an RPC call, retrying transport failures with growing backoff (a broadcast retried
+    /// re-sends the same bytes, so it can never make a second transaction).
     async fn retry<T, F, Fut>(&self, mut call: F) -> Result<T>
     where
         F: FnMut() -> Fut,
