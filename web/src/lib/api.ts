@@ -23,6 +23,8 @@ export type Task = Omit<Schemas["Task"], "timeline"> & { timeline?: TimelineEntr
 export type DevAccount = Schemas["DevAccount"];
 export type Session = Schemas["Session"];
 export type SimulateRequest = Schemas["SimulateRequest"];
+export type Channel = Schemas["Channel"];
+export type ChannelState = Schemas["ChannelState"];
 
 /// The JSON body of a successful answer to `method path` with status `code`, as documented. An
 /// answer the document does not describe yields a type nothing fits, so the call fails to compile.
@@ -93,6 +95,13 @@ export const api = {
   verify: (message: string, signature: string) =>
     request<Answer<"/api/auth/verify", "post">>("/api/auth/verify", json("POST", { message, signature })),
   session: () => request<Answer<"/api/auth/session", "get">>("/api/auth/session"),
+  channels: (query: { payer?: string; payee?: string }) => {
+    const q = new URLSearchParams();
+    if (query.payer) q.set("payer", query.payer.toLowerCase());
+    if (query.payee) q.set("payee", query.payee.toLowerCase());
+    return request<Answer<"/api/channels", "get">>(`/api/channels?${q}`);
+  },
+  channel: (id: string) => request<Answer<"/api/channels/{id}", "get">>(`/api/channels/${encodeURIComponent(id)}`),
   logout: () => request<void>("/api/auth/logout", { method: "POST" }),
 };
 
