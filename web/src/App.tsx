@@ -1,5 +1,7 @@
-// The page: header with the wallet, the compute market, the user's tasks. State lives in hooks
-// (src/hooks/) and is handed down; the server pushes task and service changes over one event stream.
+// The page: header with the wallet and the sections — the compute market and the user's tasks, the
+// AI assistant (chat and its payment channel), the admin pages — chosen by the hash route. State
+// lives in hooks (src/hooks/) and is handed down; the server pushes task and service changes over
+// one event stream.
 import { useCallback, useMemo, useState } from "react";
 import type { Service } from "./lib/api";
 import { useI18n } from "./i18n-context";
@@ -7,6 +9,9 @@ import { useNetwork } from "./hooks/useNetwork";
 import { useSession } from "./hooks/useSession";
 import { useTaskStream } from "./hooks/useTaskStream";
 import { useWallet } from "./hooks/useWallet";
+import { useRoute } from "./hooks/useRoute";
+import { AdminPage } from "./components/AdminPage";
+import { AssistantPage } from "./components/AssistantPage";
 import { Header } from "./components/Header";
 import { Market } from "./components/Market";
 import { BuyDialog } from "./components/BuyDialog";
@@ -14,6 +19,7 @@ import { TaskList } from "./components/Tasks";
 
 export function App() {
   const { t } = useI18n();
+  const route = useRoute();
   const network = useNetwork();
   const { net, services, tokens, devAccounts, loadError } = network;
   const w = useWallet(net, devAccounts);
@@ -39,6 +45,7 @@ export function App() {
         {t("a11y.skip")}
       </a>
       <Header
+        route={route}
         net={net}
         wallet={w.wallet}
         walletChainId={w.walletChainId}
@@ -66,7 +73,22 @@ export function App() {
             {t("error.load", { message: loadError })}
           </p>
         )}
-        <Market services={services} failed={loadError !== null} tokens={tokens} onBuy={setBuying} />
+        {route === "assistant" && (
+          <AssistantPage
+            net={net}
+            wallet={w.wallet}
+            chainOk={w.chainOk}
+            signedIn={auth.signedIn}
+            tokens={tokens}
+            authBusy={auth.authBusy}
+            onSignIn={signIn}
+            onConnect={connect}
+            onBalancesChanged={balancesChanged}
+          />
+        )}
+        {route === "admin" && <AdminPage signedIn={auth.signedIn} address={w.wallet?.address ?? null} />}
+        {route === "market" && <Market services={services} failed={loadError !== null} tokens={tokens} onBuy={setBuying} />}
+        {route === "market" && (
         <TaskList
           net={net}
           wallet={w.wallet}
@@ -83,6 +105,7 @@ export function App() {
           onTaskChanged={live.receiveTask}
           onBalancesChanged={balancesChanged}
         />
+        )}
       </main>
       <footer className="footer">
         <p>{t("footer.text")}</p>

@@ -2,11 +2,13 @@ import { useId, useState } from "react";
 import type { DevAccount, NetworkInfo } from "../lib/api";
 import { formatAmount, shortAddress } from "../lib/format";
 import { LANGS, type Lang } from "../lib/i18n";
+import { routeHref, type Route } from "../lib/route";
 import type { Tokens } from "../lib/services";
 import type { Balances, Wallet } from "../lib/wallet";
 import { useI18n } from "../i18n-context";
 
 interface Props {
+  route: Route;
   net: NetworkInfo | null;
   wallet: Wallet | null;
   walletChainId: number | null;
@@ -38,13 +40,23 @@ export function Header(p: Props) {
           <span className="brand-name">{t("app.name")}</span>
         </a>
         <nav aria-label={t("nav.label")} className="nav">
-          <a href="#market">{t("nav.market")}</a>
-          <a href="#tasks">{t("nav.tasks")}</a>
+          <NavLink route="market" current={p.route} label={t("nav.market")} />
+          <NavLink route="assistant" current={p.route} label={t("nav.assistant")} />
+          {/* Only a signed-in wallet can be an admin; the node still decides (403 otherwise). */}
+          {(p.signedIn || p.route === "admin") && <NavLink route="admin" current={p.route} label={t("nav.admin")} />}
         </nav>
         <LanguageSwitch />
       </div>
       <WalletArea {...p} />
     </header>
+  );
+}
+
+function NavLink({ route, current, label }: { route: Route; current: Route; label: string }) {
+  return (
+    <a href={routeHref(route)} className="nav-link" aria-current={route === current ? "page" : undefined} data-testid={`nav-${route}`}>
+      {label}
+    </a>
   );
 }
 

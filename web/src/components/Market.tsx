@@ -17,7 +17,7 @@ export function Market({ services, failed, tokens, onBuy }: Props) {
   const active = (services ?? []).filter((s) => s.active);
   return (
     <section id="market" className="section" aria-labelledby="market-title">
-      <h1 id="market-title">{t("market.title")}</h1>
+      <h1 id="market-title" tabIndex={-1}>{t("market.title")}</h1>
       <p className="lead">{t("market.lead")}</p>
       {services === null ? (
         <p className="muted" role="status">

@@ -1,0 +1,220 @@
+// The admin page (`/api/admin/*`; the node decides who is an admin and answers 403 to anyone
+// else): users (disable / enable), channels (settle now) and the background jobs — run now, pause
+// or resume, and each run's log.
+import type { ReactNode } from "react";
+import { formatTime, shortAddress, shortHash } from "../lib/format";
+import type { AdminJob } from "../lib/assistant";
+import { useAdmin } from "../hooks/useAdmin";
+import { useI18n } from "../i18n-context";
+
+interface Props {
+  signedIn: boolean;
+  address: string | null;
+}
+
+export function AdminPage({ signedIn, address }: Props) {
+  const { t, lang } = useI18n();
+  const a = useAdmin(signedIn, address);
+  const time = (s: number) => formatTime(s, lang);
+
+  let body: ReactNode;
+  if (a.access === "signedOut") body = <p className="notice">{t("admin.signIn")}</p>;
+  else if (a.access === "forbidden")
+    body = (
+      <p className="notice notice-error" role="alert" data-testid="admin-forbidden">
+        {t("admin.forbidden")}
+      </p>
+    );
+  else if (a.access === "loading")
+    body = (
+      <p className="muted" role="status">
+        {t("admin.loading")}
+      </p>
+    );
+  else if (a.access === "error") body = null;
+  else
+    body = (
+      <>
+        <section className="section" aria-labelledby="admin-users">
+          <h2 id="admin-users">{t("admin.users")}</h2>
+          {a.users.length === 0 ? (
+            <p className="muted">{t("admin.noUsers")}</p>
+          ) : (
+            <div className="table-wrap" tabIndex={0} role="region" aria-labelledby="admin-users">
+              <table className="table" data-testid="admin-users">
+                <thead>
+                  <tr>
+                    <th scope="col">{t("admin.col.address")}</th>
+                    <th scope="col">{t("admin.col.firstSeen")}</th>
+                    <th scope="col">{t("admin.col.replies")}</th>
+                    <th scope="col">{t("admin.col.tokens")}</th>
+                    <th scope="col">{t("admin.col.status")}</th>
+                    <th scope="col">
+                      <span className="sr-only">{t("admin.col.actions")}</span>
+                    </th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {a.users.map((u) => (
+                    <tr key={u.address}>
+                      <td className="mono" title={u.address}>
+                        {shortAddress(u.address)}
+                      </td>
+                      <td>{time(u.firstSeen)}</td>
+                      <td>{u.replies}</td>
+                      <td>{u.completionTokens.toLocaleString()}</td>
+                      <td>
+                        <span className={`badge ${u.disabled ? "badge-bad" : "badge-ok"}`}>
+                          {u.disabled ? t("admin.disabled") : t("admin.enabled")}
+                        </span>
+                      </td>
+                      <td>
+                        <button
+                          type="button"
+                          className="btn"
+                          disabled={a.busy !== null}
+                          onClick={() => void a.setUserDisabled(u.address, !u.disabled)}
+                          aria-label={t(u.disabled ? "admin.enableNamed" : "admin.disableNamed", { address: u.address })}
+                        >
+                          {u.disabled ? t("admin.enable") : t("admin.disable")}
+                        </button>
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          )}
+        </section>
+
+        <section className="section" aria-labelledby="admin-channels">
+          <h2 id="admin-channels">{t("admin.channels")}</h2>
+          {a.channels.length === 0 ? (
+            <p className="muted">{t("admin.noChannels")}</p>
+          ) : (
+            <div className="table-wrap" tabIndex={0} role="region" aria-labelledby="admin-channels">
+              <table className="table" data-testid="admin-channels">
+                <thead>
+                  <tr>
+                    <th scope="col">{t("admin.col.channel")}</th>
+                    <th scope="col">{t("admin.col.payer")}</th>
+                    <th scope="col">{t("channel.deposit")}</th>
+                    <th scope="col">{t("channel.billed")}</th>
+                    <th scope="col">{t("admin.col.accepted")}</th>
+                    <th scope="col">{t("channel.expiry")}</th>
+                    <th scope="col">{t("channel.state")}</th>
+                    <th scope="col">
+                      <span className="sr-only">{t("admin.col.actions")}</span>
+                    </th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {a.channels.map((c) => (
+                    <tr key={c.id}>
+                      <td className="mono" title={c.id}>
+                        {shortHash(c.id)}
+                      </td>
+                      <td className="mono" title={c.payer}>
+                        {shortAddress(c.payer)}
+                      </td>
+                      <td>{c.deposit}</td>
+                      <td>{c.billed}</td>
+                      <td>{c.accepted}</td>
+                      <td>{c.expiry !== undefined ? time(c.expiry) : "—"}</td>
+                      <td>{c.state ?? "—"}</td>
+                      <td>
+                        <button
+                          type="button"
+                          className="btn"
+                          disabled={a.busy !== null || (c.state !== undefined && c.state !== "Open")}
+                          onClick={() => void a.settle(c.id)}
+                          aria-label={t("admin.settleNamed", { id: c.id })}
+                        >
+                          {a.busy === `settle:${c.id}` ? t("admin.working") : t("admin.settle")}
+                        </button>
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          )}
+          <p className="hint">{t("admin.amountsHint")}</p>
+        </section>
+
+        <section className="section" aria-labelledby="admin-jobs">
+          <h2 id="admin-jobs">{t("admin.jobs")}</h2>
+          <ul className="cards" data-testid="admin-jobs">
+            {a.jobs.map((j) => (
+              <JobCard key={j.name} job={j} busy={a.busy} onAction={(action) => void a.job(j.name, action)} />
+            ))}
+          </ul>
+        </section>
+      </>
+    );
+
+  return (
+    <section className="section admin" aria-labelledby="admin-title">
+      <div className="section-head">
+        <h1 id="admin-title" tabIndex={-1}>
+          {t("admin.title")}
+        </h1>
+        {a.access === "ok" && (
+          <button type="button" className="btn" onClick={() => void a.reload()}>
+            {t("admin.reload")}
+          </button>
+        )}
+      </div>
+      {a.error && (
+        <p className="notice notice-error" role="alert">
+          {t("admin.failed", { message: a.error })}
+        </p>
+      )}
+      {body}
+    </section>
+  );
+}
+
+function JobCard({ job, busy, onAction }: { job: AdminJob; busy: string | null; onAction(a: "run" | "pause" | "resume"): void }) {
+  const { t, tOr, lang } = useI18n();
+  const runs = [...job.runs].sort((x, y) => y.startedAtMs - x.startedAtMs).slice(0, 20);
+  return (
+    <li className="card" data-testid={`job-${job.name}`}>
+      <h3 className="card-title">{job.name}</h3>
+      <p className="card-text">{tOr(`admin.job.${job.name}`, "")}</p>
+      <p>
+        <span className={`badge ${job.paused ? "badge-warn" : "badge-ok"}`}>{job.paused ? t("admin.paused") : t("admin.active")}</span>
+      </p>
+      <div className="wallet-actions">
+        <button type="button" className="btn btn-primary" disabled={busy !== null} onClick={() => onAction("run")}>
+          {busy === `job:${job.name}:run` ? t("admin.working") : t("admin.runNow")}
+        </button>
+        <button type="button" className="btn" disabled={busy !== null} onClick={() => onAction(job.paused ? "resume" : "pause")}>
+          {job.paused ? t("admin.resume") : t("admin.pause")}
+        </button>
+      </div>
+      <details>
+        <summary>{t("admin.runs", { n: job.runs.length })}</summary>
+        {runs.length === 0 ? (
+          <p className="muted">{t("admin.noRuns")}</p>
+        ) : (
+          <ol className="runs">
+            {runs.map((r) => (
+              <li key={`${r.startedAtMs}-${r.finishedAtMs}`}>
+                {new Date(r.startedAtMs).toLocaleString(lang)} · {t("admin.runTook", { ms: Math.max(0, r.finishedAtMs - r.startedAtMs) })} ·{" "}
+                {t("admin.runTouched", { n: r.channelsTouched })}
+                {r.errors.length > 0 && (
+                  <ul className="run-errors">
+                    {r.errors.map((e, i) => (
+                      <li key={i}>{e}</li>
+                    ))}
+                  </ul>
+                )}
+              </li>
+            ))}
+          </ol>
+        )}
+      </details>
+    </li>
+  );
+}
