@@ -43,6 +43,8 @@ export default defineConfig({
     proxy: {
       "/api": {
         target: api,
+        // the assistant's conversation is a WebSocket (/api/assistant/ws)
+        ws: true,
         // Node holds response headers back until the first body byte; an event stream's first
         // byte may be a heartbeat 15 s away, so send its headers at once (EventSource opens then).
         configure: (proxy) =>

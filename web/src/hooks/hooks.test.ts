@@ -2,6 +2,7 @@
 import { describe, expect, it } from "vitest";
 import type { NetworkInfo, Service, Session } from "../lib/api";
 import { devWallet } from "../lib/wallet";
+import { assistantChannels } from "./useChannels";
 import { tokensInUse } from "./useNetwork";
 import { isSignedIn } from "./useSession";
 import { onNetwork } from "./useWallet";
@@ -46,5 +47,17 @@ describe("useNetwork", () => {
       "0xe7f1725e7734ce288f8367e1bb143e90bb3f0512",
     ]);
     expect(tokensInUse(null, null)).toEqual([]);
+  });
+});
+
+describe("useChannels", () => {
+  it("lists the channels paying the assistant, open ones first", () => {
+    const ch = (id: string, payee: string, state: "Open" | "Expired" | "Closed") => ({ id, payee, state }) as never;
+    const payee = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
+    const list = assistantChannels(
+      [ch("a", payee, "Closed"), ch("b", "0x0000000000000000000000000000000000000001", "Open"), ch("c", payee.toLowerCase(), "Open"), ch("d", payee, "Expired")],
+      payee,
+    );
+    expect(list.map((c: { id: string }) => c.id)).toEqual(["c", "d", "a"]);
   });
 });
