@@ -173,6 +173,7 @@ export function AssistantPage(p: Props) {
               canTransact={p.chainOk}
               topUpHint={topUpHint}
               extendHint={extendHint}
+              locked={chat.active !== null}
             />
           ) : (
             <p className="muted">{t("assistant.connectFirst")}</p>

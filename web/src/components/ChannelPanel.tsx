@@ -24,6 +24,8 @@ interface Props {
   topUpHint: bigint | null;
   /// Set by the chat when a reply needs the channel extended.
   extendHint: number;
+  /// A reply is streaming on the chosen channel: it cannot be switched meanwhile.
+  locked: boolean;
 }
 
 const DURATIONS = [
@@ -66,7 +68,13 @@ export function ChannelPanel(p: Props) {
       {ch.channels && ch.channels.length > 0 && (
         <div className="field">
           <label htmlFor={selectId}>{t("channel.choose")}</label>
-          <select id={selectId} value={ch.selectedId ?? ""} onChange={(e) => ch.select(e.target.value as Hex)} data-testid="channel-select">
+          <select
+            id={selectId}
+            value={ch.selectedId ?? ""}
+            onChange={(e) => ch.select(e.target.value as Hex)}
+            disabled={p.locked}
+            data-testid="channel-select"
+          >
             {ch.channels.map((x) => (
               <option key={x.id} value={x.id}>
                 {shortHash(x.id)} — {t(`channel.state.${x.state}`)}
