@@ -16,15 +16,20 @@ pub const ANVIL_NPM_PATH: &str = "node_modules/@foundry-rs/anvil-linux-amd64/bin
 /// A funded account of the dev chain. Its key is only meaningful on that local chain.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct DevAccount {
+    /// The account's address, `0x`-prefixed hex as anvil reports it.
     pub address: String,
+    /// Its private key, `0x`-prefixed hex; anvil derives it from a public test mnemonic.
     pub private_key: String,
 }
 
+/// How to start anvil.
 #[derive(Debug, Clone)]
 pub struct AnvilOptions {
+    /// The anvil executable to run (usually [`ANVIL_NPM_PATH`] under the repository root).
     pub binary: PathBuf,
     /// 0: any free port, chosen by anvil as it binds (see [`Anvil::url`]).
     pub port: u16,
+    /// The chain id anvil serves; start-up fails with [`Error::WrongChain`] if it answers another.
     pub chain_id: u64,
     /// Seconds between blocks; `None` mines each transaction at once.
     pub block_time: Option<u64>,
@@ -162,10 +167,12 @@ impl Anvil {
         Self::spawn(&AnvilOptions { binary, port: 0, chain_id: 31337, block_time: None }).await
     }
 
+    /// The HTTP JSON-RPC URL anvil listens on (`http://127.0.0.1:<port>`, the port it bound).
     pub fn url(&self) -> &str {
         &self.url
     }
 
+    /// The chain id it serves (checked at start-up).
     pub fn chain_id(&self) -> u64 {
         self.chain_id
     }

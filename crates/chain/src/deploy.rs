@@ -13,22 +13,29 @@ use crate::{Error, Result, Sender};
 /// other command reads.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Deployments {
+    /// The chain the contracts are on; the node refuses an RPC endpoint serving another.
     pub chain_id: u64,
+    /// The ComputeMarket contract (services, escrowed tasks).
     pub compute_market: Address,
+    /// The MarketToken ERC-20 that token-priced services are paid in.
     pub market_token: Address,
+    /// The PaymentChannel contract (one-way channels paid by vouchers).
     pub payment_channel: Address,
     /// The first block that can hold Agora's logs (the first deployment's); the indexer starts here.
     pub deploy_block: u64,
+    /// The account that deployed the contracts and owns ComputeMarket (sets fees and operators).
     pub owner: Address,
     /// The backend's key, allowed to start, complete and fail tasks.
     pub operator: Address,
 }
 
 impl Deployments {
+    /// Reads a deployments file (JSON); fails with [`Error::Io`] or [`Error::Json`].
     pub fn load(path: &Path) -> Result<Self> {
         Ok(serde_json::from_slice(&std::fs::read(path)?)?)
     }
 
+    /// Writes the deployments file as pretty JSON, creating its directory if needed.
     pub fn save(&self, path: &Path) -> Result<()> {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir)?;
@@ -68,8 +75,12 @@ pub async fn deploy_contracts(sender: &Sender, owner: Address, operator: Address
 pub struct Listing {
     /// `true`: priced in MarketToken; `false`: in ETH.
     pub in_token: bool,
+    /// The price per task, in the smallest unit of its token (wei for ETH).
     pub price: U256,
+    /// The longest a task may run, in seconds; it sets each task's deadline, after which the buyer
+    /// may claim a refund.
     pub max_run_time: u64,
+    /// Where the service's metadata (kind, runtime, names) is read from.
     pub metadata_uri: String,
 }
 

@@ -3,6 +3,8 @@
 //! Rust build never needs node or solc), deployment of the contracts, the embedded anvil dev chain
 //! run as a child process, and decoding of revert data into typed errors and readable sentences.
 
+#![warn(missing_docs)]
+
 pub mod anvil;
 pub mod bindings;
 pub mod deploy;
@@ -22,30 +24,56 @@ pub use settings::{ChainSettings, DevChainSettings};
 /// Everything that can go wrong on the chain side.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
+    /// An RPC URL that does not parse as a URL.
     #[error("invalid RPC URL {url:?}: {reason}")]
-    BadUrl { url: String, reason: String },
+    BadUrl {
+        /// The URL as given.
+        url: String,
+        /// Why it does not parse.
+        reason: String,
+    },
+    /// A private key that does not parse as 32 bytes of hex.
     #[error("invalid private key: {0}")]
     BadKey(String),
+    /// The node could not be reached or answered with a JSON-RPC error.
     #[error("RPC error: {0}")]
     Rpc(#[from] alloy::transports::TransportError),
+    /// A call or gas estimate reverted; the revert data decoded into a contract error.
     #[error("{0}")]
     Contract(#[from] revert::ContractError),
+    /// A transaction was mined but failed (status 0), or a receipt lacks what it should have
+    /// produced (a deployment's contract address, a listing's service id).
     #[error("transaction {tx} reverted")]
-    Reverted { tx: B256 },
+    Reverted {
+        /// The mined transaction's hash.
+        tx: B256,
+    },
+    /// Following a broadcast transaction to its receipt failed.
     #[error("waiting for a receipt failed: {0}")]
     Receipt(#[from] alloy::providers::PendingTransactionError),
+    /// The embedded anvil could not be found, started, or did not answer in time.
     #[error("anvil: {0}")]
     Anvil(String),
+    /// Reading or writing a file (the deployments file, anvil's account list) failed.
     #[error("I/O error: {0}")]
     Io(#[from] std::io::Error),
+    /// The deployments file or anvil's `--config-out` is not the JSON this crate expects.
     #[error("JSON error: {0}")]
     Json(#[from] serde_json::Error),
+    /// The local wallet could not sign a transaction.
     #[error("signing a transaction failed: {0}")]
     Sign(String),
+    /// The node serves another chain than the configuration or deployments file names.
     #[error("connected to chain {actual}, expected chain {expected}")]
-    WrongChain { expected: u64, actual: u64 },
+    WrongChain {
+        /// The chain id configured.
+        expected: u64,
+        /// The chain id the node reported.
+        actual: u64,
+    },
 }
 
+/// `Result` with this crate's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 pub(crate) fn parse_url(url: &str) -> Result<url::Url> {

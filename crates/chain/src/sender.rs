@@ -195,6 +195,7 @@ impl Sender {
         self.inner.address
     }
 
+    /// The chain id every transaction is signed for (the node's, when made by `connect`).
     pub fn chain_id(&self) -> u64 {
         self.inner.chain_id
     }

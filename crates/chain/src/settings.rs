@@ -24,6 +24,7 @@ pub struct ChainSettings {
 pub struct DevChainSettings {
     /// Port anvil listens on; 0 lets it pick a free one.
     pub anvil_port: u16,
+    /// The chain id anvil serves (default 31337).
     pub chain_id: u64,
     /// The anvil binary (default: from `node_modules`).
     pub anvil_path: Option<PathBuf>,

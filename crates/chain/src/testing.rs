@@ -54,8 +54,11 @@ pub const OPERATOR: usize = 2;
 /// Buys and pays.
 pub const BUYER: usize = 3;
 
+/// A fresh anvil with Agora's contracts deployed, for tests; anvil dies when it is dropped.
 pub struct TestChain {
+    /// The running dev chain; its accounts are indexed by [`OWNER`], [`PROVIDER`], ….
     pub anvil: Anvil,
+    /// Where the contracts were deployed (owner [`OWNER`], operator [`OPERATOR`]).
     pub d: Deployments,
 }
 
@@ -72,14 +75,17 @@ impl TestChain {
         Ok(Self { anvil, d })
     }
 
+    /// The chain's JSON-RPC URL.
     pub fn url(&self) -> &str {
         self.anvil.url()
     }
 
+    /// The key of anvil's funded account number `account` (panics past the tenth).
     pub fn key(&self, account: usize) -> PrivateKeySigner {
         signer_from_key(&self.anvil.accounts()[account].private_key).expect("anvil keys parse")
     }
 
+    /// The address of funded account number `account`.
     pub fn address(&self, account: usize) -> Address {
         self.key(account).address()
     }
@@ -105,6 +111,7 @@ impl TestChain {
         mint_tokens(&self.sender(OWNER).await?, self.d.market_token, accounts, amount).await
     }
 
+    /// Stops anvil and waits for it to exit.
     pub async fn stop(self) -> Result<()> {
         self.anvil.stop().await
     }
