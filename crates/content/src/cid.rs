@@ -69,6 +69,7 @@ impl Cid {
         (word.starts_with("baf") || word.starts_with("Qm")) && word.bytes().all(|b| b.is_ascii_alphanumeric())
     }
 
+    /// Whether the root block is the content itself or a node linking its chunks.
     pub fn codec(&self) -> Codec {
         self.codec
     }

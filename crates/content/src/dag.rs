@@ -60,6 +60,7 @@ impl Default for CidBuilder {
 }
 
 impl CidBuilder {
+    /// A builder that has been fed nothing (finishing it gives the empty file's CID).
     pub fn new() -> Self {
         Self { chunk: Sha256::new(), chunk_len: 0, chunks: 0, len: 0, levels: Vec::new() }
     }
@@ -69,10 +70,12 @@ impl CidBuilder {
         self.len
     }
 
+    /// Whether nothing has been fed yet.
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
 
+    /// Feeds the next bytes of the file; how they are split across calls does not change the CID.
     pub fn update(&mut self, mut data: &[u8]) {
         self.len += data.len() as u64;
         while !data.is_empty() {

@@ -12,6 +12,8 @@
 //! when it holds the CID, else over HTTP with size and time limits, checking fetched bytes
 //! against the CID they were asked for. [`Cid::looks_like`] tells an input meant as a CID from text.
 
+#![warn(missing_docs)]
+
 pub mod cid;
 pub mod dag;
 mod gateway;
@@ -36,60 +38,136 @@ pub use settings::ContentSettings;
 pub enum Error {
     /// A string that is not a CID this store can hold (CIDv1, raw or dag-pb, sha2-256, base32).
     #[error("invalid CID {input:?}: {reason}")]
-    InvalidCid { input: String, reason: &'static str },
+    InvalidCid {
+        /// The string as given (shortened when long).
+        input: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
     /// `start > end` in a range request.
     #[error("invalid byte range: start {start} is after end {end}")]
-    InvalidRange { start: u64, end: u64 },
+    InvalidRange {
+        /// The first byte asked for.
+        start: u64,
+        /// The byte after the last one asked for.
+        end: u64,
+    },
     /// A range that starts past the end of the content (HTTP 416).
     #[error("byte range starts at {start}, past the end of the {size}-byte content")]
-    RangeNotSatisfiable { start: u64, size: u64 },
+    RangeNotSatisfiable {
+        /// The first byte asked for.
+        start: u64,
+        /// The content's size in bytes.
+        size: u64,
+    },
+    /// A file operation on the local store (or a file being added) failed.
     #[error("{action} {path}: {source}")]
     Io {
+        /// What was being done (`"reading"`, `"renaming"`, …).
         action: &'static str,
+        /// The file or directory it was done to.
         path: PathBuf,
+        /// The operating system's error.
         #[source]
         source: std::io::Error,
     },
     /// `[content] ipfs_api` is not a usable URL.
     #[error("invalid IPFS API URL {url:?}: {reason}")]
-    InvalidApiUrl { url: String, reason: String },
+    InvalidApiUrl {
+        /// The setting as given.
+        url: String,
+        /// Why it is not usable.
+        reason: String,
+    },
     /// The Kubo node could not be reached, or the connection broke.
     #[error("IPFS API {endpoint} request failed: {source}")]
     Http {
+        /// The RPC endpoint called (`add`, `cat`, …).
         endpoint: &'static str,
+        /// The HTTP client's error.
         #[source]
         source: reqwest::Error,
     },
     /// The Kubo node answered with an error.
     #[error("IPFS API {endpoint} answered {status}: {message}")]
-    Kubo { endpoint: &'static str, status: u16, message: String },
+    Kubo {
+        /// The RPC endpoint called.
+        endpoint: &'static str,
+        /// The HTTP status it answered.
+        status: u16,
+        /// Kubo's error message.
+        message: String,
+    },
     /// The Kubo node answered something this client does not understand.
     #[error("IPFS API {endpoint} gave an unexpected answer: {reason}")]
-    KuboResponse { endpoint: &'static str, reason: String },
+    KuboResponse {
+        /// The RPC endpoint called.
+        endpoint: &'static str,
+        /// What was wrong with the answer.
+        reason: String,
+    },
     /// The Kubo node stored the content under a CID other than the one computed here (its import
     /// settings differ from `--cid-version=1 --raw-leaves`, 256 KiB chunks, 174 links per node).
     #[error("IPFS node stored the content as {kubo}, but its CID is {expected}; check the node's Import settings")]
-    CidMismatch { expected: Cid, kubo: String },
+    CidMismatch {
+        /// The CID computed here.
+        expected: Cid,
+        /// The CID Kubo answered, as it wrote it.
+        kubo: String,
+    },
     /// Fewer or more bytes came back than the content has.
     #[error("content {cid}: expected {expected} bytes, got {got}")]
-    WrongLength { cid: Cid, expected: u64, got: u64 },
+    WrongLength {
+        /// The content read.
+        cid: Cid,
+        /// The bytes it should have given.
+        expected: u64,
+        /// The bytes that came.
+        got: u64,
+    },
+    /// A blocking or streaming task this store spawned panicked or was cancelled.
     #[error("background task failed: {0}")]
     Task(#[from] tokio::task::JoinError),
     /// A URL [`Gateway`] will not fetch: not a URL, or not http(s).
     #[error("cannot fetch {url:?}: {reason}")]
-    BadUrl { url: String, reason: String },
+    BadUrl {
+        /// The URL as given.
+        url: String,
+        /// Why it is refused.
+        reason: String,
+    },
     /// The server could not be reached, answered an error status, or the download broke.
     #[error("{url}: {reason}")]
-    FetchFailed { url: String, reason: String },
+    FetchFailed {
+        /// The URL fetched.
+        url: String,
+        /// What went wrong.
+        reason: String,
+    },
     /// The content at `url` is larger than the caller allowed.
     #[error("{url} is larger than {limit} bytes")]
-    TooLarge { url: String, limit: u64 },
+    TooLarge {
+        /// The URL fetched.
+        url: String,
+        /// The caller's limit, in bytes.
+        limit: u64,
+    },
     /// Bytes fetched for a CID hash to another one.
     #[error("the bytes fetched from {url} have CID {got}, not {expected}")]
-    WrongContent { url: String, expected: Cid, got: Cid },
+    WrongContent {
+        /// Where the bytes came from.
+        url: String,
+        /// The CID asked for.
+        expected: Cid,
+        /// The CID of the bytes that came.
+        got: Cid,
+    },
     /// A CID asked of this node's own gateway that its store does not hold.
     #[error("{cid} is not in this node's content store")]
-    NotFound { cid: Cid },
+    NotFound {
+        /// The CID asked for.
+        cid: Cid,
+    },
 }
 
 impl Error {
@@ -107,6 +185,7 @@ impl Error {
     }
 }
 
+/// `Result` with this crate's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// A content-addressed store. Content is immutable and kept under the root CID that
@@ -125,6 +204,7 @@ pub trait ContentStore: Send + Sync {
     /// does not have the content. A range starting past the end is [`Error::RangeNotSatisfiable`].
     fn get_range(&self, cid: &Cid, start: u64, end: u64) -> impl Future<Output = Result<Option<Bytes>>> + Send;
 
+    /// Whether this store holds the content of `cid`.
     fn has(&self, cid: &Cid) -> impl Future<Output = Result<bool>> + Send;
 
     /// The content's size in bytes, or `None` when this store does not have it.
@@ -151,7 +231,9 @@ pub async fn open(config: &ContentConfig) -> Result<AnyStore> {
 /// Either backend, chosen at run time by [`open`].
 #[derive(Debug, Clone)]
 pub enum AnyStore {
+    /// Content in a local directory.
     Local(LocalStore),
+    /// Content in a Kubo node.
     Kubo(KuboStore),
 }
 
