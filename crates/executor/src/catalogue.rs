@@ -52,10 +52,12 @@ impl Catalogue {
         self.apps.insert(name.to_owned(), Entry::Transcode(limits));
     }
 
+    /// The executor every installed app's jobs are submitted to.
     pub fn executor(&self) -> &Arc<dyn Executor> {
         &self.executor
     }
 
+    /// The WebAssembly engine to register apps received by CID in, when the executor has one.
     pub fn wasm(&self) -> Option<&LocalExecutor> {
         self.wasm.as_ref()
     }

@@ -117,6 +117,8 @@ struct Inner {
 }
 
 impl FfmpegExecutor {
+    /// An executor running `binary` (e.g. `ffmpeg` from `PATH`), each job in its own directory
+    /// under `scratch_dir`. Nothing is checked until a job runs.
     pub fn new(binary: impl Into<PathBuf>, scratch_dir: impl Into<PathBuf>) -> Self {
         Self {
             inner: Arc::new(Inner {
@@ -251,8 +253,11 @@ impl Executor for FfmpegExecutor {
 /// model executor (its job ids start with `infer-`), the rest to the wasm executor.
 #[derive(Clone)]
 pub struct Dispatch {
+    /// Runs every app that is neither a transcode nor a model.
     pub wasm: crate::LocalExecutor,
+    /// Runs transcodes; `None`: they go to `wasm`, which does not know them.
     pub ffmpeg: Option<FfmpegExecutor>,
+    /// Runs `model:` apps; `None`: they go to `wasm`, which does not know them.
     pub model: Option<Arc<dyn Executor>>,
 }
 

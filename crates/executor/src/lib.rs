@@ -14,6 +14,8 @@
 //! results by IPFS CID; apps here use a plain hash because the executor only needs a stable,
 //! collision-free key and compiles each module once. [`sample_apps`] ships two real apps.
 
+#![warn(missing_docs)]
+
 mod apps;
 mod catalogue;
 pub mod ffmpeg;
@@ -140,10 +142,16 @@ pub enum JobStatus {
     /// Running now.
     Running,
     /// Finished; `output` is everything the app wrote to stdout.
-    Succeeded { output: Bytes },
+    Succeeded {
+        /// The app's stdout, at most [`Limits::output_bytes`] of it.
+        output: Bytes,
+    },
     /// Ended without a result; `reason` is short and meant for people, e.g.
     /// "out of fuel (infinite loop?)" or "memory limit 64 MiB exceeded".
-    Failed { reason: String },
+    Failed {
+        /// Why the job failed, in a few words for the buyer.
+        reason: String,
+    },
 }
 
 impl JobStatus {
