@@ -3,6 +3,8 @@
 //! 8×8 grid of intensities (JSON) or a PNG image. [`DigitsExecutor`] runs it behind the
 //! [`Executor`] interface under the app id [`DIGITS_APP`].
 
+#![warn(missing_docs)]
+
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -17,14 +19,19 @@ use candle_nn::{Linear, Module, Optimizer, VarBuilder, VarMap, linear, loss, ops
 pub const DIGITS_APP: &str = "model:digits";
 const PIXELS: usize = 64;
 
+/// What can go wrong training the model or classifying an input.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
+    /// A tensor operation failed in candle (training, or a classification's forward pass).
     #[error("model: {0}")]
     Model(#[from] candle_core::Error),
+    /// The input is neither a readable PNG nor 64 pixels in 0..16 as JSON; the message says why
+    /// and becomes the job's failure reason.
     #[error("bad input: {0}")]
     BadInput(String),
 }
 
+/// `Result` with this crate's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// The trained classifier.
@@ -37,10 +44,15 @@ pub struct DigitModel {
 /// How training went, on a held-out fifth of the dataset.
 #[derive(Debug, Clone, Copy)]
 pub struct TrainReport {
+    /// Full-batch optimisation steps taken.
     pub epochs: usize,
+    /// Images trained on (four fifths of the dataset).
     pub train_samples: usize,
+    /// Images held out for testing (every fifth).
     pub test_samples: usize,
+    /// Fraction of training images classified correctly, 0 to 1.
     pub train_accuracy: f32,
+    /// Fraction of held-out images classified correctly, 0 to 1.
     pub test_accuracy: f32,
 }
 
@@ -199,11 +211,13 @@ pub struct DigitsExecutor {
 }
 
 impl DigitsExecutor {
+    /// An executor classifying with `model`. Each job is classified before `submit` returns; its
+    /// status stays in memory until [`forget`](Executor::forget).
     pub fn new(model: DigitModel) -> Self {
         Self { model: Arc::new(model), jobs: Arc::default(), next: Arc::default() }
     }
 
-    pub fn serves(app: &AppId) -> bool {
+    pub(crate) fn serves(app: &AppId) -> bool {
         app.as_str() == DIGITS_APP
     }
 
