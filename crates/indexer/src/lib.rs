@@ -9,6 +9,8 @@
 //! names the block hash the headers say — so a reorg racing the fetch makes the step retry instead
 //! of storing logs from a dead fork.
 
+#![warn(missing_docs)]
+
 mod decode;
 mod settings;
 
@@ -25,23 +27,34 @@ use tokio::sync::{broadcast, watch};
 pub use decode::decode_log;
 pub use settings::IndexerSettings;
 
+/// What can stop one indexer step; [`Indexer::run`] logs it and retries with backoff.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
+    /// The node could not be reached or answered with a JSON-RPC error.
     #[error("RPC error: {0}")]
     Rpc(#[from] alloy::transports::TransportError),
+    /// The database failed.
     #[error("store error: {0}")]
     Store(#[from] agora_store::Error),
+    /// The node does not have this block number (yet, or any more).
     #[error("node has no block {0}")]
     MissingBlock(u64),
+    /// The node returned a mined log lacking the named field (block number or hash, transaction
+    /// hash, log index).
     #[error("node returned a log without {0}")]
     IncompleteLog(&'static str),
 }
 
+/// `Result` with this crate's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// Which chain and contracts to index, and how eagerly.
 #[derive(Debug, Clone)]
 pub struct IndexerConfig {
+    /// The chain indexed; the store keeps a cursor and logs per chain id.
     pub chain_id: u64,
+    /// The contracts whose logs are fetched (ComputeMarket, PaymentChannel, …); other logs are
+    /// never seen.
     pub contracts: Vec<Address>,
     /// The first block that may hold logs (the deployment block).
     pub start_block: u64,
@@ -56,6 +69,8 @@ pub struct IndexerConfig {
 }
 
 impl IndexerConfig {
+    /// A configuration for the dev chain: no confirmations, 500 blocks per `eth_getLogs`, a poll
+    /// every 200 ms, reorgs looked back through 1024 stored blocks.
     pub fn new(chain_id: u64, contracts: Vec<Address>, start_block: u64) -> Self {
         Self {
             chain_id,
@@ -73,15 +88,33 @@ impl IndexerConfig {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Step {
     /// Nothing new below the confirmation depth.
-    Idle { cursor: u64 },
+    Idle {
+        /// The block number the store's cursor is at.
+        cursor: u64,
+    },
     /// Indexed blocks up to `to`; `applied` new logs, `duplicates` already stored.
-    Indexed { to: u64, applied: usize, duplicates: usize },
+    Indexed {
+        /// The last block of the range, now the cursor.
+        to: u64,
+        /// Logs stored and applied to derived state for the first time.
+        applied: usize,
+        /// Logs the store already held (by chain id, transaction hash and log index), skipped.
+        duplicates: usize,
+    },
     /// The cursor's block left the canonical chain; rolled back to `ancestor`.
-    Reorg { ancestor: u64, removed_logs: u64 },
+    Reorg {
+        /// The newest stored block still on the canonical chain (the block before
+        /// `start_block` when none is), now the cursor.
+        ancestor: u64,
+        /// Logs of the abandoned blocks deleted from the store (derived state rebuilt without them).
+        removed_logs: u64,
+    },
     /// The chain moved while fetching; nothing was written, try again.
     Raced,
 }
 
+/// Follows the contracts' logs into the store (see the crate documentation). Live subscribers get
+/// each newly applied log.
 pub struct Indexer {
     provider: DynProvider,
     store: Store,
@@ -90,6 +123,8 @@ pub struct Indexer {
 }
 
 impl Indexer {
+    /// An indexer reading the chain through `provider` into `store`; it starts from the store's
+    /// cursor, or from `cfg.start_block` when the store has none for the chain.
     pub fn new(provider: DynProvider, store: Store, cfg: IndexerConfig) -> Self {
         let (events, _) = broadcast::channel(1024);
         Self { provider, store, cfg, events }
