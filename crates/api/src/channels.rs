@@ -1,8 +1,8 @@
 //! Payment-channel endpoints: vouchers in, channel state and the job log out.
 
 use agora_channels::VoucherError;
-use agora_store::{ChannelFilter, ChannelRow, ChannelState, JobRun};
-use alloy::primitives::B256;
+use agora_store::{BackgroundRun, ChannelFilter, ChannelRow, ChannelState};
+use alloy::primitives::{B256, hex};
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::routing::get;
@@ -84,25 +84,30 @@ fn dto(r: ChannelRow, now: u64) -> ChannelDto {
         ChannelState::Reclaimed => StateDto::Reclaimed,
     };
     ChannelDto {
-        spent: r.voucher.as_ref().map_or_else(|| "0".to_owned(), |v| v.cumulative_amount.clone()),
+        spent: r.voucher.as_ref().map_or_else(|| "0".to_owned(), |v| v.cumulative_amount.to_string()),
         last_voucher: r.voucher.map(|v| VoucherDto {
-            cumulative_amount: v.cumulative_amount,
-            signature: v.signature,
+            cumulative_amount: v.cumulative_amount.to_string(),
+            signature: hex::encode_prefixed(v.signature),
             vouchers_accepted: v.vouchers_accepted,
             updated_at: v.updated_at,
         }),
-        id: r.channel_id,
-        payer: r.payer,
-        payee: r.payee,
-        token: r.token,
-        signer: r.signer,
-        salt: r.salt,
-        deposit: r.deposit,
+        id: lower_hex(r.channel_id),
+        payer: lower_hex(r.payer),
+        payee: lower_hex(r.payee),
+        token: lower_hex(r.token),
+        signer: lower_hex(r.signer),
+        salt: lower_hex(r.salt),
+        deposit: r.deposit.to_string(),
         expiry: r.expiry,
         state,
-        paid_to_payee: r.paid_to_payee,
-        refunded_to_payer: r.refunded_to_payer,
+        paid_to_payee: r.paid_to_payee.map(|a| a.to_string()),
+        refunded_to_payer: r.refunded_to_payer.map(|a| a.to_string()),
     }
+}
+
+/// Addresses and hashes as this API writes them: lower-case `0x` hex.
+fn lower_hex(v: impl std::fmt::LowerHex) -> String {
+    format!("{v:#x}")
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -129,10 +134,10 @@ struct ListQuery {
 )]
 async fn list(State(s): State<AppState>, q: Result<Query<ListQuery>, QueryRejection>) -> ApiResult<Vec<ChannelDto>> {
     let Query(q) = q?;
-    let payer = q.payer.as_deref().map(|p| params::address_key("payer", p)).transpose()?;
-    let payee = q.payee.as_deref().map(|p| params::address_key("payee", p)).transpose()?;
+    let payer = q.payer.as_deref().map(|p| params::address("payer", p)).transpose()?;
+    let payee = q.payee.as_deref().map(|p| params::address("payee", p)).transpose()?;
     let limit = params::limit(q.limit, 100, 1000)?;
-    let filter = ChannelFilter { payer: payer.as_deref(), payee: payee.as_deref() };
+    let filter = ChannelFilter { payer, payee };
     let rows = s.store.channels(s.network.chain_id, filter, limit).await?;
     let now = agora_channels::ledger::unix_now();
     Ok(Json(rows.into_iter().map(|r| dto(r, now)).collect()))
@@ -150,7 +155,7 @@ async fn list(State(s): State<AppState>, q: Result<Query<ListQuery>, QueryReject
 async fn one(State(s): State<AppState>, id: Result<Path<String>, PathRejection>) -> ApiResult<ChannelDto> {
     let Path(raw) = id?;
     let id = channel_id(&raw)?;
-    let row = s.store.channel(s.network.chain_id, &id.to_string()).await?;
+    let row = s.store.channel(s.network.chain_id, id).await?;
     let row = row.ok_or_else(|| ApiError::NotFound(format!("channel {id} is not known on chain")))?;
     Ok(Json(dto(row, agora_channels::ledger::unix_now())))
 }
@@ -243,11 +248,11 @@ struct JobsQuery {
 ))]
 async fn jobs(State(s): State<AppState>, q: Result<Query<JobsQuery>, QueryRejection>) -> ApiResult<Vec<JobRunDto>> {
     let Query(q) = q?;
-    let runs = s.store.job_runs(params::limit(q.limit, 50, 500)?).await?;
+    let runs = s.store.background_runs(params::limit(q.limit, 50, 500)?).await?;
     Ok(Json(
         runs.into_iter()
-            .map(|r: JobRun| JobRunDto {
-                job: r.job,
+            .map(|r: BackgroundRun| JobRunDto {
+                job: r.name,
                 started_at_ms: r.started_at_ms,
                 finished_at_ms: r.finished_at_ms,
                 channels_touched: r.channels_touched,

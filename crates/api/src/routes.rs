@@ -192,7 +192,7 @@ pub(crate) struct IexecDto {
 
 impl From<agora_store::IexecJobRow> for IexecDto {
     fn from(j: agora_store::IexecJobRow) -> Self {
-        Self { deal_id: j.deal_id, task_id: j.iexec_task_id, status: j.status }
+        Self { deal_id: j.deal_id.map(hex), task_id: j.iexec_task_id.map(hex), status: j.status.to_string() }
     }
 }
 
@@ -232,7 +232,12 @@ pub(crate) struct TimelineDto {
 
 impl From<TimelineEntry> for TimelineDto {
     fn from(e: TimelineEntry) -> Self {
-        Self { event: e.kind, block_number: e.block_number, block_timestamp: e.block_timestamp, tx_hash: e.tx_hash }
+        Self {
+            event: e.kind,
+            block_number: e.block_number,
+            block_timestamp: e.block_timestamp,
+            tx_hash: hex(e.tx_hash),
+        }
     }
 }
 

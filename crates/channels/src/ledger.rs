@@ -17,29 +17,75 @@ use crate::voucher::{SignatureError, VoucherDomain};
 /// Why a voucher was refused. Nothing is stored for a refused voucher.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum VoucherError {
+    /// The indexer has not seen the channel open.
     #[error("no channel {0} is known on chain")]
     UnknownChannel(B256),
+    /// The channel pays someone this node does not collect for.
     #[error("channel {channel} pays {payee}, which this node does not collect for")]
-    NotPayee { channel: B256, payee: Address },
+    NotPayee {
+        /// The channel.
+        channel: B256,
+        /// Whom it pays.
+        payee: Address,
+    },
+    /// The channel is closed or reclaimed.
     #[error("channel {channel} is {state:?} on chain")]
-    NotOpen { channel: B256, state: ChannelState },
+    NotOpen {
+        /// The channel.
+        channel: B256,
+        /// Its state.
+        state: ChannelState,
+    },
+    /// The channel is within the safety margin of its expiry: it must be settled, not paid into.
     #[error("channel {channel} expires at {expiry}; vouchers are refused from {margin} s before (now {now})")]
-    Expiring { channel: B256, expiry: u64, now: u64, margin: u64 },
+    Expiring {
+        /// The channel.
+        channel: B256,
+        /// Its expiry, unix seconds.
+        expiry: u64,
+        /// The time the voucher was judged at.
+        now: u64,
+        /// The safety margin, seconds.
+        margin: u64,
+    },
+    /// The voucher's total is above the deposit.
     #[error("voucher for {amount} exceeds the deposit of {deposit}")]
-    OverDeposit { amount: U256, deposit: U256 },
+    OverDeposit {
+        /// The voucher's total.
+        amount: U256,
+        /// The channel's deposit.
+        deposit: U256,
+    },
+    /// The voucher's total is not above the highest already accepted (a replay, or a race lost).
     #[error("voucher for {amount} is not above the {accepted} already accepted")]
-    Stale { amount: U256, accepted: U256 },
+    Stale {
+        /// The voucher's total.
+        amount: U256,
+        /// The highest total accepted for the channel.
+        accepted: U256,
+    },
+    /// The signature is malformed.
     #[error("bad signature: {0}")]
     BadSignature(#[from] SignatureError),
+    /// The signature is someone else's.
     #[error("voucher was signed by {recovered}, not by the channel's signer {expected}")]
-    WrongSigner { expected: Address, recovered: Address },
+    WrongSigner {
+        /// The channel's signer.
+        expected: Address,
+        /// Who signed.
+        recovered: Address,
+    },
+    /// The store failed; nothing was acknowledged.
     #[error("voucher could not be stored: {0}")]
     Storage(String),
 }
 
+/// What the ledger checks vouchers against.
 #[derive(Debug, Clone)]
 pub struct LedgerConfig {
+    /// The chain the channels are on.
     pub chain_id: u64,
+    /// The `PaymentChannel` contract.
     pub contract: Address,
     /// Payees this node collects for; vouchers of other channels are refused. Empty: any payee.
     pub payees: Vec<Address>,
@@ -50,6 +96,7 @@ pub struct LedgerConfig {
 }
 
 impl LedgerConfig {
+    /// Any payee, a 15-minute safety margin, up to 4096 vouchers per commit.
     pub fn new(chain_id: u64, contract: Address) -> Self {
         Self { chain_id, contract, payees: Vec::new(), safety_margin_secs: 15 * 60, max_batch: 4096 }
     }
@@ -85,29 +132,22 @@ struct Inner {
     writer: mpsc::Sender<WriteReq>,
 }
 
+/// The wall clock, unix seconds (0 before 1970).
 pub fn unix_now() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default()
-}
-
-fn parse_u256(s: &str) -> Option<U256> {
-    U256::from_str_radix(s, 10).ok()
 }
 
 impl Ledger {
     /// Loads the highest stored voucher of every channel and starts the writer task.
     pub async fn start(store: Store, cfg: LedgerConfig) -> agora_store::Result<Self> {
-        let mut best = HashMap::new();
-        for (id, amount) in store.best_vouchers(cfg.chain_id).await? {
-            if let (Ok(id), Some(amount)) = (id.parse::<B256>(), parse_u256(&amount)) {
-                best.insert(id, amount);
-            }
-        }
+        let best: HashMap<B256, U256> = store.best_vouchers(cfg.chain_id).await?.into_iter().collect();
         let (tx, rx) = mpsc::channel(cfg.max_batch * 4);
         tokio::spawn(writer(store.clone(), cfg.chain_id, cfg.max_batch, best, rx));
         let domain = VoucherDomain::new(cfg.chain_id, cfg.contract);
         Ok(Self { inner: Arc::new(Inner { cfg, domain, store, channels: Mutex::new(HashMap::new()), writer: tx }) })
     }
 
+    /// The EIP-712 domain vouchers are checked in.
     pub fn domain(&self) -> &VoucherDomain {
         &self.inner.domain
     }
@@ -141,15 +181,14 @@ impl Ledger {
         let row = self
             .inner
             .store
-            .channel(self.inner.cfg.chain_id, &id.to_string())
+            .channel(self.inner.cfg.chain_id, id)
             .await
             .map_err(|e| VoucherError::Storage(e.to_string()))?
             .ok_or(VoucherError::UnknownChannel(id))?;
-        let bad = |what: &str| VoucherError::Storage(format!("indexed channel {id} has a malformed {what}"));
         let info = ChannelInfo {
-            signer: row.signer.parse().map_err(|_| bad("signer"))?,
-            payee: row.payee.parse().map_err(|_| bad("payee"))?,
-            deposit: parse_u256(&row.deposit).ok_or_else(|| bad("deposit"))?,
+            signer: row.signer,
+            payee: row.payee,
+            deposit: row.deposit,
             expiry: row.expiry,
             state: row.state,
         };
@@ -243,9 +282,9 @@ async fn writer(
         let keep: Vec<NewVoucher> = pending
             .iter()
             .map(|(id, (amount, sig, count))| NewVoucher {
-                channel_id: id.to_string(),
-                cumulative_amount: amount.to_string(),
-                signature: alloy::primitives::hex::encode_prefixed(sig),
+                channel_id: *id,
+                cumulative_amount: *amount,
+                signature: *sig,
                 count: *count,
             })
             .collect();

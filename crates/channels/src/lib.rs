@@ -10,6 +10,8 @@
 //!   durably (group commit) before acknowledging it.
 //! - [`settle`]: closes channels about to expire with their highest voucher.
 
+#![warn(missing_docs)]
+
 pub mod ledger;
 pub mod payer;
 mod settings;

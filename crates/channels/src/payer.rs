@@ -9,20 +9,35 @@ use crate::voucher::VoucherDomain;
 /// A voucher ready to hand to the payee.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SignedVoucher {
+    /// The channel it pays on.
     pub channel_id: B256,
+    /// Everything paid on the channel so far, this voucher included.
     pub cumulative_amount: U256,
+    /// The signer's EIP-712 signature, `r || s || v`.
     pub signature: [u8; 65],
 }
 
+/// Why a payment could not be signed.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum PayError {
+    /// The deposit does not cover it; top the channel up first.
     #[error("paying {amount} more would spend {total}, above the deposit of {deposit}")]
-    OverDeposit { amount: U256, total: U256, deposit: U256 },
+    OverDeposit {
+        /// What was to be paid.
+        amount: U256,
+        /// The total it would have made.
+        total: U256,
+        /// The channel's deposit.
+        deposit: U256,
+    },
+    /// The signer failed.
     #[error("signing failed: {0}")]
     Sign(String),
 }
 
+/// One channel as its payer sees it; vouchers it signs only ever increase.
 pub struct PayerChannel {
+    /// The channel.
     pub channel_id: B256,
     deposit: U256,
     spent: U256,
@@ -30,18 +45,22 @@ pub struct PayerChannel {
 }
 
 impl PayerChannel {
+    /// A channel with nothing spent yet, signing with `signer` (the channel's signer).
     pub fn new(channel_id: B256, deposit: U256, signer: PrivateKeySigner) -> Self {
         Self { channel_id, deposit, spent: U256::ZERO, signer }
     }
 
+    /// The deposit as last known.
     pub fn deposit(&self) -> U256 {
         self.deposit
     }
 
+    /// The total of the last voucher signed.
     pub fn spent(&self) -> U256 {
         self.spent
     }
 
+    /// What the deposit still covers.
     pub fn remaining(&self) -> U256 {
         self.deposit - self.spent
     }

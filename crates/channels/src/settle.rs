@@ -9,25 +9,31 @@ use agora_chain::Sender;
 use agora_chain::bindings::PaymentChannel;
 use agora_chain::bindings::PaymentChannel::PaymentChannelErrors;
 use agora_chain::revert::ContractError;
-use agora_store::{ChannelRow, JobRun, Store};
+use agora_store::{BackgroundRun, ChannelRow, Settlement, SettlementOutcome, Store};
 use alloy::eips::BlockNumberOrTag;
-use alloy::primitives::{Address, B256, Bytes, U256};
+use alloy::primitives::{Address, B256};
 use alloy::providers::Provider;
 use tokio::sync::watch;
 
+/// The background job's name in its recorded runs.
 pub const JOB_NAME: &str = "channel-auto-settle";
 
+/// What the auto-settle job closes, and how often it looks.
 #[derive(Debug, Clone)]
 pub struct SettlerConfig {
+    /// The chain the channels are on.
     pub chain_id: u64,
+    /// The `PaymentChannel` contract.
     pub contract: Address,
     /// The payee this node collects for (the key the sender signs with).
     pub payee: Address,
     /// Close channels whose expiry is at most this many seconds away.
     pub margin_secs: u64,
+    /// Time between runs.
     pub interval: Duration,
 }
 
+/// The auto-settle job.
 pub struct Settler {
     store: Store,
     sender: Sender,
@@ -44,6 +50,7 @@ impl Settler {
         Self { store, sender, cfg }
     }
 
+    /// Runs a pass every interval until `shutdown` turns true.
     pub async fn run(&self, mut shutdown: watch::Receiver<bool>) {
         loop {
             match self.run_once().await {
@@ -64,16 +71,14 @@ impl Settler {
     }
 
     /// One pass: close what is due, record the run.
-    pub async fn run_once(&self) -> agora_store::Result<JobRun> {
+    pub async fn run_once(&self) -> agora_store::Result<BackgroundRun> {
         let started_at_ms = now_ms();
         let mut errors = Vec::new();
         let mut touched = 0;
         match self.chain_now().await {
             Ok(now) => {
-                let due = self
-                    .store
-                    .channels_expiring(self.cfg.chain_id, &self.cfg.payee.to_string(), now, self.cfg.margin_secs)
-                    .await?;
+                let due =
+                    self.store.channels_expiring(self.cfg.chain_id, self.cfg.payee, now, self.cfg.margin_secs).await?;
                 for ch in due {
                     match self.settle(&ch).await {
                         Ok(true) => touched += 1,
@@ -84,14 +89,14 @@ impl Settler {
             }
             Err(e) => errors.push(format!("cannot read the chain's time: {e}")),
         }
-        let run = JobRun {
-            job: JOB_NAME.into(),
+        let run = BackgroundRun {
+            name: JOB_NAME.into(),
             started_at_ms,
             finished_at_ms: now_ms().max(started_at_ms),
             channels_touched: touched,
             errors,
         };
-        self.store.record_job_run(&run).await?;
+        self.store.record_background_run(&run).await?;
         Ok(run)
     }
 
@@ -105,44 +110,35 @@ impl Settler {
     async fn settle(&self, ch: &ChannelRow) -> Result<bool, String> {
         let Some(voucher) = &ch.voucher else { return Ok(false) };
         let chain = self.cfg.chain_id;
-        if let Some((_, Some(_), outcome)) =
-            self.store.settlement(chain, &ch.channel_id).await.map_err(|e| e.to_string())?
-            && outcome == "closed"
+        if let Some(Settlement { tx_hash: Some(_), outcome: SettlementOutcome::Closed, .. }) =
+            self.store.settlement(chain, ch.channel_id).await.map_err(|e| e.to_string())?
         {
             return Ok(false);
         }
-        let parse =
-            |what: &str, v: &str| -> Result<Address, String> { v.parse().map_err(|_| format!("bad {what} {v}")) };
-        let payer = parse("payer", &ch.payer)?;
-        let token = parse("token", &ch.token)?;
-        let signer = parse("signer", &ch.signer)?;
-        let salt: B256 = ch.salt.parse().map_err(|_| format!("bad salt {}", ch.salt))?;
-        let amount = U256::from_str_radix(&voucher.cumulative_amount, 10).map_err(|e| e.to_string())?;
-        let signature: Bytes = voucher.signature.parse().map_err(|_| "bad stored signature".to_owned())?;
-        let (r, vs) = compact(&signature).ok_or_else(|| "stored signature is not 65 bytes".to_owned())?;
+        let amount = voucher.cumulative_amount;
+        let (r, vs) = compact(&voucher.signature).ok_or_else(|| "stored signature has no valid v".to_owned())?;
         let contract = PaymentChannel::new(self.cfg.contract, self.sender.provider());
         let store = &self.store;
-        let record = |tx: Option<String>, outcome: &'static str| async move {
-            let now = now_ms() / 1000;
-            store
-                .record_settlement(chain, &ch.channel_id, &voucher.cumulative_amount, tx.as_deref(), outcome, now)
-                .await
+        let record = |tx_hash: Option<B256>, outcome: SettlementOutcome| async move {
+            let attempt = Settlement { cumulative_amount: amount, tx_hash, outcome };
+            store.record_settlement(chain, ch.channel_id, &attempt, now_ms() / 1000).await
         };
-        record(None, "sending").await.map_err(|e| e.to_string())?;
+        record(None, SettlementOutcome::Sending).await.map_err(|e| e.to_string())?;
         // The ledger only accepts ECDSA vouchers, so the cheaper compact form always applies.
-        match self.sender.send(contract.closeCompact(payer, token, signer, salt, amount, r, vs)).await {
+        let close = contract.closeCompact(ch.payer, ch.token, ch.signer, ch.salt, amount, r, vs);
+        match self.sender.send(close).await {
             Ok(receipt) => {
-                let tx = receipt.transaction_hash.to_string();
-                record(Some(tx.clone()), "closed").await.map_err(|e| e.to_string())?;
+                let tx = receipt.transaction_hash;
+                record(Some(tx), SettlementOutcome::Closed).await.map_err(|e| e.to_string())?;
                 tracing::info!(channel = %ch.channel_id, amount = %amount, %tx, "channel settled");
                 Ok(true)
             }
             Err(agora_chain::Error::Contract(ContractError::Channel(PaymentChannelErrors::ChannelNotOpen(_)))) => {
-                record(None, "already-finished").await.map_err(|e| e.to_string())?;
+                record(None, SettlementOutcome::AlreadyFinished).await.map_err(|e| e.to_string())?;
                 Ok(false)
             }
             Err(e) => {
-                record(None, "failed").await.map_err(|e| e.to_string())?;
+                record(None, SettlementOutcome::Failed).await.map_err(|e| e.to_string())?;
                 Err(e.to_string())
             }
         }

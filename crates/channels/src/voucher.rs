@@ -17,7 +17,9 @@ alloy::sol! {
     }
 }
 
+/// The EIP-712 domain's name, as the contract declares it.
 pub const DOMAIN_NAME: &str = "Agora PaymentChannel";
+/// The EIP-712 domain's version, as the contract declares it.
 pub const DOMAIN_VERSION: &str = "1";
 
 /// Half the secp256k1 group order: signatures with a larger `s` are malleated copies.
@@ -27,12 +29,16 @@ const HALF_ORDER: U256 =
 /// Why a signature does not verify.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum SignatureError {
+    /// Not `r || s || v`.
     #[error("signature must be 65 bytes, got {0}")]
     Length(usize),
+    /// `s` in the upper half of the group order: a malleated copy, refused like the contract does.
     #[error("signature has a high s value (malleated)")]
     HighS,
+    /// `v` is none of 0, 1, 27, 28.
     #[error("signature has an invalid recovery byte {0}")]
     RecoveryByte(u8),
+    /// No public key recovers from it.
     #[error("signature does not recover to a public key")]
     Unrecoverable,
 }
@@ -40,10 +46,15 @@ pub enum SignatureError {
 /// The channel's parameters; its id is derived from them exactly as the contract does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ChannelParams {
+    /// Who deposits.
     pub payer: Address,
+    /// Who may close it with a voucher.
     pub payee: Address,
+    /// The deposit's token; `Address::ZERO` for ETH.
     pub token: Address,
+    /// Whose signature vouchers carry (the payer or a session key).
     pub signer: Address,
+    /// The payer's choice, so one pair can hold several channels.
     pub salt: B256,
 }
 
@@ -58,13 +69,16 @@ impl ChannelParams {
 
 /// One deployment's EIP-712 domain, with its separator computed once.
 pub struct VoucherDomain {
+    /// The chain the contract is on.
     pub chain_id: u64,
+    /// The `PaymentChannel` contract.
     pub contract: Address,
     separator: B256,
     secp: Secp256k1<VerifyOnly>,
 }
 
 impl VoucherDomain {
+    /// The domain of the `PaymentChannel` at `contract` on `chain_id`.
     pub fn new(chain_id: u64, contract: Address) -> Self {
         let domain = Eip712Domain::new(
             Some(DOMAIN_NAME.into()),

@@ -12,8 +12,8 @@ use agora_channels::settle::{Settler, SettlerConfig};
 use agora_channels::voucher::SignatureError;
 use agora_channels::{ChannelParams, Ledger, LedgerConfig, PayerChannel, VoucherDomain, VoucherError};
 use agora_indexer::{Indexer, IndexerConfig};
-use agora_store::ChannelState;
 use agora_store::testing::TestDb;
+use agora_store::{ChannelState, SettlementOutcome};
 use alloy::primitives::{Address, B256, U256};
 use alloy::providers::{DynProvider, Provider};
 use alloy::signers::local::PrivateKeySigner;
@@ -83,9 +83,9 @@ async fn the_ledger_accepts_only_good_increasing_vouchers_and_remembers_them() -
 
     for db in TestDb::both().await? {
         sync(&e, &db).await?;
-        let channel = db.store.channel(e.d.chain_id, &id.to_string()).await?.expect("indexed");
+        let channel = db.store.channel(e.d.chain_id, id).await?.expect("indexed");
         assert_eq!(channel.state, ChannelState::Open);
-        assert_eq!(channel.deposit, DEPOSIT.to_string());
+        assert_eq!(channel.deposit, U256::from(DEPOSIT));
 
         let ledger = Ledger::start(db.store.clone(), ledger_config(&e)).await?;
         assert_eq!(ledger.submit(id, U256::from(10), &sign(10)).await, Ok(U256::from(10)));
@@ -133,8 +133,8 @@ async fn the_ledger_accepts_only_good_increasing_vouchers_and_remembers_them() -
         let ledger = Ledger::start(db.store.clone(), ledger_config(&e)).await?;
         assert!(matches!(ledger.submit(id, U256::from(199), &sign(199)).await, Err(VoucherError::Stale { .. })));
         assert_eq!(ledger.submit(id, U256::from(200), &sign(200)).await, Ok(U256::from(200)));
-        let stored = db.store.channel(e.d.chain_id, &id.to_string()).await?.expect("channel").voucher.expect("voucher");
-        assert_eq!(stored.cumulative_amount, "200");
+        let stored = db.store.channel(e.d.chain_id, id).await?.expect("channel").voucher.expect("voucher");
+        assert_eq!(stored.cumulative_amount, U256::from(200));
         assert_eq!(stored.vouchers_accepted, 1 + 100 + 1, "{}", db.label);
         db.finish().await?;
     }
@@ -221,9 +221,12 @@ async fn auto_settle_closes_with_the_highest_voucher_before_expiry() -> anyhow::
     assert_eq!(payer_after - payer_before, U256::from(DEPOSIT) - last);
 
     sync(&e, &db).await?;
-    let ch = db.store.channel(e.d.chain_id, &id.to_string()).await?.expect("channel");
+    let ch = db.store.channel(e.d.chain_id, id).await?.expect("channel");
     assert_eq!(ch.state, ChannelState::Closed);
-    assert_eq!(ch.paid_to_payee.as_deref(), Some(last.to_string().as_str()));
+    assert_eq!(ch.paid_to_payee, Some(last));
+    let settled = db.store.settlement(e.d.chain_id, id).await?.expect("settlement recorded");
+    assert_eq!((settled.cumulative_amount, settled.outcome), (last, SettlementOutcome::Closed));
+    assert!(settled.tx_hash.is_some(), "the close transaction is recorded");
     let stored = PaymentChannel::new(e.d.payment_channel, e.payer.clone()).getChannel(id).call().await?;
     assert_eq!(stored.deposit, DEPOSIT as u128, "a finished channel keeps its deposit figure");
 
@@ -231,9 +234,9 @@ async fn auto_settle_closes_with_the_highest_voucher_before_expiry() -> anyhow::
     let again = settler.run_once().await?;
     assert_eq!(again.channels_touched, 0);
     assert!(again.errors.is_empty(), "{:?}", again.errors);
-    let runs = db.store.job_runs(10).await?;
+    let runs = db.store.background_runs(10).await?;
     assert_eq!(runs.len(), 3);
-    assert!(runs.iter().all(|r| r.job == agora_channels::settle::JOB_NAME));
+    assert!(runs.iter().all(|r| r.name == agora_channels::settle::JOB_NAME));
     db.finish().await?;
     e.anvil.stop().await?;
     Ok(())

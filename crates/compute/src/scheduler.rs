@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use agora_chain::Sender;
 use agora_chain::bindings::ComputeMarket::{self, ComputeMarketErrors};
 use agora_chain::revert::ContractError;
-use agora_store::{IndexedLog, JobStage, MarketEvent, ServiceRow, Store, TaskRow, TaskStatus};
+use agora_store::{ComputeStage, IndexedLog, MarketEvent, ServiceRow, Store, TaskRow, TaskStatus};
 use alloy::primitives::{Address, U256};
 use tokio::sync::{broadcast, watch};
 
@@ -147,11 +147,11 @@ impl Scheduler {
         }
     }
 
-    /// Takes on new tasks and moves every open job forward, each in its own task. Returns how many
+    /// Takes on new tasks and moves every open one forward, each in its own tokio task. Returns how many
     /// jobs it set going.
     pub async fn tick(self: Arc<Self>) -> Result<usize> {
         let chain = self.cfg.chain_id;
-        for task_id in self.store.tasks_without_job(chain, 100).await? {
+        for task_id in self.store.tasks_without_compute_record(chain, 100).await? {
             let task = self.store.task(chain, task_id).await?.ok_or(Error::UnknownTask(task_id))?;
             let service =
                 if self.ours(task.service_id) { self.store.service(chain, task.service_id).await? } else { None };
@@ -160,17 +160,24 @@ impl Scheduler {
             match plan {
                 Some((runner, runtime)) => {
                     self.store
-                        .accept_job(chain, task_id, JobStage::Accepted, runner.name(), runtime.app(), now())
+                        .create_compute_record(
+                            chain,
+                            task_id,
+                            ComputeStage::Accepted,
+                            runner.name(),
+                            runtime.app(),
+                            now(),
+                        )
                         .await?;
                     self.failpoint("accepted");
                 }
                 None => {
-                    self.store.accept_job(chain, task_id, JobStage::Ignored, "-", "-", now()).await?;
+                    self.store.create_compute_record(chain, task_id, ComputeStage::Ignored, "-", "-", now()).await?;
                 }
             }
         }
         let mut started = 0;
-        for task_id in self.store.open_jobs(chain).await? {
+        for task_id in self.store.open_compute_records(chain).await? {
             let fresh = self.busy.lock().map(|mut b| b.insert(task_id)).unwrap_or(false);
             if !fresh {
                 continue;
@@ -189,13 +196,13 @@ impl Scheduler {
         Ok(started)
     }
 
-    /// Runs `tick` until no job is open or busy, or `limit` passes (tests and one-shot use).
+    /// Runs `tick` until no task is open or busy, or `limit` passes (tests and one-shot use).
     pub async fn drain(self: Arc<Self>, limit: Duration) -> Result<()> {
         let start = std::time::Instant::now();
         loop {
             self.clone().tick().await?;
             let busy = self.busy.lock().map(|b| b.len()).unwrap_or(0);
-            if busy == 0 && self.store.open_jobs(self.cfg.chain_id).await?.is_empty() {
+            if busy == 0 && self.store.open_compute_records(self.cfg.chain_id).await?.is_empty() {
                 return Ok(());
             }
             if start.elapsed() > limit {
@@ -212,66 +219,70 @@ impl Scheduler {
         }
     }
 
-    /// Moves one job as far as it can go now.
+    /// Moves one task's record as far as it can go now.
     async fn drive(&self, task_id: u64) -> Result<()> {
         let chain = self.cfg.chain_id;
         loop {
-            let job = self.store.job(chain, task_id).await?.ok_or(Error::UnknownTask(task_id))?;
+            let record = self.store.compute_record(chain, task_id).await?.ok_or(Error::UnknownTask(task_id))?;
             let task = self.store.task(chain, task_id).await?.ok_or(Error::UnknownTask(task_id))?;
             if matches!(task.status, TaskStatus::Completed | TaskStatus::Refunded) {
-                self.store.set_job_stage(chain, task_id, JobStage::Done, None, None, now()).await?;
+                self.store.set_compute_stage(chain, task_id, ComputeStage::Done, None, None, now()).await?;
                 return Ok(());
             }
             let market = ComputeMarket::new(self.cfg.market, self.operator.provider());
             let id = U256::from(task_id);
-            match job.stage {
-                JobStage::Done | JobStage::Ignored => return Ok(()),
-                JobStage::Accepted => {
+            match record.stage {
+                ComputeStage::Done | ComputeStage::Ignored => return Ok(()),
+                ComputeStage::Accepted => {
                     if task.status == TaskStatus::Created {
                         let sent = self.send(market.startTask(id)).await?;
                         self.failpoint("start-sent");
                         if let Sent::Expired = sent {
                             let reason = "the task's deadline passed before it could start";
                             self.store
-                                .set_job_stage(chain, task_id, JobStage::Failing, None, Some(reason), now())
+                                .set_compute_stage(chain, task_id, ComputeStage::Failing, None, Some(reason), now())
                                 .await?;
                             continue;
                         }
                     }
-                    self.store.set_job_stage(chain, task_id, JobStage::Started, None, None, now()).await?;
+                    self.store.set_compute_stage(chain, task_id, ComputeStage::Started, None, None, now()).await?;
                     self.failpoint("started");
-                    tracing::info!("Task {task_id} started: runner={} app={}", job.executor, job.app);
+                    tracing::info!("Task {task_id} started: runner={} app={}", record.runner, record.app);
                 }
-                JobStage::Started => {
-                    let (stage, cid, reason) = match self.execute(&task, &job.executor, &job.app).await? {
-                        Outcome::Completed { cid } => (JobStage::Executed, Some(cid.to_string()), None),
-                        Outcome::Failed { reason } => (JobStage::Failing, None, Some(short(&reason))),
+                ComputeStage::Started => {
+                    let (stage, cid, reason) = match self.execute(&task, &record.runner, &record.app).await? {
+                        Outcome::Completed { cid } => (ComputeStage::Executed, Some(cid.to_string()), None),
+                        Outcome::Failed { reason } => (ComputeStage::Failing, None, Some(short(&reason))),
                     };
-                    self.store.set_job_stage(chain, task_id, stage, cid.as_deref(), reason.as_deref(), now()).await?;
-                    self.failpoint(if stage == JobStage::Executed { "executed" } else { "failing" });
+                    self.store
+                        .set_compute_stage(chain, task_id, stage, cid.as_deref(), reason.as_deref(), now())
+                        .await?;
+                    self.failpoint(if stage == ComputeStage::Executed { "executed" } else { "failing" });
                 }
-                JobStage::Executed => {
-                    let cid = job.result_cid.unwrap_or_default();
+                ComputeStage::Executed => {
+                    let cid = record.result_cid.unwrap_or_default();
                     let sent = self.send(market.completeTask(id, cid.clone())).await?;
                     self.failpoint("complete-sent");
                     if let Sent::Expired = sent {
                         // Too late to be paid: the buyer gets the refund, with the reason.
                         let reason = "the result was ready only after the task's deadline";
-                        self.store.set_job_stage(chain, task_id, JobStage::Failing, None, Some(reason), now()).await?;
+                        self.store
+                            .set_compute_stage(chain, task_id, ComputeStage::Failing, None, Some(reason), now())
+                            .await?;
                         continue;
                     }
-                    self.store.set_job_stage(chain, task_id, JobStage::Done, None, None, now()).await?;
+                    self.store.set_compute_stage(chain, task_id, ComputeStage::Done, None, None, now()).await?;
                     match sent {
                         Sent::Mined => tracing::info!("Task {task_id} completed: result={cid}"),
                         Sent::AlreadyDone | Sent::Expired => tracing::info!("Task {task_id} was already settled"),
                     }
                     return Ok(());
                 }
-                JobStage::Failing => {
-                    let reason = job.failure_reason.unwrap_or_else(|| "job failed".into());
+                ComputeStage::Failing => {
+                    let reason = record.failure_reason.unwrap_or_else(|| "the run failed".into());
                     let sent = self.send(market.failTask(id, reason.clone())).await?;
                     self.failpoint("fail-sent");
-                    self.store.set_job_stage(chain, task_id, JobStage::Done, None, None, now()).await?;
+                    self.store.set_compute_stage(chain, task_id, ComputeStage::Done, None, None, now()).await?;
                     match sent {
                         Sent::Mined => tracing::info!("Task {task_id} refunded: {reason}"),
                         Sent::AlreadyDone | Sent::Expired => tracing::info!("Task {task_id} was already settled"),
@@ -282,7 +293,7 @@ impl Scheduler {
         }
     }
 
-    /// Hands the task to the runner recorded for its job.
+    /// Hands the task to the runner its record names.
     async fn execute(&self, task: &TaskRow, runner: &str, app: &str) -> Result<Outcome> {
         let runner = self
             .runners

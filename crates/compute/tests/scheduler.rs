@@ -17,7 +17,7 @@ use agora_indexer::{Indexer, IndexerConfig};
 use agora_market::Runtime;
 use agora_market::demo::{demo_services, listings};
 use agora_store::testing::TestDb;
-use agora_store::{JobStage, TaskStatus};
+use agora_store::{ComputeStage, TaskStatus};
 use alloy::primitives::U256;
 use alloy::providers::{DynProvider, Provider};
 
@@ -188,20 +188,20 @@ async fn bought_tasks_run_for_real_and_settle_once() -> anyhow::Result<()> {
     assert!(t.failure_reason.as_deref().is_some_and(|r| r.starts_with("ffmpeg: ")), "{t:?}");
 
     assert_eq!(task(not_ours).await?.status, TaskStatus::Created, "left for another node or the buyer's refund");
-    assert_eq!(db.store.job(chain, not_ours).await?.expect("job").stage, JobStage::Ignored);
+    assert_eq!(db.store.compute_record(chain, not_ours).await?.expect("job").stage, ComputeStage::Ignored);
 
     // A crash after completeTask was mined but before the job was marked done: the restarted
     // scheduler tries again, the market refuses a second settlement, and nothing is paid twice.
-    db.store.set_job_stage(chain, by_cid, JobStage::Executed, None, None, 0).await?;
-    db.store.set_job_stage(chain, missing, JobStage::Failing, None, None, 0).await?;
-    db.store.set_job_stage(chain, inline, JobStage::Accepted, None, None, 0).await?;
+    db.store.set_compute_stage(chain, by_cid, ComputeStage::Executed, None, None, 0).await?;
+    db.store.set_compute_stage(chain, missing, ComputeStage::Failing, None, None, 0).await?;
+    db.store.set_compute_stage(chain, inline, ComputeStage::Accepted, None, None, 0).await?;
     let restarted = scheduler(&e, &db, &executor)?;
     // The indexed status already says final: reconciled without a transaction.
     let head = e.buyer.get_block_number().await?;
     restarted.clone().drain(Duration::from_secs(30)).await?;
     assert_eq!(e.buyer.get_block_number().await?, head, "no transaction was sent for settled tasks");
     for id in [by_cid, inline, missing] {
-        assert_eq!(db.store.job(chain, id).await?.expect("job").stage, JobStage::Done);
+        assert_eq!(db.store.compute_record(chain, id).await?.expect("job").stage, ComputeStage::Done);
     }
     db.finish().await?;
     e.anvil.stop().await?;
@@ -219,7 +219,7 @@ async fn a_crash_before_the_index_catches_up_still_settles_once() -> anyhow::Res
     s.clone().drain(Duration::from_secs(30)).await?;
     // Completed on chain; the indexer has not seen it yet and the job is rolled back to
     // "executed", as after a crash between the mined completeTask and the job record.
-    db.store.set_job_stage(e.d.chain_id, id, JobStage::Executed, None, None, 0).await?;
+    db.store.set_compute_stage(e.d.chain_id, id, ComputeStage::Executed, None, None, 0).await?;
     let restarted = scheduler(&e, &db, &executor)?;
     restarted.clone().drain(Duration::from_secs(30)).await?;
     sync(&e, &db).await?;
@@ -266,8 +266,8 @@ async fn a_result_ready_after_the_deadline_is_refunded_not_paid() -> anyhow::Res
     // was down too long): the market no longer pays for it, so the buyer gets the refund.
     let chain = e.d.chain_id;
     let output = e.content.put(b"{\"words\":3}\n".to_vec()).await?;
-    db.store.accept_job(chain, id, JobStage::Accepted, "local", "wordcount", 0).await?;
-    db.store.set_job_stage(chain, id, JobStage::Executed, Some(&output.to_string()), None, 0).await?;
+    db.store.create_compute_record(chain, id, ComputeStage::Accepted, "local", "wordcount", 0).await?;
+    db.store.set_compute_stage(chain, id, ComputeStage::Executed, Some(&output.to_string()), None, 0).await?;
     let deadline = db.store.task(chain, id).await?.expect("task").deadline.expect("deadline");
     let now = e.buyer.get_block(alloy::eips::BlockId::latest()).await?.expect("block").header.timestamp;
     e.buyer.raw_request::<_, serde_json::Value>("evm_increaseTime".into(), (deadline - now + 1,)).await?;

@@ -19,7 +19,7 @@ use agora_iexec::orders::{SignedAppOrder, SignedRequestOrder, SignedWorkerpoolOr
 use agora_iexec::poco::{self, DevPoco, DevSetup, RLC};
 use agora_iexec::workerpool::{Workerpool, WorkerpoolConfig};
 use agora_store::testing::TestDb;
-use agora_store::{WorkerScope, WorkerStage, WorkerTaskRow};
+use agora_store::{WorkerOutcome, WorkerScope, WorkerStage, WorkerTaskRow};
 use alloy::primitives::{Address, B256, Bytes, U256};
 use alloy::providers::{DynProvider, Provider};
 use alloy::rpc::types::Filter;
@@ -279,7 +279,7 @@ impl Env {
     async fn wait_row(&self, scope: &WorkerScope, task_id: B256, stage: WorkerStage) -> Result<WorkerTaskRow> {
         let started = Instant::now();
         loop {
-            let row = self.db.store.iexec_worker_task(scope, &format!("{task_id:#x}")).await?;
+            let row = self.db.store.iexec_worker_task(scope, task_id).await?;
             match row {
                 Some(row) if row.stage == stage => return Ok(row),
                 _ if started.elapsed() > Duration::from_secs(30) => {
@@ -435,12 +435,9 @@ async fn completes_deals(e: &Env) -> Result<()> {
         assert_eq!(String::from_utf8(output.clone())?.trim(), expected.trim());
         assert_eq!(t.resultDigest, agora_iexec::apps::checksum_of_module(&output), "digest = sha256(output)");
         let row = e.wait_row(pool.scope(), task_id, WorkerStage::Done).await?;
-        assert_eq!(row.outcome.as_deref(), Some("completed"));
-        let receipt = e
-            .provider(REQUESTER)
-            .get_transaction_receipt(row.tx_hash.as_deref().context("tx")?.parse()?)
-            .await?
-            .context("receipt")?;
+        assert_eq!(row.outcome, Some(WorkerOutcome::Completed));
+        let receipt =
+            e.provider(REQUESTER).get_transaction_receipt(row.tx_hash.context("tx")?).await?.context("receipt")?;
         eprintln!("contributeAndFinalize gas used: {}", receipt.gas_used);
     }
     // The requester paid: its locked funds went to the pool (price) and nothing stays locked.
@@ -483,7 +480,7 @@ async fn tasks_the_pool_cannot_finish_are_claimed_after_their_deadline() -> Resu
     for t in tasks {
         e.wait_status(t, TaskStatus::Failed).await?;
         let row = e.wait_row(pool.scope(), t, WorkerStage::Done).await?;
-        assert_eq!(row.outcome.as_deref(), Some("claimed"));
+        assert_eq!(row.outcome, Some(WorkerOutcome::Claimed));
     }
     let after = e.hub().viewAccount(requester).call().await?;
     assert_eq!(after.locked, before.locked, "claims release the requester's funds");
@@ -589,20 +586,18 @@ async fn restarts(e: &Env) -> Result<()> {
         assert_eq!(status.signal(), Some(6), "the child aborts (SIGABRT) at {point}: {status}");
         let scope = WorkerScope {
             chain_id: e.chain.dev.deployment.chain_id,
-            genesis: format!(
-                "{:#x}",
-                e.provider(REQUESTER)
-                    .get_block_by_number(alloy::eips::BlockNumberOrTag::Number(0))
-                    .await?
-                    .context("genesis")?
-                    .header
-                    .hash
-            ),
-            hub: format!("{:#x}", e.chain.dev.deployment.hub),
-            workerpool: format!("{:#x}", e.chain.dev.workerpools[0]),
-            worker: format!("{:#x}", e.key(POOL_OWNER).address()),
+            genesis: e
+                .provider(REQUESTER)
+                .get_block_by_number(alloy::eips::BlockNumberOrTag::Number(0))
+                .await?
+                .context("genesis")?
+                .header
+                .hash,
+            hub: e.chain.dev.deployment.hub,
+            workerpool: e.chain.dev.workerpools[0],
+            worker: e.key(POOL_OWNER).address(),
         };
-        let row = e.db.store.iexec_worker_task(&scope, &format!("{task_id:#x}")).await?.context("row")?;
+        let row = e.db.store.iexec_worker_task(&scope, task_id).await?.context("row")?;
         eprintln!("killed after {point}: stage {:?}, task status {}", row.stage, e.task(task_id).await?.status);
         // A new worker process on the same database finishes the task.
         let second = e.workerpool(e.config(POOL_OWNER)).await?;
@@ -610,7 +605,7 @@ async fn restarts(e: &Env) -> Result<()> {
         let (stop, handle) = run(&second);
         e.wait_status(task_id, TaskStatus::Completed).await?;
         let row = e.wait_row(&scope, task_id, WorkerStage::Done).await?;
-        assert_eq!(row.outcome.as_deref(), Some("completed"), "after {point}");
+        assert_eq!(row.outcome, Some(WorkerOutcome::Completed), "after {point}");
         assert_eq!(e.contributions(task_id).await?.len(), 1, "exactly one contribution after a kill at {point}");
         let _ = stop.send(true);
         handle.await?;
@@ -650,7 +645,7 @@ async fn two_workers_serve_one_pool_and_each_task_is_contributed_once() -> Resul
         let done = |rows: &[WorkerTaskRow]| rows.iter().filter(|r| r.stage == WorkerStage::Done).count();
         if done(&ra) == tasks.len() && done(&rb) == tasks.len() {
             let ours =
-                |rows: &[WorkerTaskRow]| rows.iter().filter(|r| r.outcome.as_deref() == Some("completed")).count();
+                |rows: &[WorkerTaskRow]| rows.iter().filter(|r| r.outcome == Some(WorkerOutcome::Completed)).count();
             assert_eq!(ours(&ra) + ours(&rb), tasks.len());
             eprintln!("worker A completed {}, worker B {}", ours(&ra), ours(&rb));
             break;

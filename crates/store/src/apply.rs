@@ -3,17 +3,11 @@
 
 use sqlx::{Any, Transaction};
 
+use crate::column::i64_of;
 use crate::{ChannelState, Error, LogMeta, MarketEvent, Result, TaskStatus};
 
-pub(crate) fn i64_of(v: u64) -> Result<i64> {
-    i64::try_from(v).map_err(|_| Error::OutOfRange(v))
-}
-
-/// Values only ever written through [`i64_of`], so never negative.
-pub(crate) fn u64_of(v: i64) -> u64 {
-    u64::try_from(v).unwrap_or_default()
-}
-
+/// Applies one event to the derived state, in the transaction that stores its log. An event that
+/// changes no row, or more than one, is an inconsistent log stream and fails the transaction.
 pub(crate) async fn apply_event(
     tx: &mut Transaction<'_, Any>,
     chain_id: u64,

@@ -2,16 +2,19 @@
 
 use sqlx::Row;
 
-use crate::apply::{i64_of, u64_of};
+use crate::column::{i64_of, u64_of};
 use crate::{Result, Store};
 
 /// A signed-in session, as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Session {
-    /// Lower-case `0x` hex.
+    /// The signed-in address, lower-case `0x` hex.
     pub address: String,
+    /// The chain the sign-in message named.
     pub chain_id: u64,
+    /// When it began, unix seconds.
     pub created_at: u64,
+    /// When it ends, unix seconds: from then on it is gone.
     pub expires_at: u64,
 }
 
@@ -41,6 +44,7 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
+    /// Stores a session under the hash of its token (the token itself is never stored).
     pub async fn create_session(&self, token_hash: &str, session: &Session) -> Result<()> {
         sqlx::query(
             "INSERT INTO auth_sessions (token_hash, address, chain_id, created_at, expires_at) \

@@ -1,19 +1,117 @@
-//! Payment channels: the indexed channel state, the payee's voucher ledger, settlements and job runs.
+//! Payment channels: the channels as indexed (derived from the `PaymentChannel` contract's logs),
+//! the payee ledger's highest voucher per channel, and the auto-settle job's settlement attempts.
+//! The last two are the node's own state, which no reorg touches.
 
+use alloy::primitives::{Address, B256, U256, hex};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use crate::apply::{i64_of, u64_of};
-use crate::{ChannelRow, ChannelState, Error, JobRun, Result, Store, VoucherRow};
+use crate::column::{self, amount, amount_opt, i64_of, parsed, stored_enum, u64_of};
+use crate::{Error, Result, Store};
+
+stored_enum! {
+    /// A channel's state on chain.
+    pub enum ChannelState {
+        /// Vouchers may be given and the payee may close it (until its expiry).
+        Open => "Open",
+        /// The payee closed it with a voucher.
+        Closed => "Closed",
+        /// The payer took the deposit back after the expiry.
+        Reclaimed => "Reclaimed",
+    }
+}
+
+/// A channel as indexed, with the payee ledger's highest voucher when there is one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChannelRow {
+    /// Its id, `keccak256` of its parameters.
+    pub channel_id: B256,
+    /// Who deposited.
+    pub payer: Address,
+    /// Who may close it with a voucher.
+    pub payee: Address,
+    /// The deposit's token; `Address::ZERO` for ETH.
+    pub token: Address,
+    /// Whose signature a voucher must carry.
+    pub signer: Address,
+    /// The payer's salt, part of the id.
+    pub salt: B256,
+    /// The deposit, smallest unit: no voucher may exceed it.
+    pub deposit: U256,
+    /// Unix seconds (chain time) from which the payer may reclaim.
+    pub expiry: u64,
+    /// Where it stands on chain.
+    pub state: ChannelState,
+    /// What the payee received, once closed.
+    pub paid_to_payee: Option<U256>,
+    /// What went back to the payer, once closed or reclaimed.
+    pub refunded_to_payer: Option<U256>,
+    /// The block it was opened in.
+    pub opened_block: u64,
+    /// The block of its latest change.
+    pub updated_block: u64,
+    /// The highest voucher this node's ledger accepted for it.
+    pub voucher: Option<VoucherRow>,
+}
+
+/// The highest voucher the payee ledger accepted for a channel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VoucherRow {
+    /// The total the payer has signed over, smallest unit.
+    pub cumulative_amount: U256,
+    /// The payer's EIP-712 signature, `r || s || v`.
+    pub signature: [u8; 65],
+    /// How many vouchers the ledger accepted for the channel in all.
+    pub vouchers_accepted: u64,
+    /// When the latest was stored, unix seconds.
+    pub updated_at: u64,
+}
 
 /// A voucher the ledger accepted and must store before acknowledging it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewVoucher {
-    pub channel_id: String,
-    pub cumulative_amount: String,
-    pub signature: String,
+    /// Its channel.
+    pub channel_id: B256,
+    /// The total it signs over, above every voucher stored for the channel before.
+    pub cumulative_amount: U256,
+    /// The payer's EIP-712 signature, `r || s || v`.
+    pub signature: [u8; 65],
     /// How many vouchers this one stands for (a group commit stores only the highest of a channel's).
     pub count: u64,
+}
+
+/// Which channels to list: `None` matches any.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ChannelFilter {
+    /// Only channels this address paid into.
+    pub payer: Option<Address>,
+    /// Only channels that pay this address.
+    pub payee: Option<Address>,
+}
+
+stored_enum! {
+    /// How the latest attempt to settle a channel ended.
+    pub enum SettlementOutcome {
+        /// Recorded before the transaction is sent; still so after a crash mid-send.
+        Sending => "sending",
+        /// The close transaction was mined.
+        Closed => "closed",
+        /// The contract said the channel was no longer open (closed or reclaimed meanwhile).
+        AlreadyFinished => "already-finished",
+        /// The transaction failed; the next run tries again.
+        Failed => "failed",
+    }
+}
+
+/// The latest attempt to settle a channel (one per channel, updated in place).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settlement {
+    /// The voucher total it closed, or tried to close, with.
+    pub cumulative_amount: U256,
+    /// The close transaction, once mined.
+    pub tx_hash: Option<B256>,
+    /// How it ended.
+    pub outcome: SettlementOutcome,
 }
 
 const CHANNEL_SELECT: &str = "SELECT c.channel_id, c.payer, c.payee, c.token, c.signer, c.salt, c.deposit, c.expiry, \
@@ -22,75 +120,74 @@ const CHANNEL_SELECT: &str = "SELECT c.channel_id, c.payer, c.payee, c.token, c.
      ON v.chain_id = c.chain_id AND v.channel_id = c.channel_id";
 
 fn channel_row(r: &AnyRow) -> Result<ChannelRow> {
-    let state: String = r.try_get(8)?;
-    let amount: Option<String> = r.try_get(13)?;
-    let voucher = match amount {
+    let voucher = match amount_opt(r, 13, "voucher amount")? {
         Some(cumulative_amount) => Some(VoucherRow {
             cumulative_amount,
-            signature: r.try_get(14)?,
+            signature: signature(&r.try_get::<String, _>(14)?)?,
             vouchers_accepted: u64_of(r.try_get(15)?),
             updated_at: u64_of(r.try_get(16)?),
         }),
         None => None,
     };
     Ok(ChannelRow {
-        channel_id: r.try_get(0)?,
-        payer: r.try_get(1)?,
-        payee: r.try_get(2)?,
-        token: r.try_get(3)?,
-        signer: r.try_get(4)?,
-        salt: r.try_get(5)?,
-        deposit: r.try_get(6)?,
+        channel_id: parsed(r, 0, "channel id")?,
+        payer: parsed(r, 1, "channel payer")?,
+        payee: parsed(r, 2, "channel payee")?,
+        token: parsed(r, 3, "channel token")?,
+        signer: parsed(r, 4, "channel signer")?,
+        salt: parsed(r, 5, "channel salt")?,
+        deposit: amount(r, 6, "channel deposit")?,
         expiry: u64_of(r.try_get(7)?),
-        state: ChannelState::parse(&state)
-            .ok_or_else(|| Error::Inconsistent(format!("unknown channel state {state:?}")))?,
-        paid_to_payee: r.try_get(9)?,
-        refunded_to_payer: r.try_get(10)?,
+        state: parsed(r, 8, "channel state")?,
+        paid_to_payee: amount_opt(r, 9, "channel payout")?,
+        refunded_to_payer: amount_opt(r, 10, "channel refund")?,
         opened_block: u64_of(r.try_get(11)?),
         updated_block: u64_of(r.try_get(12)?),
         voucher,
     })
 }
 
-/// Which channels to list.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct ChannelFilter<'a> {
-    pub payer: Option<&'a str>,
-    pub payee: Option<&'a str>,
+/// A stored signature (`0x` hex of 65 bytes) as its bytes.
+fn signature(text: &str) -> Result<[u8; 65]> {
+    hex::decode(text)
+        .ok()
+        .and_then(|bytes| bytes.try_into().ok())
+        .ok_or_else(|| Error::Inconsistent(format!("stored voucher signature {text:?} is not 65 bytes of hex")))
 }
 
 impl Store {
-    pub async fn channel(&self, chain_id: u64, channel_id: &str) -> Result<Option<ChannelRow>> {
+    /// One channel, with its highest accepted voucher.
+    pub async fn channel(&self, chain_id: u64, channel_id: B256) -> Result<Option<ChannelRow>> {
         let row =
             sqlx::query(sqlx::AssertSqlSafe(format!("{CHANNEL_SELECT} WHERE c.chain_id = $1 AND c.channel_id = $2")))
                 .bind(i64_of(chain_id)?)
-                .bind(channel_id.to_ascii_lowercase())
+                .bind(column::hex(channel_id))
                 .fetch_optional(self.pool())
                 .await?;
         row.as_ref().map(channel_row).transpose()
     }
 
-    /// Channels by payer and/or payee (lower-cased here), newest first.
-    pub async fn channels(&self, chain_id: u64, filter: ChannelFilter<'_>, limit: u32) -> Result<Vec<ChannelRow>> {
+    /// Channels by payer and/or payee, newest first.
+    pub async fn channels(&self, chain_id: u64, filter: ChannelFilter, limit: u32) -> Result<Vec<ChannelRow>> {
         let sql = format!(
             "{CHANNEL_SELECT} WHERE c.chain_id = $1 AND ($2 = '' OR c.payer = $2) AND ($3 = '' OR c.payee = $3) \
              ORDER BY c.opened_block DESC, c.channel_id LIMIT $4"
         );
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(i64_of(chain_id)?)
-            .bind(filter.payer.unwrap_or_default().to_ascii_lowercase())
-            .bind(filter.payee.unwrap_or_default().to_ascii_lowercase())
+            .bind(filter.payer.map(column::hex).unwrap_or_default())
+            .bind(filter.payee.map(column::hex).unwrap_or_default())
             .bind(i64::from(limit))
             .fetch_all(self.pool())
             .await?;
         rows.iter().map(channel_row).collect()
     }
 
-    /// Open channels of `payee` whose expiry falls in `(now, now + margin]`.
+    /// Open channels of `payee` whose expiry falls in `(now, now + margin]`, soonest first.
     pub async fn channels_expiring(
         &self,
         chain_id: u64,
-        payee: &str,
+        payee: Address,
         now: u64,
         margin: u64,
     ) -> Result<Vec<ChannelRow>> {
@@ -100,7 +197,7 @@ impl Store {
         );
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(i64_of(chain_id)?)
-            .bind(payee.to_ascii_lowercase())
+            .bind(column::hex(payee))
             .bind(i64_of(now)?)
             .bind(i64_of(now.saturating_add(margin))?)
             .fetch_all(self.pool())
@@ -123,9 +220,9 @@ impl Store {
                  updated_at = excluded.updated_at",
             )
             .bind(chain)
-            .bind(&v.channel_id)
-            .bind(&v.cumulative_amount)
-            .bind(&v.signature)
+            .bind(column::hex(v.channel_id))
+            .bind(v.cumulative_amount.to_string())
+            .bind(hex::encode_prefixed(v.signature))
             .bind(i64_of(v.count)?)
             .bind(now)
             .execute(&mut *tx)
@@ -135,23 +232,21 @@ impl Store {
         Ok(())
     }
 
-    /// Every stored highest voucher of `chain_id` (the ledger loads these at start).
-    pub async fn best_vouchers(&self, chain_id: u64) -> Result<Vec<(String, String)>> {
+    /// Every stored highest voucher of `chain_id`, as (channel, amount): the ledger loads these at start.
+    pub async fn best_vouchers(&self, chain_id: u64) -> Result<Vec<(B256, U256)>> {
         let rows = sqlx::query("SELECT channel_id, cumulative_amount FROM channel_vouchers WHERE chain_id = $1")
             .bind(i64_of(chain_id)?)
             .fetch_all(self.pool())
             .await?;
-        rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect()
+        rows.iter().map(|r| Ok((parsed(r, 0, "voucher channel")?, amount(r, 1, "voucher amount")?))).collect()
     }
 
-    /// Records a settlement attempt for a channel (one row per channel, updated in place).
+    /// Records a settlement attempt for a channel, replacing the previous one.
     pub async fn record_settlement(
         &self,
         chain_id: u64,
-        channel_id: &str,
-        cumulative_amount: &str,
-        tx_hash: Option<&str>,
-        outcome: &str,
+        channel_id: B256,
+        attempt: &Settlement,
         now: u64,
     ) -> Result<()> {
         sqlx::query(
@@ -161,66 +256,32 @@ impl Store {
              updated_at = excluded.updated_at",
         )
         .bind(i64_of(chain_id)?)
-        .bind(channel_id)
-        .bind(cumulative_amount)
-        .bind(tx_hash.map(str::to_owned))
-        .bind(outcome)
+        .bind(column::hex(channel_id))
+        .bind(attempt.cumulative_amount.to_string())
+        .bind(attempt.tx_hash.map(column::hex))
+        .bind(attempt.outcome.as_str())
         .bind(i64_of(now)?)
         .execute(self.pool())
         .await?;
         Ok(())
     }
 
-    /// The last settlement attempt for a channel: (amount, tx hash, outcome).
-    pub async fn settlement(
-        &self,
-        chain_id: u64,
-        channel_id: &str,
-    ) -> Result<Option<(String, Option<String>, String)>> {
+    /// The latest settlement attempt for a channel.
+    pub async fn settlement(&self, chain_id: u64, channel_id: B256) -> Result<Option<Settlement>> {
         let row = sqlx::query(
             "SELECT cumulative_amount, tx_hash, outcome FROM channel_settlements WHERE chain_id = $1 AND channel_id = $2",
         )
         .bind(i64_of(chain_id)?)
-        .bind(channel_id)
+        .bind(column::hex(channel_id))
         .fetch_optional(self.pool())
         .await?;
-        row.map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?))).transpose()
-    }
-
-    pub async fn record_job_run(&self, run: &JobRun) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO job_runs (job, started_at_ms, finished_at_ms, channels_touched, errors) \
-             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (job, started_at_ms) DO NOTHING",
-        )
-        .bind(&run.job)
-        .bind(i64_of(run.started_at_ms)?)
-        .bind(i64_of(run.finished_at_ms)?)
-        .bind(i64_of(run.channels_touched)?)
-        .bind(serde_json::to_string(&run.errors)?)
-        .execute(self.pool())
-        .await?;
-        Ok(())
-    }
-
-    /// The most recent job runs, newest first.
-    pub async fn job_runs(&self, limit: u32) -> Result<Vec<JobRun>> {
-        let rows = sqlx::query(
-            "SELECT job, started_at_ms, finished_at_ms, channels_touched, errors FROM job_runs \
-             ORDER BY started_at_ms DESC LIMIT $1",
-        )
-        .bind(i64::from(limit))
-        .fetch_all(self.pool())
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(JobRun {
-                    job: r.try_get(0)?,
-                    started_at_ms: u64_of(r.try_get(1)?),
-                    finished_at_ms: u64_of(r.try_get(2)?),
-                    channels_touched: u64_of(r.try_get(3)?),
-                    errors: serde_json::from_str(&r.try_get::<String, _>(4)?)?,
-                })
+        row.map(|r| {
+            Ok(Settlement {
+                cumulative_amount: amount(&r, 0, "settlement amount")?,
+                tx_hash: column::parsed_opt(&r, 1, "settlement transaction")?,
+                outcome: parsed(&r, 2, "settlement outcome")?,
             })
-            .collect()
+        })
+        .transpose()
     }
 }

@@ -1,61 +1,89 @@
 //! The iExec backend's records: the app deployed per service and, per ComputeMarket task, the
-//! iExec request order, deal, task and status. Every step is written before the next one begins, so
-//! a restarted backend resumes where it stopped without making a second deal.
+//! iExec request order, deal, task and status (table `iexec_jobs`: an "iExec job" is the iExec
+//! side of one ComputeMarket task). Every step is written before the next one begins, so a
+//! restarted backend resumes where it stopped without making a second deal.
 
+use alloy::primitives::{Address, B256};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use crate::apply::{i64_of, u64_of};
+use crate::column::{self, i64_of, parsed, parsed_opt, stored_enum, u64_of};
 use crate::{Result, Store};
 
 /// The iExec app serving one service on one hub.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IexecAppRow {
+    /// The ComputeMarket service it serves.
     pub service_id: u64,
-    /// The hub (PoCo diamond) the app is registered with, lower-case hex.
-    pub hub: String,
+    /// The hub (PoCo diamond) the app is registered with.
+    pub hub: Address,
+    /// The app's name in the backend's configuration.
     pub app_name: String,
     /// The app's address in the app registry.
-    pub address: String,
+    pub address: Address,
     /// The app order its owner signed, as the iexec CLI prints it (JSON); `None` until signed.
     pub apporder: Option<String>,
+}
+
+stored_enum! {
+    /// Where the iExec side of a task stands: `New`, `Signed`, then the iExec task's own status
+    /// as PoCo names it.
+    pub enum IexecJobStatus {
+        /// Recorded; no request order signed yet.
+        New => "NEW",
+        /// The request order is signed and recorded, perhaps filled.
+        Signed => "SIGNED",
+        /// The deal exists; its task is not initialized yet.
+        Unset => "UNSET",
+        /// The task is initialized; workers may contribute.
+        Active => "ACTIVE",
+        /// Contributions reached consensus; winners reveal.
+        Revealing => "REVEALING",
+        /// Finalized with a result.
+        Completed => "COMPLETED",
+        /// Claimed after its final deadline; the requester was refunded.
+        Failed => "FAILED",
+    }
 }
 
 /// The iExec side of one ComputeMarket task.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IexecJobRow {
+    /// The ComputeMarket task.
     pub task_id: u64,
-    pub hub: String,
+    /// The hub the deal is made on.
+    pub hub: Address,
     /// The app's address.
-    pub app: String,
+    pub app: Address,
     /// The signed request order (JSON as the CLI prints it), recorded before it is filled.
     pub requestorder: Option<String>,
     /// Its EIP-712 hash: the deal id follows from it.
-    pub request_hash: Option<String>,
-    pub deal_id: Option<String>,
-    pub iexec_task_id: Option<String>,
+    pub request_hash: Option<B256>,
+    /// The deal, once filled.
+    pub deal_id: Option<B256>,
+    /// The deal's only task.
+    pub iexec_task_id: Option<B256>,
     /// The iExec task's final deadline (unix seconds, chain time); claimable from then on.
     pub final_deadline: Option<u64>,
-    /// `NEW`, `SIGNED`, then the iExec task's own status: `UNSET`, `ACTIVE`, `REVEALING`,
-    /// `COMPLETED`, `FAILED` (claimed).
-    pub status: String,
+    /// Where it stands.
+    pub status: IexecJobStatus,
     /// The result's location as the task's results say (`/ipfs/<cid>`), once completed.
     pub result_location: Option<String>,
 }
 
 impl IexecJobRow {
     /// A job just taken on: nothing signed yet.
-    pub fn new(task_id: u64, hub: &str, app: &str) -> Self {
+    pub fn new(task_id: u64, hub: Address, app: Address) -> Self {
         Self {
             task_id,
-            hub: hub.to_owned(),
-            app: app.to_owned(),
+            hub,
+            app,
             requestorder: None,
             request_hash: None,
             deal_id: None,
             iexec_task_id: None,
             final_deadline: None,
-            status: "NEW".into(),
+            status: IexecJobStatus::New,
             result_location: None,
         }
     }
@@ -64,14 +92,14 @@ impl IexecJobRow {
 fn job_of(r: &AnyRow) -> Result<IexecJobRow> {
     Ok(IexecJobRow {
         task_id: u64_of(r.try_get("task_id")?),
-        hub: r.try_get("hub")?,
-        app: r.try_get("app")?,
+        hub: parsed(r, "hub", "iExec hub")?,
+        app: parsed(r, "app", "iExec app")?,
         requestorder: r.try_get("requestorder")?,
-        request_hash: r.try_get("request_hash")?,
-        deal_id: r.try_get("deal_id")?,
-        iexec_task_id: r.try_get("iexec_task_id")?,
+        request_hash: parsed_opt(r, "request_hash", "iExec request hash")?,
+        deal_id: parsed_opt(r, "deal_id", "iExec deal id")?,
+        iexec_task_id: parsed_opt(r, "iexec_task_id", "iExec task id")?,
         final_deadline: r.try_get::<Option<i64>, _>("final_deadline")?.map(u64_of),
-        status: r.try_get("status")?,
+        status: parsed(r, "status", "iExec job status")?,
         result_location: r.try_get("result_location")?,
     })
 }
@@ -81,22 +109,22 @@ const JOB_COLUMNS: &str = "task_id, hub, app, requestorder, request_hash, deal_i
 
 impl Store {
     /// The app recorded for `service_id` on `hub`.
-    pub async fn iexec_app(&self, chain_id: u64, service_id: u64, hub: &str) -> Result<Option<IexecAppRow>> {
+    pub async fn iexec_app(&self, chain_id: u64, service_id: u64, hub: Address) -> Result<Option<IexecAppRow>> {
         let row = sqlx::query(
             "SELECT service_id, hub, app_name, address, apporder FROM iexec_apps \
              WHERE chain_id = $1 AND service_id = $2 AND hub = $3",
         )
         .bind(i64_of(chain_id)?)
         .bind(i64_of(service_id)?)
-        .bind(hub)
+        .bind(column::hex(hub))
         .fetch_optional(self.pool())
         .await?;
         row.map(|r| {
             Ok(IexecAppRow {
                 service_id: u64_of(r.try_get(0)?),
-                hub: r.try_get(1)?,
+                hub: parsed(&r, 1, "iExec hub")?,
                 app_name: r.try_get(2)?,
-                address: r.try_get(3)?,
+                address: parsed(&r, 3, "iExec app address")?,
                 apporder: r.try_get(4)?,
             })
         })
@@ -113,9 +141,9 @@ impl Store {
         )
         .bind(i64_of(chain_id)?)
         .bind(i64_of(app.service_id)?)
-        .bind(&app.hub)
+        .bind(column::hex(app.hub))
         .bind(&app.app_name)
-        .bind(&app.address)
+        .bind(column::hex(app.address))
         .bind(app.apporder.clone())
         .bind(i64_of(now)?)
         .execute(self.pool())
@@ -123,6 +151,7 @@ impl Store {
         Ok(())
     }
 
+    /// The iExec side of `task_id`, if it has one.
     pub async fn iexec_job(&self, chain_id: u64, task_id: u64) -> Result<Option<IexecJobRow>> {
         let row = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {JOB_COLUMNS} FROM iexec_jobs WHERE chain_id = $1 AND task_id = $2"
@@ -163,14 +192,14 @@ impl Store {
         )
         .bind(i64_of(chain_id)?)
         .bind(i64_of(job.task_id)?)
-        .bind(&job.hub)
-        .bind(&job.app)
+        .bind(column::hex(job.hub))
+        .bind(column::hex(job.app))
         .bind(job.requestorder.clone())
-        .bind(job.request_hash.clone())
-        .bind(job.deal_id.clone())
-        .bind(job.iexec_task_id.clone())
+        .bind(job.request_hash.map(column::hex))
+        .bind(job.deal_id.map(column::hex))
+        .bind(job.iexec_task_id.map(column::hex))
         .bind(job.final_deadline.map(i64_of).transpose()?)
-        .bind(&job.status)
+        .bind(job.status.as_str())
         .bind(job.result_location.clone())
         .bind(i64_of(now)?)
         .execute(self.pool())

@@ -1,99 +1,121 @@
 //! The Agora workerpool's progress: the block up to which it has read deals, and each task's stage.
 
+use alloy::primitives::{Address, B256};
 use sqlx::Row;
 
-use crate::apply::{i64_of, u64_of};
+use crate::column::{self, i64_of, parsed, parsed_opt, stored_enum, u64_of};
 use crate::{Error, Result, Store};
 
 /// One worker of one workerpool on one chain. `genesis` is the hash of the chain's block 0: a fresh
 /// dev chain has the chain id of the last one, never its genesis.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WorkerScope {
+    /// The chain.
     pub chain_id: u64,
-    pub genesis: String,
-    pub hub: String,
-    pub workerpool: String,
-    pub worker: String,
+    /// The hash of the chain's block 0.
+    pub genesis: B256,
+    /// The iExec hub.
+    pub hub: Address,
+    /// The workerpool.
+    pub workerpool: Address,
+    /// The worker's address.
+    pub worker: Address,
 }
 
-/// Where a task stands for this worker. Each stage is recorded before the work of the next begins.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum WorkerStage {
-    /// Found in a deal on the pool.
-    Seen,
-    /// Initialized on the hub (by this worker or another).
-    Initialized,
-    /// The result archive is in the content store; its CID and digest are recorded.
-    Stored,
-    /// `contributeAndFinalize` was sent (its hash in `tx_hash`); it may or may not be mined.
-    Contributing,
-    /// This worker cannot finish the task (`failure_reason`); it waits for the final deadline to claim.
-    Failed,
-    /// `claim` was sent.
-    Claiming,
-    /// Final on the hub (`outcome` says how).
-    Done,
-}
-
-impl WorkerStage {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Seen => "seen",
-            Self::Initialized => "initialized",
-            Self::Stored => "stored",
-            Self::Contributing => "contributing",
-            Self::Failed => "failed",
-            Self::Claiming => "claiming",
-            Self::Done => "done",
-        }
+impl WorkerScope {
+    /// The scope's columns as stored: lower-case hex, in `WHERE` order after the chain id.
+    fn keys(&self) -> [String; 4] {
+        [column::hex(self.genesis), column::hex(self.hub), column::hex(self.workerpool), column::hex(self.worker)]
     }
+}
 
-    pub fn parse(s: &str) -> Option<Self> {
-        Some(match s {
-            "seen" => Self::Seen,
-            "initialized" => Self::Initialized,
-            "stored" => Self::Stored,
-            "contributing" => Self::Contributing,
-            "failed" => Self::Failed,
-            "claiming" => Self::Claiming,
-            "done" => Self::Done,
-            _ => return None,
-        })
+stored_enum! {
+    /// Where a task stands for this worker. Each stage is recorded before the work of the next begins.
+    pub enum WorkerStage {
+        /// Found in a deal on the pool.
+        Seen => "seen",
+        /// Initialized on the hub (by this worker or another).
+        Initialized => "initialized",
+        /// The result archive is in the content store; its CID and digest are recorded.
+        Stored => "stored",
+        /// `contributeAndFinalize` was sent (its hash in `tx_hash`); it may or may not be mined.
+        Contributing => "contributing",
+        /// This worker cannot finish the task (`failure_reason`); it waits for the final deadline to claim.
+        Failed => "failed",
+        /// `claim` was sent.
+        Claiming => "claiming",
+        /// Final on the hub (`outcome` says how).
+        Done => "done",
+    }
+}
+
+stored_enum! {
+    /// How a task that is final on the hub ended for this worker.
+    pub enum WorkerOutcome {
+        /// Completed with this worker's contribution.
+        Completed => "completed",
+        /// Completed by other workers' contributions.
+        CompletedByAnotherWorker => "completed-by-another-worker",
+        /// Claimed by this worker after its final deadline.
+        Claimed => "claimed",
+        /// Claimed by someone else.
+        ClaimedBySomeoneElse => "claimed-by-someone-else",
     }
 }
 
 /// A task of a deal, as first recorded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewWorkerTask {
-    pub task_id: String,
-    pub deal_id: String,
+    /// The iExec task id (`keccak256(dealid, idx)`).
+    pub task_id: B256,
+    /// Its deal.
+    pub deal_id: B256,
+    /// Its index in the deal.
     pub idx: u64,
 }
 
+/// A task of this worker, as recorded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WorkerTaskRow {
-    pub task_id: String,
-    pub deal_id: String,
+    /// The iExec task id.
+    pub task_id: B256,
+    /// Its deal.
+    pub deal_id: B256,
+    /// Its index in the deal.
     pub idx: u64,
+    /// Where it stands.
     pub stage: WorkerStage,
+    /// The result archive's CID (a zip of the output and `computed.json`), once stored.
     pub result_cid: Option<String>,
+    /// The output file's own CID, once stored.
     pub output_cid: Option<String>,
-    pub result_digest: Option<String>,
+    /// The result digest contributed (SHA-256 of the output), once stored.
+    pub result_digest: Option<B256>,
+    /// Why this worker gave the task up, if it did.
     pub failure_reason: Option<String>,
-    pub tx_hash: Option<String>,
-    pub outcome: Option<String>,
+    /// The last transaction sent for it (contribution or claim).
+    pub tx_hash: Option<B256>,
+    /// How it ended, once done.
+    pub outcome: Option<WorkerOutcome>,
+    /// When it last changed, unix seconds.
     pub updated_at: u64,
 }
 
 /// Fields to set with a stage change; `None` keeps the stored value.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct WorkerTaskUpdate<'a> {
+    /// The result archive's CID.
     pub result_cid: Option<&'a str>,
+    /// The output file's CID.
     pub output_cid: Option<&'a str>,
-    pub result_digest: Option<&'a str>,
+    /// The result digest.
+    pub result_digest: Option<B256>,
+    /// Why the task was given up.
     pub failure_reason: Option<&'a str>,
-    pub tx_hash: Option<&'a str>,
-    pub outcome: Option<&'a str>,
+    /// The transaction just sent.
+    pub tx_hash: Option<B256>,
+    /// How the task ended.
+    pub outcome: Option<WorkerOutcome>,
 }
 
 /// The `WHERE` clause naming a scope (binds `$1`…`$5`); a macro so queries stay literals.
@@ -114,12 +136,13 @@ macro_rules! task_columns {
 impl Store {
     /// The next block this worker has not read deals from, if it has started on this chain.
     pub async fn iexec_worker_cursor(&self, s: &WorkerScope) -> Result<Option<u64>> {
+        let [genesis, hub, workerpool, worker] = s.keys();
         let row = sqlx::query(concat!("SELECT next_block FROM iexec_worker_cursor WHERE ", scope!()))
             .bind(i64_of(s.chain_id)?)
-            .bind(&s.genesis)
-            .bind(&s.hub)
-            .bind(&s.workerpool)
-            .bind(&s.worker)
+            .bind(genesis.clone())
+            .bind(hub.clone())
+            .bind(workerpool.clone())
+            .bind(worker.clone())
             .fetch_optional(self.pool())
             .await?;
         Ok(row.map(|r| r.try_get::<i64, _>(0).map(u64_of)).transpose()?)
@@ -136,13 +159,14 @@ impl Store {
         tasks: &[NewWorkerTask],
         now: u64,
     ) -> Result<()> {
+        let [genesis, hub, workerpool, worker] = s.keys();
         let mut tx = self.pool().begin().await?;
         let found: Option<i64> = sqlx::query(concat!("SELECT next_block FROM iexec_worker_cursor WHERE ", scope!()))
             .bind(i64_of(s.chain_id)?)
-            .bind(&s.genesis)
-            .bind(&s.hub)
-            .bind(&s.workerpool)
-            .bind(&s.worker)
+            .bind(genesis.clone())
+            .bind(hub.clone())
+            .bind(workerpool.clone())
+            .bind(worker.clone())
             .fetch_optional(&mut *tx)
             .await?
             .map(|r| r.try_get(0))
@@ -158,12 +182,12 @@ impl Store {
                  ON CONFLICT (chain_id, genesis, hub, workerpool, worker, task_id) DO NOTHING",
             )
             .bind(i64_of(s.chain_id)?)
-            .bind(&s.genesis)
-            .bind(&s.hub)
-            .bind(&s.workerpool)
-            .bind(&s.worker)
-            .bind(&t.task_id)
-            .bind(&t.deal_id)
+            .bind(genesis.clone())
+            .bind(hub.clone())
+            .bind(workerpool.clone())
+            .bind(worker.clone())
+            .bind(column::hex(t.task_id))
+            .bind(column::hex(t.deal_id))
             .bind(i64_of(t.idx)?)
             .bind(WorkerStage::Seen.as_str())
             .bind(i64_of(now)?)
@@ -178,10 +202,10 @@ impl Store {
         };
         sqlx::query(sql)
             .bind(i64_of(s.chain_id)?)
-            .bind(&s.genesis)
-            .bind(&s.hub)
-            .bind(&s.workerpool)
-            .bind(&s.worker)
+            .bind(genesis.clone())
+            .bind(hub.clone())
+            .bind(workerpool.clone())
+            .bind(worker.clone())
             .bind(i64_of(next_block)?)
             .execute(&mut *tx)
             .await?;
@@ -201,20 +225,22 @@ impl Store {
         rows_of(bind_scope(q, s)?.fetch_all(self.pool()).await?)
     }
 
-    pub async fn iexec_worker_task(&self, s: &WorkerScope, task_id: &str) -> Result<Option<WorkerTaskRow>> {
+    /// One task of this worker.
+    pub async fn iexec_worker_task(&self, s: &WorkerScope, task_id: B256) -> Result<Option<WorkerTaskRow>> {
         let q = sqlx::query(concat!(task_columns!(), scope!(), " AND task_id = $6"));
-        Ok(rows_of(bind_scope(q, s)?.bind(task_id).fetch_all(self.pool()).await?)?.into_iter().next())
+        Ok(rows_of(bind_scope(q, s)?.bind(column::hex(task_id)).fetch_all(self.pool()).await?)?.into_iter().next())
     }
 
     /// Moves a task to `stage`, setting the fields `update` gives.
     pub async fn iexec_worker_set_stage(
         &self,
         s: &WorkerScope,
-        task_id: &str,
+        task_id: B256,
         stage: WorkerStage,
         update: &WorkerTaskUpdate<'_>,
         now: u64,
     ) -> Result<()> {
+        let [genesis, hub, workerpool, worker] = s.keys();
         let sql = concat!(
             "UPDATE iexec_worker_tasks SET stage = $6, result_cid = COALESCE($7, result_cid), \
              output_cid = COALESCE($8, output_cid), result_digest = COALESCE($9, result_digest), \
@@ -225,19 +251,19 @@ impl Store {
         );
         let done = sqlx::query(sql)
             .bind(i64_of(s.chain_id)?)
-            .bind(&s.genesis)
-            .bind(&s.hub)
-            .bind(&s.workerpool)
-            .bind(&s.worker)
+            .bind(genesis.clone())
+            .bind(hub.clone())
+            .bind(workerpool.clone())
+            .bind(worker.clone())
             .bind(stage.as_str())
             .bind(update.result_cid)
             .bind(update.output_cid)
-            .bind(update.result_digest)
+            .bind(update.result_digest.map(column::hex))
             .bind(update.failure_reason)
-            .bind(update.tx_hash)
-            .bind(update.outcome)
+            .bind(update.tx_hash.map(column::hex))
+            .bind(update.outcome.map(WorkerOutcome::as_str))
             .bind(i64_of(now)?)
-            .bind(task_id)
+            .bind(column::hex(task_id))
             .execute(self.pool())
             .await?;
         if done.rows_affected() != 1 {
@@ -247,14 +273,18 @@ impl Store {
     }
 
     /// Forgets what workers did on earlier chains with this chain id (a dev chain started afresh).
-    pub async fn iexec_worker_forget_other_chains(&self, chain_id: u64, genesis: &str) -> Result<u64> {
+    pub async fn iexec_worker_forget_other_chains(&self, chain_id: u64, genesis: B256) -> Result<u64> {
         let mut removed = 0;
         for sql in [
             "DELETE FROM iexec_worker_tasks WHERE chain_id = $1 AND genesis <> $2",
             "DELETE FROM iexec_worker_cursor WHERE chain_id = $1 AND genesis <> $2",
         ] {
-            removed +=
-                sqlx::query(sql).bind(i64_of(chain_id)?).bind(genesis).execute(self.pool()).await?.rows_affected();
+            removed += sqlx::query(sql)
+                .bind(i64_of(chain_id)?)
+                .bind(column::hex(genesis))
+                .execute(self.pool())
+                .await?
+                .rows_affected();
         }
         Ok(removed)
     }
@@ -262,26 +292,25 @@ impl Store {
 
 type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>;
 
-fn bind_scope<'q>(q: AnyQuery<'q>, s: &'q WorkerScope) -> Result<AnyQuery<'q>> {
-    Ok(q.bind(i64_of(s.chain_id)?).bind(&s.genesis).bind(&s.hub).bind(&s.workerpool).bind(&s.worker))
+fn bind_scope<'q>(q: AnyQuery<'q>, s: &WorkerScope) -> Result<AnyQuery<'q>> {
+    let [genesis, hub, workerpool, worker] = s.keys();
+    Ok(q.bind(i64_of(s.chain_id)?).bind(genesis).bind(hub).bind(workerpool).bind(worker))
 }
 
 fn rows_of(rows: Vec<sqlx::any::AnyRow>) -> Result<Vec<WorkerTaskRow>> {
     rows.into_iter()
         .map(|r| {
-            let stage: String = r.try_get(3)?;
             Ok(WorkerTaskRow {
-                task_id: r.try_get(0)?,
-                deal_id: r.try_get(1)?,
+                task_id: parsed(&r, 0, "workerpool task id")?,
+                deal_id: parsed(&r, 1, "workerpool deal id")?,
                 idx: u64_of(r.try_get(2)?),
-                stage: WorkerStage::parse(&stage)
-                    .ok_or_else(|| Error::Inconsistent(format!("unknown workerpool task stage {stage:?}")))?,
+                stage: parsed(&r, 3, "workerpool task stage")?,
                 result_cid: r.try_get(4)?,
                 output_cid: r.try_get(5)?,
-                result_digest: r.try_get(6)?,
+                result_digest: parsed_opt(&r, 6, "result digest")?,
                 failure_reason: r.try_get(7)?,
-                tx_hash: r.try_get(8)?,
-                outcome: r.try_get(9)?,
+                tx_hash: parsed_opt(&r, 8, "workerpool transaction")?,
+                outcome: parsed_opt(&r, 9, "workerpool task outcome")?,
                 updated_at: u64_of(r.try_get(10)?),
             })
         })

@@ -1,19 +1,42 @@
 //! Agora's storage edge. Everything the indexer learns from the chain lands here: every contract log
 //! exactly once (unique on chain id, transaction hash and log index), the blocks it came from, the
 //! indexer's cursor, and the market state derived from those logs — always in the same database
-//! transaction, so a crash can never leave derived state and cursor out of step.
+//! transaction, so a crash can never leave derived state and cursor out of step. Beside it, the
+//! state the node owns and no reorg may touch: vouchers and settlements, the scheduler's and the
+//! iExec roles' progress, background runs, sign-in nonces and sessions.
 //!
 //! One code path serves SQLite (the embedded default) and PostgreSQL: queries go through sqlx's
 //! `Any` driver with `$n` placeholders, and the schema in `migrations/` uses the SQL both accept.
-//! Addresses are lower-case `0x` hex, amounts decimal strings of the smallest unit.
+//! Rows carry Rust types (`Address`, `U256`, `B256`, enums), converted once at this edge
+//! (`column`): on disk, addresses and hashes are lower-case `0x` hex and amounts decimal strings of
+//! the smallest unit; a stored value that does not parse is a corrupt row ([`Error::Inconsistent`]).
+//!
+//! One module per domain, each row type beside the queries that read it:
+//! - `indexer`: cursor, blocks, logs, the batch transaction and reorg rollback (`apply` is the one
+//!   place an event changes derived state; `stored_event` the encoding of `chain_logs.event`);
+//! - `market`: services, tasks and a task's timeline;
+//! - `channels`: channels, the payee ledger's vouchers, settlement attempts;
+//! - `compute_runs`: the scheduler's record of each task ([`ComputeRecord`], table `compute_jobs`);
+//! - `background`: background jobs' runs ([`BackgroundRun`], table `job_runs`);
+//! - `iexec`, `iexec_worker`: the iExec backend's and the Agora workerpool's records;
+//! - `auth`: Sign-In with Ethereum nonces and sessions.
+//!
+//! "Job" names one thing in Rust here: a background job. The tables `compute_jobs` and `job_runs`
+//! keep their names, so existing databases need no migration.
+
+#![warn(missing_docs)]
 
 mod apply;
 mod auth;
+mod background;
 mod channels;
+mod column;
+mod compute_runs;
+mod event;
 mod iexec;
 mod iexec_worker;
-mod jobs;
-mod model;
+mod indexer;
+mod market;
 mod settings;
 mod store;
 mod stored_event;
@@ -21,34 +44,61 @@ mod stored_event;
 pub mod testing;
 
 pub use auth::Session;
-pub use channels::{ChannelFilter, NewVoucher};
-pub use iexec::{IexecAppRow, IexecJobRow};
-pub use iexec_worker::{NewWorkerTask, WorkerScope, WorkerStage, WorkerTaskRow, WorkerTaskUpdate};
-pub use jobs::{JobRow, JobStage};
-pub use model::*;
+pub use background::BackgroundRun;
+pub use channels::{ChannelFilter, ChannelRow, ChannelState, NewVoucher, Settlement, SettlementOutcome, VoucherRow};
+pub use compute_runs::{ComputeRecord, ComputeStage};
+pub use event::MarketEvent;
+pub use iexec::{IexecAppRow, IexecJobRow, IexecJobStatus};
+pub use iexec_worker::{NewWorkerTask, WorkerOutcome, WorkerScope, WorkerStage, WorkerTaskRow, WorkerTaskUpdate};
+pub use indexer::{ApplyOutcome, Batch, BlockRef, Cursor, IndexedLog, LogMeta};
+pub use market::{ServiceRow, TaskRow, TaskStatus, TimelineEntry};
 pub use settings::StoreSettings;
 pub use store::Store;
 
 /// Everything that can go wrong talking to the database.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
+    /// The database refused or failed a query.
     #[error("database error: {0}")]
     Db(#[from] sqlx::Error),
+    /// The schema could not be brought up to date.
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     /// Another writer moved the cursor since this batch was fetched; the batch was not applied.
     #[error("indexer cursor for chain {chain_id} moved: expected block {expected}, found {found:?}")]
-    CursorMoved { chain_id: u64, expected: u64, found: Option<u64> },
-    /// A log refers to something the log stream never introduced (e.g. a task of an unknown service).
+    CursorMoved {
+        /// The chain.
+        chain_id: u64,
+        /// Where the writer expected the cursor.
+        expected: u64,
+        /// Where it was (`None`: not started).
+        found: Option<u64>,
+    },
+    /// A log refers to something the log stream never introduced (e.g. a task of an unknown
+    /// service), or a stored value does not parse (a corrupt row).
     #[error("inconsistent log stream: {0}")]
     Inconsistent(String),
+    /// A JSON column (a background run's errors) could not be read or written.
     #[error("stored value could not be decoded: {0}")]
     Decode(#[from] serde_json::Error),
     /// A row of `chain_logs` holds an event this code cannot read.
     #[error("stored event could not be read: {0}")]
     StoredEvent(String),
+    /// A number past `i64::MAX`, which neither database's integers hold.
     #[error("value {0} does not fit the database's signed 64-bit integers")]
     OutOfRange(u64),
 }
 
+/// The store's result type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// A word that names no variant of a stored enum ([`TaskStatus`], [`ChannelState`], …): what
+/// their `FromStr` returns.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{text:?} is not a {what}")]
+pub struct UnknownVariant {
+    /// The enum's name.
+    pub what: &'static str,
+    /// The word that was given.
+    pub text: String,
+}

@@ -7,17 +7,23 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::{Result, Store};
 
+/// The PostgreSQL server tests use when `AGORA_TEST_POSTGRES_URL` is not set.
 pub const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 
+/// A fresh, empty, migrated database for one test.
 pub struct TestDb {
+    /// `sqlite` or `postgres`, for assertion messages.
     pub label: &'static str,
+    /// Its connection URL (for a second process or a second store on the same database).
     pub url: String,
+    /// A store connected to it.
     pub store: Store,
     admin: Option<(String, String)>,
     _dir: Option<tempfile::TempDir>,
 }
 
 impl TestDb {
+    /// A SQLite file in a temporary directory, removed when this is dropped.
     pub async fn sqlite() -> Result<Self> {
         let dir = tempfile::tempdir().map_err(|e| crate::Error::Inconsistent(e.to_string()))?;
         let url = format!("sqlite://{}", dir.path().join("agora.db").display());
@@ -25,6 +31,7 @@ impl TestDb {
         Ok(Self { label: "sqlite", url, store, admin: None, _dir: Some(dir) })
     }
 
+    /// A new database on the test PostgreSQL server; [`TestDb::finish`] drops it.
     pub async fn postgres() -> Result<Self> {
         static N: AtomicU64 = AtomicU64::new(0);
         let admin_url = std::env::var("AGORA_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_POSTGRES_URL.into());

@@ -13,11 +13,11 @@ impl Backend {
     /// The service's app, deployed and with a signed app order: from the store, else deployed now.
     pub(super) async fn ensure_app(&self, service_id: u64, name: &str) -> Result<(Address, Value)> {
         let chain = self.cfg.chain_id;
-        let hub = self.hub_key();
-        if let Some(row) = self.store.iexec_app(chain, service_id, &hub).await?
+        let hub = self.cfg.hub;
+        if let Some(row) = self.store.iexec_app(chain, service_id, hub).await?
             && let Some(order) = &row.apporder
         {
-            return Ok((row.address.parse().map_err(|_| invalid("stored app address"))?, serde_json::from_str(order)?));
+            return Ok((row.address, serde_json::from_str(order)?));
         }
         let spec = self.cfg.apps.get(name).ok_or_else(|| invalid(format!("no iExec app named {name:?}")))?;
         let _one = self.provider_lock.lock().await;
@@ -29,14 +29,11 @@ impl Backend {
             "checksum": spec.checksum.to_string(),
         });
         // Someone else may have finished while this waited for the lock.
-        let address = match self.store.iexec_app(chain, service_id, &hub).await? {
+        let address = match self.store.iexec_app(chain, service_id, hub).await? {
             Some(IexecAppRow { apporder: Some(order), address, .. }) => {
-                return Ok((
-                    address.parse().map_err(|_| invalid("stored app address"))?,
-                    serde_json::from_str(&order)?,
-                ));
+                return Ok((address, serde_json::from_str(&order)?));
             }
-            Some(row) => row.address.parse().map_err(|_| invalid("stored app address"))?,
+            Some(row) => row.address,
             None => {
                 write_json(&self.provider_dir.join("iexec.json"), &json!({ "app": app_json })).await?;
                 let address = {
@@ -45,13 +42,7 @@ impl Backend {
                     let _hold = self.cfg.app_owner.hold().await;
                     self.cli.app_deploy(&self.provider_dir).await?
                 };
-                let row = IexecAppRow {
-                    service_id,
-                    hub: hub.clone(),
-                    app_name: name.to_owned(),
-                    address: hex_addr(address),
-                    apporder: None,
-                };
+                let row = IexecAppRow { service_id, hub, app_name: name.to_owned(), address, apporder: None };
                 self.store.put_iexec_app(chain, &row, now()).await?;
                 tracing::info!("iExec app {address} deployed for service {service_id} ({})", spec.multiaddr);
                 self.failpoint("iexec-app-deployed");
@@ -59,13 +50,8 @@ impl Backend {
             }
         };
         let signed = self.sign_apporder(address, &app_json).await?;
-        let row = IexecAppRow {
-            service_id,
-            hub,
-            app_name: name.to_owned(),
-            address: hex_addr(address),
-            apporder: Some(signed.to_string()),
-        };
+        let row =
+            IexecAppRow { service_id, hub, app_name: name.to_owned(), address, apporder: Some(signed.to_string()) };
         self.store.put_iexec_app(chain, &row, now()).await?;
         Ok((address, signed))
     }

@@ -19,8 +19,7 @@ impl Backend {
     /// The deal of the job's request order: found on chain when the order was already filled
     /// (a restart after `order fill`), else made now.
     pub(super) async fn find_or_fill(&self, req: &IexecRequest<'_>, job: &IexecJobRow) -> Result<B256> {
-        let hash: B256 =
-            job.request_hash.as_deref().and_then(|h| h.parse().ok()).ok_or_else(|| invalid("no request hash"))?;
+        let hash = job.request_hash.ok_or_else(|| invalid("no request hash"))?;
         let expected = keccak256([hash.as_slice(), &[0u8; 32]].concat());
         let hub = self.hub();
         let consumed = hub.viewConsumed(hash).call().await.map_err(|e| call_error("viewConsumed", e))?;

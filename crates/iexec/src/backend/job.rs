@@ -2,39 +2,23 @@
 //! → the iExec task's own status (`UNSET`, `ACTIVE`, `REVEALING`) → `COMPLETED` (the result
 //! fetched) or `FAILED` (claimed after the final deadline). Each step is recorded before the next.
 
-use agora_store::IexecJobRow;
+use agora_store::{IexecJobRow, IexecJobStatus};
 use alloy::primitives::U256;
 
 use super::cli::TaskInfo;
-use super::{Backend, IexecRequest, Outcome, hex_addr, ids, invalid};
+use super::{Backend, IexecRequest, Outcome, ids};
 use crate::Result;
 use crate::task::{TaskStatus, task_id};
 
-/// Where a job stands, as its record's `status` says.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum JobStatus {
-    /// Recorded; no order signed yet.
-    New,
-    /// The request order is signed and recorded, perhaps filled.
-    Signed,
-    /// The deal exists; its task's status as last seen.
-    Task(TaskStatus),
-}
-
-impl JobStatus {
-    fn parse(s: &str) -> Option<Self> {
-        match s {
-            "NEW" => Some(JobStatus::New),
-            "SIGNED" => Some(JobStatus::Signed),
-            other => other.parse().ok().map(JobStatus::Task),
-        }
-    }
-
-    fn name(self) -> &'static str {
-        match self {
-            JobStatus::New => "NEW",
-            JobStatus::Signed => "SIGNED",
-            JobStatus::Task(t) => t.name(),
+/// A deal's task status as the job's record stores it (the same PoCo name).
+impl From<TaskStatus> for IexecJobStatus {
+    fn from(status: TaskStatus) -> Self {
+        match status {
+            TaskStatus::Unset => IexecJobStatus::Unset,
+            TaskStatus::Active => IexecJobStatus::Active,
+            TaskStatus::Revealing => IexecJobStatus::Revealing,
+            TaskStatus::Completed => IexecJobStatus::Completed,
+            TaskStatus::Failed => IexecJobStatus::Failed,
         }
     }
 }
@@ -59,7 +43,7 @@ impl Backend {
                     return Ok(Outcome::Failed { reason });
                 }
                 let (app, _) = self.ensure_app(req.service_id, req.app).await?;
-                let job = IexecJobRow::new(req.task_id, &self.hub_key(), &hex_addr(app));
+                let job = IexecJobRow::new(req.task_id, self.cfg.hub, app);
                 self.save(&job).await?;
                 job
             }
@@ -68,20 +52,19 @@ impl Backend {
         let mut announced = false;
         let calls_before = self.cli.calls();
         loop {
-            let status = JobStatus::parse(&job.status).ok_or_else(|| {
-                invalid(format!("iExec job of task {} has unknown status {:?}", req.task_id, job.status))
-            })?;
-            let step = match status {
-                JobStatus::New => self.sign(req, &mut job).await?,
-                JobStatus::Signed => self.fill(req, &mut job).await?,
-                JobStatus::Task(TaskStatus::Completed) => self.completed(req, &job, calls_before).await?,
-                JobStatus::Task(TaskStatus::Failed) => {
+            let step = match job.status {
+                IexecJobStatus::New => self.sign(req, &mut job).await?,
+                IexecJobStatus::Signed => self.fill(req, &mut job).await?,
+                IexecJobStatus::Completed => self.completed(req, &job, calls_before).await?,
+                IexecJobStatus::Failed => {
                     let (_, task) = ids(&job)?;
                     Step::Done(Outcome::Failed {
                         reason: format!("iExec task {task} produced no result before its deadline and was claimed"),
                     })
                 }
-                JobStatus::Task(_) => self.follow(&mut job, &mut announced).await?,
+                IexecJobStatus::Unset | IexecJobStatus::Active | IexecJobStatus::Revealing => {
+                    self.follow(&mut job, &mut announced).await?
+                }
             };
             if let Step::Done(outcome) = step {
                 return Ok(outcome);
@@ -98,10 +81,10 @@ impl Backend {
         let (app, apporder) = self.ensure_app(req.service_id, req.app).await?;
         let workerpoolorder = self.workerpool_order(req.category).await?;
         let (order, hash) = self.sign_request(req, app, &apporder, &workerpoolorder, params).await?;
-        job.app = hex_addr(app);
+        job.app = app;
         job.requestorder = Some(order.to_string());
-        job.request_hash = Some(hash.to_string());
-        job.status = JobStatus::Signed.name().into();
+        job.request_hash = Some(hash);
+        job.status = IexecJobStatus::Signed;
         self.save(job).await?;
         self.failpoint("iexec-signed");
         Ok(Step::Next)
@@ -113,10 +96,10 @@ impl Backend {
         // A request order of volume 1 makes one task, at index 0; its deadline is read from the
         // hub as PoCo will judge it.
         let task = task_id(deal, U256::ZERO);
-        job.deal_id = Some(deal.to_string());
-        job.iexec_task_id = Some(task.to_string());
+        job.deal_id = Some(deal);
+        job.iexec_task_id = Some(task);
         job.final_deadline = Some(self.final_deadline(deal).await?);
-        job.status = TaskStatus::Unset.name().into();
+        job.status = IexecJobStatus::Unset;
         self.save(job).await?;
         self.failpoint("iexec-deal");
         Ok(Step::Next)
@@ -127,7 +110,7 @@ impl Backend {
     async fn follow(&self, job: &mut IexecJobRow, announced: &mut bool) -> Result<Step> {
         let (deal, task) = ids(job)?;
         let seen = self.cli.task_show(&self.requester_dir, task).await?;
-        let changed = seen.status.name() != job.status;
+        let changed = IexecJobStatus::from(seen.status) != job.status;
         if changed || !*announced {
             *announced = true;
             tracing::info!("iExec deal {deal} task {task} status={}", seen.status);
@@ -143,7 +126,7 @@ impl Backend {
         if self.deadline_reached(deadline).await? && self.claim(deal, task, seen.status).await? {
             tracing::info!("iExec task {task} claimed after its final deadline ({deadline})");
             self.failpoint("iexec-claim-sent");
-            job.status = TaskStatus::Failed.name().into();
+            job.status = IexecJobStatus::Failed;
             self.save(job).await?;
             return Ok(Step::Next);
         }
@@ -169,7 +152,7 @@ impl Backend {
     }
 
     async fn record(&self, job: &mut IexecJobRow, seen: &TaskInfo) -> Result<()> {
-        job.status = seen.status.name().to_owned();
+        job.status = seen.status.into();
         if let Some(d) = seen.final_deadline.filter(|d| *d > 0) {
             job.final_deadline = Some(d);
         }
@@ -185,11 +168,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn job_statuses_are_the_recorded_names() {
-        for status in [JobStatus::New, JobStatus::Signed, JobStatus::Task(TaskStatus::Revealing)] {
-            assert_eq!(JobStatus::parse(status.name()), Some(status));
+    fn a_task_status_is_recorded_under_its_poco_name() {
+        for status in TaskStatus::ALL {
+            assert_eq!(IexecJobStatus::from(status).as_str(), status.name());
         }
-        assert_eq!(JobStatus::parse("COMPLETED"), Some(JobStatus::Task(TaskStatus::Completed)));
-        assert_eq!(JobStatus::parse("TIMEOUT"), None);
     }
 }

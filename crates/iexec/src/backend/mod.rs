@@ -243,10 +243,6 @@ impl Backend {
         IexecHub::new(self.cfg.hub, &self.reader)
     }
 
-    fn hub_key(&self) -> String {
-        hex_addr(self.cfg.hub)
-    }
-
     fn failpoint(&self, point: &str) {
         if self.cfg.failpoint.as_deref() == Some(point) {
             tracing::error!("failpoint {point} reached: aborting");
@@ -299,9 +295,7 @@ async fn chain_json(cfg: &BackendConfig, iexec_chain_id: u64) -> Result<Vec<u8>>
 }
 
 fn ids(job: &IexecJobRow) -> Result<(B256, B256)> {
-    let deal = job.deal_id.as_deref().and_then(|d| d.parse().ok());
-    let task = job.iexec_task_id.as_deref().and_then(|t| t.parse().ok());
-    deal.zip(task).ok_or_else(|| invalid(format!("iExec job of task {} has no deal", job.task_id)))
+    job.deal_id.zip(job.iexec_task_id).ok_or_else(|| invalid(format!("iExec job of task {} has no deal", job.task_id)))
 }
 
 async fn write_json(path: &Path, value: &Value) -> Result<()> {

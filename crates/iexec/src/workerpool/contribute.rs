@@ -24,8 +24,7 @@ impl Workerpool {
     ) -> Result<Option<WorkerStage>> {
         let missing = |what: &str| Error::Invalid(format!("task {task_id}: no stored {what}"));
         let cid: Cid = row.result_cid.as_deref().and_then(|c| c.parse().ok()).ok_or_else(|| missing("result CID"))?;
-        let digest: B256 =
-            row.result_digest.as_deref().and_then(|d| d.parse().ok()).ok_or_else(|| missing("result digest"))?;
+        let digest = row.result_digest.ok_or_else(|| missing("result digest"))?;
         let (enclave, enclave_sign, authorization) = self.signatures(deal_id, task_id, digest).await?;
         let results = crate::result::results_json(&cid);
         let hub = IexecHub::new(self.cfg.hub, self.cfg.worker.provider());
@@ -49,9 +48,9 @@ impl Workerpool {
                 return Err(e);
             }
         };
-        let tx = format!("{:#x}", sent.tx_hash());
-        let update = WorkerTaskUpdate { tx_hash: Some(&tx), ..Default::default() };
-        self.set(&row.task_id, WorkerStage::Contributing, update).await?;
+        let tx = sent.tx_hash();
+        let update = WorkerTaskUpdate { tx_hash: Some(tx), ..Default::default() };
+        self.set(row.task_id, WorkerStage::Contributing, update).await?;
         self.failpoint("contribute-sent");
         match sent.confirm().await {
             Ok(receipt) => tracing::info!(
@@ -97,9 +96,9 @@ impl Workerpool {
             // A final task is recorded as such on the next round.
             Claim::Final(_) | Claim::NotYet => return Ok(None),
         };
-        let tx = format!("{:#x}", sent.tx_hash());
-        let update = WorkerTaskUpdate { tx_hash: Some(&tx), ..Default::default() };
-        self.set(&row.task_id, WorkerStage::Claiming, update).await?;
+        let tx = sent.tx_hash();
+        let update = WorkerTaskUpdate { tx_hash: Some(tx), ..Default::default() };
+        self.set(row.task_id, WorkerStage::Claiming, update).await?;
         self.failpoint("claim-sent");
         match sent.confirm().await {
             Ok(_) => tracing::info!("iExec task {} claimed: the requester's funds are released (tx {tx})", row.task_id),

@@ -42,11 +42,7 @@ impl Workerpool {
                 let size: u64 = deal.botSize.try_into().unwrap_or(0);
                 tracing::info!(deal = %deal_id, tasks = size, app = %deal.app.pointer, "iExec deal on the pool");
                 for idx in first..first.saturating_add(size) {
-                    tasks.push(NewWorkerTask {
-                        task_id: format!("{:#x}", crate::task::task_id(deal_id, U256::from(idx))),
-                        deal_id: format!("{deal_id:#x}"),
-                        idx,
-                    });
+                    tasks.push(NewWorkerTask { task_id: crate::task::task_id(deal_id, U256::from(idx)), deal_id, idx });
                 }
             }
             self.store.iexec_worker_record_deals(&self.scope, cursor, to + 1, &tasks, now()).await?;

@@ -56,7 +56,7 @@ use agora_content::{AnyStore, Gateway};
 use agora_executor::{AppId, Executor, Limits, LocalExecutor};
 use agora_store::{Store, WorkerScope};
 use alloy::eips::BlockNumberOrTag;
-use alloy::primitives::{Address, U256};
+use alloy::primitives::{Address, B256, U256};
 use alloy::providers::{DynProvider, Provider};
 use alloy::sol_types::Eip712Domain;
 use tokio::sync::watch;
@@ -157,7 +157,7 @@ pub struct Workerpool {
     scope: WorkerScope,
     /// One signed order per category, by category.
     orders: Mutex<Vec<SignedWorkerpoolOrder>>,
-    in_flight: Mutex<HashSet<String>>,
+    in_flight: Mutex<HashSet<B256>>,
     last_maintenance: Mutex<Option<std::time::Instant>>,
     slots: Arc<tokio::sync::Semaphore>,
     /// Input files and app modules by URL: from the content store when it holds them.
@@ -195,14 +195,8 @@ impl Workerpool {
             .header
             .hash;
         let pool = resolve_pool(&read, &cfg).await?;
-        let scope = WorkerScope {
-            chain_id,
-            genesis: format!("{genesis:#x}"),
-            hub: format!("{:#x}", cfg.hub),
-            workerpool: format!("{pool:#x}"),
-            worker: format!("{:#x}", cfg.worker.address()),
-        };
-        let removed = store.iexec_worker_forget_other_chains(chain_id, &scope.genesis).await?;
+        let scope = WorkerScope { chain_id, genesis, hub: cfg.hub, workerpool: pool, worker: cfg.worker.address() };
+        let removed = store.iexec_worker_forget_other_chains(chain_id, scope.genesis).await?;
         if removed > 0 {
             tracing::info!(removed, "forgot the workerpool records of an earlier chain {chain_id}");
         }
@@ -269,13 +263,13 @@ impl Workerpool {
         }
         let mut started = 0;
         for row in self.store.iexec_worker_open_tasks(&self.scope).await? {
-            if !lock(&self.in_flight).insert(row.task_id.clone()) {
+            if !lock(&self.in_flight).insert(row.task_id) {
                 continue;
             }
             started += 1;
             let this = Arc::clone(&self);
             tokio::spawn(async move {
-                let task_id = row.task_id.clone();
+                let task_id = row.task_id;
                 match this.drive(row).await {
                     Ok(()) => {}
                     Err(e) => tracing::warn!(task = %task_id, error = %e, "iExec task step failed; retrying"),

@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use agora_store::{WorkerStage, WorkerTaskRow, WorkerTaskUpdate};
+use agora_store::{WorkerOutcome, WorkerStage, WorkerTaskRow, WorkerTaskUpdate};
 use alloy::eips::BlockNumberOrTag;
 use alloy::primitives::B256;
 use alloy::providers::Provider;
@@ -46,10 +46,7 @@ impl Workerpool {
     /// Moves one task through its stages until it is done, or until it must wait for a later
     /// round (failed and not claimable yet, another worker's transaction pending).
     pub(super) async fn drive(self: &Arc<Self>, mut row: WorkerTaskRow) -> Result<()> {
-        let task_id: B256 =
-            row.task_id.parse().map_err(|_| Error::Invalid(format!("bad task id {:?}", row.task_id)))?;
-        let deal_id: B256 =
-            row.deal_id.parse().map_err(|_| Error::Invalid(format!("bad deal id {:?}", row.deal_id)))?;
+        let (task_id, deal_id) = (row.task_id, row.deal_id);
         loop {
             let view = self.view_task(task_id).await?;
             // Final on the hub, whoever got it there.
@@ -77,12 +74,12 @@ impl Workerpool {
     async fn finish(&self, row: &WorkerTaskRow, task_id: B256, view: &TaskView) -> Result<()> {
         let ours = view.task.contributors.contains(&self.cfg.worker.address());
         let outcome = match (view.status, ours, row.stage) {
-            (TaskStatus::Completed, true, _) => "completed",
-            (TaskStatus::Completed, false, _) => "completed-by-another-worker",
-            (_, _, WorkerStage::Claiming) => "claimed",
-            _ => "claimed-by-someone-else",
+            (TaskStatus::Completed, true, _) => WorkerOutcome::Completed,
+            (TaskStatus::Completed, false, _) => WorkerOutcome::CompletedByAnotherWorker,
+            (_, _, WorkerStage::Claiming) => WorkerOutcome::Claimed,
+            _ => WorkerOutcome::ClaimedBySomeoneElse,
         };
-        self.set(&row.task_id, WorkerStage::Done, WorkerTaskUpdate { outcome: Some(outcome), ..Default::default() })
+        self.set(row.task_id, WorkerStage::Done, WorkerTaskUpdate { outcome: Some(outcome), ..Default::default() })
             .await?;
         tracing::info!(
             "iExec task {task_id} {} ({outcome}){}",
@@ -98,7 +95,7 @@ impl Workerpool {
             let hub = IexecHub::new(self.cfg.hub, self.cfg.worker.provider());
             task::initialize(&self.cfg.worker, &hub, deal_id, row.idx).await?;
         }
-        self.set(&row.task_id, WorkerStage::Initialized, WorkerTaskUpdate::default()).await?;
+        self.set(row.task_id, WorkerStage::Initialized, WorkerTaskUpdate::default()).await?;
         self.failpoint("initialized");
         Ok(Step::To(WorkerStage::Initialized))
     }
@@ -106,22 +103,22 @@ impl Workerpool {
     /// `Initialized`: the app run and its result stored, or the task given up.
     async fn on_initialized(&self, row: &mut WorkerTaskRow, deal_id: B256, view: &TaskView) -> Result<Step> {
         if let Some(reason) = self.too_late(view) {
-            return self.fail(&row.task_id, &reason).await;
+            return self.fail(row.task_id, &reason).await;
         }
         let _slot = self.slots.acquire().await.map_err(|_| Error::Invalid("the task slots are closed".into()))?;
         let result = match self.execute(deal_id, view).await? {
             Ok(result) => result,
-            Err(reason) => return self.fail(&row.task_id, &reason).await,
+            Err(reason) => return self.fail(row.task_id, &reason).await,
         };
-        let digest = format!("{:#x}", result.digest);
+        let digest = result.digest;
         let (zip_cid, out_cid) = (result.zip_cid.to_string(), result.output_cid.to_string());
         let update = WorkerTaskUpdate {
             result_cid: Some(&zip_cid),
             output_cid: Some(&out_cid),
-            result_digest: Some(&digest),
+            result_digest: Some(digest),
             ..Default::default()
         };
-        self.set(&row.task_id, WorkerStage::Stored, update).await?;
+        self.set(row.task_id, WorkerStage::Stored, update).await?;
         row.result_cid = Some(zip_cid);
         row.result_digest = Some(digest);
         self.failpoint("stored");
@@ -132,10 +129,10 @@ impl Workerpool {
     async fn on_stored(&self, row: &WorkerTaskRow, task_id: B256, deal_id: B256, view: &TaskView) -> Result<Step> {
         if view.status != TaskStatus::Active || !view.task.contributors.is_empty() {
             // Contributions of a consensus this worker is not part of.
-            return self.fail(&row.task_id, "other workers' contributions are being revealed").await;
+            return self.fail(row.task_id, "other workers' contributions are being revealed").await;
         }
         if let Some(reason) = self.too_late(view) {
-            return self.fail(&row.task_id, &reason).await;
+            return self.fail(row.task_id, &reason).await;
         }
         Ok(match self.contribute(row, task_id, deal_id).await? {
             Some(stage) => Step::To(stage),
@@ -146,13 +143,13 @@ impl Workerpool {
     /// `Contributing` while the task is still ACTIVE: this worker's transaction is pending,
     /// reverted or lost.
     async fn on_contributing(&self, row: &WorkerTaskRow, task_id: B256) -> Result<Step> {
-        match self.pending_state(row.tx_hash.as_deref()).await? {
+        match self.pending_state(row.tx_hash).await? {
             Sent::Pending => {
                 tokio::time::sleep(self.cfg.poll).await;
                 Ok(Step::Again)
             }
             Sent::Reverted => {
-                self.set(&row.task_id, WorkerStage::Stored, WorkerTaskUpdate::default()).await?;
+                self.set(row.task_id, WorkerStage::Stored, WorkerTaskUpdate::default()).await?;
                 Err(Error::Reverted {
                     what: format!("contributeAndFinalize({task_id})"),
                     reason: "the transaction reverted; retrying".into(),
@@ -177,14 +174,14 @@ impl Workerpool {
 
     /// `Claiming` while the task is not final: the claim is pending, or is to be sent again.
     async fn on_claiming(&self, row: &WorkerTaskRow) -> Result<Step> {
-        match self.pending_state(row.tx_hash.as_deref()).await? {
+        match self.pending_state(row.tx_hash).await? {
             Sent::Pending => {
                 tokio::time::sleep(self.cfg.poll).await;
                 Ok(Step::Again)
             }
             Sent::Mined => Ok(Step::Again),
             Sent::Reverted | Sent::Lost => {
-                self.set(&row.task_id, WorkerStage::Failed, WorkerTaskUpdate::default()).await?;
+                self.set(row.task_id, WorkerStage::Failed, WorkerTaskUpdate::default()).await?;
                 Ok(Step::Later)
             }
         }
@@ -203,7 +200,7 @@ impl Workerpool {
         Ok(TaskView { task, status, chain_time: latest.max(now()) })
     }
 
-    pub(super) async fn set(&self, task_id: &str, stage: WorkerStage, update: WorkerTaskUpdate<'_>) -> Result<()> {
+    pub(super) async fn set(&self, task_id: B256, stage: WorkerStage, update: WorkerTaskUpdate<'_>) -> Result<()> {
         self.store.iexec_worker_set_stage(&self.scope, task_id, stage, &update, now()).await?;
         Ok(())
     }
@@ -214,7 +211,7 @@ impl Workerpool {
         (view.chain_time + 5 >= deadline).then(|| format!("contribution deadline {deadline} passed"))
     }
 
-    async fn fail(&self, task_id: &str, reason: &str) -> Result<Step> {
+    async fn fail(&self, task_id: B256, reason: &str) -> Result<Step> {
         tracing::warn!(
             "iExec task {task_id} cannot be finished by this worker: {reason}; it will be claimed after its final deadline"
         );
@@ -224,8 +221,8 @@ impl Workerpool {
     }
 
     /// What became of a transaction this worker recorded as sent.
-    async fn pending_state(&self, tx: Option<&str>) -> Result<Sent> {
-        let Some(hash) = tx.and_then(|t| t.parse::<B256>().ok()) else {
+    async fn pending_state(&self, tx: Option<B256>) -> Result<Sent> {
+        let Some(hash) = tx else {
             return Ok(Sent::Lost);
         };
         if let Some(receipt) = self.read.get_transaction_receipt(hash).await? {

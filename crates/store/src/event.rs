@@ -1,0 +1,176 @@
+//! The contract events the indexer hands the store, in the store's own vocabulary.
+
+/// A contract event: addresses lower-case hex, amounts decimal strings. What `chain_logs` stores
+/// is not this enum's shape but the encoding of the `stored_event` module, which a change here
+/// must extend.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MarketEvent {
+    /// A provider listed a service.
+    ServiceListed {
+        /// The new service's id.
+        service_id: u64,
+        /// Who is paid for its tasks.
+        provider: String,
+        /// Its payment token (zero address: ETH).
+        token: String,
+        /// Its price per task, smallest unit.
+        price: String,
+        /// The longest a task may run, seconds.
+        max_run_time: u64,
+        /// Where its metadata lives.
+        metadata_uri: String,
+    },
+    /// A provider changed a service's terms.
+    ServiceUpdated {
+        /// The service.
+        service_id: u64,
+        /// Its new price.
+        price: String,
+        /// Its new maximum run time, seconds.
+        max_run_time: u64,
+        /// Its new metadata URI.
+        metadata_uri: String,
+    },
+    /// A provider delisted a service; its tasks go on.
+    ServiceDelisted {
+        /// The service.
+        service_id: u64,
+    },
+    /// A buyer bought a task and escrowed its price.
+    TaskCreated {
+        /// The new task's id.
+        task_id: u64,
+        /// The buyer.
+        user: String,
+        /// The service bought.
+        service_id: u64,
+        /// What was escrowed, smallest unit.
+        amount: String,
+    },
+    /// A task's deadline and input (emitted right after `TaskCreated`).
+    TaskInput {
+        /// The task.
+        task_id: u64,
+        /// Unix seconds after which the buyer may take a refund.
+        deadline: u64,
+        /// The buyer's input (text or a CID).
+        input: String,
+    },
+    /// The operator started a task.
+    TaskStarted {
+        /// The task.
+        task_id: u64,
+    },
+    /// The operator completed a task; the provider is paid.
+    TaskCompleted {
+        /// The task.
+        task_id: u64,
+        /// The result's reference (a CID).
+        result_hash: String,
+    },
+    /// The operator failed a task (a refund follows).
+    TaskFailed {
+        /// The task.
+        task_id: u64,
+        /// Why, in words.
+        reason: String,
+    },
+    /// A task's escrow went back to its buyer.
+    TaskRefunded {
+        /// The task.
+        task_id: u64,
+    },
+    /// A payer opened a payment channel.
+    ChannelOpened {
+        /// The channel's id (`0x` hex of 32 bytes), computed from its parameters.
+        channel_id: String,
+        /// Who deposited.
+        payer: String,
+        /// Who may close it with a voucher.
+        payee: String,
+        /// The deposit's token (zero address: ETH).
+        token: String,
+        /// Whose signature vouchers carry.
+        signer: String,
+        /// The payer's salt, part of the id.
+        salt: String,
+        /// The deposit, smallest unit.
+        deposit: String,
+        /// Unix seconds from which the payer may reclaim.
+        expiry: u64,
+    },
+    /// A payer added to a channel's deposit.
+    ChannelToppedUp {
+        /// The channel.
+        channel_id: String,
+        /// What was added.
+        amount: String,
+        /// The deposit now.
+        deposit: String,
+    },
+    /// A payer moved a channel's expiry later.
+    ChannelExtended {
+        /// The channel.
+        channel_id: String,
+        /// The new expiry, unix seconds.
+        expiry: u64,
+    },
+    /// The payee closed a channel with a voucher.
+    ChannelClosed {
+        /// The channel.
+        channel_id: String,
+        /// What the payee received.
+        paid_to_payee: String,
+        /// What went back to the payer.
+        refunded_to_payer: String,
+    },
+    /// The payer took a channel's deposit back after its expiry.
+    ChannelReclaimed {
+        /// The channel.
+        channel_id: String,
+        /// What went back to the payer.
+        refunded_to_payer: String,
+    },
+}
+
+impl MarketEvent {
+    /// The event's name, as in the contract.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::ServiceListed { .. } => "ServiceListed",
+            Self::ServiceUpdated { .. } => "ServiceUpdated",
+            Self::ServiceDelisted { .. } => "ServiceDelisted",
+            Self::TaskCreated { .. } => "TaskCreated",
+            Self::TaskInput { .. } => "TaskInput",
+            Self::TaskStarted { .. } => "TaskStarted",
+            Self::TaskCompleted { .. } => "TaskCompleted",
+            Self::TaskFailed { .. } => "TaskFailed",
+            Self::TaskRefunded { .. } => "TaskRefunded",
+            Self::ChannelOpened { .. } => "ChannelOpened",
+            Self::ChannelToppedUp { .. } => "ChannelToppedUp",
+            Self::ChannelExtended { .. } => "ChannelExtended",
+            Self::ChannelClosed { .. } => "ChannelClosed",
+            Self::ChannelReclaimed { .. } => "ChannelReclaimed",
+        }
+    }
+
+    /// What the event is about: `task:3`, `service:1` or `channel:0x…`.
+    pub fn subject(&self) -> String {
+        match self {
+            Self::ServiceListed { service_id, .. }
+            | Self::ServiceUpdated { service_id, .. }
+            | Self::ServiceDelisted { service_id } => format!("service:{service_id}"),
+            Self::TaskCreated { task_id, .. }
+            | Self::TaskInput { task_id, .. }
+            | Self::TaskStarted { task_id }
+            | Self::TaskCompleted { task_id, .. }
+            | Self::TaskFailed { task_id, .. }
+            | Self::TaskRefunded { task_id } => format!("task:{task_id}"),
+            Self::ChannelOpened { channel_id, .. }
+            | Self::ChannelToppedUp { channel_id, .. }
+            | Self::ChannelExtended { channel_id, .. }
+            | Self::ChannelClosed { channel_id, .. }
+            | Self::ChannelReclaimed { channel_id, .. } => format!("channel:{channel_id}"),
+        }
+    }
+}
