@@ -37,16 +37,17 @@ const CLI: &str = "agora-cli";
 const CHAIN: &str = "agora-chain";
 const CONTENT: &str = "agora-content";
 const TIDY: &str = "agora-tidy";
+const LLM: &str = "agora-llm";
 
-/// Crates allowed an HTTP client: content (Kubo's RPC API, the gateway reader) and chain (alloy's
-/// HTTP transport to the EVM node).
-pub const HTTP_CLIENT_CRATES: &[&str] = &[CHAIN, CONTENT];
+/// Crates allowed an HTTP client: content (Kubo's RPC API, the gateway reader), chain (alloy's
+/// HTTP transport to the EVM node) and llm (an OpenAI-compatible upstream model, streamed).
+pub const HTTP_CLIENT_CRATES: &[&str] = &[CHAIN, CONTENT, LLM];
 
 /// The workspace's layers, bottom to top. A crate may depend (`[dependencies]`,
 /// `[build-dependencies]`) on crates of lower layers only, apart from [`SAME_LAYER_EDGES`] and
 /// narrowed by [`ONLY_DEPS`]; its tests (`[dev-dependencies]`) also on crates of its own layer.
 pub const LAYERS: &[(&str, &[&str])] = &[
-    ("edges", &[CHAIN, CONTENT, "agora-executor"]),
+    ("edges", &[CHAIN, CONTENT, "agora-executor", LLM]),
     ("vocabulary", &["agora-market"]),
     ("storage", &[STORE]),
     ("domain", &["agora-channels", "agora-compute", "agora-iexec", "agora-indexer", "agora-inference"]),
