@@ -19,7 +19,8 @@
 //! - `compute_runs`: the scheduler's record of each task ([`ComputeRecord`], table `compute_jobs`);
 //! - `background`: background jobs' runs ([`BackgroundRun`], table `job_runs`);
 //! - `iexec`, `iexec_worker`: the iExec backend's and the Agora workerpool's records;
-//! - `auth`: Sign-In with Ethereum nonces and sessions.
+//! - `auth`: Sign-In with Ethereum nonces and sessions;
+//! - `assistant`: the AI assistant's accounts with channels, its replies and their chunks, its users.
 //!
 //! "Job" names one thing in Rust here: a background job. The tables `compute_jobs` and `job_runs`
 //! keep their names, so existing databases need no migration.
@@ -27,6 +28,7 @@
 #![warn(missing_docs)]
 
 mod apply;
+mod assistant;
 mod auth;
 mod background;
 mod channels;
@@ -43,6 +45,7 @@ mod stored_event;
 #[cfg(feature = "testing")]
 pub mod testing;
 
+pub use assistant::{AssistantUser, ChunkRow, NewChunk, NewReply, ReplyRow, ReplyStatus};
 pub use auth::Session;
 pub use background::BackgroundRun;
 pub use channels::{ChannelFilter, ChannelRow, ChannelState, NewVoucher, Settlement, SettlementOutcome, VoucherRow};
