@@ -87,6 +87,11 @@ async fn main() -> anyhow::Result<()> {
     let home = std::env::var_os("HOME").ok_or_else(|| anyhow::anyhow!("HOME is not set"))?;
     let path = PathBuf::from(home).join(".cache/agora/models").join(MODEL_FILE);
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get()) as u32;
+    // Other work on the machine slows every figure below: say how busy it was.
+    if let Ok(load) = std::fs::read_to_string("/proc/loadavg") {
+        let load: Vec<&str> = load.split_whitespace().take(3).collect();
+        println!("{cores} cores, load average {} (1, 5, 15 min) before the run", load.join(" "));
+    }
     bench(cores.min(8), &path).await?;
     if cores > 1 {
         bench(1, &path).await?;
