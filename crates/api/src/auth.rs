@@ -56,7 +56,7 @@ fn now() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default()
 }
 
-fn random_hex<const N: usize>() -> Result<String, ApiError> {
+pub(crate) fn random_hex<const N: usize>() -> Result<String, ApiError> {
     let mut bytes = [0u8; N];
     getrandom::fill(&mut bytes).map_err(|e| ApiError::Internal(format!("no random source: {e}")))?;
     Ok(alloy::hex::encode(bytes))

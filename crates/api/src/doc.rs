@@ -8,7 +8,7 @@ use axum::response::IntoResponse;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::{auth, channels, content, events, routes};
+use crate::{assistant, auth, channels, content, events, routes};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -38,6 +38,8 @@ use crate::{auth, channels, content, events, routes};
         auth::session,
         auth::logout,
         auth::my_tasks,
+        assistant::models,
+        assistant::account,
         document,
     ),
     modifiers(&SessionCookie),

@@ -3,6 +3,7 @@
 //! signs people in (SIWE), streams indexed events to pages, and serves the built web app.
 //! Amounts are decimal strings in the token's smallest unit; addresses lower-case hex.
 
+mod assistant;
 mod auth;
 mod channels;
 mod content;
@@ -10,6 +11,7 @@ mod doc;
 mod error;
 mod events;
 mod metadata;
+mod openai;
 mod params;
 mod routes;
 mod settings;
@@ -85,6 +87,8 @@ pub struct AppState {
     /// (`https://agora.example`); Sign-In with Ethereum messages must name its host. `None`: the
     /// request's `Host`.
     pub public_origin: Option<String>,
+    /// The AI assistant (models, prices, paid replies); `None` when this node runs none.
+    pub assistant: Option<agora_assistant::Assistant>,
 }
 
 /// The OpenAPI description of everything under `/api`, as committed: [`openapi_document`] writes
@@ -100,6 +104,8 @@ pub fn router(state: AppState) -> Router {
         .merge(content::router())
         .merge(auth::router())
         .merge(events::router())
+        .merge(assistant::router())
+        .merge(openai::router())
         .route("/api/openapi.json", get(doc::document))
         .route("/api", any(api_not_found))
         .route("/api/{*rest}", any(api_not_found));

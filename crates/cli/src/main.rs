@@ -155,7 +155,7 @@ async fn main() -> Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,tower_http=warn,sqlx=warn,alloy=warn".into()),
+                .unwrap_or_else(|_| "info,tower_http=warn,sqlx=warn,alloy=warn,llama_cpp_2=error".into()),
         )
         .init();
     let cli = Cli::parse();

@@ -30,6 +30,7 @@ pub struct Config {
     pub channels: ChannelSettings,
     pub compute: ComputeSettings,
     pub iexec: IexecSettings,
+    pub assistant: agora_assistant::AssistantSettings,
 }
 
 impl Default for Config {
@@ -44,6 +45,7 @@ impl Default for Config {
             channels: ChannelSettings::default(),
             compute: ComputeSettings::default(),
             iexec: IexecSettings::default(),
+            assistant: agora_assistant::AssistantSettings::default(),
         }
     }
 }

@@ -2,6 +2,7 @@
 //! is configured, the contracts and demo services on it, the indexer and the HTTP API); `deploy`
 //! puts the contracts on any chain; `index` runs the indexer alone.
 
+mod assistant;
 mod catalogue;
 pub mod config;
 mod dev;
@@ -89,9 +90,11 @@ pub async fn up(config: &Config) -> Result<Node> {
 
     let indexer = Indexer::new(provider.clone(), store.clone(), indexer_config(config, &deployments));
     let payee_key = config.channels.payee_key.clone().or_else(|| dev_chain.as_ref().map(|c| c.payee_key().to_owned()));
+    let mut payee_address = None;
     let ledger = match &payee_key {
         Some(key) => {
             let payee = agora_chain::signer_from_key(key)?;
+            payee_address = Some(payee.address());
             let mut cfg = LedgerConfig::new(deployments.chain_id, deployments.payment_channel);
             cfg.payees = vec![payee.address()];
             cfg.safety_margin_secs = config.channels.voucher_margin_secs;
@@ -148,6 +151,34 @@ pub async fn up(config: &Config) -> Result<Node> {
         deploy_block: deployments.deploy_block,
         embedded_chain: dev_chain.is_some(),
     };
+    let assistant = match (&ledger, payee_address) {
+        (Some(ledger), Some(payee)) => {
+            assistant::build(assistant::Wiring {
+                settings: &config.assistant,
+                store: &store,
+                ledger,
+                chain_id: deployments.chain_id,
+                payee,
+                market_token: deployments.market_token,
+                voucher_margin_secs: config.channels.voucher_margin_secs,
+            })
+            .await?
+        }
+        _ => None,
+    };
+    if let Some(a) = assistant.clone() {
+        // A channel closed on chain stops its streaming replies at once.
+        let mut applied = events.subscribe();
+        tasks.push(tokio::spawn(async move {
+            loop {
+                match applied.recv().await {
+                    Ok(log) => a.on_event(&log.event),
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+                }
+            }
+        }));
+    }
     let listener = tokio::net::TcpListener::bind(config.api.http_addr)
         .await
         .with_context(|| format!("cannot listen on {}", config.api.http_addr))?;
@@ -233,6 +264,7 @@ pub async fn up(config: &Config) -> Result<Node> {
         dev_accounts: std::sync::Arc::new(dev_accounts),
         web_dir: Some(config.api.web_dir.clone()),
         public_origin: config.api.public_origin.clone().filter(|o| !o.trim().is_empty()),
+        assistant,
     });
     {
         let mut rx = shutdown_rx.clone();

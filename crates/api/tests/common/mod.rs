@@ -49,6 +49,7 @@ pub(crate) async fn state(
         dev_accounts: Default::default(),
         web_dir: None,
         public_origin: None,
+        assistant: None,
     };
     (state, events)
 }
