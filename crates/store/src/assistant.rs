@@ -188,13 +188,11 @@ impl Store {
 
     /// The highest voucher amount the ledger accepted for `channel_id` (zero if none).
     pub async fn accepted_voucher(&self, chain_id: u64, channel_id: B256) -> Result<U256> {
-        let row = sqlx::query(
-            "SELECT cumulative_amount FROM channel_vouchers WHERE chain_id = $1 AND channel_id = $2",
-        )
-        .bind(i64_of(chain_id)?)
-        .bind(hex(channel_id))
-        .fetch_optional(self.pool())
-        .await?;
+        let row = sqlx::query("SELECT cumulative_amount FROM channel_vouchers WHERE chain_id = $1 AND channel_id = $2")
+            .bind(i64_of(chain_id)?)
+            .bind(hex(channel_id))
+            .fetch_optional(self.pool())
+            .await?;
         row.map_or(Ok(U256::ZERO), |r| amount(&r, 0, "voucher amount"))
     }
 
@@ -247,7 +245,9 @@ impl Store {
 
     /// Replies paid by `channel_id`, newest first.
     pub async fn channel_replies(&self, chain_id: u64, channel_id: B256, limit: u32) -> Result<Vec<ReplyRow>> {
-        let sql = format!("{REPLY_SELECT} WHERE chain_id = $1 AND channel_id = $2 ORDER BY created_at DESC, request_id LIMIT $3");
+        let sql = format!(
+            "{REPLY_SELECT} WHERE chain_id = $1 AND channel_id = $2 ORDER BY created_at DESC, request_id LIMIT $3"
+        );
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(i64_of(chain_id)?)
             .bind(hex(channel_id))

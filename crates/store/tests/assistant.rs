@@ -45,7 +45,10 @@ async fn replies_chunks_and_billing_round_trip_on_both_databases() -> anyhow::Re
         assert_eq!(s.assistant_billed(CHAIN, ch).await?, U256::ZERO, "{}", db.label);
         let (row, inserted) = s.begin_reply(CHAIN, &reply("r1", ch), 100).await?;
         assert!(inserted);
-        assert_eq!((row.status, row.base, row.prompt_tokens, row.cost), (ReplyStatus::Running, U256::from(7), 12, U256::ZERO));
+        assert_eq!(
+            (row.status, row.base, row.prompt_tokens, row.cost),
+            (ReplyStatus::Running, U256::from(7), 12, U256::ZERO)
+        );
         // The same key again returns the stored row and inserts nothing.
         let mut again = reply("r1", ch);
         again.request_hash = B256::repeat_byte(2);
@@ -78,7 +81,10 @@ async fn replies_chunks_and_billing_round_trip_on_both_databases() -> anyhow::Re
         assert!(s.assistant_user_disabled(who).await?);
         let users = s.assistant_users(CHAIN, 10).await?;
         assert_eq!(users.len(), 1);
-        assert_eq!((users[0].address, users[0].disabled, users[0].replies, users[0].completion_tokens), (who, true, 1, 7));
+        assert_eq!(
+            (users[0].address, users[0].disabled, users[0].replies, users[0].completion_tokens),
+            (who, true, 1, 7)
+        );
 
         assert!(!s.background_job_paused("channel-auto-settle").await?);
         s.set_background_job_paused("channel-auto-settle", true, 1).await?;
