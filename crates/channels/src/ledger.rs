@@ -10,6 +10,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use agora_store::{ChannelState, MarketEvent, NewVoucher, Store};
 use alloy::primitives::{Address, B256, U256};
+use alloy::providers::Provider;
+use alloy::sol_types::SolCall;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::voucher::{SignatureError, VoucherDomain};
@@ -93,12 +95,23 @@ pub struct LedgerConfig {
     pub safety_margin_secs: u64,
     /// Most vouchers committed in one transaction.
     pub max_batch: usize,
+    /// A chain reader for channels whose signer is a contract wallet (ERC-1271): a voucher that
+    /// does not recover to the signer is then shown to the signer's `isValidSignature`, as the
+    /// contract does. `None`: only ECDSA signers.
+    pub contract_signers: Option<alloy::providers::DynProvider>,
 }
 
 impl LedgerConfig {
     /// Any payee, a 15-minute safety margin, up to 4096 vouchers per commit.
     pub fn new(chain_id: u64, contract: Address) -> Self {
-        Self { chain_id, contract, payees: Vec::new(), safety_margin_secs: 15 * 60, max_batch: 4096 }
+        Self {
+            chain_id,
+            contract,
+            payees: Vec::new(),
+            safety_margin_secs: 15 * 60,
+            max_batch: 4096,
+            contract_signers: None,
+        }
     }
 }
 
@@ -230,9 +243,17 @@ impl Ledger {
         if amount > info.deposit {
             return Err(VoucherError::OverDeposit { amount, deposit: info.deposit });
         }
-        let recovered = self.inner.domain.recover(channel_id, amount, signature)?;
-        if recovered != info.signer {
-            return Err(VoucherError::WrongSigner { expected: info.signer, recovered });
+        match self.inner.domain.recover(channel_id, amount, signature) {
+            Ok(recovered) if recovered == info.signer => {}
+            // Not the signer's ECDSA signature: a contract signer may still approve it (ERC-1271).
+            outcome => {
+                if !self.contract_approves(info.signer, channel_id, amount, signature).await? {
+                    return Err(match outcome {
+                        Ok(recovered) => VoucherError::WrongSigner { expected: info.signer, recovered },
+                        Err(e) => VoucherError::BadSignature(e),
+                    });
+                }
+            }
         }
         let signature: [u8; 65] = signature.try_into().map_err(|_| SignatureError::Length(signature.len()))?;
         let (reply, answer) = oneshot::channel();
@@ -242,6 +263,42 @@ impl Ledger {
             .await
             .map_err(|_| VoucherError::Storage("the ledger writer has stopped".into()))?;
         answer.await.map_err(|_| VoucherError::Storage("the ledger writer has stopped".into()))?
+    }
+}
+
+impl Ledger {
+    /// Whether `signer` is a contract that approves `signature` over the voucher's digest
+    /// (`isValidSignature` returning its selector). An account without code approves nothing.
+    async fn contract_approves(
+        &self,
+        signer: Address,
+        channel_id: B256,
+        amount: U256,
+        signature: &[u8],
+    ) -> Result<bool, VoucherError> {
+        let Some(provider) = &self.inner.cfg.contract_signers else { return Ok(false) };
+        let unreachable = |e: alloy::transports::TransportError| {
+            VoucherError::Storage(format!("cannot ask contract signer {signer} about the voucher: {e}"))
+        };
+        let code = provider.get_code_at(signer).await.map_err(unreachable)?;
+        if code.is_empty() {
+            return Ok(false);
+        }
+        let digest = self.inner.domain.digest(channel_id, amount);
+        let wallet = IERC1271::new(signer, provider.clone());
+        match wallet.isValidSignature(digest, signature.to_vec().into()).call().await {
+            Ok(magic) => Ok(magic == IERC1271::isValidSignatureCall::SELECTOR),
+            // A revert is a refusal; only an unreachable node is an error.
+            Err(alloy::contract::Error::TransportError(e)) if !e.is_error_resp() => Err(unreachable(e)),
+            Err(_) => Ok(false),
+        }
+    }
+}
+
+alloy::sol! {
+    #[sol(rpc)]
+    interface IERC1271 {
+        function isValidSignature(bytes32 hash, bytes signature) external view returns (bytes4 magicValue);
     }
 }
 

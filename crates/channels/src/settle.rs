@@ -116,7 +116,6 @@ impl Settler {
             return Ok(false);
         }
         let amount = voucher.cumulative_amount;
-        let (r, vs) = compact(&voucher.signature).ok_or_else(|| "stored signature has no valid v".to_owned())?;
         let contract = PaymentChannel::new(self.cfg.contract, self.sender.provider());
         let store = &self.store;
         let record = |tx_hash: Option<B256>, outcome: SettlementOutcome| async move {
@@ -124,9 +123,20 @@ impl Settler {
             store.record_settlement(chain, ch.channel_id, &attempt, now_ms() / 1000).await
         };
         record(None, SettlementOutcome::Sending).await.map_err(|e| e.to_string())?;
-        // The ledger only accepts ECDSA vouchers, so the cheaper compact form always applies.
-        let close = contract.closeCompact(ch.payer, ch.token, ch.signer, ch.salt, amount, r, vs);
-        match self.sender.send(close).await {
+        // The cheaper compact form for the signer's own ECDSA signature; `close` with the whole
+        // signature for a contract signer's (ERC-1271), which the contract asks the signer about.
+        let domain = crate::VoucherDomain::new(chain, self.cfg.contract);
+        let ecdsa = domain.recover(ch.channel_id, amount, &voucher.signature).is_ok_and(|who| who == ch.signer);
+        let sent = match compact(&voucher.signature).filter(|_| ecdsa) {
+            Some((r, vs)) => {
+                self.sender.send(contract.closeCompact(ch.payer, ch.token, ch.signer, ch.salt, amount, r, vs)).await
+            }
+            None => {
+                let sig = voucher.signature.to_vec().into();
+                self.sender.send(contract.close(ch.payer, ch.token, ch.signer, ch.salt, amount, sig)).await
+            }
+        };
+        match sent {
             Ok(receipt) => {
                 let tx = receipt.transaction_hash;
                 record(Some(tx), SettlementOutcome::Closed).await.map_err(|e| e.to_string())?;

@@ -343,3 +343,77 @@ async fn open_and_close_in_a_token_fit_the_gas_budget() -> anyhow::Result<()> {
     e.anvil.stop().await?;
     Ok(())
 }
+
+/// Runtime code of a contract wallet whose `isValidSignature` answers `magic` to every call:
+/// `PUSH4 magic; PUSH1 224; SHL; PUSH1 0; MSTORE; PUSH1 32; PUSH1 0; RETURN`.
+fn wallet_code(magic: [u8; 4]) -> alloy::primitives::Bytes {
+    let mut code = vec![0x63];
+    code.extend_from_slice(&magic);
+    code.extend_from_slice(&[0x60, 0xe0, 0x1b, 0x60, 0x00, 0x52, 0x60, 0x20, 0x60, 0x00, 0xf3]);
+    code.into()
+}
+
+#[tokio::test]
+async fn a_contract_signer_decides_off_chain_as_it_does_on_chain() -> anyhow::Result<()> {
+    let e = env().await?;
+    // Two contract wallets as channel signers: one approves every signature (ERC-1271's magic
+    // value), the other none.
+    let (approving, refusing) = (Address::repeat_byte(0x12), Address::repeat_byte(0x13));
+    e.payer.raw_request::<_, ()>("anvil_setCode".into(), (approving, wallet_code([0x16, 0x26, 0xba, 0x7e]))).await?;
+    e.payer.raw_request::<_, ()>("anvil_setCode".into(), (refusing, wallet_code([0xff; 4]))).await?;
+    let now =
+        e.payer.get_block_by_number(alloy::eips::BlockNumberOrTag::Latest).await?.expect("block").header.timestamp;
+    let contract = PaymentChannel::new(e.d.payment_channel, e.payer.clone());
+    let mut ids = Vec::new();
+    for signer in [approving, refusing] {
+        let params =
+            ChannelParams { payer: e.payer_addr, payee: e.payee_addr, token: Address::ZERO, signer, salt: B256::ZERO };
+        send(
+            contract
+                .open(params.payee, params.token, U256::from(DEPOSIT), now + 3600, params.salt, signer)
+                .value(U256::from(DEPOSIT)),
+        )
+        .await?;
+        ids.push(params.channel_id(e.d.chain_id, e.d.payment_channel));
+    }
+    let db = TestDb::sqlite().await?;
+    sync(&e, &db).await?;
+    let domain = VoucherDomain::new(e.d.chain_id, e.d.payment_channel);
+    // Whatever key signed: the wallet decides.
+    let sig = |id: B256, amount: u64| domain.sign(&PrivateKeySigner::random(), id, U256::from(amount)).expect("sign");
+
+    let ecdsa_only = Ledger::start(db.store.clone(), ledger_config(&e)).await?;
+    assert!(matches!(
+        ecdsa_only.submit(ids[0], U256::from(5), &sig(ids[0], 5)).await,
+        Err(VoucherError::WrongSigner { .. })
+    ));
+    let mut cfg = ledger_config(&e);
+    cfg.contract_signers = Some(e.payer.clone());
+    let ledger = Ledger::start(db.store.clone(), cfg).await?;
+    assert_eq!(ledger.submit(ids[0], U256::from(7), &sig(ids[0], 7)).await, Ok(U256::from(7)));
+    assert!(matches!(
+        ledger.submit(ids[1], U256::from(7), &sig(ids[1], 7)).await,
+        Err(VoucherError::WrongSigner { expected, .. }) if expected == refusing
+    ));
+
+    // Settling asks the wallet on chain too: the channel closes with the voucher the ledger took.
+    let payee_sender = agora_chain::Sender::connect(
+        e.anvil.url(),
+        agora_chain::signer_from_key(&e.anvil.accounts()[PROVIDER].private_key)?,
+        agora_chain::SendPolicy::dev(),
+    )
+    .await?;
+    let cfg = SettlerConfig {
+        chain_id: e.d.chain_id,
+        contract: e.d.payment_channel,
+        payee: e.payee_addr,
+        margin_secs: 3600,
+        interval: std::time::Duration::from_secs(1),
+    };
+    let run = Settler::new(db.store.clone(), payee_sender, cfg).run_once().await?;
+    assert_eq!((run.channels_touched, run.errors.len()), (1, 0), "{:?}", run.errors);
+    sync(&e, &db).await?;
+    let closed = db.store.channel(e.d.chain_id, ids[0]).await?.expect("indexed");
+    assert_eq!((closed.state, closed.paid_to_payee), (ChannelState::Closed, Some(U256::from(7))));
+    Ok(())
+}

@@ -98,6 +98,7 @@ pub async fn up(config: &Config) -> Result<Node> {
             let mut cfg = LedgerConfig::new(deployments.chain_id, deployments.payment_channel);
             cfg.payees = vec![payee.address()];
             cfg.safety_margin_secs = config.channels.voucher_margin_secs;
+            cfg.contract_signers = Some(provider.clone());
             let ledger = Ledger::start(store.clone(), cfg).await?;
             let settler = Settler::new(
                 store.clone(),
