@@ -93,7 +93,7 @@ fn backend() -> Result<&'static LlamaBackend> {
     static BACKEND: OnceLock<std::result::Result<LlamaBackend, String>> = OnceLock::new();
     BACKEND
         .get_or_init(|| {
-            // llama.cpp's own log lines go to `tracing` under the `llama-cpp-2` target.
+            // llama.cpp's own log lines go to `tracing` (target `llama_cpp_2`; its load report is INFO).
             llama_cpp_2::send_logs_to_tracing(llama_cpp_2::LogOptions::default());
             LlamaBackend::init().map_err(|e| e.to_string())
         })
