@@ -59,7 +59,7 @@ up: deps web
 
 ## Every test: contracts (fmt, build, artifacts fresh, tests, gas snapshot), Rust (fmt, clippy, tests on SQLite and PostgreSQL),
 ## the web app (types, unit tests, end to end in Chromium against `agora up`).
-test: deps contracts-test contracts-analyze artifacts-check rust-lint rust-test api-fuzz web-test
+test: deps contracts-test contracts-analyze artifacts-check rust-lint rust-test api-fuzz openai-client web-test
 
 contracts: deps
 	cd contracts && $(FORGE) build
@@ -104,6 +104,15 @@ rust-test:
 api-fuzz: deps
 	cargo build -p agora-cli
 	scripts/api-fuzz.sh $(CARGO_TARGET_DIR)/debug/agora
+
+## The paid OpenAI-compatible API (/v1) driven by the unmodified official client, PyPI `openai` (pinned,
+## with eth-account for the vouchers, in its own virtual environment under ~/.cache/agora) against a
+## real `agora up`: a channel opened with a session key, replies paid with the Agora-Voucher header,
+## streaming and not, and the refusals (unpaid, forged, malformed). See scripts/openai-client.sh.
+.PHONY: openai-client
+openai-client: deps
+	cargo build -p agora-cli
+	scripts/openai-client.sh $(CARGO_TARGET_DIR)/debug/agora
 
 ## The web app (web/): its own pinned npm tree, built by Vite into web/dist, which the node serves at /.
 ## web/src/generated/ (gitignored) is written by web/scripts/gen.mjs from the contract artifacts and
