@@ -1,7 +1,7 @@
 //! Payment-channel endpoints: vouchers in, channel state and the job log out.
 
 use agora_channels::VoucherError;
-use agora_store::{BackgroundRun, ChannelFilter, ChannelRow, ChannelState};
+use agora_store::{ChannelFilter, ChannelRow, ChannelState};
 use alloy::primitives::{B256, hex};
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
@@ -19,7 +19,6 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/api/channels", get(list))
         .route("/api/channels/{id}", get(one))
         .route("/api/channels/{id}/vouchers", axum::routing::post(voucher))
-        .route("/api/admin/jobs", get(jobs))
 }
 
 fn channel_id(raw: &str) -> Result<B256, ApiError> {
@@ -219,45 +218,4 @@ fn voucher_error(e: VoucherError) -> ApiError {
         VoucherError::BadSignature(_) | VoucherError::WrongSigner { .. } => "bad_signature",
     };
     ApiError::Rejected { code, message: e.to_string() }
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-#[schema(as = JobRun)]
-struct JobRunDto {
-    job: String,
-    started_at_ms: u64,
-    finished_at_ms: u64,
-    channels_touched: u64,
-    errors: Vec<String>,
-}
-
-#[derive(Deserialize, utoipa::IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-struct JobsQuery {
-    /// at most this many (default 50)
-    #[param(minimum = 1, maximum = 500)]
-    limit: Option<u32>,
-}
-
-/// Runs of background jobs (auto-settle)
-#[utoipa::path(get, path = "/api/admin/jobs", tag = "admin", params(JobsQuery), responses(
-    (status = 200, description = "ok", body = Vec<JobRunDto>),
-    (status = 400, description = "bad limit", body = ErrorBody),
-))]
-async fn jobs(State(s): State<AppState>, q: Result<Query<JobsQuery>, QueryRejection>) -> ApiResult<Vec<JobRunDto>> {
-    let Query(q) = q?;
-    let runs = s.store.background_runs(params::limit(q.limit, 50, 500)?).await?;
-    Ok(Json(
-        runs.into_iter()
-            .map(|r: BackgroundRun| JobRunDto {
-                job: r.name,
-                started_at_ms: r.started_at_ms,
-                finished_at_ms: r.finished_at_ms,
-                channels_touched: r.channels_touched,
-                errors: r.errors,
-            })
-            .collect(),
-    ))
 }

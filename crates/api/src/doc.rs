@@ -8,7 +8,7 @@ use axum::response::IntoResponse;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::{assistant, auth, channels, content, events, routes};
+use crate::{admin, assistant, auth, channels, content, events, routes};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -29,7 +29,12 @@ use crate::{assistant, auth, channels, content, events, routes};
         channels::list,
         channels::one,
         channels::voucher,
-        channels::jobs,
+        admin::users,
+        admin::user_action,
+        admin::channels,
+        admin::settle,
+        admin::jobs,
+        admin::job_action,
         content::upload,
         content::serve,
         routes::dev_accounts,

@@ -20,6 +20,9 @@ pub enum ApiError {
     /// The request needs a signed-in session, or a sign-in was refused; 401.
     #[error("{message}")]
     Unauthorized { code: &'static str, message: String },
+    /// Signed in, but not allowed (an admin endpoint for a wallet that is no admin); 403.
+    #[error("{message}")]
+    Forbidden { code: &'static str, message: String },
     /// A malformed request with a more precise code than `bad_request`; 400.
     #[error("{message}")]
     Invalid { code: &'static str, message: String },
@@ -37,6 +40,7 @@ impl ApiError {
             Self::Rejected { code, .. } => (StatusCode::CONFLICT, (*code).to_owned()),
             Self::Reverted { code, .. } => (StatusCode::UNPROCESSABLE_ENTITY, code.clone()),
             Self::Unauthorized { code, .. } => (StatusCode::UNAUTHORIZED, (*code).to_owned()),
+            Self::Forbidden { code, .. } => (StatusCode::FORBIDDEN, (*code).to_owned()),
             Self::Invalid { code, .. } => (StatusCode::BAD_REQUEST, (*code).to_owned()),
             Self::ChainUnavailable(_) => (StatusCode::BAD_GATEWAY, "chain_unavailable".into()),
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal".into()),

@@ -3,6 +3,7 @@
 //! signs people in (SIWE), streams indexed events to pages, and serves the built web app.
 //! Amounts are decimal strings in the token's smallest unit; addresses lower-case hex.
 
+mod admin;
 mod assistant;
 mod auth;
 mod channels;
@@ -89,6 +90,11 @@ pub struct AppState {
     pub public_origin: Option<String>,
     /// The AI assistant (models, prices, paid replies); `None` when this node runs none.
     pub assistant: Option<agora_assistant::Assistant>,
+    /// The payee's background jobs (auto-settle, expiry marks); `None` when this node collects
+    /// for no channel.
+    pub jobs: Option<agora_channels::jobs::Jobs>,
+    /// Wallets allowed into `/api/admin/*` once signed in.
+    pub admins: Arc<Vec<alloy::primitives::Address>>,
 }
 
 /// The OpenAPI description of everything under `/api`, as committed: [`openapi_document`] writes
@@ -105,6 +111,7 @@ pub fn router(state: AppState) -> Router {
         .merge(auth::router())
         .merge(events::router())
         .merge(assistant::router())
+        .merge(admin::router())
         .merge(openai::router())
         .route("/api/openapi.json", get(doc::document))
         .route("/api", any(api_not_found))

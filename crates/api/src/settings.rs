@@ -16,6 +16,8 @@ pub struct ApiSettings {
     /// The origin people reach this node at (e.g. `https://agora.example`), when a reverse proxy
     /// stands in front: Sign-In with Ethereum messages must name it. Unset: the request's `Host`.
     pub public_origin: Option<String>,
+    /// Wallets allowed into `/api/admin/*` once signed in (users, channels, background jobs).
+    pub admins: Vec<alloy::primitives::Address>,
 }
 
 impl Default for ApiSettings {
@@ -24,6 +26,7 @@ impl Default for ApiSettings {
             http_addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
             web_dir: PathBuf::from("web/dist"),
             public_origin: None,
+            admins: Vec::new(),
         }
     }
 }

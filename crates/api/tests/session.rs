@@ -445,3 +445,44 @@ async fn behind_a_reverse_proxy_the_public_origin_is_the_site() -> anyhow::Resul
     anvil.stop().await?;
     Ok(())
 }
+
+#[tokio::test]
+async fn admin_endpoints_are_refused_to_anyone_but_a_signed_in_admin() -> anyhow::Result<()> {
+    let bin = locate_anvil(std::path::Path::new(env!("CARGO_MANIFEST_DIR"))).expect("anvil in node_modules (npm ci)");
+    let anvil = Anvil::spawn_default(bin).await?;
+    let db = TestDb::sqlite().await?;
+    let admin = PrivateKeySigner::random();
+    let user = PrivateKeySigner::random();
+    let mut st = state(db.store.clone(), read_provider(anvil.url())?).await.0;
+    st.admins = std::sync::Arc::new(vec![admin.address()]);
+    let app = router(st);
+    let code = |r: &Reply| (r.status, r.body["error"]["code"].as_str().unwrap_or_default().to_owned());
+
+    let r = send(&app, "GET", "/api/admin/users", HOST, None, None).await;
+    assert_eq!(code(&r), (StatusCode::UNAUTHORIZED, "unauthenticated".into()));
+
+    let mut cookies = Vec::new();
+    for who in [&user, &admin] {
+        let nonce = fresh_nonce(&app).await;
+        let r = sign_in(&app, HOST, who, &siwe(who, HOST, CHAIN, &nonce, now())).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        cookies.push(session_cookie(r.cookie.as_deref().expect("cookie")));
+    }
+    let target = format!("/api/admin/users/{:#x}/disable", user.address());
+    for (method, uri) in [("GET", "/api/admin/users"), ("GET", "/api/admin/jobs"), ("POST", target.as_str())] {
+        let r = send(&app, method, uri, HOST, Some(&cookies[0]), None).await;
+        assert_eq!(code(&r), (StatusCode::FORBIDDEN, "not_admin".into()), "{uri}");
+    }
+    assert!(!db.store.assistant_user_disabled(user.address()).await?);
+
+    let r = send(&app, "POST", &target, HOST, Some(&cookies[1]), None).await;
+    assert_eq!((r.status, r.body["disabled"].as_bool()), (StatusCode::OK, Some(true)), "{}", r.body);
+    assert!(db.store.assistant_user_disabled(user.address()).await?);
+    let r = send(&app, "GET", "/api/admin/users", HOST, Some(&cookies[1]), None).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.body[0]["disabled"], json!(true));
+    let r = send(&app, "POST", "/api/admin/users/0x12/disable", HOST, Some(&cookies[1]), None).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    db.finish().await?;
+    Ok(())
+}

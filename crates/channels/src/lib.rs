@@ -9,9 +9,12 @@
 //! - [`ledger`]: the payee's ledger: checks each voucher against the indexed channel and stores it
 //!   durably (group commit) before acknowledging it.
 //! - [`settle`]: closes channels about to expire with their highest voucher.
+//! - [`jobs`]: the payee's background jobs (auto-settle, expiry marks) on one schedule, with an
+//!   admin's run now, pause and resume.
 
 #![warn(missing_docs)]
 
+pub mod jobs;
 pub mod ledger;
 pub mod payer;
 mod settings;

@@ -13,7 +13,6 @@ use agora_store::{BackgroundRun, ChannelRow, Settlement, SettlementOutcome, Stor
 use alloy::eips::BlockNumberOrTag;
 use alloy::primitives::{Address, B256};
 use alloy::providers::Provider;
-use tokio::sync::watch;
 
 /// The background job's name in its recorded runs.
 pub const JOB_NAME: &str = "channel-auto-settle";
@@ -29,18 +28,18 @@ pub struct SettlerConfig {
     pub payee: Address,
     /// Close channels whose expiry is at most this many seconds away.
     pub margin_secs: u64,
-    /// Time between runs.
+    /// Time between runs (the schedule of [`crate::jobs::Jobs`]).
     pub interval: Duration,
 }
 
 /// The auto-settle job.
 pub struct Settler {
-    store: Store,
+    pub(crate) store: Store,
     sender: Sender,
-    cfg: SettlerConfig,
+    pub(crate) cfg: SettlerConfig,
 }
 
-fn now_ms() -> u64 {
+pub(crate) fn now_ms() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or_default()
 }
 
@@ -48,26 +47,6 @@ impl Settler {
     /// `sender` must be the payee key's sender (shared with everything else that signs with it).
     pub fn new(store: Store, sender: Sender, cfg: SettlerConfig) -> Self {
         Self { store, sender, cfg }
-    }
-
-    /// Runs a pass every interval until `shutdown` turns true.
-    pub async fn run(&self, mut shutdown: watch::Receiver<bool>) {
-        loop {
-            match self.run_once().await {
-                Ok(run) if run.channels_touched > 0 || !run.errors.is_empty() => {
-                    tracing::info!(touched = run.channels_touched, errors = ?run.errors, "auto-settle run");
-                }
-                Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e, "auto-settle run could not be recorded"),
-            }
-            tokio::select! {
-                _ = tokio::time::sleep(self.cfg.interval) => {}
-                _ = shutdown.changed() => {}
-            }
-            if *shutdown.borrow() {
-                return;
-            }
-        }
     }
 
     /// One pass: close what is due, record the run.
@@ -101,13 +80,13 @@ impl Settler {
     }
 
     /// The chain's clock (the latest block's timestamp), which is what expiry is measured against.
-    async fn chain_now(&self) -> Result<u64, agora_chain::Error> {
+    pub(crate) async fn chain_now(&self) -> Result<u64, agora_chain::Error> {
         let block = self.sender.provider().get_block_by_number(BlockNumberOrTag::Latest).await?;
         Ok(block.map(|b| b.header.timestamp).unwrap_or_default())
     }
 
     /// Closes one channel with its highest voucher. `Ok(false)`: nothing to do.
-    async fn settle(&self, ch: &ChannelRow) -> Result<bool, String> {
+    pub(crate) async fn settle(&self, ch: &ChannelRow) -> Result<bool, String> {
         let Some(voucher) = &ch.voucher else { return Ok(false) };
         let chain = self.cfg.chain_id;
         if let Some(Settlement { tx_hash: Some(_), outcome: SettlementOutcome::Closed, .. }) =

@@ -417,3 +417,55 @@ async fn a_contract_signer_decides_off_chain_as_it_does_on_chain() -> anyhow::Re
     assert_eq!((closed.state, closed.paid_to_payee), (ChannelState::Closed, Some(U256::from(7))));
     Ok(())
 }
+
+#[tokio::test]
+async fn background_jobs_run_now_pause_settle_one_channel_and_mark_expired_ones() -> anyhow::Result<()> {
+    use agora_channels::jobs::{EXPIRY_JOB, Jobs};
+    let e = env().await?;
+    let (_, paid, session) = open(&e, 7200).await?;
+    let (_, lapsing, _) = open(&e, 1000).await?;
+    let db = TestDb::sqlite().await?;
+    sync(&e, &db).await?;
+    let domain = VoucherDomain::new(e.d.chain_id, e.d.payment_channel);
+    let ledger = Ledger::start(db.store.clone(), ledger_config(&e)).await?;
+    ledger.submit(paid, U256::from(9), &domain.sign(&session, paid, U256::from(9))?).await?;
+    let sender = agora_chain::Sender::connect(
+        e.anvil.url(),
+        agora_chain::signer_from_key(&e.anvil.accounts()[PROVIDER].private_key)?,
+        agora_chain::SendPolicy::dev(),
+    )
+    .await?;
+    let cfg = SettlerConfig {
+        chain_id: e.d.chain_id,
+        contract: e.d.payment_channel,
+        payee: e.payee_addr,
+        margin_secs: 60,
+        interval: std::time::Duration::from_secs(60),
+    };
+    let jobs = Jobs::new(Settler::new(db.store.clone(), sender, cfg));
+
+    // An admin settles one channel now, long before its expiry.
+    let run = jobs.settle_channel(paid).await?.expect("known channel");
+    assert_eq!((run.channels_touched, run.errors.len()), (1, 0), "{:?}", run.errors);
+    sync(&e, &db).await?;
+    assert_eq!(db.store.channel(e.d.chain_id, paid).await?.expect("indexed").paid_to_payee, Some(U256::from(9)));
+
+    // Past the other channel's expiry, the expiry job marks it once.
+    e.payer.raw_request::<_, serde_json::Value>("evm_increaseTime".into(), (1100u64,)).await?;
+    e.payer.raw_request::<_, serde_json::Value>("evm_mine".into(), ()).await?;
+    assert_eq!(jobs.run_now(EXPIRY_JOB).await?.expect("a job").channels_touched, 1);
+    assert_eq!(jobs.run_now(EXPIRY_JOB).await?.expect("a job").channels_touched, 0);
+    let mark = db.store.settlement(e.d.chain_id, lapsing).await?.expect("marked");
+    assert_eq!(mark.outcome, SettlementOutcome::Expired);
+    assert!(jobs.run_now("no-such-job").await?.is_none());
+
+    // Paused jobs say so, and survive in the store.
+    assert!(jobs.set_paused(EXPIRY_JOB, true).await?);
+    assert!(!jobs.set_paused("no-such-job", true).await?);
+    let status = jobs.status().await?;
+    assert_eq!(
+        status.iter().map(|j| (j.name, j.paused)).collect::<Vec<_>>(),
+        [("channel-auto-settle", false), (EXPIRY_JOB, true)]
+    );
+    Ok(())
+}

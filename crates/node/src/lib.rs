@@ -91,6 +91,7 @@ pub async fn up(config: &Config) -> Result<Node> {
     let indexer = Indexer::new(provider.clone(), store.clone(), indexer_config(config, &deployments));
     let payee_key = config.channels.payee_key.clone().or_else(|| dev_chain.as_ref().map(|c| c.payee_key().to_owned()));
     let mut payee_address = None;
+    let mut background_jobs = None;
     let ledger = match &payee_key {
         Some(key) => {
             let payee = agora_chain::signer_from_key(key)?;
@@ -111,8 +112,10 @@ pub async fn up(config: &Config) -> Result<Node> {
                     interval: Duration::from_millis(config.channels.settle_interval_ms.max(100)),
                 },
             );
+            let jobs = agora_channels::jobs::Jobs::new(settler);
+            background_jobs = Some(jobs.clone());
             let rx = shutdown_rx.clone();
-            tasks.push(tokio::spawn(async move { settler.run(rx).await }));
+            tasks.push(tokio::spawn(async move { jobs.run(rx).await }));
             let mut events = indexer.subscribe();
             let l = ledger.clone();
             tasks.push(tokio::spawn(async move {
@@ -266,6 +269,8 @@ pub async fn up(config: &Config) -> Result<Node> {
         web_dir: Some(config.api.web_dir.clone()),
         public_origin: config.api.public_origin.clone().filter(|o| !o.trim().is_empty()),
         assistant,
+        jobs: background_jobs,
+        admins: std::sync::Arc::new(config.api.admins.clone()),
     });
     {
         let mut rx = shutdown_rx.clone();

@@ -100,6 +100,9 @@ stored_enum! {
         AlreadyFinished => "already-finished",
         /// The transaction failed; the next run tries again.
         Failed => "failed",
+        /// The channel's expiry passed while it was still open (the expiry job marks it): the node
+        /// can no longer close it, and its payer may reclaim the deposit.
+        Expired => "expired",
     }
 }
 
@@ -200,6 +203,22 @@ impl Store {
             .bind(column::hex(payee))
             .bind(i64_of(now)?)
             .bind(i64_of(now.saturating_add(margin))?)
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter().map(channel_row).collect()
+    }
+
+    /// Channels paying `payee` still open on chain whose expiry is at or before `now` (chain time):
+    /// the payer may reclaim them.
+    pub async fn channels_expired(&self, chain_id: u64, payee: Address, now: u64) -> Result<Vec<ChannelRow>> {
+        let sql = format!(
+            "{CHANNEL_SELECT} WHERE c.chain_id = $1 AND c.payee = $2 AND c.state = 'Open' AND c.expiry <= $3 \
+             ORDER BY c.expiry"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(i64_of(chain_id)?)
+            .bind(column::hex(payee))
+            .bind(i64_of(now)?)
             .fetch_all(self.pool())
             .await?;
         rows.iter().map(channel_row).collect()

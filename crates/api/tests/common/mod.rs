@@ -50,6 +50,8 @@ pub(crate) async fn state(
         web_dir: None,
         public_origin: None,
         assistant: None,
+        jobs: None,
+        admins: std::sync::Arc::new(Vec::new()),
     };
     (state, events)
 }

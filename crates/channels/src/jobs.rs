@@ -1,0 +1,174 @@
+//! The payee's background jobs, run on one schedule and controlled by an admin: `channel-auto-settle`
+//! (closes channels about to expire with their highest voucher) and `channel-expiry` (marks the
+//! channels whose expiry passed while still open — the node can no longer close them, their payers
+//! may reclaim). Each can be run now, paused and resumed (the pause is stored, so it survives a
+//! restart); every run is recorded with its outcome. Runs never overlap.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use agora_store::{BackgroundRun, Settlement, SettlementOutcome, Store};
+use alloy::primitives::{B256, U256};
+use tokio::sync::{Mutex, watch};
+
+use crate::settle::{JOB_NAME, Settler, now_ms};
+
+/// The expiry job's name in its recorded runs.
+pub const EXPIRY_JOB: &str = "channel-expiry";
+
+/// Every background job's name.
+pub const JOB_NAMES: [&str; 2] = [JOB_NAME, EXPIRY_JOB];
+
+/// A background job as an admin sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobStatus {
+    /// Its name.
+    pub name: &'static str,
+    /// Paused by an admin: scheduled runs are skipped (a run asked for now still runs).
+    pub paused: bool,
+    /// Time between scheduled runs.
+    pub every: Duration,
+}
+
+/// The payee's background jobs; cheap to clone.
+#[derive(Clone)]
+pub struct Jobs {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    settler: Settler,
+    every: Duration,
+    /// Held by every run, so a run asked for now never overlaps a scheduled one.
+    running: Mutex<()>,
+}
+
+impl Jobs {
+    /// The jobs of `settler`'s payee, each run every `interval` of its configuration.
+    pub fn new(settler: Settler) -> Self {
+        let every = settler.cfg.interval;
+        Self { inner: Arc::new(Inner { settler, every, running: Mutex::new(()) }) }
+    }
+
+    fn store(&self) -> &Store {
+        &self.inner.settler.store
+    }
+
+    /// Runs every job on schedule until `shutdown` turns true; paused jobs are skipped.
+    pub async fn run(&self, mut shutdown: watch::Receiver<bool>) {
+        loop {
+            for name in JOB_NAMES {
+                match self.store().background_job_paused(name).await {
+                    Ok(true) => continue,
+                    Ok(false) => {}
+                    Err(e) => {
+                        tracing::warn!(job = name, error = %e, "cannot read whether the job is paused");
+                        continue;
+                    }
+                }
+                match self.run_now(name).await {
+                    Ok(Some(run)) if run.channels_touched > 0 || !run.errors.is_empty() => {
+                        tracing::info!(job = name, touched = run.channels_touched, errors = ?run.errors, "background run");
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(job = name, error = %e, "background run could not be recorded"),
+                }
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(self.inner.every) => {}
+                _ = shutdown.changed() => {}
+            }
+            if *shutdown.borrow() {
+                return;
+            }
+        }
+    }
+
+    /// Runs the job `name` once now (paused or not) and returns its recorded run; `None` for a
+    /// name that is no job.
+    pub async fn run_now(&self, name: &str) -> agora_store::Result<Option<BackgroundRun>> {
+        let _running = self.inner.running.lock().await;
+        match name {
+            JOB_NAME => self.inner.settler.run_once().await.map(Some),
+            EXPIRY_JOB => self.mark_expired().await.map(Some),
+            _ => Ok(None),
+        }
+    }
+
+    /// Pauses or resumes `name`; `false` for a name that is no job.
+    pub async fn set_paused(&self, name: &str, paused: bool) -> agora_store::Result<bool> {
+        if !JOB_NAMES.contains(&name) {
+            return Ok(false);
+        }
+        self.store().set_background_job_paused(name, paused, now_ms() / 1000).await?;
+        Ok(true)
+    }
+
+    /// Every job with its schedule and whether it is paused.
+    pub async fn status(&self) -> agora_store::Result<Vec<JobStatus>> {
+        let mut list = Vec::new();
+        for name in JOB_NAMES {
+            let paused = self.store().background_job_paused(name).await?;
+            list.push(JobStatus { name, paused, every: self.inner.every });
+        }
+        Ok(list)
+    }
+
+    /// Closes one channel now with its highest voucher (an admin's "settle now"), recorded as a run
+    /// of the auto-settle job. `None`: no such channel is indexed.
+    pub async fn settle_channel(&self, channel_id: B256) -> agora_store::Result<Option<BackgroundRun>> {
+        let _running = self.inner.running.lock().await;
+        let settler = &self.inner.settler;
+        let Some(ch) = self.store().channel(settler.cfg.chain_id, channel_id).await? else { return Ok(None) };
+        let started_at_ms = now_ms();
+        let (touched, errors) = match settler.settle(&ch).await {
+            Ok(true) => (1, Vec::new()),
+            Ok(false) if ch.voucher.is_none() => (0, vec![format!("{channel_id}: no voucher to settle with")]),
+            Ok(false) => (0, vec![format!("{channel_id}: already closed or settled")]),
+            Err(e) => (0, vec![format!("{channel_id}: {e}")]),
+        };
+        let run = BackgroundRun {
+            name: JOB_NAME.into(),
+            started_at_ms,
+            finished_at_ms: now_ms().max(started_at_ms),
+            channels_touched: touched,
+            errors,
+        };
+        self.store().record_background_run(&run).await?;
+        Ok(Some(run))
+    }
+
+    /// One pass of the expiry job: marks each channel past its expiry (chain time) and still open.
+    async fn mark_expired(&self) -> agora_store::Result<BackgroundRun> {
+        let settler = &self.inner.settler;
+        let (chain, payee) = (settler.cfg.chain_id, settler.cfg.payee);
+        let started_at_ms = now_ms();
+        let mut errors = Vec::new();
+        let mut touched = 0;
+        match settler.chain_now().await {
+            Ok(now) => {
+                for ch in self.store().channels_expired(chain, payee, now).await? {
+                    let marked = self.store().settlement(chain, ch.channel_id).await?;
+                    if marked.is_some_and(|m| m.outcome == SettlementOutcome::Expired) {
+                        continue;
+                    }
+                    let amount = ch.voucher.as_ref().map_or(U256::ZERO, |v| v.cumulative_amount);
+                    let mark =
+                        Settlement { cumulative_amount: amount, tx_hash: None, outcome: SettlementOutcome::Expired };
+                    self.store().record_settlement(chain, ch.channel_id, &mark, now).await?;
+                    touched += 1;
+                }
+            }
+            Err(e) => errors.push(format!("cannot read the chain's time: {e}")),
+        }
+        let run = BackgroundRun {
+            name: EXPIRY_JOB.into(),
+            started_at_ms,
+            finished_at_ms: now_ms().max(started_at_ms),
+            channels_touched: touched,
+            errors,
+        };
+        self.store().record_background_run(&run).await?;
+        Ok(run)
+    }
+}
