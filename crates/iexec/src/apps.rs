@@ -13,7 +13,7 @@ use alloy::primitives::B256;
 use sha2::{Digest, Sha256};
 
 /// The multiaddr prefix of apps the pool has installed by name.
-pub const AGORA_PREFIX: &str = "agora:";
+pub(crate) const AGORA_PREFIX: &str = "agora:";
 
 /// The multiaddr of the installed app `name` (e.g. `agora:wordcount`).
 pub fn multiaddr_for(name: &str) -> String {
@@ -36,7 +36,7 @@ pub fn sample_app_checksum(name: &str) -> Option<B256> {
 
 /// What an app's multiaddr points at.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum AppRef {
+pub(crate) enum AppRef {
     /// An app installed in the pool under this name.
     Named(String),
     /// A wasm module stored under this CID.
@@ -44,7 +44,7 @@ pub enum AppRef {
 }
 
 /// Reads an app's multiaddr (the registry's bytes). The error is a sentence for logs.
-pub fn parse_multiaddr(bytes: &[u8]) -> Result<AppRef, String> {
+pub(crate) fn parse_multiaddr(bytes: &[u8]) -> Result<AppRef, String> {
     let text = std::str::from_utf8(bytes).map_err(|_| "the app's multiaddr is not text".to_owned())?.trim();
     if let Some(name) = text.strip_prefix(AGORA_PREFIX) {
         if name.is_empty() {
@@ -64,7 +64,7 @@ pub fn parse_multiaddr(bytes: &[u8]) -> Result<AppRef, String> {
 
 /// Whether `checksum` allows the module whose executor id (lowercase hex SHA-256) is `app_id`: a
 /// zero checksum allows anything; otherwise ids that are SHA-256 hex must match it.
-pub fn checksum_allows(checksum: B256, app_id: &str) -> bool {
+pub(crate) fn checksum_allows(checksum: B256, app_id: &str) -> bool {
     if checksum.is_zero() {
         return true;
     }

@@ -16,7 +16,7 @@ use crate::{Error, Result};
 pub const TEE_TDX_TAG: B256 = B256::with_last_byte(0x09);
 
 /// PoCo's EIP-712 domain on `chain_id` for the hub at `hub`.
-pub fn domain(chain_id: u64, hub: Address) -> Eip712Domain {
+pub(crate) fn domain(chain_id: u64, hub: Address) -> Eip712Domain {
     alloy::sol_types::eip712_domain! {
         name: "iExecODB",
         version: "5.0.0",
@@ -26,14 +26,14 @@ pub fn domain(chain_id: u64, hub: Address) -> Eip712Domain {
 }
 
 /// A random 32-byte salt (orders with equal fields need distinct salts to have distinct hashes).
-pub fn random_salt() -> Result<B256> {
+pub(crate) fn random_salt() -> Result<B256> {
     let mut salt = [0u8; 32];
     getrandom::fill(&mut salt).map_err(|e| Error::Invalid(format!("no random source: {e}")))?;
     Ok(B256::from(salt))
 }
 
 /// Signs `order`'s EIP-712 hash with `signer` (65 bytes, v = 27/28, as PoCo recovers it).
-pub fn sign_struct<T: SolStruct>(signer: &PrivateKeySigner, order: &T, domain: &Eip712Domain) -> Result<Bytes> {
+pub(crate) fn sign_struct<T: SolStruct>(signer: &PrivateKeySigner, order: &T, domain: &Eip712Domain) -> Result<Bytes> {
     let hash = order.eip712_signing_hash(domain);
     let sig = signer.sign_hash_sync(&hash)?;
     Ok(Bytes::from(sig.as_bytes().to_vec()))
@@ -65,42 +65,63 @@ mod dec {
 /// What a workerpool order offers; [`sign_workerpool_order`] adds the salt and signature.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WorkerpoolOrderParams {
+    /// The pool whose work the order sells; its owner signs the order.
     pub workerpool: Address,
     /// Price per task, nRLC.
     pub price: U256,
     /// Tasks the order may be used for in all.
     pub volume: U256,
+    /// Features the pool offers, a bit each (bit 0 TEE, bit 3 TDX); it must hold every bit of a
+    /// deal's tag.
     pub tag: B256,
+    /// The category (work clock) of the tasks sold; one order serves one category.
     pub category: U256,
+    /// The highest trust level a request may ask of the pool (the Agora pool contributes once,
+    /// so it offers 1).
     pub trust: U256,
+    /// Zero (any app), or the app this order is restricted to.
     pub apprestrict: Address,
+    /// Zero (any dataset), or the dataset this order is restricted to.
     pub datasetrestrict: Address,
+    /// Zero (any requester), or the requester this order is restricted to.
     pub requesterrestrict: Address,
 }
 
 /// A signed workerpool order, serialized as the CLI's `orders.json` holds it under `workerpoolorder`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SignedWorkerpoolOrder {
+    /// The pool whose work the order sells; `sign` is its owner's.
     pub workerpool: Address,
+    /// Price per task, nRLC.
     #[serde(with = "dec")]
     pub workerpoolprice: U256,
+    /// Tasks the order may be used for in all; the hub counts what deals consumed.
     #[serde(with = "dec")]
     pub volume: U256,
+    /// Features the pool offers, a bit each (bit 0 TEE, bit 3 TDX); it must hold every bit of a
+    /// deal's tag.
     pub tag: B256,
+    /// The category (work clock) of the tasks sold.
     #[serde(with = "dec")]
     pub category: U256,
+    /// The highest trust level a request may ask of the pool.
     #[serde(with = "dec")]
     pub trust: U256,
+    /// Zero (any app), or the app this order is restricted to.
     pub apprestrict: Address,
+    /// Zero (any dataset), or the dataset this order is restricted to.
     pub datasetrestrict: Address,
+    /// Zero (any requester), or the requester this order is restricted to.
     pub requesterrestrict: Address,
+    /// Random bytes that give otherwise equal orders distinct hashes.
     pub salt: B256,
+    /// The owner's EIP-712 signature of the order (65 bytes, v = 27/28).
     pub sign: Bytes,
 }
 
 impl SignedWorkerpoolOrder {
     /// The order as EIP-712 hashes it (without the signature).
-    pub fn order(&self) -> WorkerpoolOrder {
+    pub(crate) fn order(&self) -> WorkerpoolOrder {
         WorkerpoolOrder {
             workerpool: self.workerpool,
             workerpoolprice: self.workerpoolprice,
@@ -116,7 +137,7 @@ impl SignedWorkerpoolOrder {
     }
 
     /// The hash the hub counts consumption under (`viewConsumed`).
-    pub fn hash(&self, domain: &Eip712Domain) -> B256 {
+    pub(crate) fn hash(&self, domain: &Eip712Domain) -> B256 {
         self.order().eip712_signing_hash(domain)
     }
 
@@ -165,16 +186,25 @@ pub fn sign_workerpool_order(
 /// A signed app order in the CLI's JSON shape.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SignedAppOrder {
+    /// The app (registered in the app registry) whose runs the order sells.
     pub app: Address,
+    /// Price per task paid to the app's owner, nRLC.
     #[serde(with = "dec")]
     pub appprice: U256,
+    /// Tasks the order may be used for in all; the hub counts what deals consumed.
     #[serde(with = "dec")]
     pub volume: U256,
+    /// Features the app needs, a bit each (bit 0 TEE, bit 3 TDX); the deal's tag includes them.
     pub tag: B256,
+    /// Zero (any dataset), or the dataset this order is restricted to.
     pub datasetrestrict: Address,
+    /// Zero (any workerpool), or the workerpool this order is restricted to.
     pub workerpoolrestrict: Address,
+    /// Zero (any requester), or the requester this order is restricted to.
     pub requesterrestrict: Address,
+    /// Random bytes that give otherwise equal orders distinct hashes.
     pub salt: B256,
+    /// The app owner's EIP-712 signature of the order (65 bytes, v = 27/28).
     pub sign: Bytes,
 }
 
@@ -196,6 +226,7 @@ impl SignedAppOrder {
         })
     }
 
+    /// The order as `matchOrders` takes it.
     pub fn to_call(&self) -> IexecHub::SignedAppOrder {
         IexecHub::SignedAppOrder {
             app: self.app,
@@ -214,27 +245,43 @@ impl SignedAppOrder {
 /// A signed request order in the CLI's JSON shape.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SignedRequestOrder {
+    /// The app to run.
     pub app: Address,
+    /// The most the requester pays the app's owner per task, nRLC.
     #[serde(with = "dec")]
     pub appmaxprice: U256,
+    /// The dataset the app reads; zero: none (Agora's deals use none).
     pub dataset: Address,
+    /// The most the requester pays the dataset's owner per task, nRLC.
     #[serde(with = "dec")]
     pub datasetmaxprice: U256,
+    /// The pool that must run the tasks; zero: any.
     pub workerpool: Address,
+    /// The most the requester pays the pool per task, nRLC.
     #[serde(with = "dec")]
     pub workerpoolmaxprice: U256,
+    /// Who pays for the deal from its iExec account; `sign` must be this account's.
     pub requester: Address,
+    /// Tasks requested; Agora requests one per deal.
     #[serde(with = "dec")]
     pub volume: U256,
+    /// Features the tasks need, a bit each (bit 0 TEE, bit 3 TDX).
     pub tag: B256,
+    /// The category (work clock) the tasks run in; it sets their deadlines.
     #[serde(with = "dec")]
     pub category: U256,
+    /// The trust level asked of the pool (0 or 1: one contribution decides).
     #[serde(with = "dec")]
     pub trust: U256,
+    /// The account the result is for.
     pub beneficiary: Address,
+    /// A contract the hub calls with the result; zero: none (the only kind Agora serves).
     pub callback: Address,
+    /// The app's parameters as the JSON text workers read (`iexec_args`, `iexec_input_files`, …).
     pub params: String,
+    /// Random bytes that give otherwise equal orders distinct hashes.
     pub salt: B256,
+    /// The requester's EIP-712 signature of the order (65 bytes, v = 27/28).
     pub sign: Bytes,
 }
 
@@ -271,6 +318,7 @@ impl SignedRequestOrder {
         })
     }
 
+    /// The order as `matchOrders` takes it.
     pub fn to_call(&self) -> IexecHub::SignedRequestOrder {
         IexecHub::SignedRequestOrder {
             app: self.app,

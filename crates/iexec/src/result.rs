@@ -25,28 +25,30 @@ use sha2::{Digest, Sha256};
 use crate::{Error, Result};
 
 /// The folder iExec apps write into; paths in `computed.json` are under it.
-pub const OUT_DIR: &str = "/iexec_out";
+pub(crate) const OUT_DIR: &str = "/iexec_out";
 
 /// `computed.json` as iExec apps write it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Computed {
+    /// The output file's absolute path as the app saw it, under `/iexec_out` (e.g.
+    /// `/iexec_out/result.txt`); the result digest is computed over that file.
     #[serde(rename = "deterministic-output-path")]
     pub deterministic_output_path: String,
 }
 
 /// A result ready to publish.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ResultArchive {
+pub(crate) struct ResultArchive {
     /// The zip: the output file and `computed.json`.
-    pub zip: Bytes,
+    pub(crate) zip: Bytes,
     /// The output file's name in the archive (`result.json`, `result.txt`, `result.mp4`, …).
-    pub file_name: String,
+    pub(crate) file_name: String,
     /// iExec's result digest: the SHA-256 of the output.
-    pub digest: B256,
+    pub(crate) digest: B256,
 }
 
 /// The output's file name, by what the bytes are: JSON, text, MP4, PNG, else binary.
-pub fn output_file_name(output: &[u8]) -> &'static str {
+pub(crate) fn output_file_name(output: &[u8]) -> &'static str {
     if output.len() >= 12 && &output[4..8] == b"ftyp" {
         "result.mp4"
     } else if output.starts_with(b"\x89PNG\r\n\x1a\n") {
@@ -61,7 +63,7 @@ pub fn output_file_name(output: &[u8]) -> &'static str {
 }
 
 /// iExec's web2 result digest of a single output file.
-pub fn result_digest(output: &[u8]) -> Result<B256> {
+pub(crate) fn result_digest(output: &[u8]) -> Result<B256> {
     if output.is_empty() {
         return Err(Error::Invalid("the app's output is empty: iExec has no result digest for an empty file".into()));
     }
@@ -69,7 +71,7 @@ pub fn result_digest(output: &[u8]) -> Result<B256> {
 }
 
 /// Builds the result archive for `output`.
-pub fn build(output: &[u8]) -> Result<ResultArchive> {
+pub(crate) fn build(output: &[u8]) -> Result<ResultArchive> {
     let digest = result_digest(output)?;
     let file_name = output_file_name(output).to_owned();
     let computed = Computed { deterministic_output_path: format!("{OUT_DIR}/{file_name}") };
@@ -117,7 +119,7 @@ fn entry(zip: &mut zip::ZipArchive<std::io::Cursor<&[u8]>>, name: &str) -> Resul
 }
 
 /// The `results` a worker puts on chain for a result stored under `cid`.
-pub fn results_json(cid: &agora_content::Cid) -> String {
+pub(crate) fn results_json(cid: &agora_content::Cid) -> String {
     serde_json::json!({ "storage": "ipfs", "location": format!("/ipfs/{cid}") }).to_string()
 }
 

@@ -18,7 +18,9 @@ pub struct IexecSettings {
     /// The workerpool's signed orders (default: `<data_dir>/iexec/workerpoolorders.json`, which
     /// the Agora workerpool writes and the backend reads).
     pub workerpool_orders: Option<PathBuf>,
+    /// `[iexec.backend]`: the requester side, buying iExec deals for ComputeMarket tasks.
     pub backend: BackendSettings,
+    /// `[iexec.workerpool]`: the worker side, serving deals on the Agora workerpool.
     pub workerpool: WorkerpoolSettings,
 }
 

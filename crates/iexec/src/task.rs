@@ -32,11 +32,12 @@ pub enum TaskStatus {
 }
 
 impl TaskStatus {
-    pub const ALL: [TaskStatus; 5] =
+    /// Every status, in the hub's numbering (index 0 is UNSET … 4 FAILED).
+    pub(crate) const ALL: [TaskStatus; 5] =
         [TaskStatus::Unset, TaskStatus::Active, TaskStatus::Revealing, TaskStatus::Completed, TaskStatus::Failed];
 
     /// PoCo's name: `UNSET`, `ACTIVE`, `REVEALING`, `COMPLETED`, `FAILED`.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             TaskStatus::Unset => "UNSET",
             TaskStatus::Active => "ACTIVE",
@@ -47,7 +48,7 @@ impl TaskStatus {
     }
 
     /// Whether nothing can change the task any more.
-    pub fn is_final(self) -> bool {
+    pub(crate) fn is_final(self) -> bool {
         matches!(self, TaskStatus::Completed | TaskStatus::Failed)
     }
 }
@@ -84,14 +85,14 @@ pub fn task_id(deal_id: B256, idx: U256) -> B256 {
 }
 
 /// The task's status on the hub.
-pub async fn status<P: Provider>(hub: &IexecHub::IexecHubInstance<P>, task: B256) -> Result<TaskStatus> {
+pub(crate) async fn status<P: Provider>(hub: &IexecHub::IexecHubInstance<P>, task: B256) -> Result<TaskStatus> {
     let view = hub.viewTask(task).call().await.map_err(|e| tx::call_error("viewTask", e))?;
     TaskStatus::try_from(view.status)
 }
 
 /// Sends `initialize(deal, idx)` with `sender`. A task that someone else initialized meanwhile
 /// counts as done.
-pub async fn initialize<P: Provider>(
+pub(crate) async fn initialize<P: Provider>(
     sender: &Sender,
     hub: &IexecHub::IexecHubInstance<P>,
     deal: B256,
@@ -112,7 +113,7 @@ pub async fn initialize<P: Provider>(
 }
 
 /// What a claim came to.
-pub enum Claim {
+pub(crate) enum Claim {
     /// Sent: record its hash if the claim must survive a crash, then [`Submitted::confirm`] it.
     Sent(Box<Submitted>),
     /// The task is final already (completed, or claimed by someone else).
@@ -123,7 +124,7 @@ pub enum Claim {
 
 /// Claims task `idx` of `deal`, initializing it first when `known` says nobody did (a task must
 /// be initialized to be claimed), with `sender`.
-pub async fn claim<P: Provider>(
+pub(crate) async fn claim<P: Provider>(
     sender: &Sender,
     hub: &IexecHub::IexecHubInstance<P>,
     deal: B256,

@@ -14,7 +14,7 @@ use crate::{Error, Result};
 
 /// A revert's reason: the `Error(string)`/`Panic(uint)` message, or a sentence saying there was
 /// none (PoCo checks many conditions with a bare `require`).
-pub fn revert_reason(data: &[u8]) -> String {
+pub(crate) fn revert_reason(data: &[u8]) -> String {
     if data.is_empty() {
         return "a check failed without a message (bare require)".into();
     }
@@ -28,7 +28,7 @@ pub fn revert_reason(data: &[u8]) -> String {
 }
 
 /// Maps a contract call's error: reverts become [`Error::Reverted`] with their reason.
-pub fn call_error(what: &str, err: alloy::contract::Error) -> Error {
+pub(crate) fn call_error(what: &str, err: alloy::contract::Error) -> Error {
     match err.as_revert_data() {
         Some(data) => Error::Reverted { what: what.to_owned(), reason: revert_reason(&data) },
         None => Error::Call { what: what.to_owned(), source: Box::new(err) },
@@ -49,23 +49,24 @@ fn send_error(what: &str, err: agora_chain::Error) -> Error {
 
 /// Sends a prepared call with `sender`, waits for its receipt and fails on a revert. `what` names
 /// the call in errors (e.g. `initialize(0xabc…, 0)`).
-pub async fn send<P, D>(sender: &Sender, what: &str, call: CallBuilder<P, D>) -> Result<TransactionReceipt> {
+pub(crate) async fn send<P, D>(sender: &Sender, what: &str, call: CallBuilder<P, D>) -> Result<TransactionReceipt> {
     submit(sender, what, call).await?.confirm().await
 }
 
 /// A transaction accepted by the node and not yet known to be mined.
-pub struct Submitted {
+pub(crate) struct Submitted {
     what: String,
     pending: Pending,
 }
 
 impl Submitted {
-    pub fn tx_hash(&self) -> B256 {
+    /// The transaction's hash, known as soon as the node accepted it (record it before waiting).
+    pub(crate) fn tx_hash(&self) -> B256 {
         self.pending.tx_hash()
     }
 
     /// Waits for the receipt; a transaction mined but reverted is [`Error::Reverted`].
-    pub async fn confirm(self) -> Result<TransactionReceipt> {
+    pub(crate) async fn confirm(self) -> Result<TransactionReceipt> {
         let what = self.what;
         self.pending.confirm().await.map_err(|e| send_error(&what, e))
     }
@@ -73,14 +74,14 @@ impl Submitted {
 
 /// Sends a prepared call without waiting for it to be mined (a call whose gas estimate reverts is
 /// [`Error::Reverted`]).
-pub async fn submit<P, D>(sender: &Sender, what: &str, call: CallBuilder<P, D>) -> Result<Submitted> {
+pub(crate) async fn submit<P, D>(sender: &Sender, what: &str, call: CallBuilder<P, D>) -> Result<Submitted> {
     let pending = sender.submit(call).await.map_err(|e| send_error(what, e))?;
     Ok(Submitted { what: what.to_owned(), pending })
 }
 
 /// Deploys `code` (creation bytecode followed by any ABI-encoded constructor arguments) and
 /// returns the new contract's address and receipt.
-pub async fn deploy_code(
+pub(crate) async fn deploy_code(
     sender: &Sender,
     what: &str,
     code: Bytes,

@@ -27,7 +27,7 @@ const CALL_TIMEOUT: Duration = Duration::from_secs(180);
 
 /// The iexec CLI, with the chain name its `chain.json` files use.
 #[derive(Debug)]
-pub struct Cli {
+pub(crate) struct Cli {
     program: PathBuf,
     chain: String,
     calls: AtomicU64,
@@ -35,30 +35,32 @@ pub struct Cli {
 
 /// What `iexec task show` says about a task.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TaskInfo {
+pub(crate) struct TaskInfo {
     /// PoCo's status (an uninitialized task, which the CLI answers "not found", is UNSET). The
     /// CLI's own `statusName` is not used: it says TIMEOUT by the wall clock.
-    pub status: TaskStatus,
-    pub final_deadline: Option<u64>,
+    pub(crate) status: TaskStatus,
+    /// The task's final deadline (Unix seconds), when the CLI gives it.
+    pub(crate) final_deadline: Option<u64>,
     /// `results.location` once completed, e.g. `/ipfs/bafy…`.
-    pub result_location: Option<String>,
-    pub result_storage: Option<String>,
+    pub(crate) result_location: Option<String>,
+    /// `results.storage` once completed, e.g. `ipfs` (`None` where the CLI says `none`).
+    pub(crate) result_storage: Option<String>,
 }
 
 impl Cli {
     /// `program` is the `iexec` executable (e.g. `node_modules/.bin/iexec`); `chain` the name of
     /// the chain in the `chain.json` files this wrapper writes or is given.
-    pub fn new(program: impl Into<PathBuf>, chain: impl Into<String>) -> Self {
+    pub(crate) fn new(program: impl Into<PathBuf>, chain: impl Into<String>) -> Self {
         Self { program: program.into(), chain: chain.into(), calls: AtomicU64::new(0) }
     }
 
     /// CLI processes started so far.
-    pub fn calls(&self) -> u64 {
+    pub(crate) fn calls(&self) -> u64 {
         self.calls.load(Ordering::Relaxed)
     }
 
     /// Runs `iexec ARGS --raw` in `dir` and returns its JSON answer, which said `ok`.
-    pub async fn run(&self, dir: &Path, args: &[&str]) -> Result<Value> {
+    pub(crate) async fn run(&self, dir: &Path, args: &[&str]) -> Result<Value> {
         let command = format!(
             "iexec {}",
             args.iter().take_while(|a| !a.starts_with('-')).take(2).cloned().collect::<Vec<_>>().join(" ")
@@ -89,7 +91,7 @@ impl Cli {
 
     /// Imports `private_key` as the unencrypted `wallet.json` of `dir` (the signer of every call
     /// made there), unless it is there already. Returns the wallet's address.
-    pub async fn import_wallet(&self, dir: &Path, private_key: &str) -> Result<Address> {
+    pub(crate) async fn import_wallet(&self, dir: &Path, private_key: &str) -> Result<Address> {
         let expected = agora_chain::signer_from_key(private_key)?.address();
         let file = dir.join("wallet.json");
         if let Ok(bytes) = tokio::fs::read(&file).await {
@@ -117,7 +119,7 @@ impl Cli {
     /// `iexec app deploy` of the app in `dir`'s `iexec.json`. An app identical to one already
     /// registered (same owner, name, multiaddr, checksum) has the same address, and the CLI refuses
     /// to deploy it twice; that address is returned, so deploying is idempotent.
-    pub async fn app_deploy(&self, dir: &Path) -> Result<Address> {
+    pub(crate) async fn app_deploy(&self, dir: &Path) -> Result<Address> {
         match self.run(dir, &["app", "deploy", "--chain", &self.chain]).await {
             Ok(answer) => parse_address(&answer["address"], "app deploy", "address"),
             Err(Error::Cli { command, message }) => match already_deployed(&message) {
@@ -129,31 +131,31 @@ impl Cli {
     }
 
     /// `iexec order sign --app`: the app order of `dir`'s `iexec.json`, signed by its wallet.
-    pub async fn sign_apporder(&self, dir: &Path) -> Result<Value> {
+    pub(crate) async fn sign_apporder(&self, dir: &Path) -> Result<Value> {
         let answer = self.run(dir, &["order", "sign", "--app", "--chain", &self.chain]).await?;
         signed(answer, "apporder")
     }
 
     /// `iexec order sign --request`: the request order of `dir`'s `iexec.json`, signed by its wallet.
-    pub async fn sign_requestorder(&self, dir: &Path) -> Result<Value> {
+    pub(crate) async fn sign_requestorder(&self, dir: &Path) -> Result<Value> {
         let answer = self.run(dir, &["order", "sign", "--request", "--chain", &self.chain]).await?;
         signed(answer, "requestorder")
     }
 
     /// `iexec account deposit AMOUNT` (nRLC) from the wallet's RLC into its iExec account.
-    pub async fn account_deposit(&self, dir: &Path, amount: U256) -> Result<()> {
+    pub(crate) async fn account_deposit(&self, dir: &Path, amount: U256) -> Result<()> {
         self.run(dir, &["account", "deposit", &amount.to_string(), "--chain", &self.chain]).await?;
         Ok(())
     }
 
     /// `iexec order fill --force` of the orders in `dir`'s `orders.json`; returns the deal id.
-    pub async fn fill(&self, dir: &Path) -> Result<B256> {
+    pub(crate) async fn fill(&self, dir: &Path) -> Result<B256> {
         let answer = self.run(dir, &["order", "fill", "--force", "--chain", &self.chain]).await?;
         parse_b256(&answer["dealid"], "order fill", "dealid")
     }
 
     /// `iexec task show TASK`. A task nobody initialized yet is UNSET (the CLI says "not found").
-    pub async fn task_show(&self, dir: &Path, task: B256) -> Result<TaskInfo> {
+    pub(crate) async fn task_show(&self, dir: &Path, task: B256) -> Result<TaskInfo> {
         match self.run(dir, &["task", "show", &task.to_string(), "--chain", &self.chain]).await {
             Ok(answer) => parse_task(&answer),
             Err(Error::Cli { message, .. }) if message.starts_with("No task found for id") => Ok(TaskInfo {
@@ -168,7 +170,7 @@ impl Cli {
 
     /// `iexec task show TASK --download NAME`: fetches the completed task's result archive from
     /// the chain's IPFS gateway into `dir/NAME.zip` and returns that path.
-    pub async fn task_download(&self, dir: &Path, task: B256, name: &str) -> Result<PathBuf> {
+    pub(crate) async fn task_download(&self, dir: &Path, task: B256, name: &str) -> Result<PathBuf> {
         let answer =
             self.run(dir, &["task", "show", &task.to_string(), "--download", name, "--chain", &self.chain]).await?;
         match answer["resultPath"].as_str() {
@@ -182,7 +184,7 @@ impl Cli {
 }
 
 /// Reads a CLI answer: the last line of stdout (or else stderr) that is a JSON object with `ok`.
-pub fn interpret(command: &str, code: Option<i32>, stdout: &str, stderr: &str) -> Result<Value> {
+pub(crate) fn interpret(command: &str, code: Option<i32>, stdout: &str, stderr: &str) -> Result<Value> {
     let answer = last_json(stdout).or_else(|| last_json(stderr));
     let fail = |message: String| Err(Error::Cli { command: command.to_owned(), message });
     match answer {
@@ -258,7 +260,7 @@ fn signed(answer: Value, name: &str) -> Result<Value> {
 }
 
 /// Reads `iexec task show --raw`.
-pub fn parse_task(answer: &Value) -> Result<TaskInfo> {
+pub(crate) fn parse_task(answer: &Value) -> Result<TaskInfo> {
     let task = &answer["task"];
     let status = parse_u64(&task["status"], "task show", "task.status")?;
     let status = u8::try_from(status)

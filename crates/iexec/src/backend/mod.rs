@@ -1,5 +1,5 @@
 //! Agora's compute backend on iExec: a ComputeMarket task of an iExec-backed service becomes an
-//! iExec deal made with the real `iexec` CLI ([`crate::cli`]), and its outcome comes back as a
+//! iExec deal made with the real `iexec` CLI (`cli.rs`), and its outcome comes back as a
 //! result CID or a failure reason for the scheduler to settle on ComputeMarket.
 //!
 //! For each task: the service's app is deployed once (`iexec app deploy`, by the provider's
@@ -26,7 +26,7 @@
 //! `viewConsumed`) instead of making a second one; the order itself can be filled only once.
 //! Every step is recorded in the store before the next begins.
 
-pub mod cli;
+pub(crate) mod cli;
 
 mod app;
 mod deal;
@@ -51,8 +51,6 @@ use crate::bindings::IexecHub;
 use crate::{Error, Result};
 use cli::Cli;
 
-pub use request::request_order_of;
-
 /// The app a service runs on iExec, as registered in the app registry.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AppSpec {
@@ -62,6 +60,7 @@ pub struct AppSpec {
     pub checksum: B256,
 }
 
+/// What [`Backend::start`] needs: where iExec is, the two wallets, the apps, and how to poll.
 #[derive(Debug, Clone)]
 pub struct BackendConfig {
     /// Agora's chain (where ComputeMarket lives); the store keys jobs by it.
@@ -77,6 +76,7 @@ pub struct BackendConfig {
     pub chain_name: String,
     /// JSON-RPC of the chain iExec runs on (direct hub reads and claims).
     pub rpc_url: String,
+    /// The iExec hub (PoCo's diamond) on that chain; [`Backend::start`] fails if none answers there.
     pub hub: Address,
     /// The wallet that signs request orders and pays for deals (its iExec account): its key's
     /// one sender in the node, held while the CLI transacts with the same key.
@@ -105,25 +105,31 @@ pub struct BackendConfig {
 
 /// One iExec-backed ComputeMarket task, as the scheduler hands it over.
 #[derive(Debug, Clone)]
-pub struct IexecRequest<'a> {
-    pub task_id: u64,
-    pub service_id: u64,
+pub(crate) struct IexecRequest<'a> {
+    /// The ComputeMarket task id; the iExec job is recorded under it.
+    pub(crate) task_id: u64,
+    /// The service the task was bought from; its iExec app is deployed once per service.
+    pub(crate) service_id: u64,
     /// A key of [`BackendConfig::apps`].
-    pub app: &'a str,
-    pub category: u64,
+    pub(crate) app: &'a str,
+    /// The iExec category (work clock) to buy the deal in, from the service's runtime.
+    pub(crate) category: u64,
     /// The task's input: a CID of content in the store, or text.
-    pub input: &'a str,
+    pub(crate) input: &'a str,
 }
 
 /// How an iExec task ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
+pub(crate) enum Outcome {
     /// COMPLETED; the output is in the content store under `cid`.
     Completed { cid: Cid },
     /// Claimed after its deadline, or unrunnable (bad input); `reason` is for people.
     Failed { reason: String },
 }
 
+/// The requester side of iExec for one node: turns ComputeMarket tasks into deals made with the
+/// `iexec` CLI and follows them to their end, recording each step in the store. See the module
+/// docs.
 pub struct Backend {
     cfg: BackendConfig,
     cli: Cli,
@@ -223,17 +229,19 @@ impl Backend {
 
     /// Gets a service ready before its first task: the wallets imported, its app deployed and the
     /// app order signed (a few CLI calls the first task then need not wait for).
-    pub async fn prepare(&self, service_id: u64, app: &str) -> Result<()> {
+    pub(crate) async fn prepare(&self, service_id: u64, app: &str) -> Result<()> {
         self.ensure_wallets().await?;
         self.ensure_app(service_id, app).await?;
         Ok(())
     }
 
     /// Whether this backend can run `app` (a name from a service's metadata).
-    pub fn serves(&self, app: &str) -> bool {
+    pub(crate) fn serves(&self, app: &str) -> bool {
         self.cfg.apps.contains_key(app)
     }
 
+    /// The requester wallet's address: it signs request orders and pays for deals from its iExec
+    /// account.
     pub fn requester(&self) -> Address {
         self.requester
     }
@@ -262,7 +270,7 @@ impl Backend {
     /// Drives the task's iExec deal until it ends, recording each step; resumes from the record.
     /// An error (a CLI call that failed, the chain unreachable) comes back after one poll interval,
     /// so a caller that simply retries does not hammer the CLI.
-    pub async fn run(&self, req: &IexecRequest<'_>) -> Result<Outcome> {
+    pub(crate) async fn run(&self, req: &IexecRequest<'_>) -> Result<Outcome> {
         let outcome = self.drive(req).await;
         if outcome.is_err() {
             tokio::time::sleep(self.cfg.poll).await;

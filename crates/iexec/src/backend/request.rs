@@ -94,7 +94,7 @@ impl Backend {
     }
 
     /// The EIP-712 hash PoCo gives a signed request order.
-    pub async fn request_hash(&self, signed: &Value) -> Result<B256> {
+    async fn request_hash(&self, signed: &Value) -> Result<B256> {
         let order = request_order_of(signed)?;
         Ok(order.eip712_signing_hash(self.eip712_domain().await?))
     }
@@ -114,7 +114,7 @@ fn decimal(v: &Value) -> String {
 }
 
 /// A signed request order as the CLI prints it, as PoCo's struct.
-pub fn request_order_of(v: &Value) -> Result<RequestOrder> {
+fn request_order_of(v: &Value) -> Result<RequestOrder> {
     let bad = |field: &str| invalid(format!("request order: bad {field}: {}", v[field]));
     let addr = |field: &str| v[field].as_str().and_then(|s| s.parse::<Address>().ok()).ok_or_else(|| bad(field));
     let num = |field: &str| u256_of(&v[field]).ok_or_else(|| bad(field));

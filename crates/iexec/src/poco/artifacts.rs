@@ -16,20 +16,22 @@ use serde::Deserialize;
 use crate::{Error, Result};
 
 /// The PoCo release the dev chain runs; `make deps` unpacks exactly this one.
-pub const POCO_VERSION: &str = "6.1.0";
+pub(crate) const POCO_VERSION: &str = "6.1.0";
 /// Where `make deps` unpacks PoCo, relative to the repository root.
-pub const POCO_NPM_PATH: &str = "node_modules/.iexec-poco";
+pub(crate) const POCO_NPM_PATH: &str = "node_modules/.iexec-poco";
 /// The RLC token's truffle build, relative to the repository root.
-pub const RLC_NPM_PATH: &str = "node_modules/rlc-faucet-contract/build/contracts/RLC.json";
+pub(crate) const RLC_NPM_PATH: &str = "node_modules/rlc-faucet-contract/build/contracts/RLC.json";
 
 /// The library five facets link against, as the Solidity linker names it.
-pub const ORDERS_LIBRARY: &str = "contracts/libs/IexecLibOrders_v5.sol:IexecLibOrders_v5";
+pub(crate) const ORDERS_LIBRARY: &str = "contracts/libs/IexecLibOrders_v5.sol:IexecLibOrders_v5";
 
 /// A contract ready to deploy: its ABI and creation bytecode (libraries not linked yet).
 #[derive(Debug, Clone)]
-pub struct Artifact {
-    pub name: String,
-    pub abi: JsonAbi,
+pub(crate) struct Artifact {
+    /// The contract's name (e.g. `IexecPoco1Facet`), for errors and logs.
+    pub(crate) name: String,
+    /// Its ABI, from which the diamond's selectors for it are taken.
+    pub(crate) abi: JsonAbi,
     /// Creation bytecode as hex, possibly holding library placeholders.
     bytecode: String,
     /// `source:library` names the bytecode links against.
@@ -39,7 +41,7 @@ pub struct Artifact {
 impl Artifact {
     /// The creation bytecode with every library it needs replaced by its address from `libraries`
     /// (keyed by `source:library`, as [`ORDERS_LIBRARY`]).
-    pub fn linked_bytecode(&self, libraries: &BTreeMap<String, Address>) -> Result<Bytes> {
+    pub(crate) fn linked_bytecode(&self, libraries: &BTreeMap<String, Address>) -> Result<Bytes> {
         let mut code = self.bytecode.trim_start_matches("0x").to_owned();
         for link in &self.links {
             let address = libraries
@@ -55,7 +57,7 @@ impl Artifact {
 
     /// The 4-byte selectors the diamond routes to this facet: every function's, plus `0xffffffff`
     /// for a fallback and `0x00000000` for a receive function.
-    pub fn selectors(&self) -> Vec<[u8; 4]> {
+    pub(crate) fn selectors(&self) -> Vec<[u8; 4]> {
         let mut out: Vec<[u8; 4]> = self.abi.functions().map(|f| f.selector().0).collect();
         if self.abi.fallback.is_some() {
             out.push([0xff; 4]);
@@ -69,7 +71,7 @@ impl Artifact {
 
 /// The Solidity linker's placeholder for a library: `__$`, the first 34 hex digits of the
 /// keccak256 of its fully qualified name, `$__` (40 characters, the width of an address).
-pub fn placeholder(fully_qualified: &str) -> String {
+pub(crate) fn placeholder(fully_qualified: &str) -> String {
     let hash = hex::encode(keccak256(fully_qualified.as_bytes()));
     format!("__${}$__", &hash[..34])
 }
@@ -103,8 +105,8 @@ pub struct PocoArtifacts {
 
 impl PocoArtifacts {
     /// Finds the artifacts in `node_modules/.iexec-poco` and the RLC build in `node_modules`, in
-    /// `start` or one of its parents ([`open`](Self::open) takes explicit paths). Checks the
-    /// package is PoCo [`POCO_VERSION`].
+    /// `start` or one of its parents. Fails with [`Error::Artifact`] when either is missing or the
+    /// package is not the pinned PoCo release (`make deps` unpacks it).
     pub fn locate(start: &Path) -> Result<Self> {
         let dir = start.ancestors().map(|d| d.join(POCO_NPM_PATH)).find(|p| p.is_dir()).ok_or_else(|| {
             Error::Artifact(format!(
@@ -119,7 +121,7 @@ impl PocoArtifacts {
     }
 
     /// Uses the package unpacked at `dir` and the RLC build at `rlc`.
-    pub fn open(dir: &Path, rlc: &Path) -> Result<Self> {
+    pub(crate) fn open(dir: &Path, rlc: &Path) -> Result<Self> {
         let package: PackageJson = read_json(&dir.join("package.json"))?;
         if package.version != POCO_VERSION {
             return Err(Error::Artifact(format!(
@@ -134,12 +136,8 @@ impl PocoArtifacts {
         Ok(Self { dir: dir.to_owned(), rlc: rlc.to_owned() })
     }
 
-    pub fn dir(&self) -> &Path {
-        &self.dir
-    }
-
     /// A contract compiled by PoCo's hardhat build, `artifacts/contracts/<sub>/<name>.sol/<name>.json`.
-    pub fn hardhat(&self, sub: &str, name: &str) -> Result<Artifact> {
+    pub(crate) fn hardhat(&self, sub: &str, name: &str) -> Result<Artifact> {
         let mut path = self.dir.join("artifacts/contracts");
         if !sub.is_empty() {
             path = path.join(sub);
@@ -156,7 +154,7 @@ impl PocoArtifacts {
 
     /// A contract only published with PoCo's deployments (the diamond's default facets and its
     /// initializer): `deployments/arbitrumSepolia/<name>.json`.
-    pub fn deployed(&self, name: &str) -> Result<Artifact> {
+    pub(crate) fn deployed(&self, name: &str) -> Result<Artifact> {
         let path = self.dir.join("deployments/arbitrumSepolia").join(format!("{name}.json"));
         let d: DeploymentFile = read_json(&path)?;
         let abi = d.abi.ok_or_else(|| Error::Artifact(format!("{} has no ABI", path.display())))?;
@@ -164,7 +162,7 @@ impl PocoArtifacts {
     }
 
     /// The RLC token (truffle build); its constructor gives the deployer the whole supply.
-    pub fn rlc(&self) -> Result<Artifact> {
+    pub(crate) fn rlc(&self) -> Result<Artifact> {
         let d: DeploymentFile = read_json(&self.rlc)?;
         let abi = d.abi.ok_or_else(|| Error::Artifact(format!("{} has no ABI", self.rlc.display())))?;
         Ok(Artifact { name: "RLC".into(), abi, bytecode: d.bytecode, links: Vec::new() })

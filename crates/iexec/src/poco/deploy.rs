@@ -14,7 +14,7 @@ use crate::tx::{call_error, deploy_code, send};
 use crate::{Error, Result};
 
 /// The facets added after the diamond's own three, in PoCo's deploy order.
-pub const FACETS: [&str; 13] = [
+pub(crate) const FACETS: [&str; 13] = [
     "IexecAccessorsABILegacyFacet",
     "IexecCategoryManagerFacet",
     "IexecConfigurationExtraFacet",

@@ -34,7 +34,7 @@ use crate::tx::send;
 use artifacts::{POCO_VERSION, PocoArtifacts};
 
 pub use crate::task::task_id;
-pub use deploy::{FACETS, deploy, verify};
+pub use deploy::{deploy, verify};
 
 /// One RLC in nRLC (RLC has 9 decimals).
 pub const RLC: u64 = 1_000_000_000;
@@ -44,14 +44,17 @@ pub const RLC: u64 = 1_000_000_000;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Category {
+    /// The hub's index of the category (0 for XS, in creation order), as orders and deals name it.
     pub id: u64,
+    /// The name it was created under, e.g. `XS` or `AGORA_TEST`.
     pub name: String,
+    /// Seconds per work clock, the unit a task's deadlines are counted in.
     pub work_clock_time_ref: u64,
 }
 
 /// The categories created on the dev chain: iExec's five, then `AGORA_TEST` (20 s: a task's final
 /// deadline is 200 s after its deal, so claims can be tested).
-pub fn dev_categories() -> Vec<(String, String, u64)> {
+pub(crate) fn dev_categories() -> Vec<(String, String, u64)> {
     let std = [("XS", 300), ("S", 1200), ("M", 3600), ("L", 10800), ("XL", 36000)];
     let mut out: Vec<(String, String, u64)> =
         std.iter().map(|(n, t)| ((*n).to_owned(), "\"\"".to_owned(), *t)).collect();
@@ -63,24 +66,33 @@ pub fn dev_categories() -> Vec<(String, String, u64)> {
     out
 }
 
-/// The short category's name and work clock.
-pub const TEST_CATEGORY_NAME: &str = "AGORA_TEST";
+/// The name of the dev chain's short category, for deadline tests.
+pub(crate) const TEST_CATEGORY_NAME: &str = "AGORA_TEST";
+/// The short category's work clock, in seconds: its tasks' final deadline comes 200 s after the
+/// deal.
 pub const TEST_CATEGORY_TIME_REF: u64 = 20;
 
 /// Where PoCo lives on a chain.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PocoDeployment {
+    /// The PoCo release deployed, e.g. `6.1.0`.
     pub poco_version: String,
+    /// The chain PoCo is deployed on.
     pub chain_id: u64,
     /// The iExec hub (PoCo's diamond): the address the `iexec` CLI calls `hub`.
     pub hub: Address,
+    /// The RLC token (9 decimals) the hub escrows and pays in.
     pub rlc: Address,
+    /// The registry apps are created in (each app an ERC-721 token of its owner).
     pub app_registry: Address,
+    /// The registry datasets are created in.
     pub dataset_registry: Address,
+    /// The registry workerpools are created in.
     pub workerpool_registry: Address,
     /// The hub's owner (it may create categories).
     pub owner: Address,
+    /// The hub's categories, in index order.
     pub categories: Vec<Category>,
 }
 
@@ -96,6 +108,7 @@ impl PocoDeployment {
 pub struct DevSetup {
     /// Accounts that get `rlc_each` nRLC from the deployer.
     pub funded: Vec<Address>,
+    /// The amount sent to each of `funded`, in nRLC (10⁻⁹ RLC).
     pub rlc_each: U256,
     /// Workerpools registered for `(owner, description)`.
     pub workerpools: Vec<(Address, String)>,
@@ -104,6 +117,7 @@ pub struct DevSetup {
 /// PoCo on the dev chain, and how it got there.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DevPoco {
+    /// The contracts deployed: the hub, RLC, the registries and the categories.
     pub deployment: PocoDeployment,
     /// The workerpools of [`DevSetup::workerpools`], in order.
     pub workerpools: Vec<Address>,

@@ -66,17 +66,17 @@ use crate::orders::{SignedWorkerpoolOrder, domain};
 use crate::tx::{call_error, send};
 use crate::{Error, Result};
 
-pub use run::{DealParams, parse_params};
-pub use sign::{authorization_signature, enclave_key, enclave_signature};
-
 /// How a worker of the pool runs.
 #[derive(Clone)]
 pub struct WorkerpoolConfig {
+    /// JSON-RPC of the chain the hub is on (reads; transactions go through the senders).
     pub rpc_url: String,
+    /// The iExec hub (PoCo's diamond); [`Workerpool::start`] fails if no contract is there.
     pub hub: Address,
     /// The pool served; `None`: the one registered for the owner under `description`, registered
     /// now if there is none.
     pub workerpool: Option<Address>,
+    /// The description the pool is registered under, which finds it when `workerpool` is `None`.
     pub description: String,
     /// The pool's owner (its key's one sender in the node): signs orders and authorizations,
     /// holds the stake.
@@ -96,11 +96,13 @@ pub struct WorkerpoolConfig {
     /// This node's API when it serves the content store under `/ipfs/<cid>` (in `up`): app
     /// modules are looked for there, and input files under it are read from the store directly.
     pub ipfs_gateway: Option<String>,
+    /// Time between rounds (stake, orders, new deals, unfinished tasks).
     pub poll: Duration,
     /// How often the stake and the orders are looked at when no deal comes.
     pub maintenance: Duration,
     /// Blocks a deal must be buried under before it is read.
     pub confirmations: u64,
+    /// Most blocks read per `eth_getLogs` call when looking for deals.
     pub batch_blocks: u64,
     /// The first block to read deals from when this worker starts on a chain (default: 10,000
     /// blocks before the head then).
@@ -115,7 +117,8 @@ pub struct WorkerpoolConfig {
 }
 
 impl WorkerpoolConfig {
-    /// A configuration with the defaults: 1,000-order volume … and nothing installed.
+    /// A configuration where `owner` is also the worker: no stake kept, orders of volume 1,000,000
+    /// at price 0, a round every 500 ms, and no app installed.
     pub fn new(rpc_url: &str, hub: Address, owner: Sender) -> Self {
         Self {
             rpc_url: rpc_url.to_owned(),

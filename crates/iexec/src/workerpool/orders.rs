@@ -17,7 +17,7 @@ impl Workerpool {
     }
 
     /// Signs a fresh order of this pool for `category` at the configured price.
-    pub fn sign_order(&self, category: U256, volume: U256) -> Result<SignedWorkerpoolOrder> {
+    pub(super) fn sign_order(&self, category: U256, volume: U256) -> Result<SignedWorkerpoolOrder> {
         sign_workerpool_order(
             self.cfg.owner.signer(),
             self.chain_id,

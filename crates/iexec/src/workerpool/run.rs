@@ -144,14 +144,16 @@ impl Workerpool {
 
 /// What a deal's `params` ask for.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct DealParams {
-    pub args: Option<String>,
-    pub input_files: Vec<String>,
+pub(super) struct DealParams {
+    /// `iexec_args`: the command line the app is given, if any.
+    pub(super) args: Option<String>,
+    /// `iexec_input_files`: URLs of the files the app reads, in order.
+    pub(super) input_files: Vec<String>,
 }
 
 /// Reads a deal's `params`: iExec's JSON (`iexec_args`, `iexec_input_files`; other keys, such as
 /// the result storage settings, are ignored), or a plain string of arguments (older requests).
-pub fn parse_params(params: &str) -> Result<DealParams, String> {
+pub(super) fn parse_params(params: &str) -> Result<DealParams, String> {
     let trimmed = params.trim();
     if trimmed.is_empty() {
         return Ok(DealParams::default());

@@ -17,7 +17,7 @@ fn personal_sign(signer: &PrivateKeySigner, parts: &[&[u8]]) -> Result<Bytes> {
 }
 
 /// The pool owner's authorization for `worker` to contribute to `task_id` with `enclave`.
-pub fn authorization_signature(
+pub(super) fn authorization_signature(
     owner: &PrivateKeySigner,
     worker: Address,
     task_id: B256,
@@ -28,7 +28,7 @@ pub fn authorization_signature(
 
 /// The enclave key of `worker` for `task_id`: derived from the worker's key, so a worker that
 /// restarts signs with the same one.
-pub fn enclave_key(worker: &PrivateKeySigner, task_id: B256) -> Result<PrivateKeySigner> {
+pub(super) fn enclave_key(worker: &PrivateKeySigner, task_id: B256) -> Result<PrivateKeySigner> {
     let mut seed = keccak256([worker.to_bytes().as_slice(), task_id.as_slice(), b"agora-enclave"].concat());
     loop {
         match PrivateKeySigner::from_bytes(&seed) {
@@ -40,7 +40,12 @@ pub fn enclave_key(worker: &PrivateKeySigner, task_id: B256) -> Result<PrivateKe
 }
 
 /// The enclave's signature over `keccak256(resultHash, resultSeal)` for `digest`.
-pub fn enclave_signature(enclave: &PrivateKeySigner, worker: Address, task_id: B256, digest: B256) -> Result<Bytes> {
+pub(super) fn enclave_signature(
+    enclave: &PrivateKeySigner,
+    worker: Address,
+    task_id: B256,
+    digest: B256,
+) -> Result<Bytes> {
     let result_hash = keccak256([task_id.as_slice(), digest.as_slice()].concat());
     let result_seal = keccak256([worker.as_slice(), task_id.as_slice(), digest.as_slice()].concat());
     personal_sign(enclave, &[result_hash.as_slice(), result_seal.as_slice()])
