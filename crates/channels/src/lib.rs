@@ -6,6 +6,7 @@
 //!   verified byte for byte as viem's `signTypedData`/`verifyTypedData` do. Verification uses
 //!   libsecp256k1 (the C library) and rejects high-s signatures, as the contract does.
 //! - [`payer`]: the paying side: tracks the deposit and what was spent, signs the next voucher.
+//! - [`payer_tx`]: the parties' channel transactions (open, top up, extend, reclaim, close).
 //! - [`ledger`]: the payee's ledger: checks each voucher against the indexed channel and stores it
 //!   durably (group commit) before acknowledging it.
 //! - [`settle`]: closes channels about to expire with their highest voucher.
@@ -17,6 +18,7 @@
 pub mod jobs;
 pub mod ledger;
 pub mod payer;
+pub mod payer_tx;
 mod settings;
 pub mod settle;
 pub mod voucher;
