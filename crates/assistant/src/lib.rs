@@ -8,6 +8,7 @@
 //!   checks a reply passes before it starts; a task per reply records each chunk before sending it
 //!   and sends the next only once the previous one is paid.
 //! - [`openai`]: the OpenAI-compatible door: the `Agora-Voucher` header, requests and responses.
+//! - [`client`]: the paying side of the WebSocket conversation, as the `agora chat` command uses it.
 
 #![warn(missing_docs)]
 // A `Refusal` carries the amounts a client needs to get out of it (owed, deposit, expiry), which
@@ -15,6 +16,7 @@
 #![allow(clippy::result_large_err)]
 
 mod checks;
+pub mod client;
 pub mod openai;
 pub mod price;
 pub mod protocol;
