@@ -3,6 +3,11 @@
 // The command's answers (the API's URL, what `deploy` did) are its output.
 #![allow(clippy::print_stdout)]
 
+mod channel;
+mod chat;
+mod local;
+mod out;
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -148,6 +153,22 @@ enum Command {
         #[arg(long, default_value = ".agora/deployments.json")]
         out: PathBuf,
     },
+    /// A payment channel's steps: open (with a fresh session key), top-up, extend, show, settle
+    /// (the payee), reclaim (the payer, after expiry).
+    Channel {
+        #[command(subcommand)]
+        cmd: channel::ChannelCmd,
+        #[command(flatten)]
+        flags: channel::ClientFlags,
+    },
+    /// Ask the node's AI assistant; the reply streams here and each chunk is paid from the
+    /// channel's session key once its price checks out.
+    Chat {
+        #[command(flatten)]
+        args: chat::ChatArgs,
+        #[command(flatten)]
+        flags: channel::ClientFlags,
+    },
 }
 
 #[tokio::main]
@@ -159,9 +180,32 @@ async fn main() -> Result<()> {
         )
         .init();
     let cli = Cli::parse();
-    match cli.command {
+    let client = match cli.command {
+        Command::Channel { cmd, flags } => {
+            let out = out::Out { json: flags.json };
+            Some((out, channel::run(cmd, &flags, out).await))
+        }
+        Command::Chat { args, flags } => {
+            let out = out::Out { json: flags.json };
+            Some((out, chat::run(args, &flags, out).await))
+        }
+        command => {
+            serve(&cli.config, command).await?;
+            None
+        }
+    };
+    if let Some((out, Err(failure))) = client {
+        out.fail(&failure);
+        std::process::exit(1);
+    }
+    Ok(())
+}
+
+/// The node's commands: `up`, `index`, `workerpool`, `deploy`.
+async fn serve(cli_config: &std::path::Path, command: Command) -> Result<()> {
+    match command {
         Command::Up(o) => {
-            let config = Config::load(&cli.config, o.to_config())?;
+            let config = Config::load(cli_config, o.to_config())?;
             let node = agora_node::up(&config).await?;
             if let Some(chain) = node.dev_chain() {
                 tracing::info!(
@@ -178,11 +222,11 @@ async fn main() -> Result<()> {
             node.shutdown().await?;
         }
         Command::Index(o) => {
-            let config = Config::load(&cli.config, o.to_config())?;
+            let config = Config::load(cli_config, o.to_config())?;
             agora_node::index(&config, shutdown_signal()).await?;
         }
         Command::Workerpool(flags) => {
-            let config = Config::load(&cli.config, flags.to_config())?;
+            let config = Config::load(cli_config, flags.to_config())?;
             agora_node::workerpool(&config, shutdown_signal()).await?;
         }
         Command::Deploy { rpc_url, deployer_key, operator, out } => {
@@ -195,6 +239,7 @@ async fn main() -> Result<()> {
                 out.display()
             );
         }
+        Command::Channel { .. } | Command::Chat { .. } => {}
     }
     Ok(())
 }

@@ -28,6 +28,32 @@ pub use config::Config;
 pub use dev::{DevChain, DevInfo};
 pub use senders::Senders;
 
+/// What the `agora` command's client side (`agora channel …`, `agora chat`) uses, so that the
+/// binary depends on this crate alone: the channel transactions and vouchers, the assistant's paying
+/// client, the chain's sender, and the primitives they take.
+pub mod client {
+    pub use agora_assistant::client::*;
+    pub use agora_assistant::protocol::{ErrorCode, FinishReason};
+    pub use agora_assistant::{Pricing, protocol};
+    pub use agora_chain::bindings::PaymentChannel::PaymentChannelErrors;
+    pub use agora_chain::revert::ContractError;
+    pub use agora_chain::{Error as ChainError, SendPolicy, Sender, signer_from_key};
+    pub use agora_channels::payer_tx::{ChannelTx, OnChain, Opened};
+    pub use agora_channels::{ChannelParams, VoucherDomain};
+    pub use alloy::primitives::{Address, B256, U256, hex};
+    pub use alloy::signers::local::PrivateKeySigner;
+
+    /// A sender for `key` on the chain at `rpc_url`: the command's one sender for that key (the dev
+    /// chain's policy on chain 31337, a public chain's otherwise).
+    pub async fn sender(rpc_url: &str, key: &PrivateKeySigner) -> Result<Sender, ChainError> {
+        use alloy::providers::Provider as _;
+        let provider = agora_chain::read_provider(rpc_url)?;
+        let chain_id = provider.get_chain_id().await?;
+        let policy = if chain_id == 31337 { SendPolicy::dev() } else { SendPolicy::public() };
+        Ok(Sender::new(provider, chain_id, key.clone(), policy))
+    }
+}
+
 /// A node that is up: its indexer and API run until [`Node::shutdown`].
 pub struct Node {
     pub api_url: String,
