@@ -102,6 +102,17 @@ pub(crate) struct Inner {
     pub(crate) live: Mutex<HashMap<String, Arc<Live>>>,
 }
 
+/// Raises a channel's accepted total to `to` (it never goes down), waking replies waiting on it.
+fn raise(tx: &watch::Sender<U256>, to: U256) {
+    tx.send_if_modified(|a| {
+        let up = to > *a;
+        if up {
+            *a = to;
+        }
+        up
+    });
+}
+
 pub(crate) fn internal(e: impl std::fmt::Display) -> Refusal {
     Refusal::new(ErrorCode::Internal, format!("the node could not read or record its state: {e}"))
 }
@@ -171,13 +182,7 @@ impl Assistant {
         let stored = self.inner.store.accepted_voucher(self.inner.cfg.chain_id, channel_id).await.map_err(internal)?;
         let mut map = self.inner.accepted.lock().map_err(internal)?;
         let tx = map.entry(channel_id).or_insert_with(|| watch::channel(stored).0);
-        tx.send_if_modified(|a| {
-            let raise = stored > *a;
-            if raise {
-                *a = stored;
-            }
-            raise
-        });
+        raise(tx, stored);
         Ok(tx.subscribe())
     }
 
@@ -202,16 +207,11 @@ impl Assistant {
             Err(VoucherError::Stale { amount, accepted }) if amount == accepted => accepted,
             Err(e) => return Err(refusal_of(e)),
         };
-        let rx = self.accepted_rx(channel_id).await?;
-        drop(rx);
+        // Make sure the channel's watch exists (loaded from the store), then raise it: replies
+        // waiting on it send their next chunk.
+        self.accepted_rx(channel_id).await?;
         if let Some(tx) = self.inner.accepted.lock().map_err(internal)?.get(&channel_id) {
-            tx.send_if_modified(|a| {
-                let raise = accepted > *a;
-                if raise {
-                    *a = accepted;
-                }
-                raise
-            });
+            raise(tx, accepted);
         }
         Ok(accepted)
     }
@@ -450,7 +450,7 @@ impl Assistant {
         }
     }
 
-    /// The reply `request_id`, if it belongs to `caller`.
+    /// The stored reply `request_id`, if there is one.
     pub async fn reply(&self, request_id: &str) -> Result<Option<ReplyRow>, Refusal> {
         self.inner.store.assistant_reply(self.inner.cfg.chain_id, request_id).await.map_err(internal)
     }
