@@ -110,9 +110,9 @@ export function AdminPage({ signedIn, address }: Props) {
                 </thead>
                 <tbody>
                   {a.channels.map((c) => (
-                    <tr key={c.id}>
-                      <td className="mono" title={c.id}>
-                        {shortHash(c.id)}
+                    <tr key={c.channelId}>
+                      <td className="mono" title={c.channelId}>
+                        {shortHash(c.channelId)}
                       </td>
                       <td className="mono" title={c.payer}>
                         {shortAddress(c.payer)}
@@ -127,10 +127,10 @@ export function AdminPage({ signedIn, address }: Props) {
                           type="button"
                           className="btn"
                           disabled={a.busy !== null || (c.state !== undefined && c.state !== "Open")}
-                          onClick={() => void a.settle(c.id)}
-                          aria-label={t("admin.settleNamed", { id: c.id })}
+                          onClick={() => void a.settle(c.channelId)}
+                          aria-label={t("admin.settleNamed", { id: c.channelId })}
                         >
-                          {a.busy === `settle:${c.id}` ? t("admin.working") : t("admin.settle")}
+                          {a.busy === `settle:${c.channelId}` ? t("admin.working") : t("admin.settle")}
                         </button>
                       </td>
                     </tr>

@@ -71,7 +71,7 @@ export interface AdminUser {
 
 /// A channel as `/api/admin/channels` lists it: the chain's view plus the assistant's account.
 export interface AdminChannel {
-  id: Hex;
+  channelId: Hex;
   payer: Hex;
   payee?: Hex;
   token?: Hex;
@@ -80,6 +80,8 @@ export interface AdminChannel {
   state?: string;
   billed: string;
   accepted: string;
+  /// The latest settlement attempt: `sending`, `closed`, `already-finished`, `failed`, `expired`.
+  settlement?: string | null;
 }
 
 export interface JobRunRecord {
