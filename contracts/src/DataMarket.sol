@@ -185,7 +185,7 @@ contract DataMarket is IDataMarket, Payouts {
         if (block.timestamp < deadline) deadline = block.timestamp;
         w3 = w3 & KEEP_RECEIVED | uint256(received) << RECEIVED_SHIFT;
         if (received == _totalBytes(w2)) {
-            // Nothing can be proven beyond the whole order: settle now.
+            // Nothing can be proven beyond the whole order: settle now (`OrderSettled` tells it all).
             _storeWord(order, 3, w3);
             _settle(order, orderId, w0 & KEEP_DEADLINE_STATE | deadline << DEADLINE_SHIFT, w2, received);
             return;
@@ -207,10 +207,13 @@ contract DataMarket is IDataMarket, Payouts {
         if (_state(w0) != ENDING) revert OrderNotEnding(orderId, OrderState(_state(w0)));
         (uint256 w2, uint256 w3) = _checkAck(order, orderId, w0, received, signature, true);
 
-        w3 = w3 & KEEP_RECEIVED | uint256(received) << RECEIVED_SHIFT;
-        _storeWord(order, 3, w3);
+        _storeWord(order, 3, w3 & KEEP_RECEIVED | uint256(received) << RECEIVED_SHIFT);
+        if (received == _totalBytes(w2)) {
+            // Nothing can be proven beyond the whole order: settle now (`OrderSettled` tells it all).
+            _settle(order, orderId, w0, w2, received);
+            return;
+        }
         emit OrderChallenged(orderId, msg.sender, received);
-        if (received == _totalBytes(w2)) _settle(order, orderId, w0, w2, received);
     }
 
     /// @inheritdoc IDataMarket
@@ -260,18 +263,22 @@ contract DataMarket is IDataMarket, Payouts {
         }
         address buyer = order.buyer;
         address seller = order.seller;
-        Rating storage rating;
-        address rated;
-        if (msg.sender == buyer) {
+        bool byBuyer = msg.sender == buyer;
+        if (byBuyer) {
             if (order.ratedByBuyer) revert AlreadyRated(orderId, msg.sender);
             order.ratedByBuyer = true;
-            (rating, rated) = (_sellerRatings[seller], seller);
         } else if (msg.sender == seller) {
             if (order.ratedBySeller) revert AlreadyRated(orderId, msg.sender);
             order.ratedBySeller = true;
-            (rating, rated) = (_buyerRatings[buyer], buyer);
         } else {
             revert NotOrderParty(orderId, msg.sender);
+        }
+        // A buyer's score goes to its seller's ratings, a seller's to its buyer's.
+        address rated = seller;
+        Rating storage rating = _sellerRatings[seller];
+        if (!byBuyer) {
+            rated = buyer;
+            rating = _buyerRatings[buyer];
         }
         rating.count += 1;
         rating.scoreSum += score;

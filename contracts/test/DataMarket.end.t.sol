@@ -4,6 +4,7 @@ pragma solidity 0.8.30;
 import {DataMarket} from "../src/DataMarket.sol";
 import {IDataMarket} from "../src/interfaces/IDataMarket.sol";
 import {DataFixture} from "./utils/DataFixture.sol";
+import {Vm} from "./utils/Test.sol";
 import {ApproveAll, SmartWallet} from "./utils/ChannelMocks.sol";
 
 /// @notice `end` tests: who may end, with what proof, until when, and the settlement at once on a full
@@ -54,10 +55,15 @@ contract DataMarketEndTest is DataFixture {
     function test_end_fullAckBySellerSettlesAtOnce() public {
         bytes32 orderId = _openToken();
         bytes memory signature = _ack(orderId, TOTAL);
-        vm.expectEmit(address(market));
-        emit IDataMarket.OrderSettled(orderId, TOTAL, TOKEN_PRICE, 0);
+        vm.recordLogs();
         vm.prank(seller);
         market.end(orderId, TOTAL, signature);
+        Vm.Log[] memory logs = vm.getRecordedLogs();
+        // OrderSettled alone, then the seller's Transfer (nothing is refunded): no OrderEnded.
+        assertEq(logs.length, 2);
+        assertEq(logs[0].topics[0], IDataMarket.OrderSettled.selector);
+        assertEq(logs[0].topics[1], orderId);
+        assertEq(logs[0].data, abi.encode(TOTAL, TOKEN_PRICE, uint256(0)));
 
         _assertState(orderId, IDataMarket.OrderState.Settled);
         assertEq(_order(orderId).received, TOTAL);

@@ -18,20 +18,19 @@ contract DataMarketGasTest is DataFixture, GasMeter {
     uint256 internal constant OPEN_BUDGET = 145_000;
     uint256 internal constant END_BUDGET = 46_500;
     uint256 internal constant END_FULL_BUDGET = 62_500;
-    uint256 internal constant SETTLE_BUDGET = 50_500;
+    uint256 internal constant SETTLE_BUDGET = 61_500;
     uint64 internal constant PART = 3 * 1024 * 1024;
-    uint256 internal constant ETH_NONCE = uint256(keccak256("order eth"));
     uint256 internal constant TOKEN_NONCE = uint256(keccak256("order amt"));
     uint256 internal constant ENDED_NONCE = uint256(keccak256("order ended"));
     uint256 internal constant NONCE3 = uint256(keccak256("order 3"));
 
-    bytes32 internal ethOrder;
     bytes32 internal tokenOrder;
-    bytes internal ethAck;
     bytes internal tokenAck;
     bytes internal tokenFullAck;
     bytes32 internal endedOrder;
     bytes internal endedAck;
+    bytes32 internal ethSettling;
+    bytes32 internal tokenSettling;
 
     function setUp() public override {
         super.setUp();
@@ -58,15 +57,18 @@ contract DataMarketGasTest is DataFixture, GasMeter {
         vm.stopPrank();
 
         // Orders to end and settle; the open tests use NONCE3.
-        ethOrder = _open(address(0), ETH_PRICE, ETH_NONCE);
         tokenOrder = _open(address(token), TOKEN_PRICE, TOKEN_NONCE);
-        ethAck = _ack(ethOrder, PART);
         tokenAck = _ack(tokenOrder, PART);
         tokenFullAck = _ack(tokenOrder, TOTAL);
         // An order the buyer ended with a low figure, for the seller to challenge.
         endedOrder = _open(address(token), TOKEN_PRICE, ENDED_NONCE);
         _endByBuyer(endedOrder, 1);
         endedAck = _ack(endedOrder, PART);
+        // Orders the seller ended with its ACK, for a third party to settle once the window is over.
+        ethSettling = _open(address(0), ETH_PRICE, uint256(keccak256("settling eth")));
+        _endBySeller(ethSettling, PART);
+        tokenSettling = _open(address(token), TOKEN_PRICE, uint256(keccak256("settling amt")));
+        _endBySeller(tokenSettling, PART);
     }
 
     function _openCall(address asset, uint256 price) internal view returns (bytes memory) {
@@ -120,19 +122,17 @@ contract DataMarketGasTest is DataFixture, GasMeter {
     }
 
     function test_gas_settle_token() public {
-        vm.prank(seller);
-        market.end(tokenOrder, PART, tokenAck);
         vm.warp(block.timestamp + WINDOW);
-        market.settle(tokenOrder);
-        _checkBudget("settle AMT (two payouts)", abi.encodeCall(market.settle, (tokenOrder)), SETTLE_BUDGET);
+        vm.prank(stranger);
+        market.settle(tokenSettling);
+        _checkBudget("settle AMT (two payouts)", abi.encodeCall(market.settle, (tokenSettling)), SETTLE_BUDGET);
     }
 
     function test_gas_settle_eth() public {
-        vm.prank(seller);
-        market.end(ethOrder, PART, ethAck);
         vm.warp(block.timestamp + WINDOW);
-        market.settle(ethOrder);
-        _checkBudget("settle ETH (two payouts)", abi.encodeCall(market.settle, (ethOrder)), SETTLE_BUDGET);
+        vm.prank(stranger);
+        market.settle(ethSettling);
+        _checkBudget("settle ETH (two payouts)", abi.encodeCall(market.settle, (ethSettling)), SETTLE_BUDGET);
     }
 
     function test_gas_challenge_bySeller() public {

@@ -136,9 +136,11 @@ interface IDataMarket is IPayouts {
         PaymentMethod method
     );
     /// @notice `by` (the buyer or the seller) ended the order with `received` on record; it may be
-    /// settled from `settleAt` (unix seconds) on, and ACKs may be presented until then.
+    /// settled from `settleAt` (unix seconds) on, and ACKs may be presented until then. (An end with
+    /// the whole `totalBytes` settles at once and emits only `OrderSettled`.)
     event OrderEnded(bytes32 indexed orderId, address indexed by, uint64 received, uint64 settleAt);
-    /// @notice `by` presented a higher figure, `received`, during the challenge window.
+    /// @notice `by` presented a higher figure, `received`, during the challenge window. (A challenge with
+    /// the whole `totalBytes` settles at once and emits only `OrderSettled`.)
     event OrderChallenged(bytes32 indexed orderId, address indexed by, uint64 received);
     /// @notice The escrow was paid out: `paidToSeller` (`price * received / totalBytes`, rounded down)
     /// to the seller and `refundedToBuyer` (the rest) to the buyer.
