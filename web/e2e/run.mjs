@@ -13,264 +13,35 @@
 // Needs: web/dist built, the agora binary ($AGORA_BIN, or $CARGO_TARGET_DIR/debug/agora, or
 // target/debug/agora), node_modules (anvil) at the repository root, /usr/bin/chromium
 // (`make web-test` provides all of them).
-import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import net from "node:net";
-import os from "node:os";
+import { readFileSync, rmSync } from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
-import { createPublicClient, createWalletClient, http, toHex, zeroAddress } from "viem";
+import { createPublicClient, createWalletClient, http, zeroAddress } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
+import {
+  CHROMIUM,
+  CHROMIUM_FLAGS,
+  REPO,
+  allPassed,
+  expectText,
+  fail,
+  getJson,
+  injectWallet,
+  makeWallet,
+  runMain,
+  screenshot,
+  sleep,
+  startNode,
+  step,
+  stopNode,
+  text,
+  useArtifacts,
+  waitFor,
+} from "./lib.mjs";
 
-const REPO = path.resolve(fileURLToPath(new URL("../..", import.meta.url)));
-const TARGET = process.env.CARGO_TARGET_DIR ? path.resolve(REPO, process.env.CARGO_TARGET_DIR) : path.join(REPO, "target");
-const AGORA_BIN = process.env.AGORA_BIN ?? path.join(TARGET, "debug", "agora");
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const ARTIFACTS = path.join(REPO, "test-artifacts", "e2e");
-const CHROMIUM_FLAGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--no-first-run",
-];
 // A mined receipt is held back this long from the page, as a real chain would take to include the
 // transaction, so "waiting for confirmation" is on screen long enough to be checked.
 const RECEIPT_DELAY_MS = 1200;
-
-const started = Date.now();
-const results = [];
-let shot = 0;
-
-function log(msg) {
-  console.log(`[e2e ${((Date.now() - started) / 1000).toFixed(1)}s] ${msg}`);
-}
-
-function fail(msg) {
-  throw new Error(msg);
-}
-
-async function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-async function waitFor(what, fn, timeoutMs, everyMs = 250) {
-  const deadline = Date.now() + timeoutMs;
-  let last;
-  while (Date.now() < deadline) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    await sleep(everyMs);
-  }
-  fail(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${last.message}` : ""}`);
-}
-
-async function getJson(url) {
-  const res = await fetch(url);
-  if (!res.ok) throw new Error(`${url}: HTTP ${res.status}`);
-  return res.json();
-}
-
-// --- the node ----------------------------------------------------------------------------------
-async function startNode() {
-  if (!existsSync(AGORA_BIN)) fail(`agora binary not found at ${AGORA_BIN}: run \`cargo build -p agora-cli\``);
-  if (!existsSync(path.join(REPO, "web", "dist", "index.html"))) fail("web/dist is not built: run `make web`");
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), "agora-e2e-"));
-  const httpPort = await freePort();
-  const logPath = path.join(ARTIFACTS, "agora.log");
-  const out = openSync(logPath, "w");
-  // Only this test's settings: no AGORA_* from the caller's environment.
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("AGORA_")));
-  env.RUST_LOG ??= "info";
-  const child = spawn(
-    AGORA_BIN,
-    [
-      "up",
-      "--config",
-      path.join(dataDir, "agora.toml"),
-      "--data-dir",
-      dataDir,
-      "--http-addr",
-      `127.0.0.1:${httpPort}`,
-      // anvil binds a free port itself (the node reports it in dev.json and /api/network).
-      "--anvil-port",
-      "0",
-    ],
-    // From the repository root: agora finds anvil in node_modules and serves web/dist from here.
-    { cwd: REPO, env, stdio: ["ignore", out, out], detached: true },
-  );
-  let exited = null;
-  child.on("exit", (code, signal) => {
-    exited = { code, signal };
-  });
-  const base = `http://127.0.0.1:${httpPort}`;
-  const node = { child, base, dataDir, logPath, exited: () => exited };
-  await waitFor(
-    "agora up to serve its API with the three demo services listed",
-    async () => {
-      if (exited) fail(`agora exited early (${JSON.stringify(exited)}); see ${logPath}`);
-      const services = await getJson(`${base}/api/services`);
-      return services.length >= 3 && existsSync(path.join(dataDir, "dev.json"));
-    },
-    90_000,
-  );
-  return node;
-}
-
-async function stopNode(node) {
-  if (!node) return;
-  const { child } = node;
-  if (node.exited()) return;
-  try {
-    // The whole process group this script started: agora and the anvil it spawned.
-    process.kill(-child.pid, "SIGTERM");
-  } catch {
-    return;
-  }
-  const deadline = Date.now() + 10_000;
-  while (!node.exited() && Date.now() < deadline) await sleep(100);
-  if (!node.exited()) {
-    try {
-      process.kill(-child.pid, "SIGKILL");
-    } catch {
-      // already gone
-    }
-  }
-}
-
-// --- the injected wallet -----------------------------------------------------------------------
-function makeWallet(privateKey, rpcUrl, chainId) {
-  const account = privateKeyToAccount(privateKey);
-  const client = createWalletClient({ account, transport: http(rpcUrl) });
-  const state = { chainId, rejectSign: false, sent: [], requests: [] };
-  let rpcId = 0;
-  async function proxy(method, params) {
-    const res = await fetch(rpcUrl, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ jsonrpc: "2.0", id: ++rpcId, method, params }),
-    });
-    const body = await res.json();
-    if (body.error) throw Object.assign(new Error(body.error.message), { code: body.error.code });
-    return body.result;
-  }
-  function rpcError(code, message) {
-    return Object.assign(new Error(message), { code });
-  }
-  async function handle(method, params) {
-    state.requests.push(method);
-    switch (method) {
-      case "eth_requestAccounts":
-      case "eth_accounts":
-        return [account.address];
-      case "eth_chainId":
-        return toHex(state.chainId);
-      case "personal_sign": {
-        if (state.rejectSign) throw rpcError(4001, "User rejected the request.");
-        const [data, from] = params;
-        if (from.toLowerCase() !== account.address.toLowerCase()) throw rpcError(4100, "unknown account");
-        return account.signMessage({ message: { raw: data } });
-      }
-      case "eth_sendTransaction": {
-        if (state.chainId !== chainId) throw rpcError(4901, "the wallet is on another chain");
-        const [tx] = params;
-        if (tx.from && tx.from.toLowerCase() !== account.address.toLowerCase()) throw rpcError(4100, "unknown account");
-        const hash = await client.sendTransaction({
-          chain: null,
-          to: tx.to,
-          data: tx.data ?? tx.input,
-          value: tx.value ? BigInt(tx.value) : 0n,
-          gas: tx.gas ? BigInt(tx.gas) : undefined,
-        });
-        state.sent.push(hash);
-        return hash;
-      }
-      case "wallet_switchEthereumChain":
-      case "wallet_addEthereumChain": {
-        const wanted = Number.parseInt(params[0].chainId, 16);
-        if (wanted !== chainId) throw rpcError(4902, `unknown chain ${wanted}`);
-        state.chainId = wanted;
-        return null;
-      }
-      default:
-        return proxy(method, params);
-    }
-  }
-  return { account, state, handle };
-}
-
-/// Runs in the page before any of its scripts: window.ethereum backed by the exposed binding.
-function injectedProvider() {
-  const listeners = {};
-  const emit = (event, arg) => (listeners[event] ?? []).forEach((fn) => fn(arg));
-  window.__agoraTestEmit = emit;
-  window.ethereum = {
-    isAgoraTestWallet: true,
-    async request({ method, params }) {
-      const answer = await window.__agoraWallet(method, params ?? []);
-      if (answer.error) {
-        const err = new Error(answer.error.message);
-        err.code = answer.error.code;
-        throw err;
-      }
-      if (method === "wallet_switchEthereumChain" || method === "wallet_addEthereumChain") {
-        emit("chainChanged", params[0].chainId);
-      }
-      return answer.result;
-    },
-    on(event, fn) {
-      (listeners[event] ??= []).push(fn);
-    },
-    removeListener(event, fn) {
-      listeners[event] = (listeners[event] ?? []).filter((f) => f !== fn);
-    },
-  };
-}
-
-// --- steps -------------------------------------------------------------------------------------
-async function step(name, fn) {
-  const t0 = Date.now();
-  try {
-    await fn();
-    results.push({ name, ok: true, ms: Date.now() - t0 });
-    log(`ok   ${name} (${Date.now() - t0} ms)`);
-  } catch (e) {
-    results.push({ name, ok: false, ms: Date.now() - t0, error: e });
-    log(`FAIL ${name}: ${e.message}`);
-    throw e;
-  }
-}
-
-async function screenshot(page, name, fullPage = false) {
-  shot += 1;
-  const file = path.join(ARTIFACTS, `${String(shot).padStart(2, "0")}-${name}.png`);
-  await page.screenshot({ path: file, fullPage });
-}
-
-async function text(locator) {
-  return ((await locator.textContent()) ?? "").trim();
-}
-
-async function expectText(locator, includes, timeout = 10_000) {
-  await waitFor(`${JSON.stringify(includes)} in ${locator}`, async () => (await text(locator)).includes(includes), timeout, 100);
-}
 
 async function drawSeven(page) {
   // Row 1, columns 1..6, then down the diagonal to row 6, column 2.
@@ -309,7 +80,7 @@ async function buy(page, serviceId, fillInput, expectApprove) {
 }
 
 async function main() {
-  mkdirSync(ARTIFACTS, { recursive: true });
+  useArtifacts("e2e");
   let node;
   let browser;
   try {
@@ -324,14 +95,7 @@ async function main() {
 
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_FLAGS });
     const context = await browser.newContext({ locale: "zh-CN", viewport: { width: 1280, height: 900 } });
-    await context.exposeBinding("__agoraWallet", async (_source, method, params) => {
-      try {
-        return { result: await wallet.handle(method, params) };
-      } catch (e) {
-        return { error: { code: typeof e.code === "number" ? e.code : -32603, message: e.message ?? String(e) } };
-      }
-    });
-    await context.addInitScript(injectedProvider);
+    await injectWallet(context, wallet);
     const rpcOrigin = new URL(network.rpcUrl).origin;
     await context.route(`${rpcOrigin}/**`, async (route) => {
       const body = route.request().postData() ?? "";
@@ -655,26 +419,8 @@ async function main() {
   } finally {
     await browser?.close().catch(() => undefined);
     await stopNode(node);
-    if (node && results.every((r) => r.ok)) rmSync(node.dataDir, { recursive: true, force: true });
+    if (node && allPassed()) rmSync(node.dataDir, { recursive: true, force: true });
   }
 }
 
-main().then(
-  () => {
-    const passed = results.filter((r) => r.ok).length;
-    writeFileSync(path.join(ARTIFACTS, "summary.json"), JSON.stringify({ results, totalMs: Date.now() - started }, null, 2));
-    log(`done in ${((Date.now() - started) / 1000).toFixed(1)} s; screenshots in ${path.relative(REPO, ARTIFACTS)}/`);
-    console.log(`${passed} passed, 0 failed`);
-  },
-  (e) => {
-    const passed = results.filter((r) => r.ok).length;
-    console.error(e.stack ?? String(e));
-    const logPath = path.join(ARTIFACTS, "agora.log");
-    if (existsSync(logPath)) {
-      const tail = readFileSync(logPath, "utf8").split("\n").slice(-40).join("\n");
-      console.error(`--- last lines of ${path.relative(REPO, logPath)} ---\n${tail}`);
-    }
-    console.log(`${passed} passed, 1 failed`);
-    process.exit(1);
-  },
-);
+runMain(main);
