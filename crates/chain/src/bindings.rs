@@ -2,15 +2,22 @@
 //! (`scripts/export-artifacts.sh` writes them from a `forge build`; the test command fails if they
 //! are stale).
 // Generated code only: `sol!` documents what it generates from the artifacts' ABI, except one struct
-// for each contract whose ABI uses Solidity structs (ComputeMarket, PaymentChannel).
+// for each contract whose ABI uses Solidity structs (ComputeMarket, DataMarket, PaymentChannel).
 #![allow(missing_docs)]
-#![allow(clippy::too_many_arguments)] // PaymentChannel's functions take the channel's parameters
+#![allow(clippy::too_many_arguments)] // PaymentChannel's functions and DataMarket's openOrder take many
 
 alloy::sol!(
     #[sol(rpc)]
     #[derive(Debug, PartialEq, Eq)]
     ComputeMarket,
     "artifacts/ComputeMarket.json"
+);
+
+alloy::sol!(
+    #[sol(rpc)]
+    #[derive(Debug, PartialEq, Eq)]
+    DataMarket,
+    "artifacts/DataMarket.json"
 );
 
 alloy::sol!(
