@@ -7,27 +7,56 @@ use utoipa::ToSchema;
 /// Every error the API returns, as `{"error": {"code": "...", "message": "..."}}`.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
+    /// A malformed request; 400 `bad_request`.
     #[error("{0}")]
     BadRequest(String),
+    /// Nothing by that id; 404 `not_found`.
     #[error("{0}")]
     NotFound(String),
     /// A well-formed request the domain refuses (a stale voucher, a closed channel…); 409.
     #[error("{message}")]
-    Rejected { code: &'static str, message: String },
+    Rejected {
+        /// The machine-readable reason (`stale_voucher`, `channel_closed`…).
+        code: &'static str,
+        /// What a person reads.
+        message: String,
+    },
     /// The contract would revert; `code` is its custom error's name.
     #[error("{message}")]
-    Reverted { code: String, message: String },
+    Reverted {
+        /// The custom error's name.
+        code: String,
+        /// The error with its decoded arguments.
+        message: String,
+    },
     /// The request needs a signed-in session, or a sign-in was refused; 401.
     #[error("{message}")]
-    Unauthorized { code: &'static str, message: String },
+    Unauthorized {
+        /// Why (`unauthenticated`, `bad_signature`…).
+        code: &'static str,
+        /// What a person reads.
+        message: String,
+    },
     /// Signed in, but not allowed (an admin endpoint for a wallet that is no admin); 403.
     #[error("{message}")]
-    Forbidden { code: &'static str, message: String },
+    Forbidden {
+        /// Why (`not_admin`).
+        code: &'static str,
+        /// What a person reads.
+        message: String,
+    },
     /// A malformed request with a more precise code than `bad_request`; 400.
     #[error("{message}")]
-    Invalid { code: &'static str, message: String },
+    Invalid {
+        /// The precise reason.
+        code: &'static str,
+        /// What a person reads.
+        message: String,
+    },
+    /// The chain's RPC did not answer; 503.
     #[error("the chain node could not be reached: {0}")]
     ChainUnavailable(String),
+    /// A fault of this node; 500 with no detail to the client (the detail is logged).
     #[error("internal error")]
     Internal(String),
 }

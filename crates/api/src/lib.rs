@@ -3,6 +3,8 @@
 //! signs people in (SIWE), streams indexed events to pages, and serves the built web app.
 //! Amounts are decimal strings in the token's smallest unit; addresses lower-case hex.
 
+#![warn(missing_docs)]
+
 mod admin;
 mod assistant;
 mod auth;
@@ -38,15 +40,20 @@ pub use settings::ApiSettings;
 #[serde(rename_all = "camelCase")]
 #[schema(as = Network)]
 pub struct NetworkInfo {
+    /// The chain's EIP-155 id; signatures and transactions are for this chain only.
     pub chain_id: u64,
     /// The RPC URL clients (the web app, wallets) should use.
     pub rpc_url: String,
     #[schema(value_type = String, pattern = "^0x[0-9a-f]{40}$")]
+    /// The ComputeMarket contract (services, escrowed compute tasks).
     pub compute_market: Address,
     #[schema(value_type = String, pattern = "^0x[0-9a-f]{40}$")]
+    /// MarketToken, the ERC-20 the demo services are priced in.
     pub market_token: Address,
     #[schema(value_type = String, pattern = "^0x[0-9a-f]{40}$")]
+    /// The PaymentChannel contract (one-way channels paid with vouchers).
     pub payment_channel: Address,
+    /// The block the contracts were deployed in: the indexer starts there.
     pub deploy_block: u64,
     /// True when the node runs its own embedded dev chain.
     pub embedded_chain: bool,
@@ -58,19 +65,26 @@ pub struct NetworkInfo {
 #[serde(rename_all = "camelCase")]
 #[schema(as = DevAccount)]
 pub struct DevAccountInfo {
+    /// Its index in anvil's well-known mnemonic.
     pub index: usize,
     #[schema(pattern = "^0x[0-9a-fA-F]{40}$")]
+    /// The account's address.
     pub address: String,
     #[schema(pattern = "^0x[0-9a-fA-F]{64}$")]
+    /// Its private key (public to everyone: anvil's test accounts).
     pub private_key: String,
     /// The part it plays in the demo (`owner`, `provider`, `operator`, `buyer`…).
     pub role: String,
 }
 
+/// What every handler can reach: the node's parts, built once by `agora-node` and shared.
 #[derive(Clone)]
 pub struct AppState {
+    /// The database the indexer fills and the node's off-chain records.
     pub store: Store,
+    /// The chain (head block, call simulations, receipts).
     pub provider: DynProvider,
+    /// The deployment this node serves, as clients see it.
     pub network: NetworkInfo,
     /// The payee's voucher ledger; `None` when this node collects for no channel.
     pub ledger: Option<agora_channels::Ledger>,

@@ -12,25 +12,40 @@ const HEADER_SUFFIX: &str = " wants you to sign in with your Ethereum account:";
 /// A parsed EIP-4361 message. Times are unix seconds.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SiweMessage {
+    /// The URI scheme before the domain (`https`), when the message names one.
     pub scheme: Option<String>,
+    /// The host asking for the sign-in (`localhost:8080`).
     pub domain: String,
+    /// The account signing in.
     pub address: Address,
+    /// The human-readable line the wallet shows, if any.
     pub statement: Option<String>,
+    /// The resource the session is for.
     pub uri: String,
+    /// The EIP-4361 version; only `1` exists.
     pub version: String,
+    /// The chain the session is for.
     pub chain_id: u64,
+    /// The server-issued nonce that makes the message single-use.
     pub nonce: String,
+    /// When the wallet made the message.
     pub issued_at: i64,
+    /// After this the message is refused.
     pub expiration_time: Option<i64>,
+    /// Before this the message is refused.
     pub not_before: Option<i64>,
+    /// An identifier the client may attach.
     pub request_id: Option<String>,
+    /// Further resources the session covers.
     pub resources: Vec<String>,
 }
 
 /// Why a message is refused. `code` is what the API reports.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SiweError {
+    /// The machine-readable reason (`malformed_message`, `domain_mismatch`, `expired`…).
     pub code: &'static str,
+    /// What a person reads.
     pub message: String,
 }
 
@@ -219,7 +234,9 @@ fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
 pub struct Expectations<'a> {
     /// The `Host` the request came to (`localhost:8080`).
     pub host: &'a str,
+    /// The chain this node serves.
     pub chain_id: u64,
+    /// The current unix time.
     pub now: i64,
     /// Messages issued longer ago than this are refused even without an expiration time.
     pub max_age_secs: i64,

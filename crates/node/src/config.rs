@@ -22,14 +22,23 @@ use serde::{Deserialize, Serialize};
 pub struct Config {
     /// Local state: the SQLite database, `dev.json`, content, the dev chain's deployments file.
     pub data_dir: PathBuf,
+    /// `[chain]`: the RPC (none: the embedded anvil), the URL given to browsers, the deployments file.
     pub chain: ChainSettings,
+    /// `[indexer]`: confirmations, polling, blocks per log query.
     pub indexer: IndexerSettings,
+    /// `[store]`: the database (SQLite in the data dir by default, or PostgreSQL).
     pub store: StoreSettings,
+    /// `[content]`: where uploads and results live (local directory or IPFS through Kubo).
     pub content: ContentSettings,
+    /// `[api]`: listen address, public origin, admins, web app directory.
     pub api: ApiSettings,
+    /// `[channels]`: the payee's ledger and its background jobs.
     pub channels: ChannelSettings,
+    /// `[compute]`: the local executor and the scheduler.
     pub compute: ComputeSettings,
+    /// `[iexec.backend]` and `[iexec.workerpool]`.
     pub iexec: IexecSettings,
+    /// `[assistant]`: the model, its prices and the pay-per-chunk limits.
     pub assistant: agora_assistant::AssistantSettings,
 }
 
@@ -79,10 +88,12 @@ impl Config {
             .map_err(Box::new)
     }
 
+    /// True when no RPC URL is configured: the node runs its own anvil.
     pub fn embedded_chain(&self) -> bool {
         self.chain.rpc_url.is_none()
     }
 
+    /// The configured database, or SQLite in the data dir.
     pub fn database_url(&self) -> String {
         self.store
             .database_url
@@ -90,10 +101,12 @@ impl Config {
             .unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("agora.db").display()))
     }
 
+    /// Where the contracts' addresses are read from (and written by `deploy`).
     pub fn deployments_path(&self) -> PathBuf {
         self.chain.deployments.clone().unwrap_or_else(|| self.data_dir.join("deployments.json"))
     }
 
+    /// How deep a block must be before the indexer applies its logs.
     pub fn confirmations(&self) -> u64 {
         self.indexer.confirmations(self.embedded_chain())
     }

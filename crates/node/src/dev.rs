@@ -39,6 +39,8 @@ fn demo_mint() -> U256 {
     U256::from(1000u64) * U256::from(10u64).pow(U256::from(18u64))
 }
 
+/// The embedded anvil with Agora's contracts (and iExec PoCo when enabled) deployed on it, and one
+/// transaction sender per dev key.
 pub struct DevChain {
     anvil: Anvil,
     deployments: Deployments,
@@ -92,9 +94,13 @@ impl DevChain {
 /// The contents of `.agora/dev.json`.
 #[derive(Debug, Serialize)]
 pub struct DevInfo<'a> {
+    /// The chain's RPC URL.
     pub rpc_url: &'a str,
+    /// The chain's id.
     pub chain_id: u64,
+    /// Where the node's API listens.
     pub api_url: &'a str,
+    /// The contracts' addresses.
     pub contracts: &'a Deployments,
     /// Which dev account plays which part in the demo.
     pub roles: Roles,
@@ -140,6 +146,8 @@ pub struct Roles {
 }
 
 impl DevChain {
+    /// Starts anvil (the configured binary, or the one `make deps` installs) and deploys the
+    /// contracts and the demo services on it.
     pub async fn start(config: &Config) -> Result<Self> {
         let cwd = std::env::current_dir()?;
         let binary = match &config.chain.dev.anvil_path {
@@ -205,14 +213,17 @@ impl DevChain {
         Ok(Self { anvil, deployments, iexec, senders })
     }
 
+    /// Its RPC URL.
     pub fn rpc_url(&self) -> &str {
         self.anvil.url()
     }
 
+    /// Where the contracts are.
     pub fn deployments(&self) -> &Deployments {
         &self.deployments
     }
 
+    /// Anvil's funded test accounts.
     pub fn accounts(&self) -> &[DevAccount] {
         self.anvil.accounts()
     }
@@ -259,6 +270,7 @@ impl DevChain {
             .with_context(|| format!("cannot write {}", path.display()))
     }
 
+    /// Stops anvil.
     pub async fn stop(self) -> Result<()> {
         Ok(self.anvil.stop().await?)
     }

@@ -2,6 +2,8 @@
 //! is configured, the contracts and demo services on it, the indexer and the HTTP API); `deploy`
 //! puts the contracts on any chain; `index` runs the indexer alone.
 
+#![warn(missing_docs)]
+
 mod assistant;
 mod catalogue;
 pub mod config;
@@ -56,8 +58,11 @@ pub mod client {
 
 /// A node that is up: its indexer and API run until [`Node::shutdown`].
 pub struct Node {
+    /// Where the API listens (`http://127.0.0.1:8080`).
     pub api_url: String,
+    /// The deployment it serves, as clients see it.
     pub network: NetworkInfo,
+    /// Its database.
     pub store: Store,
     shutdown: watch::Sender<bool>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
@@ -77,6 +82,7 @@ impl Node {
         Ok(())
     }
 
+    /// The embedded dev chain, when this node runs one.
     pub fn dev_chain(&self) -> Option<&DevChain> {
         self.dev_chain.as_ref()
     }

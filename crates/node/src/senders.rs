@@ -20,6 +20,7 @@ pub struct Senders {
 }
 
 impl Senders {
+    /// No sender yet; one is made per key on first use.
     pub fn new(provider: DynProvider, chain_id: u64, policy: SendPolicy) -> Self {
         Self { provider, chain_id, policy, by_address: Arc::default() }
     }
