@@ -222,9 +222,11 @@ export function useChannels({ net, wallet, chainOk, info, onBalancesChanged }: O
         await send(openCall(contract, parties, amount, expiry), step);
         step("indexing");
         await untilIndexed(() => api.channel(id), () => true);
+        // The list first: a selection the list does not hold yet would be replaced by the first
+        // payable channel before the reload lands.
+        await reload();
         setDefault(id);
         setSelectedId(id);
-        await reload();
       }),
     [run, info, wallet, net, send, setDefault, reload],
   );
