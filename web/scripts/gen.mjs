@@ -16,7 +16,12 @@ export const OUT_DIR = path.join(WEB, "src", "generated");
 export const ARTIFACTS_DIR = path.join(REPO, "crates", "chain", "artifacts");
 export const OPENAPI_PATH = path.join(REPO, "crates", "api", "openapi.json");
 /// Contract name → exported constant.
-const CONTRACTS = { ComputeMarket: "computeMarketAbi", MarketToken: "marketTokenAbi", PaymentChannel: "paymentChannelAbi" };
+const CONTRACTS = {
+  ComputeMarket: "computeMarketAbi",
+  DataMarket: "dataMarketAbi",
+  MarketToken: "marketTokenAbi",
+  PaymentChannel: "paymentChannelAbi",
+};
 
 /// Every file generation reads (for watchers and make).
 export function inputs() {

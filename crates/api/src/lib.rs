@@ -53,6 +53,10 @@ pub struct NetworkInfo {
     #[schema(value_type = String, pattern = "^0x[0-9a-f]{40}$")]
     /// The PaymentChannel contract (one-way channels paid with vouchers).
     pub payment_channel: Address,
+    /// The DataMarket contract (data sellers, orders, ratings); absent when the deployment has none.
+    #[schema(value_type = Option<String>, pattern = "^0x[0-9a-f]{40}$")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_market: Option<Address>,
     /// The block the contracts were deployed in: the indexer starts there.
     pub deploy_block: u64,
     /// True when the node runs its own embedded dev chain.

@@ -6,7 +6,7 @@ use alloy::primitives::{Address, U256};
 use alloy::rpc::types::TransactionReceipt;
 use serde::{Deserialize, Serialize};
 
-use crate::bindings::{ComputeMarket, MarketToken, PaymentChannel};
+use crate::bindings::{ComputeMarket, DataMarket, MarketToken, PaymentChannel};
 use crate::{Error, Result, Sender};
 
 /// Where Agora's contracts live on one chain: the deployments file `agora deploy` writes and every
@@ -21,6 +21,10 @@ pub struct Deployments {
     pub market_token: Address,
     /// The PaymentChannel contract (one-way channels paid by vouchers).
     pub payment_channel: Address,
+    /// The DataMarket contract (data sellers' registry, orders escrowed and settled by ACKs, ratings).
+    /// `None` in a deployments file written before it existed: that node runs no data market.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_market: Option<Address>,
     /// The first block that can hold Agora's logs (the first deployment's); the indexer starts here.
     pub deploy_block: u64,
     /// The account that deployed the contracts and owns ComputeMarket (sets fees and operators).
@@ -46,7 +50,9 @@ impl Deployments {
 
     /// Addresses whose logs the indexer follows.
     pub fn indexed_contracts(&self) -> Vec<Address> {
-        vec![self.compute_market, self.payment_channel]
+        let mut contracts = vec![self.compute_market, self.payment_channel];
+        contracts.extend(self.data_market);
+        contracts
     }
 }
 
@@ -55,19 +61,34 @@ fn created(receipt: &TransactionReceipt) -> Result<Address> {
     receipt.contract_address.ok_or(Error::Reverted { tx: receipt.transaction_hash })
 }
 
-/// Deploys MarketToken, ComputeMarket and PaymentChannel from `sender`'s key (the owner), and
-/// appoints `operator`.
+/// How long, in seconds, a data order's other party may present a later ACK after it was ended
+/// (DataMarket's `CHALLENGE_WINDOW`, fixed at deployment).
+pub const DATA_CHALLENGE_WINDOW_SECS: u64 = 3600;
+
+/// Deploys MarketToken, ComputeMarket, PaymentChannel and DataMarket (with
+/// [`DATA_CHALLENGE_WINDOW_SECS`]) from `sender`'s key (the owner), and appoints `operator`.
 pub async fn deploy_contracts(sender: &Sender, owner: Address, operator: Address) -> Result<Deployments> {
     let provider = sender.provider();
     let token_receipt = sender.send(MarketToken::deploy_builder(provider)).await?;
     let market_token = created(&token_receipt)?;
     let compute_market = created(&sender.send(ComputeMarket::deploy_builder(provider, owner)).await?)?;
     let payment_channel = created(&sender.send(PaymentChannel::deploy_builder(provider)).await?)?;
+    let data_market =
+        created(&sender.send(DataMarket::deploy_builder(provider, DATA_CHALLENGE_WINDOW_SECS)).await?)?;
     sender.send(ComputeMarket::new(compute_market, provider).setOperator(operator, true)).await?;
     let deploy_block = token_receipt.block_number.unwrap_or_default();
     let chain_id = sender.chain_id();
-    tracing::info!(%compute_market, %market_token, %payment_channel, chain_id, deploy_block, "contracts deployed");
-    Ok(Deployments { chain_id, compute_market, market_token, payment_channel, deploy_block, owner, operator })
+    tracing::info!(%compute_market, %market_token, %payment_channel, %data_market, chain_id, deploy_block, "contracts deployed");
+    Ok(Deployments {
+        chain_id,
+        compute_market,
+        market_token,
+        payment_channel,
+        data_market: Some(data_market),
+        deploy_block,
+        owner,
+        operator,
+    })
 }
 
 /// A service to list: its terms and metadata URI.

@@ -1,6 +1,7 @@
 //! Contract logs → storage events.
 
 use agora_chain::bindings::ComputeMarket::ComputeMarketEvents as Ev;
+use agora_chain::bindings::DataMarket::DataMarketEvents as Dm;
 use agora_chain::bindings::PaymentChannel::PaymentChannelEvents as Ch;
 use agora_store::MarketEvent;
 use alloy::primitives::{Address, B256, U256};
@@ -20,12 +21,16 @@ fn hex(h: B256) -> String {
     h.to_string()
 }
 
-/// Decodes a ComputeMarket or PaymentChannel log the indexer tracks; `None` for events it does not
-/// (ownership, operators, fees, withdrawals) and for data that does not decode. The tracked events
-/// of the two contracts have distinct signatures, and only their addresses are followed.
+/// Decodes a ComputeMarket, PaymentChannel or DataMarket log the indexer tracks; `None` for events
+/// it does not (ownership, operators, fees, withdrawals) and for data that does not decode. The
+/// tracked events of the three contracts have distinct signatures, and only their addresses are
+/// followed.
 pub fn decode_log(log: &Log) -> Option<MarketEvent> {
     if let Ok(ev) = Ch::decode_raw_log(log.topics(), &log.data().data) {
         return decode_channel(ev);
+    }
+    if let Ok(ev) = Dm::decode_raw_log(log.topics(), &log.data().data) {
+        return decode_data(ev);
     }
     let ev = Ev::decode_raw_log(log.topics(), &log.data().data).ok()?;
     Some(match ev {
@@ -85,6 +90,70 @@ fn decode_channel(ev: Ch) -> Option<MarketEvent> {
         Ch::ChannelReclaimed(e) => MarketEvent::ChannelReclaimed {
             channel_id: hex(e.channelId),
             refunded_to_payer: e.refundedToPayer.to_string(),
+        },
+        _ => return None,
+    })
+}
+
+fn decode_data(ev: Dm) -> Option<MarketEvent> {
+    Some(match ev {
+        Dm::SellerRegistered(e) => MarketEvent::SellerRegistered {
+            seller: addr(e.seller),
+            endpoint: e.endpoint,
+            message_signer: addr(e.messageSigner),
+            menu_hash: hex(e.menuHash),
+            menu_uri: e.menuUri,
+        },
+        Dm::SellerUpdated(e) => MarketEvent::SellerUpdated {
+            seller: addr(e.seller),
+            endpoint: e.endpoint,
+            message_signer: addr(e.messageSigner),
+            menu_hash: hex(e.menuHash),
+            menu_uri: e.menuUri,
+        },
+        Dm::SellerDeregistered(e) => MarketEvent::SellerDeregistered { seller: addr(e.seller) },
+        Dm::OrderOpened(e) => MarketEvent::OrderOpened {
+            order_id: hex(e.orderId),
+            buyer: addr(e.buyer),
+            seller: addr(e.seller),
+            token: addr(e.token),
+            price: e.price.to_string(),
+            total_bytes: e.totalBytes,
+            deadline: e.deadline,
+            started_from: e.startedFrom,
+            nonce: e.nonce.to_string(),
+            ack_signer: addr(e.ackSigner),
+            // The contract's `PaymentMethod`, in declaration order.
+            method: match e.method {
+                0 => "Escrow",
+                1 => "OffChain",
+                _ => return None,
+            }
+            .to_owned(),
+        },
+        Dm::OrderEnded(e) => MarketEvent::OrderEnded {
+            order_id: hex(e.orderId),
+            by: addr(e.by),
+            received: e.received,
+            settle_at: e.settleAt,
+        },
+        Dm::OrderChallenged(e) => {
+            MarketEvent::OrderChallenged { order_id: hex(e.orderId), by: addr(e.by), received: e.received }
+        }
+        Dm::OrderSettled(e) => MarketEvent::OrderSettled {
+            order_id: hex(e.orderId),
+            received: e.received,
+            paid_to_seller: e.paidToSeller.to_string(),
+            refunded_to_buyer: e.refundedToBuyer.to_string(),
+        },
+        Dm::OrderConfirmedPaid(e) => MarketEvent::OrderConfirmedPaid { order_id: hex(e.orderId) },
+        Dm::OrderExpired(e) => MarketEvent::OrderExpired { order_id: hex(e.orderId) },
+        Dm::OrderRated(e) => MarketEvent::OrderRated {
+            order_id: hex(e.orderId),
+            rater: addr(e.rater),
+            rated: addr(e.rated),
+            score: u64::from(e.score),
+            comment_hash: hex(e.commentHash),
         },
         _ => return None,
     })

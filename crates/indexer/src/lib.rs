@@ -341,5 +341,27 @@ pub fn describe(log: &IndexedLog) -> String {
         M::ChannelReclaimed { channel_id, refunded_to_payer } => {
             format!("ChannelReclaimed: channel={channel_id} payer+={refunded_to_payer}")
         }
+        M::SellerRegistered { seller, endpoint, .. } => {
+            format!("SellerRegistered: seller={seller} endpoint={endpoint}")
+        }
+        M::SellerUpdated { seller, endpoint, .. } => format!("SellerUpdated: seller={seller} endpoint={endpoint}"),
+        M::SellerDeregistered { seller } => format!("SellerDeregistered: seller={seller}"),
+        M::OrderOpened { order_id, buyer, seller, price, total_bytes, method, .. } => format!(
+            "OrderOpened: order={order_id} buyer={buyer} seller={seller} price={price} bytes={total_bytes} method={method}"
+        ),
+        M::OrderEnded { order_id, by, received, settle_at } => {
+            format!("OrderEnded: order={order_id} by={by} received={received} settleAt={settle_at}")
+        }
+        M::OrderChallenged { order_id, by, received } => {
+            format!("OrderChallenged: order={order_id} by={by} received={received}")
+        }
+        M::OrderSettled { order_id, received, paid_to_seller, refunded_to_buyer } => format!(
+            "OrderSettled: order={order_id} received={received} seller+={paid_to_seller} buyer+={refunded_to_buyer}"
+        ),
+        M::OrderConfirmedPaid { order_id } => format!("OrderConfirmedPaid: order={order_id}"),
+        M::OrderExpired { order_id } => format!("OrderExpired: order={order_id}"),
+        M::OrderRated { order_id, rater, rated, score, .. } => {
+            format!("OrderRated: order={order_id} rater={rater} rated={rated} score={score}")
+        }
     }
 }

@@ -171,3 +171,87 @@ async fn a_reorg_converges_to_the_new_chain() -> anyhow::Result<()> {
     c.anvil.stop().await?;
     Ok(())
 }
+
+/// The data market's logs on anvil become its sellers, orders and ratings: an escrowed order ended
+/// by the seller with the buyer's ACK and settled by a third party after the challenge window, an
+/// off-chain order confirmed paid, both parties' ratings, on both databases.
+#[tokio::test]
+async fn the_data_market_is_indexed() -> anyhow::Result<()> {
+    use agora_chain::bindings::DataMarket;
+    use agora_chain::deploy::DATA_CHALLENGE_WINDOW_SECS;
+    use agora_chain::testing::OWNER;
+    use agora_store::{OrderFilter, OrderState, PaymentMethod};
+    use alloy::primitives::B256;
+    use alloy::signers::SignerSync;
+
+    let tc = TestChain::start().await?;
+    let address = tc.d.data_market.expect("the dev deployment has a DataMarket");
+    let (seller_addr, buyer_key) = (tc.address(PROVIDER), tc.key(BUYER));
+    let as_seller = DataMarket::new(address, tc.provider(PROVIDER));
+    let as_buyer = DataMarket::new(address, tc.provider(BUYER));
+    send(as_seller.register("127.0.0.1:7070".into(), seller_addr, B256::repeat_byte(7), "ipfs://menu".into())).await?;
+
+    let now = tc.provider(OWNER).get_block(alloy::eips::BlockId::latest()).await?.expect("head").header.timestamp;
+    let (price, total) = (1_000u64, 1_000u64);
+    let open = |nonce: u64, method: u8, value: u64| {
+        as_buyer
+            .openOrder(
+                seller_addr,
+                Address::ZERO,
+                U256::from(price),
+                total,
+                now + 600,
+                now,
+                U256::from(nonce),
+                buyer_key.address(),
+                method,
+            )
+            .value(U256::from(value))
+    };
+    let r = send(open(1, 0, price)).await?;
+    let escrowed = r.decoded_log::<DataMarket::OrderOpened>().expect("OrderOpened").data.orderId;
+    let r = send(open(2, 1, 0)).await?;
+    let off_chain = r.decoded_log::<DataMarket::OrderOpened>().expect("OrderOpened").data.orderId;
+
+    // The seller ends the escrowed order with the buyer's ACK for 400 bytes; after the window a
+    // third party settles it.
+    let digest = as_seller.ackDigest(escrowed, 400).call().await?;
+    let ack = buyer_key.sign_hash_sync(&digest)?.as_bytes();
+    send(as_seller.end(escrowed, 400, ack.to_vec().into())).await?;
+    let owner = tc.provider(OWNER);
+    owner.raw_request::<_, serde_json::Value>("evm_increaseTime".into(), (DATA_CHALLENGE_WINDOW_SECS + 1,)).await?;
+    send(DataMarket::new(address, owner.clone()).settle(escrowed)).await?;
+    send(as_buyer.rate(escrowed, 5, B256::repeat_byte(1))).await?;
+    send(as_seller.rate(escrowed, 3, B256::repeat_byte(2))).await?;
+    send(as_seller.confirmPaid(off_chain)).await?;
+
+    let c = Chain {
+        provider: tc.provider(PROVIDER),
+        buyer: tc.provider(BUYER),
+        buyer_addr: tc.address(BUYER),
+        anvil: tc.anvil,
+        d: tc.d,
+    };
+    for db in TestDb::both().await? {
+        let ix = indexer(&c, &db);
+        ix.sync_to(head(&c).await?).await?;
+        let (s, chain_id) = (&db.store, c.d.chain_id);
+        let sellers = s.data_sellers(chain_id, true, 10).await?;
+        assert_eq!(sellers.len(), 1, "{}", db.label);
+        assert_eq!((sellers[0].seller, sellers[0].endpoint.as_str()), (seller_addr, "127.0.0.1:7070"));
+        assert_eq!((sellers[0].rating.count, sellers[0].rating.score_sum), (1, 5));
+        let o = s.data_order(chain_id, escrowed).await?.expect("escrowed order");
+        assert_eq!((o.state, o.method, o.received), (OrderState::Settled, PaymentMethod::Escrow, 400));
+        assert_eq!((o.paid_to_seller, o.refunded_to_buyer), (Some(U256::from(400)), Some(U256::from(600))));
+        assert_eq!((o.buyer, o.ended_by), (c.buyer_addr, Some(seller_addr)));
+        let p = s.data_order(chain_id, off_chain).await?.expect("off-chain order");
+        assert_eq!((p.state, p.method), (OrderState::Paid, PaymentMethod::OffChain));
+        let mine = s.data_orders(chain_id, OrderFilter { buyer: Some(c.buyer_addr), seller: None }, 10).await?;
+        assert_eq!(mine.len(), 2);
+        let ratings = s.data_order_ratings(chain_id, escrowed).await?;
+        assert_eq!(ratings.iter().map(|r| (r.as_seller, r.score)).collect::<Vec<_>>(), [(true, 5), (false, 3)]);
+        db.finish().await?;
+    }
+    c.anvil.stop().await?;
+    Ok(())
+}

@@ -184,6 +184,7 @@ pub async fn up(config: &Config) -> Result<Node> {
         compute_market: deployments.compute_market,
         market_token: deployments.market_token,
         payment_channel: deployments.payment_channel,
+        data_market: deployments.data_market,
         deploy_block: deployments.deploy_block,
         embedded_chain: dev_chain.is_some(),
     };

@@ -122,7 +122,22 @@ pub(crate) async fn apply_event(
             let vals = [Val::S(ChannelState::Reclaimed.as_str()), Val::S(refunded_to_payer)];
             update_channel(tx, chain, channel_id, block, "state = $4, refunded_to_payer = $5", &vals).await?
         }
+        data @ (MarketEvent::SellerRegistered { .. }
+        | MarketEvent::SellerUpdated { .. }
+        | MarketEvent::SellerDeregistered { .. }
+        | MarketEvent::OrderOpened { .. }
+        | MarketEvent::OrderEnded { .. }
+        | MarketEvent::OrderChallenged { .. }
+        | MarketEvent::OrderSettled { .. }
+        | MarketEvent::OrderConfirmedPaid { .. }
+        | MarketEvent::OrderExpired { .. }
+        | MarketEvent::OrderRated { .. }) => crate::data_market::apply(tx, chain, block, meta, data).await?,
     };
+    one_row(affected, meta, event)
+}
+
+/// An event that changes no row, or more than one, is an inconsistent log stream.
+fn one_row(affected: u64, meta: &LogMeta, event: &MarketEvent) -> Result<()> {
     if affected != 1 {
         return Err(Error::Inconsistent(format!(
             "{} for {} in tx {} changed {affected} rows",

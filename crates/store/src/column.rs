@@ -103,7 +103,10 @@ mod tests {
     use alloy::primitives::B256;
 
     use crate::testing::TestDb;
-    use crate::{ChannelState, ComputeStage, Error, IexecJobStatus, SettlementOutcome, TaskStatus, WorkerStage};
+    use crate::{
+        ChannelState, ComputeStage, Error, IexecJobStatus, OrderState, PaymentMethod, SettlementOutcome, TaskStatus,
+        WorkerStage,
+    };
 
     #[test]
     fn every_stored_word_reads_back_as_its_variant() {
@@ -121,6 +124,8 @@ mod tests {
         round_trip(ComputeStage::ALL, ComputeStage::as_str);
         round_trip(IexecJobStatus::ALL, IexecJobStatus::as_str);
         round_trip(WorkerStage::ALL, WorkerStage::as_str);
+        round_trip(OrderState::ALL, OrderState::as_str);
+        round_trip(PaymentMethod::ALL, PaymentMethod::as_str);
         assert!("closed".parse::<ChannelState>().is_err(), "words are matched exactly");
     }
 

@@ -131,6 +131,116 @@ pub enum MarketEvent {
         /// What went back to the payer.
         refunded_to_payer: String,
     },
+    /// A data seller joined the registry (or rejoined after leaving it).
+    SellerRegistered {
+        /// The seller's account.
+        seller: String,
+        /// Where buyers reach it (`host:port` or a URL).
+        endpoint: String,
+        /// The key its protocol messages are signed with.
+        message_signer: String,
+        /// The hash of its menu.
+        menu_hash: String,
+        /// Where its menu is found.
+        menu_uri: String,
+    },
+    /// A data seller replaced its registration.
+    SellerUpdated {
+        /// The seller's account.
+        seller: String,
+        /// Where buyers reach it now.
+        endpoint: String,
+        /// The key its messages are signed with now.
+        message_signer: String,
+        /// The hash of its menu now.
+        menu_hash: String,
+        /// Where its menu is found now.
+        menu_uri: String,
+    },
+    /// A data seller left the registry; its orders go on.
+    SellerDeregistered {
+        /// The seller's account.
+        seller: String,
+    },
+    /// A buyer opened a data order (for an escrowed order, its price is now held).
+    OrderOpened {
+        /// The order's id (`0x` hex of 32 bytes).
+        order_id: String,
+        /// The buyer.
+        buyer: String,
+        /// The seller.
+        seller: String,
+        /// The payment token (zero address: ETH).
+        token: String,
+        /// The price of the whole, smallest unit.
+        price: String,
+        /// How many bytes the whole has.
+        total_bytes: u64,
+        /// Unix seconds by which the transfer should be done.
+        deadline: u64,
+        /// Unix seconds the buyer started the order at (part of the id).
+        started_from: u64,
+        /// The buyer's nonce (part of the id), decimal.
+        nonce: String,
+        /// The key that signs the buyer's ACKs.
+        ack_signer: String,
+        /// `Escrow` or `OffChain`.
+        method: String,
+    },
+    /// A party ended an order with a figure on record; ACKs may still come until `settle_at`.
+    OrderEnded {
+        /// The order.
+        order_id: String,
+        /// Who ended it.
+        by: String,
+        /// The bytes on record.
+        received: u64,
+        /// Unix seconds from which it may be settled.
+        settle_at: u64,
+    },
+    /// A party presented a higher figure during the challenge window.
+    OrderChallenged {
+        /// The order.
+        order_id: String,
+        /// Who presented it.
+        by: String,
+        /// The bytes on record now.
+        received: u64,
+    },
+    /// An escrowed order was paid out in proportion to what was delivered.
+    OrderSettled {
+        /// The order.
+        order_id: String,
+        /// The bytes it was settled on.
+        received: u64,
+        /// What the seller received.
+        paid_to_seller: String,
+        /// What went back to the buyer.
+        refunded_to_buyer: String,
+    },
+    /// The seller confirmed an off-chain order paid.
+    OrderConfirmedPaid {
+        /// The order.
+        order_id: String,
+    },
+    /// An off-chain order was never confirmed in time; it is finished.
+    OrderExpired {
+        /// The order.
+        order_id: String,
+    },
+    /// A party rated the other after the order finished.
+    OrderRated {
+        /// The order.
+        order_id: String,
+        /// Who rated.
+        rater: String,
+        /// Who was rated.
+        rated: String,
+        /// From 1 to 5.
+        score: u64,
+        /// The hash of the comment, kept off chain.
+        comment_hash: String,
+    },
 }
 
 impl MarketEvent {
@@ -151,10 +261,20 @@ impl MarketEvent {
             Self::ChannelExtended { .. } => "ChannelExtended",
             Self::ChannelClosed { .. } => "ChannelClosed",
             Self::ChannelReclaimed { .. } => "ChannelReclaimed",
+            Self::SellerRegistered { .. } => "SellerRegistered",
+            Self::SellerUpdated { .. } => "SellerUpdated",
+            Self::SellerDeregistered { .. } => "SellerDeregistered",
+            Self::OrderOpened { .. } => "OrderOpened",
+            Self::OrderEnded { .. } => "OrderEnded",
+            Self::OrderChallenged { .. } => "OrderChallenged",
+            Self::OrderSettled { .. } => "OrderSettled",
+            Self::OrderConfirmedPaid { .. } => "OrderConfirmedPaid",
+            Self::OrderExpired { .. } => "OrderExpired",
+            Self::OrderRated { .. } => "OrderRated",
         }
     }
 
-    /// What the event is about: `task:3`, `service:1` or `channel:0x…`.
+    /// What the event is about: `task:3`, `service:1`, `channel:0x…`, `seller:0x…` or `order:0x…`.
     pub fn subject(&self) -> String {
         match self {
             Self::ServiceListed { service_id, .. }
@@ -171,6 +291,16 @@ impl MarketEvent {
             | Self::ChannelExtended { channel_id, .. }
             | Self::ChannelClosed { channel_id, .. }
             | Self::ChannelReclaimed { channel_id, .. } => format!("channel:{channel_id}"),
+            Self::SellerRegistered { seller, .. }
+            | Self::SellerUpdated { seller, .. }
+            | Self::SellerDeregistered { seller } => format!("seller:{seller}"),
+            Self::OrderOpened { order_id, .. }
+            | Self::OrderEnded { order_id, .. }
+            | Self::OrderChallenged { order_id, .. }
+            | Self::OrderSettled { order_id, .. }
+            | Self::OrderConfirmedPaid { order_id }
+            | Self::OrderExpired { order_id }
+            | Self::OrderRated { order_id, .. } => format!("order:{order_id}"),
         }
     }
 }

@@ -215,6 +215,12 @@ impl Store {
         sqlx::query("DELETE FROM tasks WHERE chain_id = $1").bind(chain).execute(&mut *tx).await?;
         sqlx::query("DELETE FROM services WHERE chain_id = $1").bind(chain).execute(&mut *tx).await?;
         sqlx::query("DELETE FROM channels WHERE chain_id = $1").bind(chain).execute(&mut *tx).await?;
+        for table in crate::data_market::DERIVED_TABLES {
+            sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {table} WHERE chain_id = $1")))
+                .bind(chain)
+                .execute(&mut *tx)
+                .await?;
+        }
         let rows = sqlx::query(
             "SELECT block_number, block_hash, block_timestamp, tx_hash, log_index, address, event FROM chain_logs \
              WHERE chain_id = $1 ORDER BY block_number, log_index",

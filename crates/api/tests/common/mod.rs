@@ -21,6 +21,7 @@ pub(crate) fn network() -> NetworkInfo {
         compute_market: Address::ZERO,
         market_token: Address::ZERO,
         payment_channel: Address::ZERO,
+        data_market: None,
         deploy_block: 1,
         embedded_chain: true,
     }

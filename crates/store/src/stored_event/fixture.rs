@@ -67,3 +67,71 @@ pub(super) fn history() -> Vec<MarketEvent> {
         ChannelReclaimed { channel_id: CHANNEL_B.into(), refunded_to_payer: "1000000000000000000".into() },
     ]
 }
+
+const SELLER: &str = "0x15d34aaf54267db7d7c367839aaf71a00a2c6a65";
+const SIGNER: &str = "0x9965507d1a55bcc2695c58ba16fb37d819b0a4dc";
+const ORDER_A: &str = "0xaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+const ORDER_B: &str = "0xbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+const ORDER_C: &str = "0xcccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc";
+const MENU: &str = "0x3333333333333333333333333333333333333333333333333333333333333333";
+const COMMENT: &str = "0x4444444444444444444444444444444444444444444444444444444444444444";
+
+/// The data market's history, every kind once or more, in an order `apply` accepts: a seller
+/// registers and updates; an escrowed order is ended, challenged, settled and rated both ways; an
+/// off-chain order is confirmed paid, another expires; the seller leaves. (These kinds were
+/// stored in version 1 from the start, so they have no form from before versions.)
+pub(super) fn data_history() -> Vec<MarketEvent> {
+    use MarketEvent::*;
+    let opened = |order_id: &str, method: &str, nonce: &str| OrderOpened {
+        order_id: order_id.into(),
+        buyer: USER.into(),
+        seller: SELLER.into(),
+        token: TOKEN.into(),
+        price: "1000000000000000001".into(),
+        total_bytes: 10_485_760,
+        deadline: 1_700_003_600,
+        started_from: 1_700_000_000,
+        nonce: nonce.into(),
+        ack_signer: SIGNER.into(),
+        method: method.into(),
+    };
+    let rated = |rater: &str, rated: &str, score| OrderRated {
+        order_id: ORDER_A.into(),
+        rater: rater.into(),
+        rated: rated.into(),
+        score,
+        comment_hash: COMMENT.into(),
+    };
+    vec![
+        SellerRegistered {
+            seller: SELLER.into(),
+            endpoint: "127.0.0.1:7070".into(),
+            message_signer: SELLER.into(),
+            menu_hash: MENU.into(),
+            menu_uri: "ipfs://bafkreido7yr2jtq3ebxpkwxg7d5n3hjoxyd3eyluohjuggepkwzpiq73mi".into(),
+        },
+        SellerUpdated {
+            seller: SELLER.into(),
+            endpoint: "data.example:7070".into(),
+            message_signer: SIGNER.into(),
+            menu_hash: MENU.into(),
+            menu_uri: "https://data.example/menu.json".into(),
+        },
+        opened(ORDER_A, "Escrow", "1"),
+        OrderEnded { order_id: ORDER_A.into(), by: USER.into(), received: 1_048_576, settle_at: 1_700_004_000 },
+        OrderChallenged { order_id: ORDER_A.into(), by: SELLER.into(), received: 5_242_880 },
+        OrderSettled {
+            order_id: ORDER_A.into(),
+            received: 5_242_880,
+            paid_to_seller: "500000000000000000".into(),
+            refunded_to_buyer: "500000000000000001".into(),
+        },
+        rated(USER, SELLER, 4),
+        rated(SELLER, USER, 5),
+        opened(ORDER_B, "OffChain", "115792089237316195423570985008687907853269984665640564039457584007913129639935"),
+        OrderConfirmedPaid { order_id: ORDER_B.into() },
+        opened(ORDER_C, "OffChain", "3"),
+        OrderExpired { order_id: ORDER_C.into() },
+        SellerDeregistered { seller: SELLER.into() },
+    ]
+}

@@ -83,6 +83,64 @@ pub(crate) fn encode(event: &MarketEvent) -> String {
         ChannelReclaimed { channel_id, refunded_to_payer } => {
             o("ChannelReclaimed").str("channel_id", channel_id).str("refunded_to_payer", refunded_to_payer)
         }
+        SellerRegistered { seller, endpoint, message_signer, menu_hash, menu_uri } => o("SellerRegistered")
+            .str("seller", seller)
+            .str("endpoint", endpoint)
+            .str("message_signer", message_signer)
+            .str("menu_hash", menu_hash)
+            .str("menu_uri", menu_uri),
+        SellerUpdated { seller, endpoint, message_signer, menu_hash, menu_uri } => o("SellerUpdated")
+            .str("seller", seller)
+            .str("endpoint", endpoint)
+            .str("message_signer", message_signer)
+            .str("menu_hash", menu_hash)
+            .str("menu_uri", menu_uri),
+        SellerDeregistered { seller } => o("SellerDeregistered").str("seller", seller),
+        OrderOpened {
+            order_id,
+            buyer,
+            seller,
+            token,
+            price,
+            total_bytes,
+            deadline,
+            started_from,
+            nonce,
+            ack_signer,
+            method,
+        } => o("OrderOpened")
+            .str("order_id", order_id)
+            .str("buyer", buyer)
+            .str("seller", seller)
+            .str("token", token)
+            .str("price", price)
+            .num("total_bytes", *total_bytes)
+            .num("deadline", *deadline)
+            .num("started_from", *started_from)
+            .str("nonce", nonce)
+            .str("ack_signer", ack_signer)
+            .str("method", method),
+        OrderEnded { order_id, by, received, settle_at } => o("OrderEnded")
+            .str("order_id", order_id)
+            .str("by", by)
+            .num("received", *received)
+            .num("settle_at", *settle_at),
+        OrderChallenged { order_id, by, received } => {
+            o("OrderChallenged").str("order_id", order_id).str("by", by).num("received", *received)
+        }
+        OrderSettled { order_id, received, paid_to_seller, refunded_to_buyer } => o("OrderSettled")
+            .str("order_id", order_id)
+            .num("received", *received)
+            .str("paid_to_seller", paid_to_seller)
+            .str("refunded_to_buyer", refunded_to_buyer),
+        OrderConfirmedPaid { order_id } => o("OrderConfirmedPaid").str("order_id", order_id),
+        OrderExpired { order_id } => o("OrderExpired").str("order_id", order_id),
+        OrderRated { order_id, rater, rated, score, comment_hash } => o("OrderRated")
+            .str("order_id", order_id)
+            .str("rater", rater)
+            .str("rated", rated)
+            .num("score", *score)
+            .str("comment_hash", comment_hash),
     }
     .finish()
 }
@@ -161,6 +219,58 @@ fn read(f: &mut Fields<'_>) -> std::result::Result<MarketEvent, String> {
         "ChannelReclaimed" => {
             ChannelReclaimed { channel_id: f.str("channel_id")?, refunded_to_payer: f.str("refunded_to_payer")? }
         }
+        "SellerRegistered" => SellerRegistered {
+            seller: f.str("seller")?,
+            endpoint: f.str("endpoint")?,
+            message_signer: f.str("message_signer")?,
+            menu_hash: f.str("menu_hash")?,
+            menu_uri: f.str("menu_uri")?,
+        },
+        "SellerUpdated" => SellerUpdated {
+            seller: f.str("seller")?,
+            endpoint: f.str("endpoint")?,
+            message_signer: f.str("message_signer")?,
+            menu_hash: f.str("menu_hash")?,
+            menu_uri: f.str("menu_uri")?,
+        },
+        "SellerDeregistered" => SellerDeregistered { seller: f.str("seller")? },
+        "OrderOpened" => OrderOpened {
+            order_id: f.str("order_id")?,
+            buyer: f.str("buyer")?,
+            seller: f.str("seller")?,
+            token: f.str("token")?,
+            price: f.str("price")?,
+            total_bytes: f.num("total_bytes")?,
+            deadline: f.num("deadline")?,
+            started_from: f.num("started_from")?,
+            nonce: f.str("nonce")?,
+            ack_signer: f.str("ack_signer")?,
+            method: f.str("method")?,
+        },
+        "OrderEnded" => OrderEnded {
+            order_id: f.str("order_id")?,
+            by: f.str("by")?,
+            received: f.num("received")?,
+            settle_at: f.num("settle_at")?,
+        },
+        "OrderChallenged" => {
+            OrderChallenged { order_id: f.str("order_id")?, by: f.str("by")?, received: f.num("received")? }
+        }
+        "OrderSettled" => OrderSettled {
+            order_id: f.str("order_id")?,
+            received: f.num("received")?,
+            paid_to_seller: f.str("paid_to_seller")?,
+            refunded_to_buyer: f.str("refunded_to_buyer")?,
+        },
+        "OrderConfirmedPaid" => OrderConfirmedPaid { order_id: f.str("order_id")? },
+        "OrderExpired" => OrderExpired { order_id: f.str("order_id")? },
+        "OrderRated" => OrderRated {
+            order_id: f.str("order_id")?,
+            rater: f.str("rater")?,
+            rated: f.str("rated")?,
+            score: f.num("score")?,
+            comment_hash: f.str("comment_hash")?,
+        },
         other => return Err(format!("unknown kind {other:?}")),
     })
 }
