@@ -8,7 +8,7 @@ use axum::response::IntoResponse;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::{admin, assistant, auth, channels, content, events, routes};
+use crate::{admin, assistant, auth, channels, content, data_market, events, routes};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -29,6 +29,10 @@ use crate::{admin, assistant, auth, channels, content, events, routes};
         channels::list,
         channels::one,
         channels::voucher,
+        data_market::sellers,
+        data_market::seller,
+        data_market::orders,
+        data_market::order,
         admin::users,
         admin::user_action,
         admin::channels,

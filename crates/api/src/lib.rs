@@ -10,6 +10,7 @@ mod assistant;
 mod auth;
 mod channels;
 mod content;
+mod data_market;
 mod doc;
 mod error;
 mod events;
@@ -125,6 +126,7 @@ pub use doc::openapi_document;
 pub fn router(state: AppState) -> Router {
     let api = routes::router()
         .merge(channels::router())
+        .merge(data_market::router())
         .merge(content::router())
         .merge(auth::router())
         .merge(events::router())

@@ -388,3 +388,96 @@ async fn every_error_status_is_one_the_document_lists() -> anyhow::Result<()> {
     db.finish().await?;
     Ok(())
 }
+
+/// The data market's sellers and orders as indexed, with their ratings, in the document's shapes;
+/// unknown and malformed ids answered 404 and 400.
+#[tokio::test]
+async fn the_data_market_reads_as_json() -> anyhow::Result<()> {
+    let (db, app) = seeded().await?;
+    let seller = "0x15d34aaf54267db7d7c367839aaf71a00a2c6a65";
+    let order = format!("0x{}", "ab".repeat(32));
+    let b2 = BlockRef { number: 2, hash: "0x02".into(), parent_hash: "0x01".into(), timestamp: 1_700_000_100 };
+    let meta = |i: u64| LogMeta {
+        block_number: 2,
+        block_hash: "0x02".into(),
+        block_timestamp: 1_700_000_100,
+        tx_hash: format!("0x{:064x}", 0xdef),
+        log_index: i,
+        address: "0x00".into(),
+    };
+    let events = [
+        MarketEvent::SellerRegistered {
+            seller: seller.into(),
+            endpoint: "127.0.0.1:7070".into(),
+            message_signer: seller.into(),
+            menu_hash: format!("0x{}", "11".repeat(32)),
+            menu_uri: "ipfs://menu".into(),
+        },
+        MarketEvent::OrderOpened {
+            order_id: order.clone(),
+            buyer: USER.into(),
+            seller: seller.into(),
+            token: "0x0000000000000000000000000000000000000000".into(),
+            price: "1000".into(),
+            total_bytes: 4096,
+            deadline: 1_700_003_600,
+            started_from: 1_700_000_000,
+            nonce: "7".into(),
+            ack_signer: USER.into(),
+            method: "Escrow".into(),
+        },
+        MarketEvent::OrderSettled {
+            order_id: order.clone(),
+            received: 1024,
+            paid_to_seller: "250".into(),
+            refunded_to_buyer: "750".into(),
+        },
+        MarketEvent::OrderRated {
+            order_id: order.clone(),
+            rater: USER.into(),
+            rated: seller.into(),
+            score: 4,
+            comment_hash: format!("0x{}", "22".repeat(32)),
+        },
+    ];
+    let logs = events.into_iter().enumerate().map(|(i, event)| IndexedLog { meta: meta(i as u64), event }).collect();
+    db.store.apply_batch(&Batch { chain_id: CHAIN, expected_cursor: 1, blocks: vec![b2], logs }).await?;
+
+    let (_, doc) = call(&app, "GET", "/api/openapi.json", None).await;
+    let (status, sellers) = call(&app, "GET", "/api/data/sellers", None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_has_required(&doc, "DataSeller", &sellers[0], "a seller");
+    assert_eq!(sellers[0]["rating"], json!({"count": 1, "scoreSum": 4}));
+    let (_, one) =
+        call(&app, "GET", &format!("/api/data/sellers/{}", seller.to_ascii_uppercase().replace("0X", "0x")), None)
+            .await;
+    assert_eq!(one["seller"]["endpoint"], "127.0.0.1:7070");
+    assert_eq!(one["ratings"][0]["score"], 4);
+
+    let (_, orders) = call(&app, "GET", &format!("/api/data/orders?buyer={USER}"), None).await;
+    assert_has_required(&doc, "DataOrder", &orders[0], "an order");
+    assert_eq!(orders[0]["state"], "Settled");
+    let (_, none) = call(&app, "GET", &format!("/api/data/orders?seller={USER}"), None).await;
+    assert_eq!(none, json!([]));
+    let (_, detail) = call(&app, "GET", &format!("/api/data/orders/{order}"), None).await;
+    assert_eq!(
+        (&detail["order"]["paidToSeller"], &detail["order"]["refundedToBuyer"], &detail["order"]["received"]),
+        (&json!("250"), &json!("750"), &json!(1024))
+    );
+    assert_eq!(detail["ratings"][0]["asSeller"], true);
+
+    for (path, want) in [
+        (format!("/api/data/orders/0x{}", "cd".repeat(32)), StatusCode::NOT_FOUND),
+        ("/api/data/orders/0x1234".into(), StatusCode::BAD_REQUEST),
+        ("/api/data/sellers/0x0000000000000000000000000000000000000001".into(), StatusCode::NOT_FOUND),
+        ("/api/data/sellers/nope".into(), StatusCode::BAD_REQUEST),
+        ("/api/data/orders?limit=0".into(), StatusCode::BAD_REQUEST),
+        ("/api/data/sellers?all=maybe".into(), StatusCode::BAD_REQUEST),
+    ] {
+        let (status, body) = call(&app, "GET", &path, None).await;
+        assert_eq!(status, want, "{path}: {body}");
+        assert!(body["error"]["message"].is_string(), "{path}: {body}");
+    }
+    db.finish().await?;
+    Ok(())
+}
