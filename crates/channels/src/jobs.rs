@@ -11,7 +11,7 @@ use agora_store::{BackgroundRun, Settlement, SettlementOutcome, Store};
 use alloy::primitives::{B256, U256};
 use tokio::sync::{Mutex, watch};
 
-use crate::settle::{JOB_NAME, Settler, now_ms};
+use crate::settle::{JOB_NAME, Settler, now_ms, record_run};
 
 /// The expiry job's name in its recorded runs.
 pub const EXPIRY_JOB: &str = "channel-expiry";
@@ -127,15 +127,7 @@ impl Jobs {
             Ok(false) => (0, vec![format!("{channel_id}: already closed or settled")]),
             Err(e) => (0, vec![format!("{channel_id}: {e}")]),
         };
-        let run = BackgroundRun {
-            name: JOB_NAME.into(),
-            started_at_ms,
-            finished_at_ms: now_ms().max(started_at_ms),
-            channels_touched: touched,
-            errors,
-        };
-        self.store().record_background_run(&run).await?;
-        Ok(Some(run))
+        record_run(self.store(), JOB_NAME, started_at_ms, touched, errors).await.map(Some)
     }
 
     /// One pass of the expiry job: marks each channel past its expiry (chain time) and still open.
@@ -161,14 +153,6 @@ impl Jobs {
             }
             Err(e) => errors.push(format!("cannot read the chain's time: {e}")),
         }
-        let run = BackgroundRun {
-            name: EXPIRY_JOB.into(),
-            started_at_ms,
-            finished_at_ms: now_ms().max(started_at_ms),
-            channels_touched: touched,
-            errors,
-        };
-        self.store().record_background_run(&run).await?;
-        Ok(run)
+        record_run(self.store(), EXPIRY_JOB, started_at_ms, touched, errors).await
     }
 }

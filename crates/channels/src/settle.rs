@@ -43,6 +43,25 @@ pub(crate) fn now_ms() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or_default()
 }
 
+/// Records a run of job `name` that started at `started_at_ms` and ends now, and returns it.
+pub(crate) async fn record_run(
+    store: &Store,
+    name: &str,
+    started_at_ms: u64,
+    channels_touched: u64,
+    errors: Vec<String>,
+) -> agora_store::Result<BackgroundRun> {
+    let run = BackgroundRun {
+        name: name.into(),
+        started_at_ms,
+        finished_at_ms: now_ms().max(started_at_ms),
+        channels_touched,
+        errors,
+    };
+    store.record_background_run(&run).await?;
+    Ok(run)
+}
+
 impl Settler {
     /// `sender` must be the payee key's sender (shared with everything else that signs with it).
     pub fn new(store: Store, sender: Sender, cfg: SettlerConfig) -> Self {
@@ -68,15 +87,7 @@ impl Settler {
             }
             Err(e) => errors.push(format!("cannot read the chain's time: {e}")),
         }
-        let run = BackgroundRun {
-            name: JOB_NAME.into(),
-            started_at_ms,
-            finished_at_ms: now_ms().max(started_at_ms),
-            channels_touched: touched,
-            errors,
-        };
-        self.store.record_background_run(&run).await?;
-        Ok(run)
+        record_run(&self.store, JOB_NAME, started_at_ms, touched, errors).await
     }
 
     /// The chain's clock (the latest block's timestamp), which is what expiry is measured against.
