@@ -240,7 +240,10 @@ impl<S: AsyncRead + AsyncWrite> BuyerSession<S> {
             };
             let body = got.frame.body();
             check_chunk(order.order_id, &item, received, &chunk, body)?;
+            // Flushed before it is acknowledged: tokio's file writes in the background, and an ACK
+            // promises the bytes are in the file (a resume starts from it).
             file.write_all(body).await?;
+            file.flush().await?;
             whole.update(body);
             received += chunk.length;
             let signature = self.buyer.market.sign_ack(&self.buyer.ack_key, order.order_id, received)?;

@@ -117,7 +117,7 @@ impl<B: OrderBook> Seller<B> {
             other => return Err(Error::UnexpectedMessage { state: State::AwaitingOrder, got: other.kind() }),
         };
         let entry = self.check_order(&hello, &order)?;
-        self.await_escrow(&order, escrow_tx).await?;
+        self.await_escrow(conn, &order, escrow_tx, hello.message_key).await?;
         let _serving = self.acks.serve(order.order_id)?;
         let start = self.start_offset(&hello, voucher, &order)?;
         let accepted = Accepted { order, entry, buyer_key: hello.message_key, start };
@@ -175,7 +175,14 @@ impl<B: OrderBook> Seller<B> {
     }
 
     /// Waits until the order book shows the escrow with the order's terms at the configured depth.
-    async fn await_escrow(&self, order: &Order, escrow_tx: B256) -> Result<()> {
+    /// The buyer has nothing to say meanwhile: a message, or the connection closing, ends the wait.
+    async fn await_escrow<S: AsyncRead + AsyncWrite>(
+        &self,
+        conn: &mut Conn<S>,
+        order: &Order,
+        escrow_tx: B256,
+        buyer_key: Address,
+    ) -> Result<()> {
         let t = self.config.timeouts;
         let give_up = tokio::time::Instant::now() + t.escrow;
         loop {
@@ -193,7 +200,12 @@ impl<B: OrderBook> Seller<B> {
             if tokio::time::Instant::now() + t.escrow_poll > give_up {
                 return Err(Error::EscrowNotConfirmed { order_id: order.order_id, reason });
             }
-            tokio::time::sleep(t.escrow_poll).await;
+            tokio::select! {
+                () = tokio::time::sleep(t.escrow_poll) => {}
+                got = conn.recv(State::AwaitingEscrow, t.escrow, Some(buyer_key)) => {
+                    return Err(Error::UnexpectedMessage { state: State::AwaitingEscrow, got: got?.message.kind() });
+                }
+            }
         }
     }
 
