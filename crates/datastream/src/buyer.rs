@@ -1,12 +1,15 @@
 //! The buyer's side: hello → menu, then (after escrowing) order → data … ack … → exit, written into
 //! a file, every chunk verified before it is written and acknowledged.
 
+use std::io::Read;
+use std::os::unix::fs::FileExt;
 use std::path::Path;
+use std::sync::Arc;
 
 use alloy::primitives::{Address, B256, U256};
 use alloy::signers::local::PrivateKeySigner;
 use sha2::{Digest, Sha256};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncSeekExt, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::watch;
 
 use crate::catalogue::sha256;
@@ -218,7 +221,11 @@ impl<S: AsyncRead + AsyncWrite> BuyerSession<S> {
     ) -> Result<Bought> {
         let item = self.item(order)?;
         let start = self.resume.map_or(0, |r| r.received);
-        let (mut file, mut whole) = open_output(out, start).await?;
+        let (file, mut whole) = blocking({
+            let out = out.to_path_buf();
+            move || open_output(&out, start)
+        })
+        .await?;
         self.progress.send_replace(Progress { received: start, total: item.size });
         self.conn.send(&Message::Order(order.clone(), escrow_tx), &[]).await?;
         let t = self.buyer.config.timeouts;
@@ -228,7 +235,6 @@ impl<S: AsyncRead + AsyncWrite> BuyerSession<S> {
         let mut wait = t.escrow + t.data;
         while received < item.size {
             if stop_at.is_some_and(|s| received >= s) {
-                file.flush().await?;
                 return self.stop(order, received, rating).await;
             }
             let got = self.conn.recv(State::AwaitingData, wait, seller).await?;
@@ -238,21 +244,27 @@ impl<S: AsyncRead + AsyncWrite> BuyerSession<S> {
                 Message::Exit(exit) => return self.stopped_by_seller(order, received, exit, rating).await,
                 other => return Err(Error::UnexpectedMessage { state: State::AwaitingData, got: other.kind() }),
             };
-            let body = got.frame.body();
-            check_chunk(order.order_id, &item, received, &chunk, body)?;
-            // Flushed before it is acknowledged: tokio's file writes in the background, and an ACK
-            // promises the bytes are in the file (a resume starts from it).
-            file.write_all(body).await?;
-            file.flush().await?;
-            whole.update(body);
+            check_chunk(order.order_id, &item, received, &chunk, got.frame.body())?;
+            // Written (on a blocking thread, while this one hashes it into the whole) before it is
+            // acknowledged: an ACK promises the bytes are in the file, where a resume starts.
+            let frame = Arc::new(got.frame);
+            let write = blocking({
+                let (file, frame) = (file.clone(), frame.clone());
+                move || Ok(file.write_all_at(frame.body(), received)?)
+            });
+            whole.update(frame.body());
+            write.await?;
             received += chunk.length;
             let signature = self.buyer.market.sign_ack(&self.buyer.ack_key, order.order_id, received)?;
             self.last_ack = Some(SignedAck { order_id: order.order_id, received, signature });
             self.progress.send_replace(Progress { received, total: item.size });
             self.conn.send(&Message::Ack(Received { order_id: order.order_id, received }, signature), &[]).await?;
         }
-        file.flush().await?;
-        file.sync_all().await?;
+        blocking({
+            let file = file.clone();
+            move || Ok(file.sync_all()?)
+        })
+        .await?;
         let got = B256::from_slice(&whole.finalize());
         if got != item.sha256 {
             return Err(Error::ContentMismatch { expected: item.sha256, got });
@@ -298,30 +310,34 @@ impl<S: AsyncRead + AsyncWrite> BuyerSession<S> {
     }
 }
 
-/// The output file cut to `start` bytes, positioned there, and the hash of those bytes so far.
-async fn open_output(out: &Path, start: u64) -> Result<(tokio::fs::File, Sha256)> {
-    let mut file = tokio::fs::OpenOptions::new().create(true).truncate(false).read(true).write(true).open(out).await?;
-    let len = file.metadata().await?.len();
+/// Runs blocking file work off the async threads.
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
+    tokio::task::spawn_blocking(f).await.map_err(|e| Error::Io(std::io::Error::other(e)))?
+}
+
+/// The output file cut to `start` bytes, and the hash of those bytes so far.
+fn open_output(out: &Path, start: u64) -> Result<(Arc<std::fs::File>, Sha256)> {
+    let mut file = std::fs::OpenOptions::new().create(true).truncate(false).read(true).write(true).open(out)?;
+    let len = file.metadata()?.len();
     if len < start {
         return Err(Error::Config(format!(
             "{} holds {len} bytes, fewer than the {start} acknowledged: it is not this order's output",
             out.display()
         )));
     }
-    file.set_len(start).await?;
+    file.set_len(start)?;
     let mut whole = Sha256::new();
     let mut buf = vec![0u8; 1 << 20];
     let mut left = start;
     while left > 0 {
-        let n = file.read(&mut buf[..left.min(1 << 20) as usize]).await?;
+        let n = file.read(&mut buf[..left.min(1 << 20) as usize])?;
         if n == 0 {
             return Err(Error::Config(format!("{} ended while reading its first {start} bytes", out.display())));
         }
         whole.update(&buf[..n]);
         left -= n as u64;
     }
-    file.seek(std::io::SeekFrom::Start(start)).await?;
-    Ok((file, whole))
+    Ok((Arc::new(file), whole))
 }
 
 fn check_chunk(order_id: B256, item: &Item, expected: u64, chunk: &crate::message::Chunk, body: &[u8]) -> Result<()> {

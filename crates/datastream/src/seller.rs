@@ -308,16 +308,7 @@ impl<B: OrderBook> Seller<B> {
         loop {
             let got = conn.recv(State::AwaitingExit, t.exit, Some(a.buyer_key)).await?;
             match got.message {
-                Message::Exit(exit) => {
-                    let reply = Exit {
-                        order_id: a.order.order_id,
-                        received: run.acked,
-                        reason: ExitReason::Complete,
-                        rating: self.config.rating_on_complete.clone(),
-                    };
-                    conn.send(&Message::Exit(reply), &[]).await?;
-                    return Ok(self.served(a, run, exit));
-                }
+                Message::Exit(exit) => return self.stopped(conn, a, run, exit).await,
                 // A resent final ACK is harmless; a lower one is refused by `record`.
                 Message::Ack(..) => {
                     let mut same = *run;
@@ -328,7 +319,8 @@ impl<B: OrderBook> Seller<B> {
         }
     }
 
-    /// The buyer stopped before the end: answer its `exit` with ours.
+    /// The buyer's `exit`, answered with ours: `complete` (with the seller's rating) when everything
+    /// is acknowledged, `stopped` when the buyer stops before the end.
     async fn stopped<S: AsyncRead + AsyncWrite>(
         &self,
         conn: &mut Conn<S>,
@@ -336,7 +328,16 @@ impl<B: OrderBook> Seller<B> {
         run: &Run,
         exit: Exit,
     ) -> Result<Served> {
-        let reply = Exit { order_id: a.order.order_id, received: run.acked, reason: ExitReason::Stopped, rating: None };
+        let reply = if run.acked == a.order.size {
+            Exit {
+                order_id: a.order.order_id,
+                received: run.acked,
+                reason: ExitReason::Complete,
+                rating: self.config.rating_on_complete.clone(),
+            }
+        } else {
+            Exit { order_id: a.order.order_id, received: run.acked, reason: ExitReason::Stopped, rating: None }
+        };
         conn.send(&Message::Exit(reply), &[]).await?;
         Ok(self.served(a, run, exit))
     }
