@@ -109,6 +109,7 @@ async fn protocol(rig: &Rig, nonce: u64) -> anyhow::Result<Duration> {
         ack_signer: order.ack_signer,
         deadline: order.deadline,
         finished: false,
+        escrowed: true,
         confirmations: 1,
     };
     rig.book.0.lock().map_err(|e| anyhow::anyhow!("{e}"))?.insert(order.order_id, on_chain);

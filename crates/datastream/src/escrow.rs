@@ -28,13 +28,15 @@ pub struct OnChainOrder {
     pub deadline: u64,
     /// Settled or ended: nothing more is sold under it.
     pub finished: bool,
+    /// Paid into escrow (the contract's `Escrow` method); an off-chain-paid order is not served.
+    pub escrowed: bool,
     /// Blocks on top of (and including) the one that holds the escrow transaction; 0 while pending.
     pub confirmations: u64,
 }
 
 /// "Is order X open with these terms, and how deep is its escrow?" — the seller's only question to
-/// the chain. Implemented against the contract through `agora-chain` in a later step; the tests
-/// implement it with a table of orders.
+/// the chain. [`ChainOrderBook`](crate::ChainOrderBook) asks the contract; the tests implement it
+/// with a table of orders.
 pub trait OrderBook: Send + Sync {
     /// The order `order_id` whose escrow was sent in `escrow_tx`, or `None` when the chain does
     /// not know it (yet). An `Err` is a failure to ask, not an answer.

@@ -13,12 +13,13 @@
 //! - [`Buyer`] / [`BuyerSession`]: verifies every chunk before writing and acknowledging it, checks
 //!   the whole at the end, resumes from its last ACK.
 //!
-//! The crate talks to no chain: the order book is a trait the node implements over `agora-chain`.
+//! - [`ChainOrderBook`]: the order book over the `DataMarket` contract, through `agora-chain`.
 
 #![warn(missing_docs)]
 
 mod buyer;
 mod catalogue;
+mod chain;
 mod config;
 mod error;
 mod escrow;
@@ -31,6 +32,7 @@ mod typed;
 
 pub use buyer::{Bought, Buyer, BuyerSession, Progress};
 pub use catalogue::{Catalogue, Entry, Price, Terms, hash_file, sha256};
+pub use chain::ChainOrderBook;
 pub use config::{BuyerConfig, SellerConfig, Timeouts, Window};
 pub use error::{Error, ErrorCode, Result, State};
 pub use escrow::{AckBook, OnChainOrder, OrderBook, SignedAck};

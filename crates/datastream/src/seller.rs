@@ -376,6 +376,9 @@ fn check_terms(order: &Order, c: &OnChainOrder) -> Result<()> {
     if let Some((field, _)) = differs.iter().find(|(_, d)| *d) {
         return Err(Error::OrderRefused(format!("the escrowed order's {field} is not the order's")));
     }
+    if !c.escrowed {
+        return Err(Error::OrderRefused("the order is paid off chain; this seller serves escrowed orders".into()));
+    }
     if c.finished {
         return Err(Error::OrderFinished(order.order_id));
     }

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::print_stdout, unreachable_pub)]
 
 mod datastream {
+    mod chain;
     pub mod common;
     mod refusals;
     mod transfer;

@@ -175,6 +175,7 @@ pub fn on_chain(order: &Order, confirmations: u64) -> OnChainOrder {
         ack_signer: order.ack_signer,
         deadline: order.deadline,
         finished: false,
+        escrowed: true,
         confirmations,
     }
 }
