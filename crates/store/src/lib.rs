@@ -52,7 +52,9 @@ pub use auth::Session;
 pub use background::BackgroundRun;
 pub use channels::{ChannelFilter, ChannelRow, ChannelState, NewVoucher, Settlement, SettlementOutcome, VoucherRow};
 pub use compute_runs::{ComputeRecord, ComputeStage};
-pub use data_market::{OrderFilter, OrderRow, OrderState, PaymentMethod, RatingRow, RatingSummary, SellerRow};
+pub use data_market::{
+    DataAckRow, OrderFilter, OrderRow, OrderState, PaymentMethod, RatingRow, RatingSummary, SellerRow,
+};
 pub use event::MarketEvent;
 pub use iexec::{IexecAppRow, IexecJobRow, IexecJobStatus};
 pub use iexec_worker::{NewWorkerTask, WorkerOutcome, WorkerScope, WorkerStage, WorkerTaskRow, WorkerTaskUpdate};
