@@ -199,8 +199,20 @@ impl Task {
         // Generated and not yet sent. The model is read as fast as it generates (so its slot is free
         // for the next reply even while this payer takes its time); delivery waits for payment.
         let mut queue: VecDeque<(String, u32)> = VecDeque::new();
-        let mut deadline = Instant::now() + cfg.payment_timeout;
-        let end = loop {
+        // One timer for the whole reply, moved on with each chunk sent (not a new one per wake-up).
+        let timeout = tokio::time::sleep(cfg.payment_timeout);
+        tokio::pin!(timeout);
+        let end = 'reply: loop {
+            // Whatever else the model produced meanwhile, taken without another turn of the select.
+            while finished.is_none()
+                && let Some(piece) = pieces.as_mut().and_then(|rx| rx.try_recv().ok())
+            {
+                match piece {
+                    Ok(Piece::Text { text, tokens }) => queue.push_back((text, tokens)),
+                    Ok(Piece::Done { finish, .. }) => finished = Some(finish),
+                    Err(e) => break 'reply End::Failed(Refusal::new(ErrorCode::Model, e.to_string())),
+                }
+            }
             let paid = self.policy == Policy::Credit || *accepted.borrow() >= owed;
             if paid && !queue.is_empty() {
                 let (mut text, mut tokens) = (String::new(), 0u32);
@@ -224,15 +236,17 @@ impl Task {
                     cost,
                     cumulative: self.row.base + cost,
                 };
-                if let Err(e) = self.assistant.inner.writer.record(chunk.clone()).await {
+                let msg = chunk_msg(&chunk);
+                let cumulative = chunk.cumulative;
+                if let Err(e) = self.assistant.inner.writer.record(chunk).await {
                     break End::Failed(Refusal::new(
                         ErrorCode::Internal,
                         format!("the chunk could not be recorded: {e}"),
                     ));
                 }
-                owed = chunk.cumulative;
-                deadline = Instant::now() + cfg.payment_timeout;
-                self.live.send(chunk_msg(&chunk)).await;
+                owed = cumulative;
+                timeout.as_mut().reset(Instant::now() + cfg.payment_timeout);
+                self.live.send(msg).await;
                 continue;
             }
             if paid && let Some(f) = finished {
@@ -256,7 +270,7 @@ impl Task {
                     Some(Err(e)) => break End::Failed(Refusal::new(ErrorCode::Model, e.to_string())),
                     None => break End::Failed(Refusal::new(ErrorCode::Model, "the model stopped without finishing")),
                 },
-                () = tokio::time::sleep_until(deadline), if !paid => {
+                () = &mut timeout, if !paid => {
                     break End::Failed(Refusal {
                         owed: Some(owed),
                         ..Refusal::new(

@@ -125,7 +125,7 @@ fn request_hash(msg: &StartMsg) -> B256 {
 impl Assistant {
     /// An assistant offering `offers`, paid through `ledger`'s channels.
     pub fn new(store: Store, ledger: Ledger, offers: Vec<Offer>, cfg: AssistantConfig) -> Self {
-        let writer = ChunkWriter::start(store.clone(), cfg.chain_id, 4096);
+        let writer = ChunkWriter::new(ledger.clone());
         let offers = offers.into_iter().map(|o| (o.model.id().to_string(), o)).collect();
         Self {
             inner: Arc::new(Inner {
@@ -200,15 +200,27 @@ impl Assistant {
     /// is harmless: an amount equal to the accepted one (a valid signature, checked by the ledger)
     /// is answered with the accepted total.
     pub async fn pay(&self, channel_id: B256, amount: U256, signature: &str) -> Result<U256, Refusal> {
-        let sig = alloy::primitives::hex::decode(signature)
-            .map_err(|_| Refusal::new(ErrorCode::VoucherRefused, "the voucher's signature is not hex"))?;
+        let not_hex = || Refusal::new(ErrorCode::VoucherRefused, "the voucher's signature is not hex");
+        // An ECDSA signature (65 bytes) is decoded on the stack; a contract signer's may be longer.
+        let mut ecdsa = [0u8; 65];
+        let sig: std::borrow::Cow<'_, [u8]> =
+            if signature.strip_prefix("0x").unwrap_or(signature).len() == 2 * ecdsa.len() {
+                alloy::primitives::hex::decode_to_slice(signature, &mut ecdsa).map_err(|_| not_hex())?;
+                std::borrow::Cow::Borrowed(&ecdsa)
+            } else {
+                std::borrow::Cow::Owned(alloy::primitives::hex::decode(signature).map_err(|_| not_hex())?)
+            };
         let accepted = match self.inner.ledger.submit(channel_id, amount, &sig).await {
             Ok(accepted) => accepted,
             Err(VoucherError::Stale { amount, accepted }) if amount == accepted => accepted,
             Err(e) => return Err(refusal_of(e)),
         };
-        // Make sure the channel's watch exists (loaded from the store), then raise it: replies
+        // Raise the channel's watch (loaded from the store first if it has none yet): replies
         // waiting on it send their next chunk.
+        if let Some(tx) = self.inner.accepted.lock().map_err(internal)?.get(&channel_id) {
+            raise(tx, accepted);
+            return Ok(accepted);
+        }
         self.accepted_rx(channel_id).await?;
         if let Some(tx) = self.inner.accepted.lock().map_err(internal)?.get(&channel_id) {
             raise(tx, accepted);

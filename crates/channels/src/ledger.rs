@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use agora_store::{ChannelState, MarketEvent, NewVoucher, Store};
+use agora_store::{ChannelState, MarketEvent, NewChunk, NewVoucher, Store};
 use alloy::primitives::{Address, B256, U256};
 use alloy::providers::Provider;
 use alloy::sol_types::SolCall;
@@ -124,11 +124,12 @@ struct ChannelInfo {
     state: ChannelState,
 }
 
-struct WriteReq {
-    channel_id: B256,
-    amount: U256,
-    signature: [u8; 65],
-    reply: oneshot::Sender<Result<U256, VoucherError>>,
+/// What the writer commits.
+enum WriteReq {
+    /// A checked voucher, ordered against its channel's accepted total, then stored.
+    Voucher { channel_id: B256, amount: U256, signature: [u8; 65], reply: oneshot::Sender<Result<U256, VoucherError>> },
+    /// A chunk the payee bills, recorded before it is sent.
+    Chunk { chunk: NewChunk, reply: oneshot::Sender<Result<(), VoucherError>> },
 }
 
 /// A handle on the ledger; cheap to clone.
@@ -259,11 +260,25 @@ impl Ledger {
         let (reply, answer) = oneshot::channel();
         self.inner
             .writer
-            .send(WriteReq { channel_id, amount, signature, reply })
+            .send(WriteReq::Voucher { channel_id, amount, signature, reply })
             .await
-            .map_err(|_| VoucherError::Storage("the ledger writer has stopped".into()))?;
-        answer.await.map_err(|_| VoucherError::Storage("the ledger writer has stopped".into()))?
+            .map_err(|_| writer_stopped())?;
+        answer.await.map_err(|_| writer_stopped())?
     }
+
+    /// Records a chunk of an assistant's reply — what the payee bills, before the chunk is sent —
+    /// in the writer's next group commit, with whatever vouchers wait at that moment; returns once
+    /// it is durable. The payee's payment path thus has one writer and one transaction per batch:
+    /// two writers on one SQLite file would queue on each other's write lock.
+    pub async fn record_chunk(&self, chunk: NewChunk) -> Result<(), VoucherError> {
+        let (reply, answer) = oneshot::channel();
+        self.inner.writer.send(WriteReq::Chunk { chunk, reply }).await.map_err(|_| writer_stopped())?;
+        answer.await.map_err(|_| writer_stopped())?
+    }
+}
+
+fn writer_stopped() -> VoucherError {
+    VoucherError::Storage("the ledger writer has stopped".into())
 }
 
 impl Ledger {
@@ -302,7 +317,8 @@ alloy::sol! {
     }
 }
 
-/// The single writer: orders vouchers per channel and commits whatever is waiting in one go.
+/// The single writer: orders vouchers per channel and commits whatever is waiting — vouchers and
+/// chunks — in one transaction.
 async fn writer(
     store: Store,
     chain_id: u64,
@@ -311,28 +327,30 @@ async fn writer(
     mut rx: mpsc::Receiver<WriteReq>,
 ) {
     let mut batch = Vec::with_capacity(max_batch);
-    while let Some(first) = rx.recv().await {
-        batch.push(first);
-        while batch.len() < max_batch {
-            match rx.try_recv() {
-                Ok(req) => batch.push(req),
-                Err(_) => break,
-            }
-        }
+    while rx.recv_many(&mut batch, max_batch).await > 0 {
         // Decide each voucher against what is accepted, including earlier ones of this batch. Only
         // the highest voucher per channel is stored; the batch's others are counted with it.
         let mut pending: HashMap<B256, (U256, [u8; 65], u64)> = HashMap::new();
-        let mut verdicts = Vec::with_capacity(batch.len());
-        for req in &batch {
-            let accepted = pending.get(&req.channel_id).map(|p| p.0).or_else(|| best.get(&req.channel_id).copied());
-            match accepted {
-                Some(a) if req.amount <= a => {
-                    verdicts.push(Err(VoucherError::Stale { amount: req.amount, accepted: a }));
+        let mut vouchers = Vec::with_capacity(batch.len());
+        let mut chunks = Vec::new();
+        let mut chunk_replies = Vec::new();
+        for req in batch.drain(..) {
+            match req {
+                WriteReq::Voucher { channel_id, amount, signature, reply } => {
+                    let accepted = pending.get(&channel_id).map(|p| p.0).or_else(|| best.get(&channel_id).copied());
+                    let verdict = match accepted {
+                        Some(a) if amount <= a => Err(VoucherError::Stale { amount, accepted: a }),
+                        _ => {
+                            let count = pending.get(&channel_id).map_or(0, |p| p.2) + 1;
+                            pending.insert(channel_id, (amount, signature, count));
+                            Ok(amount)
+                        }
+                    };
+                    vouchers.push((reply, verdict));
                 }
-                _ => {
-                    let count = pending.get(&req.channel_id).map_or(0, |p| p.2) + 1;
-                    pending.insert(req.channel_id, (req.amount, req.signature, count));
-                    verdicts.push(Ok(req.amount));
+                WriteReq::Chunk { chunk, reply } => {
+                    chunks.push(chunk);
+                    chunk_replies.push(reply);
                 }
             }
         }
@@ -345,20 +363,33 @@ async fn writer(
                 count: *count,
             })
             .collect();
-        let stored = if keep.is_empty() { Ok(()) } else { store.store_vouchers(chain_id, &keep, unix_now()).await };
-        match stored {
-            Ok(()) => {
-                best.extend(pending.into_iter().map(|(id, p)| (id, p.0)));
-                for (req, verdict) in batch.drain(..).zip(verdicts) {
-                    let _ = req.reply.send(verdict);
-                }
-            }
-            Err(e) => {
-                tracing::error!(error = %e, "storing vouchers failed; none of the batch was acknowledged");
-                for req in batch.drain(..) {
-                    let _ = req.reply.send(Err(VoucherError::Storage(e.to_string())));
-                }
-            }
+        let now = unix_now();
+        let (vouchers_stored, chunks_stored): (Result<(), String>, Result<(), String>) =
+            match store.store_payments(chain_id, &keep, &chunks, now).await {
+                Ok(()) => (Ok(()), Ok(())),
+                // One side's failure (a chunk recorded twice, say) must not cost the other: each again alone.
+                Err(_) if !keep.is_empty() && !chunks.is_empty() => (
+                    store.store_payments(chain_id, &keep, &[], now).await.map_err(|e| e.to_string()),
+                    store.store_payments(chain_id, &[], &chunks, now).await.map_err(|e| e.to_string()),
+                ),
+                Err(e) => (Err(e.to_string()), Err(e.to_string())),
+            };
+        if let Err(e) = &vouchers_stored {
+            tracing::error!(error = %e, "storing vouchers failed; none of them was acknowledged");
+        } else {
+            best.extend(pending.into_iter().map(|(id, p)| (id, p.0)));
+        }
+        if let Err(e) = &chunks_stored {
+            tracing::error!(error = %e, "recording chunks failed; none of them is sent");
+        }
+        for (reply, verdict) in vouchers {
+            let _ = reply.send(match &vouchers_stored {
+                Ok(()) => verdict,
+                Err(e) => Err(VoucherError::Storage(e.clone())),
+            });
+        }
+        for reply in chunk_replies {
+            let _ = reply.send(chunks_stored.clone().map_err(VoucherError::Storage));
         }
     }
 }

@@ -8,6 +8,7 @@ use alloy::primitives::{Address, B256, U256};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
+use crate::channels::{MultiRow, merged_by, statement_sizes};
 use crate::column::{amount, hex, i64_of, parsed, stored_enum, u64_of};
 use crate::{Error, Result, Store};
 
@@ -260,48 +261,7 @@ impl Store {
     /// Records chunks before they are sent, in one transaction (a group commit across streams):
     /// each chunk's row, its reply's running totals, and its channel's `billed`.
     pub async fn record_chunks(&self, chain_id: u64, chunks: &[NewChunk], now: u64) -> Result<()> {
-        let chain = i64_of(chain_id)?;
-        let now = i64_of(now)?;
-        let mut tx = self.pool().begin().await?;
-        for c in chunks {
-            sqlx::query(
-                "INSERT INTO assistant_chunks (chain_id, request_id, seq, text, tokens, cost, cumulative, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-            )
-            .bind(chain)
-            .bind(&c.request_id)
-            .bind(i64::from(c.seq))
-            .bind(&c.text)
-            .bind(i64::from(c.tokens))
-            .bind(c.cost.to_string())
-            .bind(c.cumulative.to_string())
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-            sqlx::query(
-                "UPDATE assistant_replies SET completion_tokens = completion_tokens + $3, cost = $4, updated_at = $5 \
-                 WHERE chain_id = $1 AND request_id = $2",
-            )
-            .bind(chain)
-            .bind(&c.request_id)
-            .bind(i64::from(c.tokens))
-            .bind(c.cost.to_string())
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-            sqlx::query(
-                "INSERT INTO assistant_accounts (chain_id, channel_id, billed, updated_at) VALUES ($1, $2, $3, $4) \
-                 ON CONFLICT (chain_id, channel_id) DO UPDATE SET billed = excluded.billed, updated_at = excluded.updated_at",
-            )
-            .bind(chain)
-            .bind(hex(c.channel_id))
-            .bind(c.cumulative.to_string())
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(())
+        self.store_payments(chain_id, &[], chunks, now).await
     }
 
     /// The recorded chunks of a reply after `after_seq`, in order.
@@ -431,3 +391,91 @@ impl Store {
         Ok(())
     }
 }
+
+/// Writes chunks inside the caller's transaction: their rows, then each reply's running totals
+/// (its tokens added up, the cost of its last chunk) and each channel's `billed` (the cumulative
+/// amount of its last chunk), one multi-row statement per table and size.
+pub(crate) async fn write_chunks(
+    conn: &mut sqlx::AnyConnection,
+    sqlite: bool,
+    chain: i64,
+    now: i64,
+    chunks: &[NewChunk],
+) -> Result<()> {
+    let mut rest = chunks;
+    for size in statement_sizes(chunks.len()) {
+        let (part, after) = rest.split_at(size);
+        rest = after;
+        let mut q = sqlx::query(CHUNKS_INSERT.sql(size, sqlite));
+        for c in part {
+            q = q
+                .bind(chain)
+                .bind(c.request_id.as_str())
+                .bind(i64::from(c.seq))
+                .bind(c.text.as_str())
+                .bind(i64::from(c.tokens))
+                .bind(c.cost.to_string())
+                .bind(c.cumulative.to_string())
+                .bind(now);
+        }
+        q.execute(&mut *conn).await?;
+    }
+
+    // (request, tokens, cost) per reply.
+    let replies = merged_by(
+        &chunks.iter().map(|c| (c.request_id.as_str(), c.tokens, c.cost)).collect::<Vec<_>>(),
+        |r| r.0,
+        |kept, later| {
+            kept.1 += later.1;
+            kept.2 = later.2;
+        },
+    );
+    let mut rest = replies.as_slice();
+    for size in statement_sizes(replies.len()) {
+        let (part, after) = rest.split_at(size);
+        rest = after;
+        let mut q = sqlx::query(REPLIES_UPDATE.sql(size, sqlite)).bind(now);
+        for (request, tokens, cost) in part {
+            q = q.bind(*request).bind(i64::from(*tokens)).bind(cost.to_string());
+        }
+        q.bind(chain).execute(&mut *conn).await?;
+    }
+
+    // (channel, billed) per channel.
+    let accounts = merged_by(
+        &chunks.iter().map(|c| (c.channel_id, c.cumulative)).collect::<Vec<_>>(),
+        |a| a.0,
+        |kept, later| kept.1 = later.1,
+    );
+    let mut rest = accounts.as_slice();
+    for size in statement_sizes(accounts.len()) {
+        let (part, after) = rest.split_at(size);
+        rest = after;
+        let mut q = sqlx::query(ACCOUNTS_UPSERT.sql(size, sqlite));
+        for (channel, billed) in part {
+            q = q.bind(chain).bind(hex(*channel)).bind(billed.to_string()).bind(now);
+        }
+        q.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+static CHUNKS_INSERT: MultiRow = MultiRow::new(
+    "INSERT INTO assistant_chunks (chain_id, request_id, seq, text, tokens, cost, cumulative, created_at) VALUES ",
+    "(?, ?, ?, ?, ?, ?, ?, ?)",
+    "",
+);
+
+// A reply's columns are named `column1`, `column2`, … in a VALUES table on both databases.
+static REPLIES_UPDATE: MultiRow = MultiRow::new(
+    "UPDATE assistant_replies SET completion_tokens = assistant_replies.completion_tokens + v.column2, \
+     cost = v.column3, updated_at = ? FROM (VALUES ",
+    "(?, ?, ?)",
+    ") AS v WHERE assistant_replies.chain_id = ? AND assistant_replies.request_id = v.column1",
+);
+
+static ACCOUNTS_UPSERT: MultiRow = MultiRow::new(
+    "INSERT INTO assistant_accounts (chain_id, channel_id, billed, updated_at) VALUES ",
+    "(?, ?, ?, ?)",
+    " ON CONFLICT (chain_id, channel_id) DO UPDATE SET billed = excluded.billed, updated_at = excluded.updated_at",
+);

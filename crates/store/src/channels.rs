@@ -227,26 +227,35 @@ impl Store {
     /// Stores accepted vouchers in one transaction (the ledger's group commit): each replaces the
     /// channel's previous highest voucher. The caller has already checked that each amount is higher.
     pub async fn store_vouchers(&self, chain_id: u64, vouchers: &[NewVoucher], now: u64) -> Result<()> {
+        self.store_payments(chain_id, vouchers, &[], now).await
+    }
+
+    /// The payee's group commit: accepted vouchers (each replacing its channel's previous highest;
+    /// the caller has checked that each amount is higher) and the assistant's chunks about to be
+    /// sent (see [`Store::record_chunks`]), all in one transaction, a few multi-row statements per
+    /// table however many streams the batch serves. Nothing is kept if anything fails.
+    pub async fn store_payments(
+        &self,
+        chain_id: u64,
+        vouchers: &[NewVoucher],
+        chunks: &[crate::NewChunk],
+        now: u64,
+    ) -> Result<()> {
+        if vouchers.is_empty() && chunks.is_empty() {
+            return Ok(());
+        }
         let chain = i64_of(chain_id)?;
         let now = i64_of(now)?;
-        let mut tx = self.pool().begin().await?;
-        for v in vouchers {
-            sqlx::query(
-                "INSERT INTO channel_vouchers (chain_id, channel_id, cumulative_amount, signature, vouchers_accepted, \
-                 updated_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (chain_id, channel_id) DO UPDATE SET \
-                 cumulative_amount = excluded.cumulative_amount, signature = excluded.signature, \
-                 vouchers_accepted = channel_vouchers.vouchers_accepted + excluded.vouchers_accepted, \
-                 updated_at = excluded.updated_at",
-            )
-            .bind(chain)
-            .bind(column::hex(v.channel_id))
-            .bind(v.cumulative_amount.to_string())
-            .bind(hex::encode_prefixed(v.signature))
-            .bind(i64_of(v.count)?)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
+        let sqlite = self.pool().connect_options().database_url.scheme().starts_with("sqlite");
+        if chunks.is_empty() && vouchers.len() <= ROWS_PER_STATEMENT {
+            // One statement is atomic by itself: no BEGIN and COMMIT round trips (a lone payer's
+            // voucher waits for exactly one statement and its commit).
+            let mut conn = self.pool().acquire().await?;
+            return write_vouchers(&mut conn, sqlite, chain, now, vouchers).await;
         }
+        let mut tx = self.pool().begin().await?;
+        write_vouchers(&mut tx, sqlite, chain, now, vouchers).await?;
+        crate::assistant::write_chunks(&mut tx, sqlite, chain, now, chunks).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -302,5 +311,179 @@ impl Store {
             })
         })
         .transpose()
+    }
+}
+
+/// Most rows in one multi-row statement. A batch is cut into statements of 128 rows, then of the
+/// binary digits of what is left (64, 32, … 1), so a table sees at most eight distinct statements,
+/// all kept prepared by sqlx's per-connection statement cache.
+const ROWS_PER_STATEMENT: usize = 128;
+const SIZES: usize = ROWS_PER_STATEMENT.trailing_zeros() as usize + 1;
+
+/// The row counts `n` rows are written in (largest first).
+pub(crate) fn statement_sizes(n: usize) -> impl Iterator<Item = usize> {
+    let rest = n % ROWS_PER_STATEMENT;
+    std::iter::repeat_n(ROWS_PER_STATEMENT, n / ROWS_PER_STATEMENT)
+        .chain((0..SIZES - 1).rev().map(|b| 1usize << b).filter(move |s| rest & s != 0))
+}
+
+/// A multi-row statement: `head`, then `row` once per row joined by commas, then `tail`; each `?`
+/// is one parameter, bound in the order they appear. Its text for each row count is built once.
+/// SQLite gets anonymous `?` placeholders: sqlx looks up the name of every numbered one, and
+/// SQLite finds a name by walking the statement's list of names, which made binding a statement
+/// of n parameters cost n² steps. PostgreSQL gets `$1`, `$2`, ….
+pub(crate) struct MultiRow {
+    head: &'static str,
+    row: &'static str,
+    tail: &'static str,
+    /// By backend (SQLite, PostgreSQL), then by log2 of the row count.
+    texts: std::sync::OnceLock<[Vec<std::sync::Arc<str>>; 2]>,
+}
+
+impl MultiRow {
+    pub(crate) const fn new(head: &'static str, row: &'static str, tail: &'static str) -> Self {
+        Self { head, row, tail, texts: std::sync::OnceLock::new() }
+    }
+
+    /// The text for `rows` rows (one of [`statement_sizes`]).
+    pub(crate) fn sql(&self, rows: usize, sqlite: bool) -> sqlx::AssertSqlSafe<std::sync::Arc<str>> {
+        let texts = self.texts.get_or_init(|| {
+            let build = |sqlite: bool| {
+                (0..SIZES)
+                    .map(|b| {
+                        let rows = 1usize << b;
+                        let mut text = String::from(self.head);
+                        for i in 0..rows {
+                            if i > 0 {
+                                text.push_str(", ");
+                            }
+                            text.push_str(self.row);
+                        }
+                        text.push_str(self.tail);
+                        if !sqlite {
+                            text = numbered(&text);
+                        }
+                        std::sync::Arc::from(text)
+                    })
+                    .collect()
+            };
+            [build(true), build(false)]
+        });
+        let by_size = &texts[usize::from(!sqlite)];
+        sqlx::AssertSqlSafe(by_size[(rows.trailing_zeros() as usize).min(SIZES - 1)].clone())
+    }
+}
+
+/// `?` placeholders numbered `$1`, `$2`, … in order.
+fn numbered(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() * 2);
+    let mut n = 0;
+    for ch in text.chars() {
+        if ch == '?' {
+            n += 1;
+            out.push('$');
+            out.push_str(&n.to_string());
+        } else {
+            out.push(ch);
+        }
+    }
+    out
+}
+
+/// Items in order of their key's first appearance, each key once, folded with `merge` (the later
+/// item into the kept one): a multi-row upsert may touch a row only once.
+pub(crate) fn merged_by<T: Clone, K: std::hash::Hash + Eq>(
+    items: &[T],
+    key: impl Fn(&T) -> K,
+    merge: impl Fn(&mut T, &T),
+) -> Vec<T> {
+    let mut index = std::collections::HashMap::with_capacity(items.len());
+    let mut out: Vec<T> = Vec::with_capacity(items.len());
+    for item in items {
+        match index.entry(key(item)) {
+            std::collections::hash_map::Entry::Occupied(e) => merge(&mut out[*e.get()], item),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(out.len());
+                out.push(item.clone());
+            }
+        }
+    }
+    out
+}
+
+/// Upserts each channel's highest voucher (a later voucher of the same channel in `vouchers`
+/// replaces an earlier one, their counts added).
+async fn write_vouchers(
+    conn: &mut sqlx::AnyConnection,
+    sqlite: bool,
+    chain: i64,
+    now: i64,
+    vouchers: &[NewVoucher],
+) -> Result<()> {
+    let vouchers = merged_by(
+        vouchers,
+        |v| v.channel_id,
+        |kept, later| {
+            kept.cumulative_amount = later.cumulative_amount;
+            kept.signature = later.signature;
+            kept.count += later.count;
+        },
+    );
+    let mut rest = vouchers.as_slice();
+    for size in statement_sizes(vouchers.len()) {
+        let (part, after) = rest.split_at(size);
+        rest = after;
+        let mut q = sqlx::query(VOUCHERS_UPSERT.sql(size, sqlite));
+        for v in part {
+            q = q
+                .bind(chain)
+                .bind(column::hex(v.channel_id))
+                .bind(v.cumulative_amount.to_string())
+                .bind(hex::encode_prefixed(v.signature))
+                .bind(i64_of(v.count)?)
+                .bind(now);
+        }
+        q.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+static VOUCHERS_UPSERT: MultiRow = MultiRow::new(
+    "INSERT INTO channel_vouchers (chain_id, channel_id, cumulative_amount, signature, vouchers_accepted, updated_at) \
+     VALUES ",
+    "(?, ?, ?, ?, ?, ?)",
+    " ON CONFLICT (chain_id, channel_id) DO UPDATE SET cumulative_amount = excluded.cumulative_amount, \
+     signature = excluded.signature, \
+     vouchers_accepted = channel_vouchers.vouchers_accepted + excluded.vouchers_accepted, \
+     updated_at = excluded.updated_at",
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batches_are_cut_into_a_few_statement_sizes() {
+        assert_eq!(statement_sizes(0).collect::<Vec<_>>(), Vec::<usize>::new());
+        assert_eq!(statement_sizes(1).collect::<Vec<_>>(), vec![1]);
+        assert_eq!(statement_sizes(100).collect::<Vec<_>>(), vec![64, 32, 4]);
+        assert_eq!(statement_sizes(300).collect::<Vec<_>>(), vec![128, 128, 32, 8, 4]);
+        for n in 0..1000 {
+            assert_eq!(statement_sizes(n).sum::<usize>(), n);
+        }
+    }
+
+    #[test]
+    fn statements_have_one_row_per_row_and_numbered_placeholders_on_postgres() {
+        static S: MultiRow = MultiRow::new("INSERT INTO t VALUES ", "(?, ?)", " WHERE x = ?");
+        assert_eq!(&*S.sql(2, true).0, "INSERT INTO t VALUES (?, ?), (?, ?) WHERE x = ?");
+        assert_eq!(&*S.sql(1, false).0, "INSERT INTO t VALUES ($1, $2) WHERE x = $3");
+        assert_eq!(S.sql(128, true).0.matches('?').count(), 257);
+    }
+
+    #[test]
+    fn merged_keeps_first_appearance_order() {
+        let merged = merged_by(&[(1, 10), (2, 20), (1, 11)], |p| p.0, |kept, later| kept.1 += later.1);
+        assert_eq!(merged, vec![(1, 21), (2, 20)]);
     }
 }

@@ -30,12 +30,17 @@ impl Store {
         };
         let mut options = AnyPoolOptions::new().max_connections(if is_sqlite { 4 } else { 10 });
         if is_sqlite {
-            options = options.after_connect(|conn, _meta| {
+            // A file in this process: nothing to test before lending a connection (a ping would
+            // cost every transaction one more round trip to the connection's thread).
+            options = options.test_before_acquire(false).after_connect(|conn, _meta| {
                 Box::pin(async move {
                     sqlx::query("PRAGMA journal_mode = WAL").execute(&mut *conn).await?;
                     sqlx::query("PRAGMA busy_timeout = 10000").execute(&mut *conn).await?;
                     // Every commit reaches the disk before it returns: an acknowledged voucher survives power loss.
                     sqlx::query("PRAGMA synchronous = FULL").execute(&mut *conn).await?;
+                    // Statement journals (a multi-row statement's undo, kept until it completes) in
+                    // memory rather than in a temporary file: they never outlive the statement.
+                    sqlx::query("PRAGMA temp_store = MEMORY").execute(&mut *conn).await?;
                     Ok(())
                 })
             });
