@@ -95,3 +95,56 @@ async fn replies_chunks_and_billing_round_trip_on_both_databases() -> anyhow::Re
     }
     Ok(())
 }
+
+/// A busy node's group commit: 300 streams' chunks (two of some replies in one batch) and 200
+/// channels' vouchers (two of some channels) in one transaction, written as several multi-row
+/// statements; then a batch with a chunk recorded twice keeps nothing, vouchers included.
+#[tokio::test]
+async fn a_group_commit_of_many_streams_keeps_every_total_on_both_databases() -> anyhow::Result<()> {
+    for db in TestDb::both().await? {
+        let s = &db.store;
+        let channels: Vec<B256> = (0..300u32).map(|i| B256::left_padding_from(&i.to_be_bytes())).collect();
+        for (i, ch) in channels.iter().enumerate() {
+            s.begin_reply(CHAIN, &reply(&format!("r{i}"), *ch), 100).await?;
+        }
+        // Replies 0..100 get chunks 1 and 2 in the batch, the others chunk 1 only.
+        let mut chunks: Vec<NewChunk> =
+            channels.iter().enumerate().map(|(i, ch)| chunk(&format!("r{i}"), *ch, 1, 2, 10 + i as u64)).collect();
+        chunks.extend(
+            channels.iter().take(100).enumerate().map(|(i, ch)| chunk(&format!("r{i}"), *ch, 2, 3, 1000 + i as u64)),
+        );
+        let voucher = |ch: B256, amount: u64| agora_store::NewVoucher {
+            channel_id: ch,
+            cumulative_amount: U256::from(amount),
+            signature: [7; 65],
+            count: 1,
+        };
+        let mut vouchers: Vec<_> =
+            channels.iter().take(200).enumerate().map(|(i, ch)| voucher(*ch, 5 + i as u64)).collect();
+        vouchers.extend(channels.iter().take(50).enumerate().map(|(i, ch)| voucher(*ch, 500 + i as u64)));
+        s.store_payments(CHAIN, &vouchers, &chunks, 101).await?;
+
+        for (i, ch) in channels.iter().enumerate() {
+            let row = s.assistant_reply(CHAIN, &format!("r{i}")).await?.expect("row");
+            let (tokens, cost) = if i < 100 { (5, 1000 + i as u64) } else { (2, 10 + i as u64) };
+            assert_eq!((row.completion_tokens, row.cost), (tokens, U256::from(cost)), "{} reply {i}", db.label);
+            assert_eq!(s.assistant_billed(CHAIN, *ch).await?, U256::from(7 + cost), "{} billed {i}", db.label);
+            let accepted = match i {
+                0..50 => 500 + i as u64,
+                50..200 => 5 + i as u64,
+                _ => 0,
+            };
+            assert_eq!(s.accepted_voucher(CHAIN, *ch).await?, U256::from(accepted), "{} voucher {i}", db.label);
+            assert_eq!(s.reply_chunks(CHAIN, &format!("r{i}"), 0).await?.len(), if i < 100 { 2 } else { 1 });
+        }
+
+        // Chunk 2 of r150 is new, chunk 1 of r299 was recorded: the whole batch is refused.
+        let again = [chunk("r150", channels[150], 2, 1, 9999), chunk("r299", channels[299], 1, 1, 9999)];
+        assert!(s.store_payments(CHAIN, &[voucher(channels[250], 77)], &again, 102).await.is_err());
+        assert_eq!(s.reply_chunks(CHAIN, "r150", 0).await?.len(), 1, "{}", db.label);
+        assert_eq!(s.assistant_billed(CHAIN, channels[150]).await?, U256::from(7 + 160));
+        assert_eq!(s.accepted_voucher(CHAIN, channels[250]).await?, U256::ZERO, "{}", db.label);
+        db.finish().await?;
+    }
+    Ok(())
+}
