@@ -17,6 +17,7 @@
 //! - `market`: services, tasks and a task's timeline;
 //! - `channels`: channels, the payee ledger's vouchers, settlement attempts;
 //! - `data_market`: the data sellers' registry, data orders and the ratings their parties gave;
+//! - `data_acks`: a data seller's highest ACK per order (node-owned, kept across restarts);
 //! - `compute_runs`: the scheduler's record of each task ([`ComputeRecord`], table `compute_jobs`);
 //! - `background`: background jobs' runs ([`BackgroundRun`], table `job_runs`);
 //! - `iexec`, `iexec_worker`: the iExec backend's and the Agora workerpool's records;
@@ -35,6 +36,7 @@ mod background;
 mod channels;
 mod column;
 mod compute_runs;
+mod data_acks;
 mod data_market;
 mod event;
 mod iexec;
@@ -52,9 +54,8 @@ pub use auth::Session;
 pub use background::BackgroundRun;
 pub use channels::{ChannelFilter, ChannelRow, ChannelState, NewVoucher, Settlement, SettlementOutcome, VoucherRow};
 pub use compute_runs::{ComputeRecord, ComputeStage};
-pub use data_market::{
-    DataAckRow, OrderFilter, OrderRow, OrderState, PaymentMethod, RatingRow, RatingSummary, SellerRow,
-};
+pub use data_acks::DataAckRow;
+pub use data_market::{OrderFilter, OrderRow, OrderState, PaymentMethod, RatingRow, RatingSummary, SellerRow};
 pub use event::MarketEvent;
 pub use iexec::{IexecAppRow, IexecJobRow, IexecJobStatus};
 pub use iexec_worker::{NewWorkerTask, WorkerOutcome, WorkerScope, WorkerStage, WorkerTaskRow, WorkerTaskUpdate};
