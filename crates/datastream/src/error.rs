@@ -184,9 +184,12 @@ pub enum Error {
         /// The highest cumulative ACK the seller holds.
         acked: u64,
     },
-    /// The order book (the chain, later) could not be asked.
+    /// The order book (the chain) could not be asked.
     #[error("order book: {0}")]
     OrderBook(String),
+    /// The ACK store could not be read or written.
+    #[error("ACK store: {0}")]
+    AckStore(String),
     /// A state's timeout expired.
     #[error("timed out after {after:?} ({state})")]
     Timeout {
@@ -276,6 +279,7 @@ impl Error {
             Self::Io(_)
             | Self::Closed { .. }
             | Self::OrderBook(_)
+            | Self::AckStore(_)
             | Self::Peer { .. }
             | Self::Catalogue(_)
             | Self::Config(_)

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use alloy::primitives::{Address, B256, U256};
@@ -58,6 +59,19 @@ pub struct SignedAck {
     pub signature: [u8; 65],
 }
 
+/// A boxed future, as [`AckStore`]'s methods return (the trait is used as `dyn`).
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Where a seller keeps each order's highest ACK so that a restart neither loses it (the voucher is
+/// the payment) nor lets a buyer start the order over. `agora-node` implements it over the store.
+pub trait AckStore: Send + Sync + std::fmt::Debug {
+    /// The highest ACK kept for `order_id`. An `Err` is a failure to read, not an answer.
+    fn load(&self, order_id: B256) -> BoxFuture<'_, std::result::Result<Option<SignedAck>, String>>;
+    /// Keeps `ack` (for an order of `total` bytes) when it is above the one kept; a lower or equal
+    /// one leaves the kept one as it is.
+    fn save(&self, ack: SignedAck, total: u64) -> BoxFuture<'_, std::result::Result<(), String>>;
+}
+
 #[derive(Debug, Default)]
 struct Account {
     highest: Option<SignedAck>,
@@ -66,18 +80,45 @@ struct Account {
 }
 
 /// Each order's highest accepted ACK, shared by every connection of one seller, and which orders a
-/// connection is serving right now (one at a time per order). Kept in memory: the highest voucher
-/// is what a settlement needs, and a caller that must survive a restart persists
-/// [`AckBook::highest`] after each session.
+/// connection is serving right now (one at a time per order). Kept in memory and, with an
+/// [`AckStore`], written through to it: the seller loads an order's highest ACK from the store
+/// before serving it and saves every ACK that raises it before counting it.
 #[derive(Debug, Clone, Default)]
 pub struct AckBook {
     inner: Arc<Mutex<HashMap<B256, Account>>>,
+    store: Option<Arc<dyn AckStore>>,
 }
 
 impl AckBook {
-    /// An empty book.
+    /// An empty book, in memory only.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// An empty book written through to `store`.
+    pub fn with_store(store: Arc<dyn AckStore>) -> Self {
+        Self { inner: Arc::default(), store: Some(store) }
+    }
+
+    /// Brings `order_id`'s highest ACK in from the store when it is above the one in memory (a
+    /// restarted seller). Restored ACKs are not counted in [`AckBook::accepted`].
+    pub async fn load(&self, order_id: B256) -> Result<()> {
+        let Some(store) = &self.store else { return Ok(()) };
+        let Some(kept) = store.load(order_id).await.map_err(Error::AckStore)? else { return Ok(()) };
+        let mut map = self.lock();
+        let account = map.entry(order_id).or_default();
+        if account.highest.is_none_or(|h| h.received < kept.received) {
+            account.highest = Some(kept);
+        }
+        Ok(())
+    }
+
+    /// Writes `ack` (just recorded as the highest) through to the store.
+    pub(crate) async fn persist(&self, ack: SignedAck, total: u64) -> Result<()> {
+        match &self.store {
+            Some(store) => store.save(ack, total).await.map_err(Error::AckStore),
+            None => Ok(()),
+        }
     }
 
     fn lock(&self) -> MutexGuard<'_, HashMap<B256, Account>> {

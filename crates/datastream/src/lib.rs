@@ -13,7 +13,8 @@
 //! - [`Buyer`] / [`BuyerSession`]: verifies every chunk before writing and acknowledging it, checks
 //!   the whole at the end, resumes from its last ACK.
 //!
-//! - [`ChainOrderBook`]: the order book over the `DataMarket` contract, through `agora-chain`.
+//! - [`ChainOrderBook`]: the order book over the `DataMarket` contract, through `agora-chain`;
+//!   [`StoreAcks`]: the seller's highest ACK per order kept in the node's database.
 
 #![warn(missing_docs)]
 
@@ -28,6 +29,7 @@ pub mod message;
 mod seller;
 mod session;
 pub mod sign;
+mod store;
 mod typed;
 
 pub use buyer::{Bought, Buyer, BuyerSession, Progress};
@@ -35,8 +37,9 @@ pub use catalogue::{Catalogue, Entry, Price, Terms, hash_file, sha256};
 pub use chain::ChainOrderBook;
 pub use config::{BuyerConfig, SellerConfig, Timeouts, Window};
 pub use error::{Error, ErrorCode, Result, State};
-pub use escrow::{AckBook, OnChainOrder, OrderBook, SignedAck};
+pub use escrow::{AckBook, AckStore, BoxFuture, OnChainOrder, OrderBook, SignedAck};
 pub use frame::Limits;
 pub use message::{Message, MessageType};
 pub use seller::{Seller, Served};
 pub use sign::MarketRef;
+pub use store::StoreAcks;

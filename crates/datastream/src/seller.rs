@@ -9,7 +9,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncSeekExt, AsyncWrite};
 use crate::catalogue::{Catalogue, Entry, sha256};
 use crate::config::SellerConfig;
 use crate::error::{Error, Result, State};
-use crate::escrow::{AckBook, OnChainOrder, OrderBook, SignedAck};
+use crate::escrow::{AckBook, AckStore, OnChainOrder, OrderBook, SignedAck};
 use crate::message::{Chunk, Exit, ExitReason, Hello, Menu, Message, Order, PROTOCOL, Rating, Received};
 use crate::session::{Conn, unix_now};
 use crate::sign::MarketRef;
@@ -75,6 +75,14 @@ impl<B: OrderBook> Seller<B> {
         Ok(Self { key, account, market, catalogue, book, acks: AckBook::new(), config })
     }
 
+    /// Keeps each order's highest ACK in `store` as well as in memory, so that a restarted seller
+    /// resumes from it and settles with it.
+    #[must_use]
+    pub fn with_ack_store(mut self, store: Arc<dyn AckStore>) -> Self {
+        self.acks = AckBook::with_store(store);
+        self
+    }
+
     /// Each order's highest ACK: what a settlement is made with.
     pub fn acks(&self) -> &AckBook {
         &self.acks
@@ -119,7 +127,8 @@ impl<B: OrderBook> Seller<B> {
         let entry = self.check_order(&hello, &order)?;
         self.await_escrow(conn, &order, escrow_tx, hello.message_key).await?;
         let _serving = self.acks.serve(order.order_id)?;
-        let start = self.start_offset(&hello, voucher, &order)?;
+        self.acks.load(order.order_id).await?;
+        let start = self.start_offset(&hello, voucher, &order).await?;
         let accepted = Accepted { order, entry, buyer_key: hello.message_key, start };
         self.stream(conn, &accepted).await
     }
@@ -212,7 +221,7 @@ impl<B: OrderBook> Seller<B> {
     /// Where this connection starts: the resume voucher's amount (checked against the order's ACK
     /// signer and never below what is already acknowledged), or 0 for an order nothing was
     /// acknowledged for.
-    fn start_offset(&self, hello: &Hello, voucher: Option<[u8; 65]>, order: &Order) -> Result<u64> {
+    async fn start_offset(&self, hello: &Hello, voucher: Option<[u8; 65]>, order: &Order) -> Result<u64> {
         let known = self.acks.highest(order.order_id).map_or(0, |a| a.received);
         let (Some(resume), Some(signature)) = (hello.resume, voucher) else {
             if known > 0 {
@@ -224,7 +233,10 @@ impl<B: OrderBook> Seller<B> {
             return Err(Error::AckBeyondSent { received: resume.acked, sent: order.size });
         }
         self.verify_voucher(order, resume.acked, &signature)?;
-        self.acks.record(SignedAck { order_id: order.order_id, received: resume.acked, signature })?;
+        let ack = SignedAck { order_id: order.order_id, received: resume.acked, signature };
+        if self.acks.record(ack)? {
+            self.acks.persist(ack, order.size).await?;
+        }
         Ok(resume.acked)
     }
 
@@ -250,7 +262,7 @@ impl<B: OrderBook> Seller<B> {
         tracing::debug!(order = %id, start = a.start, total, "streaming");
         loop {
             while let Some(got) = conn.try_recv(State::AwaitingAck, Some(a.buyer_key)).await {
-                if let Some(exit) = self.on_message(&a.order, &mut run, got?.message)? {
+                if let Some(exit) = self.on_message(&a.order, &mut run, got?.message).await? {
                     return self.stopped(conn, a, &run, exit).await;
                 }
             }
@@ -268,14 +280,15 @@ impl<B: OrderBook> Seller<B> {
                 continue;
             }
             let got = conn.recv(State::AwaitingAck, t.ack, Some(a.buyer_key)).await?;
-            if let Some(exit) = self.on_message(&a.order, &mut run, got.message)? {
+            if let Some(exit) = self.on_message(&a.order, &mut run, got.message).await? {
                 return self.stopped(conn, a, &run, exit).await;
             }
         }
     }
 
-    /// An ACK moves the account on; a resent one changes nothing; an `exit` ends the transfer.
-    fn on_message(&self, order: &Order, run: &mut Run, message: Message) -> Result<Option<Exit>> {
+    /// An ACK moves the account on (kept in the store before it counts); a resent one changes
+    /// nothing; an `exit` ends the transfer.
+    async fn on_message(&self, order: &Order, run: &mut Run, message: Message) -> Result<Option<Exit>> {
         match message {
             Message::Ack(Received { order_id, received }, signature) => {
                 if order_id != order.order_id {
@@ -285,7 +298,9 @@ impl<B: OrderBook> Seller<B> {
                 if received > run.sent {
                     return Err(Error::AckBeyondSent { received, sent: run.sent });
                 }
-                if self.acks.record(SignedAck { order_id, received, signature })? {
+                let ack = SignedAck { order_id, received, signature };
+                if self.acks.record(ack)? {
+                    self.acks.persist(ack, order.size).await?;
                     run.acked = received;
                     let w = self.config.window;
                     run.window = (run.window + w.step).min(w.max);
@@ -312,7 +327,7 @@ impl<B: OrderBook> Seller<B> {
                 // A resent final ACK is harmless; a lower one is refused by `record`.
                 Message::Ack(..) => {
                     let mut same = *run;
-                    self.on_message(&a.order, &mut same, got.message)?;
+                    self.on_message(&a.order, &mut same, got.message).await?;
                 }
                 other => return Err(Error::UnexpectedMessage { state: State::AwaitingExit, got: other.kind() }),
             }

@@ -111,6 +111,7 @@ pub struct Rig {
     _dir: tempfile::TempDir,
     pub seller: Arc<Seller<Table>>,
     pub book: Arc<Table>,
+    pub catalogue: Arc<Catalogue>,
     pub buyer: Buyer,
     pub item: Item,
     pub content: Vec<u8>,
@@ -132,11 +133,12 @@ impl Rig {
         let item = catalogue.add_file("data.bin", &path, terms).await?.clone();
         let book = Arc::new(Table::new());
         let seller_key = key(SELLER_KEY);
+        let catalogue = Arc::new(catalogue);
         let seller = Arc::new(Seller::new(
             seller_key.clone(),
             seller_key.address(),
             MARKET,
-            Arc::new(catalogue),
+            catalogue.clone(),
             book.clone(),
             config,
         )?);
@@ -153,7 +155,7 @@ impl Rig {
         let tx = B256::repeat_byte(0xee);
         book.insert(order.order_id, tx, on_chain(&order, confirmations));
         let out = dir.path().join("bought.bin");
-        Ok(Self { _dir: dir, seller, book, buyer, item, content, order, tx, out })
+        Ok(Self { _dir: dir, seller, book, catalogue, buyer, item, content, order, tx, out })
     }
 
     pub fn seller_address(&self) -> Address {

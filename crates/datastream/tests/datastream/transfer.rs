@@ -281,3 +281,81 @@ async fn a_buyer_gone_while_the_escrow_is_pending_ends_the_wait_at_once() -> any
     assert!(matches!(e, Err(Error::Closed { state: State::AwaitingEscrow })), "{e:?}");
     Ok(())
 }
+
+/// A seller restarted mid-order with its ACKs in the store: the order's highest ACK comes back, a
+/// buyer that starts over is told to resume, and the resumed transfer sends only what is left.
+#[tokio::test]
+async fn a_restarted_seller_keeps_its_acks_in_the_store() -> anyhow::Result<()> {
+    use std::sync::Arc;
+
+    use agora_datastream::{Seller, StoreAcks};
+    use agora_store::Store;
+    use agora_store::testing::TestDb;
+
+    use super::common::SELLER_KEY;
+
+    let rig = Rig::new(12 * CHUNK as usize + 7, 1, seller_config()).await?;
+    for db in TestDb::both().await? {
+        let l = db.label;
+        let out = rig.out.with_extension(l);
+        let restarted = |store: Store| -> anyhow::Result<Arc<Seller<super::common::Table>>> {
+            let k = key(SELLER_KEY);
+            let seller =
+                Seller::new(k.clone(), k.address(), MARKET, rig.catalogue.clone(), rig.book.clone(), seller_config())?;
+            Ok(Arc::new(seller.with_ack_store(StoreAcks::new(store, MARKET, k.address()).shared())))
+        };
+        let seller = restarted(db.store.clone())?;
+        let (a, b) = tokio::io::duplex(64 * 1024);
+        let first = tokio::spawn({
+            let seller = seller.clone();
+            async move { seller.serve(a).await }
+        });
+        let cut = Cut { inner: b, left: 5 * CHUNK as usize + 5000 };
+        let mut session = rig.buyer.connect(cut, Some(rig.seller_address()), None).await?;
+        let e = session.buy(&rig.order, rig.tx, &out, None).await;
+        assert!(matches!(e, Err(Error::Closed { .. })), "{l}: {e:?}");
+        let last = session.last_ack().ok_or_else(|| anyhow::anyhow!("no ACK signed"))?;
+        drop(session);
+        let _ = first.await?;
+        let held = seller.acks().highest(rig.order.order_id).map_or(0, |a| a.received);
+        assert!(held > 0 && held <= last.received, "{l}: held {held}, last {}", last.received);
+        drop(seller);
+
+        // A new seller on a new connection to the same database: what was held comes back.
+        let seller = restarted(Store::connect(&db.url).await?)?;
+        let (a, b) = tokio::io::duplex(64 * 1024);
+        let refused = tokio::spawn({
+            let seller = seller.clone();
+            async move { seller.serve(a).await }
+        });
+        let mut session = rig.buyer.connect(b, Some(rig.seller_address()), None).await?;
+        let e = session.buy(&rig.order, rig.tx, &out.with_extension("over"), None).await;
+        assert!(matches!(e, Err(Error::Peer { .. })), "{l}: starting over is refused: {e:?}");
+        let refused = refused.await?;
+        assert!(matches!(refused, Err(Error::ResumeRequired { acked, .. }) if acked == held), "{l}: {refused:?}");
+
+        let (a, b) = tokio::io::duplex(64 * 1024);
+        let second = tokio::spawn({
+            let seller = seller.clone();
+            async move { seller.serve(a).await }
+        });
+        let mut session = rig.buyer.connect(b, Some(rig.seller_address()), Some(last)).await?;
+        let bought = session.buy(&rig.order, rig.tx, &out, None).await?;
+        let served = second.await??;
+        assert!(bought.complete, "{l}");
+        assert_eq!(std::fs::read(&out)?, rig.content, "{l}");
+        assert_eq!((served.start, served.sent), (last.received, rig.item.size - last.received), "{l}");
+        let kept = db.store.data_ack(MARKET.chain_id, MARKET.address, rig.order.order_id).await?;
+        let kept = kept.ok_or_else(|| anyhow::anyhow!("{l}: nothing kept"))?;
+        assert_eq!(
+            (kept.received, kept.seller, kept.total_bytes),
+            (rig.item.size, key(SELLER_KEY).address(), rig.item.size)
+        );
+        assert_eq!(
+            MARKET.recover_ack(rig.order.order_id, kept.received, &kept.signature.0)?,
+            key(SESSION_KEY).address()
+        );
+        db.finish().await?;
+    }
+    Ok(())
+}
