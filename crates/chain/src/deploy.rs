@@ -73,8 +73,7 @@ pub async fn deploy_contracts(sender: &Sender, owner: Address, operator: Address
     let market_token = created(&token_receipt)?;
     let compute_market = created(&sender.send(ComputeMarket::deploy_builder(provider, owner)).await?)?;
     let payment_channel = created(&sender.send(PaymentChannel::deploy_builder(provider)).await?)?;
-    let data_market =
-        created(&sender.send(DataMarket::deploy_builder(provider, DATA_CHALLENGE_WINDOW_SECS)).await?)?;
+    let data_market = created(&sender.send(DataMarket::deploy_builder(provider, DATA_CHALLENGE_WINDOW_SECS)).await?)?;
     sender.send(ComputeMarket::new(compute_market, provider).setOperator(operator, true)).await?;
     let deploy_block = token_receipt.block_number.unwrap_or_default();
     let chain_id = sender.chain_id();
