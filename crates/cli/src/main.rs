@@ -5,6 +5,7 @@
 
 mod channel;
 mod chat;
+mod data;
 mod local;
 mod out;
 
@@ -169,6 +170,18 @@ enum Command {
         #[command(flatten)]
         flags: channel::ClientFlags,
     },
+    /// Sell the files of a directory in the data market: register in the DataMarket registry when
+    /// needed, serve buyers over TCP, end and settle each order with the buyer's highest ACK. The
+    /// key comes from `[data] seller_key` (AGORA_DATA__SELLER_KEY).
+    Seller(data::SellerArgs),
+    /// Buy an item from a data seller found in the registry: open the order on chain (ETH or a
+    /// token), receive it into a file with a progress line, --resume after an interruption, --rate.
+    Buyer {
+        #[command(flatten)]
+        args: data::BuyerArgs,
+        #[command(flatten)]
+        flags: channel::ClientFlags,
+    },
 }
 
 #[tokio::main]
@@ -188,6 +201,14 @@ async fn main() -> Result<()> {
         Command::Chat { args, flags } => {
             let out = out::Out { json: flags.json };
             Some((out, chat::run(args, &flags, out).await))
+        }
+        Command::Seller(args) => {
+            let out = args.out();
+            Some((out, data::seller(&cli.config, args, shutdown_signal()).await))
+        }
+        Command::Buyer { args, flags } => {
+            let out = out::Out { json: flags.json };
+            Some((out, data::buyer(args, &flags, out).await))
         }
         command => {
             serve(&cli.config, command).await?;
@@ -239,7 +260,7 @@ async fn serve(cli_config: &std::path::Path, command: Command) -> Result<()> {
                 out.display()
             );
         }
-        Command::Channel { .. } | Command::Chat { .. } => {}
+        Command::Channel { .. } | Command::Chat { .. } | Command::Seller(_) | Command::Buyer { .. } => {}
     }
     Ok(())
 }

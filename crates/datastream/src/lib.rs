@@ -28,6 +28,7 @@ pub mod frame;
 pub mod message;
 mod seller;
 mod session;
+mod settings;
 pub mod sign;
 mod store;
 mod typed;
@@ -41,5 +42,6 @@ pub use escrow::{AckBook, AckStore, BoxFuture, OnChainOrder, OrderBook, SignedAc
 pub use frame::Limits;
 pub use message::{Message, MessageType};
 pub use seller::{Seller, Served};
+pub use settings::DataSettings;
 pub use sign::MarketRef;
 pub use store::StoreAcks;

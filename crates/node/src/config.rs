@@ -40,6 +40,8 @@ pub struct Config {
     pub iexec: IexecSettings,
     /// `[assistant]`: the model, its prices and the pay-per-chunk limits.
     pub assistant: agora_assistant::AssistantSettings,
+    /// `[data]`: `agora seller`'s listen address, catalogue, key, confirmations and window.
+    pub data: agora_datastream::DataSettings,
 }
 
 impl Default for Config {
@@ -55,6 +57,7 @@ impl Default for Config {
             compute: ComputeSettings::default(),
             iexec: IexecSettings::default(),
             assistant: agora_assistant::AssistantSettings::default(),
+            data: agora_datastream::DataSettings::default(),
         }
     }
 }

@@ -7,6 +7,7 @@
 mod assistant;
 mod catalogue;
 pub mod config;
+pub mod data;
 mod dev;
 mod senders;
 mod workerpool;

@@ -1,0 +1,127 @@
+//! `agora seller` and `agora buyer` as two processes beside a real `agora up` on the embedded
+//! chain: a generated file bought whole, byte for byte; the order settled on chain with all of the
+//! price to the seller; both parties' ratings indexed and served by the API.
+
+mod support;
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use serde_json::Value;
+
+/// Deterministic bytes that are not all alike (xorshift).
+fn content(len: usize) -> Vec<u8> {
+    let mut x = 0x9e37_79b9_7f4a_7c15u64;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect()
+}
+
+/// `agora seller` serving `catalogue`: the process, and its first line once it listens.
+fn start_seller(api: &str, key: &str, catalogue: &Path, dir: &Path) -> anyhow::Result<(support::Proc, Value)> {
+    std::fs::create_dir_all(dir)?;
+    let log = dir.join("seller.stderr.log");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_agora"))
+        .current_dir(support::repo_root())
+        .args(["seller", "--api", api, "--listen", "127.0.0.1:0", "--json", "--price-per-mib", "1000000"])
+        .arg("--catalogue")
+        .arg(catalogue)
+        .arg("--data-dir")
+        .arg(dir)
+        .env("AGORA_DATA__SELLER_KEY", key)
+        .env("AGORA_DATA__SETTLE_INTERVAL_MS", "100")
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(&log)?)
+        .spawn()?;
+    let stdout = child.stdout.take().expect("stdout");
+    let mut proc = support::Proc(child);
+    if let Some(line) = BufReader::new(stdout).lines().next() {
+        let v: Value = serde_json::from_str(&line?)?;
+        anyhow::ensure!(!v["seller"].is_null(), "agora seller said {v}; its log:\n{}", support::tail(&log, 40));
+        return Ok((proc, v["seller"].clone()));
+    }
+    let status = proc.0.wait()?;
+    anyhow::bail!("agora seller exited ({status}) before it listened; its log:\n{}", support::tail(&log, 40))
+}
+
+#[tokio::test]
+async fn a_file_bought_between_two_processes_settles_with_ratings() -> anyhow::Result<()> {
+    let up = support::Up::start()?;
+    let (dev, api) = (up.dev.clone(), up.api.clone());
+    let key_of = |i: usize| dev["accounts"][i]["private_key"].as_str().expect("key").to_owned();
+    let address_of = |i: usize| dev["accounts"][i]["address"].as_str().expect("address").to_lowercase();
+    // Accounts 7 and 8: no service of the node sends from them.
+    let (seller_key, buyer_key) = (key_of(7), key_of(8));
+    let base = up.dir.path().join("data-market");
+    let catalogue = base.join("catalogue");
+    std::fs::create_dir_all(&catalogue)?;
+    let bytes = content(3 * (1 << 20) + 12_345);
+    std::fs::write(catalogue.join("data.bin"), &bytes)?;
+
+    let (seller, said) = start_seller(&api, &seller_key, &catalogue, &base.join("seller"))?;
+    assert_eq!(said["account"].as_str().map(str::to_lowercase), Some(address_of(7)), "{said}");
+    assert_eq!(said["items"], serde_json::json!(["data.bin"]));
+
+    let out = base.join("bought.bin");
+    let run = Command::new(env!("CARGO_BIN_EXE_agora"))
+        .args(["buyer", "--api", &api, "--json", "--seller", &address_of(7), "--item", "data.bin"])
+        .args(["--key", &buyer_key, "--rate", "4", "--out"])
+        .arg(&out)
+        .env("RUST_LOG", "warn")
+        .output()?;
+    let stdout = String::from_utf8(run.stdout)?;
+    let seller_log = support::tail(&base.join("seller").join("seller.stderr.log"), 30);
+    assert!(
+        run.status.success(),
+        "agora buyer failed: {stdout}\n{}\nseller:\n{seller_log}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let lines: Vec<Value> = stdout.lines().map(serde_json::from_str).collect::<Result<_, _>>()?;
+    assert!(lines.iter().any(|l| !l["progress"].is_null()), "a progress line: {stdout}");
+    let bought = lines.last().map(|l| l["bought"].clone()).unwrap_or_default();
+    assert_eq!(bought["complete"], Value::Bool(true), "{stdout}");
+    assert_eq!(std::fs::read(&out)?, bytes, "the file is the item, byte for byte");
+
+    // The order as indexed: settled, all of the price to the seller, both ratings.
+    let id = bought["orderId"].as_str().expect("orderId").to_owned();
+    let url = format!("{api}/api/data/orders/{id}");
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let detail = loop {
+        let (status, body) = support::get_json(&url).await?;
+        if status == 200
+            && body["order"]["state"] == "Settled"
+            && body["ratings"].as_array().is_some_and(|r| r.len() == 2)
+        {
+            break body;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "not settled and rated twice within 60 s: {body}\nseller:\n{}",
+            support::tail(&base.join("seller").join("seller.stderr.log"), 30)
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let order = &detail["order"];
+    assert_eq!(order["price"], bought["price"]);
+    assert_eq!(order["paidToSeller"], bought["price"], "{order}");
+    assert_eq!(order["refundedToBuyer"], "0", "{order}");
+    assert_eq!(order["received"].as_u64(), Some(bytes.len() as u64));
+    let scores: Vec<(String, u64)> = detail["ratings"]
+        .as_array()
+        .expect("ratings")
+        .iter()
+        .map(|r| (r["rater"].as_str().unwrap_or_default().to_lowercase(), r["score"].as_u64().unwrap_or_default()))
+        .collect();
+    assert_eq!(scores, vec![(address_of(8), 4), (address_of(7), 5)], "{detail}");
+    drop(seller);
+    up.stop()?;
+    Ok(())
+}
