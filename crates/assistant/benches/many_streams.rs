@@ -13,16 +13,19 @@
 //! Target: ≥ 10,000 vouchers/s across ≥ 1,000 streams.
 //!
 //! Measured on the 2-core build machine (others building beside it; the load is printed with each
-//! run), 1,000 streams at 20 tokens/s, SQLite `synchronous = FULL`:
-//! - before (chunks and vouchers in two writers, a statement per row): 7,046 vouchers/s sustained
-//!   (load 2.0–3.7), 150 µs of process CPU per voucher; chunk → paid p50 47 ms, p99 114 ms;
-//! - after (one writer, multi-row statements, `b05e2c6`): 11,382 vouchers/s sustained (load
-//!   2.7), 107 µs of CPU per voucher (the runtime's thread 84 % busy, SQLite's threads 28 % of
-//!   another core), ledger alone 18,371/s; under `taskset -c 1` (SQLite's threads on the same core,
-//!   shared with other work: 0.60 of it ours) 7,041/s at 103 µs a voucher.
+//! run), 1,000 streams at 20 tokens/s, SQLite `synchronous = FULL`. The process CPU per voucher
+//! is the figure load disturbs least:
+//! - before `b05e2c6` (two writers, a statement per row): 150–163 µs a voucher; 7,046 vouchers/s
+//!   under `taskset -c 1` (load 2.0–3.7); 3,457/s unpinned at load 8–9; ledger alone 7,285/s there;
+//! - after: 103–109 µs a voucher (about 9,300 vouchers/s if one core were all its own); unpinned
+//!   (the runtime's thread on one core, SQLite's on the other: 1.12 cores in all) 11,382/s at
+//!   load 2.7 and 4,568/s at load 9 (right after the 3,457 above); ledger alone 18,371/s (load
+//!   2.7), 12,147/s (load 9); under `taskset -c 1` 7,041/s with 0.60 of the core ours (load 2.6).
+//!
 //! The system is saturated by design (20,000 tokens/s offered): a slower path makes bigger chunks,
 //! so the round trip here is queueing for the core, not the payment's own latency — that is
-//! `paid_stream`'s figure. Recovery alone is about half of each voucher's CPU.
+//! `paid_stream`'s figure. Recovery alone (libsecp256k1) is about half of each voucher's CPU.
+//!
 //! `AGORA_BENCH_STREAMS`, `AGORA_BENCH_TOKENS` and `AGORA_BENCH_RATE` override the streams, the
 //! tokens a reply and each stream's tokens per second.
 
