@@ -26,6 +26,17 @@ fn content(len: usize) -> Vec<u8> {
 
 /// `agora seller` serving `catalogue`: the process, and its first line once it listens.
 fn start_seller(api: &str, key: &str, catalogue: &Path, dir: &Path) -> anyhow::Result<(support::Proc, Value)> {
+    start_seller_with(api, key, catalogue, dir, &[])
+}
+
+/// [`start_seller`] with more environment; its log is appended to `<dir>/seller.stderr.log`.
+fn start_seller_with(
+    api: &str,
+    key: &str,
+    catalogue: &Path,
+    dir: &Path,
+    envs: &[(&str, &str)],
+) -> anyhow::Result<(support::Proc, Value)> {
     std::fs::create_dir_all(dir)?;
     let log = dir.join("seller.stderr.log");
     let mut child = Command::new(env!("CARGO_BIN_EXE_agora"))
@@ -38,8 +49,9 @@ fn start_seller(api: &str, key: &str, catalogue: &Path, dir: &Path) -> anyhow::R
         .env("AGORA_DATA__SELLER_KEY", key)
         .env("AGORA_DATA__SETTLE_INTERVAL_MS", "100")
         .env("RUST_LOG", "info")
+        .envs(envs.iter().copied())
         .stdout(Stdio::piped())
-        .stderr(std::fs::File::create(&log)?)
+        .stderr(std::fs::OpenOptions::new().create(true).append(true).open(&log)?)
         .spawn()?;
     let stdout = child.stdout.take().expect("stdout");
     let mut proc = support::Proc(child);
@@ -122,6 +134,95 @@ async fn a_file_bought_between_two_processes_settles_with_ratings() -> anyhow::R
         .collect();
     assert_eq!(scores, vec![(address_of(8), 4), (address_of(7), 5)], "{detail}");
     drop(seller);
+    up.stop()?;
+    Ok(())
+}
+
+/// The seller killed (SIGKILL) mid-transfer and started again on the same database: `agora buyer
+/// --resume` goes on from its last ACK, and the order settles once, for the whole price.
+#[tokio::test]
+async fn a_seller_killed_mid_transfer_is_resumed_and_paid_once() -> anyhow::Result<()> {
+    let up = support::Up::start()?;
+    let (dev, api) = (up.dev.clone(), up.api.clone());
+    let key_of = |i: usize| dev["accounts"][i]["private_key"].as_str().expect("key").to_owned();
+    let address_of = |i: usize| dev["accounts"][i]["address"].as_str().expect("address").to_lowercase();
+    let (seller_key, buyer_key) = (key_of(7), key_of(8));
+    let base = up.dir.path().join("data-market");
+    let catalogue = base.join("catalogue");
+    std::fs::create_dir_all(&catalogue)?;
+    let bytes = content(16 << 20);
+    std::fs::write(catalogue.join("big.bin"), &bytes)?;
+    // One 64 KiB chunk in flight at a time: every chunk waits for its ACK, kept in the database.
+    let small = [
+        ("AGORA_DATA__CHUNK_SIZE", "65536"),
+        ("AGORA_DATA__WINDOW_INITIAL", "65536"),
+        ("AGORA_DATA__WINDOW_STEP", "0"),
+        ("AGORA_DATA__WINDOW_MAX", "65536"),
+    ];
+    let seller_dir = base.join("seller");
+    let (mut seller, _) = start_seller_with(&api, &seller_key, &catalogue, &seller_dir, &small)?;
+
+    let out = base.join("big.out");
+    let buyer_args = |resume: bool| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_agora"));
+        c.args(["buyer", "--api", &api, "--json", "--seller", &address_of(7), "--item", "big.bin"])
+            .args(["--key", &buyer_key, "--rate", "3", "--out"])
+            .arg(&out)
+            .env("RUST_LOG", "warn");
+        if resume {
+            c.arg("--resume");
+        }
+        c
+    };
+    let mut first = buyer_args(false).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn()?;
+    let stdout = first.stdout.take().expect("stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    // The first progress line past 5 %: the seller is stopped, then killed, mid-transfer.
+    let mut seen = 0;
+    for line in lines.by_ref() {
+        let v: Value = serde_json::from_str(&line?)?;
+        seen = v["progress"]["received"].as_u64().unwrap_or(seen);
+        if seen * 20 > bytes.len() as u64 {
+            break;
+        }
+    }
+    Command::new("kill").args(["-STOP", &seller.0.id().to_string()]).status()?;
+    seller.0.kill()?;
+    seller.0.wait()?;
+    let rest: Vec<String> = lines.collect::<Result<_, _>>()?;
+    let status = first.wait()?;
+    assert!(!status.success(), "the first purchase cannot complete: {rest:?}");
+    let error = rest.iter().filter_map(|l| serde_json::from_str::<Value>(l).ok()).find(|v| !v["error"].is_null());
+    assert!(error.is_some(), "a JSON error: {rest:?}");
+    assert!(seen < bytes.len() as u64);
+
+    let (_seller, _) = start_seller_with(&api, &seller_key, &catalogue, &seller_dir, &small)?;
+    let run = buyer_args(true).output()?;
+    let stdout = String::from_utf8(run.stdout)?;
+    assert!(
+        run.status.success(),
+        "agora buyer --resume failed: {stdout}\n{}\nseller:\n{}",
+        String::from_utf8_lossy(&run.stderr),
+        support::tail(&seller_dir.join("seller.stderr.log"), 30)
+    );
+    let lines: Vec<Value> = stdout.lines().map(serde_json::from_str).collect::<Result<_, _>>()?;
+    let resumed_from = lines.iter().find_map(|l| l["progress"]["received"].as_u64()).unwrap_or_default();
+    assert!(resumed_from >= seen && resumed_from > 0, "resumed at {resumed_from}, {seen} seen before the kill");
+    assert_eq!(std::fs::read(&out)?, bytes, "the file is the item, byte for byte");
+    let bought = lines.last().map(|l| l["bought"].clone()).unwrap_or_default();
+    let id = bought["orderId"].as_str().expect("orderId").to_owned();
+    let url = format!("{api}/api/data/orders/{id}");
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let order = loop {
+        let (status, body) = support::get_json(&url).await?;
+        if status == 200 && body["order"]["state"] == "Settled" {
+            break body["order"].clone();
+        }
+        assert!(std::time::Instant::now() < deadline, "not settled within 60 s: {body}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!((&order["paidToSeller"], &order["refundedToBuyer"]), (&bought["price"], &Value::from("0")), "{order}");
+    assert_eq!(order["received"].as_u64(), Some(bytes.len() as u64));
     up.stop()?;
     Ok(())
 }

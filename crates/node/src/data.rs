@@ -312,7 +312,14 @@ pub async fn buy(chain: &DataChain, req: &BuyRequest, mut progress: impl FnMut(P
     let sender = crate::client::sender(&chain.rpc_url, &key).await?;
     let dm = DataMarket::new(chain.market, sender.provider());
     let (mut record, fresh) = if req.resume {
-        (OrderRecord::load(&req.out)?, false)
+        let mut record = OrderRecord::load(&req.out)?;
+        // The seller may have moved (a restart on another port): ask the registry again.
+        let seller = record.order.as_ref().map_or(req.seller, |o| o.seller);
+        let registered = dm.getSeller(seller).call().await?;
+        ensure!(registered.registered, "{seller} is no longer a registered seller");
+        record.endpoint = registered.endpoint;
+        record.message_signer = registered.messageSigner;
+        (record, false)
     } else {
         let registered = dm.getSeller(req.seller).call().await?;
         ensure!(registered.registered, "{} is not a registered seller", req.seller);
