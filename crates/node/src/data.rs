@@ -18,13 +18,14 @@ use agora_datastream::message::{Order, Rating};
 use agora_datastream::{Buyer, BuyerConfig, Catalogue, ChainOrderBook, MarketRef, Seller, SignedAck, StoreAcks};
 use agora_store::Store;
 use alloy::primitives::{Address, B256, U256, keccak256};
-use alloy::providers::{DynProvider, Provider};
+use alloy::providers::Provider;
 use alloy::signers::local::PrivateKeySigner;
 use anyhow::{Context, Result, bail, ensure};
 use serde::{Deserialize, Serialize};
 use tokio::net::{TcpListener, TcpStream};
 
 use crate::Config;
+use crate::data_settle::head_time;
 
 /// Which chain and `DataMarket` the data market runs on (from the node's `/api/network`).
 #[derive(Debug, Clone)]
@@ -57,11 +58,11 @@ pub struct SellerReady {
 }
 
 /// `OrderState` as the contract's ABI encodes it.
-mod state {
-    pub(super) const NONE: u8 = 0;
-    pub(super) const OPEN: u8 = 1;
-    pub(super) const ENDING: u8 = 2;
-    pub(super) const SETTLED: u8 = 3;
+pub(crate) mod state {
+    pub(crate) const NONE: u8 = 0;
+    pub(crate) const OPEN: u8 = 1;
+    pub(crate) const ENDING: u8 = 2;
+    pub(crate) const SETTLED: u8 = 3;
 }
 
 /// Serves `[data]`'s catalogue as its seller until `shutdown`; `ready` hears when it listens.
@@ -99,7 +100,8 @@ pub async fn seller(
     ready(&info);
 
     let stopped = Arc::new(Mutex::new(HashSet::new()));
-    let settler = Settler { sender, store, market, seller: key.address(), stopped: stopped.clone() };
+    let settler =
+        crate::data_settle::Settler { sender, store, market, seller: key.address(), stopped: stopped.clone() };
     let interval = Duration::from_millis(s.settle_interval_ms.max(50));
     let settling = tokio::spawn(async move { settler.run(interval).await });
     tokio::pin!(shutdown);
@@ -143,86 +145,6 @@ async fn register(sender: &Sender, market: Address, endpoint: &str, catalogue: &
         return Ok(None);
     };
     Ok(Some(r.transaction_hash))
-}
-
-/// Ends and settles the orders the seller holds ACKs for: an order whose transfer stopped (or was
-/// acknowledged whole, or whose deadline passed) is ended with the highest ACK — a whole one
-/// settles at once; one the buyer ended first is challenged with a higher ACK; an ending order is
-/// settled once its window has passed; a buyer who took everything is rated 5. Reads the chain
-/// every round, so a restart loses nothing.
-struct Settler {
-    sender: Sender,
-    store: Store,
-    market: MarketRef,
-    seller: Address,
-    stopped: Arc<Mutex<HashSet<B256>>>,
-}
-
-impl Settler {
-    async fn run(self, interval: Duration) {
-        loop {
-            if let Err(e) = self.round().await {
-                tracing::warn!("data settlement: {e:#}");
-            }
-            tokio::time::sleep(interval).await;
-        }
-    }
-
-    async fn round(&self) -> Result<()> {
-        let (chain, market) = (self.market.chain_id, self.market.address);
-        let rows = self.store.open_data_acks(chain, market, self.seller).await?;
-        if rows.is_empty() {
-            return Ok(());
-        }
-        let dm = DataMarket::new(market, self.sender.provider());
-        let window = dm.CHALLENGE_WINDOW().call().await?;
-        let now = head_time(self.sender.provider()).await?;
-        for row in rows {
-            let o = dm.getOrder(row.order_id).call().await?;
-            let sig: alloy::primitives::Bytes = row.signature.0.to_vec().into();
-            let stopped = self.stopped.lock().is_ok_and(|s| s.contains(&row.order_id));
-            let deadline = o.deadline.to::<u64>();
-            match o.state {
-                state::OPEN if stopped || row.received == row.total_bytes || now >= deadline => {
-                    match self.sender.send(dm.end(row.order_id, row.received, sig)).await {
-                        Ok(r) => {
-                            tracing::info!(order = %row.order_id, received = row.received, tx = %r.transaction_hash, "ended");
-                            self.store.set_data_ack_ended(chain, market, row.order_id, r.transaction_hash).await?;
-                        }
-                        // Most likely the buyer ended it first: the next round sees it ending.
-                        Err(e) => tracing::warn!(order = %row.order_id, "end: {e}"),
-                    }
-                }
-                state::ENDING if row.received > o.received => {
-                    let r = self.sender.send(dm.challenge(row.order_id, row.received, sig)).await?;
-                    tracing::info!(order = %row.order_id, received = row.received, tx = %r.transaction_hash, "challenged");
-                    self.store.set_data_ack_ended(chain, market, row.order_id, r.transaction_hash).await?;
-                }
-                state::ENDING if now >= deadline.saturating_add(window) => {
-                    let r = self.sender.send(dm.settle(row.order_id)).await?;
-                    tracing::info!(order = %row.order_id, tx = %r.transaction_hash, "settled");
-                }
-                state::OPEN | state::ENDING => {}
-                // A whole transfer, settled: the seller rates its buyer once.
-                state::SETTLED if row.received == row.total_bytes && !o.ratedBySeller => {
-                    let r = self.sender.send(dm.rate(row.order_id, 5, B256::ZERO)).await?;
-                    tracing::info!(order = %row.order_id, tx = %r.transaction_hash, "rated the buyer");
-                    self.store.close_data_ack(chain, market, row.order_id).await?;
-                }
-                state::NONE => {
-                    tracing::warn!(order = %row.order_id, "the chain does not know this order: forgotten");
-                    self.store.close_data_ack(chain, market, row.order_id).await?;
-                }
-                _ => self.store.close_data_ack(chain, market, row.order_id).await?,
-            }
-        }
-        Ok(())
-    }
-}
-
-async fn head_time(provider: &DynProvider) -> Result<u64> {
-    let head = provider.get_block(alloy::eips::BlockId::latest()).await?.context("the chain has no head block")?;
-    Ok(head.header.timestamp)
 }
 
 /// What `agora buyer` is asked to do.

@@ -8,6 +8,7 @@ mod assistant;
 mod catalogue;
 pub mod config;
 pub mod data;
+mod data_settle;
 mod dev;
 mod senders;
 mod workerpool;
