@@ -149,6 +149,7 @@ mod tests {
             jail.set_env("AGORA_INDEXER__CONFIRMATIONS", "7");
             jail.set_env("AGORA_IEXEC__WORKERPOOL__PRICE_NRLC", "42");
             jail.set_env("AGORA_DEPLOYER_KEY", "not a config field");
+            jail.set_env("AGORA_DATA__CATALOGUE_DIR", "/srv/data");
             let flags = serde_json::json!({ "api": { "http_addr": "127.0.0.1:9100" } });
             let cfg = Config::load(Path::new("agora.toml"), flags).map_err(|e| *e)?;
             assert_eq!(cfg.indexer.poll_interval_ms, 50, "file overrides default");
@@ -157,6 +158,8 @@ mod tests {
             assert_eq!(cfg.iexec.backend.poll_ms, 10, "nested sections from the file");
             assert_eq!(cfg.api.http_addr, "127.0.0.1:9100".parse::<SocketAddr>().expect("addr"), "flag overrides file");
             assert_eq!(cfg.indexer.batch_blocks, 500, "default kept");
+            assert_eq!(cfg.data.catalogue_dir, Some(PathBuf::from("/srv/data")), "[data] from the environment");
+            assert_eq!(cfg.data.confirmations, 1, "[data] default kept");
             assert!(cfg.embedded_chain());
             Ok(())
         });
