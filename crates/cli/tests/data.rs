@@ -226,3 +226,78 @@ async fn a_seller_killed_mid_transfer_is_resumed_and_paid_once() -> anyhow::Resu
     up.stop()?;
     Ok(())
 }
+
+/// The buyer killed (SIGKILL) mid-transfer: its record beside the file holds its last ACK, and
+/// `agora buyer --resume` completes from there; the order settles once, for the whole price.
+#[tokio::test]
+async fn a_buyer_killed_mid_transfer_resumes_from_its_record() -> anyhow::Result<()> {
+    let up = support::Up::start()?;
+    let (dev, api) = (up.dev.clone(), up.api.clone());
+    let key_of = |i: usize| dev["accounts"][i]["private_key"].as_str().expect("key").to_owned();
+    let address_of = |i: usize| dev["accounts"][i]["address"].as_str().expect("address").to_lowercase();
+    let base = up.dir.path().join("data-market");
+    let catalogue = base.join("catalogue");
+    std::fs::create_dir_all(&catalogue)?;
+    let bytes = content(16 << 20);
+    std::fs::write(catalogue.join("big.bin"), &bytes)?;
+    let small = [
+        ("AGORA_DATA__CHUNK_SIZE", "65536"),
+        ("AGORA_DATA__WINDOW_INITIAL", "65536"),
+        ("AGORA_DATA__WINDOW_STEP", "0"),
+        ("AGORA_DATA__WINDOW_MAX", "65536"),
+    ];
+    let seller_dir = base.join("seller");
+    let (_seller, _) = start_seller_with(&api, &key_of(7), &catalogue, &seller_dir, &small)?;
+    let out = base.join("big.out");
+    let buyer = |resume: bool| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_agora"));
+        c.args(["buyer", "--api", &api, "--json", "--seller", &address_of(7), "--item", "big.bin"])
+            .args(["--key", &key_of(8), "--out"])
+            .arg(&out)
+            .env("RUST_LOG", "warn");
+        if resume {
+            c.arg("--resume");
+        }
+        c
+    };
+    let mut first = support::Proc(buyer(false).stdout(Stdio::piped()).stderr(Stdio::null()).spawn()?);
+    let stdout = first.0.stdout.take().expect("stdout");
+    let mut seen = 0;
+    for line in BufReader::new(stdout).lines() {
+        let v: Value = serde_json::from_str(&line?)?;
+        seen = v["progress"]["received"].as_u64().unwrap_or(seen);
+        if seen * 20 > bytes.len() as u64 {
+            break;
+        }
+    }
+    first.0.kill()?;
+    first.0.wait()?;
+    assert!(seen > 0 && seen < bytes.len() as u64, "killed mid-transfer at {seen}");
+
+    let run = buyer(true).output()?;
+    let stdout = String::from_utf8(run.stdout)?;
+    assert!(
+        run.status.success(),
+        "agora buyer --resume failed: {stdout}\n{}\nseller:\n{}",
+        String::from_utf8_lossy(&run.stderr),
+        support::tail(&seller_dir.join("seller.stderr.log"), 30)
+    );
+    let lines: Vec<Value> = stdout.lines().map(serde_json::from_str).collect::<Result<_, _>>()?;
+    let resumed_from = lines.iter().find_map(|l| l["progress"]["received"].as_u64()).unwrap_or_default();
+    assert!(resumed_from >= seen, "resumed at {resumed_from}, {seen} shown before the kill");
+    assert_eq!(std::fs::read(&out)?, bytes, "the file is the item, byte for byte");
+    let bought = lines.last().map(|l| l["bought"].clone()).unwrap_or_default();
+    let url = format!("{api}/api/data/orders/{}", bought["orderId"].as_str().expect("orderId"));
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let order = loop {
+        let (status, body) = support::get_json(&url).await?;
+        if status == 200 && body["order"]["state"] == "Settled" {
+            break body["order"].clone();
+        }
+        assert!(std::time::Instant::now() < deadline, "not settled within 60 s: {body}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!((&order["paidToSeller"], &order["refundedToBuyer"]), (&bought["price"], &Value::from("0")), "{order}");
+    up.stop()?;
+    Ok(())
+}

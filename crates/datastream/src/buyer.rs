@@ -43,6 +43,8 @@ pub struct Progress {
     pub received: u64,
     /// The item's size.
     pub total: u64,
+    /// The last ACK signed (what a resume after a crash starts from).
+    pub ack: Option<SignedAck>,
 }
 
 /// How a purchase ended well.
@@ -226,7 +228,7 @@ impl<S: AsyncRead + AsyncWrite> BuyerSession<S> {
             move || open_output(&out, start)
         })
         .await?;
-        self.progress.send_replace(Progress { received: start, total: item.size });
+        self.progress.send_replace(Progress { received: start, total: item.size, ack: self.last_ack });
         self.conn.send(&Message::Order(order.clone(), escrow_tx), &[]).await?;
         let t = self.buyer.config.timeouts;
         let seller = Some(self.menu.message_key);
@@ -257,7 +259,7 @@ impl<S: AsyncRead + AsyncWrite> BuyerSession<S> {
             received += chunk.length;
             let signature = self.buyer.market.sign_ack(&self.buyer.ack_key, order.order_id, received)?;
             self.last_ack = Some(SignedAck { order_id: order.order_id, received, signature });
-            self.progress.send_replace(Progress { received, total: item.size });
+            self.progress.send_replace(Progress { received, total: item.size, ack: self.last_ack });
             self.conn.send(&Message::Ack(Received { order_id: order.order_id, received }, signature), &[]).await?;
         }
         blocking({

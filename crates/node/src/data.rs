@@ -294,7 +294,13 @@ pub async fn buy(chain: &DataChain, req: &BuyRequest, mut progress: impl FnMut(P
                 r = &mut bought => break r,
                 changed = rx.changed() => {
                     if changed.is_ok() {
-                        progress(*rx.borrow_and_update());
+                        let p = *rx.borrow_and_update();
+                        // Kept before it is shown: a buyer killed now resumes from this ACK.
+                        if let Some(ack) = p.ack {
+                            record.last_ack = Some((ack.received, ack.signature.to_vec().into()));
+                            record.save(&req.out)?;
+                        }
+                        progress(p);
                     }
                 }
             }
