@@ -301,3 +301,53 @@ async fn a_buyer_killed_mid_transfer_resumes_from_its_record() -> anyhow::Result
     up.stop()?;
     Ok(())
 }
+
+/// A seller pricing in MarketToken: the buyer approves the market first, then the order escrows
+/// the token and settles with all of it to the seller.
+#[tokio::test]
+async fn a_token_priced_item_is_approved_escrowed_and_settled() -> anyhow::Result<()> {
+    let up = support::Up::start()?;
+    let (dev, api) = (up.dev.clone(), up.api.clone());
+    let key_of = |i: usize| dev["accounts"][i]["private_key"].as_str().expect("key").to_owned();
+    let address_of = |i: usize| dev["accounts"][i]["address"].as_str().expect("address").to_lowercase();
+    let token = dev["contracts"]["market_token"].as_str().expect("market_token").to_lowercase();
+    let base = up.dir.path().join("data-market");
+    let catalogue = base.join("catalogue");
+    std::fs::create_dir_all(&catalogue)?;
+    let bytes = content(300_000);
+    std::fs::write(catalogue.join("small.bin"), &bytes)?;
+    let seller_dir = base.join("seller");
+    let (_seller, _) =
+        start_seller_with(&api, &key_of(7), &catalogue, &seller_dir, &[("AGORA_DATA__TOKEN", token.as_str())])?;
+    let out = base.join("small.out");
+    let run = Command::new(env!("CARGO_BIN_EXE_agora"))
+        .args(["buyer", "--api", &api, "--json", "--seller", &address_of(7), "--item", "small.bin"])
+        .args(["--key", &key_of(8), "--out"])
+        .arg(&out)
+        .env("RUST_LOG", "warn")
+        .output()?;
+    let stdout = String::from_utf8(run.stdout)?;
+    assert!(
+        run.status.success(),
+        "agora buyer failed: {stdout}\n{}\nseller:\n{}",
+        String::from_utf8_lossy(&run.stderr),
+        support::tail(&seller_dir.join("seller.stderr.log"), 30)
+    );
+    assert_eq!(std::fs::read(&out)?, bytes);
+    let bought =
+        stdout.lines().last().map(serde_json::from_str::<Value>).transpose()?.unwrap_or_default()["bought"].clone();
+    let url = format!("{api}/api/data/orders/{}", bought["orderId"].as_str().expect("orderId"));
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let order = loop {
+        let (status, body) = support::get_json(&url).await?;
+        if status == 200 && body["order"]["state"] == "Settled" {
+            break body["order"].clone();
+        }
+        assert!(std::time::Instant::now() < deadline, "not settled within 60 s: {body}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(order["token"].as_str(), Some(token.as_str()), "{order}");
+    assert_eq!((&order["paidToSeller"], &order["refundedToBuyer"]), (&bought["price"], &Value::from("0")), "{order}");
+    up.stop()?;
+    Ok(())
+}
