@@ -65,6 +65,7 @@ impl Store {
             "data_ratings",
             "data_orders",
             "data_sellers",
+            "data_acks",
             "channel_vouchers",
             "channel_settlements",
             "compute_jobs",
