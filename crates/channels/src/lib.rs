@@ -4,7 +4,7 @@
 //!
 //! - [`voucher`]: the EIP-712 `Voucher(bytes32 channelId,uint256 cumulativeAmount)`, signed and
 //!   verified byte for byte as viem's `signTypedData`/`verifyTypedData` do. Verification uses
-//!   libsecp256k1 (the C library) and rejects high-s signatures, as the contract does.
+//!   libsecp256k1 (through `agora_chain::signature`) and rejects high-s signatures, as the contract does.
 //! - [`payer`]: the paying side: tracks the deposit and what was spent, signs the next voucher.
 //! - [`payer_tx`]: the parties' channel transactions (open, top up, extend, reclaim, close).
 //! - [`ledger`]: the payee's ledger: checks each voucher against the indexed channel and stores it

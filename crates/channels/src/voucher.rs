@@ -5,8 +5,6 @@ use alloy::primitives::{Address, B256, U256, keccak256};
 use alloy::signers::SignerSync;
 use alloy::signers::local::PrivateKeySigner;
 use alloy::sol_types::{Eip712Domain, SolStruct, SolValue};
-use secp256k1::ecdsa::{RecoverableSignature, RecoveryId};
-use secp256k1::{Message, Secp256k1, VerifyOnly};
 
 alloy::sol! {
     /// The typed data the channel's signer signs.
@@ -22,26 +20,7 @@ pub const DOMAIN_NAME: &str = "Agora PaymentChannel";
 /// The EIP-712 domain's version, as the contract declares it.
 pub const DOMAIN_VERSION: &str = "1";
 
-/// Half the secp256k1 group order: signatures with a larger `s` are malleated copies.
-const HALF_ORDER: U256 =
-    U256::from_be_bytes(alloy::primitives::hex!("7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0"));
-
-/// Why a signature does not verify.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-pub enum SignatureError {
-    /// Not `r || s || v`.
-    #[error("signature must be 65 bytes, got {0}")]
-    Length(usize),
-    /// `s` in the upper half of the group order: a malleated copy, refused like the contract does.
-    #[error("signature has a high s value (malleated)")]
-    HighS,
-    /// `v` is none of 0, 1, 27, 28.
-    #[error("signature has an invalid recovery byte {0}")]
-    RecoveryByte(u8),
-    /// No public key recovers from it.
-    #[error("signature does not recover to a public key")]
-    Unrecoverable,
-}
+pub use agora_chain::signature::SignatureError;
 
 /// The channel's parameters; its id is derived from them exactly as the contract does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,7 +53,6 @@ pub struct VoucherDomain {
     /// The `PaymentChannel` contract.
     pub contract: Address,
     separator: B256,
-    secp: Secp256k1<VerifyOnly>,
 }
 
 impl VoucherDomain {
@@ -87,7 +65,7 @@ impl VoucherDomain {
             Some(contract),
             None,
         );
-        Self { chain_id, contract, separator: domain.separator(), secp: Secp256k1::verification_only() }
+        Self { chain_id, contract, separator: domain.separator() }
     }
 
     /// The digest the signer signs (`hashTypedData` in viem).
@@ -120,24 +98,7 @@ impl VoucherDomain {
         cumulative_amount: U256,
         signature: &[u8],
     ) -> Result<Address, SignatureError> {
-        let sig: &[u8; 65] = signature.try_into().map_err(|_| SignatureError::Length(signature.len()))?;
-        let s = U256::from_be_slice(&sig[32..64]);
-        if s > HALF_ORDER {
-            return Err(SignatureError::HighS);
-        }
-        let v = sig[64];
-        let id = match v {
-            27 | 28 => RecoveryId::try_from(i32::from(v - 27)),
-            0 | 1 => RecoveryId::try_from(i32::from(v)),
-            _ => return Err(SignatureError::RecoveryByte(v)),
-        }
-        .map_err(|_| SignatureError::RecoveryByte(v))?;
-        let rs = RecoverableSignature::from_compact(&sig[..64], id).map_err(|_| SignatureError::Unrecoverable)?;
-        let digest = self.digest(channel_id, cumulative_amount);
-        let msg = Message::from_digest(digest.0);
-        let key = self.secp.recover_ecdsa(msg, &rs).map_err(|_| SignatureError::Unrecoverable)?;
-        let uncompressed = key.serialize_uncompressed();
-        Ok(Address::from_slice(&keccak256(&uncompressed[1..])[12..]))
+        agora_chain::signature::recover(self.digest(channel_id, cumulative_amount), signature)
     }
 }
 

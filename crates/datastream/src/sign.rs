@@ -5,8 +5,6 @@ use alloy::primitives::{Address, B256, U256, eip191_hash_message, keccak256};
 use alloy::signers::SignerSync;
 use alloy::signers::local::PrivateKeySigner;
 use alloy::sol_types::{Eip712Domain, SolStruct, SolValue};
-use secp256k1::ecdsa::{RecoverableSignature, RecoveryId};
-use secp256k1::{Message, Secp256k1};
 
 use crate::error::{Error, Result};
 
@@ -24,26 +22,7 @@ pub const DOMAIN_NAME: &str = "Agora DataMarket";
 /// The EIP-712 domain's version, as `DataMarket` declares it.
 pub const DOMAIN_VERSION: &str = "1";
 
-/// Half the secp256k1 group order: signatures with a larger `s` are malleated copies.
-const HALF_ORDER: U256 =
-    U256::from_be_bytes(alloy::primitives::hex!("7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0"));
-
-/// Why a signature cannot be used.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-pub enum SignatureError {
-    /// Not 65 bytes `r || s || v`.
-    #[error("signature must be 65 bytes, got {0}")]
-    Length(usize),
-    /// `s` in the upper half of the group order: a malleated copy, refused as the contract does.
-    #[error("signature has a high s value (malleated)")]
-    HighS,
-    /// `v` is none of 0, 1, 27, 28.
-    #[error("signature has an invalid recovery byte {0}")]
-    RecoveryByte(u8),
-    /// No public key recovers from it.
-    #[error("signature does not recover to a public key")]
-    Unrecoverable,
-}
+pub use agora_chain::signature::{SignatureError, recover};
 
 /// The `DataMarket` deployment a session is about: every order id and every ACK names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -102,27 +81,6 @@ pub fn personal_sign(key: &PrivateKeySigner, digest: B256) -> Result<[u8; 65]> {
 /// Who `personal_sign`ed `digest`.
 pub fn recover_personal(digest: B256, signature: &[u8]) -> Result<Address, SignatureError> {
     recover(eip191_hash_message(digest), signature)
-}
-
-/// Who signed `digest` as it is. High-s signatures are refused, as OpenZeppelin's `ECDSA` does.
-pub fn recover(digest: B256, signature: &[u8]) -> Result<Address, SignatureError> {
-    let sig: &[u8; 65] = signature.try_into().map_err(|_| SignatureError::Length(signature.len()))?;
-    if U256::from_be_slice(&sig[32..64]) > HALF_ORDER {
-        return Err(SignatureError::HighS);
-    }
-    let v = sig[64];
-    let id = match v {
-        27 | 28 => RecoveryId::try_from(i32::from(v - 27)),
-        0 | 1 => RecoveryId::try_from(i32::from(v)),
-        _ => return Err(SignatureError::RecoveryByte(v)),
-    }
-    .map_err(|_| SignatureError::RecoveryByte(v))?;
-    let rs = RecoverableSignature::from_compact(&sig[..64], id).map_err(|_| SignatureError::Unrecoverable)?;
-    let key = Secp256k1::verification_only()
-        .recover_ecdsa(Message::from_digest(digest.0), &rs)
-        .map_err(|_| SignatureError::Unrecoverable)?;
-    let uncompressed = key.serialize_uncompressed();
-    Ok(Address::from_slice(&keccak256(&uncompressed[1..])[12..]))
 }
 
 #[cfg(test)]
