@@ -92,7 +92,7 @@ impl Buyer {
         match self.handshake(&mut conn, seller_key, resume).await {
             Ok(menu) => {
                 let (progress, _) = watch::channel(Progress::default());
-                Ok(BuyerSession { conn, buyer: self.clone(), menu, resume, last_ack: resume, progress })
+                Ok(BuyerSession { conn, buyer: self.clone(), menu, resume, last_ack: resume, progress, journal: None })
             }
             Err(e) => Err(conn.fail(e).await),
         }
@@ -143,9 +143,21 @@ pub struct BuyerSession<S> {
     resume: Option<SignedAck>,
     last_ack: Option<SignedAck>,
     progress: watch::Sender<Progress>,
+    journal: Option<AckJournal>,
 }
 
+/// Keeps each ACK where a later resume reads it, before the ACK is sent (see
+/// [`BuyerSession::keep_acks`]).
+pub type AckJournal = Box<dyn FnMut(&SignedAck) -> std::io::Result<()> + Send>;
+
 impl<S: AsyncRead + AsyncWrite> BuyerSession<S> {
+    /// Hands every ACK to `journal` before it is sent, and sends it only once `journal` kept it:
+    /// the seller then never holds an ACK above the one a buyer killed at any moment resumes from
+    /// (it would refuse that lower resume as stale).
+    pub fn keep_acks(&mut self, journal: AckJournal) {
+        self.journal = Some(journal);
+    }
+
     /// The seller's menu.
     pub fn menu(&self) -> &Menu {
         &self.menu
@@ -258,7 +270,11 @@ impl<S: AsyncRead + AsyncWrite> BuyerSession<S> {
             write.await?;
             received += chunk.length;
             let signature = self.buyer.market.sign_ack(&self.buyer.ack_key, order.order_id, received)?;
-            self.last_ack = Some(SignedAck { order_id: order.order_id, received, signature });
+            let ack = SignedAck { order_id: order.order_id, received, signature };
+            if let Some(journal) = self.journal.as_mut() {
+                journal(&ack)?;
+            }
+            self.last_ack = Some(ack);
             self.progress.send_replace(Progress { received, total: item.size, ack: self.last_ack });
             self.conn.send(&Message::Ack(Received { order_id: order.order_id, received }, signature), &[]).await?;
         }

@@ -33,7 +33,7 @@ pub mod sign;
 mod store;
 mod typed;
 
-pub use buyer::{Bought, Buyer, BuyerSession, Progress};
+pub use buyer::{AckJournal, Bought, Buyer, BuyerSession, Progress};
 pub use catalogue::{Catalogue, Entry, Price, Terms, hash_file, sha256};
 pub use chain::ChainOrderBook;
 pub use config::{BuyerConfig, SellerConfig, Timeouts, Window};

@@ -290,6 +290,15 @@ pub async fn buy(chain: &DataChain, req: &BuyRequest, mut progress: impl FnMut(P
         order
     };
     let rating = req.rate.map(|score| Rating { score, comment: String::new() });
+    // Each ACK is kept in the record before it is sent: a buyer killed at any moment resumes from an
+    // ACK at least as high as the seller's.
+    session.keep_acks({
+        let (mut kept, out) = (record.clone(), req.out.clone());
+        Box::new(move |ack| {
+            kept.last_ack = Some((ack.received, ack.signature.to_vec().into()));
+            kept.save(&out).map_err(std::io::Error::other)
+        })
+    });
     let mut rx = session.progress();
     let result = {
         let bought = session.buy(&order, record.escrow_tx, &req.out, rating);
@@ -299,13 +308,7 @@ pub async fn buy(chain: &DataChain, req: &BuyRequest, mut progress: impl FnMut(P
                 r = &mut bought => break r,
                 changed = rx.changed() => {
                     if changed.is_ok() {
-                        let p = *rx.borrow_and_update();
-                        // Kept before it is shown: a buyer killed now resumes from this ACK.
-                        if let Some(ack) = p.ack {
-                            record.last_ack = Some((ack.received, ack.signature.to_vec().into()));
-                            record.save(&req.out)?;
-                        }
-                        progress(p);
+                        progress(*rx.borrow_and_update());
                     }
                 }
             }
