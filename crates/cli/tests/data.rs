@@ -64,6 +64,33 @@ fn start_seller_with(
     anyhow::bail!("agora seller exited ({status}) before it listened; its log:\n{}", support::tail(&log, 40))
 }
 
+/// The order as `/api/data/orders/{id}` serves it, once `ready` holds for it: the seller's node
+/// settles after the buyer's last line, and the indexer applies it after that. Fails after 60 s with
+/// the last answer and `context()`.
+async fn wait_for_order(
+    api: &str,
+    id: &str,
+    ready: impl Fn(&Value) -> bool,
+    context: impl Fn() -> String,
+) -> anyhow::Result<Value> {
+    let url = format!("{api}/api/data/orders/{id}");
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let (status, body) = support::get_json(&url).await?;
+        if status == 200 && ready(&body) {
+            return Ok(body);
+        }
+        assert!(std::time::Instant::now() < deadline, "order {id} not ready within 60 s: {body}\n{}", context());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// [`wait_for_order`] until it is settled; its `order` object.
+async fn settled_order(api: &str, id: &str) -> anyhow::Result<Value> {
+    let body = wait_for_order(api, id, |b| b["order"]["state"] == "Settled", String::new).await?;
+    Ok(body["order"].clone())
+}
+
 #[tokio::test]
 async fn a_file_bought_between_two_processes_settles_with_ratings() -> anyhow::Result<()> {
     let up = support::Up::start()?;
@@ -104,23 +131,10 @@ async fn a_file_bought_between_two_processes_settles_with_ratings() -> anyhow::R
 
     // The order as indexed: settled, all of the price to the seller, both ratings.
     let id = bought["orderId"].as_str().expect("orderId").to_owned();
-    let url = format!("{api}/api/data/orders/{id}");
-    let deadline = std::time::Instant::now() + Duration::from_secs(60);
-    let detail = loop {
-        let (status, body) = support::get_json(&url).await?;
-        if status == 200
-            && body["order"]["state"] == "Settled"
-            && body["ratings"].as_array().is_some_and(|r| r.len() == 2)
-        {
-            break body;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "not settled and rated twice within 60 s: {body}\nseller:\n{}",
-            support::tail(&base.join("seller").join("seller.stderr.log"), 30)
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let settled_and_rated =
+        |b: &Value| b["order"]["state"] == "Settled" && b["ratings"].as_array().is_some_and(|r| r.len() == 2);
+    let seller_log = || format!("seller:\n{}", support::tail(&base.join("seller").join("seller.stderr.log"), 30));
+    let detail = wait_for_order(&api, &id, settled_and_rated, seller_log).await?;
     let order = &detail["order"];
     assert_eq!(order["price"], bought["price"]);
     assert_eq!(order["paidToSeller"], bought["price"], "{order}");
@@ -211,16 +225,7 @@ async fn a_seller_killed_mid_transfer_is_resumed_and_paid_once() -> anyhow::Resu
     assert_eq!(std::fs::read(&out)?, bytes, "the file is the item, byte for byte");
     let bought = lines.last().map(|l| l["bought"].clone()).unwrap_or_default();
     let id = bought["orderId"].as_str().expect("orderId").to_owned();
-    let url = format!("{api}/api/data/orders/{id}");
-    let deadline = std::time::Instant::now() + Duration::from_secs(60);
-    let order = loop {
-        let (status, body) = support::get_json(&url).await?;
-        if status == 200 && body["order"]["state"] == "Settled" {
-            break body["order"].clone();
-        }
-        assert!(std::time::Instant::now() < deadline, "not settled within 60 s: {body}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let order = settled_order(&api, &id).await?;
     assert_eq!((&order["paidToSeller"], &order["refundedToBuyer"]), (&bought["price"], &Value::from("0")), "{order}");
     assert_eq!(order["received"].as_u64(), Some(bytes.len() as u64));
     up.stop()?;
@@ -287,16 +292,7 @@ async fn a_buyer_killed_mid_transfer_resumes_from_its_record() -> anyhow::Result
     assert!(resumed_from >= seen, "resumed at {resumed_from}, {seen} shown before the kill");
     assert_eq!(std::fs::read(&out)?, bytes, "the file is the item, byte for byte");
     let bought = lines.last().map(|l| l["bought"].clone()).unwrap_or_default();
-    let url = format!("{api}/api/data/orders/{}", bought["orderId"].as_str().expect("orderId"));
-    let deadline = std::time::Instant::now() + Duration::from_secs(60);
-    let order = loop {
-        let (status, body) = support::get_json(&url).await?;
-        if status == 200 && body["order"]["state"] == "Settled" {
-            break body["order"].clone();
-        }
-        assert!(std::time::Instant::now() < deadline, "not settled within 60 s: {body}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let order = settled_order(&api, bought["orderId"].as_str().expect("orderId")).await?;
     assert_eq!((&order["paidToSeller"], &order["refundedToBuyer"]), (&bought["price"], &Value::from("0")), "{order}");
     up.stop()?;
     Ok(())
@@ -336,16 +332,7 @@ async fn a_token_priced_item_is_approved_escrowed_and_settled() -> anyhow::Resul
     assert_eq!(std::fs::read(&out)?, bytes);
     let bought =
         stdout.lines().last().map(serde_json::from_str::<Value>).transpose()?.unwrap_or_default()["bought"].clone();
-    let url = format!("{api}/api/data/orders/{}", bought["orderId"].as_str().expect("orderId"));
-    let deadline = std::time::Instant::now() + Duration::from_secs(60);
-    let order = loop {
-        let (status, body) = support::get_json(&url).await?;
-        if status == 200 && body["order"]["state"] == "Settled" {
-            break body["order"].clone();
-        }
-        assert!(std::time::Instant::now() < deadline, "not settled within 60 s: {body}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let order = settled_order(&api, bought["orderId"].as_str().expect("orderId")).await?;
     assert_eq!(order["token"].as_str(), Some(token.as_str()), "{order}");
     assert_eq!((&order["paidToSeller"], &order["refundedToBuyer"]), (&bought["price"], &Value::from("0")), "{order}");
     up.stop()?;
