@@ -30,22 +30,27 @@ pub(crate) struct Settler {
 
 impl Settler {
     pub(crate) async fn run(self, interval: Duration) {
+        // The contract's challenge window is fixed at deployment: read once it is first needed.
+        let mut window = None;
         loop {
-            if let Err(e) = self.round().await {
+            if let Err(e) = self.round(&mut window).await {
                 tracing::warn!("data settlement: {e:#}");
             }
             tokio::time::sleep(interval).await;
         }
     }
 
-    async fn round(&self) -> Result<()> {
+    async fn round(&self, window: &mut Option<u64>) -> Result<()> {
         let (chain, market) = (self.market.chain_id, self.market.address);
         let rows = self.store.open_data_acks(chain, market, self.seller).await?;
         if rows.is_empty() {
             return Ok(());
         }
         let dm = DataMarket::new(market, self.sender.provider());
-        let window = dm.CHALLENGE_WINDOW().call().await?;
+        let window = match *window {
+            Some(w) => w,
+            None => *window.insert(dm.CHALLENGE_WINDOW().call().await?),
+        };
         let now = head_time(self.sender.provider()).await?;
         for row in rows {
             let o = dm.getOrder(row.order_id).call().await?;
@@ -171,14 +176,15 @@ mod tests {
         // The buyer ends the partial order first, stating 200 bytes; the transfer has stopped.
         send(DataMarket::new(market, tc.provider(BUYER)).end(partial, 200, Default::default())).await?;
         settler.stopped.lock().map_err(|e| anyhow::anyhow!("{e}"))?.insert(partial);
+        let mut window = None;
 
-        settler.round().await?;
+        settler.round(&mut window).await?;
         let o = seller.getOrder(whole).call().await?;
         assert_eq!((o.state, o.received), (state::SETTLED, 1000), "a whole ACK settles at once");
         let o = seller.getOrder(partial).call().await?;
         assert_eq!((o.state, o.received), (state::ENDING, 600), "the buyer's 200 challenged with 600");
 
-        settler.round().await?;
+        settler.round(&mut window).await?;
         assert!(seller.getOrder(whole).call().await?.ratedBySeller, "the whole order's buyer is rated");
         assert_eq!(seller.getOrder(partial).call().await?.state, state::ENDING, "not before the window");
 
@@ -186,12 +192,12 @@ mod tests {
         owner.raw_request::<_, serde_json::Value>("evm_increaseTime".into(), (DATA_CHALLENGE_WINDOW_SECS + 1,)).await?;
         owner.raw_request::<_, serde_json::Value>("evm_mine".into(), ()).await?;
         let before = owner.get_balance(tc.address(BUYER)).await?;
-        settler.round().await?;
+        settler.round(&mut window).await?;
         let o = seller.getOrder(partial).call().await?;
         assert_eq!((o.state, o.received), (state::SETTLED, 600));
         assert_eq!(owner.get_balance(tc.address(BUYER)).await? - before, U256::from(400), "the rest refunded");
 
-        settler.round().await?;
+        settler.round(&mut window).await?;
         let open = db.store.open_data_acks(tc.d.chain_id, market, tc.address(PROVIDER)).await?;
         assert!(open.is_empty(), "both orders done: {open:?}");
         db.finish().await?;
