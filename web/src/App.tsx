@@ -86,7 +86,7 @@ export function App() {
             onBalancesChanged={balancesChanged}
           />
         )}
-        {route === "admin" && <AdminPage signedIn={auth.signedIn} address={w.wallet?.address ?? null} />}
+        {route === "admin" && <AdminPage signedIn={auth.signedIn} address={w.wallet?.address ?? null} net={net} tokens={tokens} />}
         {route === "market" && <Market services={services} failed={loadError !== null} tokens={tokens} onBuy={setBuying} />}
         {route === "market" && (
         <TaskList

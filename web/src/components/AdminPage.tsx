@@ -1,21 +1,32 @@
 // The admin page (`/api/admin/*`; the node decides who is an admin and answers 403 to anyone
 // else): users (disable / enable), channels (settle now) and the background jobs — run now, pause
-// or resume, and each run's log.
+// or resume, and each run's log. Amounts are shown in the channel's token (symbol and decimals),
+// and "settle now" shows its outcome beside the channel: settled, or the node's reason.
 import type { ReactNode } from "react";
-import { formatTime, shortAddress, shortHash } from "../lib/format";
-import type { AdminJob } from "../lib/assistant";
+import type { NetworkInfo } from "../lib/api";
+import { formatTime, formatTokenAmount, shortAddress, shortHash } from "../lib/format";
+import type { AdminChannel, AdminJob, SettleOutcome } from "../lib/assistant";
+import type { Tokens } from "../lib/services";
 import { useAdmin } from "../hooks/useAdmin";
+import { ETH_TOKEN } from "../lib/abi";
 import { useI18n } from "../i18n-context";
 
 interface Props {
   signedIn: boolean;
   address: string | null;
+  net: NetworkInfo | null;
+  /// Symbol and decimals of the tokens the page already read.
+  tokens: Tokens;
 }
 
-export function AdminPage({ signedIn, address }: Props) {
+export function AdminPage({ signedIn, address, net, tokens }: Props) {
   const { t, lang } = useI18n();
-  const a = useAdmin(signedIn, address);
+  const a = useAdmin(signedIn, address, net, tokens);
   const time = (s: number) => formatTime(s, lang);
+  const tokenOf = (c: AdminChannel) => a.tokens[(c.token ?? ETH_TOKEN).toLowerCase()];
+  /// An amount in the channel's token; in the smallest unit (said below the table) until it is read.
+  const amount = (c: AdminChannel, v: string) => formatTokenAmount(v, tokenOf(c)) ?? v;
+  const someUnread = a.channels.some((c) => !tokenOf(c));
 
   let body: ReactNode;
   if (a.access === "signedOut") body = <p className="notice">{t("admin.signIn")}</p>;
@@ -117,9 +128,9 @@ export function AdminPage({ signedIn, address }: Props) {
                       <td className="mono" title={c.payer}>
                         {shortAddress(c.payer)}
                       </td>
-                      <td>{c.deposit}</td>
-                      <td>{c.billed}</td>
-                      <td>{c.accepted}</td>
+                      <td data-testid="admin-deposit">{amount(c, c.deposit)}</td>
+                      <td data-testid="admin-billed">{amount(c, c.billed)}</td>
+                      <td data-testid="admin-accepted">{amount(c, c.accepted)}</td>
                       <td>{c.expiry !== undefined ? time(c.expiry) : "—"}</td>
                       <td>{c.state ?? "—"}</td>
                       <td>
@@ -132,6 +143,7 @@ export function AdminPage({ signedIn, address }: Props) {
                         >
                           {a.busy === `settle:${c.channelId}` ? t("admin.working") : t("admin.settle")}
                         </button>
+                        <SettleResult outcome={a.settled[c.channelId.toLowerCase()]} id={c.channelId} />
                       </td>
                     </tr>
                   ))}
@@ -139,7 +151,7 @@ export function AdminPage({ signedIn, address }: Props) {
               </table>
             </div>
           )}
-          <p className="hint">{t("admin.amountsHint")}</p>
+          {someUnread && <p className="hint">{t("admin.amountsHint")}</p>}
         </section>
 
         <section className="section" aria-labelledby="admin-jobs">
@@ -172,6 +184,22 @@ export function AdminPage({ signedIn, address }: Props) {
       )}
       {body}
     </section>
+  );
+}
+
+/// The outcome of the last "settle now" of a channel, beside its button. It is in the tab order and
+/// announced (an error as an alert), so a keyboard or screen-reader user reaches it after the button.
+function SettleResult({ outcome, id }: { outcome: SettleOutcome | undefined; id: string }) {
+  const { t } = useI18n();
+  if (!outcome) return null;
+  return outcome.kind === "settled" ? (
+    <p className="settle-result notice" role="status" tabIndex={0} data-testid="settle-result" data-outcome="settled">
+      {t("admin.settleDone", { id: shortHash(id) })}
+    </p>
+  ) : (
+    <p className="settle-result notice notice-error" role="alert" tabIndex={0} data-testid="settle-result" data-outcome="failed">
+      {t("admin.settleFailed", { id: shortHash(id), message: outcome.message })}
+    </p>
   );
 }
 

@@ -55,6 +55,7 @@ export function AssistantPage(p: Props) {
   }, [reloadAccount, reloadChannel, selectedId]);
   const chat = useAssistant({
     info: models.info,
+    address: p.wallet?.address ?? null,
     signedIn: p.signedIn,
     channel: ch.selected,
     local: ch.local,

@@ -115,6 +115,14 @@ export function Chat(p: Props) {
         <p className="hint">{chat.autopay ? t("assistant.autopayOn") : t("assistant.autopayOff")}</p>
       </div>
 
+      {chat.conv.turns.length > 0 && (
+        <div className="wallet-actions">
+          <button type="button" className="btn" disabled={busy} onClick={chat.clear} data-testid="chat-new">
+            {t("assistant.newConversation")}
+          </button>
+          <span className="hint">{t("assistant.keptHint")}</span>
+        </div>
+      )}
       <ol className="turns" aria-live="polite" data-testid="turns">
         {chat.conv.turns.map((turn) => (
           <TurnView key={turn.reply.requestId} turn={turn} {...p} amount={amount} />
@@ -311,6 +319,7 @@ export function errorSentence(r: Reply, amount: (v: bigint) => string, t: T): st
     case "user_disabled":
     case "channel_closed":
     case "expiring":
+    case "expired":
     case "deposit_spent":
     case "busy":
     case "owed":

@@ -4,17 +4,23 @@
 // channel's session key (at once with auto-pay, when the person presses Pay without), records every
 // voucher in localStorage before it is sent, reconnects after a dropped socket and sends `resume`
 // (last seq held, the voucher not yet acknowledged), and stops a reply the page refuses to pay.
+// The conversation is kept per wallet in localStorage (lib/chat.ts) and restored on reload: a
+// reply that was still streaming resumes as after a dropped socket.
 import { useCallback, useEffect, useMemo, useReducer, useRef, useState } from "react";
 import type { Hex } from "viem";
 import type { Channel, NetworkInfo } from "../lib/api";
 import { assistantApi, parseServerMsg, wsUrl, type AssistantModel, type AssistantModels, type ClientMsg, type ServerMsg, type VoucherMsg } from "../lib/assistant";
 import {
   activeReply,
+  conversationKey,
   conversationMessages,
   conversationReducer,
   emptyConversation,
+  isLive,
+  loadConversation,
   newReply,
   resumeMessage,
+  saveConversation,
   startMessage,
   type ChannelView,
   type Reply,
@@ -72,6 +78,8 @@ export type SocketState = "closed" | "connecting" | "open" | "reconnecting";
 
 interface Options {
   info: AssistantModels | null;
+  /// The wallet whose conversation this is (kept per wallet and chain).
+  address: string | null;
   signedIn: boolean;
   channel: Channel | null;
   local: LocalChannel | null;
@@ -106,6 +114,19 @@ export function useAssistant(o: Options) {
   const signing = useRef(new Set<string>());
   const stopped = useRef(new Set<string>());
   const ended = useRef(new Set<string>());
+
+  // The wallet's conversation, restored from localStorage; every change is kept under its owner.
+  const owner = o.info && o.address ? conversationKey(o.info.chainId, o.address) : null;
+  useEffect(() => {
+    const kept = owner ? loadConversation(browserStore, owner) : emptyConversation;
+    for (const { reply } of kept.turns) {
+      // What was settled before the reload is not stopped or announced again.
+      if (reply.phase === "refused") stopped.current.add(reply.requestId);
+      if (!isLive(reply) && !reply.pending) ended.current.add(reply.requestId);
+    }
+    dispatch({ type: "load", owner, turns: kept.turns });
+  }, [owner]);
+  useEffect(() => saveConversation(browserStore, conv), [conv]);
 
   const domain = useMemo<VoucherDomain | null>(
     () => (o.info ? { chainId: o.info.chainId, contract: o.info.channelContract } : null),

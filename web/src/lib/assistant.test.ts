@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { normaliseJobs, parseServerMsg, wsUrl } from "./assistant";
+import { normaliseJobs, parseServerMsg, settleOutcome, wsUrl } from "./assistant";
 
 describe("frames from the node", () => {
   it("are read when they have the documented shape", () => {
@@ -44,5 +44,23 @@ describe("jobs", () => {
     const run = { job: "channel-auto-settle", startedAtMs: 1, finishedAtMs: 2, channelsTouched: 0, errors: [] };
     expect(normaliseJobs([run])[0].runs).toHaveLength(1);
     expect(normaliseJobs("nope")).toEqual([]);
+  });
+});
+
+describe("an admin's settle now", () => {
+  const id = `0x${"ab".repeat(32)}`;
+  const run = (channelsTouched: number, errors: string[]) => ({ job: "channel-auto-settle", startedAtMs: 1, finishedAtMs: 2, channelsTouched, errors });
+  it("is settled when the run closed the channel", () => {
+    expect(settleOutcome(id, run(1, []))).toEqual({ kind: "settled" });
+  });
+  it("shows the node's reasons when it could not, without the channel id it is shown beside", () => {
+    expect(settleOutcome(id, run(0, [`${id}: no voucher to settle with`]))).toEqual({ kind: "failed", message: "no voucher to settle with" });
+    expect(settleOutcome(id.toUpperCase().replace("0X", "0x"), run(0, [`${id}: ChannelExpired(…)`, "other"]))).toEqual({
+      kind: "failed",
+      message: "ChannelExpired(…); other",
+    });
+    expect(settleOutcome(id, run(0, []))).toEqual({ kind: "failed", message: "nothing was settled" });
+    expect(settleOutcome(id, { error: "x" }).kind).toBe("failed");
+    expect(settleOutcome(id, undefined).kind).toBe("failed");
   });
 });

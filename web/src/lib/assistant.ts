@@ -97,6 +97,29 @@ export interface AdminJob {
   runs: JobRunRecord[];
 }
 
+/// What an admin's "settle now" came to, as shown beside the channel.
+export type SettleOutcome =
+  /// Closed on chain with its highest voucher.
+  | { kind: "settled" }
+  /// The node could not close it: its reasons (a contract error, no voucher, already closed), or
+  /// the request's own failure.
+  | { kind: "failed"; message: string };
+
+/// The outcome of `POST /api/admin/channels/{id}/settle` from the run it answers with: the node
+/// answers 200 even when the channel could not be closed, with the reasons in `errors` (each
+/// prefixed with the channel id, dropped here: the outcome is shown beside that channel).
+export function settleOutcome(channelId: string, run: unknown): SettleOutcome {
+  const r = run as Partial<JobRunRecord> | null;
+  if (!r || typeof r !== "object" || !Array.isArray(r.errors) || typeof r.channelsTouched !== "number") {
+    return { kind: "failed", message: `unexpected answer: ${JSON.stringify(run)?.slice(0, 200)}` };
+  }
+  const prefix = `${channelId.toLowerCase()}: `;
+  const errors = r.errors.map((e) => (String(e).toLowerCase().startsWith(prefix) ? String(e).slice(prefix.length) : String(e)));
+  if (errors.length) return { kind: "failed", message: errors.join("; ") };
+  if (r.channelsTouched > 0) return { kind: "settled" };
+  return { kind: "failed", message: "nothing was settled" };
+}
+
 /// The two jobs the admin page drives.
 export const JOB_NAMES = ["channel-auto-settle", "channel-expiry"] as const;
 
@@ -163,6 +186,7 @@ export const ERROR_CODES = [
   "user_disabled",
   "channel_closed",
   "expiring",
+  "expired",
   "deposit_spent",
   "busy",
   "owed",
@@ -287,6 +311,7 @@ export const adminApi = {
   disableUser: (address: string) => post(`/api/admin/users/${seg(address)}/disable`),
   enableUser: (address: string) => post(`/api/admin/users/${seg(address)}/enable`),
   channels: () => request<AdminChannel[]>("/api/admin/channels"),
+  /// The run the settlement was recorded as; read it with `settleOutcome`.
   settle: (channelId: string) => post<unknown>(`/api/admin/channels/${seg(channelId)}/settle`),
   jobs: async () => normaliseJobs(await request<unknown>("/api/admin/jobs")),
   jobAction: (name: string, action: "run" | "pause" | "resume") => post<unknown>(`/api/admin/jobs/${seg(name)}/${action}`),

@@ -2,17 +2,25 @@ import { describe, expect, it } from "vitest";
 import type { ServerMsg } from "./assistant";
 import {
   activeReply,
+  conversationKey,
   conversationMessages,
   conversationReducer,
   emptyConversation,
+  loadConversation,
+  MAX_KEPT_TURNS,
   newReply,
+  parseTurns,
+  saveConversation,
+  serializeTurns,
   receive,
   resumeMessage,
   signed,
   startMessage,
   type ChannelView,
   type Reply,
+  type Turn,
 } from "./chat";
+import { memoryStore } from "./sessionKeys";
 
 const CH = `0x${"ab".repeat(32)}` as const;
 const prices = { promptPer1k: 1000n, completionPer1k: 3000n };
@@ -133,5 +141,83 @@ describe("the conversation", () => {
       { role: "assistant", content: "hello!" },
       { role: "user", content: "more" },
     ]);
+  });
+});
+
+describe("the conversation kept across reloads", () => {
+  const A = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266";
+  const B = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
+  const doneReply = (id: string, text = "hello!"): Reply => ({
+    ...run([started, chunk(1, 2, 2), { type: "paid", requestId: "r1", accepted: "126" }, { type: "done", requestId: "r1", finish: "stop", promptTokens: 20, completionTokens: 2, cost: "26", cumulative: "126" }]),
+    requestId: id,
+    text,
+  });
+  const turn = (id: string, text?: string): Turn => ({ prompt: `q ${id}`, reply: doneReply(id, text) });
+
+  it("restores each turn's text and cost, amounts as bigints, per wallet and chain", () => {
+    const store = memoryStore();
+    const key = conversationKey(31337, A);
+    expect(key).toBe(conversationKey(31337, A.toLowerCase()));
+    let c = conversationReducer(emptyConversation, { type: "load", owner: key, turns: [] });
+    c = conversationReducer(c, { type: "send", prompt: "q 1", reply: doneReply("1") });
+    saveConversation(store, c);
+    const back = loadConversation(store, key);
+    expect(back.owner).toBe(key);
+    expect(back.turns).toHaveLength(1);
+    expect(back.turns[0].prompt).toBe("q 1");
+    expect(back.turns[0].reply).toMatchObject({ requestId: "1", text: "hello!", phase: "done", cost: 26n, promptTokens: 20, completionTokens: 2, accepted: 126n });
+    expect(back.turns[0].reply.prices).toEqual(prices);
+    // the next request is built from it as before the reload
+    expect(conversationMessages(back.turns, "more")).toEqual(conversationMessages(c.turns, "more"));
+    // another wallet, or the same on another chain, has its own
+    expect(loadConversation(store, conversationKey(31337, B)).turns).toEqual([]);
+    expect(loadConversation(store, conversationKey(1, A)).turns).toEqual([]);
+  });
+
+  it("keeps what a reply needs to resume or retry, and drops what a finished one no longer needs", () => {
+    const live = run([started, chunk(1, 2, 2)]); // a chunk waiting for its voucher
+    const failed = run([started, { type: "error", requestId: "r1", code: "busy", message: "busy" }]);
+    const [d, l, f] = parseTurns(serializeTurns([turn("d"), { prompt: "l", reply: live }, { prompt: "f", reply: failed }]));
+    expect(d.reply.messages).toEqual([]);
+    expect(d.reply.chunks).toEqual([]);
+    expect(l.reply).toEqual(live);
+    expect(resumeMessage(l.reply)).toEqual(resumeMessage(live));
+    expect(f.reply.messages).toEqual(failed.messages);
+    expect(f.reply.error).toEqual(failed.error);
+  });
+
+  it("drops the oldest turns beyond the limits", () => {
+    const many = Array.from({ length: MAX_KEPT_TURNS + 5 }, (_, i) => turn(String(i)));
+    const kept = parseTurns(serializeTurns(many));
+    expect(kept).toHaveLength(MAX_KEPT_TURNS);
+    expect(kept[0].reply.requestId).toBe("5");
+    expect(kept.at(-1)?.reply.requestId).toBe(String(MAX_KEPT_TURNS + 4));
+    // by size: long replies push the oldest out, the newest stays
+    const long = Array.from({ length: 10 }, (_, i) => turn(String(i), "x".repeat(1000)));
+    const text = serializeTurns(long, 50, 5_000);
+    expect(text.length).toBeLessThanOrEqual(5_000);
+    const bySize = parseTurns(text);
+    expect(bySize.length).toBeGreaterThan(0);
+    expect(bySize.length).toBeLessThan(10);
+    expect(bySize.at(-1)?.reply.requestId).toBe("9");
+  });
+
+  it("reads nothing from a damaged or foreign value, and clears the key for a new conversation", () => {
+    expect(parseTurns(null)).toEqual([]);
+    expect(parseTurns("{not json")).toEqual([]);
+    expect(parseTurns(JSON.stringify({ v: 99, turns: [] }))).toEqual([]);
+    expect(parseTurns(JSON.stringify({ v: 1, turns: [{ prompt: "x", reply: { requestId: "r" } }] }))).toEqual([]);
+    const store = memoryStore();
+    const key = conversationKey(31337, A);
+    let c = conversationReducer(emptyConversation, { type: "load", owner: key, turns: [turn("1")] });
+    saveConversation(store, c);
+    expect(store.data.has(key)).toBe(true);
+    c = conversationReducer(c, { type: "clear" });
+    expect(c).toEqual({ owner: key, turns: [] });
+    saveConversation(store, c);
+    expect(store.data.has(key)).toBe(false);
+    // nothing is saved before a wallet's conversation is loaded
+    saveConversation(store, conversationReducer(emptyConversation, { type: "send", prompt: "q", reply: fresh() }));
+    expect(store.data.size).toBe(0);
   });
 });

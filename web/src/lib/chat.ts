@@ -5,9 +5,11 @@
 // page may sign next; a signed voucher stays `unacked` until `paid` says the ledger stored it, and
 // is sent again on `resume` after a dropped socket. Chunks are numbered: one already held is
 // ignored (a resume replays), one out of order stops the reply. The hook (useAssistant) does the
-// I/O: it sends what `startMessage` / `resumeMessage` build and signs `pending`.
+// I/O: it sends what `startMessage` / `resumeMessage` build and signs `pending`. The conversation
+// is kept per wallet (and chain) in localStorage, bounded, so a reload restores it.
 import type { ChatMessage, ClientMsg, FinishReason, ServerMsg, VoucherMsg } from "./assistant";
 import { replyCost, type Prices } from "./pricing";
+import type { Store } from "./sessionKeys";
 import { checkBase, checkChunk, refusalOf, type ChannelFacts, type Refusal } from "./voucher";
 
 type Hex = `0x${string}`;
@@ -241,6 +243,9 @@ export function refused(r: Reply, refusal: Refusal): Reply {
 
 export interface Conversation {
   turns: Turn[];
+  /// The storage key the turns belong to (a wallet on a chain, `conversationKey`); `null` before
+  /// one is loaded. Carried in the state so that turns are never saved under another wallet's key.
+  owner: string | null;
 }
 
 export type ConversationAction =
@@ -249,9 +254,10 @@ export type ConversationAction =
   | { type: "signed"; requestId: string; voucher: VoucherMsg }
   | { type: "refused"; requestId: string; refusal: Refusal }
   | { type: "stop"; requestId: string }
-  | { type: "clear" };
+  | { type: "clear" }
+  | { type: "load"; owner: string | null; turns: Turn[] };
 
-export const emptyConversation: Conversation = { turns: [] };
+export const emptyConversation: Conversation = { turns: [], owner: null };
 
 function mapReply(c: Conversation, requestId: string, f: (r: Reply) => Reply): Conversation {
   let changed = false;
@@ -262,7 +268,7 @@ function mapReply(c: Conversation, requestId: string, f: (r: Reply) => Reply): C
     changed = true;
     return { ...t, reply };
   });
-  return changed ? { turns } : c;
+  return changed ? { ...c, turns } : c;
 }
 
 /// The reply streaming now (one at a time per channel, and the page runs one at a time).
@@ -274,7 +280,7 @@ export function activeReply(c: Conversation): Reply | null {
 export function conversationReducer(c: Conversation, a: ConversationAction): Conversation {
   switch (a.type) {
     case "send":
-      return { turns: [...c.turns, { prompt: a.prompt, reply: a.reply }] };
+      return { ...c, turns: [...c.turns, { prompt: a.prompt, reply: a.reply }] };
     case "server": {
       // An error about no particular request concerns the reply in flight, if any.
       const id = a.msg.requestId ?? activeReply(c)?.requestId ?? lastStarting(c);
@@ -288,11 +294,97 @@ export function conversationReducer(c: Conversation, a: ConversationAction): Con
     case "stop":
       return mapReply(c, a.requestId, (r) => ({ ...r, stopRequested: true }));
     case "clear":
-      return emptyConversation;
+      return { turns: [], owner: c.owner };
+    case "load":
+      return { turns: a.turns, owner: a.owner };
   }
 }
 
 function lastStarting(c: Conversation): string | undefined {
   const last = c.turns[c.turns.length - 1];
   return last?.reply.phase === "starting" ? last.reply.requestId : undefined;
+}
+
+// ---------------------------------------------------------------- kept across reloads
+
+/// At most this many turns are kept (the newest), and at most this many characters of JSON: the
+/// oldest turns go first. localStorage is small and the session keys share it.
+export const MAX_KEPT_TURNS = 50;
+export const MAX_KEPT_CHARS = 200_000;
+const KEPT_VERSION = 1;
+
+/// Where the conversation of `address` on `chainId` is kept.
+export function conversationKey(chainId: number, address: string): string {
+  return `agora.assistant.conversation.${chainId}.${address.toLowerCase()}`;
+}
+
+/// The turn as it is kept: a finished reply keeps its text, tokens, cost and outcome but not the
+/// request's messages (the earlier turns again) or its chunk records; a reply that still needs the
+/// node (streaming, or a voucher not acknowledged) or may be sent again (failed, refused) keeps them,
+/// so after a reload it resumes or retries as it would have.
+function keptTurn(t: Turn): Turn {
+  const r = t.reply;
+  if (isLive(r)) return t;
+  const retryable = r.phase === "failed" || r.phase === "refused";
+  return { prompt: t.prompt, reply: { ...r, chunks: [], messages: retryable ? r.messages : [] } };
+}
+
+// Amounts are bigints; JSON has no such type, so they travel as `{"$n": "<decimal>"}`.
+const toJson = (_: string, v: unknown) => (typeof v === "bigint" ? { $n: v.toString() } : v);
+const fromJson = (_: string, v: unknown) =>
+  v && typeof v === "object" && !Array.isArray(v) && Object.keys(v).length === 1 && typeof (v as { $n?: unknown }).$n === "string" && /^[0-9]{1,78}$/.test((v as { $n: string }).$n)
+    ? BigInt((v as { $n: string }).$n)
+    : v;
+
+/// The turns as kept: the newest `maxTurns`, then fewer while the JSON is over `maxChars` (none at
+/// all when even the newest turn alone is).
+export function serializeTurns(turns: readonly Turn[], maxTurns = MAX_KEPT_TURNS, maxChars = MAX_KEPT_CHARS): string {
+  let kept = turns.slice(Math.max(0, turns.length - maxTurns)).map(keptTurn);
+  for (;;) {
+    const text = JSON.stringify({ v: KEPT_VERSION, turns: kept }, toJson);
+    if (text.length <= maxChars || kept.length === 0) return text;
+    kept = kept.slice(1);
+  }
+}
+
+function isTurn(t: unknown): t is Turn {
+  if (!t || typeof t !== "object") return false;
+  const { prompt, reply } = t as Partial<Turn>;
+  return (
+    typeof prompt === "string" &&
+    !!reply &&
+    typeof reply.requestId === "string" &&
+    typeof reply.channelId === "string" &&
+    typeof reply.text === "string" &&
+    typeof reply.phase === "string" &&
+    typeof reply.cost === "bigint" &&
+    typeof reply.prices?.promptPer1k === "bigint" &&
+    typeof reply.prices?.completionPer1k === "bigint" &&
+    Array.isArray(reply.chunks) &&
+    Array.isArray(reply.messages)
+  );
+}
+
+/// The turns kept in `text`; none for anything unreadable (another version, a damaged value).
+export function parseTurns(text: string | null): Turn[] {
+  if (!text) return [];
+  try {
+    const v: unknown = JSON.parse(text, fromJson);
+    if (!v || typeof v !== "object" || (v as { v?: unknown }).v !== KEPT_VERSION) return [];
+    const turns = (v as { turns?: unknown }).turns;
+    return Array.isArray(turns) && turns.every(isTurn) ? turns : [];
+  } catch {
+    return [];
+  }
+}
+
+/// The conversation kept under `key`.
+export function loadConversation(store: Store, key: string): Conversation {
+  return { owner: key, turns: parseTurns(store.get(key)) };
+}
+
+/// Keeps `c` under its owner's key (an empty conversation removes the key).
+export function saveConversation(store: Store, c: Conversation): void {
+  if (!c.owner) return;
+  store.set(c.owner, c.turns.length ? serializeTurns(c.turns) : null);
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatAmount, formatUnitsForDisplay, parseUnitsString, shortAddress, shortHash } from "./format";
+import { formatAmount, formatTokenAmount, formatUnitsForDisplay, parseUnitsString, shortAddress, shortHash } from "./format";
 
 describe("formatUnitsForDisplay", () => {
   it("shows the demo prices as the seed writes them", () => {
@@ -44,5 +44,14 @@ describe("short forms", () => {
   });
   it("shortens hashes", () => {
     expect(shortHash(`0x${"ab".repeat(32)}`)).toBe("0xababab…ababab");
+  });
+});
+
+describe("formatTokenAmount", () => {
+  it("shows an amount in its token's units, exactly, or nothing while the token is unknown", () => {
+    expect(formatTokenAmount("1234500000000000", { symbol: "AMT", decimals: 18 })).toBe("0.0012345 AMT");
+    expect(formatTokenAmount(1n, { symbol: "ETH", decimals: 18 })).toBe("0.000000000000000001 ETH");
+    expect(formatTokenAmount("0", { symbol: "USDC", decimals: 6 })).toBe("0 USDC");
+    expect(formatTokenAmount("5", undefined)).toBeNull();
   });
 });

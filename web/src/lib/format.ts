@@ -44,6 +44,12 @@ export function formatAmount(value: bigint | string, decimals: number, symbol: s
   return `${formatUnitsForDisplay(v, decimals, maxFraction)} ${symbol}`;
 }
 
+/// An amount of a token whose symbol and decimals may not be known yet: with its unit when they
+/// are, else `null` (the caller shows the smallest unit and says so).
+export function formatTokenAmount(value: bigint | string, token: { symbol: string; decimals: number } | undefined): string | null {
+  return token ? formatAmount(value, token.decimals, token.symbol, token.decimals) : null;
+}
+
 /// A unix time (seconds) as local date and time in `locale`.
 export function formatTime(unixSeconds: number, locale: string): string {
   return new Date(unixSeconds * 1000).toLocaleString(locale, {
