@@ -1,7 +1,7 @@
 // The page: header with the wallet and the sections — the compute market and the user's tasks, the
-// AI assistant (chat and its payment channel), the admin pages — chosen by the hash route. State
-// lives in hooks (src/hooks/) and is handed down; the server pushes task and service changes over
-// one event stream.
+// AI assistant (chat and its payment channel), the data market, the admin pages — chosen by the
+// hash route. State lives in hooks (src/hooks/) and is handed down; the server pushes task and
+// service changes over one event stream.
 import { useCallback, useMemo, useState } from "react";
 import type { Service } from "./lib/api";
 import { useI18n } from "./i18n-context";
@@ -15,6 +15,7 @@ import { AssistantPage } from "./components/AssistantPage";
 import { Header } from "./components/Header";
 import { Market } from "./components/Market";
 import { BuyDialog } from "./components/BuyDialog";
+import { DataMarketPage } from "./components/DataMarket";
 import { TaskList } from "./components/Tasks";
 
 export function App() {
@@ -82,6 +83,16 @@ export function App() {
             tokens={tokens}
             authBusy={auth.authBusy}
             onSignIn={signIn}
+            onConnect={connect}
+            onBalancesChanged={balancesChanged}
+          />
+        )}
+        {route === "data" && (
+          <DataMarketPage
+            net={net}
+            wallet={w.wallet}
+            chainOk={w.chainOk}
+            tokens={tokens}
             onConnect={connect}
             onBalancesChanged={balancesChanged}
           />

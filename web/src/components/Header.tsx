@@ -42,6 +42,7 @@ export function Header(p: Props) {
         <nav aria-label={t("nav.label")} className="nav">
           <NavLink route="market" current={p.route} label={t("nav.market")} />
           <NavLink route="assistant" current={p.route} label={t("nav.assistant")} />
+          <NavLink route="data" current={p.route} label={t("nav.data")} />
           {/* Only a signed-in wallet can be an admin; the node still decides (403 otherwise). */}
           {(p.signedIn || p.route === "admin") && <NavLink route="admin" current={p.route} label={t("nav.admin")} />}
         </nav>

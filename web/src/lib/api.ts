@@ -25,6 +25,10 @@ export type Session = Schemas["Session"];
 export type SimulateRequest = Schemas["SimulateRequest"];
 export type Channel = Schemas["Channel"];
 export type ChannelState = Schemas["ChannelState"];
+export type DataSeller = Schemas["DataSeller"];
+export type DataOrder = Schemas["DataOrder"];
+export type DataOrderState = Schemas["DataOrderState"];
+export type DataOrderDetail = Schemas["DataOrderDetail"];
 
 /// The JSON body of a successful answer to `method path` with status `code`, as documented. An
 /// answer the document does not describe yields a type nothing fits, so the call fails to compile.
@@ -103,6 +107,15 @@ export const api = {
   },
   channel: (id: string) => request<Answer<"/api/channels/{id}", "get">>(`/api/channels/${encodeURIComponent(id)}`),
   logout: () => request<void>("/api/auth/logout", { method: "POST" }),
+  dataSellers: () => request<Answer<"/api/data/sellers", "get">>("/api/data/sellers"),
+  dataOrders: (query: { buyer?: string; seller?: string; limit?: number }) => {
+    const q = new URLSearchParams();
+    if (query.buyer) q.set("buyer", query.buyer.toLowerCase());
+    if (query.seller) q.set("seller", query.seller.toLowerCase());
+    if (query.limit) q.set("limit", String(query.limit));
+    return request<Answer<"/api/data/orders", "get">>(`/api/data/orders?${q}`);
+  },
+  dataOrder: (id: string) => request<Answer<"/api/data/orders/{id}", "get">>(`/api/data/orders/${encodeURIComponent(id)}`),
 };
 
 /// The URL of a stored object; `download` makes it an attachment with that file name.

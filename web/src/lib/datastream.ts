@@ -914,6 +914,31 @@ export function connectWebSocket(url: string, timeoutMs = 15_000): Promise<Frame
 
 // ---------------------------------------------------------------- the buyer
 
+/// The order for `item` between `parties`, its id derived as the contract derives it.
+export function makeOrder(
+  market: MarketRef,
+  parties: { buyer: Hex; seller: Hex; ackSigner: Hex },
+  item: Item,
+  startedFrom: number,
+  nonce: bigint,
+  deadline: number,
+): Order {
+  return {
+    orderId: orderIdOf(market, parties.buyer, parties.seller, startedFrom, nonce),
+    buyer: lower(parties.buyer),
+    seller: lower(parties.seller),
+    startedFrom,
+    nonce,
+    item: item.name,
+    sha256: item.sha256,
+    size: item.size,
+    price: item.price,
+    token: item.token,
+    ackSigner: lower(parties.ackSigner),
+    deadline,
+  };
+}
+
 export interface Timeouts {
   handshake: number;
   escrow: number;
@@ -1036,20 +1061,7 @@ export class BuyerSession {
   /// contract derives it. Escrow it on chain, then `run`.
   orderFor(item: Item, startedFrom: number, nonce: bigint, deadline: number): Order {
     const o = this.opts;
-    return {
-      orderId: orderIdOf(o.market, o.account, this.menu.seller, startedFrom, nonce),
-      buyer: lower(o.account),
-      seller: this.menu.seller,
-      startedFrom,
-      nonce,
-      item: item.name,
-      sha256: item.sha256,
-      size: item.size,
-      price: item.price,
-      token: item.token,
-      ackSigner: lower(privateKeyToAccount(o.sessionKey).address),
-      deadline,
-    };
+    return makeOrder(o.market, { buyer: o.account, seller: this.menu.seller, ackSigner: privateKeyToAccount(o.sessionKey).address }, item, startedFrom, nonce, deadline);
   }
 
   /// The last ACK signed (what a resume starts from).

@@ -7,6 +7,7 @@ describe("hash routes", () => {
     expect(routeOf("#/")).toBe("market");
     expect(routeOf("#/assistant")).toBe("assistant");
     expect(routeOf("#/admin")).toBe("admin");
+    expect(routeOf("#/data")).toBe("data");
     expect(routeOf("#/admin/jobs")).toBe("admin");
     expect(routeOf("#/nowhere")).toBe("market");
   });
@@ -16,6 +17,6 @@ describe("hash routes", () => {
     expect(nextRoute("#/admin", "assistant")).toBe("admin");
   });
   it("round-trip", () => {
-    for (const r of ["market", "assistant", "admin"] as const) expect(routeOf(routeHref(r))).toBe(r);
+    for (const r of ["market", "assistant", "data", "admin"] as const) expect(routeOf(routeHref(r))).toBe(r);
   });
 });

@@ -1,8 +1,8 @@
-// The page's sections as hash routes (`#/assistant`, `#/admin`; anything else is the compute
+// The page's sections as hash routes (`#/assistant`, `#/data`, `#/admin`; anything else is the compute
 // market), so a reload or a shared link opens the same section and the server serves one file.
 // Plain anchors (`#main`, `#tasks`) are not routes: they keep the section shown.
 
-export const ROUTES = ["market", "assistant", "admin"] as const;
+export const ROUTES = ["market", "assistant", "data", "admin"] as const;
 export type Route = (typeof ROUTES)[number];
 
 /// The route a hash names, or `null` when the hash is an in-page anchor rather than a route.
