@@ -134,7 +134,7 @@ contract FederatedMarket is IFederatedMarket, Payouts {
         member.joined = false;
         uint32 members = task.members - 1;
         task.members = members;
-        uint256 refund;
+        uint256 refund = 0;
         if (task.state == TaskState.Open) {
             // Before the start the blocks were not paid to anyone yet: they go back on sale, the money back
             // to the member.
@@ -200,23 +200,7 @@ contract FederatedMarket is IFederatedMarket, Payouts {
     /// @inheritdoc IFederatedMarket
     function cancel(uint256 taskId) external nonReentrant {
         Task storage task = _task(taskId);
-        TaskState state = task.state;
-        TaskState next;
-        if (state == TaskState.Open) {
-            uint40 deadline = task.startDeadline;
-            // forge-lint: disable-next-line(block-timestamp)
-            if (msg.sender != task.investor && block.timestamp < deadline) {
-                revert CannotCancelYet(taskId, deadline, block.timestamp);
-            }
-            next = TaskState.Cancelled;
-        } else if (state == TaskState.Training) {
-            uint40 deadline = task.finishDeadline;
-            // forge-lint: disable-next-line(block-timestamp)
-            if (block.timestamp < deadline) revert CannotCancelYet(taskId, deadline, block.timestamp);
-            next = TaskState.Abandoned;
-        } else {
-            revert WrongState(taskId, state);
-        }
+        TaskState next = _cancelledState(taskId, task);
         task.state = next;
         uint256 refund = task.pool; // zero in shareholding mode
         emit TaskCancelled(taskId, msg.sender, next, refund);
@@ -263,7 +247,7 @@ contract FederatedMarket is IFederatedMarket, Payouts {
             revert InvalidHolders(count, shares.length);
         }
         mapping(address => Holding) storage holdings = _holdings[taskId];
-        uint256 sum;
+        uint256 sum = 0;
         for (uint256 i; i < count; ++i) {
             address account = holders[i];
             uint256 amount = shares[i];
@@ -457,6 +441,28 @@ contract FederatedMarket is IFederatedMarket, Payouts {
         }
         // forge-lint: disable-end(block-timestamp)
         _checkUri(params.spec);
+    }
+
+    /// @dev The state `cancel` moves the task to, if the caller may cancel it now: an `Open` task by its
+    /// investor at any time or by anyone from its start deadline on (`Cancelled`), a `Training` task by
+    /// anyone from its finish deadline on (`Abandoned`).
+    function _cancelledState(uint256 taskId, Task storage task) private view returns (TaskState) {
+        TaskState state = task.state;
+        if (state == TaskState.Open) {
+            uint40 deadline = task.startDeadline;
+            // forge-lint: disable-next-line(block-timestamp)
+            if (msg.sender != task.investor && block.timestamp < deadline) {
+                revert CannotCancelYet(taskId, deadline, block.timestamp);
+            }
+            return TaskState.Cancelled;
+        }
+        if (state == TaskState.Training) {
+            uint40 deadline = task.finishDeadline;
+            // forge-lint: disable-next-line(block-timestamp)
+            if (block.timestamp < deadline) revert CannotCancelYet(taskId, deadline, block.timestamp);
+            return TaskState.Abandoned;
+        }
+        revert WrongState(taskId, state);
     }
 
     function _checkUri(string calldata uri) private pure {
