@@ -118,6 +118,12 @@ function shownError(e: unknown, t: Parameters<typeof purchaseErrorText>[1]): Sho
   return { code: null, message: purchaseErrorText(e, t), peer: false };
 }
 
+/// The seller still serves the order on an earlier connection (`OrderBusy`): a resume right after a
+/// pause can meet it until the seller sees that connection closed.
+function isBusy(e: unknown): boolean {
+  return e instanceof DataStreamError && e.peer && e.code === "order_refused" && /being served on another connection/.test(e.message);
+}
+
 function streamErrorText(e: unknown): string {
   if (e instanceof DataStreamError) return `${e.message} (${e.code})`;
   return errorText(e);
@@ -279,7 +285,7 @@ export function useDataMarket({ net, wallet, chainOk, onBalancesChanged }: Optio
   }, []);
 
   /// Connects (resuming from the last ACK when there is one) and receives the item.
-  const transfer = useCallback(async () => {
+  const transfer = useCallback(async (attempt = 0): Promise<void> => {
     const local = localRef.current;
     if (!local || !market || !local.escrowTx) return;
     const { order } = local;
@@ -338,6 +344,11 @@ export function useDataMarket({ net, wallet, chainOk, onBalancesChanged }: Optio
       flush();
       if (pausingRef.current) {
         patch({ phase: "paused", rate: 0 });
+      } else if (attempt < 5 && isBusy(e)) {
+        // The seller has not yet seen the previous connection close (one connection per order).
+        sessionRef.current = null;
+        await new Promise((r) => setTimeout(r, 500));
+        return transfer(attempt + 1);
       } else {
         patch({ phase: "failed", rate: 0, error: shownError(e, t) });
       }
@@ -430,7 +441,7 @@ export function useDataMarket({ net, wallet, chainOk, onBalancesChanged }: Optio
     sessionRef.current?.close();
   }, [patch]);
 
-  const resume = useCallback(() => void transfer(), [transfer]);
+  const resume = useCallback(() => void transfer(0), [transfer]);
 
   /// `exit` (stopped): the seller ends the order with the last ACK; it settles for what was received.
   const stop = useCallback(() => {
