@@ -478,7 +478,7 @@ async function main() {
           voucher: { amount: "1", signature: sig },
         })
       ).filter((f) => f.type === "error");
-      if (refused.code !== "expiring" || refused.expiry !== Number(expiry) || !refused.message.includes(`expires at ${expiry}`)) {
+      if (refused.code !== "expired" || refused.expiry !== Number(expiry) || !refused.message.includes(`expired at ${expiry}`) || !refused.message.includes("reclaim")) {
         fail(`expired channel: ${JSON.stringify(refused)}`);
       }
       if ((await account(c2)).accepted !== "0") fail("a voucher on the expired channel was accepted");
@@ -532,7 +532,7 @@ async function main() {
       const channels = adminPage.getByTestId("admin-channels");
       const c1Row = channels.locator("tr", { has: adminPage.getByRole("button", { name: `立即结算通道 ${c1}` }) });
       const acc = await account(c1);
-      await expectText(c1Row, acc.billed);
+      await expectText(c1Row, amt(acc.billed));
       await expectText(c1Row, "Open");
       // the expiry job marks the expired channel
       const before = (await runsOf("channel-expiry")).length;

@@ -138,7 +138,7 @@ async fn list(State(s): State<AppState>, q: Result<Query<ListQuery>, QueryReject
     let limit = params::limit(q.limit, 100, 1000)?;
     let filter = ChannelFilter { payer, payee };
     let rows = s.store.channels(s.network.chain_id, filter, limit).await?;
-    let now = agora_channels::ledger::unix_now();
+    let now = chain_now(&s);
     Ok(Json(rows.into_iter().map(|r| dto(r, now)).collect()))
 }
 
@@ -156,7 +156,13 @@ async fn one(State(s): State<AppState>, id: Result<Path<String>, PathRejection>)
     let id = channel_id(&raw)?;
     let row = s.store.channel(s.network.chain_id, id).await?;
     let row = row.ok_or_else(|| ApiError::NotFound(format!("channel {id} is not known on chain")))?;
-    Ok(Json(dto(row, agora_channels::ledger::unix_now())))
+    Ok(Json(dto(row, chain_now(&s))))
+}
+
+/// The time a channel's expiry is measured against: the chain's, as the ledger follows it (the wall
+/// clock on a node without a ledger).
+fn chain_now(s: &AppState) -> u64 {
+    s.ledger.as_ref().map_or_else(agora_channels::ledger::unix_now, agora_channels::Ledger::chain_now)
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -186,7 +192,7 @@ struct VoucherAccepted {
         (status = 200, description = "accepted and stored", body = VoucherAccepted),
         (status = 400, description = "malformed channel id or voucher", body = ErrorBody),
         (status = 404, description = "the channel is not known on chain, or this node collects for no channel", body = ErrorBody),
-        (status = 409, description = "stale_voucher, over_deposit, bad_signature, channel_closed, channel_expiring or not_payee", body = ErrorBody),
+        (status = 409, description = "stale_voucher, over_deposit, bad_signature, channel_closed, channel_expiring, channel_expired or not_payee", body = ErrorBody),
     ),
 )]
 async fn voucher(
@@ -213,6 +219,7 @@ fn voucher_error(e: VoucherError) -> ApiError {
         VoucherError::NotPayee { .. } => "not_payee",
         VoucherError::NotOpen { .. } => "channel_closed",
         VoucherError::Expiring { .. } => "channel_expiring",
+        VoucherError::Expired { .. } => "channel_expired",
         VoucherError::OverDeposit { .. } => "over_deposit",
         VoucherError::Stale { .. } => "stale_voucher",
         VoucherError::BadSignature(_) | VoucherError::WrongSigner { .. } => "bad_signature",

@@ -3,12 +3,12 @@
 //! a ledger refusal means to the client.
 
 use agora_channels::VoucherError;
+use agora_channels::ledger::expiry_refusal;
 use agora_store::{ChannelRow, ChannelState};
 use alloy::primitives::B256;
 
 use crate::protocol::{ErrorCode, Refusal};
 use crate::service::{Assistant, Caller, internal};
-use crate::unix_now;
 
 impl Assistant {
     /// The channel, checked: indexed, paying this assistant, the caller's, open, not expiring, its
@@ -41,37 +41,34 @@ impl Assistant {
                 format!("channel {channel_id} is {:?} on chain; open a new one", channel.state),
             ));
         }
-        let now = unix_now();
-        if now.saturating_add(cfg.expiry_margin_secs) >= channel.expiry {
-            return Err(Refusal {
-                expiry: Some(channel.expiry),
-                ..Refusal::new(
-                    ErrorCode::Expiring,
-                    format!(
-                        "channel {channel_id} expires at {} and takes no payments in its last {} s: extend it",
-                        channel.expiry, cfg.expiry_margin_secs
-                    ),
-                )
-            });
+        // Judged by the chain's clock, as the contract and the ledger judge it.
+        let now = self.inner.ledger.chain_now();
+        if let Some(e) = expiry_refusal(channel_id, channel.expiry, now, cfg.expiry_margin_secs) {
+            return Err(Refusal { expiry: Some(channel.expiry), ..Refusal::new(code_of(&e), e.to_string()) });
         }
         Ok(channel)
     }
 }
 
-/// The refusal a ledger error becomes.
-pub(crate) fn refusal_of(e: VoucherError) -> Refusal {
-    let code = match &e {
+/// The code a ledger error is sent with.
+fn code_of(e: &VoucherError) -> ErrorCode {
+    match e {
         VoucherError::UnknownChannel(_) => ErrorCode::UnknownChannel,
         VoucherError::NotPayee { .. } => ErrorCode::NotYourChannel,
         VoucherError::NotOpen { .. } => ErrorCode::ChannelClosed,
+        VoucherError::Expired { .. } => ErrorCode::Expired,
         VoucherError::Expiring { .. } => ErrorCode::Expiring,
         VoucherError::OverDeposit { .. } => ErrorCode::DepositSpent,
         VoucherError::Storage(_) => ErrorCode::Internal,
         _ => ErrorCode::VoucherRefused,
-    };
-    let mut r = Refusal::new(code, format!("voucher refused: {e}"));
+    }
+}
+
+/// The refusal a ledger error becomes.
+pub(crate) fn refusal_of(e: VoucherError) -> Refusal {
+    let mut r = Refusal::new(code_of(&e), format!("voucher refused: {e}"));
     match e {
-        VoucherError::Expiring { expiry, .. } => r.expiry = Some(expiry),
+        VoucherError::Expiring { expiry, .. } | VoucherError::Expired { expiry, .. } => r.expiry = Some(expiry),
         VoucherError::OverDeposit { amount, deposit } => {
             r.owed = Some(amount);
             r.deposit = Some(deposit);

@@ -65,7 +65,7 @@ pub enum ClientError {
         owed: Option<U256>,
         /// The deposit, for `deposit_spent`.
         deposit: Option<U256>,
-        /// The expiry, for `expiring`.
+        /// The expiry, for `expiring` and `expired`.
         expiry: Option<u64>,
     },
     /// This client refused to pay what the node asked (and stopped the reply).

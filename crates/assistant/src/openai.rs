@@ -163,6 +163,7 @@ pub fn status_of(code: ErrorCode) -> u16 {
         | ErrorCode::UnknownChannel
         | ErrorCode::ChannelClosed
         | ErrorCode::Expiring
+        | ErrorCode::Expired
         | ErrorCode::DepositSpent
         | ErrorCode::Owed
         | ErrorCode::VoucherRefused

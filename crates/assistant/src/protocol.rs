@@ -157,6 +157,9 @@ pub enum ErrorCode {
     ChannelClosed,
     /// Inside the safety margin before expiry: extend it.
     Expiring,
+    /// Past its expiry (chain time): the payee can no longer settle it, so it takes no payment;
+    /// its payer can reclaim the deposit.
+    Expired,
     /// The deposit cannot cover the reply: top up.
     DepositSpent,
     /// Another reply is streaming on this channel.
@@ -251,7 +254,7 @@ pub enum ServerMsg {
         /// For `deposit_spent`: the channel's deposit.
         #[serde(skip_serializing_if = "Option::is_none", with = "opt_decimal", default)]
         deposit: Option<U256>,
-        /// For `expiring`: the channel's expiry (Unix seconds).
+        /// For `expiring` and `expired`: the channel's expiry (Unix seconds).
         #[serde(skip_serializing_if = "Option::is_none", default)]
         expiry: Option<u64>,
     },
@@ -287,7 +290,7 @@ pub struct Refusal {
     pub owed: Option<U256>,
     /// The channel's deposit, for `deposit_spent`.
     pub deposit: Option<U256>,
-    /// The channel's expiry, for `expiring`.
+    /// The channel's expiry, for `expiring` and `expired`.
     pub expiry: Option<u64>,
 }
 

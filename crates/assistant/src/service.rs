@@ -92,7 +92,7 @@ pub(crate) struct Inner {
     pub(crate) cfg: AssistantConfig,
     offers: HashMap<String, Offer>,
     pub(crate) store: Store,
-    ledger: Ledger,
+    pub(crate) ledger: Ledger,
     pub(crate) writer: ChunkWriter,
     /// Each channel's accepted total as the ledger last answered it; replies wait on it.
     accepted: Mutex<HashMap<B256, watch::Sender<U256>>>,

@@ -70,6 +70,9 @@ impl Rig {
         let channel = params.channel_id(chain.d.chain_id, chain.d.payment_channel);
         let mut cfg = LedgerConfig::new(chain.d.chain_id, chain.d.payment_channel);
         cfg.payees = vec![params.payee];
+        // As the node wires it: the ledger's clock follows the chain's blocks.
+        cfg.contract_signers = Some(chain.provider(OWNER));
+        cfg.clock_every = Duration::from_millis(50);
         let ledger = Ledger::start(db.store.clone(), cfg).await?;
         let model: Arc<dyn Model> =
             Arc::new(LocalModel::load(model_path(), LocalOptions { threads: 1, ..LocalOptions::default() }).await?);
@@ -294,6 +297,69 @@ async fn no_chunk_goes_out_unpaid_and_every_bad_request_is_refused_with_its_reas
     assert_eq!(err.code, ErrorCode::DepositSpent);
     assert_eq!(err.deposit, Some(U256::from(DEPOSIT)));
     Ok(())
+}
+
+/// Moves the dev chain's clock to `to` (a block with that timestamp) and waits for the ledger's
+/// clock to see it. The machine's clock stays where it is.
+async fn chain_time(rig: &Rig, to: u64) -> anyhow::Result<()> {
+    let owner = rig.chain.provider(OWNER);
+    owner.raw_request::<_, serde_json::Value>("evm_setNextBlockTimestamp".into(), (to,)).await?;
+    owner.raw_request::<_, serde_json::Value>("evm_mine".into(), ()).await?;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while rig.ledger.chain_now() < to {
+        assert!(tokio::time::Instant::now() < deadline, "the ledger's clock never saw the block at {to}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_channel_near_or_past_its_expiry_on_chain_is_refused_with_the_way_out() -> anyhow::Result<()> {
+    let rig = Rig::start().await?;
+    let a = rig.assistant(Duration::from_secs(60));
+    let expiry = rig.store().channel(rig.deployments().chain_id, rig.channel).await?.expect("indexed").expiry;
+    let one = U256::from(1);
+
+    // Ten minutes before the expiry by the chain's clock (its time moved on; the machine's did
+    // not): inside the 15-minute margin, the payer may still extend the channel.
+    chain_time(&rig, expiry - 600).await?;
+    assert!(wall_now() + 3600 < expiry, "only the chain's clock is near the expiry");
+    let (tx, _rx) = mpsc::channel(64);
+    let err = a.start(rig.caller(), rig.start_msg("e1", 8), tx).await.expect_err("expiring");
+    assert_eq!((err.code, err.expiry), (ErrorCode::Expiring, Some(expiry)));
+    assert!(
+        err.message.contains(&format!("expires at {expiry}")) && err.message.contains("extends"),
+        "{}",
+        err.message
+    );
+    let err = a.pay(rig.channel, one, &rig.voucher(one)).await.expect_err("expiring voucher");
+    assert_eq!((err.code, err.expiry), (ErrorCode::Expiring, Some(expiry)));
+    assert!(err.message.contains("extends"), "{}", err.message);
+
+    // Past the expiry: the payee can no longer close it, so nothing offers to extend; the payer's
+    // reclaim is what is left.
+    chain_time(&rig, expiry + 5).await?;
+    let (tx, _rx) = mpsc::channel(64);
+    let err = a.start(rig.caller(), rig.start_msg("e2", 8), tx).await.expect_err("expired");
+    assert_eq!((err.code, err.expiry), (ErrorCode::Expired, Some(expiry)));
+    assert!(
+        err.message.contains(&format!("expired at {expiry}")) && err.message.contains("reclaim"),
+        "{}",
+        err.message
+    );
+    assert!(!err.message.contains("extend"), "{}", err.message);
+    let err = a.pay(rig.channel, one, &rig.voucher(one)).await.expect_err("expired voucher");
+    assert_eq!((err.code, err.expiry), (ErrorCode::Expired, Some(expiry)));
+    assert!(err.message.contains("reclaim") && !err.message.contains("extend"), "{}", err.message);
+    assert_eq!(a.accepted(rig.channel).await?, U256::ZERO);
+    // The OpenAI door answers it as a payment problem.
+    assert_eq!(agora_assistant::openai::status_of(ErrorCode::Expired), 402);
+    Ok(())
+}
+
+/// The machine's clock, unix seconds.
+fn wall_now() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default()
 }
 
 #[tokio::test]

@@ -1,12 +1,13 @@
 //! The payee's voucher ledger. For every voucher it checks the signature, that the channel is open
-//! on chain (as indexed) and not inside the safety margin before its expiry, that the amount stays
-//! within the deposit and strictly increases; then it stores the voucher durably and only then
-//! acknowledges it. Stores are grouped: one writer task takes every voucher waiting at that moment
-//! and commits them in one transaction (group commit), so throughput does not cost durability.
+//! on chain (as indexed) and, by the chain's clock ([`ChainClock`]), neither past its expiry nor
+//! inside the safety margin before it, that the amount stays within the deposit and strictly
+//! increases; then it stores the voucher durably and only then acknowledges it. Stores are grouped:
+//! one writer task takes every voucher waiting at that moment and commits them in one transaction
+//! (group commit), so throughput does not cost durability.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use agora_store::{ChannelState, MarketEvent, NewChunk, NewVoucher, Store};
 use alloy::primitives::{Address, B256, U256};
@@ -14,6 +15,7 @@ use alloy::providers::Provider;
 use alloy::sol_types::SolCall;
 use tokio::sync::{mpsc, oneshot};
 
+use crate::clock::ChainClock;
 use crate::voucher::{SignatureError, VoucherDomain};
 
 /// Why a voucher was refused. Nothing is stored for a refused voucher.
@@ -38,14 +40,32 @@ pub enum VoucherError {
         /// Its state.
         state: ChannelState,
     },
-    /// The channel is within the safety margin of its expiry: it must be settled, not paid into.
-    #[error("channel {channel} expires at {expiry}; vouchers are refused from {margin} s before (now {now})")]
+    /// The channel's expiry has passed (chain time): the payee can no longer close it, so it takes no
+    /// voucher; what is left is the payer's `reclaim` of the whole deposit.
+    #[error(
+        "channel {channel} expired at {expiry} (chain time now {now}): it takes no more vouchers and can no longer be \
+         settled by the payee; its payer can reclaim the deposit"
+    )]
+    Expired {
+        /// The channel.
+        channel: B256,
+        /// Its expiry, unix seconds.
+        expiry: u64,
+        /// The chain's time the voucher was judged at.
+        now: u64,
+    },
+    /// The channel is within the safety margin of its expiry: it must be settled (or extended by its
+    /// payer), not paid into.
+    #[error(
+        "channel {channel} expires at {expiry}, within the {margin} s safety margin (chain time now {now}): it takes \
+         no more vouchers unless its payer extends it"
+    )]
     Expiring {
         /// The channel.
         channel: B256,
         /// Its expiry, unix seconds.
         expiry: u64,
-        /// The time the voucher was judged at.
+        /// The chain's time the voucher was judged at.
         now: u64,
         /// The safety margin, seconds.
         margin: u64,
@@ -97,8 +117,14 @@ pub struct LedgerConfig {
     pub max_batch: usize,
     /// A chain reader for channels whose signer is a contract wallet (ERC-1271): a voucher that
     /// does not recover to the signer is then shown to the signer's `isValidSignature`, as the
-    /// contract does. `None`: only ECDSA signers.
+    /// contract does. `None`: only ECDSA signers. Unless `clock` is given, the ledger's clock also
+    /// follows this chain's latest block.
     pub contract_signers: Option<alloy::providers::DynProvider>,
+    /// The clock expiry is judged by. `None`: the chain's, following `contract_signers` every
+    /// `clock_every` when it is set, else the wall clock.
+    pub clock: Option<ChainClock>,
+    /// How often the ledger's own clock reads the chain's latest block.
+    pub clock_every: Duration,
 }
 
 impl LedgerConfig {
@@ -111,6 +137,8 @@ impl LedgerConfig {
             safety_margin_secs: 15 * 60,
             max_batch: 4096,
             contract_signers: None,
+            clock: None,
+            clock_every: Duration::from_secs(2),
         }
     }
 }
@@ -142,23 +170,43 @@ struct Inner {
     cfg: LedgerConfig,
     domain: VoucherDomain,
     store: Store,
+    clock: ChainClock,
     channels: Mutex<HashMap<B256, ChannelInfo>>,
     writer: mpsc::Sender<WriteReq>,
 }
 
-/// The wall clock, unix seconds (0 before 1970).
+/// The wall clock, unix seconds (0 before 1970): when something was recorded, never whether a
+/// channel expired (that is [`Ledger::chain_now`]).
 pub fn unix_now() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default()
 }
 
 impl Ledger {
-    /// Loads the highest stored voucher of every channel and starts the writer task.
+    /// Loads the highest stored voucher of every channel, sets its clock going (it has read the
+    /// chain's latest block when this returns, if the chain answered) and starts the writer task.
     pub async fn start(store: Store, cfg: LedgerConfig) -> agora_store::Result<Self> {
         let best: HashMap<B256, U256> = store.best_vouchers(cfg.chain_id).await?.into_iter().collect();
+        let clock = match (&cfg.clock, &cfg.contract_signers) {
+            (Some(clock), _) => clock.clone(),
+            (None, Some(chain)) => ChainClock::follow(chain.clone(), cfg.clock_every).await,
+            (None, None) => ChainClock::wall(),
+        };
         let (tx, rx) = mpsc::channel(cfg.max_batch * 4);
         tokio::spawn(writer(store.clone(), cfg.chain_id, cfg.max_batch, best, rx));
         let domain = VoucherDomain::new(cfg.chain_id, cfg.contract);
-        Ok(Self { inner: Arc::new(Inner { cfg, domain, store, channels: Mutex::new(HashMap::new()), writer: tx }) })
+        Ok(Self {
+            inner: Arc::new(Inner { cfg, domain, store, clock, channels: Mutex::new(HashMap::new()), writer: tx }),
+        })
+    }
+
+    /// The clock the ledger judges expiry by.
+    pub fn clock(&self) -> &ChainClock {
+        &self.inner.clock
+    }
+
+    /// The chain's time now (unix seconds), as the ledger judges expiry.
+    pub fn chain_now(&self) -> u64 {
+        self.inner.clock.now()
     }
 
     /// The EIP-712 domain vouchers are checked in.
@@ -214,10 +262,10 @@ impl Ledger {
 
     /// Checks a voucher and, if it is good, stores it; returns the channel's accepted total.
     pub async fn submit(&self, channel_id: B256, amount: U256, signature: &[u8]) -> Result<U256, VoucherError> {
-        self.submit_at(channel_id, amount, signature, unix_now()).await
+        self.submit_at(channel_id, amount, signature, self.chain_now()).await
     }
 
-    /// [`Ledger::submit`] with the current time given (seconds).
+    /// [`Ledger::submit`] with the chain's time given (seconds).
     pub async fn submit_at(
         &self,
         channel_id: B256,
@@ -233,13 +281,8 @@ impl Ledger {
         if info.state != ChannelState::Open {
             return Err(VoucherError::NotOpen { channel: channel_id, state: info.state });
         }
-        if now.saturating_add(cfg.safety_margin_secs) >= info.expiry {
-            return Err(VoucherError::Expiring {
-                channel: channel_id,
-                expiry: info.expiry,
-                now,
-                margin: cfg.safety_margin_secs,
-            });
+        if let Some(refusal) = expiry_refusal(channel_id, info.expiry, now, cfg.safety_margin_secs) {
+            return Err(refusal);
         }
         if amount > info.deposit {
             return Err(VoucherError::OverDeposit { amount, deposit: info.deposit });
@@ -274,6 +317,20 @@ impl Ledger {
         let (reply, answer) = oneshot::channel();
         self.inner.writer.send(WriteReq::Chunk { chunk, reply }).await.map_err(|_| writer_stopped())?;
         answer.await.map_err(|_| writer_stopped())?
+    }
+}
+
+/// Why a channel expiring at `expiry` takes no payment at chain time `now` with a safety margin of
+/// `margin` seconds, if it does not: past its expiry ([`VoucherError::Expired`]: the contract lets
+/// the payer reclaim from `expiry` on and the payee close only before) or inside the margin
+/// ([`VoucherError::Expiring`]: its payer may extend it).
+pub fn expiry_refusal(channel: B256, expiry: u64, now: u64, margin: u64) -> Option<VoucherError> {
+    if now >= expiry {
+        Some(VoucherError::Expired { channel, expiry, now })
+    } else if now.saturating_add(margin) >= expiry {
+        Some(VoucherError::Expiring { channel, expiry, now, margin })
+    } else {
+        None
     }
 }
 

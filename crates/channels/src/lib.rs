@@ -9,12 +9,14 @@
 //! - [`payer_tx`]: the parties' channel transactions (open, top up, extend, reclaim, close).
 //! - [`ledger`]: the payee's ledger: checks each voucher against the indexed channel and stores it
 //!   durably (group commit) before acknowledging it.
+//! - [`clock`]: the chain's clock (its latest block's time), which expiry is judged by.
 //! - [`settle`]: closes channels about to expire with their highest voucher.
 //! - [`jobs`]: the payee's background jobs (auto-settle, expiry marks) on one schedule, with an
 //!   admin's run now, pause and resume.
 
 #![warn(missing_docs)]
 
+pub mod clock;
 pub mod jobs;
 pub mod ledger;
 pub mod payer;
@@ -23,6 +25,7 @@ mod settings;
 pub mod settle;
 pub mod voucher;
 
+pub use clock::ChainClock;
 pub use ledger::{Ledger, LedgerConfig, VoucherError};
 pub use payer::PayerChannel;
 pub use settings::ChannelSettings;

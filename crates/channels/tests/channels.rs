@@ -117,12 +117,19 @@ async fn the_ledger_accepts_only_good_increasing_vouchers_and_remembers_them() -
             ledger.submit(B256::repeat_byte(0xab), U256::from(1), &sign(1)).await,
             Err(VoucherError::UnknownChannel(B256::repeat_byte(0xab)))
         );
-        // Too close to expiry: one second inside the safety margin.
+        // Too close to expiry: inside the safety margin, the payer may still extend it.
         let expiry = channel.expiry;
-        assert!(matches!(
-            ledger.submit_at(id, U256::from(30), &sign(30), expiry - 15 * 60).await,
-            Err(VoucherError::Expiring { .. })
-        ));
+        let expiring = ledger.submit_at(id, U256::from(30), &sign(30), expiry - 15 * 60).await.expect_err("expiring");
+        assert_eq!(expiring, VoucherError::Expiring { channel: id, expiry, now: expiry - 15 * 60, margin: 15 * 60 });
+        assert!(expiring.to_string().contains("unless its payer extends it"), "{expiring}");
+        // From the expiry on the payee can no longer close it: what is left is the payer's reclaim.
+        for now in [expiry, expiry + 3600] {
+            let expired = ledger.submit_at(id, U256::from(30), &sign(30), now).await.expect_err("expired");
+            assert_eq!(expired, VoucherError::Expired { channel: id, expiry, now });
+            let text = expired.to_string();
+            assert!(text.contains(&format!("expired at {expiry}")) && text.contains("reclaim"), "{text}");
+            assert!(!text.contains("extend"), "an expired channel is not offered an extension: {text}");
+        }
 
         // Concurrent vouchers: all stored in order, the highest wins.
         let results = futures_join(&ledger, id, &sign, 100..200).await;
@@ -146,6 +153,58 @@ async fn the_ledger_accepts_only_good_increasing_vouchers_and_remembers_them() -
     cfg.payees = vec![Address::repeat_byte(0x77)];
     let ledger = Ledger::start(db.store.clone(), cfg).await?;
     assert!(matches!(ledger.submit(id, U256::from(300), &sign(300)).await, Err(VoucherError::NotPayee { .. })));
+    db.finish().await?;
+    e.anvil.stop().await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_ledger_judges_expiry_by_the_chains_clock() -> anyhow::Result<()> {
+    let e = env().await?;
+    let (_, id, session) = open(&e, 3600).await?;
+    let domain = VoucherDomain::new(e.d.chain_id, e.d.payment_channel);
+    let sign = |amount: u64| domain.sign(&session, id, U256::from(amount)).expect("sign");
+    let db = TestDb::sqlite().await?;
+    sync(&e, &db).await?;
+    let expiry = db.store.channel(e.d.chain_id, id).await?.expect("indexed").expiry;
+    // As the node wires it: the ledger follows the chain it reads contract signers from.
+    let mut cfg = ledger_config(&e);
+    cfg.contract_signers = Some(e.payee.clone());
+    cfg.clock_every = std::time::Duration::from_millis(50);
+    let ledger = Ledger::start(db.store.clone(), cfg).await?;
+    assert_eq!(ledger.submit(id, U256::from(10), &sign(10)).await, Ok(U256::from(10)));
+
+    // The dev chain's time moves two hours on; the machine's clock does not.
+    e.payer.raw_request::<_, serde_json::Value>("evm_increaseTime".into(), (7200u64,)).await?;
+    e.payer.raw_request::<_, serde_json::Value>("evm_mine".into(), ()).await?;
+    let head = e.payer.get_block_by_number(alloy::eips::BlockNumberOrTag::Latest).await?.expect("block");
+    assert!(
+        head.header.timestamp >= expiry && agora_channels::ledger::unix_now() < expiry,
+        "the chain, not the wall clock, is past the expiry"
+    );
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    while ledger.chain_now() < head.header.timestamp {
+        assert!(tokio::time::Instant::now() < deadline, "the ledger's clock never saw the new block");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    // It keeps running ahead of the wall clock while no block comes.
+    assert!(ledger.chain_now() >= agora_channels::ledger::unix_now() + 7000);
+    match ledger.submit(id, U256::from(20), &sign(20)).await {
+        Err(VoucherError::Expired { expiry: at, now, .. }) => assert!(at == expiry && now >= head.header.timestamp),
+        other => panic!("a voucher for a channel past its expiry on chain: {other:?}"),
+    }
+    // The contract agrees: the payer can reclaim it.
+    let contract = PaymentChannel::new(e.d.payment_channel, e.payer.clone());
+    let ch = db.store.channel(e.d.chain_id, id).await?.expect("indexed");
+    send(contract.reclaim(ch.payee, ch.token, ch.signer, ch.salt)).await?;
+
+    // A ledger started on a chain already ahead reads its time at once.
+    let db2 = TestDb::sqlite().await?;
+    let mut cfg = ledger_config(&e);
+    cfg.contract_signers = Some(e.payee.clone());
+    let late = Ledger::start(db2.store.clone(), cfg).await?;
+    assert!(late.chain_now() >= head.header.timestamp);
+    db2.finish().await?;
     db.finish().await?;
     e.anvil.stop().await?;
     Ok(())
