@@ -13,12 +13,13 @@ IEXEC_POCO_DIR := node_modules/.iexec-poco
 IEXEC_POCO_STAMP := $(IEXEC_POCO_DIR)/.installed-$(IEXEC_POCO_VERSION)-$(IEXEC_POCO_SHA256)
 export PATH := $(FOUNDRY)/forge-linux-amd64/bin:$(FOUNDRY)/anvil-linux-amd64/bin:$(FOUNDRY)/cast-linux-amd64/bin:$(PATH)
 
-.PHONY: up test deps ffmpeg llm-build-deps model contracts contracts-test contracts-analyze artifacts artifacts-check rust-lint rust-test api-fuzz web web-test chromium
+.PHONY: up test deps ffmpeg datasets llm-build-deps model contracts contracts-test contracts-analyze artifacts artifacts-check rust-lint rust-test api-fuzz web web-test chromium
 
 ## Install the pinned chain toolchain (forge, anvil, cast, solcjs, OpenZeppelin, viem, the iexec CLI)
-## from npm, iExec PoCo's compiled contracts, ffmpeg (video transcode jobs) and what building
-## llama.cpp needs from Debian when they are missing, and the assistant's language model.
-deps: node_modules/.agora-installed $(IEXEC_POCO_STAMP) ffmpeg llm-build-deps model
+## from npm, iExec PoCo's compiled contracts, ffmpeg (video transcode jobs), Fashion-MNIST (the demo
+## data seller's catalogue) and what building llama.cpp needs from Debian when they are missing, and
+## the assistant's language model.
+deps: node_modules/.agora-installed $(IEXEC_POCO_STAMP) ffmpeg datasets llm-build-deps model
 node_modules/.agora-installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
@@ -41,6 +42,11 @@ $(IEXEC_POCO_STAMP): node_modules/.agora-installed
 
 ffmpeg:
 	@command -v ffmpeg >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends ffmpeg; }
+
+# Fashion-MNIST (Debian's dataset-fashion-mnist: IDX files under /usr/share/datasets/fashion-mnist):
+# the demo data seller's catalogue under `agora up`.
+datasets:
+	@test -f /usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends dataset-fashion-mnist; }
 
 # crates/llm builds llama.cpp from source (llama-cpp-sys-2): cmake and a C++ compiler, and libclang
 # for bindgen.
@@ -73,7 +79,8 @@ contracts-test: deps
 ## Slither, pinned, over contracts/src: fails on any finding that contracts/slither.config.json does not
 ## triage (each excluded detector and each result marked in the source says why it is a false positive).
 ## It is installed into its own virtual environment under ~/.cache/agora, and reads a build of src/ with
-## build info written under contracts/cache, so it never cleans the project's own build.
+## build info written under contracts/cache/slither (emptied first: Slither reads every build info it
+## finds there, stale ones too), so it never cleans the project's own build.
 SLITHER_VERSION := 0.11.6
 SLITHER_VENV := $(HOME)/.cache/agora/slither-$(SLITHER_VERSION)
 $(SLITHER_VENV)/bin/slither:
@@ -81,6 +88,7 @@ $(SLITHER_VENV)/bin/slither:
 	$(SLITHER_VENV)/bin/pip install --quiet --disable-pip-version-check slither-analyzer==$(SLITHER_VERSION)
 
 contracts-analyze: deps $(SLITHER_VENV)/bin/slither
+	rm -rf contracts/cache/slither
 	cd contracts && $(FORGE) build --quiet --build-info --skip test --skip script --out cache/slither/out --cache-path cache/slither/cache
 	cd contracts && $(SLITHER_VENV)/bin/slither . --config-file slither.config.json --foundry-ignore-compile --foundry-out-directory cache/slither/out
 

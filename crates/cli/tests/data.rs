@@ -11,6 +11,13 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+/// The dev accounts the tests' own seller and buyer use: no service of the node sends from them
+/// (account 7 is `agora up`'s demo data seller).
+const SELLER: usize = 8;
+const BUYER: usize = 3;
+/// `agora up`'s demo data seller, selling Fashion-MNIST.
+const DEMO_SELLER: usize = 7;
+
 /// Deterministic bytes that are not all alike (xorshift).
 fn content(len: usize) -> Vec<u8> {
     let mut x = 0x9e37_79b9_7f4a_7c15u64;
@@ -97,8 +104,7 @@ async fn a_file_bought_between_two_processes_settles_with_ratings() -> anyhow::R
     let (dev, api) = (up.dev.clone(), up.api.clone());
     let key_of = |i: usize| dev["accounts"][i]["private_key"].as_str().expect("key").to_owned();
     let address_of = |i: usize| dev["accounts"][i]["address"].as_str().expect("address").to_lowercase();
-    // Accounts 7 and 8: no service of the node sends from them.
-    let (seller_key, buyer_key) = (key_of(7), key_of(8));
+    let (seller_key, buyer_key) = (key_of(SELLER), key_of(BUYER));
     let base = up.dir.path().join("data-market");
     let catalogue = base.join("catalogue");
     std::fs::create_dir_all(&catalogue)?;
@@ -106,12 +112,12 @@ async fn a_file_bought_between_two_processes_settles_with_ratings() -> anyhow::R
     std::fs::write(catalogue.join("data.bin"), &bytes)?;
 
     let (seller, said) = start_seller(&api, &seller_key, &catalogue, &base.join("seller"))?;
-    assert_eq!(said["account"].as_str().map(str::to_lowercase), Some(address_of(7)), "{said}");
+    assert_eq!(said["account"].as_str().map(str::to_lowercase), Some(address_of(SELLER)), "{said}");
     assert_eq!(said["items"], serde_json::json!(["data.bin"]));
 
     let out = base.join("bought.bin");
     let run = Command::new(env!("CARGO_BIN_EXE_agora"))
-        .args(["buyer", "--api", &api, "--json", "--seller", &address_of(7), "--item", "data.bin"])
+        .args(["buyer", "--api", &api, "--json", "--seller", &address_of(SELLER), "--item", "data.bin"])
         .args(["--key", &buyer_key, "--rate", "4", "--out"])
         .arg(&out)
         .env("RUST_LOG", "warn")
@@ -146,7 +152,7 @@ async fn a_file_bought_between_two_processes_settles_with_ratings() -> anyhow::R
         .iter()
         .map(|r| (r["rater"].as_str().unwrap_or_default().to_lowercase(), r["score"].as_u64().unwrap_or_default()))
         .collect();
-    assert_eq!(scores, vec![(address_of(8), 4), (address_of(7), 5)], "{detail}");
+    assert_eq!(scores, vec![(address_of(BUYER), 4), (address_of(SELLER), 5)], "{detail}");
     drop(seller);
     up.stop()?;
     Ok(())
@@ -160,7 +166,7 @@ async fn a_seller_killed_mid_transfer_is_resumed_and_paid_once() -> anyhow::Resu
     let (dev, api) = (up.dev.clone(), up.api.clone());
     let key_of = |i: usize| dev["accounts"][i]["private_key"].as_str().expect("key").to_owned();
     let address_of = |i: usize| dev["accounts"][i]["address"].as_str().expect("address").to_lowercase();
-    let (seller_key, buyer_key) = (key_of(7), key_of(8));
+    let (seller_key, buyer_key) = (key_of(SELLER), key_of(BUYER));
     let base = up.dir.path().join("data-market");
     let catalogue = base.join("catalogue");
     std::fs::create_dir_all(&catalogue)?;
@@ -179,7 +185,7 @@ async fn a_seller_killed_mid_transfer_is_resumed_and_paid_once() -> anyhow::Resu
     let out = base.join("big.out");
     let buyer_args = |resume: bool| {
         let mut c = Command::new(env!("CARGO_BIN_EXE_agora"));
-        c.args(["buyer", "--api", &api, "--json", "--seller", &address_of(7), "--item", "big.bin"])
+        c.args(["buyer", "--api", &api, "--json", "--seller", &address_of(SELLER), "--item", "big.bin"])
             .args(["--key", &buyer_key, "--rate", "3", "--out"])
             .arg(&out)
             .env("RUST_LOG", "warn");
@@ -252,12 +258,12 @@ async fn a_buyer_killed_mid_transfer_resumes_from_its_record() -> anyhow::Result
         ("AGORA_DATA__WINDOW_MAX", "65536"),
     ];
     let seller_dir = base.join("seller");
-    let (_seller, _) = start_seller_with(&api, &key_of(7), &catalogue, &seller_dir, &small)?;
+    let (_seller, _) = start_seller_with(&api, &key_of(SELLER), &catalogue, &seller_dir, &small)?;
     let out = base.join("big.out");
     let buyer = |resume: bool| {
         let mut c = Command::new(env!("CARGO_BIN_EXE_agora"));
-        c.args(["buyer", "--api", &api, "--json", "--seller", &address_of(7), "--item", "big.bin"])
-            .args(["--key", &key_of(8), "--out"])
+        c.args(["buyer", "--api", &api, "--json", "--seller", &address_of(SELLER), "--item", "big.bin"])
+            .args(["--key", &key_of(BUYER), "--out"])
             .arg(&out)
             .env("RUST_LOG", "warn");
         if resume {
@@ -314,11 +320,11 @@ async fn a_token_priced_item_is_approved_escrowed_and_settled() -> anyhow::Resul
     std::fs::write(catalogue.join("small.bin"), &bytes)?;
     let seller_dir = base.join("seller");
     let (_seller, _) =
-        start_seller_with(&api, &key_of(7), &catalogue, &seller_dir, &[("AGORA_DATA__TOKEN", token.as_str())])?;
+        start_seller_with(&api, &key_of(SELLER), &catalogue, &seller_dir, &[("AGORA_DATA__TOKEN", token.as_str())])?;
     let out = base.join("small.out");
     let run = Command::new(env!("CARGO_BIN_EXE_agora"))
-        .args(["buyer", "--api", &api, "--json", "--seller", &address_of(7), "--item", "small.bin"])
-        .args(["--key", &key_of(8), "--out"])
+        .args(["buyer", "--api", &api, "--json", "--seller", &address_of(SELLER), "--item", "small.bin"])
+        .args(["--key", &key_of(BUYER), "--out"])
         .arg(&out)
         .env("RUST_LOG", "warn")
         .output()?;
@@ -335,6 +341,58 @@ async fn a_token_priced_item_is_approved_escrowed_and_settled() -> anyhow::Resul
     let order = settled_order(&api, bought["orderId"].as_str().expect("orderId")).await?;
     assert_eq!(order["token"].as_str(), Some(token.as_str()), "{order}");
     assert_eq!((&order["paidToSeller"], &order["refundedToBuyer"]), (&bought["price"], &Value::from("0")), "{order}");
+    up.stop()?;
+    Ok(())
+}
+
+/// `agora up`'s demo seller sells Debian's Fashion-MNIST files: one bought whole without a rating,
+/// then rated with `--resume --rate`, which finds everything received and only rates.
+#[tokio::test]
+async fn the_demo_seller_sells_fashion_mnist_and_a_rating_can_come_later() -> anyhow::Result<()> {
+    let item = "t10k-labels-idx1-ubyte.gz";
+    let original = std::fs::read(Path::new("/usr/share/datasets/fashion-mnist").join(item))
+        .map_err(|e| anyhow::anyhow!("Fashion-MNIST is missing (`make deps` installs it): {e}"))?;
+    let up = support::Up::start()?;
+    let (dev, api) = (up.dev.clone(), up.api.clone());
+    let key_of = |i: usize| dev["accounts"][i]["private_key"].as_str().expect("key").to_owned();
+    let address_of = |i: usize| dev["accounts"][i]["address"].as_str().expect("address").to_lowercase();
+    assert_eq!(dev["roles"]["data_seller"].as_u64(), Some(DEMO_SELLER as u64), "{}", dev["roles"]);
+    let out = up.dir.path().join("labels.gz");
+    let buy = |extra: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_agora"))
+            .args(["buyer", "--api", &api, "--json", "--seller", &address_of(DEMO_SELLER), "--item", item])
+            .args(["--key", &key_of(BUYER), "--out"])
+            .arg(&out)
+            .args(extra)
+            .env("RUST_LOG", "warn")
+            .output()
+    };
+    let last_line = |run: &std::process::Output| -> anyhow::Result<Value> {
+        let stdout = String::from_utf8_lossy(&run.stdout);
+        anyhow::ensure!(run.status.success(), "agora buyer failed: {stdout}\n{}", String::from_utf8_lossy(&run.stderr));
+        Ok(serde_json::from_str(stdout.lines().last().unwrap_or_default())?)
+    };
+    let bought = last_line(&buy(&[])?)?["bought"].clone();
+    assert_eq!(bought["complete"], Value::Bool(true), "{bought}");
+    assert!(bought["rateTx"].is_null(), "no rating asked: {bought}");
+    assert_eq!(std::fs::read(&out)?, original, "the file is Debian's, byte for byte");
+
+    let id = bought["orderId"].as_str().expect("orderId").to_owned();
+    let rated = last_line(&buy(&["--resume", "--rate", "5"])?)?["bought"].clone();
+    assert_eq!((rated["orderId"].as_str(), rated["complete"].as_bool()), (Some(id.as_str()), Some(true)), "{rated}");
+    assert!(rated["rateTx"].is_string(), "rated on chain: {rated}");
+    let detail = wait_for_order(
+        &api,
+        &id,
+        |b| b["ratings"].as_array().is_some_and(|r| r.iter().any(|r| r["score"] == 5)),
+        String::new,
+    )
+    .await?;
+    assert_eq!(detail["order"]["state"], "Settled", "{detail}");
+    assert_eq!(detail["order"]["paidToSeller"], bought["price"], "{detail}");
+    // Rated already: asking again changes nothing and sends nothing.
+    let again = last_line(&buy(&["--resume", "--rate", "2"])?)?["bought"].clone();
+    assert!(again["rateTx"].is_null(), "a second rating is not sent: {again}");
     up.stop()?;
     Ok(())
 }

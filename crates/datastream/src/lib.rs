@@ -13,6 +13,8 @@
 //! - [`Buyer`] / [`BuyerSession`]: verifies every chunk before writing and acknowledging it, checks
 //!   the whole at the end, resumes from its last ACK.
 //!
+//! - [`transport`]: TCP and, on the same port, a WebSocket (one frame per binary message) for
+//!   buyers in a browser.
 //! - [`ChainOrderBook`]: the order book over the `DataMarket` contract, through `agora-chain`;
 //!   [`StoreAcks`]: the seller's highest ACK per order kept in the node's database.
 
@@ -31,6 +33,7 @@ mod session;
 mod settings;
 pub mod sign;
 mod store;
+pub mod transport;
 mod typed;
 
 pub use buyer::{AckJournal, Bought, Buyer, BuyerSession, Progress};

@@ -1,5 +1,5 @@
 //! The data market's two ends (issue 13): `agora seller` registers in `DataMarket`'s registry,
-//! serves its catalogue over TCP and ends and settles its orders with the buyers' highest ACKs;
+//! serves its catalogue over TCP and WebSocket (one port) and ends and settles its orders with the buyers' highest ACKs;
 //! `agora buyer` finds a seller in the registry, opens an order and receives the item into a file,
 //! resuming after an interruption and rating at the end. Each key's transactions go through its one
 //! [`Sender`].
@@ -15,14 +15,16 @@ use agora_chain::Sender;
 use agora_chain::bindings::{DataMarket, MarketToken};
 pub use agora_datastream::Progress;
 use agora_datastream::message::{Order, Rating};
-use agora_datastream::{Buyer, BuyerConfig, Catalogue, ChainOrderBook, MarketRef, Seller, SignedAck, StoreAcks};
+use agora_datastream::{
+    Buyer, BuyerConfig, Catalogue, ChainOrderBook, MarketRef, Seller, SignedAck, StoreAcks, transport,
+};
 use agora_store::Store;
 use alloy::primitives::{Address, B256, U256, keccak256};
 use alloy::providers::Provider;
 use alloy::signers::local::PrivateKeySigner;
 use anyhow::{Context, Result, bail, ensure};
 use serde::{Deserialize, Serialize};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 
 use crate::Config;
 use crate::data_settle::head_time;
@@ -99,6 +101,7 @@ pub async fn seller(
     let info = SellerReady { account: key.address(), listen, items, registered_tx };
     ready(&info);
 
+    let (limits, handshake) = (s.seller_config().limits, s.seller_config().timeouts.handshake);
     let stopped = Arc::new(Mutex::new(HashSet::new()));
     let settler =
         crate::data_settle::Settler { sender, store, market, seller: key.address(), stopped: stopped.clone() };
@@ -112,6 +115,10 @@ pub async fn seller(
                 let (stream, peer) = accepted?;
                 let (seller, stopped) = (seller.clone(), stopped.clone());
                 tokio::spawn(async move {
+                    let stream = match transport::accept(stream, limits, handshake).await {
+                        Ok(stream) => stream,
+                        Err(e) => return tracing::warn!(%peer, "connection refused: {e}"),
+                    };
                     match seller.serve(stream).await {
                         Ok(served) => {
                             tracing::info!(%peer, order = %served.order_id, acked = served.acked, total = served.total, "transfer ended");
@@ -260,6 +267,10 @@ pub async fn buy(chain: &DataChain, req: &BuyRequest, mut progress: impl FnMut(P
         };
         (record, true)
     };
+    if let Some(done) = already_bought(&record, req)? {
+        // Everything was received and acknowledged before: nothing to fetch, only the rating left.
+        return rate_finished(&sender, &dm, done, req.rate).await;
+    }
     let ack_key = PrivateKeySigner::from_bytes(&record.ack_key)?;
     let buyer = Buyer {
         account: key.address(),
@@ -268,8 +279,9 @@ pub async fn buy(chain: &DataChain, req: &BuyRequest, mut progress: impl FnMut(P
         market: chain.market_ref(),
         config: BuyerConfig::default(),
     };
-    let stream =
-        TcpStream::connect(&record.endpoint).await.with_context(|| format!("connecting to {}", record.endpoint))?;
+    let stream = transport::connect(&record.endpoint, buyer.config.limits)
+        .await
+        .with_context(|| format!("connecting to {}", record.endpoint))?;
     let mut session = buyer.connect(stream, Some(record.message_signer), record.last()?).await?;
     let order = if let (false, Some(order)) = (fresh, &record.order) {
         order.clone()
@@ -319,7 +331,7 @@ pub async fn buy(chain: &DataChain, req: &BuyRequest, mut progress: impl FnMut(P
         record.save(&req.out)?;
     }
     let bought = result?;
-    let mut outcome = BuyOutcome {
+    let outcome = BuyOutcome {
         order_id: order.order_id,
         escrow_tx: record.escrow_tx,
         price: order.price.to_string(),
@@ -328,11 +340,51 @@ pub async fn buy(chain: &DataChain, req: &BuyRequest, mut progress: impl FnMut(P
         complete: bought.complete,
         rate_tx: None,
     };
-    if let (Some(score), true) = (req.rate, bought.complete) {
-        wait_finished(&dm, order.order_id).await?;
-        let r = sender.send(dm.rate(order.order_id, score, B256::ZERO)).await?;
-        outcome.rate_tx = Some(r.transaction_hash);
+    if !bought.complete {
+        return Ok(outcome);
     }
+    rate_finished(&sender, &dm, outcome, req.rate).await
+}
+
+/// The outcome of a resumed purchase whose every byte was already received, acknowledged and
+/// written (the file whole and matching the item's hash); `None` when there is more to fetch.
+fn already_bought(record: &OrderRecord, req: &BuyRequest) -> Result<Option<BuyOutcome>> {
+    let (Some(order), Some((received, _))) = (&record.order, &record.last_ack) else { return Ok(None) };
+    if *received < order.size {
+        return Ok(None);
+    }
+    let (size, sha256) = agora_datastream::hash_file(&req.out)?;
+    ensure!(
+        size == order.size && sha256 == order.sha256,
+        "{} does not hold the item the order acknowledges (its size or SHA-256 differs)",
+        req.out.display()
+    );
+    Ok(Some(BuyOutcome {
+        order_id: order.order_id,
+        escrow_tx: record.escrow_tx,
+        price: order.price.to_string(),
+        received: *received,
+        total: order.size,
+        complete: true,
+        rate_tx: None,
+    }))
+}
+
+/// Rates the seller of a completed purchase on chain once its order is finished (the seller's
+/// settlement ends a whole order at once); without a score, returns `outcome` as it is. A rating
+/// given before is not given again.
+async fn rate_finished<P: Provider>(
+    sender: &Sender,
+    dm: &DataMarket::DataMarketInstance<P>,
+    mut outcome: BuyOutcome,
+    score: Option<u8>,
+) -> Result<BuyOutcome> {
+    let Some(score) = score else { return Ok(outcome) };
+    if wait_finished(dm, outcome.order_id).await? {
+        return Ok(outcome);
+    }
+    let r = sender.send(dm.rate(outcome.order_id, score, B256::ZERO)).await?;
+    outcome.rate_tx = Some(r.transaction_hash);
     Ok(outcome)
 }
 
@@ -365,16 +417,19 @@ async fn open_order(sender: &Sender, market: Address, order: &Order) -> Result<B
     Ok(r.transaction_hash)
 }
 
-/// Waits until the seller's settlement has finished the order (a rating needs a finished order).
-async fn wait_finished<P: Provider>(dm: &DataMarket::DataMarketInstance<P>, order_id: B256) -> Result<()> {
+/// Waits until the seller's settlement has finished the order (a rating needs a finished order);
+/// says whether the buyer has rated it already.
+async fn wait_finished<P: Provider>(dm: &DataMarket::DataMarketInstance<P>, order_id: B256) -> Result<bool> {
     let give_up = tokio::time::Instant::now() + Duration::from_secs(120);
     loop {
         let o = dm.getOrder(order_id).call().await?;
         if o.state != state::OPEN && o.state != state::ENDING {
-            return Ok(());
+            return Ok(o.ratedByBuyer);
         }
         if tokio::time::Instant::now() > give_up {
-            bail!("order {order_id} was not settled within 2 minutes; rate it later");
+            bail!(
+                "order {order_id} was not settled within 2 minutes; rate it later with `agora buyer --resume --rate N`"
+            );
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
     }

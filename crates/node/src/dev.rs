@@ -16,6 +16,7 @@ use agora_market::demo::{DEV_IEXEC_APP, demo_services, listings};
 use alloy::primitives::{Address, U256};
 use anyhow::{Context, Result};
 use serde::Serialize;
+use tokio::sync::watch;
 
 use crate::Config;
 use crate::senders::Senders;
@@ -28,6 +29,8 @@ const OPERATOR: usize = 2;
 const IEXEC_WORKERPOOL_OWNER: usize = 5;
 /// The compute backend's iExec requester.
 const IEXEC_REQUESTER: usize = 6;
+/// Sells the demo data catalogue (Fashion-MNIST) in the data market.
+const DATA_SELLER: usize = 7;
 /// Deploys iExec PoCo and owns the hub (so Agora's own deployer keeps its nonces).
 const IEXEC_DEPLOYER: usize = 9;
 
@@ -58,6 +61,11 @@ impl DevChain {
     /// The demo provider's key: on the dev chain the node collects channel payments for it.
     pub fn payee_key(&self) -> &str {
         &self.anvil.accounts()[PROVIDER].private_key
+    }
+
+    /// The demo data seller's key: `agora up` serves the demo catalogue with it.
+    pub fn data_seller_key(&self) -> &str {
+        &self.anvil.accounts()[DATA_SELLER].private_key
     }
 
     /// The operator's key: the node runs the market's jobs with it.
@@ -143,6 +151,8 @@ pub struct Roles {
     pub iexec_requester: usize,
     /// Deployed iExec PoCo; owns the hub and the rest of the RLC supply.
     pub iexec_deployer: usize,
+    /// Sells the demo data catalogue in the data market.
+    pub data_seller: usize,
 }
 
 impl DevChain {
@@ -261,6 +271,7 @@ impl DevChain {
                 iexec_workerpool_owner: IEXEC_WORKERPOOL_OWNER,
                 iexec_requester: IEXEC_REQUESTER,
                 iexec_deployer: IEXEC_DEPLOYER,
+                data_seller: DATA_SELLER,
             },
             accounts: self.anvil.accounts(),
             iexec,
@@ -294,6 +305,71 @@ pub(crate) fn iexec_chain_json(chain_id: u64, rpc_url: &str, hub: Address, api_u
             }
         }
     })
+}
+
+/// Where Debian's `dataset-fashion-mnist` (installed by `make deps`) puts its files: the demo data
+/// seller's catalogue when `[data] catalogue_dir` is not set.
+const DEMO_CATALOGUE: &str = "/usr/share/datasets/fashion-mnist";
+
+/// On the embedded dev chain, a data seller serving `[data] catalogue_dir` (or Fashion-MNIST when it
+/// is installed) with the dev data seller's key, on a free port unless `[data] endpoint` names one,
+/// so the data market's page has a seller to buy from. Returns once it is registered and listens.
+pub(crate) async fn demo_data_seller(
+    config: &Config,
+    dev: Option<&DevChain>,
+    rpc_url: &str,
+    deployments: &Deployments,
+    mut shutdown: watch::Receiver<bool>,
+) -> Result<Option<tokio::task::JoinHandle<()>>> {
+    let (Some(dev), Some(market)) = (dev, deployments.data_market) else { return Ok(None) };
+    let mut config = config.clone();
+    let data = &mut config.data;
+    if data.catalogue_dir.is_none() {
+        let demo = std::path::Path::new(DEMO_CATALOGUE);
+        if !demo.is_dir() {
+            tracing::info!("no demo data seller: {DEMO_CATALOGUE} is missing (`make deps` installs it)");
+            return Ok(None);
+        }
+        data.catalogue_dir = Some(demo.to_path_buf());
+    }
+    if data.seller_key.is_none() {
+        data.seller_key = Some(dev.data_seller_key().to_owned());
+    }
+    if data.endpoint.is_none() {
+        data.listen.set_port(0);
+    }
+    let chain = crate::data::DataChain { rpc_url: rpc_url.to_owned(), chain_id: deployments.chain_id, market };
+    let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
+    let mut seller = tokio::spawn(async move {
+        let stop = async move {
+            let _ = shutdown.wait_for(|s| *s).await;
+        };
+        let ready = |r: &crate::data::SellerReady| {
+            tracing::info!(account = %r.account, listen = %r.listen, items = r.items.len(), "demo data seller ready");
+            let _ = ready_tx.send(());
+        };
+        crate::data::seller(&config, &chain, ready, stop).await
+    });
+    let ready = tokio::select! {
+        ready = ready_rx => ready.is_ok(),
+        stopped = &mut seller => {
+            stopped?.context("the demo data seller did not start")?;
+            false
+        }
+    };
+    if !ready {
+        // The seller dropped its `ready` without calling it: it failed, and says why.
+        seller.await?.context("the demo data seller did not start")?;
+        anyhow::bail!("the demo data seller stopped before it was ready");
+    }
+    let task = tokio::spawn(async move {
+        match seller.await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::error!("the demo data seller stopped: {e:#}"),
+            Err(e) => tracing::error!("the demo data seller panicked: {e}"),
+        }
+    });
+    Ok(Some(task))
 }
 
 #[cfg(test)]

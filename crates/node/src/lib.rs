@@ -318,6 +318,11 @@ pub async fn up(config: &Config) -> Result<Node> {
             }
         }));
     }
+    if let Some(task) =
+        dev::demo_data_seller(config, dev_chain.as_ref(), &rpc_url, &deployments, shutdown_rx.clone()).await?
+    {
+        tasks.push(task);
+    }
     if let Some(chain) = &dev_chain {
         chain.write_dev_json(&config.data_dir, &api_url, config.iexec.workerpool.price_nrlc)?;
     }
@@ -332,6 +337,7 @@ fn dev_role(index: usize) -> &'static str {
         2 => "operator",
         5 => "iexec-workerpool",
         6 => "iexec-requester",
+        7 => "data-seller",
         9 => "iexec-admin",
         _ => "buyer",
     }

@@ -182,6 +182,20 @@ pub fn on_chain(order: &Order, confirmations: u64) -> OnChainOrder {
     }
 }
 
+/// A fresh connection's `hello` from `rig`'s buyer whose messages `message_key` signs.
+pub fn hello(rig: &Rig, message_key: &PrivateKeySigner) -> Message {
+    let hello = Hello {
+        protocol: PROTOCOL.into(),
+        chain_id: MARKET.chain_id,
+        market: MARKET.address,
+        buyer: rig.buyer.account,
+        message_key: message_key.address(),
+        nonce: B256::repeat_byte(0x42),
+        resume: None,
+    };
+    Message::Hello(hello, None)
+}
+
 /// A buyer driven by hand, through the crate's public frames and messages.
 pub struct Raw<S> {
     pub r: FrameReader<ReadHalf<S>>,
@@ -213,16 +227,12 @@ impl<S: AsyncRead + AsyncWrite> Raw<S> {
 
     /// hello (optionally resuming) → menu → order.
     pub async fn start(&mut self, rig: &Rig, resume: Option<SignedAck>) -> anyhow::Result<Menu> {
-        let hello = Hello {
-            protocol: PROTOCOL.into(),
-            chain_id: MARKET.chain_id,
-            market: MARKET.address,
-            buyer: rig.buyer.account,
-            message_key: self.key.address(),
-            nonce: B256::repeat_byte(0x42),
-            resume: resume.map(|r| Resume { order_id: r.order_id, acked: r.received }),
-        };
-        self.send(&Message::Hello(hello, resume.map(|r| r.signature))).await?;
+        let mut hello = hello(rig, &self.key);
+        if let Message::Hello(h, voucher) = &mut hello {
+            h.resume = resume.map(|r| Resume { order_id: r.order_id, acked: r.received });
+            *voucher = resume.map(|r| r.signature);
+        }
+        self.send(&hello).await?;
         let Message::Menu(menu) = self.recv().await?.0 else { anyhow::bail!("expected a menu") };
         self.send(&Message::Order(rig.order.clone(), rig.tx)).await?;
         Ok(menu)

@@ -1,11 +1,13 @@
-//! Whole purchases: over a tokio duplex and over TCP loopback, cut mid-transfer and resumed, and
+//! Whole purchases: over a tokio duplex, over TCP loopback and over a WebSocket on the seller's port, cut mid-transfer and resumed, and
 //! the seller waiting for the escrow before its first byte.
 
 use std::pin::Pin;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
+use agora_datastream::frame::{FrameReader, FrameWriter};
 use agora_datastream::message::{Message, Rating};
-use agora_datastream::{Error, ErrorCode, MarketRef, State};
+use agora_datastream::{Error, ErrorCode, Limits, MarketRef, Served, State, transport};
 use tokio::io::{AsyncRead, AsyncWrite, DuplexStream, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -357,5 +359,68 @@ async fn a_restarted_seller_keeps_its_acks_in_the_store() -> anyhow::Result<()> 
         );
         db.finish().await?;
     }
+    Ok(())
+}
+
+/// Accepts `n` connections on `listener` as the node's seller does (TCP or WebSocket, decided by
+/// the first byte) and serves each.
+fn serve_on(rig: &Rig, listener: TcpListener) -> tokio::task::JoinHandle<anyhow::Result<Served>> {
+    let seller = rig.seller.clone();
+    tokio::spawn(async move {
+        let (stream, _) = listener.accept().await?;
+        let stream = transport::accept(stream, Limits::default(), Duration::from_secs(5)).await?;
+        Ok(seller.serve(stream).await?)
+    })
+}
+
+#[tokio::test]
+async fn a_whole_purchase_over_a_websocket_on_the_sellers_port() -> anyhow::Result<()> {
+    let rig = Rig::new(12 * CHUNK as usize + 7, 1, seller_config()).await?;
+    let listener = TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let served = serve_on(&rig, listener);
+    let stream = transport::connect(&format!("ws://{addr}/"), Limits::default()).await?;
+    assert!(matches!(stream, transport::Stream::WebSocket(_)));
+    let mut session = rig.buyer.connect(stream, Some(rig.seller_address()), None).await?;
+    let bought = session.buy(&rig.order, rig.tx, &rig.out, rating()).await?;
+    let served = served.await??;
+    assert!(bought.complete);
+    assert_eq!((served.start, served.sent, served.acked), (0, rig.item.size, rig.item.size));
+    assert_eq!(served.buyer_rating, rating());
+    assert_settled(&rig, true)
+}
+
+#[tokio::test]
+async fn each_websocket_message_carries_exactly_one_frame() -> anyhow::Result<()> {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message as Ws;
+
+    let rig = Rig::new(3 * CHUNK as usize, 1, seller_config()).await?;
+    let listener = TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let served = serve_on(&rig, listener);
+    let tcp = tokio::net::TcpStream::connect(addr).await?;
+    let (mut ws, _) = tokio_tungstenite::client_async(format!("ws://{addr}/"), tcp).await?;
+
+    // The browser's way: one frame per binary message, read back one frame per message.
+    let mut frames = Vec::new();
+    let raw_key = key(super::common::BUYER_KEY);
+    let hello = super::common::hello(&rig, &raw_key);
+    FrameWriter::new(&mut frames, Limits::default()).send(&hello.encode(&raw_key)?, &[]).await?;
+    ws.send(Ws::Binary(frames.into())).await?;
+    let Some(Ok(Ws::Binary(reply))) = ws.next().await else { anyhow::bail!("no binary reply") };
+    let length = u32::from_be_bytes(reply[..4].try_into()?) as usize;
+    assert_eq!(reply.len(), 4 + length, "the message is one whole frame");
+    let frame = FrameReader::new(&reply[..], Limits::default()).next(State::AwaitingMenu).await?;
+    let signed = Message::decode(frame.header(), frame.body())?;
+    assert!(matches!(signed.message, Message::Menu(_)), "the hello is answered with the menu");
+
+    // A text message is not a frame: the connection ends and the seller reports it closed.
+    ws.send(Ws::Text("{\"message_type\":\"order\"}".into())).await?;
+    let err = served.await?.expect_err("a text message ends the session");
+    assert!(
+        matches!(err.downcast_ref::<Error>(), Some(Error::Closed { .. })),
+        "a text message closes the connection: {err}"
+    );
     Ok(())
 }
