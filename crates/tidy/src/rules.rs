@@ -50,7 +50,7 @@ pub const LAYERS: &[(&str, &[&str])] = &[
     ("edges", &[CHAIN, CONTENT, "agora-executor", LLM]),
     ("vocabulary", &["agora-market"]),
     ("storage", &[STORE]),
-    ("domain", &["agora-channels", "agora-compute", "agora-iexec", "agora-indexer", "agora-inference"]),
+    ("domain", &["agora-channels", "agora-compute", "agora-fl", "agora-iexec", "agora-indexer", "agora-inference"]),
     ("markets", &["agora-assistant", "agora-datastream"]),
     ("http", &[API]),
     ("wiring", &[NODE]),

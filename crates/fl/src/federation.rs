@@ -1,0 +1,231 @@
+//! A federated training task in one place: the global model, its rounds and its contribution
+//! record. The coordinator feeds it the updates it received ([`Federation::finish_round`]); the
+//! in-process simulation, the tests and the benchmark also let it train participants locally
+//! ([`Federation::run_round`]).
+
+use crate::aggregate::{Aggregator, CheckPolicy, Refusal, Update, screen};
+use crate::data::Dataset;
+use crate::model::{Evaluation, Evaluator, Mlp, TrainConfig};
+use crate::record::{ContributionRecord, Method, RefusedUpdate, RoundParticipant, RoundRecord};
+use crate::rng::Rng;
+use crate::shapley::{self, Coalition, GtgConfig, RoundValues};
+use crate::{Error, Result};
+
+/// How each round's contributions are measured.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum Contribution {
+    /// Exact Shapley values up to `exact_up_to` participants, GTG-style estimates above.
+    Auto {
+        /// Largest round computed exactly.
+        exact_up_to: usize,
+        /// The estimator's settings above that (its seed is mixed with the round number).
+        gtg: GtgConfig,
+    },
+    /// Always exact (at most [`shapley::MAX_EXACT`] participants).
+    Exact,
+    /// Always the GTG-style estimate.
+    Gtg(GtgConfig),
+}
+
+impl Default for Contribution {
+    fn default() -> Self {
+        Contribution::Auto { exact_up_to: 10, gtg: GtgConfig::default() }
+    }
+}
+
+/// A task's settings.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct FedConfig {
+    /// Local training.
+    pub train: TrainConfig,
+    /// How updates are combined.
+    pub aggregator: Aggregator,
+    /// Which updates are refused.
+    pub checks: CheckPolicy,
+    /// How contributions are measured.
+    pub contribution: Contribution,
+    /// Seeds the initial model, local training and the estimator.
+    pub seed: u64,
+}
+
+impl Default for FedConfig {
+    fn default() -> Self {
+        Self {
+            train: TrainConfig::default(),
+            aggregator: Aggregator::FedAvg,
+            checks: CheckPolicy::default(),
+            contribution: Contribution::default(),
+            seed: 0,
+        }
+    }
+}
+
+/// A participant of the in-process simulation: its id and the samples of the blocks it holds.
+#[derive(Debug, Clone)]
+pub struct Participant {
+    /// Its id (an address, in the market).
+    pub id: String,
+    /// Its local data.
+    pub data: Dataset,
+}
+
+/// What a round did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RoundOutcome {
+    /// 1-based.
+    pub round: u32,
+    /// Ids whose updates were aggregated, in order.
+    pub accepted: Vec<String>,
+    /// Ids whose updates were refused, and why.
+    pub refused: Vec<(String, Refusal)>,
+    /// Shapley value per accepted participant, in `accepted` order.
+    pub values: Vec<f64>,
+    /// Coalitions evaluated for them.
+    pub evaluations: usize,
+    /// The new global model on the validation split.
+    pub validation: Evaluation,
+    /// Mean local training loss per participant trained here (empty for [`Federation::finish_round`]).
+    pub local_losses: Vec<(String, f32)>,
+}
+
+/// A task's global model, round counter and contribution record.
+#[derive(Debug)]
+pub struct Federation {
+    mlp: Mlp,
+    config: FedConfig,
+    global: Vec<f32>,
+    validation: Evaluator,
+    round: u32,
+    record: ContributionRecord,
+}
+
+/// A stable 64-bit name for a participant id (FNV-1a), to seed its local training.
+fn id_seed(id: &str) -> u64 {
+    id.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
+}
+
+impl Federation {
+    /// A task whose model starts from `mlp.init(config.seed)`, measuring contributions on
+    /// `validation`.
+    pub fn new(mlp: Mlp, config: FedConfig, validation: &Dataset) -> Result<Self> {
+        let evaluator = Evaluator::new(mlp, validation)?;
+        let record = ContributionRecord::new(format!("accuracy on {} validation samples", evaluator.samples()));
+        Ok(Self { mlp, config, global: mlp.init(config.seed), validation: evaluator, round: 0, record })
+    }
+
+    /// The model's shape.
+    pub fn mlp(&self) -> Mlp {
+        self.mlp
+    }
+
+    /// The current global parameters.
+    pub fn global(&self) -> &[f32] {
+        &self.global
+    }
+
+    /// Rounds finished.
+    pub fn round(&self) -> u32 {
+        self.round
+    }
+
+    /// The contribution record so far.
+    pub fn record(&self) -> &ContributionRecord {
+        &self.record
+    }
+
+    /// Trains the current global model on `data` as participant `id` would for the next round
+    /// (seeded by the task's seed, the round and the id) and returns its update and mean loss.
+    pub fn train_local(&self, id: &str, data: &Dataset) -> Result<(Update, f32)> {
+        let seed = Rng::stream(self.config.seed, &[u64::from(self.round + 1), id_seed(id)]).next_u64();
+        let out = self.mlp.train(&self.global, data, &self.config.train, seed)?;
+        Ok((Update::between(&self.global, &out.params, out.samples as u64)?, out.loss))
+    }
+
+    /// One round in process: each participant trains locally, then [`finish_round`](Self::finish_round).
+    pub fn run_round(&mut self, participants: &[Participant]) -> Result<RoundOutcome> {
+        let mut updates = Vec::with_capacity(participants.len());
+        let mut losses = Vec::with_capacity(participants.len());
+        for p in participants {
+            let (update, loss) = self.train_local(&p.id, &p.data)?;
+            updates.push((p.id.clone(), update));
+            losses.push((p.id.clone(), loss));
+        }
+        let mut outcome = self.finish_round(updates)?;
+        outcome.local_losses = losses;
+        Ok(outcome)
+    }
+
+    /// Ends a round with the updates received (one per participant id): screens them, measures
+    /// the accepted ones' contributions, aggregates them into the next global model and records
+    /// the round.
+    pub fn finish_round(&mut self, updates: Vec<(String, Update)>) -> Result<RoundOutcome> {
+        for (i, (id, _)) in updates.iter().enumerate() {
+            if updates[..i].iter().any(|(other, _)| other == id) {
+                return Err(Error::Aggregate(format!("two updates from {id} in one round")));
+            }
+        }
+        let round = self.round + 1;
+        let verdicts =
+            screen(&self.global, &updates.iter().map(|(_, u)| u.clone()).collect::<Vec<_>>(), &self.config.checks);
+        let (mut accepted, mut refused) = (Vec::new(), Vec::new());
+        for ((id, update), verdict) in updates.into_iter().zip(verdicts) {
+            match verdict {
+                Ok(()) => accepted.push((id, update)),
+                Err(refusal) => refused.push((id, update, refusal)),
+            }
+        }
+        if accepted.len() > shapley::MAX_PLAYERS {
+            return Err(Error::Shapley(format!(
+                "{} updates in one round; at most {}",
+                accepted.len(),
+                shapley::MAX_PLAYERS
+            )));
+        }
+        let n = accepted.len();
+        let method = match self.config.contribution {
+            Contribution::Exact => Method::Exact,
+            Contribution::Auto { exact_up_to, .. } if n <= exact_up_to => Method::Exact,
+            Contribution::Auto { gtg, .. } | Contribution::Gtg(gtg) => {
+                Method::Gtg(GtgConfig { seed: Rng::stream(gtg.seed, &[u64::from(round)]).next_u64(), ..gtg })
+            }
+        };
+        let computed = if n == 0 {
+            RoundValues { values: Vec::new(), utilities: Default::default(), permutations: 0 }
+        } else {
+            let (global, aggregator, validation) = (&self.global, self.config.aggregator, &self.validation);
+            let mut utility = |c: Coalition| -> Result<f64> {
+                let members: Vec<&Update> =
+                    accepted.iter().enumerate().filter(|(i, _)| c & (1u64 << i) != 0).map(|(_, (_, u))| u).collect();
+                validation.accuracy(&aggregator.combine(global, &members)?)
+            };
+            match method {
+                Method::Exact => shapley::exact(n, &mut utility)?,
+                Method::Gtg(config) => shapley::gtg(n, &config, &mut utility)?,
+            }
+        };
+        let all: Vec<&Update> = accepted.iter().map(|(_, u)| u).collect();
+        let next = self.config.aggregator.combine(&self.global, &all)?;
+        let validation = self.validation.evaluate(&next)?;
+        let participants = accepted
+            .iter()
+            .map(|(id, u)| RoundParticipant { id: id.clone(), samples: u.samples, update_hash: u.hash() })
+            .collect();
+        let refused_entries = refused
+            .iter()
+            .map(|(id, u, r)| RefusedUpdate { id: id.clone(), update_hash: u.hash(), refusal: r.clone() })
+            .collect();
+        self.record.push(RoundRecord::new(round, participants, refused_entries, method, &computed));
+        self.global = next;
+        self.round = round;
+        Ok(RoundOutcome {
+            round,
+            accepted: accepted.into_iter().map(|(id, _)| id).collect(),
+            refused: refused.into_iter().map(|(id, _, r)| (id, r)).collect(),
+            values: computed.values,
+            evaluations: computed.utilities.evaluations(),
+            validation,
+            local_losses: Vec::new(),
+        })
+    }
+}
