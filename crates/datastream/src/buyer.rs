@@ -88,7 +88,7 @@ impl Buyer {
         seller_key: Option<Address>,
         resume: Option<SignedAck>,
     ) -> Result<BuyerSession<S>> {
-        let mut conn = Conn::new(stream, self.config.limits, self.message_key.clone());
+        let mut conn = Conn::new(stream, self.config.limits, self.message_key.clone(), self.config.timeouts.data);
         match self.handshake(&mut conn, seller_key, resume).await {
             Ok(menu) => {
                 let (progress, _) = watch::channel(Progress::default());

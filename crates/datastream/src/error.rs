@@ -198,6 +198,13 @@ pub enum Error {
         /// The configured timeout.
         after: Duration,
     },
+    /// The peer stopped reading: a frame could not be written within the timeout (a dead link
+    /// with full buffers), so the connection is given up.
+    #[error("the peer stopped reading: a frame was not written within {after:?}")]
+    WriteStalled {
+        /// The timeout.
+        after: Duration,
+    },
     /// The peer sent an `error` message.
     #[error("the peer refused: {code}: {message}")]
     Peer {
@@ -276,6 +283,7 @@ impl Error {
             | Self::OrderBusy(_)
             | Self::ResumeRequired { .. } => ErrorCode::OrderRefused,
             Self::Timeout { .. } => ErrorCode::Timeout,
+            Self::WriteStalled { .. } => ErrorCode::Timeout,
             Self::Io(_)
             | Self::Closed { .. }
             | Self::OrderBook(_)
@@ -290,6 +298,6 @@ impl Error {
     /// Whether the peer should be told (an `error` message) before the connection is dropped: not
     /// when the connection is already gone or the peer itself gave up.
     pub(crate) fn tell_peer(&self) -> bool {
-        !matches!(self, Self::Io(_) | Self::Closed { .. } | Self::Peer { .. })
+        !matches!(self, Self::Io(_) | Self::Closed { .. } | Self::Peer { .. } | Self::WriteStalled { .. })
     }
 }

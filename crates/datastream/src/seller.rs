@@ -91,7 +91,7 @@ impl<B: OrderBook> Seller<B> {
     /// Serves one connection to its end. A refusal is told to the buyer (an `error` message) and
     /// returned; the order's ACKs stay as they were, so the buyer can resume.
     pub async fn serve<S: AsyncRead + AsyncWrite>(&self, stream: S) -> Result<Served> {
-        let mut conn = Conn::new(stream, self.config.limits, self.key.clone());
+        let mut conn = Conn::new(stream, self.config.limits, self.key.clone(), self.config.timeouts.ack);
         match self.run(&mut conn).await {
             Ok(served) => {
                 conn.close().await;

@@ -21,18 +21,27 @@ pub(crate) struct Conn<S> {
     reader: FrameReader<ReadHalf<S>>,
     writer: FrameWriter<WriteHalf<S>>,
     key: PrivateKeySigner,
+    /// The longest a frame may take to write: a peer that stops reading (a dead link, full
+    /// buffers) ends the session instead of holding it, and its order, for as long as TCP retries.
+    write_timeout: Duration,
 }
 
 impl<S: AsyncRead + AsyncWrite> Conn<S> {
-    pub(crate) fn new(stream: S, limits: Limits, key: PrivateKeySigner) -> Self {
+    pub(crate) fn new(stream: S, limits: Limits, key: PrivateKeySigner, write_timeout: Duration) -> Self {
         let (r, w) = tokio::io::split(stream);
-        Self { reader: FrameReader::new(r, limits), writer: FrameWriter::new(w, limits), key }
+        Self { reader: FrameReader::new(r, limits), writer: FrameWriter::new(w, limits), key, write_timeout }
     }
 
-    /// Signs and sends `message` (with `body` for `data`).
+    /// Signs and sends `message` (with `body` for `data`), within the write timeout.
     pub(crate) async fn send(&mut self, message: &Message, body: &[u8]) -> Result<()> {
         let header = message.encode(&self.key)?;
-        self.writer.send(&header, body).await
+        let after = self.write_timeout;
+        tokio::time::timeout(after, self.writer.send(&header, body)).await.map_err(|_| Error::WriteStalled { after })?
+    }
+
+    /// Shuts the write side down, giving up after the write timeout.
+    async fn shutdown(&mut self) {
+        let _ = tokio::time::timeout(self.write_timeout, self.writer.shutdown()).await;
     }
 
     /// The next message, within `timeout`, signed by `signer` when given (else by anyone: the
@@ -77,13 +86,13 @@ impl<S: AsyncRead + AsyncWrite> Conn<S> {
                 tracing::debug!(error = %e, "could not tell the peer why the session ends");
             }
         }
-        let _ = self.writer.shutdown().await;
+        self.shutdown().await;
         error
     }
 
     /// Shuts the write side down after a session that ended well.
     pub(crate) async fn close(&mut self) {
-        let _ = self.writer.shutdown().await;
+        self.shutdown().await;
     }
 }
 

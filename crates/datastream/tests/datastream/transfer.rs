@@ -251,6 +251,32 @@ async fn a_silent_buyer_times_out_with_the_state_named() -> anyhow::Result<()> {
 }
 
 #[tokio::test]
+async fn a_buyer_that_stops_reading_is_given_up_and_its_order_can_be_resumed() -> anyhow::Result<()> {
+    let mut config = seller_config();
+    config.timeouts.ack = std::time::Duration::from_millis(200);
+    let rig = Rig::new(8 * CHUNK as usize, 1, config).await?;
+    // A pipe far smaller than the window: the seller's first chunk cannot be written whole while
+    // the buyer does not read (a dead link whose buffers are full).
+    let (a, b) = tokio::io::duplex(4 * 1024);
+    let seller = rig.seller.clone();
+    let served = tokio::spawn(async move { seller.serve(a).await });
+    let mut raw = Raw::new(b);
+    raw.start(&rig, None).await?;
+    let e = served.await?;
+    assert!(matches!(e, Err(Error::WriteStalled { .. })), "{e:?}");
+    assert_eq!(e.as_ref().map_err(Error::code).err(), Some(ErrorCode::Timeout));
+
+    // The order is free again: a new connection buys it whole.
+    let (a, b) = tokio::io::duplex(64 * 1024);
+    let seller = rig.seller.clone();
+    let served = tokio::spawn(async move { seller.serve(a).await });
+    let mut session = rig.buyer.connect(b, Some(rig.seller_address()), None).await?;
+    let bought = session.buy(&rig.order, rig.tx, &rig.out, None).await?;
+    assert!(bought.complete && served.await??.acked == rig.item.size);
+    assert_settled(&rig, true)
+}
+
+#[tokio::test]
 async fn the_buyer_stops_early_and_the_seller_holds_exactly_what_was_acknowledged() -> anyhow::Result<()> {
     let rig = Rig::new(10 * CHUNK as usize, 1, seller_config()).await?;
     let (a, b) = tokio::io::duplex(64 * 1024);
