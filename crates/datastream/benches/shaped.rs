@@ -20,7 +20,7 @@
 // A benchmark binary: its figures are its output.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
-#[path = "../tests/netns/link.rs"]
+#[path = "../tests/datastream/link.rs"]
 #[allow(dead_code, unreachable_pub)]
 mod link;
 

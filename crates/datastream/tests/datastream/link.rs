@@ -1,5 +1,5 @@
 //! Two network namespaces joined by a veth pair: a real link between two hosts, on one machine, for
-//! `tests/netns.rs` and `benches/shaped.rs` (which includes this file).
+//! the `link_down` test and `benches/shaped.rs` (which includes this file).
 //!
 //! A socket belongs to the namespace it was opened in, whichever thread uses it later: [`Ns::socket`]
 //! opens one on a thread of its own that enters the namespace (`setns`, through rustix), and the
