@@ -173,6 +173,9 @@ fn with_way_out(mut f: Failure, id: B256) -> Failure {
             Some(format!("top up at least {need}: agora channel top-up {id} --amount {need}"))
         }
         "expiring" => Some(format!("extend it: agora channel extend {id} --expires-in 86400")),
+        "expired" => {
+            Some(format!("take back what was not paid out: agora channel reclaim {id} (then open a new channel)"))
+        }
         "owed" => {
             Some("an earlier reply on this channel is unpaid; the node will not start another until it is".into())
         }
@@ -187,4 +190,24 @@ fn with_way_out(mut f: Failure, id: B256) -> Failure {
         f.message = format!("{} — {hint}", f.message);
     }
     f
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_refusal_names_the_step_that_gets_out_of_it() {
+        let id = B256::repeat_byte(0xab);
+        let expired = with_way_out(Failure::new("expired", "the channel expired"), id).message;
+        assert!(expired.contains(&format!("agora channel reclaim {id}")), "{expired}");
+        assert!(!expired.contains("extend"), "past expiry, extending is not the way out: {expired}");
+        let expiring = with_way_out(Failure::new("expiring", "the channel expires soon"), id).message;
+        assert!(expiring.contains(&format!("agora channel extend {id}")), "{expiring}");
+        let mut spent = Failure::new("deposit_spent", "the deposit is spent");
+        spent.extra = serde_json::json!({ "owed": "150", "deposit": "100" });
+        assert!(with_way_out(spent, id).message.contains("top up at least 50"));
+        let other = with_way_out(Failure::new("internal", "boom"), id).message;
+        assert_eq!(other, "boom", "no hint where none helps");
+    }
 }
