@@ -143,15 +143,17 @@ export function useDataMarket({ net, wallet, chainOk, onBalancesChanged }: Optio
   const [orderCounts, setOrderCounts] = useState<Record<string, number>>({});
   const [menus, setMenus] = useState<Record<string, MenuState>>({});
 
-  const reloadSellers = useCallback(async () => {
+  const reloadSellers = useCallback(async (): Promise<DataSeller[] | null> => {
     try {
       const list = (await api.dataSellers()).filter((s) => s.registered);
       setSellers(list);
       setSellersError(null);
       const counts = await Promise.all(list.map((s) => api.dataOrders({ seller: s.address }).then((o) => o.length, () => -1)));
       setOrderCounts(Object.fromEntries(list.map((s, i) => [s.address.toLowerCase(), counts[i]])));
+      return list;
     } catch (e) {
       setSellersError(errorText(e));
+      return null;
     }
   }, []);
 
@@ -491,16 +493,20 @@ export function useDataMarket({ net, wallet, chainOk, onBalancesChanged }: Optio
   const rate = useCallback(
     async (orderId: Hex, score: number, comment: string) => {
       if (!market) return false;
+      const seller = orders?.find((o) => o.id === orderId.toLowerCase())?.seller.toLowerCase();
+      const countOf = (list: DataSeller[] | null) => list?.find((s) => s.address.toLowerCase() === seller)?.rating.count ?? 0;
+      const before = countOf(sellers);
       const ok = await send("rate", orderId, rateCall(market.address, orderId, score, comment), () => true);
       if (ok) {
         setRatedHere((r) => ({ ...r, [orderId.toLowerCase()]: score }));
         const local = loadOrder(browserStore, market.chainId, orderId);
         if (local) saveOrder(browserStore, { ...local, ratedOnChain: true });
-        void reloadSellers();
+        // The seller's rating as indexed: re-read until the indexer has applied this one.
+        void follow(reloadSellers, (list) => countOf(list) > before, 30);
       }
       return ok;
     },
-    [market, send, reloadSellers],
+    [market, send, reloadSellers, orders, sellers],
   );
 
   /// What this browser knows of an order (its item's name, the rating it sent).
