@@ -43,6 +43,12 @@ pub(crate) struct SellerArgs {
     /// sqlite://… or postgres://… (`[store] database_url`).
     #[arg(long)]
     database_url: Option<String>,
+    /// `[data] off_chain`: also serve orders paid outside the chain, each once confirmed paid.
+    #[arg(long)]
+    off_chain: bool,
+    /// Do not serve: confirm on chain that this off-chain order was paid, then exit.
+    #[arg(long, value_name = "ORDER_ID")]
+    confirm_paid: Option<agora_node::client::B256>,
     /// One JSON object per line, errors included.
     #[arg(long)]
     json: bool,
@@ -70,6 +76,9 @@ impl SellerArgs {
         }
         if let Some(v) = self.price_per_mib {
             data["price_per_mib"] = v.into();
+        }
+        if self.off_chain {
+            data["off_chain"] = true.into();
         }
         out["data"] = data;
         if let Some(v) = &self.data_dir {
@@ -105,6 +114,10 @@ pub(crate) struct BuyerArgs {
     /// Seconds from now (chain clock) to the order's deadline.
     #[arg(long, default_value_t = 3600)]
     deadline_secs: u64,
+    /// Pay the seller outside the chain: nothing is escrowed, and the transfer starts once the
+    /// seller confirms the payment on chain (`agora seller --confirm-paid ORDER_ID`).
+    #[arg(long)]
+    off_chain: bool,
 }
 
 /// The chain and DataMarket, from the node's API.
@@ -139,6 +152,12 @@ pub(crate) async fn seller(
     let out = args.out();
     let config = Config::load(config_file, args.overrides()).map_err(|e| Failure::new("config", e.to_string()))?;
     let chain = data_chain(&args.api, args.rpc_url.as_ref()).await?;
+    if let Some(order) = args.confirm_paid {
+        let tx = agora_node::data::confirm_paid(&config, &chain, order).await.map_err(failed("confirm_paid"))?;
+        let v = json!({ "confirmedPaid": { "orderId": order.to_string(), "tx": tx.to_string() } });
+        out.result(&v, &format!("order {order} confirmed paid in {tx}"));
+        return Ok(());
+    }
     let ready = |r: &SellerReady| {
         let v = json!({ "seller": {
             "account": r.account.to_string(),
@@ -162,6 +181,7 @@ pub(crate) async fn buyer(args: BuyerArgs, flags: &ClientFlags, out: Out) -> Out
         resume: args.resume,
         rate: args.rate,
         deadline_secs: args.deadline_secs,
+        off_chain: args.off_chain,
     };
     let mut shown = u64::MAX;
     let progress = |p: agora_node::data::Progress| {

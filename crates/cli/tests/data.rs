@@ -396,3 +396,80 @@ async fn the_demo_seller_sells_fashion_mnist_and_a_rating_can_come_later() -> an
     up.stop()?;
     Ok(())
 }
+
+/// Paid off chain (the seed's "alipay"): the buyer opens an order that escrows nothing, the seller
+/// (serving off-chain orders) sends nothing until it confirms the payment on chain with
+/// `agora seller --confirm-paid`, then the whole item; both rate, and no money moves on chain.
+#[tokio::test]
+async fn an_off_chain_order_is_served_once_the_seller_confirms_it_paid() -> anyhow::Result<()> {
+    let up = support::Up::start()?;
+    let (dev, api) = (up.dev.clone(), up.api.clone());
+    let key_of = |i: usize| dev["accounts"][i]["private_key"].as_str().expect("key").to_owned();
+    let address_of = |i: usize| dev["accounts"][i]["address"].as_str().expect("address").to_lowercase();
+    let base = up.dir.path().join("data-market");
+    let catalogue = base.join("catalogue");
+    std::fs::create_dir_all(&catalogue)?;
+    let bytes = content(700_000);
+    std::fs::write(catalogue.join("paid.bin"), &bytes)?;
+    let seller_dir = base.join("seller");
+    let (_seller, _) =
+        start_seller_with(&api, &key_of(SELLER), &catalogue, &seller_dir, &[("AGORA_DATA__OFF_CHAIN", "true")])?;
+    let seller_log = || format!("seller:\n{}", support::tail(&seller_dir.join("seller.stderr.log"), 30));
+
+    let out = base.join("paid.out");
+    let buyer = Command::new(env!("CARGO_BIN_EXE_agora"))
+        .args(["buyer", "--api", &api, "--json", "--seller", &address_of(SELLER), "--item", "paid.bin"])
+        .args(["--key", &key_of(BUYER), "--off-chain", "--rate", "4", "--out"])
+        .arg(&out)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(base.join("buyer.stderr.log"))?)
+        .spawn()?;
+    let mut buyer = support::Proc(buyer);
+
+    // The order, as indexed: open, paid off chain, nothing received while unconfirmed.
+    let url = format!("{api}/api/data/orders?buyer={}", address_of(BUYER));
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let order = loop {
+        let (_, list) = support::get_json(&url).await?;
+        if let Some(o) = list.as_array().and_then(|l| l.first()) {
+            break o.clone();
+        }
+        assert!(std::time::Instant::now() < deadline, "no order indexed within 60 s: {list}\n{}", seller_log());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!((&order["method"], &order["state"]), (&Value::from("OffChain"), &Value::from("Open")), "{order}");
+    assert_eq!(order["received"], 0, "{order}");
+    let id = order["id"].as_str().expect("id").to_owned();
+
+    let confirm = Command::new(env!("CARGO_BIN_EXE_agora"))
+        .current_dir(support::repo_root())
+        .args(["seller", "--api", &api, "--json", "--confirm-paid", &id])
+        .env("AGORA_DATA__SELLER_KEY", key_of(SELLER))
+        .env("RUST_LOG", "warn")
+        .output()?;
+    let said = String::from_utf8_lossy(&confirm.stdout);
+    assert!(confirm.status.success(), "confirm-paid failed: {said}\n{}", String::from_utf8_lossy(&confirm.stderr));
+    assert_eq!(serde_json::from_str::<Value>(said.trim())?["confirmedPaid"]["orderId"], Value::from(id.clone()));
+
+    let mut stdout = String::new();
+    std::io::Read::read_to_string(&mut buyer.0.stdout.take().expect("stdout"), &mut stdout)?;
+    let status = buyer.0.wait()?;
+    assert!(
+        status.success(),
+        "agora buyer failed: {stdout}\n{}\n{}",
+        support::tail(&base.join("buyer.stderr.log"), 30),
+        seller_log()
+    );
+    assert_eq!(std::fs::read(&out)?, bytes, "the file is the item, byte for byte");
+    let bought =
+        stdout.lines().last().map(serde_json::from_str::<Value>).transpose()?.unwrap_or_default()["bought"].clone();
+    assert!(bought["rateTx"].is_string(), "the buyer rated: {bought}");
+
+    // Paid, both ratings, and nothing escrowed so nothing paid out on chain.
+    let both_rated = |b: &Value| b["order"]["state"] == "Paid" && b["ratings"].as_array().is_some_and(|r| r.len() == 2);
+    let detail = wait_for_order(&api, &id, both_rated, seller_log).await?;
+    assert_eq!(detail["order"]["paidToSeller"], Value::Null, "{detail}");
+    up.stop()?;
+    Ok(())
+}

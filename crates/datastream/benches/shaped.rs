@@ -220,7 +220,7 @@ async fn protocol(link: &Link, rig: &Rig, window: Window, nonce: u64) -> anyhow:
         ack_signer: order.ack_signer,
         deadline: order.deadline,
         finished: false,
-        escrowed: true,
+        payment: agora_datastream::Payment::Escrowed,
         confirmations: 1,
     };
     rig.book.0.lock().map_err(|e| anyhow::anyhow!("{e}"))?.insert(order.order_id, on_chain);

@@ -5,11 +5,12 @@ use alloy::eips::BlockId;
 use alloy::primitives::{Address, B256};
 use alloy::providers::{DynProvider, Provider};
 
-use crate::escrow::{OnChainOrder, OrderBook};
+use crate::escrow::{OnChainOrder, OrderBook, Payment};
 
 /// `IDataMarket.OrderState` as the ABI encodes it.
 const STATE_NONE: u8 = 0;
 const STATE_OPEN: u8 = 1;
+const STATE_PAID: u8 = 4;
 /// `IDataMarket.PaymentMethod.Escrow`.
 const METHOD_ESCROW: u8 = 0;
 
@@ -65,8 +66,14 @@ impl ChainOrderBook {
             token: o.token,
             ack_signer: o.ackSigner,
             deadline: o.deadline.to::<u64>(),
-            finished: o.state != STATE_OPEN,
-            escrowed: o.method == METHOD_ESCROW,
+            // An escrowed order is served while open; an off-chain one while open (waiting for the
+            // seller's confirmation) and once confirmed paid.
+            finished: o.state != STATE_OPEN && (o.method == METHOD_ESCROW || o.state != STATE_PAID),
+            payment: match (o.method, o.state) {
+                (METHOD_ESCROW, _) => Payment::Escrowed,
+                (_, STATE_PAID) => Payment::OffChainPaid,
+                _ => Payment::OffChainUnconfirmed,
+            },
             confirmations: head - mined + 1,
         }))
     }

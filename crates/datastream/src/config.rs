@@ -87,6 +87,9 @@ pub struct SellerConfig {
     pub confirmations: u64,
     /// The rating the seller gives a buyer whose order completed, in its `exit`.
     pub rating_on_complete: Option<Rating>,
+    /// Serves orders paid off chain (the seed's "alipay"), each once the seller has confirmed its
+    /// payment on chain; otherwise they are refused at once.
+    pub off_chain: bool,
 }
 
 impl Default for SellerConfig {
@@ -98,6 +101,7 @@ impl Default for SellerConfig {
             window: Window::default(),
             confirmations: 2,
             rating_on_complete: None,
+            off_chain: false,
         }
     }
 }

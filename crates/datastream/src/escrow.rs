@@ -27,12 +27,24 @@ pub struct OnChainOrder {
     pub ack_signer: Address,
     /// Unix seconds after which anyone may settle.
     pub deadline: u64,
-    /// Settled or ended: nothing more is sold under it.
+    /// Settled, ended or expired: nothing more is sold under it.
     pub finished: bool,
-    /// Paid into escrow (the contract's `Escrow` method); an off-chain-paid order is not served.
-    pub escrowed: bool,
+    /// How the order is paid, and whether that payment is there yet.
+    pub payment: Payment,
     /// Blocks on top of (and including) the one that holds the escrow transaction; 0 while pending.
     pub confirmations: u64,
+}
+
+/// How an order is paid (the contract's `PaymentMethod`, and for an off-chain order whether the
+/// seller has confirmed the payment on chain).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Payment {
+    /// The price is escrowed in the contract.
+    Escrowed,
+    /// Paid outside the chain (the seed's "alipay"); the seller has not confirmed it yet.
+    OffChainUnconfirmed,
+    /// Paid outside the chain, and the seller confirmed it on chain (`confirmPaid`).
+    OffChainPaid,
 }
 
 /// "Is order X open with these terms, and how deep is its escrow?" — the seller's only question to

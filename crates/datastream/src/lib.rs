@@ -41,7 +41,7 @@ pub use catalogue::{Catalogue, Entry, Price, Terms, hash_file, sha256};
 pub use chain::ChainOrderBook;
 pub use config::{BuyerConfig, SellerConfig, Timeouts, Window};
 pub use error::{Error, ErrorCode, Result, State};
-pub use escrow::{AckBook, AckStore, BoxFuture, OnChainOrder, OrderBook, SignedAck};
+pub use escrow::{AckBook, AckStore, BoxFuture, OnChainOrder, OrderBook, Payment, SignedAck};
 pub use frame::Limits;
 pub use message::{Message, MessageType};
 pub use seller::{Seller, Served};

@@ -9,7 +9,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncSeekExt, AsyncWrite};
 use crate::catalogue::{Catalogue, Entry, sha256};
 use crate::config::SellerConfig;
 use crate::error::{Error, Result, State};
-use crate::escrow::{AckBook, AckStore, OnChainOrder, OrderBook, SignedAck};
+use crate::escrow::{AckBook, AckStore, OnChainOrder, OrderBook, Payment, SignedAck};
 use crate::message::{Chunk, Exit, ExitReason, Hello, Menu, Message, Order, PROTOCOL, Rating, Received};
 use crate::session::{Conn, unix_now};
 use crate::sign::MarketRef;
@@ -198,11 +198,17 @@ impl<B: OrderBook> Seller<B> {
             let found = self.book.order(order.order_id, escrow_tx).await.map_err(Error::OrderBook)?;
             let reason = match found {
                 Some(on_chain) => {
-                    check_terms(order, &on_chain)?;
-                    if on_chain.confirmations >= self.config.confirmations {
-                        return Ok(());
+                    check_terms(order, &on_chain, self.config.off_chain)?;
+                    match on_chain.payment {
+                        Payment::OffChainUnconfirmed => {
+                            "the seller has not confirmed the off-chain payment on chain yet".to_owned()
+                        }
+                        Payment::OffChainPaid => return Ok(()),
+                        Payment::Escrowed if on_chain.confirmations >= self.config.confirmations => return Ok(()),
+                        Payment::Escrowed => {
+                            format!("{} of {} confirmations", on_chain.confirmations, self.config.confirmations)
+                        }
                     }
-                    format!("{} of {} confirmations", on_chain.confirmations, self.config.confirmations)
                 }
                 None => format!("transaction {escrow_tx} holds no such order (yet)"),
             };
@@ -378,7 +384,7 @@ struct Run {
     window: u64,
 }
 
-fn check_terms(order: &Order, c: &OnChainOrder) -> Result<()> {
+fn check_terms(order: &Order, c: &OnChainOrder, off_chain: bool) -> Result<()> {
     let differs = [
         ("buyer", order.buyer != c.buyer),
         ("seller", order.seller != c.seller),
@@ -391,7 +397,7 @@ fn check_terms(order: &Order, c: &OnChainOrder) -> Result<()> {
     if let Some((field, _)) = differs.iter().find(|(_, d)| *d) {
         return Err(Error::OrderRefused(format!("the escrowed order's {field} is not the order's")));
     }
-    if !c.escrowed {
+    if !off_chain && c.payment != Payment::Escrowed {
         return Err(Error::OrderRefused("the order is paid off chain; this seller serves escrowed orders".into()));
     }
     if c.finished {

@@ -37,6 +37,9 @@ pub struct DataSettings {
     pub window_max: u64,
     /// Milliseconds between the settlement job's looks at the orders the seller holds ACKs for.
     pub settle_interval_ms: u64,
+    /// Serve orders paid off chain (the seed's "alipay"): each once the seller has confirmed its
+    /// payment on chain (`agora seller --confirm-paid ORDER`); off: such orders are refused.
+    pub off_chain: bool,
 }
 
 impl Default for DataSettings {
@@ -55,6 +58,7 @@ impl Default for DataSettings {
             window_step: w.step,
             window_max: w.max,
             settle_interval_ms: 2_000,
+            off_chain: false,
         }
     }
 }
@@ -79,6 +83,7 @@ impl DataSettings {
         SellerConfig {
             window: Window { initial: self.window_initial, step: self.window_step, max: self.window_max },
             confirmations: self.confirmations,
+            off_chain: self.off_chain,
             ..SellerConfig::default()
         }
     }

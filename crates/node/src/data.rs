@@ -65,6 +65,13 @@ pub(crate) mod state {
     pub(crate) const OPEN: u8 = 1;
     pub(crate) const ENDING: u8 = 2;
     pub(crate) const SETTLED: u8 = 3;
+    pub(crate) const PAID: u8 = 4;
+}
+
+/// `PaymentMethod` as the contract's ABI encodes it.
+mod method {
+    pub(super) const ESCROW: u8 = 0;
+    pub(super) const OFF_CHAIN: u8 = 1;
 }
 
 /// Serves `[data]`'s catalogue as its seller until `shutdown`; `ready` hears when it listens.
@@ -154,6 +161,17 @@ async fn register(sender: &Sender, market: Address, endpoint: &str, catalogue: &
     Ok(Some(r.transaction_hash))
 }
 
+/// Confirms on chain, as the seller whose key is `[data] seller_key`, that the off-chain order
+/// `order_id` was paid: its seller (a running `agora seller` with `[data] off_chain`) then serves it.
+pub async fn confirm_paid(config: &Config, chain: &DataChain, order_id: B256) -> Result<B256> {
+    let key = agora_chain::signer_from_key(
+        config.data.seller_key.as_deref().context("no seller key: set [data] seller_key or AGORA_DATA__SELLER_KEY")?,
+    )?;
+    let sender = crate::client::sender(&chain.rpc_url, &key).await?;
+    let r = sender.send(DataMarket::new(chain.market, sender.provider()).confirmPaid(order_id)).await?;
+    Ok(r.transaction_hash)
+}
+
 /// What `agora buyer` is asked to do.
 #[derive(Debug, Clone)]
 pub struct BuyRequest {
@@ -171,6 +189,9 @@ pub struct BuyRequest {
     pub rate: Option<u8>,
     /// Seconds from now (chain clock) to the order's deadline.
     pub deadline_secs: u64,
+    /// Pay the seller outside the chain (the seed's "alipay"): nothing is escrowed, and the seller
+    /// sends once it has confirmed the payment on chain.
+    pub off_chain: bool,
 }
 
 /// A purchase's result.
@@ -296,7 +317,7 @@ pub async fn buy(chain: &DataChain, req: &BuyRequest, mut progress: impl FnMut(P
         let now = head_time(sender.provider()).await?;
         let nonce = U256::from_be_bytes(PrivateKeySigner::random().to_bytes().0);
         let order = buyer.order_for(&item, req.seller, now, nonce, now + req.deadline_secs);
-        record.escrow_tx = open_order(&sender, chain.market, &order).await?;
+        record.escrow_tx = open_order(&sender, chain.market, &order, req.off_chain).await?;
         record.order = Some(order.clone());
         record.save(&req.out)?;
         order
@@ -388,10 +409,13 @@ async fn rate_finished<P: Provider>(
     Ok(outcome)
 }
 
-/// Opens `order` on chain: approves the token first when the allowance is short, escrows the price.
-async fn open_order(sender: &Sender, market: Address, order: &Order) -> Result<B256> {
+/// Opens `order` on chain: approves the token first when the allowance is short, escrows the price;
+/// `off_chain`: escrows nothing (the seller confirms the payment on chain).
+async fn open_order(sender: &Sender, market: Address, order: &Order, off_chain: bool) -> Result<B256> {
     let dm = DataMarket::new(market, sender.provider());
-    let value = if order.token == Address::ZERO {
+    let value = if off_chain {
+        U256::ZERO
+    } else if order.token == Address::ZERO {
         order.price
     } else {
         let token = MarketToken::new(order.token, sender.provider());
@@ -410,7 +434,7 @@ async fn open_order(sender: &Sender, market: Address, order: &Order) -> Result<B
             order.started_from,
             order.nonce,
             order.ack_signer,
-            0,
+            if off_chain { method::OFF_CHAIN } else { method::ESCROW },
         )
         .value(value);
     let r = sender.send(call).await?;

@@ -84,6 +84,14 @@ impl Settler {
                     tracing::info!(order = %row.order_id, tx = %r.transaction_hash, "rated the buyer");
                     self.store.close_data_ack(chain, market, row.order_id).await?;
                 }
+                // Paid off chain: nothing is escrowed, so nothing ends or settles; while the buyer
+                // is still being served the ACKs stay, and a whole transfer earns the buyer a rating.
+                state::PAID if row.received == row.total_bytes && !o.ratedBySeller => {
+                    let r = self.sender.send(dm.rate(row.order_id, 5, B256::ZERO)).await?;
+                    tracing::info!(order = %row.order_id, tx = %r.transaction_hash, "rated the buyer (paid off chain)");
+                    self.store.close_data_ack(chain, market, row.order_id).await?;
+                }
+                state::PAID if !stopped && row.received < row.total_bytes => {}
                 state::NONE => {
                     tracing::warn!(order = %row.order_id, "the chain does not know this order: forgotten");
                     self.store.close_data_ack(chain, market, row.order_id).await?;

@@ -9,8 +9,8 @@ use agora_chain::bindings::DataMarket;
 use agora_chain::testing::{BUYER, PROVIDER, TestChain, send};
 use agora_datastream::message::Order;
 use agora_datastream::{
-    Buyer, BuyerConfig, Catalogue, ChainOrderBook, Error, Limits, MarketRef, OrderBook, Price, Seller, SellerConfig,
-    Terms,
+    Buyer, BuyerConfig, Catalogue, ChainOrderBook, Error, Limits, MarketRef, OrderBook, Payment, Price, Seller,
+    SellerConfig, Terms,
 };
 use alloy::primitives::{Address, B256, U256};
 use alloy::providers::Provider;
@@ -55,20 +55,31 @@ impl Rig {
     }
 
     fn seller(&self, confirmations: u64, escrow: Duration) -> anyhow::Result<Arc<Seller<ChainOrderBook>>> {
-        let key = self.tc.key(PROVIDER);
         let config = SellerConfig {
             confirmations,
             timeouts: agora_datastream::Timeouts { escrow, ..short_timeouts() },
             ..seller_config()
         };
-        Ok(Arc::new(Seller::new(
+        Ok(Arc::new(self.seller_with(config)?))
+    }
+
+    /// The seller confirms on chain that `order` was paid off chain.
+    async fn confirm_paid(&self, order: &Order) -> anyhow::Result<()> {
+        let dm = DataMarket::new(self.market.address, self.tc.provider(PROVIDER));
+        send(dm.confirmPaid(order.order_id)).await?;
+        Ok(())
+    }
+
+    fn seller_with(&self, config: SellerConfig) -> anyhow::Result<Seller<ChainOrderBook>> {
+        let key = self.tc.key(PROVIDER);
+        Ok(Seller::new(
             key.clone(),
             key.address(),
             self.market,
             self.catalogue.clone(),
             Arc::new(self.book.clone()),
             config,
-        )?))
+        )?)
     }
 
     async fn now(&self) -> anyhow::Result<u64> {
@@ -147,7 +158,7 @@ async fn the_chain_order_book_reads_terms_and_depth() -> anyhow::Result<()> {
         (found.buyer, found.seller, found.total, found.price, found.token, found.ack_signer, found.deadline),
         (order.buyer, order.seller, order.size, order.price, order.token, order.ack_signer, order.deadline)
     );
-    assert!(found.escrowed && !found.finished);
+    assert!(found.payment == Payment::Escrowed && !found.finished);
     assert_eq!(found.confirmations, 1, "just mined");
     rig.mine().await?;
     rig.mine().await?;
@@ -159,10 +170,13 @@ async fn the_chain_order_book_reads_terms_and_depth() -> anyhow::Result<()> {
     assert_eq!(rig.book.order(other.order_id, tx).await.map_err(anyhow::Error::msg)?, None);
     assert_eq!(rig.book.order(order.order_id, B256::repeat_byte(9)).await.map_err(anyhow::Error::msg)?, None);
 
-    // An off-chain-paid order is found, not escrowed.
+    // An off-chain-paid order is found, not escrowed, and open until the seller confirms it paid.
     let tx = rig.open(&other, U256::from(PRICE), 1).await?;
     let found = rig.book.order(other.order_id, tx).await.map_err(anyhow::Error::msg)?;
-    assert_eq!(found.map(|o| o.escrowed), Some(false));
+    assert_eq!(found.map(|o| (o.payment, o.finished)), Some((Payment::OffChainUnconfirmed, false)));
+    rig.confirm_paid(&other).await?;
+    let found = rig.book.order(other.order_id, tx).await.map_err(anyhow::Error::msg)?;
+    assert_eq!(found.map(|o| (o.payment, o.finished)), Some((Payment::OffChainPaid, false)));
     Ok(())
 }
 
@@ -202,5 +216,38 @@ async fn a_seller_waits_for_the_depth_and_refuses_other_terms() -> anyhow::Resul
     let tx = rig.open(&off, U256::from(PRICE), 1).await?;
     let (_, served) = rig.buy(rig.seller(1, Duration::from_secs(20))?, &off, tx).await?;
     assert!(matches!(&served, Err(Error::OrderRefused(m)) if m.contains("off chain")), "{served:?}");
+    Ok(())
+}
+
+#[tokio::test]
+async fn an_off_chain_order_is_served_once_the_seller_confirms_it_paid() -> anyhow::Result<()> {
+    let rig = Rig::new().await?;
+    rig.register().await?;
+    let now = rig.now().await?;
+    let off_chain = |escrow: Duration| -> anyhow::Result<Arc<Seller<ChainOrderBook>>> {
+        Ok(Arc::new(rig.seller_with(SellerConfig {
+            confirmations: 1,
+            off_chain: true,
+            timeouts: agora_datastream::Timeouts { escrow, ..short_timeouts() },
+            ..seller_config()
+        })?))
+    };
+    let order = rig.order(1, now);
+    let tx = rig.open(&order, U256::from(PRICE), 1).await?;
+    // Not confirmed: the seller waits, sends nothing, and gives up after its escrow timeout.
+    let (bought, served) = rig.buy(off_chain(Duration::from_millis(300))?, &order, tx).await?;
+    assert!(bought.is_err(), "nothing was bought: {bought:?}");
+    assert!(
+        matches!(&served, Err(Error::EscrowNotConfirmed { reason, .. }) if reason.contains("not confirmed")),
+        "{served:?}"
+    );
+    // Confirmed paid on chain: the same order is served whole; nothing was escrowed, nothing settles.
+    rig.confirm_paid(&order).await?;
+    let (bought, served) = rig.buy(off_chain(Duration::from_secs(20))?, &order, tx).await?;
+    assert!(bought?.complete);
+    assert_eq!(served?.acked, rig.item.size);
+    assert_eq!(std::fs::read(rig.dir.path().join(format!("{}.bin", order.order_id)))?, rig.content);
+    let on_chain = DataMarket::new(rig.market.address, rig.tc.provider(BUYER)).getOrder(order.order_id).call().await?;
+    assert_eq!(on_chain.state, 4, "Paid: the order stays as the seller confirmed it");
     Ok(())
 }

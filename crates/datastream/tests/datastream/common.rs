@@ -104,6 +104,7 @@ pub fn seller_config() -> SellerConfig {
         window: Window { initial: 2 * CHUNK, step: CHUNK, max: 4 * CHUNK },
         confirmations: 1,
         rating_on_complete: Some(agora_datastream::message::Rating { score: 5, comment: "paid promptly".into() }),
+        off_chain: false,
     }
 }
 
@@ -177,7 +178,7 @@ pub fn on_chain(order: &Order, confirmations: u64) -> OnChainOrder {
         ack_signer: order.ack_signer,
         deadline: order.deadline,
         finished: false,
-        escrowed: true,
+        payment: agora_datastream::Payment::Escrowed,
         confirmations,
     }
 }

@@ -188,6 +188,7 @@ async fn a_link_taken_down_mid_transfer_resumes_and_nothing_is_delivered_or_paid
         window: Window { initial: WINDOW, step: 0, max: WINDOW },
         confirmations: 1,
         rating_on_complete: None,
+        off_chain: false,
     };
     let book = Arc::new(ChainOrderBook::new(tc.provider(PROVIDER), address));
     let seller =
