@@ -2,9 +2,9 @@
 //! candle, exchanged as one flat parameter vector.
 //!
 //! The flat layout is, layer by layer, the weight matrix (`out × in`, row-major, as candle's and
-//! PyTorch's `Linear` store it) then the bias (`out`). Weights are initialised here from a seeded
-//! generator (uniform in ±1/√fan_in, PyTorch's `Linear` default), not by candle, whose initialiser
-//! does not follow a seed. Local training is plain SGD on cross-entropy, shuffled mini-batches.
+//! PyTorch's `Linear` store it) then the bias (`out`). Parameters are initialised here from a
+//! seeded generator, with the distributions candle's `linear` uses (Kaiming normal weights, uniform
+//! biases), not by candle, whose initialiser does not follow a seed. Local training is plain SGD on cross-entropy, shuffled mini-batches.
 
 use candle_core::{D, DType, Device, Tensor, Var};
 use candle_nn::{Optimizer, SGD, loss, ops};
@@ -85,15 +85,16 @@ impl Mlp {
         self.layers().iter().map(|(i, o)| i * o + o).sum()
     }
 
-    /// Fresh parameters from `seed`: weights and biases uniform in ±1/√fan_in.
+    /// Fresh parameters from `seed`, drawn as candle's `linear` draws them: weights normal with
+    /// standard deviation √2/√fan_in (Kaiming, ReLU gain), biases uniform in ±1/√fan_in.
     pub fn init(&self, seed: u64) -> Vec<f32> {
         let mut rng = Rng::stream(seed, &[0x1417]);
         let mut out = Vec::with_capacity(self.param_count());
         for (fan_in, fan_out) in self.layers() {
+            let std = (2.0 / fan_in as f64).sqrt();
+            out.extend((0..fan_in * fan_out).map(|_| (rng.normal() * std) as f32));
             let bound = 1.0 / (fan_in as f64).sqrt();
-            for _ in 0..fan_in * fan_out + fan_out {
-                out.push(((rng.f64() * 2.0 - 1.0) * bound) as f32);
-            }
+            out.extend((0..fan_out).map(|_| ((rng.f64() * 2.0 - 1.0) * bound) as f32));
         }
         out
     }

@@ -141,7 +141,7 @@ fn converged(history: &[Vec<f64>], window: usize, tolerance: f64) -> bool {
 
 /// GTG-Shapley-style estimate for `n` players. Permutation `k` starts with player `k mod n`; the
 /// others follow in a seeded random order. Stops after at least `min_permutations` once
-/// [`converged`], or at `max_permutations`.
+/// the estimates have converged (see [`GtgConfig::window`]), or at `max_permutations`.
 pub fn gtg(n: usize, config: &GtgConfig, utility: &mut dyn FnMut(Coalition) -> Result<f64>) -> Result<RoundValues> {
     check_players(n, MAX_PLAYERS)?;
     if config.max_permutations == 0 || config.window == 0 {
