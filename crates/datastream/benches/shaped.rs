@@ -24,15 +24,17 @@
 #[allow(dead_code, unreachable_pub)]
 mod link;
 
-use std::collections::HashMap;
+#[path = "common/mod.rs"]
+mod common;
+
 use std::net::{Ipv4Addr, SocketAddr};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use agora_datastream::{
-    Buyer, BuyerConfig, Catalogue, MarketRef, OnChainOrder, OrderBook, Price, Seller, SellerConfig, Terms, Window,
-};
-use alloy::primitives::{Address, B256, U256, address};
+use common::{MARKET, Table, mb_s, median, print_load};
+
+use agora_datastream::{Buyer, BuyerConfig, Catalogue, OnChainOrder, Price, Seller, SellerConfig, Terms, Window};
+use alloy::primitives::{Address, B256, U256};
 use alloy::signers::local::PrivateKeySigner;
 use link::{Link, Ns, Side};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -47,35 +49,6 @@ const RUNS: usize = 3;
 const DELAY: Duration = Duration::from_millis(10);
 /// The shaping on each end of the veth.
 const TBF: &[&str] = &["tbf", "rate", "100mbit", "burst", "32kbit", "latency", "400ms"];
-const MARKET: MarketRef =
-    MarketRef { chain_id: 31337, address: address!("0x5FbDB2315678afecb367f032d93F642f64180aa3") };
-
-/// The order book as a table of orders, each confirmed deep enough.
-#[derive(Default)]
-struct Table(Mutex<HashMap<B256, OnChainOrder>>);
-
-impl OrderBook for Table {
-    async fn order(&self, order_id: B256, _tx: B256) -> Result<Option<OnChainOrder>, String> {
-        Ok(self.0.lock().map_err(|e| e.to_string())?.get(&order_id).cloned())
-    }
-}
-
-fn print_load(when: &str) {
-    let load = std::fs::read_to_string("/proc/loadavg")
-        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_else(|_| "unknown".into());
-    println!("load average {load} (1, 5, 15 min) {when}");
-}
-
-fn median(mut v: Vec<Duration>) -> Duration {
-    v.sort();
-    v[v.len() / 2]
-}
-
-fn mb_s(bytes: u64, d: Duration) -> f64 {
-    bytes as f64 / 1e6 / d.as_secs_f64()
-}
-
 /// A listener inside `ns` on `ip`, any port.
 fn listen(ns: &Ns, ip: Ipv4Addr) -> anyhow::Result<TcpListener> {
     let socket = ns.socket()?;

@@ -12,14 +12,16 @@
 // A benchmark binary: its figures are its output.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+#[path = "common/mod.rs"]
+mod common;
+
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use agora_datastream::{
-    Buyer, BuyerConfig, Catalogue, MarketRef, OnChainOrder, OrderBook, Price, Seller, SellerConfig, Terms, sha256, sign,
-};
-use alloy::primitives::{Address, B256, U256, address};
+use common::{MARKET, Table, mb_s, median, print_load};
+
+use agora_datastream::{Buyer, BuyerConfig, Catalogue, OnChainOrder, Price, Seller, SellerConfig, Terms, sha256, sign};
+use alloy::primitives::{Address, B256, U256};
 use alloy::signers::local::PrivateKeySigner;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -28,34 +30,6 @@ const CHUNK: u64 = 1 << 20;
 /// The item's size in MiB, and the runs of each kind.
 const MIB: u64 = 256;
 const RUNS: u64 = 5;
-const MARKET: MarketRef =
-    MarketRef { chain_id: 31337, address: address!("0x5FbDB2315678afecb367f032d93F642f64180aa3") };
-
-/// The order book as a table of orders, each confirmed deep enough.
-#[derive(Default)]
-struct Table(Mutex<HashMap<B256, OnChainOrder>>);
-
-impl OrderBook for Table {
-    async fn order(&self, order_id: B256, _tx: B256) -> Result<Option<OnChainOrder>, String> {
-        Ok(self.0.lock().map_err(|e| e.to_string())?.get(&order_id).cloned())
-    }
-}
-
-fn print_load(when: &str) {
-    let load = std::fs::read_to_string("/proc/loadavg")
-        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_else(|_| "unknown".into());
-    println!("load average {load} (1, 5, 15 min) {when}");
-}
-
-fn median(mut v: Vec<Duration>) -> Duration {
-    v.sort();
-    v[v.len() / 2]
-}
-
-fn mb_s(bytes: u64, d: Duration) -> f64 {
-    bytes as f64 / 1e6 / d.as_secs_f64()
-}
 
 /// Plain TCP: `size` bytes from memory to memory in 1 MiB writes.
 async fn plain(size: u64) -> anyhow::Result<Duration> {
