@@ -71,6 +71,16 @@ fn start_seller_with(
     anyhow::bail!("agora seller exited ({status}) before it listened; its log:\n{}", support::tail(&log, 40))
 }
 
+/// `agora buyer --json` buying `item` from `seller` with `key` into `out`; `extra` flags after.
+fn buyer(api: &str, seller: &str, item: &str, key: &str, out: &Path, extra: &[&str]) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_agora"));
+    c.args(["buyer", "--api", api, "--json", "--seller", seller, "--item", item, "--key", key, "--out"])
+        .arg(out)
+        .args(extra)
+        .env("RUST_LOG", "warn");
+    c
+}
+
 /// The order as `/api/data/orders/{id}` serves it, once `ready` holds for it: the seller's node
 /// settles after the buyer's last line, and the indexer applies it after that. Fails after 60 s with
 /// the last answer and `context()`.
@@ -116,12 +126,7 @@ async fn a_file_bought_between_two_processes_settles_with_ratings() -> anyhow::R
     assert_eq!(said["items"], serde_json::json!(["data.bin"]));
 
     let out = base.join("bought.bin");
-    let run = Command::new(env!("CARGO_BIN_EXE_agora"))
-        .args(["buyer", "--api", &api, "--json", "--seller", &address_of(SELLER), "--item", "data.bin"])
-        .args(["--key", &buyer_key, "--rate", "4", "--out"])
-        .arg(&out)
-        .env("RUST_LOG", "warn")
-        .output()?;
+    let run = buyer(&api, &address_of(SELLER), "data.bin", &buyer_key, &out, &["--rate", "4"]).output()?;
     let stdout = String::from_utf8(run.stdout)?;
     let seller_log = support::tail(&base.join("seller").join("seller.stderr.log"), 30);
     assert!(
@@ -184,15 +189,8 @@ async fn a_seller_killed_mid_transfer_is_resumed_and_paid_once() -> anyhow::Resu
 
     let out = base.join("big.out");
     let buyer_args = |resume: bool| {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_agora"));
-        c.args(["buyer", "--api", &api, "--json", "--seller", &address_of(SELLER), "--item", "big.bin"])
-            .args(["--key", &buyer_key, "--rate", "3", "--out"])
-            .arg(&out)
-            .env("RUST_LOG", "warn");
-        if resume {
-            c.arg("--resume");
-        }
-        c
+        let extra: &[&str] = if resume { &["--rate", "3", "--resume"] } else { &["--rate", "3"] };
+        buyer(&api, &address_of(SELLER), "big.bin", &buyer_key, &out, extra)
     };
     let mut first = buyer_args(false).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn()?;
     let stdout = first.stdout.take().expect("stdout");
@@ -260,18 +258,11 @@ async fn a_buyer_killed_mid_transfer_resumes_from_its_record() -> anyhow::Result
     let seller_dir = base.join("seller");
     let (_seller, _) = start_seller_with(&api, &key_of(SELLER), &catalogue, &seller_dir, &small)?;
     let out = base.join("big.out");
-    let buyer = |resume: bool| {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_agora"));
-        c.args(["buyer", "--api", &api, "--json", "--seller", &address_of(SELLER), "--item", "big.bin"])
-            .args(["--key", &key_of(BUYER), "--out"])
-            .arg(&out)
-            .env("RUST_LOG", "warn");
-        if resume {
-            c.arg("--resume");
-        }
-        c
+    let buyer_args = |resume: bool| {
+        let extra: &[&str] = if resume { &["--resume"] } else { &[] };
+        buyer(&api, &address_of(SELLER), "big.bin", &key_of(BUYER), &out, extra)
     };
-    let mut first = support::Proc(buyer(false).stdout(Stdio::piped()).stderr(Stdio::null()).spawn()?);
+    let mut first = support::Proc(buyer_args(false).stdout(Stdio::piped()).stderr(Stdio::null()).spawn()?);
     let stdout = first.0.stdout.take().expect("stdout");
     let mut seen = 0;
     for line in BufReader::new(stdout).lines() {
@@ -285,7 +276,7 @@ async fn a_buyer_killed_mid_transfer_resumes_from_its_record() -> anyhow::Result
     first.0.wait()?;
     assert!(seen > 0 && seen < bytes.len() as u64, "killed mid-transfer at {seen}");
 
-    let run = buyer(true).output()?;
+    let run = buyer_args(true).output()?;
     let stdout = String::from_utf8(run.stdout)?;
     assert!(
         run.status.success(),
@@ -322,12 +313,7 @@ async fn a_token_priced_item_is_approved_escrowed_and_settled() -> anyhow::Resul
     let (_seller, _) =
         start_seller_with(&api, &key_of(SELLER), &catalogue, &seller_dir, &[("AGORA_DATA__TOKEN", token.as_str())])?;
     let out = base.join("small.out");
-    let run = Command::new(env!("CARGO_BIN_EXE_agora"))
-        .args(["buyer", "--api", &api, "--json", "--seller", &address_of(SELLER), "--item", "small.bin"])
-        .args(["--key", &key_of(BUYER), "--out"])
-        .arg(&out)
-        .env("RUST_LOG", "warn")
-        .output()?;
+    let run = buyer(&api, &address_of(SELLER), "small.bin", &key_of(BUYER), &out, &[]).output()?;
     let stdout = String::from_utf8(run.stdout)?;
     assert!(
         run.status.success(),
@@ -358,15 +344,7 @@ async fn the_demo_seller_sells_fashion_mnist_and_a_rating_can_come_later() -> an
     let address_of = |i: usize| dev["accounts"][i]["address"].as_str().expect("address").to_lowercase();
     assert_eq!(dev["roles"]["data_seller"].as_u64(), Some(DEMO_SELLER as u64), "{}", dev["roles"]);
     let out = up.dir.path().join("labels.gz");
-    let buy = |extra: &[&str]| {
-        Command::new(env!("CARGO_BIN_EXE_agora"))
-            .args(["buyer", "--api", &api, "--json", "--seller", &address_of(DEMO_SELLER), "--item", item])
-            .args(["--key", &key_of(BUYER), "--out"])
-            .arg(&out)
-            .args(extra)
-            .env("RUST_LOG", "warn")
-            .output()
-    };
+    let buy = |extra: &[&str]| buyer(&api, &address_of(DEMO_SELLER), item, &key_of(BUYER), &out, extra).output();
     let last_line = |run: &std::process::Output| -> anyhow::Result<Value> {
         let stdout = String::from_utf8_lossy(&run.stdout);
         anyhow::ensure!(run.status.success(), "agora buyer failed: {stdout}\n{}", String::from_utf8_lossy(&run.stderr));
@@ -417,15 +395,11 @@ async fn an_off_chain_order_is_served_once_the_seller_confirms_it_paid() -> anyh
     let seller_log = || format!("seller:\n{}", support::tail(&seller_dir.join("seller.stderr.log"), 30));
 
     let out = base.join("paid.out");
-    let buyer = Command::new(env!("CARGO_BIN_EXE_agora"))
-        .args(["buyer", "--api", &api, "--json", "--seller", &address_of(SELLER), "--item", "paid.bin"])
-        .args(["--key", &key_of(BUYER), "--off-chain", "--rate", "4", "--out"])
-        .arg(&out)
-        .env("RUST_LOG", "warn")
+    let child = buyer(&api, &address_of(SELLER), "paid.bin", &key_of(BUYER), &out, &["--off-chain", "--rate", "4"])
         .stdout(Stdio::piped())
         .stderr(std::fs::File::create(base.join("buyer.stderr.log"))?)
         .spawn()?;
-    let mut buyer = support::Proc(buyer);
+    let mut child = support::Proc(child);
 
     // The order, as indexed: open, paid off chain, nothing received while unconfirmed.
     let url = format!("{api}/api/data/orders?buyer={}", address_of(BUYER));
@@ -453,8 +427,8 @@ async fn an_off_chain_order_is_served_once_the_seller_confirms_it_paid() -> anyh
     assert_eq!(serde_json::from_str::<Value>(said.trim())?["confirmedPaid"]["orderId"], Value::from(id.clone()));
 
     let mut stdout = String::new();
-    std::io::Read::read_to_string(&mut buyer.0.stdout.take().expect("stdout"), &mut stdout)?;
-    let status = buyer.0.wait()?;
+    std::io::Read::read_to_string(&mut child.0.stdout.take().expect("stdout"), &mut stdout)?;
+    let status = child.0.wait()?;
     assert!(
         status.success(),
         "agora buyer failed: {stdout}\n{}\n{}",
