@@ -13,7 +13,7 @@ IEXEC_POCO_DIR := node_modules/.iexec-poco
 IEXEC_POCO_STAMP := $(IEXEC_POCO_DIR)/.installed-$(IEXEC_POCO_VERSION)-$(IEXEC_POCO_SHA256)
 export PATH := $(FOUNDRY)/forge-linux-amd64/bin:$(FOUNDRY)/anvil-linux-amd64/bin:$(FOUNDRY)/cast-linux-amd64/bin:$(PATH)
 
-.PHONY: up test deps ffmpeg datasets llm-build-deps model contracts contracts-test contracts-analyze artifacts artifacts-check rust-lint rust-test api-fuzz web web-test chromium
+.PHONY: up test deps ffmpeg datasets llm-build-deps model contracts contracts-test contracts-deep contracts-analyze artifacts artifacts-check rust-lint rust-test api-fuzz web web-test chromium
 
 ## Install the pinned chain toolchain (forge, anvil, cast, solcjs, OpenZeppelin, viem, the iexec CLI)
 ## from npm, iExec PoCo's compiled contracts, ffmpeg (video transcode jobs), Fashion-MNIST (the demo
@@ -75,6 +75,11 @@ contracts: deps
 contracts-test: deps
 	cd contracts && $(FORGE) fmt --check
 	cd contracts && $(FORGE) snapshot --check
+
+## The invariant suites at 256 runs x depth 512 (the `deep` profile): slower than `make test`'s
+## 64 x 128, run before a contract change lands.
+contracts-deep: deps
+	cd contracts && FOUNDRY_PROFILE=deep $(FORGE) test --match-path 'test/invariant/*'
 
 ## Slither, pinned, over contracts/src: fails on any finding that contracts/slither.config.json does not
 ## triage (each excluded detector and each result marked in the source says why it is a false positive).
