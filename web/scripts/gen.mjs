@@ -19,6 +19,7 @@ export const OPENAPI_PATH = path.join(REPO, "crates", "api", "openapi.json");
 const CONTRACTS = {
   ComputeMarket: "computeMarketAbi",
   DataMarket: "dataMarketAbi",
+  FederatedMarket: "federatedMarketAbi",
   MarketToken: "marketTokenAbi",
   PaymentChannel: "paymentChannelAbi",
 };

@@ -1,0 +1,210 @@
+// The FederatedMarket's calls as the page sends them (contracts/src/FederatedMarket.sol,
+// docs/fl-market-contract.md): createTask in either mode (the pool as the value for ETH, a token
+// pool approved first), join, leave, buyBlocks (MarketToken approved first), claimReward with the
+// proof the node gave, withdrawDividends and requestPrediction; the task spec posted to
+// `/api/fl/specs` before createTask; the ids a receipt's events carry; the reward proof checked
+// here against the task's root before a claim is sent (OpenZeppelin's standard Merkle tree).
+import { concat, decodeEventLog, encodeAbiParameters, encodeFunctionData, keccak256, type Hex, type TransactionReceipt } from "viem";
+import { ETH_TOKEN, federatedMarketAbi } from "./abi";
+import type { FlMode } from "./fl";
+import type { Call } from "./tx";
+
+export const isEthToken = (token: string) => token.toLowerCase() === ETH_TOKEN;
+
+/// `IFederatedMarket.Mode`.
+export const MODE_NUMBER: Record<FlMode, number> = { reward: 0, shares: 1 };
+
+/// 10¹⁸: the whole model in shares.
+export const TOTAL_SHARES = 10n ** 18n;
+/// The contract's limits on a task's money (uint96).
+export const MAX_U96 = 2n ** 96n - 1n;
+
+export interface CreateTerms {
+  mode: FlMode;
+  coordinator: Hex;
+  token: Hex;
+  pool: bigint;
+  predictionFee: bigint;
+  blockToken: Hex;
+  blockPrice: bigint;
+  totalBlocks: number;
+  minParticipants: number;
+  startDeadline: number;
+  finishDeadline: number;
+  spec: string;
+}
+
+/// The reasons the contract would refuse these terms, checked before anything is sent (the
+/// simulation would say it too, but as an error name): `null` when they are acceptable.
+export function termsProblem(t: CreateTerms, now: number): string | null {
+  if (/^0x0{40}$/i.test(t.coordinator)) return "coordinator";
+  if (t.mode === "reward" && (t.pool <= 0n || t.pool > MAX_U96)) return "pool";
+  if (t.mode === "shares" && t.pool !== 0n) return "pool";
+  if (t.mode === "shares" && t.predictionFee <= 0n) return "fee";
+  if (t.predictionFee > MAX_U96 || t.blockPrice > MAX_U96 || t.predictionFee < 0n || t.blockPrice < 0n) return "fee";
+  if (!Number.isInteger(t.totalBlocks) || t.totalBlocks < 1 || t.totalBlocks > 2 ** 32 - 1) return "blocks";
+  if (!Number.isInteger(t.minParticipants) || t.minParticipants < 1 || t.minParticipants > 1000) return "participants";
+  if (t.startDeadline <= now || t.finishDeadline <= t.startDeadline || t.finishDeadline > now + 365 * 86400) return "deadlines";
+  if (!t.spec || new TextEncoder().encode(t.spec).length > 512) return "spec";
+  return null;
+}
+
+/// `createTask(params)`, with the pool as the value when it is in ETH.
+export function createTaskCall(market: Hex, t: CreateTerms): Call {
+  return {
+    to: market,
+    data: encodeFunctionData({
+      abi: federatedMarketAbi,
+      functionName: "createTask",
+      args: [
+        {
+          mode: MODE_NUMBER[t.mode],
+          coordinator: t.coordinator,
+          token: t.token,
+          pool: t.pool,
+          predictionFee: t.predictionFee,
+          blockToken: t.blockToken,
+          blockPrice: t.blockPrice,
+          totalBlocks: t.totalBlocks,
+          minParticipants: t.minParticipants,
+          startDeadline: t.startDeadline,
+          finishDeadline: t.finishDeadline,
+          spec: t.spec,
+        },
+      ],
+    }),
+    value: t.mode === "reward" && isEthToken(t.token) ? t.pool : 0n,
+  };
+}
+
+const fn = (market: Hex, data: Hex, value = 0n): Call => ({ to: market, data, value });
+
+export const joinCall = (market: Hex, taskId: number) =>
+  fn(market, encodeFunctionData({ abi: federatedMarketAbi, functionName: "join", args: [BigInt(taskId)] }));
+
+export const leaveCall = (market: Hex, taskId: number) =>
+  fn(market, encodeFunctionData({ abi: federatedMarketAbi, functionName: "leave", args: [BigInt(taskId)] }));
+
+/// `buyBlocks(taskId, count)`: `count × blockPrice` of the block token (ETH as the value).
+export function buyBlocksCall(market: Hex, taskId: number, count: number, blockToken: Hex, blockPrice: bigint): Call {
+  if (!Number.isInteger(count) || count < 1 || count > 2 ** 32 - 1) throw new Error(`not a block count: ${count}`);
+  const data = encodeFunctionData({ abi: federatedMarketAbi, functionName: "buyBlocks", args: [BigInt(taskId), count] });
+  return fn(market, data, isEthToken(blockToken) ? blockPrice * BigInt(count) : 0n);
+}
+
+/// `claimReward(taskId, account, amount, proof)`: the proof exactly as `/result` gave it.
+export const claimRewardCall = (market: Hex, taskId: number, account: Hex, amount: bigint, proof: readonly Hex[]) =>
+  fn(market, encodeFunctionData({ abi: federatedMarketAbi, functionName: "claimReward", args: [BigInt(taskId), account, amount, [...proof]] }));
+
+export const withdrawDividendsCall = (market: Hex, taskId: number, account: Hex) =>
+  fn(market, encodeFunctionData({ abi: federatedMarketAbi, functionName: "withdrawDividends", args: [BigInt(taskId), account] }));
+
+/// `requestPrediction(taskId, keccak256(pixels))` paying the task's fee (the value for ETH).
+export function requestPredictionCall(market: Hex, taskId: number, inputHash: Hex, fee: bigint, token: Hex): Call {
+  const data = encodeFunctionData({ abi: federatedMarketAbi, functionName: "requestPrediction", args: [BigInt(taskId), inputHash] });
+  return fn(market, data, isEthToken(token) ? fee : 0n);
+}
+
+/// The first event named `name` the market emitted in `receipt`, decoded.
+function eventIn(market: Hex, receipt: TransactionReceipt, name: "TaskCreated" | "PredictionRequested") {
+  for (const log of receipt.logs) {
+    if (log.address.toLowerCase() !== market.toLowerCase()) continue;
+    try {
+      const ev = decodeEventLog({ abi: federatedMarketAbi, data: log.data, topics: log.topics });
+      if (ev.eventName === name) return ev;
+    } catch {
+      // another contract's or another event's layout
+    }
+  }
+  throw new Error(`no ${name} event in transaction ${receipt.transactionHash}`);
+}
+
+export function taskIdFromReceipt(market: Hex, receipt: TransactionReceipt): number {
+  const ev = eventIn(market, receipt, "TaskCreated");
+  return Number((ev.args as { taskId: bigint }).taskId);
+}
+
+export function requestIdFromReceipt(market: Hex, receipt: TransactionReceipt): bigint {
+  const ev = eventIn(market, receipt, "PredictionRequested");
+  return (ev.args as { requestId: bigint }).requestId;
+}
+
+// ---------------------------------------------------------------- reward proofs
+
+/// `keccak256(bytes.concat(keccak256(abi.encode(account, amount))))`, the contract's `rewardLeaf`.
+export function rewardLeaf(account: Hex, amount: bigint): Hex {
+  return keccak256(keccak256(encodeAbiParameters([{ type: "address" }, { type: "uint256" }], [account, amount])));
+}
+
+/// Pairs hashed in ascending order (OpenZeppelin's `MerkleProof`, commutative).
+export function hashPair(a: Hex, b: Hex): Hex {
+  return BigInt(a) < BigInt(b) ? keccak256(concat([a, b])) : keccak256(concat([b, a]));
+}
+
+/// Whether `proof` shows `(account, amount)` under `root`.
+export function verifyRewardProof(root: Hex, account: Hex, amount: bigint, proof: readonly Hex[]): boolean {
+  let node = rewardLeaf(account, amount);
+  for (const p of proof) node = hashPair(node, p);
+  return node.toLowerCase() === root.toLowerCase();
+}
+
+// ---------------------------------------------------------------- the task spec
+
+export type Partition = { kind: "iid" } | { kind: "dirichlet"; alpha: number };
+
+export interface SpecForm {
+  name: string;
+  description: string;
+  dataset: string;
+  model: string;
+  partition: Partition;
+  blocks: number;
+  blocksPerMember: number;
+  rounds: number;
+  localEpochs: number;
+  minParticipants: number;
+}
+
+export const DATASETS = ["fashion-mnist", "mnist", "digits"] as const;
+export const MODELS = ["mlp", "cnn"] as const;
+
+export const DEFAULT_SPEC: SpecForm = {
+  name: "",
+  description: "",
+  dataset: "fashion-mnist",
+  model: "mlp",
+  partition: { kind: "iid" },
+  blocks: 100,
+  blocksPerMember: 10,
+  rounds: 10,
+  localEpochs: 1,
+  minParticipants: 2,
+};
+
+/// The spec JSON posted to `/api/fl/specs`, or the field that is wrong.
+export function buildSpec(f: SpecForm): { spec: Record<string, unknown> } | { problem: keyof SpecForm } {
+  const posInt = (n: number, max: number) => Number.isInteger(n) && n >= 1 && n <= max;
+  if (!f.name.trim()) return { problem: "name" };
+  if (!(DATASETS as readonly string[]).includes(f.dataset)) return { problem: "dataset" };
+  if (!(MODELS as readonly string[]).includes(f.model)) return { problem: "model" };
+  if (f.partition.kind === "dirichlet" && !(f.partition.alpha > 0 && f.partition.alpha <= 1000)) return { problem: "partition" };
+  if (!posInt(f.blocks, 100_000)) return { problem: "blocks" };
+  if (!posInt(f.blocksPerMember, f.blocks)) return { problem: "blocksPerMember" };
+  if (!posInt(f.rounds, 1000)) return { problem: "rounds" };
+  if (!posInt(f.localEpochs, 100)) return { problem: "localEpochs" };
+  if (!posInt(f.minParticipants, 1000)) return { problem: "minParticipants" };
+  return {
+    spec: {
+      name: f.name.trim(),
+      description: f.description.trim(),
+      dataset: f.dataset,
+      model: f.model,
+      partition: f.partition.kind === "iid" ? { kind: "iid" } : { kind: "dirichlet", alpha: f.partition.alpha },
+      blocks: f.blocks,
+      blocks_per_member: f.blocksPerMember,
+      rounds: f.rounds,
+      local_epochs: f.localEpochs,
+      min_participants: f.minParticipants,
+    },
+  };
+}
