@@ -1,6 +1,6 @@
 // The page: header with the wallet and the sections — the compute market and the user's tasks, the
-// AI assistant (chat and its payment channel), the data market, the admin pages — chosen by the
-// hash route. State lives in hooks (src/hooks/) and is handed down; the server pushes task and
+// AI assistant (chat and its payment channel), the data market, the federated-learning market and
+// the profile with its assets, the admin pages — chosen by the hash route. State lives in hooks (src/hooks/) and is handed down; the server pushes task and
 // service changes over one event stream.
 import { useCallback, useMemo, useState } from "react";
 import type { Service } from "./lib/api";
@@ -10,12 +10,15 @@ import { useSession } from "./hooks/useSession";
 import { useTaskStream } from "./hooks/useTaskStream";
 import { useWallet } from "./hooks/useWallet";
 import { useRoute } from "./hooks/useRoute";
+import { useFlMarket } from "./hooks/useFlMarket";
 import { AdminPage } from "./components/AdminPage";
 import { AssistantPage } from "./components/AssistantPage";
 import { Header } from "./components/Header";
 import { Market } from "./components/Market";
 import { BuyDialog } from "./components/BuyDialog";
 import { DataMarketPage } from "./components/DataMarket";
+import { FlSection } from "./components/FlSection";
+import { MePage } from "./components/MePage";
 import { TaskList } from "./components/Tasks";
 
 export function App() {
@@ -35,6 +38,7 @@ export function App() {
     onReconnected: network.reloadServices,
     onTaskChanged: balancesChanged,
   });
+  const fl = useFlMarket({ net, wallet: w.wallet, chainOk: w.chainOk, onBalancesChanged: balancesChanged });
   const [buying, setBuying] = useState<Service | null>(null);
   const serviceById = useMemo(() => new Map((services ?? []).map((s) => [s.id, s])), [services]);
   const connect = () => void w.connectInjected();
@@ -93,6 +97,19 @@ export function App() {
             wallet={w.wallet}
             chainOk={w.chainOk}
             tokens={tokens}
+            onConnect={connect}
+            onBalancesChanged={balancesChanged}
+          />
+        )}
+        {route === "fl" && <FlSection net={net} wallet={w.wallet} chainOk={w.chainOk} tokens={tokens} fl={fl} onConnect={connect} />}
+        {route === "me" && (
+          <MePage
+            net={net}
+            wallet={w.wallet}
+            chainOk={w.chainOk}
+            balances={w.balances}
+            tokens={tokens}
+            fl={fl}
             onConnect={connect}
             onBalancesChanged={balancesChanged}
           />

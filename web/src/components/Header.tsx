@@ -43,6 +43,8 @@ export function Header(p: Props) {
           <NavLink route="market" current={p.route} label={t("nav.market")} />
           <NavLink route="assistant" current={p.route} label={t("nav.assistant")} />
           <NavLink route="data" current={p.route} label={t("nav.data")} />
+          <NavLink route="fl" current={p.route} label={t("nav.fl")} />
+          {p.wallet && <NavLink route="me" current={p.route} label={t("nav.me")} />}
           {/* Only a signed-in wallet can be an admin; the node still decides (403 otherwise). */}
           {(p.signedIn || p.route === "admin") && <NavLink route="admin" current={p.route} label={t("nav.admin")} />}
         </nav>

@@ -170,3 +170,16 @@ describe("task specs", () => {
     expect(buildSpec({ ...DEFAULT_SPEC, name: "x", rounds: 1.5 })).toEqual({ problem: "rounds" });
   });
 });
+
+describe("shares and classes", () => {
+  it("shows shares as a percentage cut to two decimals", async () => {
+    const { sharePercent, classKind } = await import("./flCalls");
+    expect(sharePercent(10n ** 18n)).toBe("100.00%");
+    expect(sharePercent(333333333333333334n)).toBe("33.33%");
+    expect(sharePercent(5n * 10n ** 15n)).toBe("0.50%");
+    expect(sharePercent(0n)).toBe("0.00%");
+    expect(classKind({ dataset: "fashion-mnist" })).toBe("fashion");
+    expect(classKind({ dataset: "mnist" })).toBe("digit");
+    expect(classKind(null)).toBe("fashion");
+  });
+});

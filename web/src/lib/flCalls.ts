@@ -34,9 +34,12 @@ export interface CreateTerms {
   spec: string;
 }
 
+/// Which of the terms the contract would refuse.
+export type TermsProblem = "coordinator" | "pool" | "fee" | "blocks" | "participants" | "deadlines" | "spec";
+
 /// The reasons the contract would refuse these terms, checked before anything is sent (the
 /// simulation would say it too, but as an error name): `null` when they are acceptable.
-export function termsProblem(t: CreateTerms, now: number): string | null {
+export function termsProblem(t: CreateTerms, now: number): TermsProblem | null {
   if (/^0x0{40}$/i.test(t.coordinator)) return "coordinator";
   if (t.mode === "reward" && (t.pool <= 0n || t.pool > MAX_U96)) return "pool";
   if (t.mode === "shares" && t.pool !== 0n) return "pool";
@@ -207,4 +210,17 @@ export function buildSpec(f: SpecForm): { spec: Record<string, unknown> } | { pr
       min_participants: f.minParticipants,
     },
   };
+}
+
+/// Shares out of `TOTAL_SHARES` as a percentage with two decimals, cut not rounded (`33.33%`).
+export function sharePercent(shares: bigint): string {
+  const bp = (shares * 10000n) / TOTAL_SHARES;
+  return `${bp / 100n}.${(bp % 100n).toString().padStart(2, "0")}%`;
+}
+
+/// A task's dataset's class names are Fashion-MNIST's (`fl.class.N` in the message files) unless the
+/// spec names a digits set, whose classes are the digits themselves.
+export function classKind(specInfo: Record<string, unknown> | null): "fashion" | "digit" {
+  const d = typeof specInfo?.dataset === "string" ? specInfo.dataset.toLowerCase() : "fashion-mnist";
+  return d.includes("fashion") ? "fashion" : /mnist|digit/.test(d) ? "digit" : "fashion";
 }
