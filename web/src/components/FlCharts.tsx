@@ -46,7 +46,7 @@ export function AccuracyChart({ rounds, planned }: { rounds: readonly FlRound[];
   const { t } = useI18n();
   const titleId = useId();
   const { points, d } = accuracyPath(rounds, planned);
-  const last = rounds[rounds.length - 1];
+  const last = points[points.length - 1];
   const summary = last ? t("fl.chart.accuracySummary", { round: last.round, accuracy: pct(last.accuracy) }) : t("fl.chart.empty");
   return (
     <figure className="fl-chart" data-testid="fl-accuracy-chart" data-points={points.length}>
@@ -133,11 +133,11 @@ export function RoundsTable({ rounds }: { rounds: readonly FlRound[] }) {
               r.participants.map((p, i) => (
                 <tr key={`${r.round}-${p.account}`}>
                   <td>{i === 0 ? r.round : ""}</td>
-                  <td>{i === 0 ? pct(r.accuracy) : ""}</td>
-                  <td>{p.loss.toFixed(4)}</td>
+                  <td>{i === 0 && r.accuracy !== null ? pct(r.accuracy) : ""}</td>
+                  <td>{p.loss === null ? "—" : p.loss.toFixed(4)}</td>
                   <td className="mono">{shortAddress(p.account)}</td>
                   <td>{p.samples}</td>
-                  <td>{p.value.toFixed(4)}</td>
+                  <td>{p.refused ? t("fl.refused", { reason: p.refused }) : p.value.toFixed(4)}</td>
                 </tr>
               )),
             )}

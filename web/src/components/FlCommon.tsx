@@ -1,7 +1,7 @@
 // What the federated-learning pages share: amounts in their token's units, a task's name and
 // badges, and the state of the transaction an action sent (step, hash, or the sentence saying why
 // it failed).
-import type { FlMode, FlState, FlTask } from "../lib/fl";
+import { specName, type FlMode, type FlState, type FlTask } from "../lib/fl";
 import { formatAmount, shortAddress } from "../lib/format";
 import type { Tokens } from "../lib/services";
 import type { FlTx } from "../hooks/useFlTx";
@@ -17,8 +17,7 @@ export function amountIn(tokens: Tokens, value: bigint, token: string): string {
 
 /// The spec's name, or `#id`.
 export function taskName(task: FlTask): string {
-  const n = task.specInfo?.name;
-  return typeof n === "string" && n.trim() ? n.trim() : `#${task.id}`;
+  return specName(task) ?? `#${task.id}`;
 }
 
 export function ModeBadge({ mode }: { mode: FlMode }) {

@@ -6,7 +6,7 @@
 import { useEffect, useState } from "react";
 import type { Hex } from "viem";
 import { ipfsUrl } from "../lib/api";
-import type { FlResult, FlTask } from "../lib/fl";
+import { plannedRounds, type FlResult, type FlTask } from "../lib/fl";
 import { sharePercent } from "../lib/flCalls";
 import { formatTime, shortAddress } from "../lib/format";
 import { flHref } from "../lib/route";
@@ -33,8 +33,9 @@ export function FlTaskPage({ id, wallet, chainOk, tokens, fl }: Props) {
   const view = useFlTask(id, me, fl.version, !!fl.market);
   const task = view.task;
   const time = (s: number) => formatTime(s, lang);
-  const myBlocks = task?.members.find((m) => m.account === me)?.blocks ?? null;
-  const round = task ? (task.round ?? view.rounds[view.rounds.length - 1]?.round ?? 0) : 0;
+  const myBlocks = task?.members.find((m) => m.account === me && m.active)?.blocks ?? null;
+  const round = view.rounds[view.rounds.length - 1]?.round ?? 0;
+  const planned = task ? plannedRounds(task) : null;
 
   return (
     <section className="section fl" aria-labelledby="fl-task-title" data-testid="fl-task-page" data-state={task?.state ?? ""}>
@@ -110,7 +111,7 @@ export function FlTaskPage({ id, wallet, chainOk, tokens, fl }: Props) {
                 <p className="muted">{t("fl.noMembers")}</p>
               ) : (
                 <ul className="fl-members" data-testid="fl-member-list">
-                  {task.members.map((m) => (
+                  {task.members.filter((m) => m.active).map((m) => (
                     <li key={m.account}>
                       <span className="mono" title={m.account}>
                         {shortAddress(m.account)}
@@ -126,12 +127,12 @@ export function FlTaskPage({ id, wallet, chainOk, tokens, fl }: Props) {
           <section className="panel" aria-labelledby="fl-progress-title">
             <h2 id="fl-progress-title">{t("fl.progress")}</h2>
             <p data-testid="fl-round" data-round={round}>
-              {task.rounds ? t("fl.roundOf", { round, total: task.rounds }) : t("fl.roundN", { round })}
+              {planned ? t("fl.roundOf", { round, total: planned }) : t("fl.roundN", { round })}
               {task.state === "Training" && <span className="muted"> · {t("fl.live")}</span>}
             </p>
-            {task.rounds ? <progress max={task.rounds} value={round} aria-label={t("fl.progress")} className="fl-progress" /> : null}
+            {planned ? <progress max={planned} value={Math.min(round, planned)} aria-label={t("fl.progress")} className="fl-progress" /> : null}
             <div className="fl-charts">
-              <AccuracyChart rounds={view.rounds} planned={task.rounds} />
+              <AccuracyChart rounds={view.rounds} planned={planned} />
               <ContributionChart rounds={view.rounds} />
             </div>
             <RoundsTable rounds={view.rounds} />

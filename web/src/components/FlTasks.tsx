@@ -34,9 +34,9 @@ export function FlTasksPage(p: Props) {
   const list = useFlTasks({ state, mode, account: mine ? me : undefined }, p.fl.version, enabled);
   const account = useFlAccount(me ?? null, p.fl.version, enabled && !!me, p.fl.withdrawable);
   const blocksOf = (task: FlTask): number | null => {
-    const m = account.account?.memberships.find((x) => x.taskId === task.id);
+    const m = account.account?.memberships.find((x) => x.taskId === task.id && x.active);
     if (m) return m.blocks;
-    const listed = task.members.find((x) => x.account === me);
+    const listed = task.members.find((x) => x.account === me && x.active);
     return listed ? listed.blocks : null;
   };
   const ids = { state: useId(), mode: useId(), mine: useId() };

@@ -14,7 +14,7 @@ import { errorText, type Balances, type Wallet } from "../lib/wallet";
 import { useFlAccount } from "../hooks/useFlData";
 import type { FlMarket } from "../hooks/useFlMarket";
 import { useI18n } from "../i18n-context";
-import { amountIn, TxStatus } from "./FlCommon";
+import { amountIn, taskName, TxStatus } from "./FlCommon";
 import { TxHash } from "./TxHash";
 
 interface Props {
@@ -36,7 +36,9 @@ export function MePage(p: Props) {
   const acct = useFlAccount(me, p.fl.version, !!p.fl.market && !!me, p.fl.withdrawable);
   const [faucet, setFaucet] = useState<FaucetState>({ status: "idle" });
   const token = p.net?.marketToken ?? ETH_TOKEN;
-  const link = (id: number) => <a href={flHref({ page: "task", id })}>#{id}</a>;
+  const link = (id: number) => <a href={flHref({ page: "task", id })}>{acct.tasks[id] ? taskName(acct.tasks[id]) : `#${id}`}</a>;
+  /// An amount in task `id`'s token (the raw integer until the task is read).
+  const amountOf = (id: number, v: bigint) => (acct.tasks[id] ? amountIn(p.tokens, v, acct.tasks[id].token) : v.toString());
 
   const takeFaucet = async () => {
     if (!me) return;
@@ -112,24 +114,27 @@ export function MePage(p: Props) {
           {acct.account && (
             <>
               <Records title={t("me.memberships")} empty={t("me.none")} testId="me-memberships" head={[t("fl.task"), t("fl.blocks"), t("fl.filter.state"), t("fl.filter.mode")]}>
-                {acct.account.memberships.map((m) => (
-                  <tr key={m.taskId}>
-                    <td>{link(m.taskId)}</td>
-                    <td>{m.blocks}</td>
-                    <td>{m.state ? t(`fl.state.${m.state}`) : "—"}</td>
-                    <td>{m.mode ? t(`fl.mode.${m.mode}`) : "—"}</td>
-                  </tr>
-                ))}
+                {acct.account.memberships.map((m) => {
+                  const task = acct.tasks[m.taskId];
+                  return (
+                    <tr key={m.taskId}>
+                      <td>{link(m.taskId)}</td>
+                      <td>{m.active ? m.blocks : t("me.left")}</td>
+                      <td>{task ? t(`fl.state.${task.state}`) : "…"}</td>
+                      <td>{task ? t(`fl.mode.${task.mode}`) : "…"}</td>
+                    </tr>
+                  );
+                })}
               </Records>
               <Records title={t("me.shares")} empty={t("me.none")} testId="me-shares" head={[t("fl.task"), t("fl.result.share"), t("me.withdrawable"), ""]}>
                 {acct.account.shares.map((s) => {
-                  const w = s.withdrawable ?? acct.dividends[s.taskId] ?? null;
+                  const w = acct.dividends[s.taskId] ?? null;
                   return (
                     <tr key={s.taskId} data-testid={`me-share-${s.taskId}`}>
                       <td>{link(s.taskId)}</td>
                       <td>{sharePercent(s.shares)}</td>
                       <td data-testid="me-withdrawable" data-amount={w?.toString() ?? ""}>
-                        {w === null ? "…" : s.token ? amountIn(p.tokens, w, s.token) : w.toString()}
+                        {w === null ? "…" : amountOf(s.taskId, w)}
                       </td>
                       <td>
                         <button type="button" className="btn" disabled={!p.chainOk || p.fl.busy || !w || !me} onClick={() => me && void p.fl.withdrawDividends(s.taskId, me)} data-testid="me-withdraw">
@@ -142,10 +147,15 @@ export function MePage(p: Props) {
                 })}
               </Records>
               <Records title={t("me.claims")} empty={t("me.none")} testId="me-claims" head={[t("fl.task"), t("me.amount"), t("me.tx")]}>
-                {acct.account.claims.map((c) => (
-                  <tr key={c.taskId}>
-                    <td>{link(c.taskId)}</td>
-                    <td>{c.token ? amountIn(p.tokens, c.amount, c.token) : c.amount.toString()}</td>
+                {[
+                  ...acct.account.claims.map((c) => ({ ...c, kind: "reward" as const })),
+                  ...acct.account.dividends.map((d) => ({ ...d, kind: "dividend" as const })),
+                ].map((c) => (
+                  <tr key={`${c.kind}-${c.taskId}-${c.tx ?? ""}`}>
+                    <td>
+                      {link(c.taskId)} <span className="muted">{t(`me.kind.${c.kind}`)}</span>
+                    </td>
+                    <td>{amountOf(c.taskId, c.amount)}</td>
                     <td>{c.tx ? <TxHash hash={c.tx} /> : "—"}</td>
                   </tr>
                 ))}
@@ -155,18 +165,23 @@ export function MePage(p: Props) {
                   <tr key={`${x.taskId}-${x.requestId}`}>
                     <td>{link(x.taskId)}</td>
                     <td>{x.requestId}</td>
-                    <td>{x.token ? amountIn(p.tokens, x.fee, x.token) : x.fee.toString()}</td>
+                    <td>{amountOf(x.taskId, x.fee)}</td>
                   </tr>
                 ))}
               </Records>
-              <Records title={t("me.revenue")} empty={t("me.none")} testId="me-revenue" head={[t("fl.task"), t("me.source"), t("me.amount")]}>
-                {acct.account.revenue.map((r, i) => (
-                  <tr key={`${r.taskId}-${i}`}>
-                    <td>{link(r.taskId)}</td>
-                    <td>{r.source}</td>
-                    <td>{r.token ? amountIn(p.tokens, r.amount, r.token) : r.amount.toString()}</td>
-                  </tr>
-                ))}
+              <Records title={t("me.revenue")} empty={t("me.none")} testId="me-revenue" head={[t("fl.task"), t("me.predictionFees"), t("me.blockSales")]}>
+                {acct.account.revenue.map((r) => {
+                  const task = acct.tasks[r.taskId];
+                  return (
+                    <tr key={r.taskId}>
+                      <td>{link(r.taskId)}</td>
+                      <td>
+                        {amountOf(r.taskId, r.predictionFees)} <span className="muted">{t("me.nPredictions", { n: r.predictions })}</span>
+                      </td>
+                      <td>{task ? amountIn(p.tokens, r.blockRevenue, task.blockToken) : r.blockRevenue.toString()}</td>
+                    </tr>
+                  );
+                })}
               </Records>
             </>
           )}

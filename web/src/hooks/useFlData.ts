@@ -1,15 +1,39 @@
 // What the federated-learning pages read from the node: the task list (with its filters), one
 // task with its rounds, logs and — once finished — my result, and an account's memberships,
-// shares, claims and payments. Each re-reads when the market's logs bump `version`; a task in
+// shares, claims and payments with the tasks they name (for their tokens). Each task's spec is read
+// once from the content store (its CID is on chain) for its name, data set and rounds. Each re-reads when the market's logs bump `version`; a task in
 // training also polls its rounds and logs every 2 s (the node's event stream does not carry them),
 // asking only for the log lines after the last one held.
 import { useCallback, useEffect, useRef, useState } from "react";
 import type { Hex } from "viem";
 import { ApiError } from "../lib/api";
-import { flApi, lastSeq, mergeLogs, type FlAccount, type FlLog, type FlResult, type FlRound, type FlTask, type TaskFilter } from "../lib/fl";
+import { accountTaskIds, flApi, lastSeq, mergeLogs, type FlAccount, type FlLog, type FlResult, type FlRound, type FlTask, type TaskFilter } from "../lib/fl";
+import type { Obj } from "../lib/flJson";
 import { errorText } from "../lib/wallet";
 
 export const POLL_MS = 2000;
+
+const specs = new Map<string, Promise<Obj | null>>();
+
+/// A spec read once per CID (a failure is forgotten, so the next read tries again).
+function specOf(cid: string): Promise<Obj | null> {
+  if (!cid) return Promise.resolve(null);
+  let p = specs.get(cid);
+  if (!p) {
+    p = flApi.specInfo(cid).catch(() => {
+      specs.delete(cid);
+      return null;
+    });
+    specs.set(cid, p);
+  }
+  return p;
+}
+
+/// The tasks with their specs.
+export async function withSpecs(tasks: FlTask[]): Promise<FlTask[]> {
+  const infos = await Promise.all(tasks.map((t) => specOf(t.spec)));
+  return tasks.map((t, i) => ({ ...t, specInfo: infos[i] }));
+}
 
 export function useFlTasks(filter: TaskFilter, version: number, enabled: boolean) {
   const [tasks, setTasks] = useState<FlTask[] | null>(null);
@@ -17,7 +41,7 @@ export function useFlTasks(filter: TaskFilter, version: number, enabled: boolean
   const { state, mode, account } = filter;
   const reload = useCallback(async () => {
     try {
-      setTasks(await flApi.tasks({ state, mode, account }));
+      setTasks(await withSpecs(await flApi.tasks({ state, mode, account })));
       setError(null);
     } catch (e) {
       setError(errorText(e));
@@ -51,7 +75,7 @@ export function useFlTask(id: number, account: Hex | null, version: number, enab
 
   const reloadTask = useCallback(async () => {
     try {
-      const t = await flApi.task(id);
+      const [t] = await withSpecs([await flApi.task(id)]);
       setTask(t);
       setError(null);
       return t;
@@ -119,7 +143,9 @@ export function useFlTask(id: number, account: Hex | null, version: number, enab
 export function useFlAccount(address: Hex | null, version: number, enabled: boolean, withdrawable: (taskId: number, account: Hex) => Promise<bigint | null>) {
   const [account, setAccount] = useState<FlAccount | null>(null);
   const [error, setError] = useState<string | null>(null);
-  /// Withdrawable dividends per task read from the contract (when the API does not say).
+  /// The tasks the records name, by id (their tokens, names and states).
+  const [tasks, setTasks] = useState<Record<number, FlTask>>({});
+  /// Withdrawable dividends per task, read from the contract (the API lists what was withdrawn).
   const [dividends, setDividends] = useState<Record<number, bigint>>({});
 
   const reload = useCallback(async () => {
@@ -128,9 +154,12 @@ export function useFlAccount(address: Hex | null, version: number, enabled: bool
       const a = await flApi.account(address);
       setAccount(a);
       setError(null);
-      const missing = a.shares.filter((s) => s.withdrawable === null);
-      const read = await Promise.all(missing.map((s) => withdrawable(s.taskId, address)));
-      setDividends(Object.fromEntries(missing.flatMap((s, i) => (read[i] === null ? [] : [[s.taskId, read[i]]]))));
+      const ids = accountTaskIds(a);
+      const read = await Promise.allSettled(ids.map((id) => flApi.task(id)));
+      const found = await withSpecs(read.flatMap((r) => (r.status === "fulfilled" ? [r.value] : [])));
+      setTasks(Object.fromEntries(found.map((t) => [t.id, t])));
+      const owed = await Promise.all(a.shares.map((s) => withdrawable(s.taskId, address)));
+      setDividends(Object.fromEntries(a.shares.flatMap((s, i) => (owed[i] === null ? [] : [[s.taskId, owed[i]]]))));
     } catch (e) {
       setError(errorText(e));
     }
@@ -138,10 +167,12 @@ export function useFlAccount(address: Hex | null, version: number, enabled: bool
 
   useEffect(() => {
     setAccount(null);
+    setTasks({});
+    setDividends({});
   }, [address]);
   useEffect(() => {
     if (enabled) void reload();
   }, [enabled, reload, version]);
 
-  return { account, error, dividends, reload };
+  return { account, error, tasks, dividends, reload };
 }

@@ -1,16 +1,15 @@
 // The federated-learning market's HTTP shapes (issue 14), in one module: tasks, accounts, rounds,
-// logs, results, predictions, the faucet and task specs. The node's `/api/fl/*` endpoints are not
-// described by openapi.json yet, so each answer is read here by hand: keys are accepted in
-// snake_case or camelCase, amounts are decimal strings turned into bigints, addresses are kept
-// lower-case, and anything missing or malformed is refused with a sentence naming the field. When
-// the endpoints land in openapi.json, these readers become the one place to adapt.
+// logs, results, predictions, the faucet and task specs, as crates/api's `fl_*` DTOs send them
+// (camelCase; modes `reward_pool` / `shareholding`; states in lower case). The page reads them here
+// by hand (lib/flJson.ts: either key case, amounts into bigints, every field checked) until
+// openapi.json describes them all and the generated types can replace these readers.
 import type { Hex } from "viem";
-import { api, errorFromBody, ApiError, type NetworkInfo } from "./api";
-import { parseUnitsString } from "./format";
+import { ApiError, errorFromBody, ipfsUrl, type NetworkInfo } from "./api";
+import { address, amount, camelKeys, hash, int, list, num, obj, optAddress, optHash, optInt, optNum, Shape, str, time, type Obj } from "./flJson";
 
 /// How the trainers are paid: `reward` (a pool divided by contribution; the investor owns the
 /// model) or `shares` (shares by contribution earning every prediction's fee). On chain
-/// `IFederatedMarket.Mode`: RewardPool = 0, Shareholding = 1.
+/// `IFederatedMarket.Mode`: RewardPool = 0, Shareholding = 1; in the API `reward_pool`, `shareholding`.
 export type FlMode = "reward" | "shares";
 export const FL_MODES: readonly FlMode[] = ["reward", "shares"];
 /// `IFederatedMarket.TaskState` without `None`.
@@ -20,14 +19,13 @@ export type FlState = (typeof FL_STATES)[number];
 export interface FlMember {
   account: Hex;
   blocks: number;
-  joined: boolean;
+  /// Still a member (false once it left).
+  active: boolean;
 }
 export interface FlShare {
   account: Hex;
   /// Out of `TOTAL_SHARES` (10¹⁸).
   shares: bigint;
-  /// Withdrawable dividends when the node reports them.
-  withdrawable: bigint | null;
 }
 export interface FlClaim {
   account: Hex;
@@ -51,32 +49,33 @@ export interface FlTask {
   minParticipants: number;
   startDeadline: number;
   finishDeadline: number;
+  /// The spec's CID (what `/api/fl/specs` answered).
   spec: string;
-  /// What the spec says, when the node read it (name, data set, rounds …).
-  specInfo: Record<string, unknown> | null;
+  /// The spec itself when the page has read it (name, data set, rounds …).
+  specInfo: Obj | null;
   memberCount: number;
+  /// Only on a task's own page (the list sends the count).
   members: FlMember[];
   shares: FlShare[];
   claims: FlClaim[];
   predictions: { count: number; revenue: bigint };
-  /// The round being trained (or the last one), and how many the spec asks for.
-  round: number | null;
-  rounds: number | null;
   recordCid: string | null;
   rewardRoot: Hex | null;
 }
 
 export interface FlParticipant {
   account: Hex;
-  loss: number;
   samples: number;
-  /// This round's contribution (Shapley value as the node reports it; may be negative).
+  loss: number | null;
+  /// This round's contribution (Shapley value; may be negative; 0 when refused).
   value: number;
+  /// Why the update was refused, when it was.
+  refused: string | null;
 }
 export interface FlRound {
   round: number;
-  accuracy: number;
-  loss: number;
+  accuracy: number | null;
+  loss: number | null;
   participants: FlParticipant[];
   aggregatedAt: number | null;
 }
@@ -86,9 +85,11 @@ export interface FlLog {
   level: string;
   message: string;
 }
+/// One account's part of a finished task, with its Merkle proof (rewards).
 export interface FlResult {
   kind: "rewards" | "shares";
   recordCid: string;
+  root: Hex | null;
   amount: bigint;
   proof: Hex[];
 }
@@ -100,12 +101,14 @@ export interface FlPrediction {
 }
 export interface FlAccount {
   address: Hex;
-  memberships: { taskId: number; blocks: number; state: FlState | null; mode: FlMode | null }[];
-  shares: { taskId: number; shares: bigint; token: Hex | null; withdrawable: bigint | null; withdrawn: bigint | null }[];
-  claims: { taskId: number; amount: bigint; token: Hex | null; tx: Hex | null }[];
-  predictions: { taskId: number; requestId: string; fee: bigint; token: Hex | null; tx: Hex | null }[];
-  /// Prediction fees and block sales received as the investor of a task.
-  revenue: { taskId: number; amount: bigint; token: Hex | null; source: string }[];
+  memberships: { taskId: number; blocks: number; active: boolean; escrowed: bigint }[];
+  shares: { taskId: number; shares: bigint }[];
+  claims: { taskId: number; amount: bigint; tx: Hex | null }[];
+  /// Dividends withdrawn.
+  dividends: { taskId: number; amount: bigint; tx: Hex | null }[];
+  predictions: { taskId: number; requestId: string; fee: bigint; tx: Hex | null; at: number | null }[];
+  /// As the investor: prediction fees (in the task's token) and block sales (in its block token).
+  revenue: { taskId: number; predictions: number; predictionFees: bigint; blockRevenue: bigint }[];
 }
 export interface FaucetGift {
   eth: bigint;
@@ -113,94 +116,7 @@ export interface FaucetGift {
   txs: Hex[];
 }
 
-// ---------------------------------------------------------------- reading JSON
-
-type Obj = Record<string, unknown>;
-
-/// `record_cid` → `recordCid`.
-export function camelKey(key: string): string {
-  return key.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
-}
-
-/// The value with every object key in camelCase (arrays and nested objects included).
-export function camelKeys(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(camelKeys);
-  if (v && typeof v === "object") return Object.fromEntries(Object.entries(v as Obj).map(([k, x]) => [camelKey(k), camelKeys(x)]));
-  return v;
-}
-
-class Shape extends Error {
-  constructor(what: string, field: string, value: unknown) {
-    super(`${what}: bad ${field} ${JSON.stringify(value)?.slice(0, 80)}`);
-    this.name = "ShapeError";
-  }
-}
-
-function obj(v: unknown, what: string): Obj {
-  if (!v || typeof v !== "object" || Array.isArray(v)) throw new Shape(what, "object", v);
-  return v as Obj;
-}
-function list(v: unknown, what: string, field: string): unknown[] {
-  if (v === undefined || v === null) return [];
-  if (!Array.isArray(v)) throw new Shape(what, field, v);
-  return v;
-}
-function address(v: unknown, what: string, field: string): Hex {
-  if (typeof v !== "string" || !/^0x[0-9a-fA-F]{40}$/.test(v)) throw new Shape(what, field, v);
-  return v.toLowerCase() as Hex;
-}
-function optAddress(v: unknown, what: string, field: string): Hex | null {
-  return v === undefined || v === null ? null : address(v, what, field);
-}
-function hash(v: unknown, what: string, field: string): Hex {
-  if (typeof v !== "string" || !/^0x[0-9a-fA-F]{64}$/.test(v)) throw new Shape(what, field, v);
-  return v.toLowerCase() as Hex;
-}
-function optHash(v: unknown, what: string, field: string): Hex | null {
-  return v === undefined || v === null ? null : hash(v, what, field);
-}
-/// An amount: a decimal string (as the API sends them) or a safe integer.
-function amount(v: unknown, what: string, field: string): bigint {
-  if (typeof v === "number" && Number.isSafeInteger(v) && v >= 0) return BigInt(v);
-  if (typeof v !== "string") throw new Shape(what, field, v);
-  try {
-    return parseUnitsString(v);
-  } catch {
-    throw new Shape(what, field, v);
-  }
-}
-function optAmount(v: unknown, what: string, field: string): bigint | null {
-  return v === undefined || v === null ? null : amount(v, what, field);
-}
-function int(v: unknown, what: string, field: string): number {
-  const n = typeof v === "string" && /^[0-9]+$/.test(v) ? Number(v) : v;
-  if (typeof n !== "number" || !Number.isSafeInteger(n) || n < 0) throw new Shape(what, field, v);
-  return n;
-}
-function optInt(v: unknown, what: string, field: string): number | null {
-  return v === undefined || v === null ? null : int(v, what, field);
-}
-function num(v: unknown, what: string, field: string): number {
-  if (typeof v !== "number" || !Number.isFinite(v)) throw new Shape(what, field, v);
-  return v;
-}
-function str(v: unknown, what: string, field: string): string {
-  if (typeof v !== "string") throw new Shape(what, field, v);
-  return v;
-}
-/// Unix seconds, from seconds or an RFC 3339 string.
-function time(v: unknown, what: string, field: string): number | null {
-  if (v === undefined || v === null) return null;
-  if (typeof v === "number" && Number.isFinite(v)) return Math.floor(v);
-  if (typeof v === "string") {
-    if (/^[0-9]+$/.test(v)) return Number(v);
-    const ms = Date.parse(v);
-    if (Number.isFinite(ms)) return Math.floor(ms / 1000);
-  }
-  throw new Shape(what, field, v);
-}
-
-/// `RewardPool`, `reward_pool`, `reward`, 0 → `reward`; `Shareholding`, `shares`, 1 → `shares`.
+/// `reward_pool`, `RewardPool`, `reward`, 0 → `reward`; `shareholding`, `shares`, 1 → `shares`.
 export function parseMode(v: unknown): FlMode {
   const s = String(v).toLowerCase().replace(/[_\s-]/g, "");
   if (["0", "reward", "rewards", "rewardpool"].includes(s)) return "reward";
@@ -219,69 +135,66 @@ export function parseState(v: unknown): FlState {
 
 function parseMember(v: unknown): FlMember {
   const o = obj(v, "member");
-  return { account: address(o.account ?? o.address, "member", "account"), blocks: int(o.blocks ?? 0, "member", "blocks"), joined: o.joined !== false };
+  return { account: address(o.account ?? o.address, "member", "account"), blocks: int(o.blocks ?? 0, "member", "blocks"), active: (o.active ?? o.joined) !== false };
 }
 
+/// A task: the list's `TaskDto`, or the detail's `{task, members, shares, claims, predictions}`.
 export function parseTask(raw: unknown): FlTask {
-  const o = obj(camelKeys(raw), "task");
-  const terms = o.terms && typeof o.terms === "object" ? (o.terms as Obj) : {};
-  // Terms may sit in a `terms` object or at the top level.
-  const f = (k: string) => (o[k] !== undefined ? o[k] : terms[k]);
+  const outer = obj(camelKeys(raw), "task");
+  const o = outer.task && typeof outer.task === "object" ? obj(outer.task, "task") : outer;
   const w = "task";
-  const members = list(o.members, w, "members").map(parseMember);
-  const shares = list(o.shares ?? o.shareholders, w, "shares").map((v) => {
+  const members = Array.isArray(outer.members) ? outer.members.map(parseMember) : [];
+  const shares = list(outer.shares, w, "shares").map((v) => {
     const s = obj(v, "share");
-    return { account: address(s.account ?? s.holder, "share", "account"), shares: amount(s.shares, "share", "shares"), withdrawable: optAmount(s.withdrawable, "share", "withdrawable") };
+    return { account: address(s.account, "share", "account"), shares: amount(s.shares, "share", "shares") };
   });
-  const claims = list(o.claims, w, "claims").map((v) => {
+  const claims = list(outer.claims, w, "claims").map((v) => {
     const c = obj(v, "claim");
-    return { account: address(c.account, "claim", "account"), amount: amount(c.amount, "claim", "amount"), tx: optHash(c.tx ?? c.txHash, "claim", "tx") };
+    return { account: address(c.account, "claim", "account"), amount: amount(c.amount, "claim", "amount"), tx: optHash(c.txHash ?? c.tx, "claim", "tx") };
   });
-  const p = o.predictions && typeof o.predictions === "object" ? (o.predictions as Obj) : {};
-  const spec = f("spec");
-  const specInfo = o.specInfo ?? (spec && typeof spec === "object" ? spec : null);
+  const p = outer.predictions && typeof outer.predictions === "object" ? (outer.predictions as Obj) : {};
   return {
     id: int(o.id ?? o.taskId, w, "id"),
-    investor: address(f("investor"), w, "investor"),
-    coordinator: address(f("coordinator"), w, "coordinator"),
-    mode: parseMode(f("mode")),
+    investor: address(o.investor, w, "investor"),
+    coordinator: address(o.coordinator, w, "coordinator"),
+    mode: parseMode(o.mode),
     state: parseState(o.state),
-    token: address(f("token"), w, "token"),
-    pool: amount(f("pool") ?? "0", w, "pool"),
-    predictionFee: amount(f("predictionFee") ?? "0", w, "predictionFee"),
-    blockToken: address(f("blockToken"), w, "blockToken"),
-    blockPrice: amount(f("blockPrice") ?? "0", w, "blockPrice"),
-    totalBlocks: int(f("totalBlocks"), w, "totalBlocks"),
-    blocksSold: int(f("blocksSold") ?? 0, w, "blocksSold"),
-    minParticipants: int(f("minParticipants"), w, "minParticipants"),
-    startDeadline: time(f("startDeadline"), w, "startDeadline") ?? 0,
-    finishDeadline: time(f("finishDeadline"), w, "finishDeadline") ?? 0,
-    spec: typeof spec === "string" ? spec : typeof f("specCid") === "string" ? (f("specCid") as string) : "",
-    specInfo: specInfo && typeof specInfo === "object" ? (specInfo as Obj) : null,
-    memberCount: int(o.memberCount ?? (typeof terms.members === "number" ? terms.members : members.length), w, "memberCount"),
+    token: address(o.token, w, "token"),
+    pool: amount(o.pool ?? "0", w, "pool"),
+    predictionFee: amount(o.predictionFee ?? "0", w, "predictionFee"),
+    blockToken: address(o.blockToken, w, "blockToken"),
+    blockPrice: amount(o.blockPrice ?? "0", w, "blockPrice"),
+    totalBlocks: int(o.totalBlocks, w, "totalBlocks"),
+    blocksSold: int(o.blocksSold ?? 0, w, "blocksSold"),
+    minParticipants: int(o.minParticipants, w, "minParticipants"),
+    startDeadline: time(o.startDeadline, w, "startDeadline") ?? 0,
+    finishDeadline: time(o.finishDeadline, w, "finishDeadline") ?? 0,
+    spec: typeof o.spec === "string" ? o.spec : "",
+    specInfo: null,
+    memberCount: typeof o.members === "number" ? int(o.members, w, "members") : members.filter((m) => m.active).length,
     members,
     shares,
     claims,
-    predictions: {
-      count: int(p.count ?? o.predictionCount ?? 0, w, "predictions.count"),
-      revenue: amount(p.revenue ?? o.predictionRevenue ?? "0", w, "predictions.revenue"),
-    },
-    round: optInt(o.round ?? o.currentRound, w, "round"),
-    rounds: optInt(o.rounds ?? o.totalRounds ?? (specInfo as Obj | null)?.rounds, w, "rounds"),
+    predictions: { count: int(p.count ?? 0, w, "predictions.count"), revenue: amount(p.revenue ?? "0", w, "predictions.revenue") },
     recordCid: typeof o.recordCid === "string" ? o.recordCid : null,
-    rewardRoot: optHash(o.rewardRoot ?? o.root, w, "rewardRoot"),
+    rewardRoot: optHash(o.rewardsRoot ?? o.rewardRoot, w, "rewardsRoot"),
   };
 }
 
-// `members` may be a count on the list endpoint and a list on the detail one.
-function normaliseMembers(raw: unknown): unknown {
-  const o = camelKeys(raw) as Obj;
-  if (o && typeof o === "object" && typeof o.members === "number") return { ...o, memberCount: o.members, members: [] };
-  return o;
+export function parseTasks(raw: unknown): FlTask[] {
+  return list(raw, "tasks", "list").map(parseTask);
 }
 
-export function parseTasks(raw: unknown): FlTask[] {
-  return list(raw, "tasks", "list").map((t) => parseTask(normaliseMembers(t)));
+/// How many rounds the spec plans, when the page has it.
+export function plannedRounds(t: FlTask): number | null {
+  const r = t.specInfo?.rounds;
+  return typeof r === "number" && Number.isInteger(r) && r > 0 ? r : null;
+}
+
+/// The spec's name, or `null`.
+export function specName(t: FlTask): string | null {
+  const n = t.specInfo?.name;
+  return typeof n === "string" && n.trim() ? n.trim() : null;
 }
 
 export function parseRounds(raw: unknown): FlRound[] {
@@ -290,15 +203,16 @@ export function parseRounds(raw: unknown): FlRound[] {
       const o = obj(v, "round");
       return {
         round: int(o.round, "round", "round"),
-        accuracy: num(o.accuracy, "round", "accuracy"),
-        loss: num(o.loss, "round", "loss"),
+        accuracy: optNum(o.accuracy, "round", "accuracy"),
+        loss: optNum(o.loss, "round", "loss"),
         participants: list(o.participants, "round", "participants").map((x) => {
           const q = obj(x, "participant");
           return {
             account: address(q.account, "participant", "account"),
-            loss: num(q.loss, "participant", "loss"),
-            samples: int(q.samples, "participant", "samples"),
-            value: num(q.value ?? 0, "participant", "value"),
+            samples: int(q.samples ?? 0, "participant", "samples"),
+            loss: optNum(q.loss, "participant", "loss"),
+            value: optNum(q.contribution ?? q.value, "participant", "contribution") ?? 0,
+            refused: typeof q.refused === "string" ? q.refused : null,
           };
         }),
         aggregatedAt: time(o.aggregatedAt, "round", "aggregatedAt"),
@@ -328,14 +242,20 @@ export function lastSeq(logs: readonly FlLog[]): number {
   return logs.reduce((m, l) => Math.max(m, l.seq), 0);
 }
 
-export function parseResult(raw: unknown): FlResult {
+/// `account`'s entry of a task's result (`{kind, recordCid, root, entries: [{account, amount,
+/// proof}]}`); the proof passes through unchanged. Refused when the account has no entry.
+export function parseResult(raw: unknown, account: string): FlResult {
   const o = obj(camelKeys(raw), "result");
-  const kind = parseMode(o.kind) === "reward" ? "rewards" : "shares";
+  const kind = String(o.kind).toLowerCase().startsWith("reward") ? "rewards" : "shares";
+  const entries = list(o.entries, "result", "entries").map((v) => obj(v, "result entry"));
+  const mine = entries.find((e) => typeof e.account === "string" && e.account.toLowerCase() === account.toLowerCase());
+  if (!mine) throw new Shape("result", "entries (no entry for this account)", account);
   return {
     kind,
     recordCid: typeof o.recordCid === "string" ? o.recordCid : "",
-    amount: amount(o.amount, "result", "amount"),
-    proof: list(o.proof, "result", "proof").map((x) => hash(x, "result", "proof")),
+    root: optHash(o.root, "result", "root"),
+    amount: amount(mine.amount, "result", "amount"),
+    proof: list(mine.proof, "result", "proof").map((x) => hash(x, "result", "proof")),
   };
 }
 
@@ -355,31 +275,40 @@ export function parsePrediction(raw: unknown): FlPrediction {
 export function parseAccount(raw: unknown): FlAccount {
   const o = obj(camelKeys(raw), "account");
   const w = "account";
-  const task = (x: Obj) => int(x.taskId ?? x.task, w, "taskId");
-  const tok = (x: Obj) => optAddress(x.token, w, "token");
+  const rows = (k: string) => list(o[k], w, k).map((v) => obj(v, k));
+  const task = (x: Obj) => int(x.taskId, w, "taskId");
+  const tx = (x: Obj) => optHash(x.txHash ?? x.tx, w, "txHash");
   return {
-    address: address(o.address ?? o.account, w, "address"),
-    memberships: list(o.memberships, w, "memberships").map((v) => {
-      const x = obj(v, "membership");
-      return { taskId: task(x), blocks: int(x.blocks ?? 0, w, "blocks"), state: x.state == null ? null : parseState(x.state), mode: x.mode == null ? null : parseMode(x.mode) };
-    }),
-    shares: list(o.shares, w, "shares").map((v) => {
-      const x = obj(v, "share");
-      return { taskId: task(x), shares: amount(x.shares, w, "shares"), token: tok(x), withdrawable: optAmount(x.withdrawable, w, "withdrawable"), withdrawn: optAmount(x.withdrawn, w, "withdrawn") };
-    }),
-    claims: list(o.claims, w, "claims").map((v) => {
-      const x = obj(v, "claim");
-      return { taskId: task(x), amount: amount(x.amount, w, "amount"), token: tok(x), tx: optHash(x.tx ?? x.txHash, w, "tx") };
-    }),
-    predictions: list(o.predictions ?? o.predictionsPaid, w, "predictions").map((v) => {
-      const x = obj(v, "prediction");
-      return { taskId: task(x), requestId: String(x.requestId ?? ""), fee: amount(x.fee, w, "fee"), token: tok(x), tx: optHash(x.tx ?? x.txHash, w, "tx") };
-    }),
-    revenue: list(o.revenue ?? o.investorRevenue, w, "revenue").map((v) => {
-      const x = obj(v, "revenue");
-      return { taskId: task(x), amount: amount(x.amount, w, "amount"), token: tok(x), source: typeof x.source === "string" ? x.source : typeof x.kind === "string" ? x.kind : "" };
-    }),
+    address: address(o.address, w, "address"),
+    memberships: rows("memberships").map((x) => ({
+      taskId: task(x),
+      blocks: int(x.blocks ?? 0, w, "blocks"),
+      active: (x.active ?? true) !== false,
+      escrowed: amount(x.escrowed ?? "0", w, "escrowed"),
+    })),
+    shares: rows("shares").map((x) => ({ taskId: task(x), shares: amount(x.shares, w, "shares") })),
+    claims: rows("claims").map((x) => ({ taskId: task(x), amount: amount(x.amount, w, "amount"), tx: tx(x) })),
+    dividends: rows("dividends").map((x) => ({ taskId: task(x), amount: amount(x.amount, w, "amount"), tx: tx(x) })),
+    predictions: rows("predictions").map((x) => ({
+      taskId: task(x),
+      requestId: String(int(x.requestId, w, "requestId")),
+      fee: amount(x.fee, w, "fee"),
+      tx: tx(x),
+      at: time(x.requestedAt, w, "requestedAt"),
+    })),
+    revenue: rows("revenue").map((x) => ({
+      taskId: task(x),
+      predictions: int(x.predictions ?? 0, w, "predictions"),
+      predictionFees: amount(x.predictionFees ?? "0", w, "predictionFees"),
+      blockRevenue: amount(x.blockRevenue ?? "0", w, "blockRevenue"),
+    })),
   };
+}
+
+/// Every task an account's records name, once, in order.
+export function accountTaskIds(a: FlAccount): number[] {
+  const ids = [a.memberships, a.shares, a.claims, a.dividends, a.predictions, a.revenue].flatMap((rows) => rows.map((r) => r.taskId));
+  return [...new Set(ids)].sort((x, y) => x - y);
 }
 
 export function parseFaucet(raw: unknown): FaucetGift {
@@ -395,23 +324,30 @@ export function parseSpecAnswer(raw: unknown): { cid: string; coordinator: Hex |
   return { cid, coordinator: optAddress(o.coordinator, "spec", "coordinator") };
 }
 
+/// A spec read back from the content store: any JSON object (keys in camelCase).
+export function parseSpecInfo(raw: unknown): Obj {
+  const o = obj(camelKeys(raw), "spec");
+  if (o.rounds !== undefined) optInt(o.rounds, "spec", "rounds");
+  return o;
+}
+
 // ---------------------------------------------------------------- the network
+
+const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
 
 /// The FederatedMarket's address from `/api/network` (`federatedMarket`, or `federated_market`).
 export function federatedMarketOf(net: NetworkInfo | null): Hex | null {
-  if (!net) return null;
-  const n = net as unknown as Obj;
+  const n = (net ?? {}) as Obj;
   const v = n.federatedMarket ?? n.federated_market;
-  return typeof v === "string" && /^0x[0-9a-fA-F]{40}$/.test(v) ? (v.toLowerCase() as Hex) : null;
+  return typeof v === "string" && ADDRESS.test(v) ? (v.toLowerCase() as Hex) : null;
 }
 
 /// The node's coordinator (the account that starts tasks and posts results), if `/api/network`
-/// names one (`flCoordinator`, `fl_coordinator` or `federatedCoordinator`).
+/// names one (`flCoordinator` or `fl_coordinator`).
 export function coordinatorOf(net: NetworkInfo | null): Hex | null {
-  if (!net) return null;
-  const n = net as unknown as Obj;
-  const v = n.flCoordinator ?? n.fl_coordinator ?? n.federatedCoordinator;
-  return typeof v === "string" && /^0x[0-9a-fA-F]{40}$/.test(v) ? (v.toLowerCase() as Hex) : null;
+  const n = (net ?? {}) as Obj;
+  const v = n.flCoordinator ?? n.fl_coordinator;
+  return typeof v === "string" && ADDRESS.test(v) ? (v.toLowerCase() as Hex) : null;
 }
 
 // ---------------------------------------------------------------- the client
@@ -446,10 +382,11 @@ export interface TaskFilter {
   account?: string;
 }
 
+/// `?state=open&mode=reward_pool&account=0x…`, as the API spells them.
 export function tasksQuery(f: TaskFilter): string {
   const q = new URLSearchParams();
-  if (f.state) q.set("state", f.state);
-  if (f.mode) q.set("mode", f.mode);
+  if (f.state) q.set("state", f.state.toLowerCase());
+  if (f.mode) q.set("mode", f.mode === "reward" ? "reward_pool" : "shareholding");
   if (f.account) q.set("account", f.account.toLowerCase());
   const s = q.toString();
   return s ? `?${s}` : "";
@@ -461,10 +398,10 @@ export const flApi = {
   account: (addr: string) => call(`/api/fl/accounts/${addr.toLowerCase()}`, parseAccount),
   rounds: (id: number) => call(`/api/fl/tasks/${id}/rounds`, parseRounds),
   logs: (id: number, after: number) => call(`/api/fl/tasks/${id}/logs?after=${after}`, parseLogs),
-  result: (id: number, account: string) => call(`/api/fl/tasks/${id}/result?account=${account.toLowerCase()}`, parseResult),
+  result: (id: number, account: string) => call(`/api/fl/tasks/${id}/result?account=${account.toLowerCase()}`, (raw) => parseResult(raw, account)),
   predict: (id: number, requestId: bigint, pixelsBase64: string) =>
     call(`/api/fl/tasks/${id}/predict`, parsePrediction, post({ request_id: requestId.toString(), pixels: pixelsBase64 })),
   faucet: (addr: string) => call("/api/faucet", parseFaucet, post({ address: addr })),
   spec: (spec: unknown) => call("/api/fl/specs", parseSpecAnswer, post(spec)),
-  network: api.network,
+  specInfo: (cid: string) => call(ipfsUrl(cid), parseSpecInfo),
 };

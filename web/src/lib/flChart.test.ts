@@ -4,12 +4,12 @@ import { accuracyPath, CHART, colourOf, contributionBars, cumulativeShares, part
 
 const A = "0x70997970c51812dc3a010c7d01b50e0d17dc79c8" as const;
 const B = "0x3c44cdddb6a900fa2b585dd299e03d12fa4293bc" as const;
-const round = (n: number, accuracy: number, values: [string, number][]): FlRound => ({
+const round = (n: number, accuracy: number | null, values: [string, number][]): FlRound => ({
   round: n,
   accuracy,
-  loss: 1 - accuracy,
+  loss: accuracy === null ? null : 1 - accuracy,
   aggregatedAt: null,
-  participants: values.map(([account, value]) => ({ account: account as `0x${string}`, value, loss: 0, samples: 1 })),
+  participants: values.map(([account, value]) => ({ account: account as `0x${string}`, value, loss: 0, samples: 1, refused: null })),
 });
 
 describe("scales", () => {
@@ -37,6 +37,7 @@ describe("the accuracy curve", () => {
   it("clamps an accuracy outside 0..1 and draws nothing without rounds", () => {
     expect(accuracyPath([round(1, 1.4, [])], 2).points[0].y).toBe(CHART.top);
     expect(accuracyPath([], 5).d).toBe("");
+    expect(accuracyPath([round(1, null, []), round(2, 0.5, [])], 2).points.map((p) => p.round)).toEqual([2]);
   });
   it("labels the y axis in percent", () => {
     expect(percentTicks().map((t) => t.label)).toEqual(["0%", "25%", "50%", "75%", "100%"]);

@@ -33,7 +33,8 @@ export function accuracyPath(rounds: readonly FlRound[], planned: number | null,
   const [r0, r1] = roundDomain(rounds, planned);
   const x = scaleLinear(r0, r1, box.left, box.width - box.right);
   const y = scaleLinear(0, 1, box.height - box.bottom, box.top);
-  const points = rounds.map((r) => ({ x: x(r.round), y: y(Math.min(1, Math.max(0, r.accuracy))), round: r.round, accuracy: r.accuracy }));
+  // A round whose accuracy was not measured draws no point.
+  const points = rounds.flatMap((r) => (r.accuracy === null ? [] : [{ x: x(r.round), y: y(Math.min(1, Math.max(0, r.accuracy))), round: r.round, accuracy: r.accuracy }]));
   const d = points.map((p, i) => `${i ? "L" : "M"}${p.x.toFixed(1)},${p.y.toFixed(1)}`).join(" ");
   return { points, d };
 }
