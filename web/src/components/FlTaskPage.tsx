@@ -116,7 +116,7 @@ export function FlTaskPage({ id, wallet, chainOk, tokens, fl }: Props) {
                       <span className="mono" title={m.account}>
                         {shortAddress(m.account)}
                       </span>
-                      {m.account === me && <span className="badge badge-ok">{t("fl.you")}</span>} <span className="muted">{t("fl.nBlocks", { n: m.blocks })}</span>
+                      {m.account === me && <> <span className="badge badge-ok">{t("fl.you")}</span></>} <span className="muted">{t("fl.nBlocks", { n: m.blocks })}</span>
                     </li>
                   ))}
                 </ul>
