@@ -38,7 +38,7 @@ contract TaskBoardInvariantTest is Test {
         for (uint256 a; a < 4; ++a) {
             address asset = handler.assetAt(a);
             uint256 owed;
-            uint256 participants = handler.participantCount();
+            uint256 participants = handler.PARTICIPANTS();
             for (uint256 i; i < participants; ++i) {
                 owed += board.owed(handler.participants(i), asset);
             }
@@ -58,7 +58,7 @@ contract TaskBoardInvariantTest is Test {
     /// was either a worker's settlement or a refund, and the counters never exceed the slots.
     function invariant_everySlotSettlesOnce() public view {
         uint256 tasks = handler.taskCount();
-        uint256 workers = handler.workerCount();
+        uint256 workers = handler.WORKERS();
         for (uint256 i; i < tasks; ++i) {
             uint256 taskId = handler.taskIds(i);
             ITaskBoard.Task memory task = board.getTask(taskId);

@@ -22,6 +22,8 @@ contract TaskBoardHandler is Test {
     uint256 internal constant MAX_TASKS = 10;
     uint256 internal constant MAX_PER_SLOT = 100 ether;
     uint128 public constant BUDGET = 10_000;
+    uint256 public constant WORKERS = 3; // workers.length
+    uint256 public constant PARTICIPANTS = 5; // participants.length
 
     TaskBoard public immutable board;
     Communities public immutable communities;
@@ -152,16 +154,8 @@ contract TaskBoardHandler is Test {
         (uint256 taskId, ITaskBoard.Task memory task) = _pick(taskSeed);
         address worker = workers[who % workers.length];
         bool expectOk = _open(task) && _state(taskId, worker) == ITaskBoard.ClaimState.Submitted;
-        _settle(
-            taskId,
-            task,
-            worker,
-            task.publisher,
-            abi.encodeCall(ITaskBoard.approve, (taskId, worker)),
-            expectOk,
-            10_000,
-            "approve"
-        );
+        bytes memory data = abi.encodeCall(ITaskBoard.approve, (taskId, worker));
+        _settle(taskId, task, worker, task.publisher, data, expectOk, 10_000, "approve");
     }
 
     function reject(uint256 taskSeed, uint256 who) public {
@@ -186,7 +180,7 @@ contract TaskBoardHandler is Test {
         (uint256 taskId, ITaskBoard.Task memory task) = _pick(taskSeed);
         bool expectOk = _open(task) && !task.submitted;
         uint256 count = task.slots - task.settled;
-        _refundCall(taskId, task, abi.encodeCall(ITaskBoard.cancel, (taskId)), expectOk, count, "cancel");
+        _refundCall(taskId, task, abi.encodeCall(ITaskBoard.cancel, (taskId)), expectOk, count);
     }
 
     // ------------------------------------------------------------ worker
@@ -260,7 +254,7 @@ contract TaskBoardHandler is Test {
             && block.timestamp >= uint256(claim.since) + answerWindow;
         uint256 count = block.timestamp >= task.deadline ? 1 : 0;
         bytes memory data = abi.encodeCall(ITaskBoard.closeRejected, (taskId, worker));
-        _refundCall(taskId, task, data, expectOk, count, "closeRejected");
+        _refundCall(taskId, task, data, expectOk, count);
     }
 
     function refund(uint256 taskSeed) external {
@@ -270,12 +264,11 @@ contract TaskBoardHandler is Test {
         uint256 holding;
         for (uint256 i; i < workers.length; ++i) {
             ITaskBoard.ClaimState s = _state(taskId, workers[i]);
-            if (s == ITaskBoard.ClaimState.Submitted || s == ITaskBoard.ClaimState.Rejected) ++holding;
-            if (s == ITaskBoard.ClaimState.Disputed) ++holding;
+            if (s >= ITaskBoard.ClaimState.Submitted && s <= ITaskBoard.ClaimState.Disputed) ++holding;
         }
         uint256 count = task.slots - task.settled - holding;
         bool expectOk = _open(task) && block.timestamp >= task.deadline && count > 0;
-        _refundCall(taskId, task, abi.encodeCall(ITaskBoard.refund, (taskId)), expectOk, count, "refund");
+        _refundCall(taskId, task, abi.encodeCall(ITaskBoard.refund, (taskId)), expectOk, count);
     }
 
     /// @notice An account takes what it is owed (it may still be unable to receive it).
@@ -348,14 +341,6 @@ contract TaskBoardHandler is Test {
         return taskIds.length;
     }
 
-    function participantCount() external view returns (uint256) {
-        return participants.length;
-    }
-
-    function workerCount() external view returns (uint256) {
-        return workers.length;
-    }
-
     function assetAt(uint256 i) external view returns (address) {
         return _asset(i);
     }
@@ -385,26 +370,24 @@ contract TaskBoardHandler is Test {
         ++ghostSettlements[taskId][worker];
     }
 
-    /// @dev A call that refunds `count` slots to the publisher: checks it gets exactly that and books them.
-    function _refundCall(
-        uint256 taskId,
-        ITaskBoard.Task memory task,
-        bytes memory data,
-        bool expectOk,
-        uint256 count,
-        string memory label
-    ) internal {
+    /// @dev A call (by the publisher for `cancel`, else by a worker) that refunds `count` slots to the
+    /// publisher: checks it gets exactly that and books them.
+    function _refundCall(uint256 taskId, ITaskBoard.Task memory task, bytes memory data, bool expectOk, uint256 count)
+        internal
+        returns (bool ok)
+    {
         uint256 before = _holding(task.publisher, task.token);
-        (bool ok,) = _run(task.token, _isCancel(data) ? task.publisher : workers[0], 0, data, 0, false);
-        _expect(ok, expectOk, label);
-        if (!ok) return;
+        bool cancelling = bytes4(data) == ITaskBoard.cancel.selector;
+        (ok,) = _run(task.token, cancelling ? task.publisher : workers[0], 0, data, 0, false);
+        _expect(
+            ok,
+            expectOk,
+            cancelling ? "cancel" : bytes4(data) == ITaskBoard.refund.selector ? "refund" : "closeRejected"
+        );
+        if (!ok) return false;
         if (_holding(task.publisher, task.token) != before + count * task.rewardPerSlot) ++ghostMispaid;
         ghostRefundedSlots[taskId] += count;
-        if (_isCancel(data) && task.submitted) ++ghostSubmittedSlotRefunded;
-    }
-
-    function _isCancel(bytes memory data) internal pure returns (bool) {
-        return bytes4(data) == ITaskBoard.cancel.selector;
+        if (cancelling && task.submitted) ++ghostSubmittedSlotRefunded;
     }
 
     /// @dev Runs `data` as `caller` with `value` and books what left the board for the participants'
@@ -445,9 +428,8 @@ contract TaskBoardHandler is Test {
         ++calls[ok ? bytes32(bytes(label)) : bytes32("refused")];
     }
 
-    /// @dev A task (published first when there is none): three times in four an open one, searched from a
-    /// place the seed picks, when there is one; otherwise any (the action is then mostly refused, which is
-    /// checked too).
+    /// @dev A task (published first if none): three times in four an open one, searched from where the seed
+    /// points, if any; else any task (the action is then mostly refused, which is checked too).
     function _pick(uint256 seed) internal returns (uint256 taskId, ITaskBoard.Task memory task) {
         if (taskIds.length == 0) {
             publish(seed, uint8(seed >> 8), seed >> 16, seed >> 24, seed >> 32, seed >> 40, seed >> 48, seed >> 56, 1);
