@@ -8,6 +8,9 @@ import type { FlTx } from "../hooks/useFlTx";
 import { useI18n } from "../i18n-context";
 import { TxHash } from "./TxHash";
 
+/// Data sets by their spec name (proper names, the same in every language).
+const DATASET_NAMES: Record<string, string> = { "fashion-mnist": "Fashion-MNIST", digits: "Digits 8×8" };
+
 /// `amount` in `token`'s units with every decimal, or the raw integer and the token's address when
 /// the page does not know the token.
 export function amountIn(tokens: Tokens, value: bigint, token: string): string {
@@ -15,9 +18,10 @@ export function amountIn(tokens: Tokens, value: bigint, token: string): string {
   return info ? formatAmount(value, info.decimals, info.symbol, info.decimals) : `${value} (${shortAddress(token)})`;
 }
 
-/// The spec's name, or `#id`.
+/// The spec's name when it has one, else `#id` and the data set.
 export function taskName(task: FlTask): string {
-  return specName(task) ?? `#${task.id}`;
+  const dataset = task.specInfo?.dataset;
+  return specName(task) ?? (typeof dataset === "string" ? `#${task.id} · ${DATASET_NAMES[dataset] ?? dataset}` : `#${task.id}`);
 }
 
 export function ModeBadge({ mode }: { mode: FlMode }) {

@@ -1,6 +1,7 @@
 // Creating a federated-learning task (the seed's step 3), in either mode: a reward pool (an amount
 // in ETH or MarketToken, escrowed now) or shareholding (a prediction fee shared by the
-// shareholders); the data set, its split (IID or Dirichlet α), blocks, rounds and members needed;
+// shareholders); the data set, its split (IID or Dirichlet α), the aggregator (FedAvg, or a robust
+// median or trimmed mean), blocks, rounds, local epochs and members needed;
 // the price of a data block in MarketToken; the deadlines. The spec goes to `/api/fl/specs`, then
 // the wallet approves a token pool and sends `createTask`; the page then opens the new task.
 import { useId, useState, type FormEvent } from "react";
@@ -9,7 +10,7 @@ import type { NetworkInfo } from "../lib/api";
 import { ETH_TOKEN } from "../lib/abi";
 import { parseAmountInput } from "../lib/channels";
 import type { FlMode } from "../lib/fl";
-import { DATASETS, DEFAULT_SPEC, MODELS, type SpecForm } from "../lib/flCalls";
+import { AGGREGATORS, DATASETS, DEFAULT_SPEC, type AggregatorKind, type Dataset, type SpecForm } from "../lib/flCalls";
 import { flHref } from "../lib/route";
 import type { Tokens } from "../lib/services";
 import type { FlMarket } from "../hooks/useFlMarket";
@@ -31,6 +32,7 @@ export function FlCreate({ net, chainOk, tokens, fl }: Props) {
   const [pool, setPool] = useState("1");
   const [fee, setFee] = useState("");
   const [blockPrice, setBlockPrice] = useState("10");
+  const [forSale, setForSale] = useState("50");
   const [startHours, setStartHours] = useState("24");
   const [finishHours, setFinishHours] = useState("72");
   const [spec, setSpec] = useState<SpecForm>({ ...DEFAULT_SPEC });
@@ -62,6 +64,7 @@ export function FlCreate({ net, chainOk, tokens, fl }: Props) {
       pool: poolValue ?? 0n,
       predictionFee: feeValue,
       blockPrice: priceValue,
+      blocksForSale: num(forSale),
       startHours: sh,
       finishHours: fh,
       spec: { ...spec, partition },
@@ -74,14 +77,6 @@ export function FlCreate({ net, chainOk, tokens, fl }: Props) {
     <details className="panel fl-create" data-testid="fl-create">
       <summary>{t("fl.create.title")}</summary>
       <form className="create-form" onSubmit={(e) => void submit(e)}>
-        <div className="field">
-          <label htmlFor={f("name")}>{t("fl.spec.name")}</label>
-          <input id={f("name")} value={spec.name} onChange={(e) => setSpec((s) => ({ ...s, name: e.target.value }))} required maxLength={100} data-testid="fl-create-name" />
-        </div>
-        <div className="field">
-          <label htmlFor={f("desc")}>{t("fl.spec.description")}</label>
-          <textarea id={f("desc")} rows={2} value={spec.description} onChange={(e) => setSpec((s) => ({ ...s, description: e.target.value }))} maxLength={500} />
-        </div>
         <fieldset className="fl-fieldset">
           <legend>{t("fl.create.mode")}</legend>
           {(["reward", "shares"] as const).map((m) => (
@@ -117,7 +112,7 @@ export function FlCreate({ net, chainOk, tokens, fl }: Props) {
         <div className="inline-row">
           <div className="field">
             <label htmlFor={f("dataset")}>{t("fl.spec.dataset")}</label>
-            <select id={f("dataset")} value={spec.dataset} onChange={(e) => setSpec((s) => ({ ...s, dataset: e.target.value }))}>
+            <select id={f("dataset")} value={spec.dataset} onChange={(e) => setSpec((s) => ({ ...s, dataset: e.target.value as Dataset }))} data-testid="fl-create-dataset">
               {DATASETS.map((d) => (
                 <option key={d} value={d}>
                   {t(`fl.dataset.${d}`)}
@@ -126,11 +121,11 @@ export function FlCreate({ net, chainOk, tokens, fl }: Props) {
             </select>
           </div>
           <div className="field">
-            <label htmlFor={f("model")}>{t("fl.spec.model")}</label>
-            <select id={f("model")} value={spec.model} onChange={(e) => setSpec((s) => ({ ...s, model: e.target.value }))}>
-              {MODELS.map((m) => (
+            <label htmlFor={f("aggregator")}>{t("fl.spec.aggregator")}</label>
+            <select id={f("aggregator")} value={spec.aggregator} onChange={(e) => setSpec((s) => ({ ...s, aggregator: e.target.value as AggregatorKind }))}>
+              {AGGREGATORS.map((m) => (
                 <option key={m} value={m}>
-                  {t(`fl.model.${m}`)}
+                  {t(`fl.aggregator.${m}`)}
                 </option>
               ))}
             </select>
@@ -163,6 +158,10 @@ export function FlCreate({ net, chainOk, tokens, fl }: Props) {
           ))}
         </div>
         <div className="inline-row">
+          <div className="field">
+            <label htmlFor={f("forSale")}>{t("fl.create.forSale")}</label>
+            <input id={f("forSale")} type="number" min={1} step={1} value={forSale} onChange={(e) => setForSale(e.target.value)} data-testid="fl-create-for-sale" />
+          </div>
           <div className="field">
             <label htmlFor={f("start")}>{t("fl.create.startHours")}</label>
             <input id={f("start")} type="number" min={1} value={startHours} onChange={(e) => setStartHours(e.target.value)} />

@@ -17,6 +17,7 @@ import {
   createTaskCall,
   joinCall,
   leaveCall,
+  randomSeed,
   requestIdFromReceipt,
   requestPredictionCall,
   taskIdFromReceipt,
@@ -44,6 +45,8 @@ export interface CreateForm {
   pool: bigint;
   predictionFee: bigint;
   blockPrice: bigint;
+  /// The first this many blocks of the spec's are sold; the rest are handed out at joining.
+  blocksForSale: number;
   startHours: number;
   finishHours: number;
   spec: SpecForm;
@@ -86,7 +89,7 @@ export function useFlMarket({ net, wallet, chainOk, onBalancesChanged }: Options
   const create = useCallback(
     async (f: CreateForm): Promise<number | null> => {
       if (!net || !market || !wallet) return null;
-      const built = buildSpec(f.spec);
+      const built = buildSpec(f.spec, randomSeed());
       if ("problem" in built) {
         fail("create", t("fl.create.problem", { field: t(`fl.spec.${built.problem}`) }));
         return null;
@@ -116,13 +119,13 @@ export function useFlMarket({ net, wallet, chainOk, onBalancesChanged }: Options
         predictionFee: f.predictionFee,
         blockToken: net.marketToken,
         blockPrice: f.blockPrice,
-        totalBlocks: f.spec.blocks,
+        totalBlocks: f.blocksForSale,
         minParticipants: f.spec.minParticipants,
         startDeadline,
         finishDeadline: startDeadline + Math.round(f.finishHours * 3600),
         spec: cid,
       };
-      const problem = termsProblem(terms, now);
+      const problem = f.blocksForSale > f.spec.blocks ? "blocks" : termsProblem(terms, now);
       if (problem) {
         fail("create", t("fl.create.problem", { field: t(`fl.terms.${problem}`) }));
         return null;

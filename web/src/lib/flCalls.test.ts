@@ -146,28 +146,35 @@ describe("ids from receipts", () => {
 });
 
 describe("task specs", () => {
-  it("builds the spec posted to /api/fl/specs", () => {
-    const r = buildSpec({ ...DEFAULT_SPEC, name: " Shirts ", partition: { kind: "dirichlet", alpha: 0.1 } });
+  it("builds crates/federated's TaskSpec, every field present", () => {
+    const r = buildSpec({ ...DEFAULT_SPEC, partition: { kind: "dirichlet", alpha: 0.1 }, aggregator: "trimmed_mean" }, 7);
     expect(r).toEqual({
       spec: {
-        name: "Shirts",
-        description: "",
+        version: 1,
         dataset: "fashion-mnist",
-        model: "mlp",
+        validation: 1000,
+        test: 0,
         partition: { kind: "dirichlet", alpha: 0.1 },
         blocks: 100,
-        blocks_per_member: 10,
+        blocks_per_member: 5,
         rounds: 10,
-        local_epochs: 1,
+        train: { epochs: 1, lr: 0.05, batch: 32 },
+        aggregator: { kind: "trimmed_mean", trim: 0.1 },
+        checks: { max_vs_global: 10, max_vs_others: 10, min_others: 2 },
+        shapley: { kind: "exact", up_to: 10 },
+        seed: 7,
+        round_timeout_secs: 300,
         min_participants: 2,
       },
     });
+    const digits = buildSpec({ ...DEFAULT_SPEC, dataset: "digits", blocks: 30, blocksPerMember: 2, rounds: 3 }, 1);
+    expect(digits).toMatchObject({ spec: { dataset: "digits", validation: 300, test: 297, partition: { kind: "iid" }, aggregator: { kind: "fed_avg" }, round_timeout_secs: 60 } });
   });
   it("names the wrong field", () => {
-    expect(buildSpec(DEFAULT_SPEC)).toEqual({ problem: "name" });
-    expect(buildSpec({ ...DEFAULT_SPEC, name: "x", partition: { kind: "dirichlet", alpha: 0 } })).toEqual({ problem: "partition" });
-    expect(buildSpec({ ...DEFAULT_SPEC, name: "x", blocksPerMember: 101 })).toEqual({ problem: "blocksPerMember" });
-    expect(buildSpec({ ...DEFAULT_SPEC, name: "x", rounds: 1.5 })).toEqual({ problem: "rounds" });
+    expect(buildSpec({ ...DEFAULT_SPEC, partition: { kind: "dirichlet", alpha: 0 } }, 1)).toEqual({ problem: "partition" });
+    expect(buildSpec({ ...DEFAULT_SPEC, blocksPerMember: 101 }, 1)).toEqual({ problem: "blocksPerMember" });
+    expect(buildSpec({ ...DEFAULT_SPEC, rounds: 1.5 }, 1)).toEqual({ problem: "rounds" });
+    expect(buildSpec({ ...DEFAULT_SPEC, dataset: "cifar10" as never }, 1)).toEqual({ problem: "dataset" });
   });
 });
 
@@ -179,7 +186,7 @@ describe("shares and classes", () => {
     expect(sharePercent(5n * 10n ** 15n)).toBe("0.50%");
     expect(sharePercent(0n)).toBe("0.00%");
     expect(classKind({ dataset: "fashion-mnist" })).toBe("fashion");
-    expect(classKind({ dataset: "mnist" })).toBe("digit");
+    expect(classKind({ dataset: "digits" })).toBe("digit");
     expect(classKind(null)).toBe("fashion");
   });
 });

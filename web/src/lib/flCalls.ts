@@ -154,13 +154,16 @@ export function verifyRewardProof(root: Hex, account: Hex, amount: bigint, proof
 // ---------------------------------------------------------------- the task spec
 
 export type Partition = { kind: "iid" } | { kind: "dirichlet"; alpha: number };
+export const DATASETS = ["fashion-mnist", "digits"] as const;
+export type Dataset = (typeof DATASETS)[number];
+export const AGGREGATORS = ["fed_avg", "median", "trimmed_mean"] as const;
+export type AggregatorKind = (typeof AGGREGATORS)[number];
 
+/// What the create form asks; the rest of the spec takes the coordinator's defaults.
 export interface SpecForm {
-  name: string;
-  description: string;
-  dataset: string;
-  model: string;
+  dataset: Dataset;
   partition: Partition;
+  aggregator: AggregatorKind;
   blocks: number;
   blocksPerMember: number;
   rounds: number;
@@ -168,48 +171,63 @@ export interface SpecForm {
   minParticipants: number;
 }
 
-export const DATASETS = ["fashion-mnist", "mnist", "digits"] as const;
-export const MODELS = ["mlp", "cnn"] as const;
-
 export const DEFAULT_SPEC: SpecForm = {
-  name: "",
-  description: "",
   dataset: "fashion-mnist",
-  model: "mlp",
   partition: { kind: "iid" },
+  aggregator: "fed_avg",
   blocks: 100,
-  blocksPerMember: 10,
+  blocksPerMember: 5,
   rounds: 10,
   localEpochs: 1,
   minParticipants: 2,
 };
 
-/// The spec JSON posted to `/api/fl/specs`, or the field that is wrong.
-export function buildSpec(f: SpecForm): { spec: Record<string, unknown> } | { problem: keyof SpecForm } {
+/// The held-out sets per data set (crates/federated `TaskSpec::fashion_mnist` / `digits_demo`):
+/// Fashion-MNIST keeps 1,000 training samples for the Shapley utility and has its own test file;
+/// the 1,797 digits keep 300 and 297.
+const HELD_OUT: Record<Dataset, { validation: number; test: number; roundTimeoutSecs: number }> = {
+  "fashion-mnist": { validation: 1000, test: 0, roundTimeoutSecs: 300 },
+  digits: { validation: 300, test: 297, roundTimeoutSecs: 60 },
+};
+
+/// The spec posted to `/api/fl/specs`: crates/federated's `TaskSpec` (version 1, snake_case, every
+/// field present — the node refuses unknown ones), with SGD lr 0.05 and batch 32, the default
+/// update checks and exact Shapley values up to 10 participants; or the field that is wrong.
+export function buildSpec(f: SpecForm, seed: number): { spec: Record<string, unknown> } | { problem: keyof SpecForm } {
   const posInt = (n: number, max: number) => Number.isInteger(n) && n >= 1 && n <= max;
-  if (!f.name.trim()) return { problem: "name" };
   if (!(DATASETS as readonly string[]).includes(f.dataset)) return { problem: "dataset" };
-  if (!(MODELS as readonly string[]).includes(f.model)) return { problem: "model" };
   if (f.partition.kind === "dirichlet" && !(f.partition.alpha > 0 && f.partition.alpha <= 1000)) return { problem: "partition" };
+  if (!(AGGREGATORS as readonly string[]).includes(f.aggregator)) return { problem: "aggregator" };
   if (!posInt(f.blocks, 100_000)) return { problem: "blocks" };
-  if (!posInt(f.blocksPerMember, f.blocks)) return { problem: "blocksPerMember" };
+  if (!Number.isInteger(f.blocksPerMember) || f.blocksPerMember < 0 || f.blocksPerMember > f.blocks) return { problem: "blocksPerMember" };
   if (!posInt(f.rounds, 1000)) return { problem: "rounds" };
   if (!posInt(f.localEpochs, 100)) return { problem: "localEpochs" };
   if (!posInt(f.minParticipants, 1000)) return { problem: "minParticipants" };
+  const held = HELD_OUT[f.dataset];
   return {
     spec: {
-      name: f.name.trim(),
-      description: f.description.trim(),
+      version: 1,
       dataset: f.dataset,
-      model: f.model,
+      validation: held.validation,
+      test: held.test,
       partition: f.partition.kind === "iid" ? { kind: "iid" } : { kind: "dirichlet", alpha: f.partition.alpha },
       blocks: f.blocks,
       blocks_per_member: f.blocksPerMember,
       rounds: f.rounds,
-      local_epochs: f.localEpochs,
+      train: { epochs: f.localEpochs, lr: 0.05, batch: 32 },
+      aggregator: f.aggregator === "trimmed_mean" ? { kind: "trimmed_mean", trim: 0.1 } : { kind: f.aggregator },
+      checks: { max_vs_global: 10.0, max_vs_others: 10.0, min_others: 2 },
+      shapley: { kind: "exact", up_to: 10 },
+      seed,
+      round_timeout_secs: held.roundTimeoutSecs,
       min_participants: f.minParticipants,
     },
   };
+}
+
+/// A seed for a new task's spec (any u32: JSON carries it exactly).
+export function randomSeed(): number {
+  return crypto.getRandomValues(new Uint32Array(1))[0];
 }
 
 /// Shares out of `TOTAL_SHARES` as a percentage with two decimals, cut not rounded (`33.33%`).
