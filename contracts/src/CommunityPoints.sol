@@ -41,6 +41,8 @@ contract CommunityPoints is ICommunityPoints, ERC20, Initializable {
         initializer
         onlyCommunities
     {
+        // Communities' `CommunityCreated`, in the same transaction, carries the id, the name and the symbol.
+        // slither-disable-next-line events-maths
         communityId = communityId_;
         _pointsName = name_;
         _pointsSymbol = symbol_;

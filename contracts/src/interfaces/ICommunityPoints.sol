@@ -18,8 +18,8 @@ interface ICommunityPoints is IERC20Metadata {
     /// @notice Only the Communities contract may call this.
     error NotCommunities(address caller);
 
-    /// @notice Sets the clone's community id, name and symbol, once, when {ICommunities} creates it.
-    function initialize(uint256 communityId, string calldata name, string calldata symbol) external;
+    /// @notice Sets the clone's community id (`id`), name and symbol, once, when {ICommunities} creates it.
+    function initialize(uint256 id, string calldata name, string calldata symbol) external;
 
     /// @notice Mint `amount` points to `to` (Communities only).
     function mint(address to, uint256 amount) external;
