@@ -327,7 +327,8 @@ contract TaskBoard is ITaskBoard, Payouts {
     /// @inheritdoc ITaskBoard
     function freeSlots(uint256 taskId) external view returns (uint16) {
         Task storage task = _tasks[taskId];
-        return task.state == TaskState.Open ? _free(task) : 0;
+        // forge-lint: disable-next-line(block-timestamp)
+        return task.state == TaskState.Open && block.timestamp < task.deadline ? _free(task) : 0;
     }
 
     // ---------------------------------------------------------------- internal

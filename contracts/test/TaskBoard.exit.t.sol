@@ -63,7 +63,9 @@ contract TaskBoardExitTest is TaskFixture {
         );
         board.refund(taskId);
 
+        assertEq(board.freeSlots(taskId), 1);
         vm.warp(deadline);
+        assertEq(board.freeSlots(taskId), 0, "nothing can be accepted after the deadline");
         uint256 perSlot = TOKEN_REWARD / SLOTS;
         uint256 before = token.balanceOf(publisher);
         vm.expectEmit(address(board));

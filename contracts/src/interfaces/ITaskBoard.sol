@@ -327,7 +327,8 @@ interface ITaskBoard is IPayouts {
     /// @notice `worker`'s slot in the task; all zero when it never accepted.
     function getClaim(uint256 taskId, address worker) external view returns (Claim memory);
 
-    /// @notice Slots nobody holds and that are not settled: what `accept` can still take.
+    /// @notice Slots nobody holds and that are not settled, while the task is open and before its deadline:
+    /// what `accept` can still take.
     function freeSlots(uint256 taskId) external view returns (uint16);
 
     /// @notice How many tasks were published (the last id).
