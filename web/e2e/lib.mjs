@@ -165,6 +165,44 @@ export async function stopNode(node) {
   }
 }
 
+/// Another `agora` process (a participant, a seller …) from the repository root, its output in
+/// `<artifacts>/<logName>`, with only `env`'s AGORA_* settings.
+export function spawnAgora(args, { env = {}, logName = "agora-child.log" } = {}) {
+  const logPath = path.join(artifacts, logName);
+  const out = openSync(logPath, "w");
+  const childEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("AGORA_")));
+  Object.assign(childEnv, { RUST_LOG: "info", ...env });
+  const child = spawn(AGORA_BIN, args, { cwd: REPO, env: childEnv, stdio: ["ignore", out, out] });
+  let exited = null;
+  child.on("exit", (code, signal) => {
+    exited = { code, signal };
+  });
+  return { child, logPath, exited: () => exited };
+}
+
+/// Stops a process `spawnAgora` started (SIGTERM, then SIGKILL after 10 s).
+export async function stopProcess(proc) {
+  if (!proc || proc.exited()) return;
+  proc.child.kill("SIGTERM");
+  const deadline = Date.now() + 10_000;
+  while (!proc.exited() && Date.now() < deadline) await sleep(100);
+  if (!proc.exited()) proc.child.kill("SIGKILL");
+}
+
+/// Fails when the page is wider than its viewport, naming the first elements that stick out.
+export async function expectNoHorizontalScroll(page, what) {
+  await page.evaluate(() => window.scrollTo(0, 0));
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  if (overflow <= 0) return;
+  const wide = await page.evaluate(() =>
+    [...document.querySelectorAll("body *")]
+      .filter((el) => el.getBoundingClientRect().right > window.innerWidth + 1 && el.parentElement.getBoundingClientRect().right <= window.innerWidth + 1)
+      .slice(0, 5)
+      .map((el) => `${el.tagName.toLowerCase()}.${el.className} (${el.getAttribute("data-testid") ?? ""})`),
+  );
+  fail(`${what} is ${overflow}px wider than the screen: ${wide.join(", ")}`);
+}
+
 // --- the injected wallet -----------------------------------------------------------------------
 export function makeWallet(privateKey, rpcUrl, chainId) {
   const account = privateKeyToAccount(privateKey);
