@@ -7,7 +7,7 @@ import { useEffect, useState } from "react";
 import type { Hex } from "viem";
 import { ipfsUrl } from "../lib/api";
 import { plannedRounds, type FlResult, type FlTask } from "../lib/fl";
-import { sharePercent } from "../lib/flCalls";
+import { canCancel, sharePercent } from "../lib/flCalls";
 import { formatTime, shortAddress } from "../lib/format";
 import { flHref } from "../lib/route";
 import type { Tokens } from "../lib/services";
@@ -103,6 +103,7 @@ export function FlTaskPage({ id, wallet, chainOk, tokens, fl }: Props) {
                 )}
               </dl>
               <MemberActions task={task} fl={fl} blocks={myBlocks} canAct={!!wallet && chainOk} />
+              <Cancel task={task} me={me} fl={fl} canAct={!!wallet && chainOk} tokens={tokens} />
             </section>
             <section className="panel" aria-labelledby="fl-members-title">
               <h2 id="fl-members-title">{t("fl.membersTitle", { n: task.memberCount })}</h2>
@@ -157,6 +158,31 @@ export function FlTaskPage({ id, wallet, chainOk, tokens, fl }: Props) {
         </>
       )}
     </section>
+  );
+}
+
+/// Cancelling (the investor while recruiting, anyone past a deadline: the pool goes back), and a
+/// member's held block payment taken back from a cancelled task.
+function Cancel({ task, me, fl, canAct, tokens }: { task: FlTask; me: Hex | null; fl: FlMarket; canAct: boolean; tokens: Tokens }) {
+  const { t } = useI18n();
+  const now = Math.floor(Date.now() / 1000);
+  const held = task.state === "Cancelled" ? task.members.find((m) => m.account === me && m.escrowed > 0n) : undefined;
+  if (!canCancel(task, me, now) && !held) return null;
+  return (
+    <div className="fl-actions">
+      {canCancel(task, me, now) && (
+        <button type="button" className="btn" disabled={!canAct || fl.busy} onClick={() => void fl.cancel(task)} data-testid="fl-cancel">
+          {task.mode === "reward" ? t("fl.cancelRefund", { pool: amountIn(tokens, task.pool, task.token) }) : t("fl.cancel")}
+        </button>
+      )}
+      {held && me && (
+        <button type="button" className="btn" disabled={!canAct || fl.busy} onClick={() => void fl.refundBlocks(task, me)} data-testid="fl-refund-blocks">
+          {t("fl.refundBlocks", { amount: amountIn(tokens, held.escrowed, task.blockToken) })}
+        </button>
+      )}
+      <TxStatus tx={fl.tx} action={`cancel:${task.id}`} />
+      <TxStatus tx={fl.tx} action={`refund:${task.id}`} />
+    </div>
   );
 }
 

@@ -1,8 +1,12 @@
 // The decisions the hooks make, tested without a browser.
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { parseTask } from "../lib/fl";
+import { taskRow } from "../lib/fixtures/fl";
 import type { NetworkInfo, Service, Session } from "../lib/api";
 import { devWallet } from "../lib/wallet";
 import { assistantChannels } from "./useChannels";
+import { withSpecs } from "./useFlData";
+import { isBusy } from "./useFlTx";
 import { tokensInUse } from "./useNetwork";
 import { isSignedIn } from "./useSession";
 import { onNetwork } from "./useWallet";
@@ -59,5 +63,35 @@ describe("useChannels", () => {
       payee,
     );
     expect(list.map((c: { id: string }) => c.id)).toEqual(["c", "d", "a"]);
+  });
+});
+
+describe("the fl hooks", () => {
+  afterEach(() => vi.unstubAllGlobals());
+
+  it("take a transaction as under way until it is done or failed", () => {
+    expect(isBusy(null)).toBe(false);
+    for (const phase of ["approve", "simulate", "wallet", "mining"] as const) expect(isBusy({ action: "join:1", phase, hash: null, error: null })).toBe(true);
+    expect(isBusy({ action: "join:1", phase: "done", hash: null, error: null })).toBe(false);
+    expect(isBusy({ action: "join:1", phase: "failed", hash: null, error: "no" })).toBe(false);
+  });
+
+  it("read each task's spec once from the content store, and again after a failure", async () => {
+    const task = parseTask(taskRow);
+    let fail = true;
+    const fetch = vi.fn(async (url: string) => {
+      if (fail) return new Response("gone", { status: 502 });
+      return new Response(JSON.stringify({ rounds: 10, dataset: "digits", url }), { status: 200 });
+    });
+    vi.stubGlobal("fetch", fetch);
+    const spec = { ...task, spec: "bafkspec-once" };
+    expect((await withSpecs([spec]))[0].specInfo).toBeNull();
+    fail = false;
+    const [a, b] = await withSpecs([spec, { ...spec, id: 9 }]);
+    expect(a.specInfo).toMatchObject({ rounds: 10, dataset: "digits", url: "/ipfs/bafkspec-once" });
+    expect(b.specInfo).toBe(a.specInfo);
+    await withSpecs([spec]);
+    // One failed read, then one read for all the rest.
+    expect(fetch).toHaveBeenCalledTimes(2);
   });
 });

@@ -2,8 +2,9 @@
 // `/api/network`), one transaction runner shared by every fl page, the FederatedMarket's logs on
 // chain (each one bumps `version`, and the pages re-read what they show — then again a moment later,
 // for the indexer to catch up), and the actions: create a task in either mode (the spec posted to
-// `/api/fl/specs` first, a token pool approved), join, leave, buy blocks, claim a reward with the
-// node's proof (checked here against the root first), withdraw dividends, pay for a prediction.
+// `/api/fl/specs` first, a token pool approved), join, leave, buy blocks, cancel (the pool back to
+// the investor) and take back held block payments, claim a reward with the node's proof (checked
+// here against the root first), withdraw dividends, pay for a prediction.
 import { useCallback, useEffect, useMemo, useState } from "react";
 import type { Hex } from "viem";
 import type { NetworkInfo } from "../lib/api";
@@ -13,11 +14,13 @@ import { coordinatorOf, federatedMarketOf, flApi, type FlTask } from "../lib/fl"
 import {
   buildSpec,
   buyBlocksCall,
+  cancelCall,
   claimRewardCall,
   createTaskCall,
   joinCall,
   leaveCall,
   randomSeed,
+  refundBlocksCall,
   requestIdFromReceipt,
   requestPredictionCall,
   taskIdFromReceipt,
@@ -190,6 +193,26 @@ export function useFlMarket({ net, wallet, chainOk, onBalancesChanged }: Options
     [market, run, fail, after, t],
   );
 
+  const cancel = useCallback(
+    async (task: FlTask) => {
+      if (!market) return false;
+      const ok = !!(await run(`cancel:${task.id}`, cancelCall(market, task.id)));
+      if (ok) after();
+      return ok;
+    },
+    [market, run, after],
+  );
+
+  const refundBlocks = useCallback(
+    async (task: FlTask, account: Hex) => {
+      if (!market) return false;
+      const ok = !!(await run(`refund:${task.id}`, refundBlocksCall(market, task.id, account)));
+      if (ok) after();
+      return ok;
+    },
+    [market, run, after],
+  );
+
   const withdrawDividends = useCallback(
     async (taskId: number, account: Hex) => {
       if (!market) return false;
@@ -228,7 +251,7 @@ export function useFlMarket({ net, wallet, chainOk, onBalancesChanged }: Options
     [net, market],
   );
 
-  return { market, version, refresh: bump, ...runner, create, join, leave, buyBlocks, claim, withdrawDividends, payPrediction, withdrawable };
+  return { market, version, refresh: bump, ...runner, create, join, leave, buyBlocks, cancel, refundBlocks, claim, withdrawDividends, payPrediction, withdrawable };
 }
 
 export type FlMarket = ReturnType<typeof useFlMarket>;

@@ -44,9 +44,9 @@ describe("reading the fl answers", () => {
     expect([t.totalBlocks, t.blocksSold, t.minParticipants]).toEqual([100, 3, 2]);
     expect([t.startDeadline, t.finishDeadline]).toEqual([1_800_000_000, 1_800_086_400]);
     expect(t.members).toEqual([
-      { account: A, blocks: 11, active: true },
-      { account: B, blocks: 10, active: true },
-      { account: COORD, blocks: 10, active: false },
+      { account: A, blocks: 11, active: true, escrowed: 10n ** 19n },
+      { account: B, blocks: 10, active: true, escrowed: 0n },
+      { account: COORD, blocks: 10, active: false, escrowed: 0n },
     ]);
     // The detail's task carries the count of members still in.
     expect(t.memberCount).toBe(2);

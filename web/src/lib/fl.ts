@@ -21,6 +21,8 @@ export interface FlMember {
   blocks: number;
   /// Still a member (false once it left).
   active: boolean;
+  /// Block payments held for it until the start (refundable if the task is cancelled first).
+  escrowed: bigint;
 }
 export interface FlShare {
   account: Hex;
@@ -135,7 +137,12 @@ export function parseState(v: unknown): FlState {
 
 function parseMember(v: unknown): FlMember {
   const o = obj(v, "member");
-  return { account: address(o.account ?? o.address, "member", "account"), blocks: int(o.blocks ?? 0, "member", "blocks"), active: (o.active ?? o.joined) !== false };
+  return {
+    account: address(o.account ?? o.address, "member", "account"),
+    blocks: int(o.blocks ?? 0, "member", "blocks"),
+    active: (o.active ?? o.joined) !== false,
+    escrowed: amount(o.escrowed ?? "0", "member", "escrowed"),
+  };
 }
 
 /// A task: the list's `TaskDto`, or the detail's `{task, members, shares, claims, predictions}`.

@@ -4,12 +4,15 @@ import { federatedMarketAbi } from "./abi";
 import {
   buildSpec,
   buyBlocksCall,
+  canCancel,
+  cancelCall,
   claimRewardCall,
   createTaskCall,
   DEFAULT_SPEC,
   hashPair,
   requestIdFromReceipt,
   requestPredictionCall,
+  refundBlocksCall,
   rewardLeaf,
   taskIdFromReceipt,
   termsProblem,
@@ -84,6 +87,24 @@ describe("members, predictions and claims", () => {
     const d = decodeFunctionData({ abi: federatedMarketAbi, data: claimRewardCall(MARKET, 3, A, 600n, proof).data });
     expect(d.functionName).toBe("claimReward");
     expect(d.args).toEqual([3n, expect.stringMatching(new RegExp(A, "i")), 600n, proof]);
+  });
+});
+
+describe("cancelling", () => {
+  const t = { state: "Open", investor: A, startDeadline: NOW + 100, finishDeadline: NOW + 200 };
+  it("lets the investor cancel an open task, and anyone once its deadline passed", () => {
+    expect(canCancel(t, A.toUpperCase().replace("0X", "0x"), NOW)).toBe(true);
+    expect(canCancel(t, B, NOW)).toBe(false);
+    expect(canCancel(t, null, NOW + 100)).toBe(true);
+    expect(canCancel({ ...t, state: "Training" }, A, NOW + 199)).toBe(false);
+    expect(canCancel({ ...t, state: "Training" }, B, NOW + 200)).toBe(true);
+    expect(canCancel({ ...t, state: "Finished" }, A, NOW + 1000)).toBe(false);
+  });
+  it("encodes cancel and refundBlocks", () => {
+    expect(decodeFunctionData({ abi: federatedMarketAbi, data: cancelCall(MARKET, 3).data }).args).toEqual([3n]);
+    const d = decodeFunctionData({ abi: federatedMarketAbi, data: refundBlocksCall(MARKET, 3, A).data });
+    expect(d.functionName).toBe("refundBlocks");
+    expect(d.args).toEqual([3n, expect.stringMatching(new RegExp(A, "i"))]);
   });
 });
 

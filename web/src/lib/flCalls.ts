@@ -99,6 +99,21 @@ export function buyBlocksCall(market: Hex, taskId: number, count: number, blockT
 export const claimRewardCall = (market: Hex, taskId: number, account: Hex, amount: bigint, proof: readonly Hex[]) =>
   fn(market, encodeFunctionData({ abi: federatedMarketAbi, functionName: "claimReward", args: [BigInt(taskId), account, amount, [...proof]] }));
 
+/// `cancel(taskId)`: the investor while open, anyone once a deadline has passed; the pool goes back.
+export const cancelCall = (market: Hex, taskId: number) =>
+  fn(market, encodeFunctionData({ abi: federatedMarketAbi, functionName: "cancel", args: [BigInt(taskId)] }));
+
+/// `refundBlocks(taskId, account)`: a cancelled task's held block payment back to the member.
+export const refundBlocksCall = (market: Hex, taskId: number, account: Hex) =>
+  fn(market, encodeFunctionData({ abi: federatedMarketAbi, functionName: "refundBlocks", args: [BigInt(taskId), account] }));
+
+/// Who may cancel a task now (`IFederatedMarket.cancel`): its investor while it is open, anyone
+/// once the start deadline passed unstarted or the finish deadline passed in training.
+export function canCancel(t: { state: string; investor: string; startDeadline: number; finishDeadline: number }, who: string | null, now: number): boolean {
+  if (t.state === "Open") return now >= t.startDeadline || (who !== null && who.toLowerCase() === t.investor.toLowerCase());
+  return t.state === "Training" && now >= t.finishDeadline;
+}
+
 export const withdrawDividendsCall = (market: Hex, taskId: number, account: Hex) =>
   fn(market, encodeFunctionData({ abi: federatedMarketAbi, functionName: "withdrawDividends", args: [BigInt(taskId), account] }));
 
