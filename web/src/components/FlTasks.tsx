@@ -177,6 +177,9 @@ export function MemberActions({ task, fl, blocks, canAct }: { task: FlTask; fl: 
   return (
     <div className="fl-actions">
       {member && <p data-testid="fl-my-blocks">{t("fl.myBlocks", { n: blocks })}</p>}
+      {typeof task.specInfo?.blocksPerMember === "number" && task.specInfo.blocksPerMember > 0 && (
+        <p className="muted">{t("fl.joinBlocks", { n: task.specInfo.blocksPerMember })}</p>
+      )}
       <div className="inline-row">
         {!member ? (
           <button type="button" className="btn btn-primary" disabled={!canAct || fl.busy} onClick={() => void fl.join(task)} data-testid="fl-join">

@@ -113,7 +113,7 @@ export function MePage(p: Props) {
           )}
           {acct.account && (
             <>
-              <Records title={t("me.memberships")} empty={t("me.none")} testId="me-memberships" head={[t("fl.task"), t("fl.blocks"), t("fl.filter.state"), t("fl.filter.mode")]}>
+              <Records title={t("me.memberships")} empty={t("me.none")} testId="me-memberships" head={[t("fl.task"), t("me.blocksBought"), t("fl.filter.state"), t("fl.filter.mode")]}>
                 {acct.account.memberships.map((m) => {
                   const task = acct.tasks[m.taskId];
                   return (
