@@ -4,7 +4,7 @@
 // the pixels to the node with the request id, and read the class, its label and the confidence.
 import { useEffect, useId, useRef, useState, type PointerEvent } from "react";
 import type { FlPrediction, FlTask } from "../lib/fl";
-import { flApi } from "../lib/fl";
+import { askUntilSeen, flApi } from "../lib/fl";
 import { classKind } from "../lib/flCalls";
 import { fitInto, hasInk, inputHash, SIDE, toBase64, toModelPixels } from "../lib/flImage";
 import { flHref } from "../lib/route";
@@ -87,21 +87,32 @@ export function FlPredictPage({ id, wallet, chainOk, tokens, fl, onConnect }: Pr
     }
   };
 
+  /// A paid request whose answer has not come: asked again without paying again.
+  const [unanswered, setUnanswered] = useState<{ task: FlTask; requestId: bigint; pixels: Uint8Array } | null>(null);
+
+  const ask = async (paid: { task: FlTask; requestId: bigint; pixels: Uint8Array }) => {
+    setAsking(true);
+    setPredictError(null);
+    try {
+      const prediction = await askUntilSeen(() => flApi.predict(paid.task.id, paid.requestId, toBase64(paid.pixels)));
+      setAnswer({ task: paid.task, prediction, requestId: paid.requestId });
+      setUnanswered(null);
+    } catch (e) {
+      setUnanswered(paid);
+      setPredictError(t("predict.failed", { id: paid.requestId.toString(), message: errorText(e) }));
+    } finally {
+      setAsking(false);
+    }
+  };
+
   const pay = async () => {
     if (!task || !pixels) return;
     setPredictError(null);
     setAnswer(null);
+    setUnanswered(null);
     const requestId = await fl.payPrediction(task, inputHash(pixels));
     if (requestId === null) return;
-    setAsking(true);
-    try {
-      const prediction = await flApi.predict(task.id, requestId, toBase64(pixels));
-      setAnswer({ task, prediction, requestId });
-    } catch (e) {
-      setPredictError(t("predict.failed", { id: requestId.toString(), message: errorText(e) }));
-    } finally {
-      setAsking(false);
-    }
+    await ask({ task, requestId, pixels });
   };
 
   const label = (a: { task: FlTask; prediction: FlPrediction }) =>
@@ -180,9 +191,14 @@ export function FlPredictPage({ id, wallet, chainOk, tokens, fl, onConnect }: Pr
           </p>
         )}
         {predictError && (
-          <p className="notice notice-error" role="alert" data-testid="predict-error">
-            {predictError}
-          </p>
+          <div className="notice notice-error" role="alert" data-testid="predict-error">
+            <p>{predictError}</p>
+            {unanswered && (
+              <button type="button" className="btn" disabled={asking} onClick={() => void ask(unanswered)} data-testid="predict-retry">
+                {t("predict.retry")}
+              </button>
+            )}
+          </div>
         )}
         {answer && (
           <div className="notice fl-answer" role="status" data-testid="predict-result" data-class={answer.prediction.class}>

@@ -1,7 +1,9 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { NetworkInfo } from "./api";
+import { ApiError } from "./api";
 import {
   accountTaskIds,
+  askUntilSeen,
   coordinatorOf,
   federatedMarketOf,
   flApi,
@@ -172,6 +174,27 @@ describe("the fl client", () => {
     const [url, init] = fetch.mock.calls[0] as unknown as [string, RequestInit];
     expect(url).toBe("/api/fl/tasks/3/predict");
     expect(JSON.parse(init.body as string)).toEqual({ request_id: "12", pixels: "AAAA" });
+  });
+
+  it("asks again while the node has not seen the paid request, and stops at any other answer", async () => {
+    let calls = 0;
+    const unseen = async () => {
+      calls += 1;
+      if (calls < 3) throw new ApiError(404, "not_found", "request 12 is unknown");
+      return "answer";
+    };
+    await expect(askUntilSeen(unseen, 5, 0)).resolves.toBe("answer");
+    expect(calls).toBe(3);
+    calls = 0;
+    const refuse = (status: number) => async () => {
+      calls += 1;
+      throw new ApiError(status, "refused", "no");
+    };
+    await expect(askUntilSeen(refuse(400), 5, 0)).rejects.toMatchObject({ status: 400 });
+    expect(calls).toBe(1);
+    calls = 0;
+    await expect(askUntilSeen(refuse(409), 3, 0)).rejects.toMatchObject({ status: 409 });
+    expect(calls).toBe(3);
   });
 
   it("turns the API's error body into an ApiError, and a malformed answer into a named one", async () => {

@@ -399,6 +399,20 @@ export function tasksQuery(f: TaskFilter): string {
   return s ? `?${s}` : "";
 }
 
+/// Calls `call` until the node answers something other than "not seen yet" (404 or 409: a paid
+/// request's event reaches the node's index a block or two after the receipt), at most `tries`
+/// times, `delayMs` apart; the last error otherwise.
+export async function askUntilSeen<T>(call: () => Promise<T>, tries = 20, delayMs = 1000): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await call();
+    } catch (e) {
+      if (i >= tries || !(e instanceof ApiError) || (e.status !== 404 && e.status !== 409)) throw e;
+      await new Promise((r) => setTimeout(r, delayMs));
+    }
+  }
+}
+
 export const flApi = {
   tasks: (f: TaskFilter = {}) => call(`/api/fl/tasks${tasksQuery(f)}`, parseTasks),
   task: (id: number) => call(`/api/fl/tasks/${id}`, parseTask),
