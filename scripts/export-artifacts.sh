@@ -13,7 +13,7 @@ fi
 root=$(cd "$(dirname "$0")/.." && pwd)
 dest=$1
 forge="$root/node_modules/@foundry-rs/forge-linux-amd64/bin/forge"
-contracts=(ComputeMarket DataMarket FederatedMarket MarketToken PaymentChannel)
+contracts=(Communities CommunityPoints ComputeMarket DataMarket FederatedMarket MarketToken PaymentChannel TaskBoard)
 
 (cd "$root/contracts" && "$forge" build --quiet)
 # `forge lint` (forge 1.7) compiles without bytecode into the same out/ and cache, and a later
