@@ -1,12 +1,14 @@
 // Sending the federated-learning market's transactions one at a time, the way the page always
 // does (lib/tx.ts: simulate through the node, the wallet, the receipt), with the ERC-20 approval
 // first when the market's allowance is short, and the step shown: which action, approve /
-// simulate / wallet / mining, the hash, and one sentence when it fails.
+// simulate / wallet / mining, the hash, and one sentence when it fails (a FederatedMarket refusal
+// decoded here, lib/flErrors.ts).
 import { useCallback, useRef, useState } from "react";
 import type { Hex, TransactionReceipt } from "viem";
 import type { NetworkInfo } from "../lib/api";
 import { allowanceOf } from "../lib/channels";
 import { isEthToken } from "../lib/flCalls";
+import { flRevertText } from "../lib/flErrors";
 import { purchaseErrorText } from "../lib/purchase";
 import { approveCall, sendCall, type Call } from "../lib/tx";
 import type { Wallet } from "../lib/wallet";
@@ -62,7 +64,7 @@ export function useFlTx(net: NetworkInfo | null, wallet: Wallet | null, chainOk:
         set({ phase: "done", hash: receipt.transactionHash });
         return receipt;
       } catch (e) {
-        set({ phase: "failed", error: purchaseErrorText(e, t) });
+        set({ phase: "failed", error: flRevertText(e, t) ?? purchaseErrorText(e, t) });
         return null;
       } finally {
         busy.current = false;
