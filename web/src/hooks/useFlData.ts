@@ -110,6 +110,12 @@ export function useFlTask(id: number, account: Hex | null, version: number, enab
     }, POLL_MS);
     return () => clearInterval(timer);
   }, [enabled, live, reloadProgress, reloadTask]);
+  // Training just ended: the last round and lines may have landed after the last poll.
+  const wasLive = useRef(false);
+  useEffect(() => {
+    if (wasLive.current && !live && enabled) void reloadProgress();
+    wasLive.current = live;
+  }, [live, enabled, reloadProgress]);
 
   // My result, once the task is finished.
   const finished = task?.state === "Finished";
