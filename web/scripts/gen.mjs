@@ -1,7 +1,9 @@
 // Writes the web app's generated sources into src/generated/ (gitignored), from the repository's
 // single sources of truth:
 //   - abi.ts: the contract ABIs from crates/chain/artifacts/*.json, as `as const` literals, so viem
-//     checks function names, arguments and return types at compile time;
+//     checks function names, arguments and return types at compile time; each ABI in a module of
+//     its own (abi/<name>.ts, re-exported by abi.ts), so the bundler keeps one that only a lazily
+//     loaded page uses out of the main chunk;
 //   - api.ts: TypeScript types for the node's HTTP API from crates/api/openapi.json
 //     (openapi-typescript). A string schema whose pattern starts with `^0x` becomes `0x${string}`.
 // A file is rewritten only when its text changes, so Vite and make see no spurious change.
@@ -44,14 +46,19 @@ function writeIfChanged(file, text) {
   return true;
 }
 
-export function abiSource() {
-  let out = HEADER("crates/chain/artifacts/*.json");
+/// The ABI modules: `abi/<name>.ts` per contract and `abi.ts` re-exporting them, file → text.
+export function abiSources() {
+  const files = {};
+  let index = HEADER("crates/chain/artifacts/*.json") + "\n";
   for (const [contract, name] of Object.entries(CONTRACTS)) {
     const artifact = JSON.parse(readFileSync(path.join(ARTIFACTS_DIR, `${contract}.json`), "utf8"));
     if (!Array.isArray(artifact.abi)) throw new Error(`${contract}.json has no abi array`);
-    out += `\n/// ${contract}'s ABI.\nexport const ${name} = ${JSON.stringify(artifact.abi, null, 2)} as const;\n`;
+    files[`abi/${name}.ts`] =
+      HEADER(`crates/chain/artifacts/${contract}.json`) + `\n/// ${contract}'s ABI.\nexport const ${name} = ${JSON.stringify(artifact.abi, null, 2)} as const;\n`;
+    index += `export { ${name} } from "./abi/${name}";\n`;
   }
-  return out;
+  files["abi.ts"] = index;
+  return files;
 }
 
 export async function apiSource() {
@@ -74,7 +81,7 @@ export async function apiSource() {
 
 export async function generate() {
   const changed = [];
-  if (writeIfChanged(path.join(OUT_DIR, "abi.ts"), abiSource())) changed.push("abi.ts");
+  for (const [file, text] of Object.entries(abiSources())) if (writeIfChanged(path.join(OUT_DIR, file), text)) changed.push(file);
   if (writeIfChanged(path.join(OUT_DIR, "api.ts"), await apiSource())) changed.push("api.ts");
   return changed;
 }

@@ -2,7 +2,7 @@
 // AI assistant (chat and its payment channel), the data market, the federated-learning market and
 // the profile with its assets, the admin pages — chosen by the hash route. State lives in hooks (src/hooks/) and is handed down; the server pushes task and
 // service changes over one event stream.
-import { useCallback, useMemo, useState } from "react";
+import { lazy, Suspense, useCallback, useMemo, useState } from "react";
 import type { Service } from "./lib/api";
 import { useI18n } from "./i18n-context";
 import { useNetwork } from "./hooks/useNetwork";
@@ -10,15 +10,17 @@ import { useSession } from "./hooks/useSession";
 import { useTaskStream } from "./hooks/useTaskStream";
 import { useWallet } from "./hooks/useWallet";
 import { useRoute } from "./hooks/useRoute";
-import { useFlMarket } from "./hooks/useFlMarket";
 import { AdminPage } from "./components/AdminPage";
 import { AssistantPage } from "./components/AssistantPage";
 import { Header } from "./components/Header";
 import { Market } from "./components/Market";
 import { BuyDialog } from "./components/BuyDialog";
 import { DataMarketPage } from "./components/DataMarket";
-import { FlSection } from "./components/FlSection";
-import { MePage } from "./components/MePage";
+
+// The federated-learning pages load when first opened (their code and the FederatedMarket ABI stay
+// out of the first download).
+const FlSection = lazy(() => import("./components/FlSection").then((m) => ({ default: m.FlSection })));
+const MePage = lazy(() => import("./components/MePage").then((m) => ({ default: m.MePage })));
 import { TaskList } from "./components/Tasks";
 
 export function App() {
@@ -38,7 +40,6 @@ export function App() {
     onReconnected: network.reloadServices,
     onTaskChanged: balancesChanged,
   });
-  const fl = useFlMarket({ net, wallet: w.wallet, chainOk: w.chainOk, onBalancesChanged: balancesChanged });
   const [buying, setBuying] = useState<Service | null>(null);
   const serviceById = useMemo(() => new Map((services ?? []).map((s) => [s.id, s])), [services]);
   const connect = () => void w.connectInjected();
@@ -101,18 +102,22 @@ export function App() {
             onBalancesChanged={balancesChanged}
           />
         )}
-        {route === "fl" && <FlSection net={net} wallet={w.wallet} chainOk={w.chainOk} tokens={tokens} fl={fl} onConnect={connect} />}
-        {route === "me" && (
-          <MePage
-            net={net}
-            wallet={w.wallet}
-            chainOk={w.chainOk}
-            balances={w.balances}
-            tokens={tokens}
-            fl={fl}
-            onConnect={connect}
-            onBalancesChanged={balancesChanged}
-          />
+        {(route === "fl" || route === "me") && (
+          <Suspense fallback={<p className="muted" role="status">{t("fl.loading")}</p>}>
+            {route === "fl" ? (
+              <FlSection net={net} wallet={w.wallet} chainOk={w.chainOk} tokens={tokens} onConnect={connect} onBalancesChanged={balancesChanged} />
+            ) : (
+              <MePage
+                net={net}
+                wallet={w.wallet}
+                chainOk={w.chainOk}
+                balances={w.balances}
+                tokens={tokens}
+                onConnect={connect}
+                onBalancesChanged={balancesChanged}
+              />
+            )}
+          </Suspense>
         )}
         {route === "admin" && <AdminPage signedIn={auth.signedIn} address={w.wallet?.address ?? null} net={net} tokens={tokens} />}
         {route === "market" && <Market services={services} failed={loadError !== null} tokens={tokens} onBuy={setBuying} />}

@@ -1,9 +1,10 @@
 // The federated-learning section (`#/fl…`): the task list, a task's page or the predict page, as
-// the hash says (lib/route.ts `flViewOf`).
+// the hash says (lib/route.ts `flViewOf`), sharing one market state (useFlMarket: the transaction
+// under way, the chain's signal to re-read).
 import type { NetworkInfo } from "../lib/api";
 import type { Tokens } from "../lib/services";
 import type { Wallet } from "../lib/wallet";
-import type { FlMarket } from "../hooks/useFlMarket";
+import { useFlMarket } from "../hooks/useFlMarket";
 import { useFlView } from "../hooks/useRoute";
 import { FlPredictPage } from "./FlPredict";
 import { FlTaskPage } from "./FlTaskPage";
@@ -14,13 +15,14 @@ interface Props {
   wallet: Wallet | null;
   chainOk: boolean;
   tokens: Tokens;
-  fl: FlMarket;
   onConnect(): void;
+  onBalancesChanged(): void;
 }
 
 export function FlSection(p: Props) {
   const view = useFlView();
-  if (view.page === "task") return <FlTaskPage id={view.id} wallet={p.wallet} chainOk={p.chainOk} tokens={p.tokens} fl={p.fl} />;
-  if (view.page === "predict") return <FlPredictPage id={view.id} wallet={p.wallet} chainOk={p.chainOk} tokens={p.tokens} fl={p.fl} onConnect={p.onConnect} />;
-  return <FlTasksPage {...p} />;
+  const fl = useFlMarket({ net: p.net, wallet: p.wallet, chainOk: p.chainOk, onBalancesChanged: p.onBalancesChanged });
+  if (view.page === "task") return <FlTaskPage id={view.id} wallet={p.wallet} chainOk={p.chainOk} tokens={p.tokens} fl={fl} />;
+  if (view.page === "predict") return <FlPredictPage id={view.id} wallet={p.wallet} chainOk={p.chainOk} tokens={p.tokens} fl={fl} onConnect={p.onConnect} />;
+  return <FlTasksPage net={p.net} wallet={p.wallet} chainOk={p.chainOk} tokens={p.tokens} fl={fl} onConnect={p.onConnect} />;
 }

@@ -12,7 +12,7 @@ import { flHref } from "../lib/route";
 import type { Tokens } from "../lib/services";
 import { errorText, type Balances, type Wallet } from "../lib/wallet";
 import { useFlAccount } from "../hooks/useFlData";
-import type { FlMarket } from "../hooks/useFlMarket";
+import { useFlMarket } from "../hooks/useFlMarket";
 import { useI18n } from "../i18n-context";
 import { amountIn, taskName, TxStatus } from "./FlCommon";
 import { TxHash } from "./TxHash";
@@ -23,7 +23,6 @@ interface Props {
   chainOk: boolean;
   balances: Balances | null;
   tokens: Tokens;
-  fl: FlMarket;
   onConnect(): void;
   onBalancesChanged(): void;
 }
@@ -33,7 +32,8 @@ type FaucetState = { status: "idle" } | { status: "busy" } | { status: "done"; t
 export function MePage(p: Props) {
   const { t } = useI18n();
   const me = (p.wallet?.address.toLowerCase() ?? null) as Hex | null;
-  const acct = useFlAccount(me, p.fl.version, !!p.fl.market && !!me, p.fl.withdrawable);
+  const fl = useFlMarket({ net: p.net, wallet: p.wallet, chainOk: p.chainOk, onBalancesChanged: p.onBalancesChanged });
+  const acct = useFlAccount(me, fl.version, !!fl.market && !!me, fl.withdrawable);
   const [faucet, setFaucet] = useState<FaucetState>({ status: "idle" });
   const token = p.net?.marketToken ?? ETH_TOKEN;
   const link = (id: number) => <a href={flHref({ page: "task", id })}>{acct.tasks[id] ? taskName(acct.tasks[id]) : `#${id}`}</a>;
@@ -105,7 +105,7 @@ export function MePage(p: Props) {
               </div>
             )}
           </section>
-          {!p.fl.market && <p className="notice notice-warn">{t("fl.noMarket")}</p>}
+          {!fl.market && <p className="notice notice-warn">{t("fl.noMarket")}</p>}
           {acct.error && (
             <p className="notice notice-error" role="alert">
               {t("error.load", { message: acct.error })}
@@ -137,10 +137,10 @@ export function MePage(p: Props) {
                         {w === null ? "…" : amountOf(s.taskId, w)}
                       </td>
                       <td>
-                        <button type="button" className="btn" disabled={!p.chainOk || p.fl.busy || !w || !me} onClick={() => me && void p.fl.withdrawDividends(s.taskId, me)} data-testid="me-withdraw">
+                        <button type="button" className="btn" disabled={!p.chainOk || fl.busy || !w || !me} onClick={() => me && void fl.withdrawDividends(s.taskId, me)} data-testid="me-withdraw">
                           {t("fl.withdraw")}
                         </button>
-                        <TxStatus tx={p.fl.tx} action={`withdraw:${s.taskId}`} />
+                        <TxStatus tx={fl.tx} action={`withdraw:${s.taskId}`} />
                       </td>
                     </tr>
                   );
