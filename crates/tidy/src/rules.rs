@@ -51,7 +51,7 @@ pub const LAYERS: &[(&str, &[&str])] = &[
     ("vocabulary", &["agora-market"]),
     ("storage", &[STORE]),
     ("domain", &["agora-channels", "agora-compute", "agora-fl", "agora-iexec", "agora-indexer", "agora-inference"]),
-    ("markets", &["agora-assistant", "agora-datastream"]),
+    ("markets", &["agora-assistant", "agora-datastream", "agora-federated"]),
     ("http", &[API]),
     ("wiring", &[NODE]),
     ("binary", &[CLI]),

@@ -1,0 +1,255 @@
+//! What a task trains: the [`TaskSpec`] that the on-chain `spec` names by content id.
+//!
+//! The spec is written as canonical JSON ([`TaskSpec::to_bytes`]: this struct's fields in their
+//! declared order, no whitespace, floats as Rust writes them — the shortest text that reads back
+//! to the same bits); its CID ([`TaskSpec::cid`], agora-content's `ipfs add --cid-version=1
+//! --raw-leaves` CID of those bytes) is what `createTask` records. The coordinator sends the bytes
+//! at sign-in and the participant checks their CID against the chain before it trusts them; both
+//! then rebuild the same data splits and blocks from the spec alone ([`TaskSpec::splits`],
+//! [`TaskSpec::blocks`]), so no sample crosses the network.
+
+use std::path::Path;
+use std::time::Duration;
+
+use agora_content::Cid;
+use agora_fl::data::{self, Block, Partition, Splits};
+use agora_fl::federation::{Contribution, FedConfig};
+use agora_fl::{Aggregator, CheckPolicy, GtgConfig, Mlp, TrainConfig};
+use serde::{Deserialize, Serialize};
+
+use crate::{Error, Result};
+
+/// The spec format's version.
+pub const SPEC_VERSION: u32 = 1;
+
+/// Which data set a task trains on. Where its files are is each machine's own setting (see
+/// [`agora_fl::data::FASHION_MNIST_DIR`]), not part of the spec.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DatasetName {
+    /// Fashion-MNIST (28×28, ten classes): 60,000 training images and its own 10,000 test images.
+    FashionMnist,
+    /// The 1,797 8×8 digits smartcore ships: for fast tests and demos.
+    Digits,
+}
+
+/// How each round's contributions are measured.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum ShapleyMethod {
+    /// Exact Shapley values (2ⁿ coalitions), for rounds of at most this many participants; the
+    /// GTG-style estimate above.
+    Exact {
+        /// Largest round computed exactly (at most [`agora_fl::shapley::MAX_EXACT`]).
+        up_to: usize,
+    },
+    /// Always the GTG-style estimate (its seed is the task's seed).
+    Gtg,
+}
+
+/// A task's description: data, partition, blocks, training and contribution settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TaskSpec {
+    /// [`SPEC_VERSION`].
+    pub version: u32,
+    /// The data set.
+    pub dataset: DatasetName,
+    /// Samples held out of the training set for the Shapley utility (in no block).
+    pub validation: usize,
+    /// Digits only: samples held out as the test set (Fashion-MNIST has its own test file).
+    pub test: usize,
+    /// How the training set is cut into blocks.
+    pub partition: Partition,
+    /// Blocks the training set is cut into. The first `totalBlocks` (on chain) of the seeded block
+    /// order are sold; the rest are handed out at join.
+    pub blocks: u32,
+    /// Blocks handed to each member when it joins (while the join pool lasts).
+    pub blocks_per_member: u32,
+    /// Training rounds.
+    pub rounds: u32,
+    /// Local training per round.
+    pub train: TrainConfig,
+    /// How accepted updates are combined.
+    pub aggregator: Aggregator,
+    /// Which updates are refused.
+    pub checks: CheckPolicy,
+    /// How contributions are measured.
+    pub shapley: ShapleyMethod,
+    /// Seeds the splits, the blocks, the initial model, local training and the estimator.
+    pub seed: u64,
+    /// How long a round waits for updates; a late participant is left out of that round.
+    pub round_timeout_secs: u64,
+    /// Members needed to start (the on-chain `minParticipants` should say the same).
+    pub min_participants: u16,
+}
+
+impl TaskSpec {
+    /// A small task on the digits: 3 rounds of one epoch, 30 blocks (2 per member at join),
+    /// FedAvg, exact Shapley values — what tests and the in-process demo run.
+    pub fn digits_demo(seed: u64) -> Self {
+        Self {
+            version: SPEC_VERSION,
+            dataset: DatasetName::Digits,
+            validation: 300,
+            test: 297,
+            partition: Partition::Iid,
+            blocks: 30,
+            blocks_per_member: 2,
+            rounds: 3,
+            train: TrainConfig { epochs: 1, lr: 0.05, batch: 32 },
+            aggregator: Aggregator::FedAvg,
+            checks: CheckPolicy::default(),
+            shapley: ShapleyMethod::Exact { up_to: 10 },
+            seed,
+            round_timeout_secs: 60,
+            min_participants: 2,
+        }
+    }
+
+    /// McMahan et al.'s setting on Fashion-MNIST: 10 rounds of one epoch, SGD lr 0.05, batch 32,
+    /// 100 blocks (5 per member at join), FedAvg, exact Shapley values up to 10 participants.
+    pub fn fashion_mnist(seed: u64) -> Self {
+        Self {
+            version: SPEC_VERSION,
+            dataset: DatasetName::FashionMnist,
+            validation: 1000,
+            test: 0,
+            partition: Partition::Iid,
+            blocks: 100,
+            blocks_per_member: 5,
+            rounds: 10,
+            train: TrainConfig::default(),
+            aggregator: Aggregator::FedAvg,
+            checks: CheckPolicy::default(),
+            shapley: ShapleyMethod::Exact { up_to: 10 },
+            seed,
+            round_timeout_secs: 300,
+            min_participants: 2,
+        }
+    }
+
+    /// Checks what can be checked without the data.
+    pub fn validate(&self) -> Result<()> {
+        let bad = |why: String| Err(Error::Spec(why));
+        if self.version != SPEC_VERSION {
+            return bad(format!("version {}, this reads {SPEC_VERSION}", self.version));
+        }
+        if self.blocks == 0 || self.rounds == 0 || self.train.epochs == 0 || self.train.batch == 0 {
+            return bad("blocks, rounds, epochs and batch must be at least 1".into());
+        }
+        if !(self.train.lr > 0.0 && self.train.lr.is_finite()) {
+            return bad(format!("learning rate {} is not positive", self.train.lr));
+        }
+        if self.round_timeout_secs == 0 || self.min_participants == 0 {
+            return bad("round timeout and minimum participants must be at least 1".into());
+        }
+        if let ShapleyMethod::Exact { up_to } = self.shapley
+            && up_to > agora_fl::shapley::MAX_EXACT
+        {
+            return bad(format!("exact Shapley values up to {up_to}; at most {}", agora_fl::shapley::MAX_EXACT));
+        }
+        Ok(())
+    }
+
+    /// The canonical bytes (see the module documentation).
+    pub fn to_bytes(&self) -> Result<Vec<u8>> {
+        Ok(serde_json::to_vec(self)?)
+    }
+
+    /// A spec from bytes, checked: they must be canonical (written back, the same bytes), so a
+    /// spec has one CID.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
+        let spec: TaskSpec = serde_json::from_slice(bytes).map_err(|e| Error::Spec(format!("not a task spec: {e}")))?;
+        spec.validate()?;
+        if spec.to_bytes()? != bytes {
+            return Err(Error::Spec("not in canonical form (write it with TaskSpec::to_bytes)".into()));
+        }
+        Ok(spec)
+    }
+
+    /// The CID of [`to_bytes`](Self::to_bytes): the on-chain `spec`.
+    pub fn cid(&self) -> Result<Cid> {
+        Ok(agora_content::cid_of(&self.to_bytes()?))
+    }
+
+    /// The round timeout.
+    pub fn round_timeout(&self) -> Duration {
+        Duration::from_secs(self.round_timeout_secs)
+    }
+
+    /// The training, validation and test sets; `fashion_dir` is where Fashion-MNIST's IDX files
+    /// are (unused for the digits).
+    pub fn splits(&self, fashion_dir: &Path) -> Result<Splits> {
+        Ok(match self.dataset {
+            DatasetName::FashionMnist => data::fashion_mnist(fashion_dir, self.validation, self.seed)?,
+            DatasetName::Digits => data::digits(self.validation, self.test, self.seed)?,
+        })
+    }
+
+    /// The training set cut into [`blocks`](Self::blocks) blocks.
+    pub fn make_blocks(&self, splits: &Splits) -> Result<Vec<Block>> {
+        let train = &splits.train;
+        Ok(data::make_blocks(&train.y, train.classes, self.blocks as usize, self.partition, self.seed)?)
+    }
+
+    /// The model for this data.
+    pub fn mlp(&self, splits: &Splits) -> Mlp {
+        Mlp::for_data(&splits.train)
+    }
+
+    /// agora-fl's settings for this task.
+    pub fn fed_config(&self) -> FedConfig {
+        let gtg = GtgConfig { seed: self.seed, ..GtgConfig::default() };
+        FedConfig {
+            train: self.train,
+            aggregator: self.aggregator,
+            checks: self.checks,
+            contribution: match self.shapley {
+                ShapleyMethod::Exact { up_to } => Contribution::Auto { exact_up_to: up_to, gtg },
+                ShapleyMethod::Gtg => Contribution::Gtg(gtg),
+            },
+            seed: self.seed,
+        }
+    }
+
+    /// A participant's local data: the samples of its blocks (ids into [`make_blocks`](Self::make_blocks)).
+    pub fn local_data(&self, splits: &Splits, blocks: &[Block], ids: &[u32]) -> Result<data::Dataset> {
+        let mine = ids
+            .iter()
+            .map(|id| blocks.get(*id as usize).ok_or_else(|| Error::Spec(format!("no block {id}"))))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(splits.train.from_blocks(&mine)?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bytes_are_canonical_and_name_one_cid() {
+        let spec = TaskSpec::digits_demo(7);
+        let bytes = spec.to_bytes().expect("serialises");
+        assert_eq!(TaskSpec::from_bytes(&bytes).expect("parses"), spec);
+        assert_eq!(spec.cid().expect("cid"), agora_content::cid_of(&bytes));
+        assert!(spec.cid().expect("cid").to_string().starts_with("bafk"));
+        // The same spec with whitespace is another CID: refused, so there is one way to write it.
+        let spaced = String::from_utf8(bytes.clone()).expect("utf-8").replace(",", ", ");
+        assert!(TaskSpec::from_bytes(spaced.as_bytes()).is_err());
+        let other = TaskSpec { seed: 8, ..spec.clone() };
+        assert_ne!(other.cid().expect("cid"), spec.cid().expect("cid"));
+        assert!(TaskSpec { rounds: 0, ..spec }.validate().is_err());
+    }
+
+    #[test]
+    fn both_sides_rebuild_the_same_blocks() {
+        let spec = TaskSpec::digits_demo(3);
+        let (a, b) =
+            (spec.splits(Path::new("/nonexistent")).expect("digits"), spec.splits(Path::new("/")).expect("digits"));
+        assert_eq!(spec.make_blocks(&a).expect("blocks"), spec.make_blocks(&b).expect("blocks"));
+        assert_eq!(a.validation.len(), 300);
+        let data = spec.local_data(&a, &spec.make_blocks(&a).expect("blocks"), &[0, 5]).expect("data");
+        assert!(data.len() > 20);
+    }
+}

@@ -1,0 +1,10 @@
+//! The federated-learning network side end to end: one test binary (`tests/federated/*` are its
+//! modules). `loopback` runs coordinator and participants over WebSockets on 127.0.0.1 with an
+//! in-memory task book.
+
+#![allow(clippy::unwrap_used, clippy::print_stdout, clippy::print_stderr, unreachable_pub)]
+
+mod federated {
+    pub mod common;
+    mod loopback;
+}
