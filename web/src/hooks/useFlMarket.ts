@@ -1,7 +1,7 @@
 // The federated-learning market's actions and its live signal: the contract's address (from
-// `/api/network`), one transaction runner shared by every fl page, the FederatedMarket's logs on
-// chain (each one bumps `version`, and the pages re-read what they show — then again a moment later,
-// for the indexer to catch up), and the actions: create a task in either mode (the spec posted to
+// `/api/network`), one transaction runner per section (the fl pages, #/me), the FederatedMarket's
+// logs on chain (each one bumps `version`, and the pages re-read what they show — then again a
+// moment later, for the indexer to catch up), and the actions: create a task in either mode (the spec posted to
 // `/api/fl/specs` first, a token pool approved), join, leave, buy blocks, cancel (the pool back to
 // the investor) and take back held block payments, claim a reward with the node's proof (checked
 // here against the root first), withdraw dividends, pay for a prediction.
