@@ -1,6 +1,6 @@
 import { decodeFunctionData, encodeFunctionData } from "viem";
 import { describe, expect, it } from "vitest";
-import { computeMarketAbi, marketTokenAbi } from "./abi";
+import { computeMarketAbi, federatedMarketAbi, marketTokenAbi } from "./abi";
 
 describe("generated ABIs", () => {
   it("encode the market's calls from the artifacts", () => {
@@ -8,6 +8,12 @@ describe("generated ABIs", () => {
     const decoded = decodeFunctionData({ abi: computeMarketAbi, data });
     expect(decoded.functionName).toBe("claimRefund");
     expect(decoded.args).toEqual([7n]);
+  });
+  it("include FederatedMarket's, typed like the others (the line below must fail to compile)", () => {
+    const data = encodeFunctionData({ abi: federatedMarketAbi, functionName: "buyBlocks", args: [3n, 2] });
+    expect(decodeFunctionData({ abi: federatedMarketAbi, data }).args).toEqual([3n, 2]);
+    // @ts-expect-error: buyBlocks takes a uint32 count, a number, not a string
+    expect(() => encodeFunctionData({ abi: federatedMarketAbi, functionName: "buyBlocks", args: [3n, "two"] })).toThrow();
   });
   it("are typed: tsc rejects an unknown function or a wrong argument (each line below must fail to compile)", () => {
     // @ts-expect-error: the token has no such function
