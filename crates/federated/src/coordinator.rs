@@ -140,7 +140,15 @@ impl<S: ContentStore + 'static> Coordinator<S> {
         let gate = self.gate.clone();
         tokio::spawn(async move {
             loop {
-                let Ok((tcp, peer)) = listener.accept().await else { continue };
+                let (tcp, peer) = match listener.accept().await {
+                    Ok(accepted) => accepted,
+                    Err(e) => {
+                        // Out of file descriptors and the like: wait rather than spin.
+                        tracing::warn!(error = %e, "accepting a participant failed");
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                        continue;
+                    }
+                };
                 let gate = gate.clone();
                 tokio::spawn(async move {
                     match tokio_tungstenite::accept_async_with_config(tcp, Some(ws_config())).await {
