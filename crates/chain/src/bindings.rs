@@ -2,7 +2,8 @@
 //! (`scripts/export-artifacts.sh` writes them from a `forge build`; the test command fails if they
 //! are stale).
 // Generated code only: `sol!` documents what it generates from the artifacts' ABI, except one struct
-// for each contract whose ABI uses Solidity structs (ComputeMarket, DataMarket, PaymentChannel).
+// for each contract whose ABI uses Solidity structs (ComputeMarket, DataMarket, FederatedMarket,
+// PaymentChannel).
 #![allow(missing_docs)]
 #![allow(clippy::too_many_arguments)] // PaymentChannel's functions and DataMarket's openOrder take many
 
@@ -18,6 +19,13 @@ alloy::sol!(
     #[derive(Debug, PartialEq, Eq)]
     DataMarket,
     "artifacts/DataMarket.json"
+);
+
+alloy::sol!(
+    #[sol(rpc)]
+    #[derive(Debug, PartialEq, Eq)]
+    FederatedMarket,
+    "artifacts/FederatedMarket.json"
 );
 
 alloy::sol!(

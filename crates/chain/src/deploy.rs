@@ -6,7 +6,7 @@ use alloy::primitives::{Address, U256};
 use alloy::rpc::types::TransactionReceipt;
 use serde::{Deserialize, Serialize};
 
-use crate::bindings::{ComputeMarket, DataMarket, MarketToken, PaymentChannel};
+use crate::bindings::{ComputeMarket, DataMarket, FederatedMarket, MarketToken, PaymentChannel};
 use crate::{Error, Result, Sender};
 
 /// Where Agora's contracts live on one chain: the deployments file `agora deploy` writes and every
@@ -25,6 +25,11 @@ pub struct Deployments {
     /// `None` in a deployments file written before it existed: that node runs no data market.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data_market: Option<Address>,
+    /// The FederatedMarket contract (federated-learning tasks, their members and data blocks, reward
+    /// claims, model shares and paid predictions). `None` in a deployments file written before it
+    /// existed: that node runs no federated-learning market.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub federated_market: Option<Address>,
     /// The first block that can hold Agora's logs (the first deployment's); the indexer starts here.
     pub deploy_block: u64,
     /// The account that deployed the contracts and owns ComputeMarket (sets fees and operators).
@@ -52,6 +57,7 @@ impl Deployments {
     pub fn indexed_contracts(&self) -> Vec<Address> {
         let mut contracts = vec![self.compute_market, self.payment_channel];
         contracts.extend(self.data_market);
+        contracts.extend(self.federated_market);
         contracts
     }
 }
@@ -65,8 +71,9 @@ fn created(receipt: &TransactionReceipt) -> Result<Address> {
 /// (DataMarket's `CHALLENGE_WINDOW`, fixed at deployment).
 pub const DATA_CHALLENGE_WINDOW_SECS: u64 = 3600;
 
-/// Deploys MarketToken, ComputeMarket, PaymentChannel and DataMarket (with
-/// [`DATA_CHALLENGE_WINDOW_SECS`]) from `sender`'s key (the owner), and appoints `operator`.
+/// Deploys MarketToken, ComputeMarket, PaymentChannel, DataMarket (with
+/// [`DATA_CHALLENGE_WINDOW_SECS`]) and FederatedMarket (no constructor argument) from `sender`'s key
+/// (the owner), and appoints `operator`.
 pub async fn deploy_contracts(sender: &Sender, owner: Address, operator: Address) -> Result<Deployments> {
     let provider = sender.provider();
     let token_receipt = sender.send(MarketToken::deploy_builder(provider)).await?;
@@ -74,16 +81,21 @@ pub async fn deploy_contracts(sender: &Sender, owner: Address, operator: Address
     let compute_market = created(&sender.send(ComputeMarket::deploy_builder(provider, owner)).await?)?;
     let payment_channel = created(&sender.send(PaymentChannel::deploy_builder(provider)).await?)?;
     let data_market = created(&sender.send(DataMarket::deploy_builder(provider, DATA_CHALLENGE_WINDOW_SECS)).await?)?;
+    let federated_market = created(&sender.send(FederatedMarket::deploy_builder(provider)).await?)?;
     sender.send(ComputeMarket::new(compute_market, provider).setOperator(operator, true)).await?;
     let deploy_block = token_receipt.block_number.unwrap_or_default();
     let chain_id = sender.chain_id();
-    tracing::info!(%compute_market, %market_token, %payment_channel, %data_market, chain_id, deploy_block, "contracts deployed");
+    tracing::info!(
+        %compute_market, %market_token, %payment_channel, %data_market, %federated_market, chain_id, deploy_block,
+        "contracts deployed"
+    );
     Ok(Deployments {
         chain_id,
         compute_market,
         market_token,
         payment_channel,
         data_market: Some(data_market),
+        federated_market: Some(federated_market),
         deploy_block,
         owner,
         operator,
