@@ -37,6 +37,8 @@ pub struct Behaviour {
     pub leave_after: Option<u32>,
     /// At round k, go silent: keep the connection open but never answer (a participant that hung).
     pub stall_at: Option<u32>,
+    /// At round k, drop the connection without a word (a participant killed mid-round).
+    pub vanish_at: Option<u32>,
 }
 
 /// Where to connect and what to expect.
@@ -185,6 +187,9 @@ where
             Incoming::Control(ToClient::Round { round, .. }) => round_open = Some(round),
             Incoming::Params(Params { kind: ParamsKind::Global, round, values }) if round_open == Some(round) => {
                 round_open = None;
+                if options.behaviour.vanish_at == Some(round) {
+                    return Ok(report);
+                }
                 if options.behaviour.stall_at == Some(round) {
                     // Hung: hold the connection, answer nothing, until the coordinator gives up.
                     while conn.recv::<ToClient>().await.is_ok() {}

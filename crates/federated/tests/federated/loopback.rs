@@ -69,7 +69,7 @@ async fn a_task_trains_and_pays_the_pool_exactly_with_the_noisy_participant_valu
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_updates_are_refused_and_late_or_gone_participants_do_not_stall_the_task() {
     let spec = agora_federated::TaskSpec { blocks_per_member: 4, ..spec(5, 8) };
-    let s = setup(6, spec, TaskMode::Shareholding, 0).await;
+    let s = setup(7, spec, TaskMode::Shareholding, 0).await;
     let mut progress = s.coordinator.subscribe();
     let run = {
         let c = s.coordinator.clone();
@@ -82,6 +82,7 @@ async fn bad_updates_are_refused_and_late_or_gone_participants_do_not_stall_the_
         Behaviour { corrupt: Some(Corruption::WrongLength), ..Behaviour::default() },
         Behaviour { stall_at: Some(2), ..Behaviour::default() },
         Behaviour { leave_after: Some(1), ..Behaviour::default() },
+        Behaviour { vanish_at: Some(2), ..Behaviour::default() },
     ];
     let mut clients = Vec::new();
     for (key, behaviour) in s.keys.iter().zip(behaviours) {
@@ -100,14 +101,17 @@ async fn bad_updates_are_refused_and_late_or_gone_participants_do_not_stall_the_
     );
     assert_eq!(reports[4].trained, vec![1]);
     assert_eq!(reports[5].trained, vec![1]);
+    assert_eq!(reports[6].trained, vec![1]);
     let rounds = s.journal.recorded().rounds;
     assert_eq!(rounds.len(), 3);
-    let (stalled, gone) = (s.keys[4].address(), s.keys[5].address());
-    assert_eq!(rounds[0].accepted.len(), 4);
+    let (stalled, gone, killed) = (s.keys[4].address(), s.keys[5].address(), s.keys[6].address());
+    assert_eq!(rounds[0].accepted.len(), 5);
     assert_eq!(rounds[0].refused.len(), 2);
-    // Round 2: the hung participant was waited for until the timeout, then left out.
+    // Round 2: the hung participant was waited for until the timeout, then left out; the one
+    // killed mid-round and the one that left were not waited for.
     assert_eq!(rounds[1].left_out, vec![stalled]);
-    assert!(!rounds[1].accepted.contains(&stalled) && !rounds[1].accepted.contains(&gone));
+    assert_eq!(rounds[1].accepted, vec![s.keys[0].address(), s.keys[1].address()]);
+    assert!(![stalled, gone, killed].iter().any(|a| rounds[2].accepted.contains(a)));
     assert_eq!(rounds[2].accepted.len(), 2);
     // Shares: only contributors hold them, summing to exactly 10^18.
     let (holders, shares, cid) = s.actions.posted.lock().unwrap().shares.clone().unwrap();
