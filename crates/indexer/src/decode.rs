@@ -2,8 +2,9 @@
 
 use agora_chain::bindings::ComputeMarket::ComputeMarketEvents as Ev;
 use agora_chain::bindings::DataMarket::DataMarketEvents as Dm;
+use agora_chain::bindings::FederatedMarket::FederatedMarketEvents as Fm;
 use agora_chain::bindings::PaymentChannel::PaymentChannelEvents as Ch;
-use agora_store::MarketEvent;
+use agora_store::{FlEvent, MarketEvent};
 use alloy::primitives::{Address, B256, U256};
 use alloy::rpc::types::Log;
 use alloy::sol_types::SolEventInterface;
@@ -21,16 +22,20 @@ fn hex(h: B256) -> String {
     h.to_string()
 }
 
-/// Decodes a ComputeMarket, PaymentChannel or DataMarket log the indexer tracks; `None` for events
-/// it does not (ownership, operators, fees, withdrawals) and for data that does not decode. The
-/// tracked events of the three contracts have distinct signatures, and only their addresses are
-/// followed.
+/// Decodes a ComputeMarket, PaymentChannel, DataMarket or FederatedMarket log the indexer tracks;
+/// `None` for events it does not (ownership, operators, fees, withdrawals) and for data that does not
+/// decode. The tracked events of the four contracts have distinct signatures (FederatedMarket's
+/// `TaskCreated` and `TaskStarted` carry other fields than ComputeMarket's), and only their
+/// addresses are followed.
 pub fn decode_log(log: &Log) -> Option<MarketEvent> {
     if let Ok(ev) = Ch::decode_raw_log(log.topics(), &log.data().data) {
         return decode_channel(ev);
     }
     if let Ok(ev) = Dm::decode_raw_log(log.topics(), &log.data().data) {
         return decode_data(ev);
+    }
+    if let Ok(ev) = Fm::decode_raw_log(log.topics(), &log.data().data) {
+        return decode_fl(ev).map(MarketEvent::Fl);
     }
     let ev = Ev::decode_raw_log(log.topics(), &log.data().data).ok()?;
     Some(match ev {
@@ -154,6 +159,111 @@ fn decode_data(ev: Dm) -> Option<MarketEvent> {
             rated: addr(e.rated),
             score: u64::from(e.score),
             comment_hash: hex(e.commentHash),
+        },
+        _ => return None,
+    })
+}
+
+fn decode_fl(ev: Fm) -> Option<FlEvent> {
+    Some(match ev {
+        Fm::TaskCreated(e) => FlEvent::TaskCreated {
+            task_id: id(e.taskId)?,
+            investor: addr(e.investor),
+            coordinator: addr(e.coordinator),
+            // The contract's `Mode`, in declaration order.
+            mode: match e.mode {
+                0 => "RewardPool",
+                1 => "Shareholding",
+                _ => return None,
+            }
+            .to_owned(),
+            token: addr(e.token),
+            pool: e.pool.to_string(),
+            prediction_fee: e.predictionFee.to_string(),
+            spec: e.spec,
+        },
+        Fm::TaskTerms(e) => FlEvent::TaskTerms {
+            task_id: id(e.taskId)?,
+            block_token: addr(e.blockToken),
+            block_price: e.blockPrice.to_string(),
+            total_blocks: u64::from(e.totalBlocks),
+            min_participants: u64::from(e.minParticipants),
+            start_deadline: e.startDeadline,
+            finish_deadline: e.finishDeadline,
+        },
+        Fm::MemberJoined(e) => {
+            FlEvent::MemberJoined { task_id: id(e.taskId)?, account: addr(e.account), members: u64::from(e.members) }
+        }
+        Fm::MemberLeft(e) => FlEvent::MemberLeft {
+            task_id: id(e.taskId)?,
+            account: addr(e.account),
+            members: u64::from(e.members),
+            refunded: e.refunded.to_string(),
+        },
+        Fm::BlocksBought(e) => FlEvent::BlocksBought {
+            task_id: id(e.taskId)?,
+            buyer: addr(e.buyer),
+            count: u64::from(e.count),
+            cost: e.cost.to_string(),
+            blocks_sold: u64::from(e.blocksSold),
+        },
+        Fm::TaskStarted(e) => FlEvent::TaskStarted {
+            task_id: id(e.taskId)?,
+            members: u64::from(e.members),
+            block_payments: e.blockPayments.to_string(),
+        },
+        Fm::TaskCancelled(e) => FlEvent::TaskCancelled {
+            task_id: id(e.taskId)?,
+            by: addr(e.by),
+            // The contract's `TaskState`: only these two end a task by cancelling it.
+            state: match e.state {
+                4 => "Cancelled",
+                5 => "Abandoned",
+                _ => return None,
+            }
+            .to_owned(),
+            refunded: e.refunded.to_string(),
+        },
+        Fm::BlockPaymentRefunded(e) => FlEvent::BlockPaymentRefunded {
+            task_id: id(e.taskId)?,
+            account: addr(e.account),
+            amount: e.amount.to_string(),
+        },
+        Fm::RewardsPosted(e) => FlEvent::RewardsPosted {
+            task_id: id(e.taskId)?,
+            root: hex(e.root),
+            record_cid: e.recordCid,
+            claim_deadline: e.claimDeadline,
+        },
+        Fm::SharesPosted(e) => {
+            FlEvent::SharesPosted { task_id: id(e.taskId)?, holders: id(e.holders)?, record_cid: e.recordCid }
+        }
+        Fm::SharesAssigned(e) => {
+            FlEvent::SharesAssigned { task_id: id(e.taskId)?, account: addr(e.account), shares: e.shares.to_string() }
+        }
+        Fm::RewardClaimed(e) => {
+            FlEvent::RewardClaimed { task_id: id(e.taskId)?, account: addr(e.account), amount: e.amount.to_string() }
+        }
+        Fm::UnclaimedReclaimed(e) => {
+            FlEvent::UnclaimedReclaimed { task_id: id(e.taskId)?, amount: e.amount.to_string() }
+        }
+        Fm::PredictionRequested(e) => FlEvent::PredictionRequested {
+            request_id: id(e.requestId)?,
+            task_id: id(e.taskId)?,
+            payer: addr(e.payer),
+            fee: e.fee.to_string(),
+            input_hash: hex(e.inputHash),
+        },
+        Fm::SharesTransferred(e) => FlEvent::SharesTransferred {
+            task_id: id(e.taskId)?,
+            from: addr(e.from),
+            to: addr(e.to),
+            shares: e.shares.to_string(),
+        },
+        Fm::DividendsWithdrawn(e) => FlEvent::DividendsWithdrawn {
+            task_id: id(e.taskId)?,
+            account: addr(e.account),
+            amount: e.amount.to_string(),
         },
         _ => return None,
     })

@@ -363,5 +363,40 @@ pub fn describe(log: &IndexedLog) -> String {
         M::OrderRated { order_id, rater, rated, score, .. } => {
             format!("OrderRated: order={order_id} rater={rater} rated={rated} score={score}")
         }
+        M::Fl(e) => describe_fl(e),
     }
+}
+
+/// [`describe`] for a FederatedMarket event.
+fn describe_fl(e: &agora_store::FlEvent) -> String {
+    use agora_store::FlEvent as F;
+    let kind = e.kind();
+    let task = e.task_id();
+    let what = match e {
+        F::TaskCreated { investor, mode, pool, .. } => format!("investor={investor} mode={mode} pool={pool}"),
+        F::TaskTerms { block_price, total_blocks, min_participants, .. } => {
+            format!("blockPrice={block_price} blocks={total_blocks} minParticipants={min_participants}")
+        }
+        F::MemberJoined { account, members, .. } => format!("account={account} members={members}"),
+        F::MemberLeft { account, members, refunded, .. } => {
+            format!("account={account} members={members} refunded={refunded}")
+        }
+        F::BlocksBought { buyer, count, cost, blocks_sold, .. } => {
+            format!("buyer={buyer} count={count} cost={cost} sold={blocks_sold}")
+        }
+        F::TaskStarted { members, block_payments, .. } => format!("members={members} investor+={block_payments}"),
+        F::TaskCancelled { by, state, refunded, .. } => format!("by={by} state={state} investor+={refunded}"),
+        F::BlockPaymentRefunded { account, amount, .. } => format!("account={account} amount={amount}"),
+        F::RewardsPosted { root, record_cid, .. } => format!("root={root} record={record_cid}"),
+        F::SharesPosted { holders, record_cid, .. } => format!("holders={holders} record={record_cid}"),
+        F::SharesAssigned { account, shares, .. } => format!("account={account} shares={shares}"),
+        F::RewardClaimed { account, amount, .. } => format!("account={account} amount={amount}"),
+        F::UnclaimedReclaimed { amount, .. } => format!("investor+={amount}"),
+        F::PredictionRequested { request_id, payer, fee, .. } => {
+            format!("request={request_id} payer={payer} fee={fee}")
+        }
+        F::SharesTransferred { from, to, shares, .. } => format!("from={from} to={to} shares={shares}"),
+        F::DividendsWithdrawn { account, amount, .. } => format!("account={account} amount={amount}"),
+    };
+    format!("{kind}: task={task} {what}")
 }

@@ -14,6 +14,9 @@ use alloy::primitives::{Address, U256};
 use alloy::providers::{DynProvider, Provider};
 use alloy::sol_types::SolCall;
 
+#[path = "fl/market.rs"]
+mod fl_market;
+
 const PRICE_1: u64 = 10_000_000_000_000_000;
 
 struct Chain {

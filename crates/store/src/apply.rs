@@ -132,6 +132,7 @@ pub(crate) async fn apply_event(
         | MarketEvent::OrderConfirmedPaid { .. }
         | MarketEvent::OrderExpired { .. }
         | MarketEvent::OrderRated { .. }) => crate::data_market::apply(tx, chain, block, meta, data).await?,
+        MarketEvent::Fl(fl) => crate::fl_market::apply(tx, chain, block, meta, fl).await?,
     };
     one_row(affected, meta, event)
 }

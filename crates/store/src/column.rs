@@ -104,8 +104,8 @@ mod tests {
 
     use crate::testing::TestDb;
     use crate::{
-        ChannelState, ComputeStage, Error, IexecJobStatus, OrderState, PaymentMethod, SettlementOutcome, TaskStatus,
-        WorkerStage,
+        ChannelState, ComputeStage, Error, FlLogLevel, FlMode, FlResultKind, FlTaskState, IexecJobStatus, OrderState,
+        PaymentMethod, SettlementOutcome, TaskStatus, WorkerStage,
     };
 
     #[test]
@@ -126,6 +126,10 @@ mod tests {
         round_trip(WorkerStage::ALL, WorkerStage::as_str);
         round_trip(OrderState::ALL, OrderState::as_str);
         round_trip(PaymentMethod::ALL, PaymentMethod::as_str);
+        round_trip(FlMode::ALL, FlMode::as_str);
+        round_trip(FlTaskState::ALL, FlTaskState::as_str);
+        round_trip(FlLogLevel::ALL, FlLogLevel::as_str);
+        round_trip(FlResultKind::ALL, FlResultKind::as_str);
         assert!("closed".parse::<ChannelState>().is_err(), "words are matched exactly");
     }
 

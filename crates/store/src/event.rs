@@ -241,6 +241,8 @@ pub enum MarketEvent {
         /// The hash of the comment, kept off chain.
         comment_hash: String,
     },
+    /// A FederatedMarket event (its own enum: the contract reuses ComputeMarket's event names).
+    Fl(crate::FlEvent),
 }
 
 impl MarketEvent {
@@ -271,10 +273,12 @@ impl MarketEvent {
             Self::OrderConfirmedPaid { .. } => "OrderConfirmedPaid",
             Self::OrderExpired { .. } => "OrderExpired",
             Self::OrderRated { .. } => "OrderRated",
+            Self::Fl(e) => e.kind(),
         }
     }
 
-    /// What the event is about: `task:3`, `service:1`, `channel:0x…`, `seller:0x…` or `order:0x…`.
+    /// What the event is about: `task:3`, `service:1`, `channel:0x…`, `seller:0x…`, `order:0x…` or
+    /// `fl-task:3`.
     pub fn subject(&self) -> String {
         match self {
             Self::ServiceListed { service_id, .. }
@@ -301,6 +305,7 @@ impl MarketEvent {
             | Self::OrderConfirmedPaid { order_id }
             | Self::OrderExpired { order_id }
             | Self::OrderRated { order_id, .. } => format!("order:{order_id}"),
+            Self::Fl(e) => format!("fl-task:{}", e.task_id()),
         }
     }
 }

@@ -18,6 +18,9 @@
 //! - `channels`: channels, the payee ledger's vouchers, settlement attempts;
 //! - `data_market`: the data sellers' registry, data orders and the ratings their parties gave;
 //! - `data_acks`: a data seller's highest ACK per order (node-owned, kept across restarts);
+//! - `fl_market`: the federated-learning market's tasks, members, block purchases, claims, shares,
+//!   dividends and paid predictions (`fl_event` holds its events);
+//! - `fl_runs`: the federated-learning coordinator's rounds, logs and results (node-owned);
 //! - `compute_runs`: the scheduler's record of each task ([`ComputeRecord`], table `compute_jobs`);
 //! - `background`: background jobs' runs ([`BackgroundRun`], table `job_runs`);
 //! - `iexec`, `iexec_worker`: the iExec backend's and the Agora workerpool's records;
@@ -39,6 +42,9 @@ mod compute_runs;
 mod data_acks;
 mod data_market;
 mod event;
+mod fl_event;
+mod fl_market;
+mod fl_runs;
 mod iexec;
 mod iexec_worker;
 mod indexer;
@@ -57,6 +63,12 @@ pub use compute_runs::{ComputeRecord, ComputeStage};
 pub use data_acks::DataAckRow;
 pub use data_market::{OrderFilter, OrderRow, OrderState, PaymentMethod, RatingRow, RatingSummary, SellerRow};
 pub use event::MarketEvent;
+pub use fl_event::FlEvent;
+pub use fl_market::{
+    FlAccountAssets, FlClaimRow, FlDividendRow, FlMemberRow, FlMode, FlPredictionRow, FlPurchaseRow, FlRevenueRow,
+    FlShareRow, FlTaskFilter, FlTaskRow, FlTaskState,
+};
+pub use fl_runs::{FlLogLevel, FlLogRow, FlResultEntry, FlResultKind, FlResultRow, FlRoundParticipant, FlRoundRow};
 pub use iexec::{IexecAppRow, IexecJobRow, IexecJobStatus};
 pub use iexec_worker::{NewWorkerTask, WorkerOutcome, WorkerScope, WorkerStage, WorkerTaskRow, WorkerTaskUpdate};
 pub use indexer::{ApplyOutcome, Batch, BlockRef, Cursor, IndexedLog, LogMeta};

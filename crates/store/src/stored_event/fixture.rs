@@ -135,3 +135,114 @@ pub(super) fn data_history() -> Vec<MarketEvent> {
         SellerDeregistered { seller: SELLER.into() },
     ]
 }
+
+const INVESTOR: &str = "0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266";
+const COORDINATOR: &str = "0x3c44cdddb6a900fa2b585dd299e03d12fa4293bc";
+const TRAINER_A: &str = "0x976ea74026e726554db657fa54763abd0c3a0aa9";
+const TRAINER_B: &str = "0x14dc79964da2c08b23698b3d3cc7ca32193d9955";
+const ROOT: &str = "0x5555555555555555555555555555555555555555555555555555555555555555";
+const INPUT: &str = "0x6666666666666666666666666666666666666666666666666666666666666666";
+const ZERO: &str = "0x0000000000000000000000000000000000000000";
+
+/// The federated-learning market's history, every kind once or more, in an order `apply` accepts:
+/// a reward-pool task (three join, one leaves before the start and its purchase is voided, a
+/// purchase during training, rewards posted, one claim, a paid prediction, the rest reclaimed); a
+/// shareholding task (a member leaves during training, shares posted, a prediction, a transfer, a
+/// withdrawal); a task cancelled before its start with a block refund; a task abandoned.
+pub(super) fn fl_history() -> Vec<MarketEvent> {
+    use crate::FlEvent::*;
+    let created = |task_id, mode: &str, token: &str, pool: &str, fee: &str| TaskCreated {
+        task_id,
+        investor: INVESTOR.into(),
+        coordinator: COORDINATOR.into(),
+        mode: mode.into(),
+        token: token.into(),
+        pool: pool.into(),
+        prediction_fee: fee.into(),
+        spec: format!("ipfs://bafkreispec{task_id}"),
+    };
+    let terms = |task_id, price: &str, total_blocks, min_participants| TaskTerms {
+        task_id,
+        block_token: TOKEN.into(),
+        block_price: price.into(),
+        total_blocks,
+        min_participants,
+        start_deadline: 1_700_100_000,
+        finish_deadline: 1_700_200_000,
+    };
+    let joined = |task_id, account: &str, members| MemberJoined { task_id, account: account.into(), members };
+    let left = |task_id, account: &str, members, refunded: &str| MemberLeft {
+        task_id,
+        account: account.into(),
+        members,
+        refunded: refunded.into(),
+    };
+    let bought = |task_id, buyer: &str, count, cost: &str, blocks_sold| BlocksBought {
+        task_id,
+        buyer: buyer.into(),
+        count,
+        cost: cost.into(),
+        blocks_sold,
+    };
+    let started = |task_id, members, block_payments: &str| TaskStarted {
+        task_id,
+        members,
+        block_payments: block_payments.into(),
+    };
+    let predicted = |request_id, task_id, fee: &str| PredictionRequested {
+        request_id,
+        task_id,
+        payer: USER.into(),
+        fee: fee.into(),
+        input_hash: INPUT.into(),
+    };
+    let assigned =
+        |account: &str, shares: &str| SharesAssigned { task_id: 2, account: account.into(), shares: shares.into() };
+    [
+        created(1, "RewardPool", ZERO, "1000", "5"),
+        terms(1, "10", 100, 2),
+        joined(1, TRAINER_A, 1),
+        joined(1, TRAINER_B, 2),
+        bought(1, TRAINER_A, 3, "30", 3),
+        joined(1, USER, 3),
+        bought(1, USER, 2, "20", 5),
+        left(1, USER, 2, "20"),
+        started(1, 2, "30"),
+        bought(1, TRAINER_B, 1, "10", 4),
+        RewardsPosted {
+            task_id: 1,
+            root: ROOT.into(),
+            record_cid: "bafyreirecord1".into(),
+            claim_deadline: 1_707_876_000,
+        },
+        RewardClaimed { task_id: 1, account: TRAINER_A.into(), amount: "600".into() },
+        predicted(1, 1, "5"),
+        UnclaimedReclaimed { task_id: 1, amount: "400".into() },
+        created(2, "Shareholding", TOKEN, "0", "1000000"),
+        terms(2, "0", 10, 1),
+        joined(2, TRAINER_A, 1),
+        joined(2, TRAINER_B, 2),
+        started(2, 2, "0"),
+        left(2, TRAINER_B, 1, "0"),
+        assigned(TRAINER_A, "700000000000000000"),
+        assigned(TRAINER_B, "300000000000000000"),
+        SharesPosted { task_id: 2, holders: 2, record_cid: "bafyreirecord2".into() },
+        predicted(2, 2, "1000000"),
+        SharesTransferred { task_id: 2, from: TRAINER_A.into(), to: USER.into(), shares: "200000000000000000".into() },
+        DividendsWithdrawn { task_id: 2, account: TRAINER_A.into(), amount: "700000".into() },
+        created(3, "RewardPool", ZERO, "1", "0"),
+        terms(3, "7", 1, 1),
+        joined(3, TRAINER_B, 1),
+        bought(3, TRAINER_B, 1, "7", 1),
+        TaskCancelled { task_id: 3, by: INVESTOR.into(), state: "Cancelled".into(), refunded: "1".into() },
+        BlockPaymentRefunded { task_id: 3, account: TRAINER_B.into(), amount: "7".into() },
+        created(4, "Shareholding", ZERO, "0", "1"),
+        terms(4, "0", 1, 1),
+        joined(4, TRAINER_A, 1),
+        started(4, 1, "0"),
+        TaskCancelled { task_id: 4, by: USER.into(), state: "Abandoned".into(), refunded: "0".into() },
+    ]
+    .into_iter()
+    .map(MarketEvent::Fl)
+    .collect()
+}

@@ -23,6 +23,9 @@ use crate::{Error, MarketEvent, Result};
 
 #[cfg(test)]
 mod fixture;
+mod fl;
+#[cfg(test)]
+mod fl_tests;
 #[cfg(test)]
 mod tests;
 
@@ -141,6 +144,7 @@ pub(crate) fn encode(event: &MarketEvent) -> String {
             .str("rated", rated)
             .num("score", *score)
             .str("comment_hash", comment_hash),
+        Fl(event) => fl::encode(event),
     }
     .finish()
 }
@@ -271,7 +275,10 @@ fn read(f: &mut Fields<'_>) -> std::result::Result<MarketEvent, String> {
             score: f.num("score")?,
             comment_hash: f.str("comment_hash")?,
         },
-        other => return Err(format!("unknown kind {other:?}")),
+        _ => match fl::read(f)? {
+            Some(event) => Fl(event),
+            None => return Err(format!("unknown kind {:?}", f.kind)),
+        },
     })
 }
 
