@@ -4,7 +4,7 @@
 //! round in the content store and posts the payouts ([`coordinator`]), the participant that signs
 //! in, checks the spec and trains on its blocks ([`client`]), the OpenZeppelin-compatible Merkle
 //! tree that reward claims prove against ([`merkle`]), and what the coordinator reads and does on
-//! chain ([`book`]).
+//! chain ([`book`], with the FederatedMarket implementations in [`chain`]).
 //!
 //! The computation itself (data blocks, the model, aggregation, Shapley values, payouts, the
 //! contribution record) is agora-fl's; this crate moves its inputs and outputs between machines
@@ -13,6 +13,7 @@
 #![warn(missing_docs)]
 
 pub mod book;
+pub mod chain;
 pub mod client;
 pub mod coordinator;
 pub mod merkle;
@@ -22,6 +23,7 @@ mod session;
 pub mod spec;
 
 pub use book::{MemberEvent, Membership, TaskActions, TaskBook, TaskMode, TaskState, TaskTerms};
+pub use chain::{ChainTaskActions, ChainTaskBook};
 pub use client::{Behaviour, ClientOptions, ClientReport, Corruption};
 pub use coordinator::{
     Coordinator, CoordinatorOptions, Journal, MemoryJournal, Payout, Progress, RoundReport, TaskResult,
