@@ -8,7 +8,7 @@ use axum::response::IntoResponse;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::{admin, assistant, auth, channels, content, data_market, events, routes};
+use crate::{admin, assistant, auth, channels, content, data_market, events, fl_account, fl_market, fl_runs, routes};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -33,6 +33,12 @@ use crate::{admin, assistant, auth, channels, content, data_market, events, rout
         data_market::seller,
         data_market::orders,
         data_market::order,
+        fl_market::tasks,
+        fl_market::task,
+        fl_account::account,
+        fl_runs::rounds,
+        fl_runs::logs,
+        fl_runs::result,
         admin::users,
         admin::user_action,
         admin::channels,

@@ -14,6 +14,9 @@ mod data_market;
 mod doc;
 mod error;
 mod events;
+mod fl_account;
+mod fl_market;
+mod fl_runs;
 mod metadata;
 mod openai;
 mod params;
@@ -58,6 +61,11 @@ pub struct NetworkInfo {
     #[schema(value_type = Option<String>, pattern = "^0x[0-9a-f]{40}$")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub data_market: Option<Address>,
+    /// The FederatedMarket contract (federated-learning tasks, rewards, model shares, paid
+    /// predictions); absent when the deployment has none.
+    #[schema(value_type = Option<String>, pattern = "^0x[0-9a-f]{40}$")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub federated_market: Option<Address>,
     /// The block the contracts were deployed in: the indexer starts there.
     pub deploy_block: u64,
     /// True when the node runs its own embedded dev chain.
@@ -127,6 +135,7 @@ pub fn router(state: AppState) -> Router {
     let api = routes::router()
         .merge(channels::router())
         .merge(data_market::router())
+        .merge(fl_market::router())
         .merge(content::router())
         .merge(auth::router())
         .merge(events::router())

@@ -16,6 +16,8 @@ use serde_json::{Value, json};
 use tower::ServiceExt;
 
 mod common;
+#[path = "router/fl_market.rs"]
+mod fl_market;
 
 use common::{CHAIN, call, state};
 

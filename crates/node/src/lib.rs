@@ -187,6 +187,7 @@ pub async fn up(config: &Config) -> Result<Node> {
         market_token: deployments.market_token,
         payment_channel: deployments.payment_channel,
         data_market: deployments.data_market,
+        federated_market: deployments.federated_market,
         deploy_block: deployments.deploy_block,
         embedded_chain: dev_chain.is_some(),
     };

@@ -22,6 +22,7 @@ pub(crate) fn network() -> NetworkInfo {
         market_token: Address::ZERO,
         payment_channel: Address::ZERO,
         data_market: None,
+        federated_market: None,
         deploy_block: 1,
         embedded_chain: true,
     }
