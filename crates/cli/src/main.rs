@@ -6,6 +6,7 @@
 mod channel;
 mod chat;
 mod data;
+mod fl;
 mod local;
 mod out;
 
@@ -182,6 +183,17 @@ enum Command {
         #[command(flatten)]
         flags: channel::ClientFlags,
     },
+    /// The federated-learning market: create a task, join, leave, buy blocks, verify a finished
+    /// task's contributions and payouts, claim a reward, withdraw dividends, pay for a prediction.
+    Fl {
+        #[command(subcommand)]
+        cmd: fl::FlCmd,
+        #[command(flatten)]
+        flags: channel::ClientFlags,
+    },
+    /// Train in a federated-learning task: sign in to its coordinator, train each round on the
+    /// blocks you hold, send the updates; prints each round and the final report.
+    FlClient(fl::ClientArgs),
 }
 
 #[tokio::main]
@@ -209,6 +221,14 @@ async fn main() -> Result<()> {
         Command::Buyer { args, flags } => {
             let out = out::Out { json: flags.json };
             Some((out, data::buyer(args, &flags, out).await))
+        }
+        Command::Fl { cmd, flags } => {
+            let out = out::Out { json: flags.json };
+            Some((out, fl::run(cmd, &flags, out).await))
+        }
+        Command::FlClient(args) => {
+            let out = out::Out { json: args.json };
+            Some((out, fl::client(args, out).await))
         }
         command => {
             serve(&cli.config, command).await?;
@@ -260,7 +280,12 @@ async fn serve(cli_config: &std::path::Path, command: Command) -> Result<()> {
                 out.display()
             );
         }
-        Command::Channel { .. } | Command::Chat { .. } | Command::Seller(_) | Command::Buyer { .. } => {}
+        Command::Channel { .. }
+        | Command::Chat { .. }
+        | Command::Seller(_)
+        | Command::Buyer { .. }
+        | Command::Fl { .. }
+        | Command::FlClient(_) => {}
     }
     Ok(())
 }

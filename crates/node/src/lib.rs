@@ -10,6 +10,7 @@ pub mod config;
 pub mod data;
 mod data_settle;
 mod dev;
+pub mod fl_client;
 mod senders;
 mod workerpool;
 

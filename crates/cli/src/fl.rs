@@ -1,0 +1,426 @@
+//! `agora fl create|join|leave|buy-blocks|verify|claim|withdraw|predict` and `agora fl-client`: the
+//! federated-learning market from the command line, through `agora_node::fl_client`.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use agora_node::client::{Address, U256};
+use agora_node::fl_client::{Behaviour, FlNode, NewTask, Refused, TaskSpec};
+use clap::{Args, Subcommand, ValueEnum};
+use serde_json::json;
+
+use crate::channel::{ClientFlags, KeyFlag, key};
+use crate::out::{Failure, Out, Outcome};
+
+/// How the trainers are paid.
+#[derive(Clone, Copy, ValueEnum)]
+pub(crate) enum Mode {
+    /// An escrowed pool, paid by contribution when training ends.
+    Reward,
+    /// Model shares by contribution, earning every paid prediction's fee.
+    Shares,
+}
+
+/// What the pool and prediction fees are paid in.
+#[derive(Clone, Copy, ValueEnum)]
+pub(crate) enum PoolToken {
+    /// Ether.
+    Eth,
+    /// MarketToken.
+    Amt,
+}
+
+/// The data sets a task can train on.
+#[derive(Clone, Copy, ValueEnum)]
+pub(crate) enum Dataset {
+    /// Fashion-MNIST (Debian's dataset-fashion-mnist).
+    FashionMnist,
+    /// The 8×8 digits (fast).
+    Digits,
+}
+
+/// `agora fl create`'s flags.
+#[derive(Args)]
+pub(crate) struct CreateArgs {
+    #[command(flatten)]
+    key: KeyFlag,
+    #[arg(long, value_enum)]
+    mode: Mode,
+    /// The reward pool, smallest unit (reward mode).
+    #[arg(long, default_value_t = U256::ZERO)]
+    pool: U256,
+    #[arg(long, value_enum, default_value = "amt")]
+    pool_token: PoolToken,
+    /// The fee per paid prediction, smallest unit of the pool token (0: not offered; shares
+    /// mode must charge one).
+    #[arg(long, default_value_t = U256::ZERO)]
+    fee: U256,
+    #[arg(long, value_enum, default_value = "fashion-mnist")]
+    dataset: Dataset,
+    /// Blocks the training set is cut into (default: the data set's).
+    #[arg(long)]
+    blocks: Option<u32>,
+    /// Of those, blocks sold on chain (the rest are handed out at joining).
+    #[arg(long, default_value_t = 10)]
+    for_sale: u32,
+    /// Blocks each member receives when it joins (default: the data set's).
+    #[arg(long)]
+    per_member: Option<u32>,
+    /// Price of a block in MarketToken's smallest unit (0: not sold).
+    #[arg(long, default_value_t = U256::ZERO)]
+    block_price: U256,
+    /// Training rounds (default: the data set's).
+    #[arg(long)]
+    rounds: Option<u32>,
+    /// Members needed to start.
+    #[arg(long, default_value_t = 2)]
+    min: u16,
+    /// Seconds a round waits for updates (default: the data set's).
+    #[arg(long)]
+    round_timeout: Option<u64>,
+    /// Seeds the splits, blocks, model and training (default: random).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Seconds from now (chain clock) to the start deadline.
+    #[arg(long, default_value_t = 3600)]
+    start_in: u64,
+    /// Seconds from now (chain clock) to the finish deadline.
+    #[arg(long, default_value_t = 7 * 86_400)]
+    finish_in: u64,
+    /// Default: the node's coordinator.
+    #[arg(long)]
+    coordinator: Option<Address>,
+}
+
+#[derive(Subcommand)]
+pub(crate) enum FlCmd {
+    /// Create a task: its spec stored on the node, the pool approved and escrowed, `createTask`.
+    Create(CreateArgs),
+    /// Join a task.
+    Join {
+        task: u64,
+        #[command(flatten)]
+        key: KeyFlag,
+    },
+    /// Leave a task.
+    Leave {
+        task: u64,
+        #[command(flatten)]
+        key: KeyFlag,
+    },
+    /// Buy data blocks of a task you are a member of (approving the block token first).
+    BuyBlocks {
+        task: u64,
+        count: u32,
+        #[command(flatten)]
+        key: KeyFlag,
+    },
+    /// Recompute a finished task's Shapley values and payouts from its contribution record and
+    /// compare them with what was posted (exit 1 on a mismatch).
+    Verify { task: u64 },
+    /// Claim your reward from a finished reward-pool task.
+    Claim {
+        task: u64,
+        #[command(flatten)]
+        key: KeyFlag,
+    },
+    /// Withdraw the dividends your shares of a task earned.
+    Withdraw {
+        task: u64,
+        #[command(flatten)]
+        key: KeyFlag,
+    },
+    /// Pay for a prediction by a finished task's model and print it.
+    Predict {
+        task: u64,
+        #[command(flatten)]
+        key: KeyFlag,
+        /// A binary PGM (P5): 28×28 for Fashion-MNIST tasks, 8×8 for digits tasks.
+        #[arg(long, conflicts_with = "pixels", required_unless_present = "pixels")]
+        image: Option<PathBuf>,
+        /// The model's input as raw bytes (784 of 0–255, or 64 of 0–16).
+        #[arg(long)]
+        pixels: Option<PathBuf>,
+    },
+}
+
+/// `agora fl-client`'s flags.
+#[derive(Args)]
+pub(crate) struct ClientArgs {
+    #[arg(long)]
+    task: u64,
+    #[command(flatten)]
+    key: KeyFlag,
+    /// Join the task first when not yet a member.
+    #[arg(long)]
+    join: bool,
+    /// Train on randomly relabelled data (a participant whose data is noise).
+    #[arg(long)]
+    shuffle_labels: bool,
+    /// After round K, go silent (a participant that hung): the coordinator's round timeout leaves
+    /// it out, and the process stays until the coordinator closes the connection.
+    #[arg(long, value_name = "K")]
+    drop_after_round: Option<u32>,
+    /// Where Fashion-MNIST's IDX files are.
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// Seconds to keep trying to sign in while the coordinator has not yet seen the task or join.
+    #[arg(long, default_value_t = 60)]
+    patience: u64,
+    /// The node's API.
+    #[arg(long, env = "AGORA_API", default_value = "http://127.0.0.1:8080")]
+    api: String,
+    /// The chain's JSON-RPC URL; default: the one the node's API names.
+    #[arg(long)]
+    rpc_url: Option<String>,
+    /// One JSON object per line, errors included.
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+fn failed(e: anyhow::Error) -> Failure {
+    let e = match e.downcast::<Refused>() {
+        Ok(r) => return Failure::new(&r.code, r.message),
+        Err(e) => e,
+    };
+    match e.downcast::<agora_node::client::ChainError>() {
+        Ok(c) => c.into(),
+        Err(e) => match e.downcast::<agora_node::client::ClientError>() {
+            Ok(c) => c.into(),
+            Err(e) => Failure::new("fl", format!("{e:#}")),
+        },
+    }
+}
+
+/// Runs `agora fl …`.
+pub(crate) async fn run(cmd: FlCmd, flags: &ClientFlags, out: Out) -> Outcome {
+    let node = FlNode::connect(&flags.api, flags.rpc_url.as_deref()).await.map_err(failed)?;
+    match cmd {
+        FlCmd::Create(a) => create(&node, a, out).await,
+        FlCmd::Join { task, key: k } => {
+            let tx = node.membership(&key(&k.key)?, task, true).await.map_err(failed)?;
+            out.result(
+                &json!({ "joined": { "task": task, "tx": tx.to_string() } }),
+                &format!("joined task {task} ({tx})"),
+            );
+            Ok(())
+        }
+        FlCmd::Leave { task, key: k } => {
+            let tx = node.membership(&key(&k.key)?, task, false).await.map_err(failed)?;
+            out.result(&json!({ "left": { "task": task, "tx": tx.to_string() } }), &format!("left task {task} ({tx})"));
+            Ok(())
+        }
+        FlCmd::BuyBlocks { task, count, key: k } => {
+            let (cost, tx) = node.buy_blocks(&key(&k.key)?, task, count).await.map_err(failed)?;
+            let v =
+                json!({ "bought": { "task": task, "blocks": count, "cost": cost.to_string(), "tx": tx.to_string() } });
+            out.result(&v, &format!("bought {count} block(s) of task {task} for {cost} ({tx})"));
+            Ok(())
+        }
+        FlCmd::Verify { task } => verify(&node, task, out).await,
+        FlCmd::Claim { task, key: k } => {
+            let (amount, tx) = node.claim(&key(&k.key)?, task).await.map_err(failed)?;
+            let v = json!({ "claimed": { "task": task, "amount": amount.to_string(), "tx": tx.to_string() } });
+            out.result(&v, &format!("claimed {amount} from task {task} ({tx})"));
+            Ok(())
+        }
+        FlCmd::Withdraw { task, key: k } => {
+            let (amount, tx) = node.withdraw(&key(&k.key)?, task).await.map_err(failed)?;
+            let v = json!({ "withdrawn": { "task": task, "amount": amount.to_string(), "tx": tx.to_string() } });
+            out.result(&v, &format!("withdrew {amount} in dividends from task {task} ({tx})"));
+            Ok(())
+        }
+        FlCmd::Predict { task, key: k, image, pixels } => {
+            let input = match (image, pixels) {
+                (Some(path), _) => pgm(&read(&path)?)?,
+                (None, Some(path)) => read(&path)?,
+                (None, None) => return Err(Failure::new("usage", "give --image or --pixels")),
+            };
+            let answer = node.predict(&key(&k.key)?, task, &input, Duration::from_secs(30)).await.map_err(failed)?;
+            let line = format!(
+                "class {} ({}) with confidence {}; paid {} ({})",
+                answer["class"], answer["label"], answer["confidence"], answer["fee"], answer["tx"]
+            );
+            out.result(&json!({ "prediction": answer }), &line);
+            Ok(())
+        }
+    }
+}
+
+fn read(path: &PathBuf) -> Outcome<Vec<u8>> {
+    std::fs::read(path).map_err(|e| Failure::new("io", format!("{}: {e}", path.display())))
+}
+
+async fn create(node: &FlNode, a: CreateArgs, out: Out) -> Outcome {
+    let seed = a.seed.unwrap_or_else(|| {
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(1)
+    });
+    let mut spec = match a.dataset {
+        Dataset::FashionMnist => TaskSpec::fashion_mnist(seed),
+        Dataset::Digits => TaskSpec::digits_demo(seed),
+    };
+    spec.blocks = a.blocks.unwrap_or(spec.blocks);
+    spec.blocks_per_member = a.per_member.unwrap_or(spec.blocks_per_member);
+    spec.rounds = a.rounds.unwrap_or(spec.rounds);
+    spec.round_timeout_secs = a.round_timeout.unwrap_or(spec.round_timeout_secs);
+    spec.min_participants = a.min;
+    if a.for_sale == 0 || a.for_sale > spec.blocks {
+        return Err(Failure::new(
+            "usage",
+            format!("--for-sale {} must be 1 to the task's {} blocks", a.for_sale, spec.blocks),
+        ));
+    }
+    let shareholding = matches!(a.mode, Mode::Shares);
+    if shareholding != a.pool.is_zero() {
+        return Err(Failure::new("usage", "a reward task needs --pool; a shares task takes none"));
+    }
+    let t = NewTask {
+        shareholding,
+        pool: a.pool,
+        eth: matches!(a.pool_token, PoolToken::Eth),
+        fee: a.fee,
+        spec,
+        for_sale: a.for_sale,
+        block_price: a.block_price,
+        start_in: a.start_in,
+        finish_in: a.finish_in,
+        coordinator: a.coordinator,
+    };
+    let created = node.create(&key(&a.key.key)?, &t).await.map_err(failed)?;
+    let line = format!(
+        "task {} created (spec {}, coordinator {}, {})",
+        created.task_id, created.spec_cid, created.coordinator, created.tx
+    );
+    out.result(&json!({ "created": created }), &line);
+    Ok(())
+}
+
+async fn verify(node: &FlNode, task: u64, out: Out) -> Outcome {
+    let v = node.verify(task).await.map_err(failed)?;
+    if out.json {
+        out.object(&json!({ "verified": v }));
+    } else {
+        out.say(&format!("task {} ({}), record {}", v.task_id, v.kind, v.record_cid));
+        for p in &v.participants {
+            out.say(&format!(
+                "  {}  value {:.6}  weight {:.6}  recomputed {}  posted {}",
+                p.account, p.value, p.weight, p.amount, p.posted
+            ));
+        }
+        if let Some(root) = v.root {
+            out.say(&format!("  Merkle root {root}"));
+        }
+        if v.mismatch.is_none() {
+            out.say("OK: the record's Shapley values and the posted payouts recompute exactly");
+        }
+    }
+    match v.mismatch {
+        Some(m) => Err(Failure::new("mismatch", m)),
+        None => Ok(()),
+    }
+}
+
+/// Runs `agora fl-client`.
+pub(crate) async fn client(a: ClientArgs, out: Out) -> Outcome {
+    let node = FlNode::connect(&a.api, a.rpc_url.as_deref()).await.map_err(failed)?;
+    let behaviour = Behaviour {
+        shuffle_labels: a.shuffle_labels,
+        stall_at: a.drop_after_round.map(|k| k + 1),
+        ..Behaviour::default()
+    };
+    let signer = key(&a.key.key)?;
+    out.say(&format!("participating in task {} as {}", a.task, signer.address()));
+    let report = node
+        .participate(&signer, a.task, behaviour, a.data_dir, a.join, Duration::from_secs(a.patience))
+        .await
+        .map_err(failed)?;
+    for (round, accuracy) in &report.accuracy {
+        let trained = report.trained.contains(round);
+        let v = json!({ "round": { "task": a.task, "round": round, "trained": trained, "accuracy": accuracy } });
+        out.result(
+            &v,
+            &format!(
+                "round {round}: {} global accuracy {accuracy:.4}",
+                if trained { "trained," } else { "not trained," }
+            ),
+        );
+    }
+    let refused: Vec<_> =
+        report.refused.iter().map(|(r, why)| json!({ "round": r, "reason": format!("{why:?}") })).collect();
+    let v = json!({ "report": {
+        "task": a.task,
+        "account": signer.address().to_string(),
+        "blocks": report.blocks,
+        "trained": report.trained,
+        "refused": refused,
+        "record": report.record,
+    }});
+    let line = format!(
+        "task {}: trained {} round(s) on blocks {:?}; {}",
+        a.task,
+        report.trained.len(),
+        report.blocks,
+        report.record.as_deref().map_or("training did not finish while connected".into(), |r| format!("record {r}"))
+    );
+    out.result(&v, &line);
+    Ok(())
+}
+
+/// A binary PGM (P5, 8-bit) as the model's input: 28×28 scaled to 0–255 (Fashion-MNIST), 8×8
+/// scaled to 0–16 (digits).
+fn pgm(bytes: &[u8]) -> Outcome<Vec<u8>> {
+    let bad = |why: &str| Failure::new("bad_image", format!("not a binary 8-bit PGM: {why}"));
+    let mut fields = Vec::new();
+    let mut at = 0;
+    while fields.len() < 4 {
+        while at < bytes.len() && (bytes[at].is_ascii_whitespace() || bytes[at] == b'#') {
+            if bytes[at] == b'#' {
+                while at < bytes.len() && bytes[at] != b'\n' {
+                    at += 1;
+                }
+            } else {
+                at += 1;
+            }
+        }
+        let start = at;
+        while at < bytes.len() && !bytes[at].is_ascii_whitespace() {
+            at += 1;
+        }
+        if start == at {
+            return Err(bad("the header ends early"));
+        }
+        fields.push(String::from_utf8_lossy(&bytes[start..at]).into_owned());
+    }
+    if fields[0] != "P5" {
+        return Err(bad("no P5 magic"));
+    }
+    let num = |s: &str| s.parse::<usize>().map_err(|_| bad("a header field is not a number"));
+    let (w, h, max) = (num(&fields[1])?, num(&fields[2])?, num(&fields[3])?);
+    if max == 0 || max > 255 {
+        return Err(bad("maxval must be 1 to 255"));
+    }
+    let scale = match (w, h) {
+        (28, 28) => 255,
+        (8, 8) => 16,
+        _ => return Err(Failure::new("bad_image", format!("{w}×{h}: give 28×28 (Fashion-MNIST) or 8×8 (digits)"))),
+    };
+    let pixels = bytes.get(at + 1..at + 1 + w * h).ok_or_else(|| bad("fewer pixels than the header says"))?;
+    Ok(pixels.iter().map(|p| ((usize::from(*p).min(max) * scale + max / 2) / max) as u8).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn pgm_reads_p5_and_scales_to_the_model() {
+        let mut img = b"P5\n# a comment\n8 8\n255\n".to_vec();
+        img.extend((0..64).map(|i| (i * 4) as u8));
+        let px = super::pgm(&img).expect("parses");
+        assert_eq!(px.len(), 64);
+        assert_eq!((px[0], px[63]), (0, 16));
+        assert!(super::pgm(b"P2\n8 8\n255\n").is_err());
+        let mut big = b"P5 28 28 255\n".to_vec();
+        big.extend([200u8; 784]);
+        assert_eq!(super::pgm(&big).expect("parses"), vec![200u8; 784]);
+        assert!(super::pgm(&big[..100]).is_err());
+    }
+}
