@@ -2,8 +2,9 @@
 //!
 //! Every applied log about a task, and every change of a task's off-chain state (its iExec deal
 //! and status), sends `event: task` with the task as `/api/tasks/{id}` shows it
-//! (timeline included); a log about a service sends `event: service`. `?user=0x…` keeps only that
-//! user's tasks. A client that falls behind gets `event: resync` and should re-read what it shows.
+//! (timeline included); a log about a service sends `event: service`; a log about a
+//! federated-learning task sends `event: fl_task` with the task as `/api/fl/tasks` lists it.
+//! `?user=0x…` keeps only that user's (compute) tasks. A client that falls behind gets `event: resync` and should re-read what it shows.
 //! Comments every 15 s keep proxies from closing an idle stream.
 
 use std::convert::Infallible;
@@ -46,7 +47,7 @@ struct Feed {
 }
 
 #[utoipa::path(get, path = "/api/events", tag = "live", params(EventQuery),
-    summary = "Server-sent events: `task` and `service` as the indexer applies logs; `resync` when the client fell behind",
+    summary = "Server-sent events: `task`, `service` and `fl_task` as the indexer applies logs; `resync` when the client fell behind",
     responses(
         (status = 200, description = "an event stream", content_type = "text/event-stream", body = String),
         (status = 400, description = "bad query", body = ErrorBody),
@@ -99,7 +100,7 @@ impl Feed {
         }
     }
 
-    /// The event for `subject` (`task:3`, `service:1`), if this client should see it.
+    /// The event for `subject` (`task:3`, `service:1`, `fl-task:2`), if this client should see it.
     async fn render(&self, subject: &str) -> Result<Option<Event>, ApiError> {
         if let Some(id) = subject.strip_prefix("task:").and_then(|id| id.parse::<u64>().ok()) {
             let Some(task) = load_task(&self.state, id).await? else { return Ok(None) };
@@ -111,6 +112,10 @@ impl Feed {
         if let Some(id) = subject.strip_prefix("service:").and_then(|id| id.parse::<u64>().ok()) {
             let Some(service) = load_service(&self.state, id).await? else { return Ok(None) };
             return Ok(Some(Event::default().event("service").data(json(&service)?)));
+        }
+        if let Some(id) = subject.strip_prefix("fl-task:").and_then(|id| id.parse::<u64>().ok()) {
+            let Some(task) = crate::fl_market::load_fl_task(&self.state, id).await? else { return Ok(None) };
+            return Ok(Some(Event::default().event("fl_task").data(json(&task)?)));
         }
         Ok(None)
     }

@@ -60,7 +60,7 @@ enum StateDto {
 #[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 #[schema(as = FlTask)]
-struct TaskDto {
+pub(crate) struct TaskDto {
     id: u64,
     #[schema(pattern = "^0x[0-9a-f]{40}$")]
     investor: String,
@@ -357,6 +357,11 @@ struct TaskDetailDto {
     /// Reward claims in chain order (reward-pool mode).
     claims: Vec<ClaimDto>,
     predictions: PredictionTotalsDto,
+}
+
+/// A task as `/api/fl/tasks` lists it (`None`: the chain never had it), for the event stream.
+pub(crate) async fn load_fl_task(s: &AppState, id: u64) -> Result<Option<TaskDto>, ApiError> {
+    Ok(s.store.fl_task(s.network.chain_id, id).await?.map(task_dto))
 }
 
 /// The task id of a path, and its row (404 when the chain never had it).

@@ -103,6 +103,7 @@ async fn the_fl_market_reads_as_json() -> anyhow::Result<()> {
     let result = FlResultRow {
         task_id: 1,
         record_cid: "bafyrec".into(),
+        model_cid: None,
         kind: FlResultKind::Rewards,
         root: Some(B256::repeat_byte(0x55)),
         entries: vec![
@@ -186,6 +187,66 @@ async fn the_fl_market_reads_as_json() -> anyhow::Result<()> {
         assert_eq!(status, want, "{path}: {body}");
         assert!(body["error"]["message"].is_string(), "{path}: {body}");
     }
+    db.finish().await?;
+    Ok(())
+}
+
+/// Reads server-sent events off `body` until one named `name` arrives.
+async fn next_event(body: &mut axum::body::Body, name: &str) -> anyhow::Result<serde_json::Value> {
+    use http_body_util::BodyExt;
+    let mut text = String::new();
+    loop {
+        let frame = tokio::time::timeout(std::time::Duration::from_secs(5), body.frame()).await?;
+        let frame = frame.ok_or_else(|| anyhow::anyhow!("stream ended"))??;
+        if let Ok(data) = frame.into_data() {
+            text.push_str(std::str::from_utf8(&data)?);
+        }
+        while let Some(end) = text.find("\n\n") {
+            let block: String = text.drain(..end + 2).collect();
+            let event = block.lines().find_map(|l| l.strip_prefix("event: ")).unwrap_or("message");
+            let data: String = block.lines().filter_map(|l| l.strip_prefix("data: ")).collect();
+            if event == name {
+                return Ok(serde_json::from_str(&data)?);
+            }
+        }
+    }
+}
+
+/// A federated-learning task's logs reach live pages as `fl_task` events carrying the task.
+#[tokio::test]
+async fn the_event_stream_pushes_fl_task_changes() -> anyhow::Result<()> {
+    use tower::ServiceExt;
+    let db = agora_store::testing::TestDb::sqlite().await?;
+    let (state, events) =
+        crate::common::state(db.store.clone(), agora_chain::read_provider("http://127.0.0.1:1")?).await;
+    let app = agora_api::router(state);
+    let req = axum::http::Request::builder().uri("/api/events").body(axum::body::Body::empty())?;
+    let mut stream = app.oneshot(req).await?.into_body();
+    let b0 = BlockRef { number: 0, hash: "0x00".into(), parent_hash: "0x".into(), timestamp: 1 };
+    let b1 = BlockRef { number: 1, hash: "0x01".into(), parent_hash: "0x00".into(), timestamp: 2 };
+    db.store.init_cursor(CHAIN, &b0).await?;
+    let meta = |i: u64| LogMeta {
+        block_number: 1,
+        block_hash: "0x01".into(),
+        block_timestamp: 2,
+        tx_hash: format!("0x{:064x}", 0xf2),
+        log_index: i,
+        address: "0x00".into(),
+    };
+    let logs: Vec<_> = history()[..3]
+        .iter()
+        .enumerate()
+        .map(|(i, e)| IndexedLog { meta: meta(i as u64), event: MarketEvent::Fl(e.clone()) })
+        .collect();
+    let outcome = db
+        .store
+        .apply_batch(&Batch { chain_id: CHAIN, expected_cursor: 0, blocks: vec![b1], logs: logs.clone() })
+        .await?;
+    for i in outcome.applied {
+        let _ = events.send(logs[i].clone());
+    }
+    let task = next_event(&mut stream, "fl_task").await?;
+    assert_eq!((&task["id"], &task["mode"], &task["state"]), (&json!(1), &json!("reward_pool"), &json!("open")));
     db.finish().await?;
     Ok(())
 }
