@@ -4,7 +4,8 @@
 //! and status), sends `event: task` with the task as `/api/tasks/{id}` shows it
 //! (timeline included); a log about a service sends `event: service`; a log about a
 //! federated-learning task sends `event: fl_task` with the task as `/api/fl/tasks` lists it.
-//! `?user=0x…` keeps only that user's (compute) tasks. A client that falls behind gets `event: resync` and should re-read what it shows.
+//! `?user=0x…` keeps only that user's (compute) tasks. A client that falls behind gets
+//! `event: resync` and should re-read what it shows.
 //! Comments every 15 s keep proxies from closing an idle stream.
 
 use std::convert::Infallible;
