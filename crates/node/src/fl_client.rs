@@ -168,9 +168,10 @@ impl FlNode {
         Ok(self.api.get_json(path).await?)
     }
 
-    /// The task as the node's API shows it.
+    /// The task as the node's API shows it (`/api/fl/tasks/{id}`'s `task`).
     pub async fn task(&self, task: u64) -> Result<Value> {
-        self.get(&format!("/api/fl/tasks/{task}")).await
+        let detail = self.get(&format!("/api/fl/tasks/{task}")).await?;
+        Ok(detail["task"].clone())
     }
 
     /// The key's one sender.
