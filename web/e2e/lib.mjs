@@ -104,6 +104,8 @@ export async function startNode(opts = {}) {
   // Only this test's settings: no AGORA_* from the caller's environment.
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("AGORA_")));
   env.RUST_LOG ??= "info";
+  // The federated-learning demo task trains at start-up: off unless a test asks for it.
+  env.AGORA_FL__DEMO = "false";
   Object.assign(env, opts.env ?? {});
   const child = spawn(
     AGORA_BIN,

@@ -8,7 +8,10 @@ use axum::response::IntoResponse;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::{admin, assistant, auth, channels, content, data_market, events, fl_account, fl_market, fl_runs, routes};
+use crate::{
+    admin, assistant, auth, channels, content, data_market, events, faucet, fl_account, fl_market, fl_predict, fl_runs,
+    routes,
+};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -39,6 +42,9 @@ use crate::{admin, assistant, auth, channels, content, data_market, events, fl_a
         fl_runs::rounds,
         fl_runs::logs,
         fl_runs::result,
+        fl_predict::put_spec,
+        fl_predict::predict,
+        faucet::give,
         admin::users,
         admin::user_action,
         admin::channels,

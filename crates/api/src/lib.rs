@@ -14,8 +14,10 @@ mod data_market;
 mod doc;
 mod error;
 mod events;
+mod faucet;
 mod fl_account;
 mod fl_market;
+mod fl_predict;
 mod fl_runs;
 mod metadata;
 mod openai;
@@ -37,6 +39,7 @@ use serde::Serialize;
 
 pub use auth::SESSION_COOKIE;
 pub use error::ApiError;
+pub use faucet::Faucet;
 pub use settings::ApiSettings;
 
 /// Public facts about the deployment the node serves, shown to clients as they are.
@@ -66,6 +69,14 @@ pub struct NetworkInfo {
     #[schema(value_type = Option<String>, pattern = "^0x[0-9a-f]{40}$")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub federated_market: Option<Address>,
+    /// The account that coordinates this node's federated-learning tasks (pass it as a task's
+    /// `coordinator`); absent when the node coordinates none.
+    #[schema(value_type = Option<String>, pattern = "^0x[0-9a-f]{40}$")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fl_coordinator: Option<Address>,
+    /// Where participants connect (`ws://host:port`; a task's are at `{flEndpoint}/tasks/{id}`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fl_endpoint: Option<String>,
     /// The block the contracts were deployed in: the indexer starts there.
     pub deploy_block: u64,
     /// True when the node runs its own embedded dev chain.
@@ -122,6 +133,8 @@ pub struct AppState {
     pub jobs: Option<agora_channels::jobs::Jobs>,
     /// Wallets allowed into `/api/admin/*` once signed in.
     pub admins: Arc<Vec<alloy::primitives::Address>>,
+    /// The dev chain's faucet; `None` (and `/api/faucet` 403) on any other chain.
+    pub faucet: Option<Faucet>,
 }
 
 /// The OpenAPI description of everything under `/api`, as committed: [`openapi_document`] writes
@@ -136,6 +149,8 @@ pub fn router(state: AppState) -> Router {
         .merge(channels::router())
         .merge(data_market::router())
         .merge(fl_market::router())
+        .merge(fl_predict::router())
+        .merge(faucet::router())
         .merge(content::router())
         .merge(auth::router())
         .merge(events::router())

@@ -379,8 +379,11 @@ impl<S: ContentStore + 'static> Coordinator<S> {
         let task = self.options.task;
         let record = fed.record();
         let record_cid = self.store.put(record.to_json()?).await?.to_string();
+        // The final model, for paid predictions: the flat parameters as little-endian f32.
+        let model: Vec<u8> = fed.global().iter().flat_map(|w| w.to_le_bytes()).collect();
+        let model_cid = self.store.put(model).await?.to_string();
         self.close_all(ToClient::Finished { record: record_cid.clone() }).await;
-        self.log(format!("contribution record stored as {record_cid}")).await;
+        self.log(format!("contribution record stored as {record_cid}, the model as {model_cid}")).await;
         let accounts: Vec<Address> = record
             .cumulative
             .iter()
@@ -436,6 +439,7 @@ impl<S: ContentStore + 'static> Coordinator<S> {
             task,
             mode: self.terms.mode,
             record_cid,
+            model_cid,
             accuracy,
             degenerate: record.normalised.degenerate,
             root,

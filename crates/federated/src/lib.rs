@@ -20,6 +20,7 @@ pub mod merkle;
 pub mod protocol;
 mod report;
 mod session;
+pub mod settings;
 pub mod spec;
 
 pub use book::{MemberEvent, Membership, TaskActions, TaskBook, TaskMode, TaskState, TaskTerms};
@@ -29,6 +30,7 @@ pub use coordinator::{
     Coordinator, CoordinatorOptions, Journal, MemoryJournal, Payout, Progress, RoundReport, TaskResult,
 };
 pub use merkle::MerkleTree;
+pub use settings::FlSettings;
 pub use spec::{DatasetName, TaskSpec};
 
 use alloy::primitives::Address;

@@ -56,6 +56,8 @@ pub struct TaskResult {
     pub mode: TaskMode,
     /// The contribution record's CID (posted on chain).
     pub record_cid: String,
+    /// The final model's parameters (little-endian f32, agora-fl's flat order) in the content store.
+    pub model_cid: String,
     /// The final model's test accuracy.
     pub accuracy: f64,
     /// No measurable contribution from anyone: the weights were equal.

@@ -42,6 +42,8 @@ pub struct Config {
     pub assistant: agora_assistant::AssistantSettings,
     /// `[data]`: `agora seller`'s listen address, catalogue, key, confirmations and window.
     pub data: agora_datastream::DataSettings,
+    /// `[fl]`: the federated-learning coordinator's key, listen address, data and demo task.
+    pub fl: agora_federated::FlSettings,
 }
 
 impl Default for Config {
@@ -58,6 +60,7 @@ impl Default for Config {
             iexec: IexecSettings::default(),
             assistant: agora_assistant::AssistantSettings::default(),
             data: agora_datastream::DataSettings::default(),
+            fl: agora_federated::FlSettings::default(),
         }
     }
 }

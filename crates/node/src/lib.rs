@@ -10,6 +10,7 @@ pub mod config;
 pub mod data;
 mod data_settle;
 mod dev;
+mod fl;
 pub mod fl_client;
 mod senders;
 mod workerpool;
@@ -181,7 +182,7 @@ pub async fn up(config: &Config) -> Result<Node> {
         tasks.push(tokio::spawn(async move { indexer.run(rx).await }));
     }
 
-    let network = NetworkInfo {
+    let mut network = NetworkInfo {
         chain_id: deployments.chain_id,
         rpc_url: config.chain.public_rpc_url.clone().unwrap_or_else(|| rpc_url.clone()),
         compute_market: deployments.compute_market,
@@ -189,6 +190,8 @@ pub async fn up(config: &Config) -> Result<Node> {
         payment_channel: deployments.payment_channel,
         data_market: deployments.data_market,
         federated_market: deployments.federated_market,
+        fl_coordinator: None,
+        fl_endpoint: None,
         deploy_block: deployments.deploy_block,
         embedded_chain: dev_chain.is_some(),
     };
@@ -279,6 +282,29 @@ pub async fn up(config: &Config) -> Result<Node> {
         let (rx, applied) = (shutdown_rx.clone(), events.subscribe());
         tasks.push(tokio::spawn(async move { scheduler.run(applied, rx).await }));
     }
+    if let Some((endpoint, fl_tasks)) = fl::start_in_up(
+        config,
+        dev_chain.as_ref(),
+        &senders,
+        &provider,
+        &deployments,
+        &store,
+        &content,
+        events.subscribe(),
+        shutdown_rx.clone(),
+    )
+    .await?
+    {
+        network.fl_coordinator = Some(endpoint.account);
+        network.fl_endpoint = Some(endpoint.url);
+        tasks.extend(fl_tasks);
+    }
+    let faucet = match &dev_chain {
+        Some(c) => {
+            Some(agora_api::Faucet::dev(senders.for_key(&c.accounts()[0].private_key)?, deployments.market_token))
+        }
+        None => None,
+    };
     let dev_accounts = dev_chain
         .as_ref()
         .map(|c| {
@@ -308,6 +334,7 @@ pub async fn up(config: &Config) -> Result<Node> {
         assistant,
         jobs: background_jobs,
         admins: std::sync::Arc::new(config.api.admins.clone()),
+        faucet,
     });
     {
         let mut rx = shutdown_rx.clone();

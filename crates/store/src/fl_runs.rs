@@ -99,6 +99,8 @@ pub struct FlResultRow {
     pub task_id: u64,
     /// The contribution record's content id (posted with the result).
     pub record_cid: String,
+    /// The final model's parameters in the content store (what answers paid predictions).
+    pub model_cid: Option<String>,
     /// Rewards or shares.
     pub kind: FlResultKind,
     /// The Merkle root of the rewards (`None` for shares).
@@ -127,6 +129,9 @@ struct ParticipantJson {
 #[serde(deny_unknown_fields)]
 struct PayloadJson {
     root: Option<String>,
+    /// Absent in results saved before the model was kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    model_cid: Option<String>,
     entries: Vec<EntryJson>,
 }
 
@@ -208,6 +213,7 @@ fn result_row(r: &AnyRow) -> Result<FlResultRow> {
         record_cid: r.try_get(1)?,
         kind: parsed(r, 2, "result kind")?,
         root: payload.root.as_deref().map(|h| text_parsed("result root", h)).transpose()?,
+        model_cid: payload.model_cid,
         entries,
         posted_tx: parsed_opt(r, 4, "result transaction")?,
         saved_at: u64_of(r.try_get(5)?),
@@ -309,6 +315,7 @@ impl Store {
     pub async fn fl_save_result(&self, chain_id: u64, result: &FlResultRow) -> Result<()> {
         let payload = PayloadJson {
             root: result.root.map(column::hex),
+            model_cid: result.model_cid.clone(),
             entries: result
                 .entries
                 .iter()
@@ -440,6 +447,7 @@ mod tests {
             let mut result = FlResultRow {
                 task_id: 7,
                 record_cid: "bafyreirecord".into(),
+                model_cid: Some("bafkreimodel".into()),
                 kind: FlResultKind::Rewards,
                 root: Some(B256::repeat_byte(0x5a)),
                 entries: vec![

@@ -23,6 +23,8 @@ pub(crate) fn network() -> NetworkInfo {
         payment_channel: Address::ZERO,
         data_market: None,
         federated_market: None,
+        fl_coordinator: None,
+        fl_endpoint: None,
         deploy_block: 1,
         embedded_chain: true,
     }
@@ -54,6 +56,7 @@ pub(crate) async fn state(
         assistant: None,
         jobs: None,
         admins: std::sync::Arc::new(Vec::new()),
+        faucet: None,
     };
     (state, events)
 }

@@ -75,6 +75,8 @@ pub(crate) fn spawn_up(data_dir: &Path, args: &[&str], envs: &[(&str, &str)]) ->
         .arg(data_dir)
         .args(["--http-addr", "127.0.0.1:0"])
         .args(args)
+        // The federated-learning demo task trains at start-up: off unless a test asks for it.
+        .env("AGORA_FL__DEMO", "false")
         .envs(envs.iter().copied())
         .stdout(Stdio::piped())
         .stderr(std::fs::File::create(&log)?)

@@ -140,6 +140,17 @@ impl Store {
         rows.iter().map(rows::claim_row).collect()
     }
 
+    /// One paid prediction request, once indexed.
+    pub async fn fl_prediction(&self, chain_id: u64, request_id: u64) -> Result<Option<FlPredictionRow>> {
+        let sql = format!("{} WHERE chain_id = $1 AND request_id = $2", rows::PREDICTION_SELECT);
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(i64_of(chain_id)?)
+            .bind(i64_of(request_id)?)
+            .fetch_optional(self.pool())
+            .await?;
+        row.as_ref().map(rows::prediction_row).transpose()
+    }
+
     /// How many predictions were paid for on the task's model, and what they paid in all.
     pub async fn fl_prediction_totals(&self, chain_id: u64, task_id: u64) -> Result<(u64, U256)> {
         let fees: Vec<String> =

@@ -1,0 +1,189 @@
+//! The federated-learning market's two writes through the node: a task's spec put in the content
+//! store (its CID is what `createTask` records, and where the coordinator reads it), and a paid
+//! prediction answered by a finished task's model. The payment is on chain
+//! (`requestPrediction(taskId, keccak256(pixels))`); the node answers a request it has indexed, for
+//! the input whose hash the payer committed to.
+
+use agora_content::{Cid, ContentStore};
+use agora_federated::{DatasetName, TaskSpec};
+use agora_fl::Mlp;
+use agora_store::FlTaskState;
+use alloy::primitives::keccak256;
+use axum::extract::rejection::{JsonRejection, PathRejection};
+use axum::extract::{Path, State};
+use axum::routing::post;
+use axum::{Json, Router};
+use base64::Engine as _;
+use serde::{Deserialize, Serialize};
+
+use crate::error::ErrorBody;
+use crate::{ApiError, AppState, params};
+
+pub(crate) fn router() -> Router<AppState> {
+    Router::new().route("/api/fl/specs", post(put_spec)).route("/api/fl/tasks/{id}/predict", post(predict))
+}
+
+/// A spec's content id.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = FlSpecCid)]
+pub(crate) struct SpecCid {
+    /// Pass it as `spec` to `createTask`.
+    cid: String,
+}
+
+/// Store a task spec (the TaskSpec JSON, version 1) and get its CID
+#[utoipa::path(post, path = "/api/fl/specs", tag = "fl", request_body = Object, responses(
+    (status = 200, description = "stored", body = SpecCid),
+    (status = 400, description = "not a valid spec", body = ErrorBody),
+))]
+pub(crate) async fn put_spec(
+    State(s): State<AppState>,
+    body: Result<Json<serde_json::Value>, JsonRejection>,
+) -> Result<Json<SpecCid>, ApiError> {
+    let Json(body) = body?;
+    let invalid = |message: String| ApiError::Invalid { code: "invalid_spec", message };
+    let spec: TaskSpec = serde_json::from_value(body).map_err(|e| invalid(format!("not a task spec: {e}")))?;
+    spec.validate().map_err(|e| invalid(e.to_string()))?;
+    // The canonical bytes, so the same spec always has the same CID.
+    let bytes = spec.to_bytes().map_err(|e| invalid(e.to_string()))?;
+    let cid = s.content.put(bytes).await.map_err(|e| ApiError::Internal(format!("content store: {e}")))?;
+    Ok(Json(SpecCid { cid: cid.to_string() }))
+}
+
+/// A paid request's input.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = FlPredictRequest)]
+pub(crate) struct PredictRequest {
+    /// `requestPrediction`'s id (decimal).
+    #[serde(alias = "request_id")]
+    request_id: String,
+    /// Base64 of the input: 784 bytes (28×28 grayscale, row-major, 0 = background) for
+    /// Fashion-MNIST tasks, 64 bytes of 0–16 (8×8) for digits tasks. Its keccak256 is the request's
+    /// `inputHash`.
+    pixels: String,
+}
+
+/// The model's answer.
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = FlPrediction)]
+pub(crate) struct Prediction {
+    request_id: String,
+    /// The class index.
+    class: usize,
+    /// Its name (English).
+    label: String,
+    /// The class's probability.
+    confidence: f32,
+    /// Every class's probability.
+    probabilities: Vec<f32>,
+}
+
+/// Fashion-MNIST's classes, in label order.
+const FASHION_LABELS: [&str; 10] =
+    ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"];
+
+/// Answer a paid prediction with the task's final model
+#[utoipa::path(post, path = "/api/fl/tasks/{id}/predict", tag = "fl",
+    params(("id" = u64, Path, description = "task id")),
+    request_body = PredictRequest,
+    responses(
+        (status = 200, description = "the model's answer", body = Prediction),
+        (status = 400, description = "malformed request or input", body = ErrorBody),
+        (status = 404, description = "no such task, or the paid request is not indexed yet", body = ErrorBody),
+        (status = 409, description = "the request pays for another task or another input, or the task has no model", body = ErrorBody),
+    ),
+)]
+pub(crate) async fn predict(
+    State(s): State<AppState>,
+    id: Result<Path<String>, PathRejection>,
+    body: Result<Json<PredictRequest>, JsonRejection>,
+) -> Result<Json<Prediction>, ApiError> {
+    let Path(raw) = id?;
+    let task_id = params::id("task id", &raw)?;
+    let Json(body) = body?;
+    let request_id = params::id("request id", &body.request_id)?;
+    let pixels = base64::engine::general_purpose::STANDARD
+        .decode(body.pixels.trim())
+        .map_err(|e| ApiError::BadRequest(format!("pixels: not base64 ({e})")))?;
+    let chain = s.network.chain_id;
+    let task = s
+        .store
+        .fl_task(chain, task_id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("task {task_id} does not exist")))?;
+    let refuse = |code: &'static str, message: String| ApiError::Rejected { code, message };
+    let request = s.store.fl_prediction(chain, request_id).await?.ok_or_else(|| {
+        ApiError::NotFound(format!(
+            "prediction request {request_id} is not indexed (yet): ask again once its transaction is mined"
+        ))
+    })?;
+    if request.task_id != task_id {
+        return Err(refuse(
+            "wrong_task",
+            format!("request {request_id} paid for task {}, not {task_id}", request.task_id),
+        ));
+    }
+    if keccak256(&pixels) != request.input_hash {
+        return Err(refuse(
+            "wrong_input",
+            format!(
+                "these pixels hash to {}, request {request_id} paid for {}",
+                keccak256(&pixels),
+                request.input_hash
+            ),
+        ));
+    }
+    if task.state != FlTaskState::Finished {
+        return Err(refuse("no_model", format!("task {task_id} has not finished training")));
+    }
+    let result = s.store.fl_result(chain, task_id).await?;
+    let model_cid = result.and_then(|r| r.model_cid).ok_or_else(|| {
+        refuse("no_model", format!("this node holds no model for task {task_id} (it did not coordinate it)"))
+    })?;
+    let spec = read_content(&s, &task.spec).await?;
+    let spec = TaskSpec::from_bytes(&spec).map_err(|e| ApiError::Internal(format!("task {task_id}'s spec: {e}")))?;
+    let (mlp, scale) = match spec.dataset {
+        DatasetName::FashionMnist => (Mlp::MNIST, 255.0),
+        DatasetName::Digits => (Mlp { input: 64, hidden: [200, 200], classes: 10 }, 16.0),
+    };
+    if pixels.len() != mlp.input {
+        return Err(ApiError::BadRequest(format!("this model takes {} pixels, got {}", mlp.input, pixels.len())));
+    }
+    let params: Vec<f32> = read_content(&s, &model_cid)
+        .await?
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect();
+    let x: Vec<f32> = pixels.iter().map(|&p| f32::from(p) / scale).collect();
+    let probabilities = tokio::task::spawn_blocking(move || mlp.predict(&params, &x))
+        .await
+        .map_err(|e| ApiError::Internal(format!("prediction task: {e}")))?
+        .map_err(|e| ApiError::Internal(format!("prediction: {e}")))?
+        .pop()
+        .unwrap_or_default();
+    let (class, confidence) = probabilities
+        .iter()
+        .copied()
+        .enumerate()
+        .fold((0, f32::MIN), |best, (i, p)| if p > best.1 { (i, p) } else { best });
+    let label = match spec.dataset {
+        DatasetName::FashionMnist => FASHION_LABELS.get(class).copied().unwrap_or("?").to_owned(),
+        DatasetName::Digits => class.to_string(),
+    };
+    Ok(Json(Prediction { request_id: request_id.to_string(), class, label, confidence, probabilities }))
+}
+
+async fn read_content(s: &AppState, cid: &str) -> Result<Vec<u8>, ApiError> {
+    let parsed: Cid = cid.parse().map_err(|_| ApiError::Internal(format!("{cid:?} is not a CID")))?;
+    s.content
+        .get(&parsed)
+        .await
+        .map_err(|e| ApiError::Internal(format!("content store: {e}")))?
+        .map(|b| b.to_vec())
+        .ok_or_else(|| ApiError::Rejected {
+            code: "no_model",
+            message: format!("{cid} is not in this node's content store"),
+        })
+}

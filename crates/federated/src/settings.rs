@@ -1,0 +1,36 @@
+//! `[fl]`: the node's federated-learning coordinator role in its configuration file
+//! (`AGORA_FL__…`).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+/// The coordinator role's settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FlSettings {
+    /// The coordinator's private key (0x hex): tasks naming its account as `coordinator` are run by
+    /// this node. Unset: the embedded chain's operator; elsewhere no coordinator runs.
+    pub coordinator_key: Option<String>,
+    /// Where participants connect (WebSocket, `ws://listen/tasks/{id}`); port 0: any free port.
+    pub listen: SocketAddr,
+    /// The URL participants are told (`ws://host:port`), when it differs from `listen` (a proxy, NAT).
+    pub endpoint: Option<String>,
+    /// Where Fashion-MNIST's IDX files are (Debian's `dataset-fashion-mnist`).
+    pub fashion_dir: PathBuf,
+    /// On the embedded chain: create a demo task at start-up with three simulated participants.
+    pub demo: bool,
+}
+
+impl Default for FlSettings {
+    fn default() -> Self {
+        Self {
+            coordinator_key: None,
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            endpoint: None,
+            fashion_dir: PathBuf::from(agora_fl::data::FASHION_MNIST_DIR),
+            demo: true,
+        }
+    }
+}
