@@ -237,9 +237,15 @@ pub(crate) async fn run(cmd: FlCmd, flags: &ClientFlags, out: Out) -> Outcome {
                 (None, None) => return Err(Failure::new("usage", "give --image or --pixels")),
             };
             let answer = node.predict(&key(&k.key)?, task, &input, Duration::from_secs(30)).await.map_err(failed)?;
+            let text = |k: &str| answer[k].as_str().map_or_else(|| answer[k].to_string(), str::to_owned);
             let line = format!(
-                "class {} ({}) with confidence {}; paid {} ({})",
-                answer["class"], answer["label"], answer["confidence"], answer["fee"], answer["tx"]
+                "class {} ({}) with confidence {}; paid {} (request {}, {})",
+                answer["class"],
+                text("label"),
+                answer["confidence"],
+                text("fee"),
+                text("requestId"),
+                text("tx")
             );
             out.result(&json!({ "prediction": answer }), &line);
             Ok(())

@@ -21,6 +21,9 @@ use anyhow::{Context, Result, anyhow, bail, ensure};
 use serde::Serialize;
 use serde_json::{Value, json};
 
+mod verify;
+pub use verify::{Verification, Verified};
+
 /// A contract refusal, named by its custom error (`AlreadyMember`, `WrongState`, …).
 #[derive(Debug, thiserror::Error)]
 #[error("{message}")]
@@ -99,40 +102,6 @@ pub struct Created {
     pub coordinator: Address,
     /// The `createTask` transaction.
     pub tx: B256,
-}
-
-/// One participant's figures in `agora fl verify`.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Verified {
-    /// The account.
-    pub account: Address,
-    /// Its cumulative Shapley value, recomputed.
-    pub value: f64,
-    /// Its clipped, normalised weight.
-    pub weight: f64,
-    /// Its reward (token units) or shares (of 10^18), recomputed.
-    pub amount: String,
-    /// What was posted for it (the node's result for rewards, `sharesOf` on chain for shares).
-    pub posted: String,
-}
-
-/// `agora fl verify`'s answer.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Verification {
-    /// The task.
-    pub task_id: u64,
-    /// The record checked.
-    pub record_cid: String,
-    /// `rewards` or `shares`.
-    pub kind: &'static str,
-    /// Every participant.
-    pub participants: Vec<Verified>,
-    /// The recomputed Merkle root (rewards).
-    pub root: Option<B256>,
-    /// None when every figure matches; else the first mismatch.
-    pub mismatch: Option<String>,
 }
 
 fn text<'a>(v: &'a Value, name: &str) -> Result<&'a str> {
@@ -285,10 +254,19 @@ impl FlNode {
         join: bool,
         patience: Duration,
     ) -> Result<ClientReport> {
+        let until = tokio::time::Instant::now() + patience;
+        // A task created a moment ago may not be indexed yet.
+        let t = loop {
+            match self.task(task).await {
+                Err(e) if tokio::time::Instant::now() < until && not_found(&e) => {
+                    tokio::time::sleep(Duration::from_millis(300)).await;
+                }
+                other => break other?,
+            }
+        };
         if join && !self.is_member(task, key.address()).await? {
             self.membership(key, task, true).await?;
         }
-        let t = self.task(task).await?;
         let coordinator: Address = text(&t, "coordinator")?.parse()?;
         let endpoint = match (&self.endpoint, self.coordinator) {
             (Some(url), Some(c)) if c == coordinator => url.clone(),
@@ -305,7 +283,6 @@ impl FlNode {
             options.fashion_dir = dir;
         }
         options.behaviour = behaviour;
-        let until = tokio::time::Instant::now() + patience;
         loop {
             match agora_federated::client::run(key, &options).await {
                 Err(e) if before_welcome(&e) && tokio::time::Instant::now() < until => {
@@ -315,76 +292,6 @@ impl FlNode {
                 other => return Ok(other?),
             }
         }
-    }
-
-    /// Recomputes a finished task's Shapley values and payouts from its contribution record and
-    /// compares them with what was posted.
-    pub async fn verify(&self, task: u64) -> Result<Verification> {
-        use agora_fl::payout;
-        let t = self.task(task).await?;
-        let record_cid = text(&t, "recordCid").with_context(|| format!("task {task} has no results yet"))?.to_owned();
-        let resp = self.api.get(&format!("/ipfs/{record_cid}"), None).await?;
-        ensure!(resp.status == 200, "the node answers HTTP {} for the record {record_cid}", resp.status);
-        ensure!(
-            agora_content::cid_of(&resp.body).to_string() == record_cid,
-            "the bytes the node served are not {record_cid}"
-        );
-        let record = agora_fl::record::ContributionRecord::from_json(&resp.body)?;
-        let provider = agora_chain::read_provider(&self.rpc_url)?;
-        let market = FederatedMarket::new(self.market, &provider);
-        let on_chain = market.getTask(U256::from(task)).call().await?;
-        let mut mismatch = agora_fl::record::verify(&record).err().map(|e| format!("the record: {e}"));
-        let weights = &record.normalised.weights;
-        let accounts = record.cumulative.iter().map(|p| p.id.parse::<Address>()).collect::<Result<Vec<_>, _>>()?;
-        let shareholding = on_chain.mode == 1;
-        let amounts = if shareholding {
-            payout::share_allocation(payout::WEIGHT_SCALE, weights)?
-        } else {
-            payout::pool_payouts(on_chain.pool.to::<u128>(), weights)?
-        };
-        let mut root = None;
-        let mut participants = Vec::new();
-        let posted_entries = if shareholding {
-            Value::Null
-        } else {
-            self.get(&format!("/api/fl/tasks/{task}/result")).await?["entries"].clone()
-        };
-        for (i, account) in accounts.iter().enumerate() {
-            let posted = if shareholding {
-                market.sharesOf(U256::from(task), *account).call().await?
-            } else {
-                let entries = posted_entries.as_array().cloned().unwrap_or_default();
-                let hex = format!("{account:#x}");
-                entries
-                    .iter()
-                    .find(|e| e["account"] == hex.as_str())
-                    .map(|e| u256(e, "amount"))
-                    .transpose()?
-                    .unwrap_or_default()
-            };
-            let amount = U256::from(amounts[i]);
-            if posted != amount && mismatch.is_none() {
-                mismatch = Some(format!("{account}: recomputed {amount}, posted {posted}"));
-            }
-            participants.push(Verified {
-                account: *account,
-                value: record.cumulative[i].value,
-                weight: weights.get(i).copied().unwrap_or_default(),
-                amount: amount.to_string(),
-                posted: posted.to_string(),
-            });
-        }
-        if !shareholding {
-            let entries: Vec<(Address, U256)> =
-                accounts.iter().zip(&amounts).filter(|(_, a)| **a > 0).map(|(x, a)| (*x, U256::from(*a))).collect();
-            let tree = agora_federated::MerkleTree::new(&entries).context("no participant was paid")?;
-            root = Some(tree.root());
-            if tree.root() != on_chain.rewardRoot && mismatch.is_none() {
-                mismatch = Some(format!("recomputed root {}, on chain {}", tree.root(), on_chain.rewardRoot));
-            }
-        }
-        let kind = if shareholding { "shares" } else { "rewards" };
-        Ok(Verification { task_id: task, record_cid, kind, participants, root, mismatch })
     }
 
     /// Claims the key's reward with the proof the node serves; returns the amount and transaction.
@@ -448,6 +355,11 @@ impl FlNode {
     }
 }
 
+/// The node's 404.
+fn not_found(e: &anyhow::Error) -> bool {
+    e.downcast_ref::<agora_assistant::client::ClientError>().is_some_and(|c| c.code() == "not_found")
+}
+
 /// Errors that come before the coordinator welcomed the participant: worth another try.
 fn before_welcome(e: &agora_federated::Error) -> bool {
     use agora_federated::Error as E;
@@ -480,10 +392,10 @@ fn base64(bytes: &[u8]) -> String {
 mod tests {
     #[test]
     fn base64_matches_the_standard_alphabet_and_padding() {
-        assert_eq!(super::base64(b""), "");
-        assert_eq!(super::base64(b"f"), "Zg==");
-        assert_eq!(super::base64(b"fo"), "Zm8=");
-        assert_eq!(super::base64(b"foo"), "Zm9v");
-        assert_eq!(super::base64(&[0xff, 0, 0x10, 7]), "/wAQBw==");
+        let cases: [(&[u8], &str); 5] =
+            [(b"", ""), (b"f", "Zg=="), (b"fo", "Zm8="), (b"foo", "Zm9v"), (&[0xff, 0, 0x10, 7], "/wAQBw==")];
+        for (bytes, text) in cases {
+            assert_eq!(super::base64(bytes), text);
+        }
     }
 }
