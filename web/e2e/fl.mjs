@@ -60,7 +60,7 @@ import {
 } from "./lib.mjs";
 
 /// A participant training `taskId` with `key` against the node at `base` (assumed flags).
-const FL_CLIENT = (base, taskId, key) => ({ args: ["fl-client", "--api", base, "--task", String(taskId)], env: { AGORA_FL__KEY: key } });
+const FL_CLIENT = (base, taskId, key) => ({ args: ["fl-client", "--api", base, "--task", String(taskId)], env: { AGORA_KEY: key } });
 /// The second trainer: a dev account with no role in the demo.
 const TRAINER2_INDEX = 9;
 const TRAINING_MS = 8 * 60_000;

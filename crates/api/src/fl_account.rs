@@ -124,7 +124,7 @@ fn account_dto(address: String, a: FlAccountAssets) -> AccountDto {
 }
 
 /// An account's federated-learning assets
-#[utoipa::path(get, path = "/api/fl/accounts/{address}", tag = "fl",
+#[utoipa::path(get, path = "/api/fl/accounts/{address}", tag = "fl", operation_id = "fl_account",
     summary = "An account's memberships, shares, claims, dividends, paid predictions and revenue as an investor (empty lists for an account with none)",
     params(("address" = String, Path, description = "the account, 0x hex", pattern = "^0x[0-9a-fA-F]{40}$")),
     responses(

@@ -301,7 +301,7 @@ struct TasksQuery {
 }
 
 /// Federated-learning tasks
-#[utoipa::path(get, path = "/api/fl/tasks", tag = "fl", params(TasksQuery),
+#[utoipa::path(get, path = "/api/fl/tasks", tag = "fl", operation_id = "fl_tasks", params(TasksQuery),
     summary = "Federated-learning tasks, newest first: all, or by state, mode and an account that created or joined them",
     responses(
         (status = 200, description = "ok", body = Vec<TaskDto>),
@@ -372,7 +372,7 @@ pub(crate) async fn known_task(s: &AppState, raw: &str) -> Result<FlTaskRow, Api
 }
 
 /// One federated-learning task
-#[utoipa::path(get, path = "/api/fl/tasks/{id}", tag = "fl",
+#[utoipa::path(get, path = "/api/fl/tasks/{id}", tag = "fl", operation_id = "fl_task",
     params(("id" = String, Path, description = "the task's id", pattern = "^[0-9]+$")),
     responses(
         (status = 200, description = "ok", body = TaskDetailDto),

@@ -32,7 +32,7 @@ pub(crate) struct SpecCid {
 }
 
 /// Store a task spec (the TaskSpec JSON, version 1) and get its CID
-#[utoipa::path(post, path = "/api/fl/specs", tag = "fl", request_body = Object, responses(
+#[utoipa::path(post, path = "/api/fl/specs", tag = "fl", operation_id = "fl_put_spec", request_body = Object, responses(
     (status = 200, description = "stored", body = SpecCid),
     (status = 400, description = "not a valid spec", body = ErrorBody),
 ))]
@@ -85,7 +85,7 @@ const FASHION_LABELS: [&str; 10] =
     ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"];
 
 /// Answer a paid prediction with the task's final model
-#[utoipa::path(post, path = "/api/fl/tasks/{id}/predict", tag = "fl",
+#[utoipa::path(post, path = "/api/fl/tasks/{id}/predict", tag = "fl", operation_id = "fl_predict",
     params(("id" = u64, Path, description = "task id")),
     request_body = PredictRequest,
     responses(

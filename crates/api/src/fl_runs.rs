@@ -81,7 +81,7 @@ fn round_dto(r: FlRoundRow) -> RoundDto {
 }
 
 /// A task's rounds
-#[utoipa::path(get, path = "/api/fl/tasks/{id}/rounds", tag = "fl",
+#[utoipa::path(get, path = "/api/fl/tasks/{id}/rounds", tag = "fl", operation_id = "fl_rounds",
     summary = "The task's aggregated rounds, first to last, as its coordinator recorded them (empty on a node that does not coordinate it)",
     params(("id" = String, Path, description = "the task's id", pattern = "^[0-9]+$")),
     responses(
@@ -131,7 +131,7 @@ struct LogsQuery {
 }
 
 /// A task's log
-#[utoipa::path(get, path = "/api/fl/tasks/{id}/logs", tag = "fl",
+#[utoipa::path(get, path = "/api/fl/tasks/{id}/logs", tag = "fl", operation_id = "fl_logs",
     summary = "The coordinator's log of the task, in order, after a line number",
     params(("id" = String, Path, description = "the task's id", pattern = "^[0-9]+$"), LogsQuery),
     responses(
@@ -223,7 +223,7 @@ struct ResultQuery {
 }
 
 /// A task's result
-#[utoipa::path(get, path = "/api/fl/tasks/{id}/result", tag = "fl",
+#[utoipa::path(get, path = "/api/fl/tasks/{id}/result", tag = "fl", operation_id = "fl_result",
     summary = "The task's payouts or shares with each account's Merkle proof, as its coordinator computed them",
     params(("id" = String, Path, description = "the task's id", pattern = "^[0-9]+$"), ResultQuery),
     responses(

@@ -33,3 +33,21 @@ fn the_committed_openapi_document_is_the_generated_one() -> anyhow::Result<()> {
     assert_eq!(agora_api::OPENAPI, generated, "the served document is the committed one");
     Ok(())
 }
+
+/// Clients generated from the document (the web app's types among them) name each operation by its
+/// `operationId`, which utoipa takes from the handler's name: two modules' `task` handlers collide.
+#[test]
+fn every_operation_id_is_unique() -> anyhow::Result<()> {
+    let doc: serde_json::Value = serde_json::from_str(&agora_api::openapi_document())?;
+    let mut seen = std::collections::BTreeMap::new();
+    for (path, operations) in doc["paths"].as_object().into_iter().flatten() {
+        for (method, op) in operations.as_object().into_iter().flatten() {
+            let id = op["operationId"].as_str().unwrap_or_default().to_owned();
+            if let Some(other) = seen.insert(id.clone(), format!("{method} {path}")) {
+                panic!("operationId {id:?} names both {other} and {method} {path}");
+            }
+        }
+    }
+    assert!(seen.len() > 40, "the document lists its operations ({} found)", seen.len());
+    Ok(())
+}
