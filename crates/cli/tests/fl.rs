@@ -84,7 +84,21 @@ impl Market {
     /// `agora fl create` as the investor: the task id.
     fn create(&self, extra: &[&str]) -> anyhow::Result<u64> {
         let key = self.dev_key(INVESTOR);
-        let mut args = vec!["fl", "create", "--key", &key, "--dataset", "digits", "--for-sale", "1", "--seed", "7"];
+        // 30 blocks: 1 for sale, 8 given to each member at joining (enough data to tell noise apart).
+        let mut args = vec![
+            "fl",
+            "create",
+            "--key",
+            &key,
+            "--dataset",
+            "digits",
+            "--for-sale",
+            "1",
+            "--per-member",
+            "8",
+            "--seed",
+            "7",
+        ];
         args.extend(extra);
         let v = self.ok(&args)?;
         Ok(v["created"]["taskId"].as_u64().expect("taskId"))
