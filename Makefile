@@ -146,6 +146,7 @@ web-test: deps web chromium
 	cd web && node e2e/run.mjs
 	cd web && node e2e/assistant.mjs
 	cd web && node e2e/data.mjs
+	cd web && node e2e/fl.mjs
 
 ## Debian's Chromium for the browser test (playwright's own browser downloads do not work here), and
 ## CJK and emoji fonts so its screenshots of the page are readable.

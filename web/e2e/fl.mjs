@@ -24,12 +24,6 @@
 //
 // Needs the agora binary (`cargo build -p agora-cli`), web/dist (`make web`), /usr/bin/chromium and
 // Fashion-MNIST under /usr/share/datasets/fashion-mnist (`make datasets`).
-//
-// NOT YET RUN: written before the node's fl endpoints and `agora fl-client` landed. What it assumes
-// is gathered here so that adapting it is a one-place change: the participant's command line
-// (FL_CLIENT), and that `/api/network` names `federatedMarket` and the node coordinates the tasks
-// created in the page (the page reads the coordinator from `/api/network`'s `flCoordinator` or
-// from `/api/fl/specs`' answer).
 import { readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import { chromium } from "playwright-core";
@@ -62,7 +56,7 @@ import {
 /// A participant training `taskId` with `key` against the node at `base` (assumed flags).
 const FL_CLIENT = (base, taskId, key) => ({ args: ["fl-client", "--api", base, "--task", String(taskId)], env: { AGORA_KEY: key } });
 /// The second trainer: a dev account with no role in the demo.
-const TRAINER2_INDEX = 9;
+const TRAINER2_INDEX = 4;
 const TRAINING_MS = 8 * 60_000;
 const marketAbi = JSON.parse(readFileSync(path.join(REPO, "crates/chain/artifacts/FederatedMarket.json"), "utf8")).abi;
 const tokenAbi = JSON.parse(readFileSync(path.join(REPO, "crates/chain/artifacts/MarketToken.json"), "utf8")).abi;

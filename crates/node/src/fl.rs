@@ -72,7 +72,7 @@ pub(crate) async fn start_in_up(
     let Some(key) = config.fl.coordinator_key.clone().or_else(|| dev.map(|d| d.operator_key().to_owned())) else {
         return Ok(None);
     };
-    let (mut endpoint, mut tasks) = start(Wiring {
+    let (mut endpoint, tasks) = start(Wiring {
         store: store.clone(),
         provider: provider.clone(),
         sender: senders.for_key(&key)?,
@@ -110,7 +110,8 @@ pub(crate) async fn start_in_up(
             content: content.clone(),
             fashion_dir: config.fl.fashion_dir.clone(),
         };
-        tasks.push(tokio::spawn(async move {
+        // Not among the node's tasks: shutdown does not wait for a demo still training.
+        drop(tokio::spawn(async move {
             if let Err(e) = demo(demo_task).await {
                 tracing::warn!(error = %format!("{e:#}"), "the federated-learning demo task stopped");
             }
@@ -136,7 +137,7 @@ pub(crate) async fn start(w: Wiring) -> Result<(Endpoint, Vec<tokio::task::JoinH
         fashion_dir: w.fashion_dir,
         coordinators: coordinators.clone(),
     });
-    let mut tasks = vec![tokio::spawn(accept_loop(listener, coordinators))];
+    let mut tasks = vec![tokio::spawn(accept_loop(listener, coordinators, w.shutdown.clone()))];
     let existing = role
         .store
         .fl_tasks(role.chain_id, FlTaskFilter::default(), 10_000)
@@ -239,9 +240,17 @@ impl Role {
 }
 
 /// Accepts WebSockets and hands each to the coordinator its path names (`/tasks/{id}`).
-async fn accept_loop(listener: TcpListener, coordinators: Coordinators) {
+async fn accept_loop(listener: TcpListener, coordinators: Coordinators, mut shutdown: watch::Receiver<bool>) {
     loop {
-        let Ok((tcp, peer)) = listener.accept().await else { continue };
+        let accepted = tokio::select! {
+            _ = shutdown.wait_for(|s| *s) => return,
+            accepted = listener.accept() => accepted,
+        };
+        let Ok((tcp, peer)) = accepted else {
+            // Out of descriptors, say: wait a moment rather than spin.
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            continue;
+        };
         let coordinators = coordinators.clone();
         tokio::spawn(async move {
             let path = Arc::new(Mutex::new(String::new()));
