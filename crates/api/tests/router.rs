@@ -18,6 +18,8 @@ use tower::ServiceExt;
 mod common;
 #[path = "router/fl_market.rs"]
 mod fl_market;
+#[path = "router/fl_writes.rs"]
+mod fl_writes;
 
 use common::{CHAIN, call, state};
 
