@@ -59,10 +59,6 @@ pub fn locate_anvil(root: &Path) -> Option<PathBuf> {
 /// How long anvil may take to start.
 const START_LIMIT: Duration = Duration::from_secs(30);
 
-/// The dev chain's contract code size limit: EIP-170's 24,576 bytes raised to 32 KiB (see
-/// [`Anvil::spawn`]).
-pub const DEV_CODE_SIZE_LIMIT: usize = 32_768;
-
 /// What anvil prints once it listens, before the address.
 const LISTENING: &str = "Listening on ";
 
@@ -105,10 +101,8 @@ impl Anvil {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .kill_on_drop(true);
-        // FederatedMarket's runtime code (25,108 bytes as compiled with 1,000,000 optimizer runs) is
-        // above EIP-170's 24,576: until the contract is built smaller (2,000 runs gives 21,069 bytes),
-        // the dev chain lets it deploy. A public chain would refuse it.
-        cmd.arg("--code-size-limit").arg(DEV_CODE_SIZE_LIMIT.to_string());
+        // No --code-size-limit: the dev chain keeps EIP-170's 24,576 bytes, so a contract too large
+        // for a public chain fails to deploy here too.
         if let Some(t) = opts.block_time {
             cmd.arg("--block-time").arg(t.to_string());
         }
