@@ -92,6 +92,18 @@ api_key = "$session"
 [[operations]]
 include-path = "/api/tx/simulate"
 checks.positive_data_acceptance.expected-statuses = ["2xx", "401", "403", "404", "409", "422"]
+
+# A task spec's rules (its version, canonical form, ranges, the Shapley limit) and a prediction's
+# pixels (base64 of exactly the model's input size) are checked by the spec's and the model's own
+# code, not expressible in the document: a generated body that only has the right JSON shape is
+# answered 400 with the reason (invalid_spec, or the pixel count).
+[[operations]]
+include-path = "/api/fl/specs"
+checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "401", "403", "404", "409"]
+
+[[operations]]
+include-path = "/api/fl/tasks/{id}/predict"
+checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "401", "403", "404", "409"]
 TOML
 
 # Left out, and why:

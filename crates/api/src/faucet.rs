@@ -48,7 +48,10 @@ impl Faucet {
     /// transfer failed may ask again.
     pub async fn give(&self, to: Address) -> Result<FaucetDto, ApiError> {
         if to == Address::ZERO {
-            return Err(ApiError::BadRequest("the zero address cannot hold anything".into()));
+            return Err(ApiError::Rejected {
+                code: "zero_address",
+                message: "the zero address cannot hold anything".into(),
+            });
         }
         if !self.served.lock().map_err(|_| ApiError::Internal("faucet lock poisoned".into()))?.insert(to) {
             return Err(ApiError::Rejected {
@@ -66,7 +69,15 @@ impl Faucet {
     }
 
     async fn transfer(&self, to: Address) -> Result<FaucetDto, ApiError> {
-        let chain = |e: agora_chain::Error| ApiError::ChainUnavailable(e.to_string());
+        // A recipient that refuses ETH (a contract without `receive`) reverts the estimate: that is
+        // an answer about the address, not the chain being away.
+        let chain = |e: agora_chain::Error| match e {
+            agora_chain::Error::Contract(_) | agora_chain::Error::Reverted { .. } => ApiError::Rejected {
+                code: "transfer_refused",
+                message: format!("{to:#x} cannot take this transfer: {e}"),
+            },
+            e => ApiError::ChainUnavailable(e.to_string()),
+        };
         let eth_tx = TransactionRequest::default().with_to(to).with_value(self.eth);
         let eth = self.sender.send_request(eth_tx).await.map_err(chain)?;
         let token = MarketToken::new(self.token, self.sender.provider());
@@ -111,7 +122,8 @@ pub struct FaucetDto {
     (status = 200, description = "sent", body = FaucetDto),
     (status = 400, description = "not an address", body = ErrorBody),
     (status = 403, description = "this node runs no dev chain", body = ErrorBody),
-    (status = 409, description = "this address was served before", body = ErrorBody),
+    (status = 409, description = "this address was served before, is the zero address, or refuses ETH", body = ErrorBody),
+    (status = 502, description = "the chain node could not be reached", body = ErrorBody),
 ))]
 pub(crate) async fn give(
     State(s): State<AppState>,

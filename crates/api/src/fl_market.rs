@@ -373,7 +373,7 @@ pub(crate) async fn known_task(s: &AppState, raw: &str) -> Result<FlTaskRow, Api
 
 /// One federated-learning task
 #[utoipa::path(get, path = "/api/fl/tasks/{id}", tag = "fl", operation_id = "fl_task",
-    params(("id" = String, Path, description = "the task's id", pattern = "^[0-9]+$")),
+    params(("id" = u64, Path, description = "the task's id", maximum = 9223372036854775807_u64)),
     responses(
         (status = 200, description = "ok", body = TaskDetailDto),
         (status = 400, description = "malformed id", body = ErrorBody),

@@ -57,6 +57,7 @@ pub(crate) async fn put_spec(
 pub(crate) struct PredictRequest {
     /// `requestPrediction`'s id (decimal).
     #[serde(alias = "request_id")]
+    #[schema(pattern = "^[0-9]{1,18}$")]
     request_id: String,
     /// Base64 of the input: 784 bytes (28×28 grayscale, row-major, 0 = background) for
     /// Fashion-MNIST tasks, 64 bytes of 0–16 (8×8) for digits tasks. Its keccak256 is the request's
@@ -86,7 +87,7 @@ const FASHION_LABELS: [&str; 10] =
 
 /// Answer a paid prediction with the task's final model
 #[utoipa::path(post, path = "/api/fl/tasks/{id}/predict", tag = "fl", operation_id = "fl_predict",
-    params(("id" = u64, Path, description = "task id")),
+    params(("id" = u64, Path, description = "task id", maximum = 9223372036854775807_u64)),
     request_body = PredictRequest,
     responses(
         (status = 200, description = "the model's answer", body = Prediction),

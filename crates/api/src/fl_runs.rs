@@ -83,7 +83,7 @@ fn round_dto(r: FlRoundRow) -> RoundDto {
 /// A task's rounds
 #[utoipa::path(get, path = "/api/fl/tasks/{id}/rounds", tag = "fl", operation_id = "fl_rounds",
     summary = "The task's aggregated rounds, first to last, as its coordinator recorded them (empty on a node that does not coordinate it)",
-    params(("id" = String, Path, description = "the task's id", pattern = "^[0-9]+$")),
+    params(("id" = u64, Path, description = "the task's id", maximum = 9223372036854775807_u64)),
     responses(
         (status = 200, description = "ok", body = Vec<RoundDto>),
         (status = 400, description = "malformed id", body = ErrorBody),
@@ -133,7 +133,7 @@ struct LogsQuery {
 /// A task's log
 #[utoipa::path(get, path = "/api/fl/tasks/{id}/logs", tag = "fl", operation_id = "fl_logs",
     summary = "The coordinator's log of the task, in order, after a line number",
-    params(("id" = String, Path, description = "the task's id", pattern = "^[0-9]+$"), LogsQuery),
+    params(("id" = u64, Path, description = "the task's id", maximum = 9223372036854775807_u64), LogsQuery),
     responses(
         (status = 200, description = "ok", body = Vec<LogDto>),
         (status = 400, description = "malformed id, after or limit", body = ErrorBody),
@@ -225,7 +225,7 @@ struct ResultQuery {
 /// A task's result
 #[utoipa::path(get, path = "/api/fl/tasks/{id}/result", tag = "fl", operation_id = "fl_result",
     summary = "The task's payouts or shares with each account's Merkle proof, as its coordinator computed them",
-    params(("id" = String, Path, description = "the task's id", pattern = "^[0-9]+$"), ResultQuery),
+    params(("id" = u64, Path, description = "the task's id", maximum = 9223372036854775807_u64), ResultQuery),
     responses(
         (status = 200, description = "ok", body = ResultDto),
         (status = 400, description = "malformed id or account", body = ErrorBody),

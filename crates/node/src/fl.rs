@@ -45,12 +45,30 @@ pub(crate) struct Wiring {
 }
 
 /// Where participants connect, as the API advertises it.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub(crate) struct Endpoint {
     /// The coordinator's account.
     pub account: Address,
     /// `ws://host:port`; a task's participants connect to `{url}/tasks/{id}`.
     pub url: String,
+    /// Tasks with a coordinator now (participants connecting before theirs is ready are turned away).
+    coordinators: Coordinators,
+    /// Bumped each time a coordinator is registered.
+    registered: watch::Receiver<u64>,
+}
+
+impl Endpoint {
+    /// Waits until task `task` has a coordinator accepting participants.
+    async fn coordinated(&self, task: u64) -> Result<()> {
+        let mut rx = self.registered.clone();
+        let has = |m: &Coordinators| m.lock().map(|m| m.contains_key(&task)).unwrap_or(false);
+        let coordinators = self.coordinators.clone();
+        tokio::time::timeout(std::time::Duration::from_secs(120), rx.wait_for(|_| has(&coordinators)))
+            .await
+            .context("no coordinator for the task within 2 minutes")?
+            .context("the coordinator role stopped")?;
+        Ok(())
+    }
 }
 
 /// The role as `agora up` runs it: with `[fl] coordinator_key` (on the embedded chain, the
@@ -127,6 +145,7 @@ pub(crate) async fn start(w: Wiring) -> Result<(Endpoint, Vec<tokio::task::JoinH
     let url = format!("ws://{}", listener.local_addr()?);
     let account = w.sender.address();
     let coordinators: Coordinators = Arc::default();
+    let (registered, registered_rx) = watch::channel(0u64);
     let role = Arc::new(Role {
         store: w.store,
         book: Arc::new(ChainTaskBook::new(w.provider, w.market, w.deploy_block)),
@@ -136,8 +155,9 @@ pub(crate) async fn start(w: Wiring) -> Result<(Endpoint, Vec<tokio::task::JoinH
         content: w.content,
         fashion_dir: w.fashion_dir,
         coordinators: coordinators.clone(),
+        registered,
     });
-    let mut tasks = vec![tokio::spawn(accept_loop(listener, coordinators, w.shutdown.clone()))];
+    let mut tasks = vec![tokio::spawn(accept_loop(listener, coordinators.clone(), w.shutdown.clone()))];
     let existing = role
         .store
         .fl_tasks(role.chain_id, FlTaskFilter::default(), 10_000)
@@ -179,7 +199,7 @@ pub(crate) async fn start(w: Wiring) -> Result<(Endpoint, Vec<tokio::task::JoinH
         }
     }));
     tracing::info!(%account, %url, "federated-learning coordinator listening");
-    Ok((Endpoint { account, url }, tasks))
+    Ok((Endpoint { account, url, coordinators, registered: registered_rx }, tasks))
 }
 
 struct Role {
@@ -191,6 +211,7 @@ struct Role {
     content: AnyStore,
     fashion_dir: std::path::PathBuf,
     coordinators: Coordinators,
+    registered: watch::Sender<u64>,
 }
 
 impl Role {
@@ -233,6 +254,7 @@ impl Role {
             }
             m.insert(task, coordinator.clone());
         }
+        self.registered.send_modify(|n| *n += 1);
         let result = coordinator.run().await?;
         tracing::info!(task, record = %result.record_cid, accuracy = result.accuracy, "federated task finished");
         Ok(())
@@ -428,6 +450,7 @@ pub(crate) async fn demo(d: Demo) -> Result<()> {
         .map(|l| l.data.taskId.to::<u64>())
         .context("createTask emitted no TaskCreated")?;
     tracing::info!(task, "demo federated task created; its participants join");
+    d.endpoint.coordinated(task).await?;
     let mut runs = Vec::new();
     for (i, (key, sender)) in d.trainers.into_iter().enumerate() {
         sender.send(FederatedMarket::new(d.market, sender.provider()).join(U256::from(task))).await?;
