@@ -352,6 +352,10 @@ async fn a_participant_killed_mid_round_does_not_stall_its_task() -> anyhow::Res
         let who: Vec<&str> =
             r["participants"].as_array().expect("participants").iter().filter_map(|p| p["account"].as_str()).collect();
         assert!(!who.contains(&gone.as_str()), "round {}: {who:?}", r["round"]);
+        // Each aggregated update is weighted by the samples its participant trained on.
+        for p in r["participants"].as_array().expect("participants") {
+            assert!(p["samples"].as_u64().is_some_and(|n| n > 0), "round {}: {p}", r["round"]);
+        }
     }
     Ok(())
 }

@@ -317,10 +317,12 @@ impl<S: ContentStore + 'static> Coordinator<S> {
         // In join order, so the record is the same whatever order updates arrived in.
         let order: Vec<Address> = members.members.iter().map(|(a, _)| *a).filter(|a| updates.contains_key(a)).collect();
         let mut losses = Vec::new();
+        let mut samples = Vec::new();
         let mut batch = Vec::new();
         for account in order {
             if let Some((update, loss)) = updates.remove(&account) {
                 losses.push((account, loss));
+                samples.push((account, update.samples));
                 batch.push((account.to_string(), update));
             }
         }
@@ -368,6 +370,7 @@ impl<S: ContentStore + 'static> Coordinator<S> {
             refused,
             left_out,
             losses,
+            samples,
             evaluations: outcome.evaluations,
             record_cid,
         };

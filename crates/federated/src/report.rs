@@ -30,6 +30,9 @@ pub struct RoundReport {
     pub left_out: Vec<Address>,
     /// Mean local training loss per participant that sent an update.
     pub losses: Vec<(Address, f32)>,
+    /// Samples each participant that sent an update trained on (its FedAvg weight).
+    #[serde(default)]
+    pub samples: Vec<(Address, u64)>,
     /// Coalitions evaluated for the Shapley values.
     pub evaluations: usize,
     /// The CID of the round's entry of the contribution record.

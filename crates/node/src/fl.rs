@@ -323,12 +323,13 @@ impl Journal for StoreJournal {
     async fn round(&self, task: u64, report: &RoundReport) -> agora_federated::Result<()> {
         let value = |a: &Address| report.values.iter().find(|(v, _)| v == a).map(|(_, x)| *x);
         let loss = |a: &Address| report.losses.iter().find(|(v, _)| v == a).map(|(_, x)| f64::from(*x));
+        let samples = |a: &Address| report.samples.iter().find(|(v, _)| v == a).map_or(0, |(_, n)| *n);
         let mut participants: Vec<FlRoundParticipant> = report
             .accepted
             .iter()
             .map(|a| FlRoundParticipant {
                 account: *a,
-                samples: 0,
+                samples: samples(a),
                 loss: loss(a),
                 contribution: value(a),
                 refused: None,
@@ -336,7 +337,7 @@ impl Journal for StoreJournal {
             .collect();
         participants.extend(report.refused.iter().map(|(a, why)| FlRoundParticipant {
             account: *a,
-            samples: 0,
+            samples: samples(a),
             loss: loss(a),
             contribution: None,
             refused: Some(why.to_string()),
