@@ -158,15 +158,7 @@ pub(crate) async fn start(w: Wiring) -> Result<(Endpoint, Vec<tokio::task::JoinH
         registered,
     });
     let mut tasks = vec![tokio::spawn(accept_loop(listener, coordinators.clone(), w.shutdown.clone()))];
-    let existing = role
-        .store
-        .fl_tasks(role.chain_id, FlTaskFilter::default(), 10_000)
-        .await?
-        .into_iter()
-        .filter(|t| t.coordinator == account && matches!(t.state, FlTaskState::Open | FlTaskState::Training));
-    for t in existing {
-        role.clone().coordinate(t.task_id, t.spec);
-    }
+    role.clone().adopt_indexed().await?;
     let (mut events, mut shutdown) = (w.events, w.shutdown);
     let follower = role.clone();
     tasks.push(tokio::spawn(async move {
@@ -186,12 +178,8 @@ pub(crate) async fn start(w: Wiring) -> Result<(Endpoint, Vec<tokio::task::JoinH
                 }
                 Err(broadcast::error::RecvError::Lagged(n)) => {
                     tracing::warn!(missed = n, "fl coordinator: missed indexer events; rescanning tasks");
-                    if let Ok(found) = follower.store.fl_tasks(follower.chain_id, FlTaskFilter::default(), 10_000).await
-                    {
-                        for t in found.into_iter().filter(|t| t.coordinator == account && t.state == FlTaskState::Open)
-                        {
-                            follower.clone().coordinate(t.task_id, t.spec);
-                        }
+                    if let Err(e) = follower.clone().adopt_indexed().await {
+                        tracing::warn!(error = %e, "fl coordinator: rescanning the indexed tasks failed");
                     }
                 }
                 Err(broadcast::error::RecvError::Closed) => return,
@@ -215,6 +203,19 @@ struct Role {
 }
 
 impl Role {
+    /// Coordinates every indexed task that names this node and is still open or training (at
+    /// start-up, and after missed indexer events).
+    async fn adopt_indexed(self: Arc<Self>) -> Result<()> {
+        let tasks = self.store.fl_tasks(self.chain_id, FlTaskFilter::default(), 10_000).await?;
+        let ours = tasks
+            .into_iter()
+            .filter(|t| t.coordinator == self.account && matches!(t.state, FlTaskState::Open | FlTaskState::Training));
+        for t in ours {
+            self.clone().coordinate(t.task_id, t.spec);
+        }
+        Ok(())
+    }
+
     /// Runs task `task`'s coordinator in the background, once.
     fn coordinate(self: Arc<Self>, task: u64, spec_cid: String) {
         if self.coordinators.lock().map(|m| m.contains_key(&task)).unwrap_or(true) {
