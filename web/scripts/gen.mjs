@@ -19,11 +19,14 @@ export const ARTIFACTS_DIR = path.join(REPO, "crates", "chain", "artifacts");
 export const OPENAPI_PATH = path.join(REPO, "crates", "api", "openapi.json");
 /// Contract name → exported constant.
 const CONTRACTS = {
+  Communities: "communitiesAbi",
+  CommunityPoints: "communityPointsAbi",
   ComputeMarket: "computeMarketAbi",
   DataMarket: "dataMarketAbi",
   FederatedMarket: "federatedMarketAbi",
   MarketToken: "marketTokenAbi",
   PaymentChannel: "paymentChannelAbi",
+  TaskBoard: "taskBoardAbi",
 };
 
 /// Every file generation reads (for watchers and make).

@@ -21,6 +21,8 @@ import { DataMarketPage } from "./components/DataMarket";
 // out of the first download).
 const FlSection = lazy(() => import("./components/FlSection").then((m) => ({ default: m.FlSection })));
 const MePage = lazy(() => import("./components/MePage").then((m) => ({ default: m.MePage })));
+// The community task market and the communities, likewise (with the TaskBoard and Communities ABIs).
+const BoardSection = lazy(() => import("./components/BoardSection").then((m) => ({ default: m.BoardSection })));
 import { TaskList } from "./components/Tasks";
 
 export function App() {
@@ -117,6 +119,11 @@ export function App() {
                 onBalancesChanged={balancesChanged}
               />
             )}
+          </Suspense>
+        )}
+        {(route === "board" || route === "communities" || route === "community") && (
+          <Suspense fallback={<p className="muted" role="status">{t("fl.loading")}</p>}>
+            <BoardSection net={net} wallet={w.wallet} chainOk={w.chainOk} tokens={tokens} onConnect={connect} onBalancesChanged={balancesChanged} />
           </Suspense>
         )}
         {route === "admin" && <AdminPage signedIn={auth.signedIn} address={w.wallet?.address ?? null} net={net} tokens={tokens} />}

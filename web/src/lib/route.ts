@@ -4,7 +4,7 @@
 // `#/fl/predict/3`), read by `flViewOf`.
 // Plain anchors (`#main`, `#tasks`) are not routes: they keep the section shown.
 
-export const ROUTES = ["market", "assistant", "data", "fl", "me", "admin"] as const;
+export const ROUTES = ["market", "assistant", "data", "fl", "me", "admin", "board", "communities", "community"] as const;
 export type Route = (typeof ROUTES)[number];
 
 /// The route a hash names, or `null` when the hash is an in-page anchor rather than a route.

@@ -1,0 +1,107 @@
+// What the board's pages read from the node: the mall's tasks (filters, paging), one task with its
+// claims and timeline, an account's tasks and points, and a task's description from the content
+// store (read once per CID). Each re-reads when the live signal's `version` moves; a task page only
+// when the pushed task is its own (or on a reconnect).
+import { useCallback, useEffect, useState } from "react";
+import { boardApi, type AccountBoard, type BoardTask, type TaskDetail, type TaskFilter } from "../lib/board";
+import { errorText } from "../lib/wallet";
+import type { BoardLive } from "./useBoard";
+
+export function useBoardTasks(filter: TaskFilter, live: BoardLive, enabled: boolean) {
+  const [tasks, setTasks] = useState<BoardTask[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const key = JSON.stringify(filter);
+  const reload = useCallback(async () => {
+    try {
+      setTasks(await boardApi.tasks(JSON.parse(key) as TaskFilter));
+      setError(null);
+    } catch (e) {
+      setError(errorText(e));
+    }
+  }, [key]);
+  useEffect(() => {
+    if (enabled) void reload();
+  }, [reload, live.version, enabled]);
+  return { tasks, error, reload };
+}
+
+export function useBoardTask(id: number, live: BoardLive, enabled: boolean) {
+  const [detail, setDetail] = useState<TaskDetail | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const reload = useCallback(async () => {
+    try {
+      setDetail(await boardApi.task(id));
+      setError(null);
+    } catch (e) {
+      setError(errorText(e));
+    }
+  }, [id]);
+  useEffect(() => setDetail(null), [id]);
+  // Another task's event is not this page's business.
+  const mine = !live.lastTask || live.lastTask.id === id;
+  const [seen, setSeen] = useState(-1);
+  useEffect(() => {
+    if (!enabled || (!mine && seen >= 0)) return;
+    setSeen(live.version);
+    void reload();
+    // `seen` only marks that a first read happened.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [enabled, reload, live.version]);
+  return { detail, error, reload };
+}
+
+export function useAccountBoard(address: string | null, live: BoardLive, enabled: boolean) {
+  const [account, setAccount] = useState<AccountBoard | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const reload = useCallback(async () => {
+    if (!address) return;
+    try {
+      setAccount(await boardApi.account(address));
+      setError(null);
+    } catch (e) {
+      setError(errorText(e));
+    }
+  }, [address]);
+  useEffect(() => setAccount(null), [address]);
+  useEffect(() => {
+    if (enabled) void reload();
+  }, [enabled, reload, live.version]);
+  return { account, error, reload };
+}
+
+const specs = new Map<string, Promise<string>>();
+
+/// A description read once per CID (a failure is forgotten, so the next read tries again). A spec
+/// that is a web address is not fetched: the page links to it.
+export function specTextOf(spec: string): Promise<string> {
+  let p = specs.get(spec);
+  if (!p) {
+    p = boardApi.specText(spec).catch((e: unknown) => {
+      specs.delete(spec);
+      throw e;
+    });
+    specs.set(spec, p);
+  }
+  return p;
+}
+
+export const isWebSpec = (spec: string) => /^https?:\/\//i.test(spec);
+
+export function useSpecText(spec: string | null) {
+  const [text, setText] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    setText(null);
+    setError(null);
+    if (!spec || isWebSpec(spec)) return;
+    let cancelled = false;
+    specTextOf(spec).then(
+      (t) => !cancelled && setText(t),
+      (e) => !cancelled && setError(errorText(e)),
+    );
+    return () => {
+      cancelled = true;
+    };
+  }, [spec]);
+  return { text, error };
+}
