@@ -2,7 +2,7 @@
 // page, the publish form, my tasks, the communities and one community, as the hash says
 // (lib/boardRoute.ts), sharing the board's configuration, the live events, the chain's clock and
 // one transaction runner.
-import { useMemo } from "react";
+import { useCallback, useMemo } from "react";
 import "../board.css";
 import type { Hex } from "viem";
 import type { NetworkInfo } from "../lib/api";
@@ -37,7 +37,13 @@ export function BoardSection(p: Props) {
   const cfg = useBoardConfig();
   const live = useBoardLive();
   const now = useChainClock(p.net, live.version);
-  const tx = useBoardTx(p.net, p.wallet, p.chainOk, p.onBalancesChanged);
+  const { onBalancesChanged } = p;
+  const { refresh } = live;
+  const afterTx = useCallback(() => {
+    onBalancesChanged();
+    refresh();
+  }, [onBalancesChanged, refresh]);
+  const tx = useBoardTx(p.net, p.wallet, p.chainOk, afterTx);
   const list = useCommunities(live, !!cfg.config);
   const tokens = useMemo(() => withPointsTokens(p.tokens, list.communities), [p.tokens, list.communities]);
   const me = (p.wallet?.address.toLowerCase() ?? null) as Hex | null;

@@ -24,7 +24,7 @@ export function CommunityPage({ ctx, id }: { ctx: BoardContext; id: number }) {
   const view = useCommunity(id, ctx.live, true, page);
   const account = useAccountBoard(ctx.me, ctx.live, !!ctx.me);
   const c = view.community;
-  const figures = useChainFigures(ctx.net, ctx.config.communities, ctx.config.taskBoard, c, ctx.me, ctx.live.version + (ctx.tx.tx?.phase === "done" ? 1 : 0));
+  const figures = useChainFigures(ctx.net, ctx.config.communities, ctx.config.taskBoard, c, ctx.me, ctx.live.version);
   const tasks = useBoardTasks({ community: id, state: "open", limit: 10 }, ctx.live, true);
   const isMember = !!account.account?.communities.includes(id);
   const role = c ? communityRole(c, ctx.me, isMember) : "visitor";

@@ -4,7 +4,7 @@
 // windows and deadlines are measured on it, not on the browser's), and one transaction runner
 // (simulate through the node, the wallet, the receipt; a token approved first when the spender's
 // allowance is short; refusals of TaskBoard and Communities in a sentence).
-import { useCallback, useEffect, useRef, useState } from "react";
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import type { Hex, TransactionReceipt } from "viem";
 import { ApiError, type NetworkInfo } from "../lib/api";
 import { boardApi, readTask, type BoardConfig, type BoardTask } from "../lib/board";
@@ -46,19 +46,25 @@ export interface BoardLive {
   /// The last task and community the stream pushed.
   lastTask: BoardTask | null;
   lastCommunity: Community | null;
+  /// What the last bump was: a task or community event, or everything (a reconnect, `resync`, a
+  /// transaction of ours confirmed).
+  last: "task" | "community" | "all";
   stream: StreamState;
+  /// Bumps as `all` (after our own transaction: the page re-reads without waiting for the event).
+  refresh(): void;
 }
 
 /// The board's and communities' events from `/api/events`.
 export function useBoardLive(): BoardLive {
-  const [state, setState] = useState<BoardLive>({ version: 0, lastTask: null, lastCommunity: null, stream: "connecting" });
+  const [state, setState] = useState<Omit<BoardLive, "refresh">>({ version: 0, lastTask: null, lastCommunity: null, last: "all", stream: "connecting" });
+  const refresh = useCallback(() => setState((s) => ({ ...s, last: "all", version: s.version + 1 })), []);
   useEffect(() => {
     if (typeof EventSource === "undefined") return;
     let source: EventSource | null = null;
     let timer: ReturnType<typeof setTimeout> | undefined;
     let attempt = 0;
     let stopped = false;
-    const bump = (p: Partial<BoardLive> = {}) => setState((s) => ({ ...s, ...p, version: s.version + 1 }));
+    const bump = (p: Partial<BoardLive> = {}) => setState((s) => ({ ...s, last: "all", ...p, version: s.version + 1 }));
     const open = () => {
       if (stopped) return;
       setState((s) => ({ ...s, stream: attempt === 0 ? "connecting" : "reconnecting" }));
@@ -70,14 +76,14 @@ export function useBoardLive(): BoardLive {
       });
       es.addEventListener("board_task", (ev) => {
         try {
-          bump({ lastTask: readTask(JSON.parse((ev as MessageEvent<string>).data)) });
+          bump({ lastTask: readTask(JSON.parse((ev as MessageEvent<string>).data)), last: "task" });
         } catch {
           bump();
         }
       });
       es.addEventListener("community", (ev) => {
         try {
-          bump({ lastCommunity: readCommunity(JSON.parse((ev as MessageEvent<string>).data)) });
+          bump({ lastCommunity: readCommunity(JSON.parse((ev as MessageEvent<string>).data)), last: "community" });
         } catch {
           bump();
         }
@@ -98,7 +104,7 @@ export function useBoardLive(): BoardLive {
       source?.close();
     };
   }, []);
-  return state;
+  return useMemo(() => ({ ...state, refresh }), [state, refresh]);
 }
 
 /// The chain's time in seconds, read from the latest block whenever `version` changes and counted

@@ -2,7 +2,7 @@
 // claims and timeline, an account's tasks and points, and a task's description from the content
 // store (read once per CID). Each re-reads when the live signal's `version` moves; a task page only
 // when the pushed task is its own (or on a reconnect).
-import { useCallback, useEffect, useState } from "react";
+import { useCallback, useEffect, useRef, useState } from "react";
 import { boardApi, type AccountBoard, type BoardTask, type TaskDetail, type TaskFilter } from "../lib/board";
 import { errorText } from "../lib/wallet";
 import type { BoardLive } from "./useBoard";
@@ -36,15 +36,16 @@ export function useBoardTask(id: number, live: BoardLive, enabled: boolean) {
       setError(errorText(e));
     }
   }, [id]);
-  useEffect(() => setDetail(null), [id]);
-  // Another task's event is not this page's business.
-  const mine = !live.lastTask || live.lastTask.id === id;
-  const [seen, setSeen] = useState(-1);
+  const loaded = useRef<number | null>(null);
   useEffect(() => {
-    if (!enabled || (!mine && seen >= 0)) return;
-    setSeen(live.version);
+    if (!enabled) return;
+    // Another task's or a community's event is not this page's business once it has read its own.
+    const other = live.last === "community" || (live.last === "task" && live.lastTask?.id !== id);
+    if (other && loaded.current === id) return;
+    if (loaded.current !== id) setDetail(null);
+    loaded.current = id;
     void reload();
-    // `seen` only marks that a first read happened.
+    // Only a new signal (version) or another task (id, through reload) re-reads.
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [enabled, reload, live.version]);
   return { detail, error, reload };
