@@ -10,7 +10,7 @@ import type { Hex } from "viem";
 import { api } from "../lib/api";
 import { ETH_TOKEN } from "../lib/abi";
 import { publishCall, taskIdFromReceipt } from "../lib/boardCalls";
-import { boardAmount, checkReward, MAX_U96, publishSteps } from "../lib/boardRules";
+import { boardAmount, checkReward, MAX_U96, publishSteps, roundNearest, typedDecimals } from "../lib/boardRules";
 import { boardHref } from "../lib/boardRoute";
 import { allowanceOf, amountInputText, parseAmountInput } from "../lib/channels";
 import { errorText } from "../lib/wallet";
@@ -44,6 +44,7 @@ export function BoardPublish({ ctx }: { ctx: BoardContext }) {
   const rewardValue = parseAmountInput(reward, decimals);
   const slotCount = Number(slots);
   const check = rewardValue === null ? null : checkReward(rewardValue, slotCount, ctx.config.maxSlots);
+  const nearestValues = check && !check.ok && check.problem === "divisible" && rewardValue !== null ? roundNearest(rewardValue, slotCount, decimals, typedDecimals(reward)) : null;
   const steps = publishSteps(token, rewardValue ?? 0n, allowance);
   const isAdmin = !!chosen && !!ctx.me && (chosen.owner === ctx.me || chosen.admins.includes(ctx.me));
   const { run, fail, busy, tx } = ctx.tx;
@@ -161,7 +162,7 @@ export function BoardPublish({ ctx }: { ctx: BoardContext }) {
             <div className="notice notice-warn">
               <p>{t("board.publish.notDivisible", { slots: slotCount })}</p>
               <p className="inline-row">
-                {t("board.publish.nearest")} {check.below !== null && nearest(check.below)} {check.above !== null && nearest(check.above)}
+                {t("board.publish.nearest")} {nearestValues?.below != null && nearest(nearestValues.below)} {nearestValues?.above != null && nearest(nearestValues.above)}
               </p>
             </div>
           )}

@@ -11,6 +11,8 @@ import {
   publishSteps,
   reasonBytes32,
   refundableSlots,
+  roundNearest,
+  typedDecimals,
   sortTasks,
   splitOf,
   viewerActions,
@@ -93,6 +95,33 @@ describe("reward and slots", () => {
     expect(checkReward(100n, 5, 4)).toEqual({ ok: false, problem: "slots" });
     expect(checkReward(0n, 1)).toEqual({ ok: false, problem: "reward" });
     expect(checkReward(MAX_U96 + 1n, 1)).toEqual({ ok: false, problem: "reward" });
+  });
+});
+
+describe("round nearest rewards", () => {
+  const e18 = 10n ** 18n;
+  it("offers values with as few decimals as will do, each a multiple of the slots", () => {
+    // 0.1 over 3 → 0.099 / 0.102 (the step 0.003 is within a tenth of the reward)
+    expect(roundNearest(e18 / 10n, 3, 18, 1)).toEqual({ below: 99n * 10n ** 15n, above: 102n * 10n ** 15n });
+    // 100 over 3 → 99 / 102; 1 over 3 → 0.99 / 1.02
+    expect(roundNearest(100n * e18, 3, 18, 0)).toEqual({ below: 99n * e18, above: 102n * e18 });
+    expect(roundNearest(e18, 3, 18, 0)).toEqual({ below: 99n * 10n ** 16n, above: 102n * 10n ** 16n });
+    // more typed decimals are kept: 1.2345 over 7 keeps four at least
+    const r = roundNearest(12345n * 10n ** 14n, 7, 18, 4);
+    expect(r.below! % 7n).toBe(0n);
+    expect(r.above! % 7n).toBe(0n);
+    expect(r.below! % 10n ** 14n).toBe(0n);
+    expect(r.below! < 12345n * 10n ** 14n && 12345n * 10n ** 14n < r.above!).toBe(true);
+  });
+  it("falls back to the exact neighbours in the smallest unit (points have no decimals)", () => {
+    expect(roundNearest(100n, 3, 0)).toEqual({ below: 99n, above: 102n });
+    expect(roundNearest(2n, 3, 0)).toEqual({ below: null, above: 3n });
+    expect(roundNearest(10n, 7, 0)).toEqual({ below: 7n, above: 14n });
+  });
+  it("reads how many decimals were typed", () => {
+    expect(typedDecimals("5")).toBe(0);
+    expect(typedDecimals("0.10")).toBe(2);
+    expect(typedDecimals(" 1. ")).toBe(0);
   });
 });
 

@@ -33,6 +33,32 @@ export function checkReward(reward: bigint, slots: number, maxSlots = 1000): Rew
   return { ok: false, problem: "divisible", below: below > 0n ? below : null, above: above <= MAX_U96 ? above : null };
 }
 
+const gcd = (a: bigint, b: bigint): bigint => (b === 0n ? a : gcd(b, a % b));
+
+/// The nearest rewards a person would type instead of `reward` (smallest unit, `decimals` places):
+/// multiples of `slots` with as few decimals as will do, starting at the `typed` decimals the
+/// person used and adding one at a time until the step between them is at most a tenth of the
+/// reward (0.1 over 3 → 0.099 / 0.102; 100 over 3 → 99 / 102), down to the smallest unit (exact
+/// neighbours) at worst. `below` is null when it would be zero, `above` past the contract's ceiling.
+export function roundNearest(reward: bigint, slots: number, decimals: number, typed = 0): { below: bigint | null; above: bigint | null } {
+  const n = BigInt(slots);
+  for (let p = Math.max(0, Math.min(typed, decimals)); p <= decimals; p++) {
+    const digit = 10n ** BigInt(decimals - p);
+    const unit = (digit / gcd(digit, n)) * n;
+    if (p < decimals && unit * 10n > reward) continue;
+    const below = (reward / unit) * unit;
+    const above = below === reward ? reward : below + unit;
+    return { below: below > 0n ? below : null, above: above <= MAX_U96 ? above : null };
+  }
+  return { below: null, above: null };
+}
+
+/// How many decimals a typed amount uses (`0.10` → 2, `5` → 0).
+export function typedDecimals(text: string): number {
+  const m = /\.(\d*)$/.exec(text.trim());
+  return m ? m[1].length : 0;
+}
+
 // ---------------------------------------------------------------- what a viewer may do
 
 export type BoardAction =
