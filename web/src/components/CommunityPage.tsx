@@ -147,7 +147,7 @@ export function CommunityPage({ ctx, id }: { ctx: BoardContext; id: number }) {
                 </tbody>
               </table>
             </div>
-            <nav className="inline-row" aria-label={t("board.pages")}>
+            <nav className="inline-row board-pager" aria-label={t("board.pages")}>
               <button type="button" className="btn" disabled={page === 0} onClick={() => setPage((n) => Math.max(0, n - 1))}>
                 {t("board.prev")}
               </button>

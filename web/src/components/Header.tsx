@@ -44,7 +44,8 @@ export function Header(p: Props) {
           <NavLink route="assistant" current={p.route} label={t("nav.assistant")} />
           <NavLink route="data" current={p.route} label={t("nav.data")} />
           <NavLink route="fl" current={p.route} label={t("nav.fl")} />
-          <NavLink route="board" current={p.route === "communities" || p.route === "community" ? "board" : p.route} label={t("nav.board")} />
+          <NavLink route="board" current={p.route} label={t("nav.board")} />
+          <NavLink route="communities" current={p.route === "community" ? "communities" : p.route} label={t("nav.communities")} />
           {p.wallet && <NavLink route="me" current={p.route} label={t("nav.me")} />}
           {/* Only a signed-in wallet can be an admin; the node still decides (403 otherwise). */}
           {(p.signedIn || p.route === "admin") && <NavLink route="admin" current={p.route} label={t("nav.admin")} />}

@@ -14,7 +14,7 @@ export function useCommunities(live: BoardLive, enabled: boolean) {
   const [error, setError] = useState<string | null>(null);
   const reload = useCallback(async () => {
     try {
-      setCommunities(await communityApi.list(200, 0));
+      setCommunities(await communityApi.list(100, 0));
       setError(null);
     } catch (e) {
       setError(errorText(e));
