@@ -1,18 +1,24 @@
 // My tasks (`#/board/mine`): the tasks I published (with what waits for my review) and those I work
 // on (my claim's state and its window), and my points in each community, from
 // `/api/accounts/{me}/board`, re-read on every board event.
+import type { Hex } from "viem";
 import type { BoardTask } from "../lib/board";
-import { answerEndsAt, pointsAmount, reviewEndsAt } from "../lib/boardRules";
+import { withdrawCall } from "../lib/boardCalls";
+import { answerEndsAt, boardAmount, ETH, pointsAmount, reviewEndsAt } from "../lib/boardRules";
 import { boardHref } from "../lib/boardRoute";
 import type { BoardContext } from "../hooks/useBoard";
 import { useAccountBoard } from "../hooks/useBoardData";
+import { useOwed } from "../hooks/useCommunities";
 import { useI18n } from "../i18n-context";
-import { ClaimBadge, RewardText, TaskStateBadge, TaskTitle, When } from "./BoardCommon";
+import { BoardTxStatus, ClaimBadge, RewardText, TaskStateBadge, TaskTitle, When } from "./BoardCommon";
 
 export function BoardMine({ ctx }: { ctx: BoardContext }) {
   const { t } = useI18n();
   const view = useAccountBoard(ctx.me, ctx.live, !!ctx.me);
   const a = view.account;
+  // Every token my tasks pay in: the board may owe me some of it (a payout it could not push).
+  const tokens = [...new Set([ETH, ...(a?.published ?? []).map((x) => x.token), ...(a?.working ?? []).map((x) => x.task.token)])] as Hex[];
+  const owed = useOwed(ctx.net, ctx.config.taskBoard, ctx.me, tokens, ctx.live.version);
   return (
     <>
       <h1 id="board-title" tabIndex={-1}>
@@ -27,6 +33,23 @@ export function BoardMine({ ctx }: { ctx: BoardContext }) {
         <p className="muted" role="status">
           {t("fl.loading")}
         </p>
+      )}
+      {owed.length > 0 && (
+        <section className="panel" aria-labelledby="board-mine-owed" data-testid="board-mine-owed">
+          <h2 id="board-mine-owed">{t("board.mine.owed")}</h2>
+          <p className="muted">{t("board.mine.owedHint")}</p>
+          <ul>
+            {owed.map((o) => (
+              <li key={o.token} className="inline-row">
+                <span>{boardAmount(o.amount, o.token, ctx.tokens)}</span>
+                <button type="button" className="btn" disabled={ctx.tx.busy || !ctx.canAct} onClick={() => void ctx.tx.run(`withdraw:${o.token}`, withdrawCall(ctx.config.taskBoard, o.token))}>
+                  {t("board.mine.withdraw")}
+                </button>
+                <BoardTxStatus tx={ctx.tx.tx} action={`withdraw:${o.token}`} />
+              </li>
+            ))}
+          </ul>
+        </section>
       )}
       {a && (
         <>

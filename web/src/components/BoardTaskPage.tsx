@@ -4,6 +4,7 @@
 // remove a silent worker, cancel (disabled with the reason once a submission exists), extend the
 // deadline as the publisher; approve a lapsed review, close an unanswered rejection, refund as anyone
 // once due; resolve a dispute as the arbiter —, the claims with their windows, and the timeline.
+import { useEffect, useRef, useState } from "react";
 import type { Hex } from "viem";
 import { ipfsUrl } from "../lib/api";
 import type { BoardTask, BoardTimelineEntry, Claim } from "../lib/board";
@@ -37,6 +38,7 @@ export function BoardTaskPage({ ctx, id }: { ctx: BoardContext; id: number }) {
   const d = view.detail;
   const refundDone = !!d?.timeline.some((e) => e.kind === "refunded");
   const actions = d ? viewerActions(d.task, d.claims, ctx.canAct ? ctx.me : null, ctx.now, ctx.config.answerWindow, refundDone) : [];
+  const announcement = useClaimAnnouncement(id, d?.claims ?? null, ctx.me);
 
   return (
     <article aria-labelledby="board-title" data-testid="board-task-page" data-task={id}>
@@ -46,6 +48,9 @@ export function BoardTaskPage({ ctx, id }: { ctx: BoardContext; id: number }) {
       <h1 id="board-title" tabIndex={-1}>
         {d ? <TaskTitle task={d.task} /> : t("board.taskN", { id })}
       </h1>
+      <p className="sr-only" role="status" aria-live="polite" data-testid="board-announcer">
+        {announcement}
+      </p>
       {view.error && (
         <p className="notice notice-error" role="alert">
           {t("error.load", { message: view.error })}
@@ -73,6 +78,25 @@ export function BoardTaskPage({ ctx, id }: { ctx: BoardContext; id: number }) {
       )}
     </article>
   );
+}
+
+/// A sentence for screen readers when a claim on the page changes state live (not on the first read).
+function useClaimAnnouncement(id: number, claims: Claim[] | null, me: string | null): string {
+  const { t } = useI18n();
+  const [text, setText] = useState("");
+  const seen = useRef<{ id: number; states: Map<string, string> } | null>(null);
+  useEffect(() => {
+    if (!claims) return;
+    const states = new Map(claims.map((c) => [c.worker, c.state]));
+    const before = seen.current?.id === id ? seen.current.states : null;
+    seen.current = { id, states };
+    if (!before) return;
+    const changed = claims.find((c) => before.get(c.worker) !== c.state);
+    if (!changed) return;
+    const who = changed.worker === me ? t("board.you") : shortAddress(changed.worker);
+    setText(t("board.announce", { who, state: t(`board.claimState.${changed.state}`) }));
+  }, [id, claims, me, t]);
+  return text;
 }
 
 function roleBadge(task: BoardTask, me: string | null, t: ReturnType<typeof useI18n>["t"]) {

@@ -4,7 +4,7 @@
 import { useCallback, useEffect, useState } from "react";
 import type { Hex } from "viem";
 import type { NetworkInfo } from "../lib/api";
-import { communitiesAbi, communityPointsAbi } from "../generated/abi";
+import { communitiesAbi, communityPointsAbi, taskBoardAbi } from "../generated/abi";
 import { communityApi, type Community, type LeaderEntry, type Member } from "../lib/community";
 import { errorText, publicClientFor } from "../lib/wallet";
 import type { BoardLive } from "./useBoard";
@@ -81,4 +81,24 @@ export function useChainFigures(net: NetworkInfo | null, communities: Hex | null
     };
   }, [net, communities, taskBoard, cid, points, account, version]);
   return { budget, balance };
+}
+
+/// What the task board owes `account` per token (payouts it could not push: a receiver that
+/// refused ETH, a token that blocked the transfer), read on chain; only the non-zero ones.
+export function useOwed(net: NetworkInfo | null, taskBoard: Hex | null, account: Hex | null, tokens: readonly Hex[], version: number) {
+  const [owed, setOwed] = useState<{ token: Hex; amount: bigint }[]>([]);
+  const key = tokens.join(",");
+  useEffect(() => {
+    if (!net || !taskBoard || !account) return;
+    let cancelled = false;
+    const client = publicClientFor(net);
+    const list = key ? (key.split(",") as Hex[]) : [];
+    Promise.all(list.map((token) => client.readContract({ address: taskBoard, abi: taskBoardAbi, functionName: "owed", args: [account, token] }).catch(() => 0n))).then(
+      (amounts) => !cancelled && setOwed(list.flatMap((token, i) => (amounts[i] > 0n ? [{ token, amount: amounts[i] }] : []))),
+    );
+    return () => {
+      cancelled = true;
+    };
+  }, [net, taskBoard, account, key, version]);
+  return owed;
 }

@@ -72,6 +72,9 @@ export const closeRejectedCall = (b: Hex, taskId: number, worker: Hex) =>
 export const extendDeadlineCall = (b: Hex, taskId: number, deadline: number) =>
   board(b, encodeFunctionData({ abi: taskBoardAbi, functionName: "extendDeadline", args: [id(taskId), deadline] }));
 
+/// `withdraw(token)`: what the board owes the caller in `token` (a payout that could not be pushed).
+export const withdrawCall = (b: Hex, token: Hex) => board(b, encodeFunctionData({ abi: taskBoardAbi, functionName: "withdraw", args: [token] }));
+
 // ---------------------------------------------------------------- communities
 
 export const createCommunityCall = (c: Hex, name: string, symbol: string, metadataUri: string, arbiter: Hex) =>
