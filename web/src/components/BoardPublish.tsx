@@ -10,11 +10,12 @@ import type { Hex } from "viem";
 import { api } from "../lib/api";
 import { ETH_TOKEN } from "../lib/abi";
 import { publishCall, taskIdFromReceipt } from "../lib/boardCalls";
-import { boardAmount, checkReward, MAX_U96, publishSteps, roundNearest, typedDecimals } from "../lib/boardRules";
+import { boardAmount, checkReward, MAX_U96, pointsAmount, publishSteps, roundNearest, typedDecimals } from "../lib/boardRules";
 import { boardHref } from "../lib/boardRoute";
 import { allowanceOf, amountInputText, parseAmountInput } from "../lib/channels";
 import { errorText } from "../lib/wallet";
 import type { BoardContext } from "../hooks/useBoard";
+import { useChainFigures } from "../hooks/useCommunities";
 import { useI18n } from "../i18n-context";
 import { BoardTxStatus } from "./BoardCommon";
 
@@ -48,6 +49,8 @@ export function BoardPublish({ ctx }: { ctx: BoardContext }) {
   const steps = publishSteps(token, rewardValue ?? 0n, allowance);
   const isAdmin = !!chosen && !!ctx.me && (chosen.owner === ctx.me || chosen.admins.includes(ctx.me));
   const { run, fail, busy, tx } = ctx.tx;
+  const { budget } = useChainFigures(ctx.net, ctx.config.communities, ctx.config.taskBoard, chosen, null, ctx.live.version);
+  const pointsWanted = /^[0-9]+$/.test(points.trim()) && Number.isInteger(slotCount) && slotCount > 0 ? BigInt(points.trim()) * BigInt(slotCount) : 0n;
 
   // The board's allowance from me in the chosen token, to say whether an approval comes first.
   useEffect(() => {
@@ -176,6 +179,11 @@ export function BoardPublish({ ctx }: { ctx: BoardContext }) {
             <p id={f("points-hint")} className="muted">
               {isAdmin ? t("board.publish.pointsHint") : t("board.publish.pointsAdminOnly")}
             </p>
+            {budget && pointsWanted > budget.allowance && (
+              <p className="field-error" role="alert" data-testid="board-publish-budget">
+                {t("board.publish.overBudget", { wanted: pointsAmount(pointsWanted, chosen.symbol), allowance: pointsAmount(budget.allowance, chosen.symbol) })}
+              </p>
+            )}
           </div>
         )}
         <div className="inline-row">
