@@ -186,8 +186,11 @@ function MyActions({ ctx, task, actions }: { ctx: BoardContext; task: BoardTask;
       </p>
     );
   }
-  if (own.length === 0) return null;
   const key = (k: string) => `${k}:${task.id}`;
+  const KEYS = ["accept", "submit", "dispute", "cancel", "extend", "refund"];
+  // The last transaction's outcome stays in view after its button goes (a submission done, the
+  // task cancelled).
+  if (own.length === 0 && !KEYS.some((k) => tx?.action === key(k))) return null;
   return (
     <section className="panel board-actions" aria-labelledby="board-actions-title" data-testid="board-my-actions">
       <h2 id="board-actions-title">{t("board.yourActions")}</h2>
@@ -261,7 +264,7 @@ function MyActions({ ctx, task, actions }: { ctx: BoardContext; task: BoardTask;
           }
         })}
       </div>
-      {["accept", "submit", "dispute", "cancel", "extend", "refund"].map((k) => (
+      {KEYS.map((k) => (
         <BoardTxStatus key={k} tx={tx} action={key(k)} />
       ))}
     </section>
@@ -377,7 +380,8 @@ function ClaimActions({ ctx, task, claim: c, actions }: { ctx: BoardContext; tas
   const w = c.worker as Hex;
   const key = (k: string) => `${k}:${task.id}:${w}`;
   const can = (k: BoardAction["kind"]) => hasAction(actions, k, w);
-  if (!["approve", "reject", "remove", "approveLapsed", "closeRejected", "resolve"].some((k) => can(k as BoardAction["kind"]))) return null;
+  const KEYS = ["approve", "reject", "remove", "approveLapsed", "closeRejected", "resolve"] as const;
+  if (!KEYS.some((k) => can(k)) && !KEYS.some((k) => tx?.action === key(k))) return null;
   return (
     <div className="board-claim-actions">
       <div className="inline-row">
@@ -412,7 +416,7 @@ function ClaimActions({ ctx, task, claim: c, actions }: { ctx: BoardContext; tas
           </Opener>
         )}
       </div>
-      {["approve", "reject", "remove", "approveLapsed", "closeRejected", "resolve"].map((k) => (
+      {KEYS.map((k) => (
         <BoardTxStatus key={k} tx={tx} action={key(k)} />
       ))}
     </div>
