@@ -2,10 +2,24 @@
 //! (`scripts/export-artifacts.sh` writes them from a `forge build`; the test command fails if they
 //! are stale).
 // Generated code only: `sol!` documents what it generates from the artifacts' ABI, except one struct
-// for each contract whose ABI uses Solidity structs (ComputeMarket, DataMarket, FederatedMarket,
-// PaymentChannel).
+// for each contract whose ABI uses Solidity structs (Communities, ComputeMarket, DataMarket,
+// FederatedMarket, PaymentChannel, TaskBoard).
 #![allow(missing_docs)]
 #![allow(clippy::too_many_arguments)] // PaymentChannel's functions and DataMarket's openOrder take many
+
+alloy::sol!(
+    #[sol(rpc)]
+    #[derive(Debug, PartialEq, Eq)]
+    Communities,
+    "artifacts/Communities.json"
+);
+
+alloy::sol!(
+    #[sol(rpc)]
+    #[derive(Debug, PartialEq, Eq)]
+    CommunityPoints,
+    "artifacts/CommunityPoints.json"
+);
 
 alloy::sol!(
     #[sol(rpc)]
@@ -40,4 +54,11 @@ alloy::sol!(
     #[derive(Debug, PartialEq, Eq)]
     PaymentChannel,
     "artifacts/PaymentChannel.json"
+);
+
+alloy::sol!(
+    #[sol(rpc)]
+    #[derive(Debug, PartialEq, Eq)]
+    TaskBoard,
+    "artifacts/TaskBoard.json"
 );

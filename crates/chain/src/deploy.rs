@@ -6,7 +6,9 @@ use alloy::primitives::{Address, U256};
 use alloy::rpc::types::TransactionReceipt;
 use serde::{Deserialize, Serialize};
 
-use crate::bindings::{ComputeMarket, DataMarket, FederatedMarket, MarketToken, PaymentChannel};
+use crate::bindings::{
+    Communities, ComputeMarket, DataMarket, FederatedMarket, MarketToken, PaymentChannel, TaskBoard,
+};
 use crate::{Error, Result, Sender};
 
 /// Where Agora's contracts live on one chain: the deployments file `agora deploy` writes and every
@@ -30,6 +32,15 @@ pub struct Deployments {
     /// existed: that node runs no federated-learning market.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub federated_market: Option<Address>,
+    /// The TaskBoard contract (the community task market's escrowed tasks, submissions, reviews and
+    /// disputes). `None` in a deployments file written before it existed: that node runs no task board.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task_board: Option<Address>,
+    /// The Communities contract (communities, their admins and members, and their points tokens, each
+    /// an EIP-1167 clone whose address its `CommunityCreated` names). `None` in a deployments file
+    /// written before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub communities: Option<Address>,
     /// The first block that can hold Agora's logs (the first deployment's); the indexer starts here.
     pub deploy_block: u64,
     /// The account that deployed the contracts and owns ComputeMarket (sets fees and operators).
@@ -58,6 +69,8 @@ impl Deployments {
         let mut contracts = vec![self.compute_market, self.payment_channel];
         contracts.extend(self.data_market);
         contracts.extend(self.federated_market);
+        contracts.extend(self.task_board);
+        contracts.extend(self.communities);
         contracts
     }
 }
@@ -71,9 +84,21 @@ fn created(receipt: &TransactionReceipt) -> Result<Address> {
 /// (DataMarket's `CHALLENGE_WINDOW`, fixed at deployment).
 pub const DATA_CHALLENGE_WINDOW_SECS: u64 = 3600;
 
+/// How long, in seconds, a worker whose submission was rejected has to revise it or open a dispute
+/// (TaskBoard's `ANSWER_WINDOW`, fixed at deployment). One hour, as the contract note suggests for a
+/// dev chain: long enough for a person to answer in a demo, short enough that a test moving anvil's
+/// clock sees the window close; a public deployment would pick days (three is the note's advice).
+pub const BOARD_ANSWER_WINDOW_SECS: u64 = 3600;
+
 /// Deploys MarketToken, ComputeMarket, PaymentChannel, DataMarket (with
-/// [`DATA_CHALLENGE_WINDOW_SECS`]) and FederatedMarket (no constructor argument) from `sender`'s key
-/// (the owner), and appoints `operator`.
+/// [`DATA_CHALLENGE_WINDOW_SECS`]), FederatedMarket (no constructor argument), Communities (no
+/// argument; it deploys the points implementation its clones delegate to) and TaskBoard (on that
+/// Communities, with the owner as platform arbiter and [`BOARD_ANSWER_WINDOW_SECS`]) from `sender`'s
+/// key (the owner), and appoints `operator`.
+///
+/// Nothing more is needed for the board to mint points: a community's admin gives it a budget
+/// (`setMinterAllowance(id, board, n)`) when its tasks should promise points, which no deployment
+/// can do for communities that do not exist yet.
 pub async fn deploy_contracts(sender: &Sender, owner: Address, operator: Address) -> Result<Deployments> {
     let provider = sender.provider();
     let token_receipt = sender.send(MarketToken::deploy_builder(provider)).await?;
@@ -82,12 +107,16 @@ pub async fn deploy_contracts(sender: &Sender, owner: Address, operator: Address
     let payment_channel = created(&sender.send(PaymentChannel::deploy_builder(provider)).await?)?;
     let data_market = created(&sender.send(DataMarket::deploy_builder(provider, DATA_CHALLENGE_WINDOW_SECS)).await?)?;
     let federated_market = created(&sender.send(FederatedMarket::deploy_builder(provider)).await?)?;
+    let communities = created(&sender.send(Communities::deploy_builder(provider)).await?)?;
+    let task_board = created(
+        &sender.send(TaskBoard::deploy_builder(provider, communities, owner, BOARD_ANSWER_WINDOW_SECS)).await?,
+    )?;
     sender.send(ComputeMarket::new(compute_market, provider).setOperator(operator, true)).await?;
     let deploy_block = token_receipt.block_number.unwrap_or_default();
     let chain_id = sender.chain_id();
     tracing::info!(
-        %compute_market, %market_token, %payment_channel, %data_market, %federated_market, chain_id, deploy_block,
-        "contracts deployed"
+        %compute_market, %market_token, %payment_channel, %data_market, %federated_market, %communities, %task_board,
+        chain_id, deploy_block, "contracts deployed"
     );
     Ok(Deployments {
         chain_id,
@@ -96,6 +125,8 @@ pub async fn deploy_contracts(sender: &Sender, owner: Address, operator: Address
         payment_channel,
         data_market: Some(data_market),
         federated_market: Some(federated_market),
+        task_board: Some(task_board),
+        communities: Some(communities),
         deploy_block,
         owner,
         operator,
