@@ -13,6 +13,7 @@ import { publishCall, taskIdFromReceipt } from "../lib/boardCalls";
 import { boardAmount, checkReward, MAX_U96, pointsAmount, publishSteps, roundNearest, typedDecimals } from "../lib/boardRules";
 import { boardHref } from "../lib/boardRoute";
 import { allowanceOf, amountInputText, parseAmountInput } from "../lib/channels";
+import { renderMarkdown } from "../lib/markdown";
 import { errorText } from "../lib/wallet";
 import type { BoardContext } from "../hooks/useBoard";
 import { useChainFigures } from "../hooks/useCommunities";
@@ -126,6 +127,14 @@ export function BoardPublish({ ctx }: { ctx: BoardContext }) {
         <p id={f("spec-hint")} className="muted">
           {t("board.publish.specHint")}
         </p>
+        {spec.trim() && (
+          <details className="board-preview">
+            <summary>{t("board.publish.preview")}</summary>
+            <div className="markdown board-spec" data-testid="board-publish-preview">
+              {renderMarkdown(spec)}
+            </div>
+          </details>
+        )}
         <div className="inline-row">
           <div className="field">
             <label htmlFor={f("community")}>{t("board.community")}</label>

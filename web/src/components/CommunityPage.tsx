@@ -10,6 +10,7 @@ import { pointsAmount, reasonBytes32 } from "../lib/boardRules";
 import { boardHref } from "../lib/boardRoute";
 import { communityRights, communityRole, type Community } from "../lib/community";
 import { shortAddress } from "../lib/format";
+import { safeHref } from "../lib/markdown";
 import type { BoardContext } from "../hooks/useBoard";
 import { useAccountBoard, useBoardTasks } from "../hooks/useBoardData";
 import { MEMBERS_PAGE, useChainFigures, useCommunity } from "../hooks/useCommunities";
@@ -198,6 +199,20 @@ function CommunityFacts({ c, balance, me }: { c: Community; balance: bigint | nu
           </span>
         </dd>
       </div>
+      {c.metadataUri && (
+        <div>
+          <dt>{t("community.about")}</dt>
+          <dd className="wrap">
+            {safeHref(c.metadataUri) ? (
+              <a href={safeHref(c.metadataUri)!} target="_blank" rel="noopener noreferrer">
+                {c.metadataUri}
+              </a>
+            ) : (
+              <code className="mono">{c.metadataUri}</code>
+            )}
+          </dd>
+        </div>
+      )}
       <div>
         <dt>{t("community.transfers")}</dt>
         <dd data-testid="community-transfers">{c.transfersEnabled ? t("community.transfersOn") : t("community.transfersOff")}</dd>
