@@ -24,7 +24,7 @@ import {
 } from "../lib/boardCalls";
 import { answerEndsAt, boardAmount, hasAction, pointsAmount, removableAt, reviewEndsAt, viewerActions, type BoardAction } from "../lib/boardRules";
 import { boardHref } from "../lib/boardRoute";
-import { shortAddress } from "../lib/format";
+import { formatTime, shortAddress } from "../lib/format";
 import type { BoardContext } from "../hooks/useBoard";
 import { useBoardTask } from "../hooks/useBoardData";
 import { useI18n } from "../i18n-context";
@@ -423,16 +423,26 @@ function ClaimActions({ ctx, task, claim: c, actions }: { ctx: BoardContext; tas
   );
 }
 
+/// A timeline detail as people read it: amounts in the task's token, points with the community's
+/// symbol, shares in percent, times as dates, addresses shortened, `true`/`false` as yes/no marks.
+function detailValue(k: string, v: string | number | boolean, task: BoardTask, tokens: BoardContext["tokens"], symbol: string | null, lang: string): string {
+  if (typeof v === "boolean") return v ? "✓" : "✗";
+  if (typeof v === "string" && /^[0-9]+$/.test(v)) {
+    if (k === "points") return pointsAmount(v, symbol);
+    if (["amount", "refunded", "toWorker", "toPublisher", "reward", "rewardPerSlot"].includes(k)) return boardAmount(v, task.token, tokens);
+  }
+  if (typeof v === "string" && /^0x[0-9a-fA-F]{40}$/.test(v)) return shortAddress(v);
+  if (typeof v === "number" && k === "workerBps") return `${v / 100}%`;
+  if (typeof v === "number" && /At$|^deadline$/.test(k)) return formatTime(v, lang);
+  return String(v);
+}
+
 function Timeline({ ctx, task, entries }: { ctx: BoardContext; task: BoardTask; entries: BoardTimelineEntry[] }) {
-  const { t, tOr } = useI18n();
+  const { t, tOr, lang } = useI18n();
+  const symbol = ctx.communities?.find((c) => c.id === task.communityId)?.symbol ?? null;
   const detailText = (e: BoardTimelineEntry) =>
     Object.entries(e.detail)
-      .map(([k, v]) => {
-        const label = tOr(`board.detail.${k}`, k);
-        const amountLike = ["amount", "refunded", "toWorker", "toPublisher", "reward", "rewardPerSlot"].includes(k) && typeof v === "string" && /^[0-9]+$/.test(v);
-        const text = amountLike ? boardAmount(v as string, task.token, ctx.tokens) : k === "workerBps" && typeof v === "number" ? `${v / 100}%` : String(v);
-        return `${label}: ${text}`;
-      })
+      .map(([k, v]) => `${tOr(`board.detail.${k}`, k)}: ${detailValue(k, v, task, ctx.tokens, symbol, lang)}`)
       .join(" · ");
   return (
     <section className="panel" aria-labelledby="board-timeline-title" data-testid="board-timeline">

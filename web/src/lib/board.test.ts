@@ -31,6 +31,8 @@ describe("board answers", () => {
     expect(t.publisher).toBe("0x00000000000000000000000000000000000000a1");
     expect(t.counts.working).toBe(1);
     expect(t.rewardPerSlot).toBe("10000000000000000");
+    expect(t.submitted).toBeUndefined();
+    expect(readTask({ ...TASK, submitted: true }).submitted).toBe(true);
   });
   it("refuses amounts that are not decimal strings and unknown states", () => {
     expect(() => readTask({ ...TASK, reward: 3e16 })).toThrow(/task.reward is not a decimal amount/);

@@ -47,6 +47,9 @@ export interface BoardTask {
   /// The description's CID or URI.
   spec: string;
   state: BoardTaskState;
+  /// Whether work was ever submitted (the contract's flag: cancelling is refused for good); absent
+  /// from an answer that does not carry it.
+  submitted?: boolean;
   publishedAt: number;
   publishedTx: Hex;
   counts: Record<ClaimState, number>;
@@ -180,6 +183,7 @@ export function readTask(v: unknown, what = "task"): BoardTask {
     arbiter: addr(o.arbiter, `${what}.arbiter`),
     spec: str(o.spec, `${what}.spec`),
     state: oneOf(o.state, TASK_STATES, `${what}.state`),
+    ...(typeof o.submitted === "boolean" ? { submitted: o.submitted } : {}),
     publishedAt: int(o.publishedAt, `${what}.publishedAt`),
     publishedTx: str(o.publishedTx, `${what}.publishedTx`) as Hex,
     counts,

@@ -188,6 +188,9 @@ describe("what a viewer may do", () => {
     // the counts tell it too when the claims are not at hand
     expect(hasSubmission(task({ counts: { ...noCounts, approved: 1 } }), [])).toBe(true);
     expect(hasSubmission(task(), [])).toBe(false);
+    // the contract's own flag wins when the API sends it
+    expect(hasSubmission(task({ submitted: true }), [])).toBe(true);
+    expect(hasSubmission(task({ submitted: false }), [claim("working")])).toBe(false);
   });
 
   it("rejected: the worker revises while revisions are left and disputes until the answer window ends; then anyone closes it", () => {

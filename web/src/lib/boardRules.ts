@@ -84,6 +84,7 @@ const SUBMITTED_STATES: readonly ClaimState[] = ["submitted", "rejected", "dispu
 
 /// Whether any work was ever submitted on the task (cancelling is then refused for good).
 export function hasSubmission(task: BoardTask, claims: readonly Claim[]): boolean {
+  if (task.submitted !== undefined) return task.submitted;
   return claims.some((c) => SUBMITTED_STATES.includes(c.state)) || SUBMITTED_STATES.some((s) => task.counts[s] > 0);
 }
 
