@@ -25,7 +25,9 @@
 //! - `background`: background jobs' runs ([`BackgroundRun`], table `job_runs`);
 //! - `iexec`, `iexec_worker`: the iExec backend's and the Agora workerpool's records;
 //! - `auth`: Sign-In with Ethereum nonces and sessions;
-//! - `assistant`: the AI assistant's accounts with channels, its replies and their chunks, its users.
+//! - `assistant`: the AI assistant's accounts with channels, its replies and their chunks, its users;
+//! - `notify`: e-mail addresses and their verification tokens, notifications, preferences and the
+//!   mail outbox.
 //!
 //! "Job" names one thing in Rust here: a background job. The tables `compute_jobs` and `job_runs`
 //! keep their names, so existing databases need no migration.
@@ -49,6 +51,7 @@ mod iexec;
 mod iexec_worker;
 mod indexer;
 mod market;
+mod notify;
 mod settings;
 mod store;
 mod stored_event;
@@ -73,6 +76,10 @@ pub use iexec::{IexecAppRow, IexecJobRow, IexecJobStatus};
 pub use iexec_worker::{NewWorkerTask, WorkerOutcome, WorkerScope, WorkerStage, WorkerTaskRow, WorkerTaskUpdate};
 pub use indexer::{ApplyOutcome, Batch, BlockRef, Cursor, IndexedLog, LogMeta};
 pub use market::{ServiceRow, TaskRow, TaskStatus, TimelineEntry};
+pub use notify::{
+    EmailAddressRow, MailRow, MailStatus, NewMail, NewNotification, NotificationPage, NotificationRow, NotifyLevel,
+    PrefRow, TokenUse,
+};
 pub use settings::StoreSettings;
 pub use store::Store;
 

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Runs scripts/smtp-sink.py (a loopback SMTP server writing each mail to a directory) in a virtual
+# environment with aiosmtpd pinned, created under ~/.cache/agora on first use.
+#   scripts/smtp-sink.sh --install            create the environment and exit (make deps)
+#   scripts/smtp-sink.sh --port 0 --dir DIR   run the sink; prints "listening on HOST:PORT"
+set -euo pipefail
+VERSION=1.4.6
+VENV="${AGORA_CACHE:-$HOME/.cache/agora}/aiosmtpd-$VERSION"
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c "import aiosmtpd" 2>/dev/null; then
+  mkdir -p "$(dirname "$VENV")"
+  python3 -m venv "$VENV.tmp.$$" >&2
+  "$VENV.tmp.$$/bin/pip" install --quiet --disable-pip-version-check "aiosmtpd==$VERSION" >&2
+  rm -rf "$VENV"
+  mv "$VENV.tmp.$$" "$VENV"
+fi
+if [ "${1:-}" = "--install" ]; then
+  exit 0
+fi
+exec "$VENV/bin/python" -u "$HERE/smtp-sink.py" "$@"
