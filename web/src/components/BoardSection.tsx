@@ -84,7 +84,7 @@ export function BoardSection(p: Props) {
           {t("fl.loading")}
         </p>
       )}
-      {ctx && p.wallet === null && view.page !== "mall" && view.page !== "communities" && (
+      {ctx && p.wallet === null && (view.page === "new" || view.page === "mine" || view.page === "community") && (
         <p className="notice">
           {t("board.connectFirst")}{" "}
           <button type="button" className="btn" onClick={p.onConnect}>
