@@ -25,6 +25,7 @@
 //! - `background`: background jobs' runs ([`BackgroundRun`], table `job_runs`);
 //! - `iexec`, `iexec_worker`: the iExec backend's and the Agora workerpool's records;
 //! - `auth`: Sign-In with Ethereum nonces and sessions;
+//! - `social`: profiles, community threads and replies, reports and the moderation log;
 //! - `assistant`: the AI assistant's accounts with channels, its replies and their chunks, its users;
 //! - `notify`: e-mail addresses and their verification tokens, notifications, preferences and the
 //!   mail outbox.
@@ -53,6 +54,7 @@ mod indexer;
 mod market;
 mod notify;
 mod settings;
+mod social;
 mod store;
 mod stored_event;
 #[cfg(feature = "testing")]
@@ -81,6 +83,10 @@ pub use notify::{
     PrefRow, TokenUse,
 };
 pub use settings::StoreSettings;
+pub use social::{
+    CommunityAccess, ModerationAction, ModerationEntry, NewPost, PostOrder, PostRefusal, PostRow, ProfileRow,
+    QueueEntry, RateLimit, ReportRow, Viewer,
+};
 pub use store::Store;
 
 /// Everything that can go wrong talking to the database.
