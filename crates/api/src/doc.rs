@@ -9,8 +9,8 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::{
-    admin, assistant, auth, channels, content, data_market, events, faucet, fl_account, fl_market, fl_predict, fl_runs,
-    routes,
+    admin, assistant, auth, channels, content, data_market, email, events, faucet, fl_account, fl_market, fl_predict,
+    fl_runs, notifications, routes,
 };
 
 #[derive(OpenApi)]
@@ -61,6 +61,14 @@ use crate::{
         auth::my_tasks,
         assistant::models,
         assistant::account,
+        notifications::list,
+        notifications::mark_read,
+        notifications::stream,
+        notifications::prefs,
+        notifications::put_prefs,
+        email::my_email,
+        email::set_email,
+        email::verify,
         document,
     ),
     modifiers(&SessionCookie),

@@ -12,6 +12,7 @@ mod channels;
 mod content;
 mod data_market;
 mod doc;
+mod email;
 mod error;
 mod events;
 mod faucet;
@@ -20,6 +21,7 @@ mod fl_market;
 mod fl_predict;
 mod fl_runs;
 mod metadata;
+mod notifications;
 mod openai;
 mod params;
 mod routes;
@@ -135,6 +137,8 @@ pub struct AppState {
     pub admins: Arc<Vec<alloy::primitives::Address>>,
     /// The dev chain's faucet; `None` (and `/api/faucet` 403) on any other chain.
     pub faucet: Option<Faucet>,
+    /// Notifications: the signed-in user's list, preferences, e-mail address and live stream.
+    pub notifier: agora_notify::Notifier,
 }
 
 /// The OpenAPI description of everything under `/api`, as committed: [`openapi_document`] writes
@@ -157,6 +161,8 @@ pub fn router(state: AppState) -> Router {
         .merge(assistant::router())
         .merge(admin::router())
         .merge(openai::router())
+        .merge(notifications::router())
+        .merge(email::router())
         .route("/api/openapi.json", get(doc::document))
         .route("/api", any(api_not_found))
         .route("/api/{*rest}", any(api_not_found));

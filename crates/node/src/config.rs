@@ -44,6 +44,8 @@ pub struct Config {
     pub data: agora_datastream::DataSettings,
     /// `[fl]`: the federated-learning coordinator's key, listen address, data and demo task.
     pub fl: agora_federated::FlSettings,
+    /// `[mail]`: the SMTP server (none: `.eml` files under `<data_dir>/mail`), sender, retries.
+    pub mail: agora_notify::MailSettings,
 }
 
 impl Default for Config {
@@ -61,6 +63,7 @@ impl Default for Config {
             assistant: agora_assistant::AssistantSettings::default(),
             data: agora_datastream::DataSettings::default(),
             fl: agora_federated::FlSettings::default(),
+            mail: agora_notify::MailSettings::default(),
         }
     }
 }

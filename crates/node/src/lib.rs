@@ -13,6 +13,7 @@ mod dev;
 mod fl;
 pub mod fl_client;
 mod iexec_backend;
+mod notify;
 mod senders;
 mod workerpool;
 
@@ -321,6 +322,9 @@ pub async fn up(config: &Config) -> Result<Node> {
                 .collect()
         })
         .unwrap_or_default();
+    let (notifier, notify_tasks) =
+        notify::start(config, &store, &api_url, deployments.chain_id, events.subscribe(), shutdown_rx.clone())?;
+    tasks.extend(notify_tasks);
     let router = agora_api::router(AppState {
         store: store.clone(),
         provider,
@@ -336,6 +340,7 @@ pub async fn up(config: &Config) -> Result<Node> {
         jobs: background_jobs,
         admins: std::sync::Arc::new(config.api.admins.clone()),
         faucet,
+        notifier,
     });
     {
         let mut rx = shutdown_rx.clone();

@@ -42,6 +42,7 @@ pub(crate) async fn state(
     provider: DynProvider,
 ) -> (AppState, tokio::sync::broadcast::Sender<IndexedLog>) {
     let (events, _) = tokio::sync::broadcast::channel(64);
+    let notifier = agora_notify::Notifier::new(store.clone(), &Default::default(), None).expect("notifier");
     let state = AppState {
         store,
         provider,
@@ -57,6 +58,7 @@ pub(crate) async fn state(
         jobs: None,
         admins: std::sync::Arc::new(Vec::new()),
         faucet: None,
+        notifier,
     };
     (state, events)
 }
