@@ -4,14 +4,16 @@
 //! and status), sends `event: task` with the task as `/api/tasks/{id}` shows it
 //! (timeline included); a log about a service sends `event: service`; a log about a
 //! federated-learning task sends `event: fl_task` with the task as `/api/fl/tasks` lists it.
-//! `?user=0x…` keeps only that user's (compute) tasks. A client that falls behind gets
-//! `event: resync` and should re-read what it shows.
+//! `?user=0x…` keeps only that user's (compute) tasks. The stream follows the bus ([`crate::live`]),
+//! so a client of any API process hears what the indexer of another applied. A client that may
+//! have missed something — it fell behind, the bus lost its Redis connection for a while, the
+//! publisher dropped messages — gets `event: resync` and should re-read what it shows.
 //! Comments every 15 s keep proxies from closing an idle stream.
 
 use std::convert::Infallible;
 use std::time::Duration;
 
-use agora_store::IndexedLog;
+use agora_bus::Delivery;
 use axum::Router;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
@@ -40,10 +42,7 @@ struct EventQuery {
 
 struct Feed {
     state: AppState,
-    rx: tokio::sync::broadcast::Receiver<IndexedLog>,
-    updates: tokio::sync::broadcast::Receiver<u64>,
-    /// False once no one can send off-chain updates any more.
-    updates_open: bool,
+    rx: tokio::sync::broadcast::Receiver<Delivery>,
     user: Option<String>,
 }
 
@@ -60,9 +59,8 @@ async fn events(
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
     let Query(q) = q?;
     let user = q.user.as_deref().map(parse_user).transpose()?;
-    let rx = state.events.subscribe();
-    let updates = state.task_updates.subscribe();
-    let feed = Feed { state, rx, updates, updates_open: true, user };
+    let rx = state.live.subscribe();
+    let feed = Feed { state, rx, user };
     let stream = futures_util::stream::unfold(feed, |mut feed| async move {
         let event = feed.next_event().await?;
         Some((Ok(event), feed))
@@ -71,24 +69,14 @@ async fn events(
 }
 
 impl Feed {
-    /// The next event this client should see; `None` when the indexer is gone.
+    /// The next event this client should see; `None` when the bus is gone.
     async fn next_event(&mut self) -> Option<Event> {
         loop {
-            let rendered = tokio::select! {
-                log = self.rx.recv() => match log {
-                    Ok(log) => self.render(&log.event.subject()).await,
-                    Err(RecvError::Lagged(missed)) => return Some(resync(missed)),
-                    Err(RecvError::Closed) => return None,
-                },
-                task = self.updates.recv(), if self.updates_open => match task {
-                    Ok(id) => self.render(&format!("task:{id}")).await,
-                    Err(RecvError::Lagged(missed)) => return Some(resync(missed)),
-                    // No off-chain updates on this node: keep following the chain.
-                    Err(RecvError::Closed) => {
-                        self.updates_open = false;
-                        continue;
-                    }
-                },
+            let rendered = match self.rx.recv().await {
+                Ok(Delivery::Message(m)) => self.render(m.subject()).await,
+                Ok(Delivery::Gap { missed }) => return Some(resync(missed)),
+                Err(RecvError::Lagged(missed)) => return Some(resync(missed)),
+                Err(RecvError::Closed) => return None,
             };
             match rendered {
                 Ok(Some(event)) => return Some(event),

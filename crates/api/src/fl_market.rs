@@ -11,6 +11,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
+use crate::cached::{CachedJson, cached};
 use crate::error::ErrorBody;
 use crate::{ApiError, AppState, params};
 
@@ -308,7 +309,10 @@ struct TasksQuery {
         (status = 400, description = "a malformed state, mode, account or limit", body = ErrorBody),
     ),
 )]
-async fn tasks(State(s): State<AppState>, q: Result<Query<TasksQuery>, QueryRejection>) -> ApiResult<Vec<TaskDto>> {
+async fn tasks(
+    State(s): State<AppState>,
+    q: Result<Query<TasksQuery>, QueryRejection>,
+) -> Result<CachedJson, ApiError> {
     let Query(q) = q?;
     let account = q.account.as_deref().map(|a| params::address("account", a)).transpose()?;
     let limit = params::limit(q.limit, 100, 1000)?;
@@ -327,8 +331,11 @@ async fn tasks(State(s): State<AppState>, q: Result<Query<TasksQuery>, QueryReje
         account,
         ..FlTaskFilter::default()
     };
-    let rows = s.store.fl_tasks(s.network.chain_id, filter, limit).await?;
-    Ok(Json(rows.into_iter().map(task_dto).collect()))
+    let key = format!("fl-tasks?{filter:?}&limit={limit}");
+    cached(&s, "fl-task", &key, async {
+        Ok(s.store.fl_tasks(s.network.chain_id, filter, limit).await?.into_iter().map(task_dto).collect::<Vec<_>>())
+    })
+    .await
 }
 
 /// Paid predictions on a task's model.

@@ -8,6 +8,7 @@
 mod admin;
 mod assistant;
 mod auth;
+mod cached;
 mod channels;
 mod content;
 mod data_market;
@@ -20,6 +21,7 @@ mod fl_account;
 mod fl_market;
 mod fl_predict;
 mod fl_runs;
+pub mod live;
 mod metadata;
 mod notifications;
 mod openai;
@@ -32,7 +34,7 @@ mod web;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use agora_store::{IndexedLog, Store};
+use agora_store::Store;
 use alloy::primitives::Address;
 use alloy::providers::DynProvider;
 use axum::Router;
@@ -116,10 +118,8 @@ pub struct AppState {
     pub ledger: Option<agora_channels::Ledger>,
     /// Where uploads and results live (local directory or IPFS through Kubo).
     pub content: Arc<agora_content::AnyStore>,
-    /// Logs as the indexer applies them (for `/api/events`).
-    pub events: tokio::sync::broadcast::Sender<IndexedLog>,
-    /// Ids of tasks whose off-chain state changed (their iExec deal and status), for `/api/events`.
-    pub task_updates: tokio::sync::broadcast::Sender<u64>,
+    /// Live events from the bus (for `/api/events`) and the cache of hot reads they invalidate.
+    pub live: live::Live,
     /// Empty unless the node runs the embedded dev chain.
     pub dev_accounts: Arc<Vec<DevAccountInfo>>,
     /// The built web app (`index.html` and assets); `None` or missing: `/` says how to build it.

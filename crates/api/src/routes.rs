@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use utoipa::{IntoParams, ToSchema};
 
+use crate::cached::{CachedJson, cached};
 use crate::error::ErrorBody;
 use crate::metadata::{InputDto, MetadataDto};
 use crate::{ApiError, AppState, params};
@@ -106,8 +107,11 @@ impl From<ServiceRow> for ServiceDto {
 #[utoipa::path(get, path = "/api/services", tag = "market", responses(
     (status = 200, description = "ok", body = Vec<ServiceDto>),
 ))]
-async fn services(State(s): State<AppState>) -> ApiResult<Vec<ServiceDto>> {
-    Ok(Json(s.store.services(s.network.chain_id).await?.into_iter().map(Into::into).collect()))
+async fn services(State(s): State<AppState>) -> Result<CachedJson, ApiError> {
+    cached(&s, "service", "services", async {
+        Ok(s.store.services(s.network.chain_id).await?.into_iter().map(ServiceDto::from).collect::<Vec<_>>())
+    })
+    .await
 }
 
 /// One service
@@ -258,11 +262,12 @@ struct TaskQuery {
     (status = 200, description = "ok", body = Vec<TaskDto>),
     (status = 400, description = "bad query", body = ErrorBody),
 ))]
-async fn tasks(State(s): State<AppState>, q: Result<Query<TaskQuery>, QueryRejection>) -> ApiResult<Vec<TaskDto>> {
+async fn tasks(State(s): State<AppState>, q: Result<Query<TaskQuery>, QueryRejection>) -> Result<CachedJson, ApiError> {
     let Query(q) = q?;
     let user = q.user.as_deref().map(parse_user).transpose()?;
     let limit = params::limit(q.limit, 100, 1000)?;
-    Ok(Json(task_list(&s, user.as_deref(), limit).await?))
+    let key = format!("tasks?user={}&limit={limit}", user.as_deref().unwrap_or(""));
+    cached(&s, "task", &key, task_list(&s, user.as_deref(), limit)).await
 }
 
 /// A `user` query parameter as the store keys it (lower-case hex).

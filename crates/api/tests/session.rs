@@ -393,7 +393,7 @@ async fn the_web_app_is_served_with_a_fallback_to_its_index() -> anyhow::Result<
 async fn off_chain_task_changes_reach_the_event_stream() -> anyhow::Result<()> {
     let db = TestDb::sqlite().await?;
     let (s, _) = state(db.store.clone(), read_provider("http://127.0.0.1:1")?).await;
-    let updates = s.task_updates.clone();
+    let bus = s.live.bus().clone();
     let app = router(s);
     let resp = app.clone().oneshot(Request::builder().uri("/api/events").body(Body::empty())?).await?;
     let mut body = resp.into_body();
@@ -417,7 +417,7 @@ async fn off_chain_task_changes_reach_the_event_stream() -> anyhow::Result<()> {
     let logs = vec![log(&b1, 0, listed), log(&b1, 1, created)];
     db.store.apply_batch(&Batch { chain_id: CHAIN, expected_cursor: 0, blocks: vec![b1], logs }).await?;
     // Nothing was broadcast for the logs: only the off-chain update can produce this event.
-    updates.send(7)?;
+    bus.publish(agora_bus::Message::Changed { subject: "task:7".into() });
     let task = next_event(&mut body, "task").await?;
     assert_eq!((task["id"].as_u64(), task["status"].as_str()), (Some(7), Some("Created")));
     db.finish().await?;

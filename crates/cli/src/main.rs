@@ -136,6 +136,9 @@ impl WorkerpoolFlags {
 enum Command {
     /// Bring everything up: chain (embedded unless --rpc-url), indexer, HTTP API.
     Up(Overrides),
+    /// Serve the HTTP API alone against a running deployment (--rpc-url, its deployments file and
+    /// database), with live events from the indexing node through Redis (`[redis] url`).
+    Serve(Overrides),
     /// Run only the indexer against --rpc-url and the deployments file.
     Index(Overrides),
     /// Run one worker of an iExec workerpool against --rpc-url and --hub: it registers the pool if
@@ -260,6 +263,13 @@ async fn serve(cli_config: &std::path::Path, command: Command) -> Result<()> {
             println!("Agora is up: {}", node.api_url);
             shutdown_signal().await;
             tracing::info!("shutting down");
+            node.shutdown().await?;
+        }
+        Command::Serve(o) => {
+            let config = Config::load(cli_config, o.to_config())?;
+            let node = agora_node::serve(&config).await?;
+            println!("Agora is up: {}", node.api_url);
+            shutdown_signal().await;
             node.shutdown().await?;
         }
         Command::Index(o) => {

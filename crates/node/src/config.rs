@@ -44,6 +44,10 @@ pub struct Config {
     pub data: agora_datastream::DataSettings,
     /// `[fl]`: the federated-learning coordinator's key, listen address, data and demo task.
     pub fl: agora_federated::FlSettings,
+    /// `[redis]`: the bus and cache several API processes share (unset: this process's memory).
+    pub redis: agora_bus::RedisSettings,
+    /// `[cache]`: how long hot list reads are kept, at most.
+    pub cache: agora_bus::CacheSettings,
     /// `[mail]`: the SMTP server (none: `.eml` files under `<data_dir>/mail`), sender, retries.
     pub mail: agora_notify::MailSettings,
 }
@@ -63,6 +67,8 @@ impl Default for Config {
             assistant: agora_assistant::AssistantSettings::default(),
             data: agora_datastream::DataSettings::default(),
             fl: agora_federated::FlSettings::default(),
+            redis: agora_bus::RedisSettings::default(),
+            cache: agora_bus::CacheSettings::default(),
             mail: agora_notify::MailSettings::default(),
         }
     }

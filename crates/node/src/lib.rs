@@ -15,6 +15,7 @@ pub mod fl_client;
 mod iexec_backend;
 mod notify;
 mod senders;
+mod serve;
 mod workerpool;
 
 use std::path::Path;
@@ -35,6 +36,7 @@ pub use alloy::primitives::Address;
 pub use config::Config;
 pub use dev::{DevChain, DevInfo};
 pub use senders::Senders;
+pub use serve::serve;
 
 /// What the `agora` command's client side (`agora channel …`, `agora chat`) uses, so that the
 /// binary depends on this crate alone: the channel transactions and vouchers, the assistant's paying
@@ -179,6 +181,15 @@ pub async fn up(config: &Config) -> Result<Node> {
     let events = indexer.sender();
     // Task changes that are not chain events (a task's iExec deal and status), for live pages.
     let (task_updates, _) = tokio::sync::broadcast::channel::<u64>(1024);
+    // Live events go through the bus (Redis when configured), so every API process hears them.
+    let (bus, live) = serve::live(config, deployments.chain_id).await?;
+    tasks.push(serve::publish(
+        &bus,
+        deployments.chain_id,
+        events.subscribe(),
+        task_updates.subscribe(),
+        shutdown_rx.clone(),
+    ));
     {
         let rx = shutdown_rx.clone();
         tasks.push(tokio::spawn(async move { indexer.run(rx).await }));
@@ -331,8 +342,7 @@ pub async fn up(config: &Config) -> Result<Node> {
         network: network.clone(),
         ledger,
         content,
-        events,
-        task_updates,
+        live,
         dev_accounts: std::sync::Arc::new(dev_accounts),
         web_dir: Some(config.api.web_dir.clone()),
         public_origin: config.api.public_origin.clone().filter(|o| !o.trim().is_empty()),
@@ -405,6 +415,7 @@ pub async fn index(config: &Config, shutdown: impl std::future::Future<Output = 
     let store = Store::connect(&config.database_url()).await.context("cannot open the database")?;
     let indexer = Indexer::new(provider, store, indexer_config(config, &d));
     let (tx, rx) = watch::channel(false);
+    let _publisher = serve::publish_index(config, d.chain_id, indexer.subscribe(), rx.clone()).await?;
     tokio::select! {
         _ = indexer.run(rx) => {}
         _ = shutdown => { let _ = tx.send(true); }

@@ -47,7 +47,7 @@ pub const HTTP_CLIENT_CRATES: &[&str] = &[CHAIN, CONTENT, LLM];
 /// `[build-dependencies]`) on crates of lower layers only, apart from [`SAME_LAYER_EDGES`] and
 /// narrowed by [`ONLY_DEPS`]; its tests (`[dev-dependencies]`) also on crates of its own layer.
 pub const LAYERS: &[(&str, &[&str])] = &[
-    ("edges", &[CHAIN, CONTENT, "agora-executor", LLM]),
+    ("edges", &["agora-bus", CHAIN, CONTENT, "agora-executor", LLM]),
     ("vocabulary", &["agora-market"]),
     ("storage", &[STORE]),
     (

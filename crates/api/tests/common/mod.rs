@@ -36,12 +36,17 @@ pub(crate) async fn content_store() -> std::sync::Arc<agora_content::AnyStore> {
     std::sync::Arc::new(agora_content::open(&config).await.expect("content store"))
 }
 
-/// App state over `store` and `provider` with no ledger, no dev accounts and no web app.
+/// App state over `store` and `provider` with no ledger, no dev accounts and no web app; logs
+/// sent on the returned sender are published on its (memory) bus as the node publishes applied logs.
 pub(crate) async fn state(
     store: Store,
     provider: DynProvider,
 ) -> (AppState, tokio::sync::broadcast::Sender<IndexedLog>) {
     let (events, _) = tokio::sync::broadcast::channel(64);
+    let bus = agora_bus::Bus::memory();
+    let updates = tokio::sync::broadcast::channel(1).1;
+    agora_api::live::publish_applied(bus.clone(), CHAIN, events.subscribe(), updates, std::future::pending());
+    let live = agora_api::live::Live::start(bus, agora_bus::Cache::memory(&Default::default()), CHAIN);
     let notifier = agora_notify::Notifier::new(store.clone(), &Default::default(), None).expect("notifier");
     let state = AppState {
         store,
@@ -49,8 +54,7 @@ pub(crate) async fn state(
         network: network(),
         ledger: None,
         content: content_store().await,
-        events: events.clone(),
-        task_updates: tokio::sync::broadcast::channel(64).0,
+        live,
         dev_accounts: Default::default(),
         web_dir: None,
         public_origin: None,
