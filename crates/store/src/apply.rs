@@ -133,6 +133,8 @@ pub(crate) async fn apply_event(
         | MarketEvent::OrderExpired { .. }
         | MarketEvent::OrderRated { .. }) => crate::data_market::apply(tx, chain, block, meta, data).await?,
         MarketEvent::Fl(fl) => crate::fl_market::apply(tx, chain, block, meta, fl).await?,
+        MarketEvent::Board(board) => crate::board::apply_board(tx, chain, block, meta, board).await?,
+        MarketEvent::Community(c) => crate::board::apply_community(tx, chain, block, meta, c).await?,
     };
     one_row(affected, meta, event)
 }

@@ -243,6 +243,10 @@ pub enum MarketEvent {
     },
     /// A FederatedMarket event (its own enum: the contract reuses ComputeMarket's event names).
     Fl(crate::FlEvent),
+    /// A TaskBoard event (its own enum: the contract reuses other markets' event names).
+    Board(crate::BoardEvent),
+    /// A Communities event or a transfer of a community's points.
+    Community(crate::CommunityEvent),
 }
 
 impl MarketEvent {
@@ -274,11 +278,13 @@ impl MarketEvent {
             Self::OrderExpired { .. } => "OrderExpired",
             Self::OrderRated { .. } => "OrderRated",
             Self::Fl(e) => e.kind(),
+            Self::Board(e) => e.kind(),
+            Self::Community(e) => e.kind(),
         }
     }
 
     /// What the event is about: `task:3`, `service:1`, `channel:0x…`, `seller:0x…`, `order:0x…` or
-    /// `fl-task:3`.
+    /// `fl-task:3`; `board-task:3` (or `board`) and `community:3`.
     pub fn subject(&self) -> String {
         match self {
             Self::ServiceListed { service_id, .. }
@@ -306,6 +312,8 @@ impl MarketEvent {
             | Self::OrderExpired { order_id }
             | Self::OrderRated { order_id, .. } => format!("order:{order_id}"),
             Self::Fl(e) => format!("fl-task:{}", e.task_id()),
+            Self::Board(e) => e.subject(),
+            Self::Community(e) => format!("community:{}", e.community_id()),
         }
     }
 }

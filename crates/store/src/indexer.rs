@@ -215,7 +215,8 @@ impl Store {
         sqlx::query("DELETE FROM tasks WHERE chain_id = $1").bind(chain).execute(&mut *tx).await?;
         sqlx::query("DELETE FROM services WHERE chain_id = $1").bind(chain).execute(&mut *tx).await?;
         sqlx::query("DELETE FROM channels WHERE chain_id = $1").bind(chain).execute(&mut *tx).await?;
-        for table in crate::data_market::DERIVED_TABLES.into_iter().chain(crate::fl_market::DERIVED_TABLES) {
+        let derived = crate::data_market::DERIVED_TABLES.into_iter().chain(crate::fl_market::DERIVED_TABLES);
+        for table in derived.chain(crate::board::DERIVED_TABLES) {
             sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {table} WHERE chain_id = $1")))
                 .bind(chain)
                 .execute(&mut *tx)

@@ -20,6 +20,9 @@
 //! - `data_acks`: a data seller's highest ACK per order (node-owned, kept across restarts);
 //! - `fl_market`: the federated-learning market's tasks, members, block purchases, claims, shares,
 //!   dividends and paid predictions (`fl_event` holds its events);
+//! - `board`: the community task market — TaskBoard's tasks and claims, communities with their
+//!   admins, members, minting budgets and points balances (`board_event` and `community_event` hold
+//!   its events);
 //! - `fl_runs`: the federated-learning coordinator's rounds, logs and results (node-owned);
 //! - `compute_runs`: the scheduler's record of each task ([`ComputeRecord`], table `compute_jobs`);
 //! - `background`: background jobs' runs ([`BackgroundRun`], table `job_runs`);
@@ -39,8 +42,11 @@ mod apply;
 mod assistant;
 mod auth;
 mod background;
+mod board;
+mod board_event;
 mod channels;
 mod column;
+mod community_event;
 mod compute_runs;
 mod data_acks;
 mod data_market;
@@ -63,7 +69,13 @@ pub mod testing;
 pub use assistant::{AssistantUser, ChunkRow, NewChunk, NewReply, ReplyRow, ReplyStatus};
 pub use auth::Session;
 pub use background::BackgroundRun;
+pub use board::{
+    BoardClaimRow, BoardClaimState, BoardTaskFilter, BoardTaskRow, BoardTaskState, BoardTimelineEntry, CommunityFilter,
+    CommunityMemberRow, CommunityMinterRow, CommunityPointsRow, CommunityRow,
+};
+pub use board_event::BoardEvent;
 pub use channels::{ChannelFilter, ChannelRow, ChannelState, NewVoucher, Settlement, SettlementOutcome, VoucherRow};
+pub use community_event::CommunityEvent;
 pub use compute_runs::{ComputeRecord, ComputeStage};
 pub use data_acks::DataAckRow;
 pub use data_market::{OrderFilter, OrderRow, OrderState, PaymentMethod, RatingRow, RatingSummary, SellerRow};

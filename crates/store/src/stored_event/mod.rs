@@ -21,6 +21,11 @@ use serde_json::{Map, Value};
 
 use crate::{Error, MarketEvent, Result};
 
+mod board;
+#[cfg(test)]
+mod board_state_tests;
+#[cfg(test)]
+mod board_tests;
 #[cfg(test)]
 mod fixture;
 mod fl;
@@ -145,6 +150,8 @@ pub(crate) fn encode(event: &MarketEvent) -> String {
             .num("score", *score)
             .str("comment_hash", comment_hash),
         Fl(event) => fl::encode(event),
+        Board(event) => board::encode_board(event),
+        Community(event) => board::encode_community(event),
     }
     .finish()
 }
@@ -275,10 +282,17 @@ fn read(f: &mut Fields<'_>) -> std::result::Result<MarketEvent, String> {
             score: f.num("score")?,
             comment_hash: f.str("comment_hash")?,
         },
-        _ => match fl::read(f)? {
-            Some(event) => Fl(event),
-            None => return Err(format!("unknown kind {:?}", f.kind)),
-        },
+        _ => {
+            if let Some(event) = fl::read(f)? {
+                Fl(event)
+            } else if let Some(event) = board::read_board(f)? {
+                Board(event)
+            } else if let Some(event) = board::read_community(f)? {
+                Community(event)
+            } else {
+                return Err(format!("unknown kind {:?}", f.kind));
+            }
+        }
     })
 }
 

@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 
 use sqlx::Row;
 
+use super::board_tests::board_history;
 use super::fixture::{data_history, fl_history, history};
 use super::{decode, encode};
 use crate::testing::TestDb;
@@ -101,14 +102,17 @@ fn variant(event: &MarketEvent) -> usize {
         OrderExpired { .. } => 22,
         OrderRated { .. } => 23,
         Fl(_) => 24,
+        Board(_) => 25,
+        Community(_) => 26,
     }
 }
 
 #[test]
 fn every_variant_round_trips() {
-    let events: Vec<_> = history().into_iter().chain(data_history()).chain(fl_history()).collect();
+    let events: Vec<_> =
+        history().into_iter().chain(data_history()).chain(fl_history()).chain(board_history()).collect();
     let covered: BTreeSet<_> = events.iter().map(variant).collect();
-    assert_eq!(covered, (0..25).collect(), "the fixtures use every variant");
+    assert_eq!(covered, (0..27).collect(), "the fixtures use every variant");
     for event in &events {
         let text = encode(event);
         assert_eq!(decode(&text).unwrap(), *event, "{text}");
