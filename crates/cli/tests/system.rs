@@ -208,7 +208,8 @@ async fn an_indexer_killed_mid_range_resumes_with_no_gap_and_no_duplicate() -> a
         send(buyer.buyCompute(U256::from(1), "bafy".into(), price, 300).value(price)).await?;
     }
     let head = provider.get_block_number().await?;
-    let expected_logs = 3 + 2 * TASKS;
+    // The board's PlatformArbiterSet at deployment, 3 listings, then created + input per task.
+    let expected_logs = 1 + 3 + 2 * TASKS;
     let dir = support::tempdir()?;
     let deployments = dir.path().join("deployments.json");
     d.save(&deployments)?;

@@ -25,8 +25,9 @@ fn hex(h: B256) -> String {
 /// Decodes a ComputeMarket, PaymentChannel, DataMarket or FederatedMarket log the indexer tracks;
 /// `None` for events it does not (ownership, operators, fees, withdrawals) and for data that does not
 /// decode. The tracked events of the four contracts have distinct signatures (FederatedMarket's
-/// `TaskCreated` and `TaskStarted` carry other fields than ComputeMarket's), and only their
-/// addresses are followed.
+/// `TaskCreated` and `TaskStarted` carry other fields than ComputeMarket's). The TaskBoard's,
+/// Communities' and the points tokens' logs never come here: the indexer routes them by address to
+/// `decode_board` (Communities' `MemberJoined` has FederatedMarket's very signature).
 pub fn decode_log(log: &Log) -> Option<MarketEvent> {
     if let Ok(ev) = Ch::decode_raw_log(log.topics(), &log.data().data) {
         return decode_channel(ev);

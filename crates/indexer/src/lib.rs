@@ -8,16 +8,23 @@
 //! same hash before and after `eth_getLogs`, its first block's parent is the cursor, and every log
 //! names the block hash the headers say — so a reorg racing the fetch makes the step retry instead
 //! of storing logs from a dead fork.
+//!
+//! The contracts' logs are decoded by the contract that emitted them where signatures collide
+//! (Communities' `MemberJoined` is FederatedMarket's, byte for byte): [`IndexerConfig`] names the
+//! TaskBoard and Communities. Communities' points tokens are clones created at run time; their
+//! `Transfer` logs come from a second `eth_getLogs` over the same range (see [`Indexer::step`]).
 
 #![warn(missing_docs)]
 
 mod decode;
+mod decode_board;
+mod describe;
 mod settings;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-use agora_store::{Batch, BlockRef, IndexedLog, LogMeta, Store};
+use agora_store::{Batch, BlockRef, CommunityEvent, IndexedLog, LogMeta, MarketEvent, Store};
 use alloy::eips::BlockNumberOrTag;
 use alloy::primitives::Address;
 use alloy::providers::{DynProvider, Provider};
@@ -25,6 +32,8 @@ use alloy::rpc::types::Filter;
 use tokio::sync::{broadcast, watch};
 
 pub use decode::decode_log;
+pub use decode_board::{decode_board_log, decode_community_log, decode_points_log};
+pub use describe::describe;
 pub use settings::IndexerSettings;
 
 /// What can stop one indexer step; [`Indexer::run`] logs it and retries with backoff.
@@ -66,6 +75,12 @@ pub struct IndexerConfig {
     pub poll_interval: Duration,
     /// How far back (in stored blocks) to look for a common ancestor after a reorg.
     pub reorg_lookback: u32,
+    /// The TaskBoard among `contracts`, whose logs are decoded as its own (`None`: not indexed as
+    /// such; its logs then decode as nothing).
+    pub task_board: Option<Address>,
+    /// The Communities contract among `contracts`, whose logs are decoded as its own and whose
+    /// `CommunityCreated` names the points tokens followed beside it.
+    pub communities: Option<Address>,
 }
 
 impl IndexerConfig {
@@ -80,9 +95,24 @@ impl IndexerConfig {
             batch_blocks: 500,
             poll_interval: Duration::from_millis(200),
             reorg_lookback: 1024,
+            task_board: None,
+            communities: None,
+        }
+    }
+
+    /// [`IndexerConfig::new`] for every contract of a deployment, the TaskBoard and Communities
+    /// named as such.
+    pub fn for_deployments(d: &agora_chain::deploy::Deployments) -> Self {
+        Self {
+            task_board: d.task_board,
+            communities: d.communities,
+            ..Self::new(d.chain_id, d.indexed_contracts(), d.deploy_block)
         }
     }
 }
+
+/// How many addresses one `eth_getLogs` for points tokens names (public endpoints cap the list).
+const TOKENS_PER_QUERY: usize = 256;
 
 /// What one step did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -223,7 +253,13 @@ impl Indexer {
 
         let last_before = self.header(to).await?;
         let filter = Filter::new().address(self.cfg.contracts.clone()).from_block(from).to_block(to);
-        let logs = self.provider.get_logs(&filter).await?;
+        let mut logs = self.provider.get_logs(&filter).await?;
+        let tokens = self.points_tokens(&logs).await?;
+        if !tokens.is_empty() {
+            logs.extend(self.points_logs(&tokens, from, to).await?);
+            // One stream in chain order, as the store applies it.
+            logs.sort_by_key(|l| (l.block_number, l.log_index));
+        }
         let last_after = self.header(to).await?;
         if last_before.hash != last_after.hash {
             return Ok(Step::Raced);
@@ -251,7 +287,7 @@ impl Indexer {
             if log.removed || header.hash != block_hash.to_string() {
                 return Ok(Step::Raced);
             }
-            let Some(event) = decode_log(log) else { continue };
+            let Some(event) = self.decode(log, &tokens) else { continue };
             indexed.push(IndexedLog {
                 meta: LogMeta {
                     block_number: number,
@@ -284,6 +320,66 @@ impl Indexer {
         Ok(Step::Indexed { to, applied: outcome.applied.len(), duplicates: outcome.duplicates })
     }
 
+    /// A log as its contract's event: the TaskBoard's and Communities' by their own ABI, a points
+    /// token's `Transfer` with the community it belongs to, the other contracts' by [`decode_log`].
+    fn decode(&self, log: &alloy::rpc::types::Log, tokens: &BTreeMap<Address, u64>) -> Option<MarketEvent> {
+        let address = log.address();
+        if Some(address) == self.cfg.task_board {
+            decode_board_log(log).map(MarketEvent::Board)
+        } else if Some(address) == self.cfg.communities {
+            decode_community_log(log).map(MarketEvent::Community)
+        } else if let Some(&community_id) = tokens.get(&address) {
+            decode_points_log(log, community_id).map(MarketEvent::Community)
+        } else {
+            decode_log(log)
+        }
+    }
+
+    /// The points tokens whose `Transfer` logs belong to this range: those of the communities the
+    /// store knows at the cursor, and those created by `logs` (the range's own `CommunityCreated`).
+    ///
+    /// Why index the tokens' `Transfer` logs rather than derive balances from `PointsMinted`: a
+    /// community may turn transfers on, and then members move points without Communities hearing
+    /// of it; the token's own logs are the only complete record, and summing them gives `balanceOf`
+    /// exactly (a mint is a `Transfer` from the zero address). Reorgs need nothing of their own:
+    /// both fetches run between the two reads of the range's head hash, so a reorg during them
+    /// makes the step retry; the token list read from the store is derived state at the cursor,
+    /// rolled back with everything else; and a token created inside the range comes from that
+    /// range's logs, so a token on a dead fork is never followed.
+    async fn points_tokens(&self, logs: &[alloy::rpc::types::Log]) -> Result<BTreeMap<Address, u64>> {
+        let Some(communities) = self.cfg.communities else { return Ok(BTreeMap::new()) };
+        let mut tokens: BTreeMap<Address, u64> =
+            self.store.community_points_tokens(self.cfg.chain_id).await?.into_iter().collect();
+        for log in logs.iter().filter(|l| l.address() == communities) {
+            if let Some(CommunityEvent::CommunityCreated { community_id, points_token, .. }) = decode_community_log(log)
+                && let Ok(token) = points_token.parse()
+            {
+                tokens.insert(token, community_id);
+            }
+        }
+        Ok(tokens)
+    }
+
+    /// The `Transfer` logs of `tokens` in blocks `from..=to`, a bounded list of addresses per query.
+    async fn points_logs(
+        &self,
+        tokens: &BTreeMap<Address, u64>,
+        from: u64,
+        to: u64,
+    ) -> Result<Vec<alloy::rpc::types::Log>> {
+        let addresses: Vec<Address> = tokens.keys().copied().collect();
+        let mut logs = Vec::new();
+        for chunk in addresses.chunks(TOKENS_PER_QUERY) {
+            let filter = Filter::new()
+                .address(chunk.to_vec())
+                .event_signature(decode_board::POINTS_TRANSFER)
+                .from_block(from)
+                .to_block(to);
+            logs.extend(self.provider.get_logs(&filter).await?);
+        }
+        Ok(logs)
+    }
+
     async fn roll_back(&self, diverged_at: u64) -> Result<Step> {
         let chain_id = self.cfg.chain_id;
         let stored = self.store.recent_blocks(chain_id, self.cfg.reorg_lookback).await?;
@@ -307,96 +403,4 @@ impl Indexer {
         tracing::warn!(diverged_at, ancestor = ancestor.number, removed_logs, "Reorg detected: rolled back");
         Ok(Step::Reorg { ancestor: ancestor.number, removed_logs })
     }
-}
-
-/// The line a person reads in the log for a newly indexed event.
-pub fn describe(log: &IndexedLog) -> String {
-    use agora_store::MarketEvent as M;
-    match &log.event {
-        M::TaskCreated { task_id, user, service_id, amount } => {
-            format!("TaskCreated: taskId={task_id} user={user} service={service_id} amount={amount}")
-        }
-        M::TaskInput { task_id, deadline, input } => {
-            format!("TaskInput: taskId={task_id} deadline={deadline} input={input}")
-        }
-        M::TaskStarted { task_id } => format!("TaskStarted: taskId={task_id}"),
-        M::TaskCompleted { task_id, result_hash } => format!("TaskCompleted: taskId={task_id} result={result_hash}"),
-        M::TaskFailed { task_id, reason } => format!("TaskFailed: taskId={task_id} reason={reason}"),
-        M::TaskRefunded { task_id } => format!("TaskRefunded: taskId={task_id}"),
-        M::ServiceListed { service_id, provider, token, price, .. } => {
-            format!("ServiceListed: service={service_id} provider={provider} token={token} price={price}")
-        }
-        M::ServiceUpdated { service_id, price, .. } => format!("ServiceUpdated: service={service_id} price={price}"),
-        M::ServiceDelisted { service_id } => format!("ServiceDelisted: service={service_id}"),
-        M::ChannelOpened { channel_id, payer, payee, deposit, expiry, .. } => {
-            format!("ChannelOpened: channel={channel_id} payer={payer} payee={payee} deposit={deposit} expiry={expiry}")
-        }
-        M::ChannelToppedUp { channel_id, deposit, .. } => {
-            format!("ChannelToppedUp: channel={channel_id} deposit={deposit}")
-        }
-        M::ChannelExtended { channel_id, expiry } => format!("ChannelExtended: channel={channel_id} expiry={expiry}"),
-        M::ChannelClosed { channel_id, paid_to_payee, refunded_to_payer } => {
-            format!("ChannelClosed: channel={channel_id} payee+={paid_to_payee} payer+={refunded_to_payer}")
-        }
-        M::ChannelReclaimed { channel_id, refunded_to_payer } => {
-            format!("ChannelReclaimed: channel={channel_id} payer+={refunded_to_payer}")
-        }
-        M::SellerRegistered { seller, endpoint, .. } => {
-            format!("SellerRegistered: seller={seller} endpoint={endpoint}")
-        }
-        M::SellerUpdated { seller, endpoint, .. } => format!("SellerUpdated: seller={seller} endpoint={endpoint}"),
-        M::SellerDeregistered { seller } => format!("SellerDeregistered: seller={seller}"),
-        M::OrderOpened { order_id, buyer, seller, price, total_bytes, method, .. } => format!(
-            "OrderOpened: order={order_id} buyer={buyer} seller={seller} price={price} bytes={total_bytes} method={method}"
-        ),
-        M::OrderEnded { order_id, by, received, settle_at } => {
-            format!("OrderEnded: order={order_id} by={by} received={received} settleAt={settle_at}")
-        }
-        M::OrderChallenged { order_id, by, received } => {
-            format!("OrderChallenged: order={order_id} by={by} received={received}")
-        }
-        M::OrderSettled { order_id, received, paid_to_seller, refunded_to_buyer } => format!(
-            "OrderSettled: order={order_id} received={received} seller+={paid_to_seller} buyer+={refunded_to_buyer}"
-        ),
-        M::OrderConfirmedPaid { order_id } => format!("OrderConfirmedPaid: order={order_id}"),
-        M::OrderExpired { order_id } => format!("OrderExpired: order={order_id}"),
-        M::OrderRated { order_id, rater, rated, score, .. } => {
-            format!("OrderRated: order={order_id} rater={rater} rated={rated} score={score}")
-        }
-        M::Fl(e) => describe_fl(e),
-    }
-}
-
-/// [`describe`] for a FederatedMarket event.
-fn describe_fl(e: &agora_store::FlEvent) -> String {
-    use agora_store::FlEvent as F;
-    let kind = e.kind();
-    let task = e.task_id();
-    let what = match e {
-        F::TaskCreated { investor, mode, pool, .. } => format!("investor={investor} mode={mode} pool={pool}"),
-        F::TaskTerms { block_price, total_blocks, min_participants, .. } => {
-            format!("blockPrice={block_price} blocks={total_blocks} minParticipants={min_participants}")
-        }
-        F::MemberJoined { account, members, .. } => format!("account={account} members={members}"),
-        F::MemberLeft { account, members, refunded, .. } => {
-            format!("account={account} members={members} refunded={refunded}")
-        }
-        F::BlocksBought { buyer, count, cost, blocks_sold, .. } => {
-            format!("buyer={buyer} count={count} cost={cost} sold={blocks_sold}")
-        }
-        F::TaskStarted { members, block_payments, .. } => format!("members={members} investor+={block_payments}"),
-        F::TaskCancelled { by, state, refunded, .. } => format!("by={by} state={state} investor+={refunded}"),
-        F::BlockPaymentRefunded { account, amount, .. } => format!("account={account} amount={amount}"),
-        F::RewardsPosted { root, record_cid, .. } => format!("root={root} record={record_cid}"),
-        F::SharesPosted { holders, record_cid, .. } => format!("holders={holders} record={record_cid}"),
-        F::SharesAssigned { account, shares, .. } => format!("account={account} shares={shares}"),
-        F::RewardClaimed { account, amount, .. } => format!("account={account} amount={amount}"),
-        F::UnclaimedReclaimed { amount, .. } => format!("investor+={amount}"),
-        F::PredictionRequested { request_id, payer, fee, .. } => {
-            format!("request={request_id} payer={payer} fee={fee}")
-        }
-        F::SharesTransferred { from, to, shares, .. } => format!("from={from} to={to} shares={shares}"),
-        F::DividendsWithdrawn { account, amount, .. } => format!("account={account} amount={amount}"),
-    };
-    format!("{kind}: task={task} {what}")
 }

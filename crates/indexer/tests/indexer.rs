@@ -14,6 +14,8 @@ use alloy::primitives::{Address, U256};
 use alloy::providers::{DynProvider, Provider};
 use alloy::sol_types::SolCall;
 
+#[path = "board/market.rs"]
+mod board_market;
 #[path = "fl/market.rs"]
 mod fl_market;
 
@@ -48,7 +50,7 @@ async fn buy(c: &Chain, service: u64, price: u64) -> anyhow::Result<U256> {
 }
 
 fn indexer(c: &Chain, db: &TestDb) -> Indexer {
-    let mut cfg = IndexerConfig::new(c.d.chain_id, c.d.indexed_contracts(), c.d.deploy_block);
+    let mut cfg = IndexerConfig::for_deployments(&c.d);
     cfg.batch_blocks = 3;
     Indexer::new(agora_chain::read_provider(c.anvil.url()).expect("url"), db.store.clone(), cfg)
 }
@@ -73,9 +75,10 @@ async fn every_event_once_and_a_rescan_changes_nothing() -> anyhow::Result<()> {
         ix.sync_to(head(&c).await?).await?;
         let s = &db.store;
         let chain_id = c.d.chain_id;
-        // 3 listings, 3 × (created + input), start, completion, failure + refund.
+        // The board's platform arbiter (set by its constructor), 3 listings, 3 × (created + input),
+        // start, completion, failure + refund.
         let logs = s.log_count(chain_id).await?;
-        assert_eq!(logs, 3 + 6 + 2 + 2, "{}", db.label);
+        assert_eq!(logs, 1 + 3 + 6 + 2 + 2, "{}", db.label);
         let get = |id: U256| async move { s.task(chain_id, id.to::<u64>()).await };
         let task1 = get(t1).await?.expect("task 1");
         assert_eq!(task1.status, TaskStatus::Completed);

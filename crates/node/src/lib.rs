@@ -389,7 +389,7 @@ fn dev_role(index: usize) -> &'static str {
 }
 
 fn indexer_config(config: &Config, d: &Deployments) -> IndexerConfig {
-    let mut cfg = IndexerConfig::new(d.chain_id, d.indexed_contracts(), d.deploy_block);
+    let mut cfg = IndexerConfig::for_deployments(d);
     cfg.confirmations = config.confirmations();
     cfg.poll_interval = Duration::from_millis(config.indexer.poll_interval_ms);
     cfg.batch_blocks = config.indexer.batch_blocks.max(1);
