@@ -85,7 +85,9 @@ pub struct IndexerConfig {
 
 impl IndexerConfig {
     /// A configuration for the dev chain: no confirmations, 500 blocks per `eth_getLogs`, a poll
-    /// every 200 ms, reorgs looked back through 1024 stored blocks.
+    /// every 200 ms, reorgs looked back through 1024 stored blocks. It names no TaskBoard or
+    /// Communities: for a deployment that has them use [`IndexerConfig::for_deployments`], or
+    /// Communities' logs are read by signature alone (and its `MemberJoined` is FederatedMarket's).
     pub fn new(chain_id: u64, contracts: Vec<Address>, start_block: u64) -> Self {
         Self {
             chain_id,
