@@ -9,8 +9,8 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::{
-    admin, assistant, auth, channels, content, data_market, email, events, faucet, fl_account, fl_market, fl_predict,
-    fl_runs, notifications, routes,
+    admin, assistant, auth, board, channels, community, content, data_market, email, events, faucet, fl_account,
+    fl_market, fl_predict, fl_runs, notifications, routes,
 };
 
 #[derive(OpenApi)]
@@ -45,6 +45,13 @@ use crate::{
         fl_predict::put_spec,
         fl_predict::predict,
         faucet::give,
+        board::tasks,
+        board::task,
+        board::config,
+        community::communities,
+        community::community,
+        community::members,
+        community::account,
         admin::users,
         admin::user_action,
         admin::channels,

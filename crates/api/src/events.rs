@@ -3,7 +3,9 @@
 //! Every applied log about a task, and every change of a task's off-chain state (its iExec deal
 //! and status), sends `event: task` with the task as `/api/tasks/{id}` shows it
 //! (timeline included); a log about a service sends `event: service`; a log about a
-//! federated-learning task sends `event: fl_task` with the task as `/api/fl/tasks` lists it.
+//! federated-learning task sends `event: fl_task` with the task as `/api/fl/tasks` lists it; a log
+//! about a task-board task `event: board_task` (as `/api/board/tasks` lists it) and one about a
+//! community `event: community` (as `/api/communities` lists it).
 //! `?user=0x…` keeps only that user's (compute) tasks. The stream follows the bus ([`crate::live`]),
 //! so a client of any API process hears what the indexer of another applied. A client that may
 //! have missed something — it fell behind, the bus lost its Redis connection for a while, the
@@ -47,7 +49,7 @@ struct Feed {
 }
 
 #[utoipa::path(get, path = "/api/events", tag = "live", params(EventQuery),
-    summary = "Server-sent events: `task`, `service` and `fl_task` as the indexer applies logs; `resync` when the client fell behind",
+    summary = "Server-sent events: `task`, `service`, `fl_task`, `board_task` and `community` as the indexer applies logs; `resync` when the client fell behind",
     responses(
         (status = 200, description = "an event stream", content_type = "text/event-stream", body = String),
         (status = 400, description = "bad query", body = ErrorBody),
@@ -105,6 +107,14 @@ impl Feed {
         if let Some(id) = subject.strip_prefix("fl-task:").and_then(|id| id.parse::<u64>().ok()) {
             let Some(task) = crate::fl_market::load_fl_task(&self.state, id).await? else { return Ok(None) };
             return Ok(Some(Event::default().event("fl_task").data(json(&task)?)));
+        }
+        if let Some(id) = subject.strip_prefix("board-task:").and_then(|id| id.parse::<u64>().ok()) {
+            let Some(task) = crate::board::load_board_task(&self.state, id).await? else { return Ok(None) };
+            return Ok(Some(Event::default().event("board_task").data(json(&task)?)));
+        }
+        if let Some(id) = subject.strip_prefix("community:").and_then(|id| id.parse::<u64>().ok()) {
+            let Some(c) = crate::community::load_community(&self.state, id).await? else { return Ok(None) };
+            return Ok(Some(Event::default().event("community").data(json(&c)?)));
         }
         Ok(None)
     }

@@ -8,8 +8,11 @@
 mod admin;
 mod assistant;
 mod auth;
+mod board;
+mod board_dto;
 mod cached;
 mod channels;
+mod community;
 mod content;
 mod data_market;
 mod doc;
@@ -73,6 +76,15 @@ pub struct NetworkInfo {
     #[schema(value_type = Option<String>, pattern = "^0x[0-9a-f]{40}$")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub federated_market: Option<Address>,
+    /// The TaskBoard contract (the community task market's escrow); absent when the deployment has none.
+    #[schema(value_type = Option<String>, pattern = "^0x[0-9a-f]{40}$")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub task_board: Option<Address>,
+    /// The Communities contract (communities and their points tokens); absent when the deployment has
+    /// none.
+    #[schema(value_type = Option<String>, pattern = "^0x[0-9a-f]{40}$")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub communities: Option<Address>,
     /// The account that coordinates this node's federated-learning tasks (pass it as a task's
     /// `coordinator`); absent when the node coordinates none.
     #[schema(value_type = Option<String>, pattern = "^0x[0-9a-f]{40}$")]
@@ -160,6 +172,7 @@ pub fn router(state: AppState) -> Router {
         .merge(events::router())
         .merge(assistant::router())
         .merge(admin::router())
+        .merge(board::router())
         .merge(openai::router())
         .merge(notifications::router())
         .merge(email::router())

@@ -16,6 +16,8 @@ use serde_json::{Value, json};
 use tower::ServiceExt;
 
 mod common;
+#[path = "router/board.rs"]
+mod board;
 #[path = "router/fl_market.rs"]
 mod fl_market;
 #[path = "router/fl_writes.rs"]

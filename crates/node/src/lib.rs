@@ -203,6 +203,8 @@ pub async fn up(config: &Config) -> Result<Node> {
         payment_channel: deployments.payment_channel,
         data_market: deployments.data_market,
         federated_market: deployments.federated_market,
+        task_board: deployments.task_board,
+        communities: deployments.communities,
         fl_coordinator: None,
         fl_endpoint: None,
         deploy_block: deployments.deploy_block,

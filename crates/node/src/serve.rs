@@ -122,6 +122,8 @@ fn network_info(config: &Config, d: &Deployments, rpc_url: &str) -> NetworkInfo 
         payment_channel: d.payment_channel,
         data_market: d.data_market,
         federated_market: d.federated_market,
+        task_board: d.task_board,
+        communities: d.communities,
         fl_coordinator: None,
         fl_endpoint: None,
         deploy_block: d.deploy_block,

@@ -43,6 +43,7 @@ mod assistant;
 mod auth;
 mod background;
 mod board;
+mod board_batch;
 mod board_event;
 mod channels;
 mod column;

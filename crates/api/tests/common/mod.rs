@@ -23,6 +23,8 @@ pub(crate) fn network() -> NetworkInfo {
         payment_channel: Address::ZERO,
         data_market: None,
         federated_market: None,
+        task_board: None,
+        communities: None,
         fl_coordinator: None,
         fl_endpoint: None,
         deploy_block: 1,
