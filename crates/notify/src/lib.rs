@@ -9,6 +9,7 @@
 
 #![warn(missing_docs)]
 
+mod board;
 mod email;
 mod mail;
 mod notifier;

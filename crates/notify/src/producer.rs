@@ -1,4 +1,5 @@
-//! The producer: turns the indexer's applied logs into notices. Each notice's key is derived from
+//! The producer: turns the indexer's applied logs into notices (compute tasks here, the community
+//! task market in `board`). Each notice's key is derived from
 //! the log (chain, transaction hash, log index) and the recipient, so a replayed log, a restarted
 //! node or two nodes on one database never tell anyone twice.
 
@@ -18,14 +19,14 @@ pub struct Producer {
 }
 
 /// What one log tells one person, before preferences and keys.
-struct Draft {
-    recipient: Address,
-    kind: &'static str,
-    subject: String,
-    scopes: Vec<String>,
-    title: String,
-    payload: serde_json::Value,
-    reach: Reach,
+pub(crate) struct Draft {
+    pub(crate) recipient: Address,
+    pub(crate) kind: &'static str,
+    pub(crate) subject: String,
+    pub(crate) scopes: Vec<String>,
+    pub(crate) title: String,
+    pub(crate) payload: serde_json::Value,
+    pub(crate) reach: Reach,
 }
 
 impl Producer {
@@ -76,6 +77,8 @@ impl Producer {
                 let title = format!("Your compute task #{task_id} was refunded");
                 self.to_buyer(*task_id, "compute-refunded", title, json!({"taskId": task_id})).await
             }
+            MarketEvent::Board(e) => crate::board::board_drafts(&self.store, self.chain_id, e).await,
+            MarketEvent::Community(e) => Ok(crate::board::community_drafts(e)),
             _ => Ok(Vec::new()),
         }
     }
