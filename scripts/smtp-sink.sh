@@ -7,12 +7,20 @@ set -euo pipefail
 VERSION=1.4.6
 VENV="${AGORA_CACHE:-$HOME/.cache/agora}/aiosmtpd-$VERSION"
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c "import aiosmtpd" 2>/dev/null; then
+ready() { [ -x "$VENV/bin/python" ] && "$VENV/bin/python" -c "import aiosmtpd" 2>/dev/null; }
+if ! ready; then
   mkdir -p "$(dirname "$VENV")"
-  python3 -m venv "$VENV.tmp.$$" >&2
-  "$VENV.tmp.$$/bin/pip" install --quiet --disable-pip-version-check "aiosmtpd==$VERSION" >&2
-  rm -rf "$VENV"
-  mv "$VENV.tmp.$$" "$VENV"
+  # Tests start several sinks at once: one of them builds the environment, the others wait.
+  exec 9>"$VENV.lock"
+  flock 9
+  if ! ready; then
+    rm -rf "$VENV" "$VENV.tmp"
+    python3 -m venv "$VENV.tmp" >&2
+    "$VENV.tmp/bin/python" -m pip install --quiet --disable-pip-version-check "aiosmtpd==$VERSION" >&2
+    mv "$VENV.tmp" "$VENV"
+  fi
+  flock -u 9
+  exec 9>&-
 fi
 if [ "${1:-}" = "--install" ]; then
   exit 0
