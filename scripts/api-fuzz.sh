@@ -104,11 +104,21 @@ checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "401", "403",
 [[operations]]
 include-path = "/api/fl/tasks/{id}/predict"
 checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "401", "403", "404", "409"]
+
+# Notifications: an e-mail address is checked by the mailer's parser (the document says only
+# "a string"), a verification token must have been issued (400 token_unknown), a preference's
+# id must fit the store's integers and a scope may appear once, and a read mark names ids or
+# all=true (exactly one): each answered 400 with the reason. Verification mails are limited per
+# hour (409 too_many_links).
+[[operations]]
+include-path-regex = "^/api/(me/email|email/verify|me/notification-prefs|me/notifications/read)$"
+checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "401", "403", "404", "409"]
 TOML
 
 # Left out, and why:
 # - GET /api/events is a server-sent event stream that never ends: every generated request would
 #   only time out. Its one parameter (`user`) is read by the same code as /api/tasks's, which is fuzzed.
+# - GET /api/me/notifications/stream likewise (no parameters; crates/api/tests/notify.rs reads it).
 # - POST /api/auth/verify accepts only an EIP-4361 message signed by a wallet over a nonce this node
 #   issued; generated data can never be one, so only its first refusal would be exercised. The
 #   sign-in above goes through it once; crates/api/tests/session.rs drives each refusal.
@@ -122,6 +132,7 @@ cd "$work"
   --max-examples "$EXAMPLES" \
   --generation-database none \
   --exclude-path /api/events \
+  --exclude-path /api/me/notifications/stream \
   --exclude-path /api/auth/verify \
   --exclude-path /api/auth/logout \
   --no-color
