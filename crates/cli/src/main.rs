@@ -3,8 +3,10 @@
 // The command's answers (the API's URL, what `deploy` did) are its output.
 #![allow(clippy::print_stdout)]
 
+mod board;
 mod channel;
 mod chat;
+mod community;
 mod data;
 mod fl;
 mod local;
@@ -194,6 +196,22 @@ enum Command {
         #[command(flatten)]
         flags: channel::ClientFlags,
     },
+    /// The community task market: publish a task with an escrowed reward, accept, submit, approve
+    /// or reject, dispute and resolve, cancel, refund, approve a lapsed review, show, withdraw.
+    Board {
+        #[command(subcommand)]
+        cmd: board::BoardCmd,
+        #[command(flatten)]
+        flags: channel::ClientFlags,
+    },
+    /// The task market's communities: create, join, leave, admins, points, transfers, the task
+    /// board's minting budget, show.
+    Community {
+        #[command(subcommand)]
+        cmd: community::CommunityCmd,
+        #[command(flatten)]
+        flags: channel::ClientFlags,
+    },
     /// Train in a federated-learning task: sign in to its coordinator, train each round on the
     /// blocks you hold, send the updates; prints each round and the final report.
     FlClient(fl::ClientArgs),
@@ -228,6 +246,14 @@ async fn main() -> Result<()> {
         Command::Fl { cmd, flags } => {
             let out = out::Out { json: flags.json };
             Some((out, fl::run(cmd, &flags, out).await))
+        }
+        Command::Board { cmd, flags } => {
+            let out = out::Out { json: flags.json };
+            Some((out, board::run(cmd, &flags, out).await))
+        }
+        Command::Community { cmd, flags } => {
+            let out = out::Out { json: flags.json };
+            Some((out, community::run(cmd, &flags, out).await))
         }
         Command::FlClient(args) => {
             let out = out::Out { json: args.json };
@@ -295,6 +321,8 @@ async fn serve(cli_config: &std::path::Path, command: Command) -> Result<()> {
         | Command::Seller(_)
         | Command::Buyer { .. }
         | Command::Fl { .. }
+        | Command::Board { .. }
+        | Command::Community { .. }
         | Command::FlClient(_) => {}
     }
     Ok(())

@@ -5,6 +5,7 @@
 #![warn(missing_docs)]
 
 mod assistant;
+pub mod board_client;
 mod catalogue;
 pub mod config;
 pub mod data;
