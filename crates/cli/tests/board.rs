@@ -256,8 +256,26 @@ async fn the_task_market_from_the_command_line() -> anyhow::Result<()> {
     assert_eq!(m.points(&community, &w1)?, points + U256::from(2), "10 points × 25 %, rounded down");
 
     // A task without a community: its review window lapses and a stranger approves.
-    let t3 =
-        m.publish(&publisher, &["--reward", &(2 * SLOT).to_string(), "--review-window", "60", "--spec", "Fix CI"])?;
+    let spec = m.up.dir.path().join("ci.md");
+    std::fs::write(&spec, "# Fix CI\n\nThe nightly job times out.\n")?;
+    let spec_file = spec.display().to_string();
+    let reward = (2 * SLOT).to_string();
+    let published = m.ok(&[
+        "board",
+        "publish",
+        "--key",
+        &publisher.key,
+        "--reward",
+        &reward,
+        "--review-window",
+        "60",
+        "--spec-file",
+        &spec_file,
+    ])?["published"]
+        .clone();
+    let t3 = published["taskId"].as_u64().expect("taskId");
+    let stored = reqwest::get(format!("{}/ipfs/{}", m.up.api, published["spec"].as_str().expect("spec"))).await?;
+    assert_eq!(stored.text().await?, std::fs::read_to_string(&spec)?, "the description is in the content store");
     m.act(&w2, "accept", t3, &[])?;
     m.act(&w2, "submit", t3, &["--deliverable", "ipfs://ci"])?;
     let early =
@@ -273,6 +291,10 @@ async fn the_task_market_from_the_command_line() -> anyhow::Result<()> {
     m.act(&w1, "accept", t4, &[])?;
     m.act(&publisher, "cancel", t4, &[])?;
     assert_eq!(m.show(t4)?["state"], "cancelled");
+
+    // Every payout was pushed: the board owes nobody anything.
+    let nothing = m.refused(&["board", "withdraw", "--key", &w1.key])?;
+    assert_eq!(nothing["code"], "NothingToWithdraw", "{nothing}");
 
     // The node's API shows each task as the chain holds it, once the indexer caught up.
     for (task, paid) in [(t1, 2 * SLOT), (t2, SLOT / 4), (t3, 2 * SLOT), (t4, 0)] {
