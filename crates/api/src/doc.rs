@@ -10,7 +10,7 @@ use utoipa::{Modify, OpenApi};
 
 use crate::{
     admin, assistant, auth, board, channels, community, content, data_market, email, events, faucet, fl_account,
-    fl_market, fl_predict, fl_runs, notifications, routes,
+    fl_market, fl_predict, fl_runs, moderation, notifications, posts, profiles, routes,
 };
 
 #[derive(OpenApi)]
@@ -68,6 +68,20 @@ use crate::{
         auth::my_tasks,
         assistant::models,
         assistant::account,
+        profiles::profile,
+        profiles::put_my_profile,
+        posts::community_threads,
+        posts::create_thread,
+        posts::thread_page,
+        posts::create_reply,
+        posts::edit_post,
+        posts::delete_post,
+        moderation::report_post,
+        moderation::moderate_post,
+        moderation::resolve_reports,
+        moderation::community_queue,
+        moderation::community_moderation_log,
+        moderation::admin_moderation_queue,
         notifications::list,
         notifications::mark_read,
         notifications::stream,

@@ -53,6 +53,14 @@ pub enum ApiError {
         /// What a person reads.
         message: String,
     },
+    /// The caller did this too often; 429 `rate_limited` with `Retry-After` (seconds).
+    #[error("{message}")]
+    TooManyRequests {
+        /// Seconds until the caller may try again.
+        retry_after: u64,
+        /// What a person reads.
+        message: String,
+    },
     /// The chain's RPC did not answer; 503.
     #[error("the chain node could not be reached: {0}")]
     ChainUnavailable(String),
@@ -71,6 +79,7 @@ impl ApiError {
             Self::Unauthorized { code, .. } => (StatusCode::UNAUTHORIZED, (*code).to_owned()),
             Self::Forbidden { code, .. } => (StatusCode::FORBIDDEN, (*code).to_owned()),
             Self::Invalid { code, .. } => (StatusCode::BAD_REQUEST, (*code).to_owned()),
+            Self::TooManyRequests { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited".into()),
             Self::ChainUnavailable(_) => (StatusCode::BAD_GATEWAY, "chain_unavailable".into()),
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal".into()),
         }
@@ -98,7 +107,12 @@ impl IntoResponse for ApiError {
             tracing::error!(%detail, "internal error serving a request");
         }
         let (status, code) = self.status_and_code();
-        (status, Json(ErrorBody { error: ErrorDetail { code, message: self.to_string() } })).into_response()
+        let mut resp =
+            (status, Json(ErrorBody { error: ErrorDetail { code, message: self.to_string() } })).into_response();
+        if let Self::TooManyRequests { retry_after, .. } = &self {
+            resp.headers_mut().insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from(*retry_after));
+        }
+        resp
     }
 }
 

@@ -26,9 +26,12 @@ mod fl_predict;
 mod fl_runs;
 pub mod live;
 mod metadata;
+mod moderation;
 mod notifications;
 mod openai;
 mod params;
+mod posts;
+mod profiles;
 mod routes;
 mod settings;
 pub mod siwe;
@@ -47,7 +50,7 @@ use serde::Serialize;
 pub use auth::SESSION_COOKIE;
 pub use error::ApiError;
 pub use faucet::Faucet;
-pub use settings::ApiSettings;
+pub use settings::{ApiSettings, SocialSettings};
 
 /// Public facts about the deployment the node serves, shown to clients as they are.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -149,6 +152,8 @@ pub struct AppState {
     pub admins: Arc<Vec<alloy::primitives::Address>>,
     /// The dev chain's faucet; `None` (and `/api/faucet` 403) on any other chain.
     pub faucet: Option<Faucet>,
+    /// `[social]`: the posting rate limit of community threads.
+    pub social: SocialSettings,
     /// Notifications: the signed-in user's list, preferences, e-mail address and live stream.
     pub notifier: agora_notify::Notifier,
 }
@@ -172,6 +177,8 @@ pub fn router(state: AppState) -> Router {
         .merge(events::router())
         .merge(assistant::router())
         .merge(admin::router())
+        .merge(profiles::router())
+        .merge(posts::router())
         .merge(board::router())
         .merge(openai::router())
         .merge(notifications::router())

@@ -79,6 +79,39 @@ pub(crate) fn limit(raw: Option<u32>, default: u32, max: u32) -> Result<u32, Api
     }
 }
 
+/// A list's `offset`: 0 when absent, at most [`MAX_ID`].
+pub(crate) fn offset(raw: Option<u64>) -> Result<u64, ApiError> {
+    match raw {
+        None => Ok(0),
+        Some(n) if n <= MAX_ID => Ok(n),
+        Some(n) => Err(bad(format!("offset {n} is out of range: give 0 to {MAX_ID}"))),
+    }
+}
+
+/// How [`text`] reads what a person wrote.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TextKind {
+    /// One line (a name, a title, a reason): trimmed, no control characters at all.
+    Line,
+    /// Markdown: kept exactly as sent; line breaks and tabs are its only control characters.
+    Block,
+}
+
+/// Text a person wrote: 1 to `max` characters (Unicode scalar values, as JSON Schema's
+/// `maxLength` counts them), not blank, read as `kind` says.
+pub(crate) fn text(what: &str, raw: &str, max: usize, kind: TextKind) -> Result<String, ApiError> {
+    let text = if kind == TextKind::Line { raw.trim() } else { raw };
+    let n = text.chars().count();
+    if n > max || text.trim().is_empty() {
+        return Err(bad(format!("{what} must be 1 to {max} characters and not blank (it has {n})")));
+    }
+    let allowed = |c: char| kind == TextKind::Block && matches!(c, '\n' | '\r' | '\t');
+    if let Some(c) = text.chars().find(|c| c.is_control() && !allowed(*c)) {
+        return Err(bad(format!("{what} contains the control character {c:?}")));
+    }
+    Ok(text.to_owned())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -117,6 +150,22 @@ mod tests {
         for raw in ["", "1.5", "-1", "+1", "0x10", " 1", &"1".repeat(78)] {
             assert!(amount("value", raw).is_err(), "{raw:?}");
         }
+    }
+
+    #[test]
+    fn texts_keep_to_their_length_and_characters() {
+        use TextKind::{Block, Line};
+        assert_eq!(text("name", "  Ada  ", 40, Line).ok().as_deref(), Some("Ada"));
+        assert_eq!(text("body", "  *hi*\n\tthere ", 100, Block).ok().as_deref(), Some("  *hi*\n\tthere "));
+        assert_eq!(text("name", &"界".repeat(40), 40, Line).ok().map(|t| t.chars().count()), Some(40));
+        for (raw, kind) in
+            [("", Line), ("   ", Line), ("\n\n", Block), ("a\nb", Line), ("a\u{0}b", Block), ("a\u{7f}", Block)]
+        {
+            assert!(text("t", raw, 40, kind).is_err(), "{raw:?}");
+        }
+        assert!(text("name", &"a".repeat(41), 40, Line).is_err());
+        assert_eq!(offset(None).ok(), Some(0));
+        assert!(offset(Some(MAX_ID + 1)).is_err());
     }
 
     #[test]

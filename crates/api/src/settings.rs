@@ -30,3 +30,20 @@ impl Default for ApiSettings {
         }
     }
 }
+
+/// The `[social]` section: how often one author may post in the communities' threads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SocialSettings {
+    /// Posts (threads and replies, in every community of the chain, deleted ones included) one
+    /// author may write within `window_secs`; the next is refused with 429 and `Retry-After`.
+    pub posts_per_window: u32,
+    /// The rate limit's sliding window, in seconds.
+    pub window_secs: u64,
+}
+
+impl Default for SocialSettings {
+    fn default() -> Self {
+        Self { posts_per_window: 5, window_secs: 60 }
+    }
+}

@@ -44,6 +44,8 @@ pub struct Config {
     pub data: agora_datastream::DataSettings,
     /// `[fl]`: the federated-learning coordinator's key, listen address, data and demo task.
     pub fl: agora_federated::FlSettings,
+    /// `[social]`: the posting rate limit of community threads.
+    pub social: agora_api::SocialSettings,
     /// `[redis]`: the bus and cache several API processes share (unset: this process's memory).
     pub redis: agora_bus::RedisSettings,
     /// `[cache]`: how long hot list reads are kept, at most.
@@ -67,6 +69,7 @@ impl Default for Config {
             assistant: agora_assistant::AssistantSettings::default(),
             data: agora_datastream::DataSettings::default(),
             fl: agora_federated::FlSettings::default(),
+            social: agora_api::SocialSettings::default(),
             redis: agora_bus::RedisSettings::default(),
             cache: agora_bus::CacheSettings::default(),
             mail: agora_notify::MailSettings::default(),

@@ -353,6 +353,7 @@ pub async fn up(config: &Config) -> Result<Node> {
         jobs: background_jobs,
         admins: std::sync::Arc::new(config.api.admins.clone()),
         faucet,
+        social: config.social,
         notifier,
     });
     {

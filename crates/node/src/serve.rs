@@ -98,6 +98,7 @@ pub async fn serve(config: &Config) -> Result<Node> {
         jobs: None,
         admins: std::sync::Arc::new(config.api.admins.clone()),
         faucet: None,
+        social: config.social,
         notifier,
     });
     let (shutdown, mut rx) = watch::channel(false);

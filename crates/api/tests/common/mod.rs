@@ -64,6 +64,7 @@ pub(crate) async fn state(
         jobs: None,
         admins: std::sync::Arc::new(Vec::new()),
         faucet: None,
+        social: Default::default(),
         notifier,
     };
     (state, events)
