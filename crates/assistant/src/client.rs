@@ -161,6 +161,11 @@ impl NodeApi {
         http::request(&self.endpoint, "POST", path, cookie, Some(body)).await
     }
 
+    /// `POST path` with a body of `content_type` (a file for `/api/uploads`): the raw answer.
+    pub async fn post_bytes(&self, path: &str, content_type: &str, body: &[u8]) -> Result<Response, ClientError> {
+        http::request_bytes(&self.endpoint, "POST", path, None, content_type, body).await
+    }
+
     /// The assistant's models and prices.
     pub async fn models(&self) -> Result<Models, ClientError> {
         let v = self.get_json("/api/assistant/models").await?;

@@ -246,7 +246,7 @@ pub(crate) async fn run(cmd: BoardCmd, flags: &ClientFlags, out: Out) -> Outcome
         BoardCmd::Submit { task, key: k, deliverable, file } => {
             let deliverable = match (deliverable, file) {
                 (Some(text), _) => text,
-                (None, Some(path)) => node.upload(read(&path)?).await.map_err(failed)?,
+                (None, Some(path)) => node.upload(&read(&path)?).await.map_err(failed)?,
                 (None, None) => return Err(Failure::new("usage", "give --deliverable or --file")),
             };
             (task, k, Action::Submit(deliverable))
@@ -293,7 +293,7 @@ async fn publish(node: &BoardNode, a: PublishArgs, out: Out) -> Outcome {
         (None, Some(path)) => read(&path)?,
         (None, None) => return Err(Failure::new("usage", "give --spec or --spec-file")),
     };
-    let spec = node.upload(bytes).await.map_err(failed)?;
+    let spec = node.upload(&bytes).await.map_err(failed)?;
     let t = NewTask {
         token,
         reward: a.reward,

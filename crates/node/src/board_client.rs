@@ -30,8 +30,6 @@ pub use view::{ClaimView, TaskView};
 #[derive(Debug, Clone)]
 pub struct BoardNode {
     api: NodeApi,
-    /// The API's URL, for uploads (a raw body, which [`NodeApi`] does not send).
-    api_url: String,
     /// The chain's JSON-RPC URL.
     pub rpc_url: String,
     /// Its id.
@@ -112,7 +110,6 @@ impl BoardNode {
             communities: communities.parse()?,
             market_token: text(&net, "marketToken")?.parse()?,
             deploy_block: net["deployBlock"].as_u64().unwrap_or(0),
-            api_url: api.trim_end_matches('/').to_owned(),
             api: node,
         })
     }
@@ -123,18 +120,9 @@ impl BoardNode {
     }
 
     /// Stores `bytes` in the node's content store (`POST /api/uploads`); its CID.
-    pub async fn upload(&self, bytes: Vec<u8>) -> Result<String> {
-        let resp = reqwest::Client::new()
-            .post(format!("{}/api/uploads", self.api_url))
-            .header("content-type", "application/octet-stream")
-            .body(bytes)
-            .send()
-            .await
-            .context("uploading to the node's content store")?;
-        let status = resp.status();
-        let body: Value = resp.json().await.context("the upload's answer is not JSON")?;
-        ensure!(status.is_success(), "the node refused the upload ({status}): {body}");
-        Ok(text(&body, "cid")?.to_owned())
+    pub async fn upload(&self, bytes: &[u8]) -> Result<String> {
+        let stored = self.api.post_bytes("/api/uploads", "application/octet-stream", bytes).await?.json()?;
+        Ok(text(&stored, "cid")?.to_owned())
     }
 
     /// The key's one sender.

@@ -99,6 +99,19 @@ pub(crate) async fn request(
     cookie: Option<&str>,
     body: Option<&Value>,
 ) -> Result<Response, ClientError> {
+    let body = body.map(|b| b.to_string()).unwrap_or_default();
+    request_bytes(endpoint, method, path, cookie, "application/json", body.as_bytes()).await
+}
+
+/// Sends one request with a body of any type and reads the whole answer.
+pub(crate) async fn request_bytes(
+    endpoint: &Endpoint,
+    method: &str,
+    path: &str,
+    cookie: Option<&str>,
+    content_type: &str,
+    body: &[u8],
+) -> Result<Response, ClientError> {
     let mut head = format!(
         "{method} {path} HTTP/1.1\r\nHost: {}\r\nAccept: application/json\r\nConnection: close\r\n",
         endpoint.authority
@@ -106,15 +119,14 @@ pub(crate) async fn request(
     if let Some(cookie) = cookie {
         head.push_str(&format!("Cookie: {cookie}\r\n"));
     }
-    let body = body.map(|b| b.to_string()).unwrap_or_default();
     if method != "GET" {
-        head.push_str(&format!("Content-Type: application/json\r\nContent-Length: {}\r\n", body.len()));
+        head.push_str(&format!("Content-Type: {content_type}\r\nContent-Length: {}\r\n", body.len()));
     }
     head.push_str("\r\n");
     let io = |e: std::io::Error| ClientError::Io(format!("{method} {path}: {e}"));
     let mut stream = endpoint.connect().await?;
     stream.write_all(head.as_bytes()).await.map_err(io)?;
-    stream.write_all(body.as_bytes()).await.map_err(io)?;
+    stream.write_all(body).await.map_err(io)?;
     let mut raw = Vec::new();
     (&mut stream).take(MAX_RESPONSE as u64 + 64 * 1024).read_to_end(&mut raw).await.map_err(io)?;
     parse_response(&raw).map_err(|why| ClientError::Protocol(format!("{method} {path}: {why}")))
