@@ -2,7 +2,7 @@
 // page, the publish form, my tasks, the communities and one community, as the hash says
 // (lib/boardRoute.ts), sharing the board's configuration, the live events, the chain's clock and
 // one transaction runner.
-import { useCallback, useMemo } from "react";
+import { useCallback, useEffect, useMemo, useRef } from "react";
 import "../board.css";
 import type { Hex } from "viem";
 import type { NetworkInfo } from "../lib/api";
@@ -39,9 +39,15 @@ export function BoardSection(p: Props) {
   const now = useChainClock(p.net, live.version);
   const { onBalancesChanged } = p;
   const { refresh } = live;
+  // After our own transaction: re-read now, and twice more while the indexer catches up (its
+  // event normally brings the change; this covers an event missed or a read the busy node failed).
+  const later = useRef<ReturnType<typeof setTimeout>[]>([]);
+  useEffect(() => () => later.current.forEach(clearTimeout), []);
   const afterTx = useCallback(() => {
     onBalancesChanged();
     refresh();
+    later.current.forEach(clearTimeout);
+    later.current = [1500, 5000].map((ms) => setTimeout(refresh, ms));
   }, [onBalancesChanged, refresh]);
   const tx = useBoardTx(p.net, p.wallet, p.chainOk, afterTx);
   const list = useCommunities(live, !!cfg.config);

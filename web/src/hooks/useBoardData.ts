@@ -2,23 +2,34 @@
 // claims and timeline, an account's tasks and points, and a task's description from the content
 // store (read once per CID). Each re-reads when the live signal's `version` moves; a task page only
 // when the pushed task is its own (or on a reconnect).
-import { useCallback, useEffect, useRef, useState } from "react";
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { boardApi, type AccountBoard, type BoardTask, type TaskDetail, type TaskFilter } from "../lib/board";
 import { errorText } from "../lib/wallet";
 import type { BoardLive } from "./useBoard";
+
+/// Requests numbered as they start, so an answer that comes back after a newer request's (a busy
+/// node can answer out of order) is dropped instead of putting an older view on the page.
+export function useLatest() {
+  const n = useRef(0);
+  return useMemo(() => ({ start: () => ++n.current, is: (mine: number) => mine === n.current }), []);
+}
 
 export function useBoardTasks(filter: TaskFilter, live: BoardLive, enabled: boolean) {
   const [tasks, setTasks] = useState<BoardTask[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   const key = JSON.stringify(filter);
+  const latest = useLatest();
   const reload = useCallback(async () => {
+    const mine = latest.start();
     try {
-      setTasks(await boardApi.tasks(JSON.parse(key) as TaskFilter));
+      const tasks = await boardApi.tasks(JSON.parse(key) as TaskFilter);
+      if (!latest.is(mine)) return;
+      setTasks(tasks);
       setError(null);
     } catch (e) {
-      setError(errorText(e));
+      if (latest.is(mine)) setError(errorText(e));
     }
-  }, [key]);
+  }, [key, latest]);
   useEffect(() => {
     if (enabled) void reload();
   }, [reload, live.version, enabled]);
@@ -28,14 +39,18 @@ export function useBoardTasks(filter: TaskFilter, live: BoardLive, enabled: bool
 export function useBoardTask(id: number, live: BoardLive, enabled: boolean) {
   const [detail, setDetail] = useState<TaskDetail | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const latest = useLatest();
   const reload = useCallback(async () => {
+    const mine = latest.start();
     try {
-      setDetail(await boardApi.task(id));
+      const d = await boardApi.task(id);
+      if (!latest.is(mine)) return;
+      setDetail(d);
       setError(null);
     } catch (e) {
-      setError(errorText(e));
+      if (latest.is(mine)) setError(errorText(e));
     }
-  }, [id]);
+  }, [id, latest]);
   const loaded = useRef<number | null>(null);
   useEffect(() => {
     if (!enabled) return;
@@ -54,15 +69,19 @@ export function useBoardTask(id: number, live: BoardLive, enabled: boolean) {
 export function useAccountBoard(address: string | null, live: BoardLive, enabled: boolean) {
   const [account, setAccount] = useState<AccountBoard | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const latest = useLatest();
   const reload = useCallback(async () => {
     if (!address) return;
+    const mine = latest.start();
     try {
-      setAccount(await boardApi.account(address));
+      const a = await boardApi.account(address);
+      if (!latest.is(mine)) return;
+      setAccount(a);
       setError(null);
     } catch (e) {
-      setError(errorText(e));
+      if (latest.is(mine)) setError(errorText(e));
     }
-  }, [address]);
+  }, [address, latest]);
   useEffect(() => setAccount(null), [address]);
   useEffect(() => {
     if (enabled) void reload();

@@ -8,18 +8,23 @@ import { communitiesAbi, communityPointsAbi, taskBoardAbi } from "../generated/a
 import { communityApi, type Community, type LeaderEntry, type Member } from "../lib/community";
 import { errorText, publicClientFor } from "../lib/wallet";
 import type { BoardLive } from "./useBoard";
+import { useLatest } from "./useBoardData";
 
 export function useCommunities(live: BoardLive, enabled: boolean) {
   const [communities, setCommunities] = useState<Community[] | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const latest = useLatest();
   const reload = useCallback(async () => {
+    const mine = latest.start();
     try {
-      setCommunities(await communityApi.list(100, 0));
+      const list = await communityApi.list(100, 0);
+      if (!latest.is(mine)) return;
+      setCommunities(list);
       setError(null);
     } catch (e) {
-      setError(errorText(e));
+      if (latest.is(mine)) setError(errorText(e));
     }
-  }, []);
+  }, [latest]);
   useEffect(() => {
     if (enabled) void reload();
   }, [enabled, reload, live.version]);
@@ -33,17 +38,20 @@ export function useCommunity(id: number, live: BoardLive, enabled: boolean, memb
   const [leaderboard, setLeaderboard] = useState<LeaderEntry[]>([]);
   const [members, setMembers] = useState<Member[] | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const latest = useLatest();
   const reload = useCallback(async () => {
+    const mine = latest.start();
     try {
       const [c, m] = await Promise.all([communityApi.get(id), communityApi.members(id, MEMBERS_PAGE + 1, membersPage * MEMBERS_PAGE)]);
+      if (!latest.is(mine)) return;
       setCommunity(c.community);
       setLeaderboard(c.leaderboard);
       setMembers(m);
       setError(null);
     } catch (e) {
-      setError(errorText(e));
+      if (latest.is(mine)) setError(errorText(e));
     }
-  }, [id, membersPage]);
+  }, [id, membersPage, latest]);
   useEffect(() => {
     setCommunity(null);
     setMembers(null);
