@@ -15,9 +15,9 @@ use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
-mod common;
 #[path = "router/board.rs"]
 mod board;
+mod common;
 #[path = "router/fl_market.rs"]
 mod fl_market;
 #[path = "router/fl_writes.rs"]
