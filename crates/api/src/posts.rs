@@ -188,6 +188,7 @@ enum OrderDto {
 pub(crate) struct PageQuery {
     /// `newest` or `oldest` first (threads default to newest, replies to oldest; pinned threads
     /// always come first)
+    #[param(inline)]
     order: Option<OrderDto>,
     /// at most this many (default 20)
     #[param(minimum = 1, maximum = 100)]
