@@ -73,8 +73,10 @@ async fn tasks(
 ) -> Result<CachedJson, ApiError> {
     let Query(q) = q?;
     let address = |what: &str, raw: &Option<String>| raw.as_deref().map(|a| params::address(what, a)).transpose();
-    if q.community == Some(0) {
-        return Err(ApiError::BadRequest("community 0 is no community: ids start at 1".into()));
+    if let Some(c) = q.community
+        && (c == 0 || c > i64::MAX as u64)
+    {
+        return Err(ApiError::BadRequest(format!("community {c} is out of range: give 1 to {}", i64::MAX)));
     }
     let filter = BoardTaskFilter {
         community_id: q.community,

@@ -121,9 +121,15 @@ async fn avatar(s: &AppState, raw: &str) -> Result<String, ApiError> {
 async fn put_my_profile(
     State(s): State<AppState>,
     who: SignedIn,
-    body: Result<Json<ProfileUpdate>, JsonRejection>,
+    body: Result<Json<serde_json::Value>, JsonRejection>,
 ) -> Result<Json<ProfileDto>, ApiError> {
-    let Json(update) = body?;
+    let Json(body) = body?;
+    // serde would also read a struct from a JSON array of its fields; the document says an object.
+    if !body.is_object() {
+        return Err(ApiError::BadRequest("the body must be a JSON object".into()));
+    }
+    let update: ProfileUpdate = serde_json::from_value(body)
+        .map_err(|e| ApiError::BadRequest(format!("the body is not a profile update: {e}")))?;
     let address: Address =
         who.address.parse().map_err(|_| ApiError::Internal("a session holds a bad address".into()))?;
     let display_name = update
