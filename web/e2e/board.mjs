@@ -167,6 +167,35 @@ async function main() {
       await screenshot(pub, "board-1-community-zh", true);
     });
 
+    await step("1b. threads: a member signs in and posts (its markdown's HTML stays text), another replies", async () => {
+      const a = pages.a;
+      await a.getByTestId("sign-in").click();
+      const threads = a.getByTestId("community-threads");
+      await threads.locator("summary").click();
+      await a.getByTestId("community-thread-title").fill("谁会做风筝？");
+      await a.getByTestId("community-thread-body").fill("**竹骨** <script>window.__pwned = 1</script><img src=x onerror=\"window.__pwned = 2\">");
+      await a.getByTestId("community-thread-submit").click();
+      const item = threads.locator("[data-testid^=community-thread-]").filter({ hasText: "谁会做风筝" });
+      await item.waitFor({ timeout: 30_000 });
+      // The author's new thread opens by itself.
+      await item.locator("button[aria-expanded=true]").waitFor({ timeout: 30_000 });
+      await expectText(item, "<script>", 30_000);
+      if (await a.evaluate(() => window.__pwned !== undefined)) fail("a post's HTML ran in the page");
+      if ((await item.locator("script, img").count()) !== 0) fail("a post's HTML became elements");
+      const b = pages.b;
+      await b.getByTestId("sign-in").click();
+      const bItem = b.getByTestId("community-threads").locator("[data-testid^=community-thread-]").filter({ hasText: "谁会做风筝" });
+      await bItem.waitFor({ timeout: 30_000 });
+      await bItem.getByRole("button").first().click();
+      await b.getByTestId("community-reply-body").fill("我会，周六来");
+      await b.getByTestId("community-reply-submit").click();
+      await expectText(bItem, "我会，周六来", 30_000);
+      const threadId = Number((await item.getAttribute("data-testid")).replace("community-thread-", ""));
+      const api = await getJson(`${base}/api/threads/${threadId}`);
+      if (api.replies.length !== 1 || api.replies[0].author !== B) fail(`the thread's replies: ${JSON.stringify(api.replies)}`);
+      await screenshot(a, "board-1b-threads-zh", true);
+    });
+
     let task;
     const perSlot = parseEther("0.033");
     await step("2. publish: 0.1 AMT over 3 slots refused with the nearest values; 0.099 AMT with 5 points each, approve → publish", async () => {

@@ -123,7 +123,7 @@ export function App() {
         )}
         {(route === "board" || route === "communities" || route === "community") && (
           <Suspense fallback={<p className="muted" role="status">{t("fl.loading")}</p>}>
-            <BoardSection net={net} wallet={w.wallet} chainOk={w.chainOk} tokens={tokens} onConnect={connect} onBalancesChanged={balancesChanged} />
+            <BoardSection net={net} wallet={w.wallet} chainOk={w.chainOk} tokens={tokens} signedIn={auth.signedIn} authBusy={auth.authBusy} onSignIn={signIn} onConnect={connect} onBalancesChanged={balancesChanged} />
           </Suspense>
         )}
         {route === "admin" && <AdminPage signedIn={auth.signedIn} address={w.wallet?.address ?? null} net={net} tokens={tokens} />}

@@ -27,6 +27,10 @@ interface Props {
   wallet: Wallet | null;
   chainOk: boolean;
   tokens: Tokens;
+  /// SIWE: posting in a community's threads needs a session.
+  signedIn: boolean;
+  authBusy: boolean;
+  onSignIn(): void;
   onConnect(): void;
   onBalancesChanged(): void;
 }
@@ -55,7 +59,7 @@ export function BoardSection(p: Props) {
   const me = (p.wallet?.address.toLowerCase() ?? null) as Hex | null;
 
   const ctx: BoardContext | null = cfg.config
-    ? { net: p.net, config: cfg.config, me, canAct: !!p.wallet && p.chainOk, live, now, tx, tokens, communities: list.communities, reloadCommunities: list.reload, onConnect: p.onConnect }
+    ? { net: p.net, config: cfg.config, me, canAct: !!p.wallet && p.chainOk, live, now, tx, tokens, communities: list.communities, reloadCommunities: list.reload, onConnect: p.onConnect, signedIn: p.signedIn, authBusy: p.authBusy, onSignIn: p.onSignIn }
     : null;
 
   return (

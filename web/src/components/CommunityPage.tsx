@@ -16,6 +16,7 @@ import { useAccountBoard, useBoardTasks } from "../hooks/useBoardData";
 import { MEMBERS_PAGE, useChainFigures, useCommunity } from "../hooks/useCommunities";
 import { useI18n } from "../i18n-context";
 import { BoardTxStatus, RewardText, TaskTitle, When } from "./BoardCommon";
+import { CommunityThreads } from "./CommunityThreads";
 
 const isAddress = (s: string) => /^0x[0-9a-fA-F]{40}$/.test(s.trim()) && !/^0x0{40}$/.test(s.trim());
 
@@ -93,6 +94,7 @@ export function CommunityPage({ ctx, id }: { ctx: BoardContext; id: number }) {
               </ul>
             )}
           </section>
+          <CommunityThreads communityId={id} version={ctx.live.version} now={ctx.now} connected={!!ctx.me} signedIn={ctx.signedIn} authBusy={ctx.authBusy} onSignIn={ctx.onSignIn} />
           <section className="panel" aria-labelledby="community-leaders-title" data-testid="community-leaderboard">
             <h2 id="community-leaders-title">{t("community.leaderboard")}</h2>
             {view.leaderboard.length === 0 ? (

@@ -222,4 +222,7 @@ export interface BoardContext {
   communities: Community[] | null;
   reloadCommunities(): void;
   onConnect(): void;
+  signedIn: boolean;
+  authBusy: boolean;
+  onSignIn(): void;
 }
