@@ -74,9 +74,9 @@ async fn tasks(
     let Query(q) = q?;
     let address = |what: &str, raw: &Option<String>| raw.as_deref().map(|a| params::address(what, a)).transpose();
     if let Some(c) = q.community
-        && (c == 0 || c > i64::MAX as u64)
+        && !(1..=params::MAX_ID).contains(&c)
     {
-        return Err(ApiError::BadRequest(format!("community {c} is out of range: give 1 to {}", i64::MAX)));
+        return Err(ApiError::BadRequest(format!("community {c} is out of range: give 1 to {}", params::MAX_ID)));
     }
     let filter = BoardTaskFilter {
         community_id: q.community,
@@ -89,7 +89,7 @@ async fn tasks(
         token: address("token", &q.token)?,
     };
     let limit = params::limit(q.limit, 50, 100)?;
-    let offset = crate::board_dto::offset(q.offset)?;
+    let offset = params::offset(q.offset)?;
     let key = format!("board-tasks?{filter:?}&limit={limit}&offset={offset}");
     cached(&s, "board-task", &key, async {
         let rows = s.store.board_tasks(s.network.chain_id, filter, limit, offset).await?;

@@ -9,15 +9,6 @@ use serde::{Deserialize, Serialize};
 use crate::fl_market::{dec, lower_hex};
 use crate::{ApiError, AppState};
 
-/// A list's `offset`: 0 when absent, at most what the store can hold.
-pub(crate) fn offset(raw: Option<u64>) -> Result<u64, ApiError> {
-    match raw {
-        None => Ok(0),
-        Some(n) if n <= i64::MAX as u64 => Ok(n),
-        Some(n) => Err(ApiError::BadRequest(format!("offset {n} is out of range: give 0 to {}", i64::MAX))),
-    }
-}
-
 /// Where a task stands on chain.
 #[derive(Serialize, Deserialize, Clone, Copy, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -94,7 +85,7 @@ impl CountsDto {
 #[serde(rename_all = "camelCase")]
 #[schema(as = BoardTask)]
 pub(crate) struct TaskDto {
-    id: u64,
+    pub(crate) id: u64,
     #[schema(pattern = "^0x[0-9a-f]{40}$")]
     publisher: String,
     /// Its community; absent (null) when it has none and disputes go to the platform arbiter.

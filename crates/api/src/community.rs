@@ -118,7 +118,7 @@ async fn communities(
 ) -> Result<CachedJson, ApiError> {
     let Query(q) = q?;
     let limit = params::limit(q.limit, 100, 100)?;
-    let offset = crate::board_dto::offset(q.offset)?;
+    let offset = params::offset(q.offset)?;
     cached(&s, "community", &format!("communities?limit={limit}&offset={offset}"), async {
         let rows = s.store.communities(s.network.chain_id, CommunityFilter::default(), limit, offset).await?;
         let mut communities = Vec::with_capacity(rows.len());
@@ -211,7 +211,7 @@ async fn members(
     let Query(q) = q?;
     let c = known(&s, &raw).await?;
     let limit = params::limit(q.limit, 100, 100)?;
-    let offset = crate::board_dto::offset(q.offset)?;
+    let offset = params::offset(q.offset)?;
     let chain = s.network.chain_id;
     let rows = s.store.community_members(chain, c.community_id, limit, offset).await?;
     let accounts: Vec<Address> = rows.iter().map(|m| m.account).collect();
@@ -278,16 +278,18 @@ async fn account(State(s): State<AppState>, address: Result<Path<String>, PathRe
     let chain = s.network.chain_id;
     let mine = BoardTaskFilter { publisher: Some(who), ..BoardTaskFilter::default() };
     let published = tasks_with_counts(&s, s.store.board_tasks(chain, mine, 100, 0).await?).await?;
-    let claims = s.store.board_claims_of(chain, who, 100, 0).await?;
-    let mut tasks = Vec::with_capacity(claims.len());
-    for c in &claims {
-        let row = s.store.board_task(chain, c.task_id).await?.ok_or_else(|| {
-            ApiError::Internal(format!("claim on board task {} whose task is not indexed", c.task_id))
-        })?;
-        tasks.push(row);
+    // The tasks it holds a slot of, and its claims, both newest task first: one read each.
+    let held = BoardTaskFilter { worker: Some(who), ..BoardTaskFilter::default() };
+    let tasks = tasks_with_counts(&s, s.store.board_tasks(chain, held, 100, 0).await?).await?;
+    let mut claims: std::collections::HashMap<u64, _> =
+        s.store.board_claims_of(chain, who, 100, 0).await?.into_iter().map(|c| (c.task_id, c)).collect();
+    let mut working = Vec::with_capacity(tasks.len());
+    for task in tasks {
+        let claim = claims
+            .remove(&task.id)
+            .ok_or_else(|| ApiError::Internal(format!("board task {} lists a worker without its claim", task.id)))?;
+        working.push(WorkDto { task, claim: claim_dto(claim) });
     }
-    let tasks = tasks_with_counts(&s, tasks).await?;
-    let working = tasks.into_iter().zip(claims).map(|(task, c)| WorkDto { task, claim: claim_dto(c) }).collect();
     let mut points = Vec::new();
     for p in s.store.account_points(chain, who).await? {
         let c = s.store.community(chain, p.community_id).await?.ok_or_else(|| {

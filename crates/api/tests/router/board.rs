@@ -201,6 +201,7 @@ async fn the_board_and_communities_read_as_json() -> anyhow::Result<()> {
         ("/api/board/tasks/abc", StatusCode::BAD_REQUEST),
         ("/api/board/tasks?state=done", StatusCode::BAD_REQUEST),
         ("/api/board/tasks?community=0", StatusCode::BAD_REQUEST),
+        ("/api/board/tasks?community=9223372036854775808", StatusCode::BAD_REQUEST),
         ("/api/board/tasks?limit=0", StatusCode::BAD_REQUEST),
         ("/api/board/tasks?worker=bob", StatusCode::BAD_REQUEST),
         ("/api/board/tasks?colour=red", StatusCode::BAD_REQUEST),
