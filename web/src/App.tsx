@@ -10,12 +10,15 @@ import { useSession } from "./hooks/useSession";
 import { useTaskStream } from "./hooks/useTaskStream";
 import { useWallet } from "./hooks/useWallet";
 import { useRoute } from "./hooks/useRoute";
+import { useNotifications } from "./hooks/useNotifications";
 import { AdminPage } from "./components/AdminPage";
 import { AssistantPage } from "./components/AssistantPage";
 import { Header } from "./components/Header";
 import { Market } from "./components/Market";
 import { BuyDialog } from "./components/BuyDialog";
 import { DataMarketPage } from "./components/DataMarket";
+import { NotificationsPage } from "./components/NotificationsPage";
+import { VerifyEmail } from "./components/VerifyEmail";
 
 // The federated-learning pages load when first opened (their code and the FederatedMarket ABI stay
 // out of the first download).
@@ -42,6 +45,7 @@ export function App() {
     onReconnected: network.reloadServices,
     onTaskChanged: balancesChanged,
   });
+  const notifications = useNotifications(auth.signedIn, w.wallet?.address ?? null);
   const [buying, setBuying] = useState<Service | null>(null);
   const serviceById = useMemo(() => new Map((services ?? []).map((s) => [s.id, s])), [services]);
   const connect = () => void w.connectInjected();
@@ -71,6 +75,7 @@ export function App() {
         onSwitchNetwork={() => void w.switchNetwork()}
         onSignIn={signIn}
         onSignOut={() => void auth.signOut()}
+        notifications={auth.signedIn ? notifications : null}
       />
       <div className="sr-only" role="status" aria-live="polite" aria-atomic="true" data-testid="announcer">
         {live.announcement}
@@ -115,6 +120,9 @@ export function App() {
                 chainOk={w.chainOk}
                 balances={w.balances}
                 tokens={tokens}
+                signedIn={auth.signedIn}
+                authBusy={auth.authBusy}
+                onSignIn={signIn}
                 onConnect={connect}
                 onBalancesChanged={balancesChanged}
               />
@@ -126,6 +134,10 @@ export function App() {
             <BoardSection net={net} wallet={w.wallet} chainOk={w.chainOk} tokens={tokens} signedIn={auth.signedIn} authBusy={auth.authBusy} onSignIn={signIn} onConnect={connect} onBalancesChanged={balancesChanged} />
           </Suspense>
         )}
+        {route === "notifications" && (
+          <NotificationsPage n={notifications} connected={!!w.wallet} signedIn={auth.signedIn} authBusy={auth.authBusy} onSignIn={signIn} onConnect={connect} />
+        )}
+        {route === "verify-email" && <VerifyEmail />}
         {route === "admin" && <AdminPage signedIn={auth.signedIn} address={w.wallet?.address ?? null} net={net} tokens={tokens} />}
         {route === "market" && <Market services={services} failed={loadError !== null} tokens={tokens} onBuy={setBuying} />}
         {route === "market" && (

@@ -1,8 +1,9 @@
 // The admin page (`/api/admin/*`; the node decides who is an admin and answers 403 to anyone
 // else): users (disable / enable), channels (settle now) and the background jobs — run now, pause
 // or resume, and each run's log. Amounts are shown in the channel's token (symbol and decimals),
-// and "settle now" shows its outcome beside the channel: settled, or the node's reason.
-import type { ReactNode } from "react";
+// and "settle now" shows its outcome beside the channel: settled, or the node's reason. Tabs beside
+// them hold the community market's back office (AdminBoard.tsx: posts, tasks, communities).
+import { lazy, Suspense, useState, type ReactNode } from "react";
 import type { NetworkInfo } from "../lib/api";
 import { formatTime, formatTokenAmount, shortAddress, shortHash } from "../lib/format";
 import type { AdminChannel, AdminJob, SettleOutcome } from "../lib/assistant";
@@ -10,6 +11,11 @@ import type { Tokens } from "../lib/services";
 import { useAdmin } from "../hooks/useAdmin";
 import { ETH_TOKEN } from "../lib/abi";
 import { useI18n } from "../i18n-context";
+import type { AdminBoardTab } from "./AdminBoard";
+
+// The community market's tabs load when first opened (with the board's and moderation's modules).
+const AdminBoard = lazy(() => import("./AdminBoard").then((m) => ({ default: m.AdminBoard })));
+const TABS = ["assistant", "posts", "tasks", "communities"] as const satisfies readonly ("assistant" | AdminBoardTab)[];
 
 interface Props {
   signedIn: boolean;
@@ -27,6 +33,7 @@ export function AdminPage({ signedIn, address, net, tokens }: Props) {
   /// An amount in the channel's token; in the smallest unit (said below the table) until it is read.
   const amount = (c: AdminChannel, v: string) => formatTokenAmount(v, tokenOf(c)) ?? v;
   const someUnread = a.channels.some((c) => !tokenOf(c));
+  const [tab, setTab] = useState<(typeof TABS)[number]>("assistant");
 
   let body: ReactNode;
   if (a.access === "signedOut") body = <p className="notice">{t("admin.signIn")}</p>;
@@ -43,6 +50,12 @@ export function AdminPage({ signedIn, address, net, tokens }: Props) {
       </p>
     );
   else if (a.access === "error") body = null;
+  else if (tab !== "assistant")
+    body = (
+      <Suspense fallback={<p className="muted" role="status">{t("admin.loading")}</p>}>
+        <AdminBoard tab={tab} />
+      </Suspense>
+    );
   else
     body = (
       <>
@@ -181,6 +194,15 @@ export function AdminPage({ signedIn, address, net, tokens }: Props) {
         <p className="notice notice-error" role="alert">
           {t("admin.failed", { message: a.error })}
         </p>
+      )}
+      {a.access === "ok" && (
+        <div className="tab-row" role="tablist" aria-label={t("admin.tabs")}>
+          {TABS.map((k) => (
+            <button key={k} type="button" role="tab" className="btn" aria-selected={tab === k} onClick={() => setTab(k)} data-testid={`admin-tab-${k}`}>
+              {t(`admin.tab.${k}`)}
+            </button>
+          ))}
+        </div>
       )}
       {body}
     </section>

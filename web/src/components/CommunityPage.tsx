@@ -17,6 +17,7 @@ import { MEMBERS_PAGE, useChainFigures, useCommunity } from "../hooks/useCommuni
 import { useI18n } from "../i18n-context";
 import { BoardTxStatus, RewardText, TaskTitle, When } from "./BoardCommon";
 import { CommunityThreads } from "./CommunityThreads";
+import { WatchToggle } from "./WatchToggle";
 
 const isAddress = (s: string) => /^0x[0-9a-fA-F]{40}$/.test(s.trim()) && !/^0x0{40}$/.test(s.trim());
 
@@ -73,6 +74,7 @@ export function CommunityPage({ ctx, id }: { ctx: BoardContext; id: number }) {
             <a className="btn" href={boardHref({ page: "new" })}>
               {t("board.publish")}
             </a>
+            <WatchToggle scope={`community:${id}`} signedIn={ctx.signedIn} />
           </div>
           <BoardTxStatus tx={tx} action={key("join")} />
           <BoardTxStatus tx={tx} action={key("leave")} />
@@ -94,7 +96,7 @@ export function CommunityPage({ ctx, id }: { ctx: BoardContext; id: number }) {
               </ul>
             )}
           </section>
-          <CommunityThreads communityId={id} version={ctx.live.version} now={ctx.now} connected={!!ctx.me} signedIn={ctx.signedIn} authBusy={ctx.authBusy} onSignIn={ctx.onSignIn} />
+          <CommunityThreads communityId={id} version={ctx.live.version} now={ctx.now} connected={!!ctx.me} signedIn={ctx.signedIn} authBusy={ctx.authBusy} onSignIn={ctx.onSignIn} me={ctx.me} />
           <section className="panel" aria-labelledby="community-leaders-title" data-testid="community-leaderboard">
             <h2 id="community-leaders-title">{t("community.leaderboard")}</h2>
             {view.leaderboard.length === 0 ? (

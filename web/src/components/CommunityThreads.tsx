@@ -1,7 +1,8 @@
 // A community's threads on its page: pinned first then newest, a page at a time; a thread opens in
 // place with its replies (markdown rendered safely; a deleted post shows as a tombstone, a hidden
 // one is marked for the moderators who still see it); members who signed in (SIWE) start threads
-// and reply, unless the thread is locked.
+// and reply, unless the thread is locked. Members report posts and moderators act on them
+// (PostModeration.tsx); moderators also get the queue and the log (ModerationQueue.tsx).
 import { useCallback, useEffect, useId, useState, type FormEvent } from "react";
 import { ApiError } from "../lib/api";
 import { threadsApi, postProblem, type Post, type ThreadList, type ThreadPage } from "../lib/communityThreads";
@@ -10,6 +11,8 @@ import { renderMarkdown } from "../lib/markdown";
 import { errorText } from "../lib/wallet";
 import { useI18n } from "../i18n-context";
 import { When } from "./BoardCommon";
+import { ModerationPanel } from "./ModerationQueue";
+import { PostModeration } from "./PostModeration";
 
 const PAGE = 20;
 
@@ -22,6 +25,8 @@ interface Props {
   signedIn: boolean;
   authBusy: boolean;
   onSignIn(): void;
+  /// The viewer's address in lower case (nobody reports their own post).
+  me?: string | null;
 }
 
 export function CommunityThreads(p: Props) {
@@ -64,7 +69,8 @@ export function CommunityThreads(p: Props) {
               <p className="muted">
                 {th.authorName ?? shortAddress(th.author)} · <When at={th.createdAt} now={p.now} /> · {t("community.replies", { n: th.replies })}
               </p>
-              {open === th.id && <Thread {...p} threadId={th.id} />}
+              <PostModeration post={th} member={p.signedIn && list.canPost} canModerate={list.canModerate} me={p.me ?? null} onChanged={() => void reload()} />
+              {open === th.id && <Thread {...p} threadId={th.id} member={p.signedIn && list.canPost} onListChanged={() => void reload()} />}
             </li>
           ))}
         </ul>
@@ -79,6 +85,7 @@ export function CommunityThreads(p: Props) {
           </button>
         </nav>
       )}
+      {list?.canModerate && <ModerationPanel communityId={p.communityId} version={p.version} now={p.now} onChanged={() => void reload()} />}
     </section>
   );
 }
@@ -89,7 +96,7 @@ function PostBody({ post }: { post: Post }) {
   return <div className="markdown board-spec">{renderMarkdown(post.body)}</div>;
 }
 
-function Thread(p: Props & { threadId: number }) {
+function Thread(p: Props & { threadId: number; member: boolean; onListChanged(): void }) {
   const { t } = useI18n();
   const [page, setPage] = useState<ThreadPage | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -115,6 +122,10 @@ function Thread(p: Props & { threadId: number }) {
   }
   if (!page) return <p className="muted">{t("fl.loading")}</p>;
   const replies = [...page.replies, ...more];
+  const changed = () => {
+    void reload();
+    p.onListChanged();
+  };
   return (
     <div className="board-thread-page">
       <PostBody post={page.thread} />
@@ -125,6 +136,7 @@ function Thread(p: Props & { threadId: number }) {
               {r.authorName ?? shortAddress(r.author)} · <When at={r.createdAt} now={p.now} /> {r.hidden && <span className="badge badge-warn">{t("community.hidden")}</span>}
             </p>
             <PostBody post={r} />
+            <PostModeration post={r} member={p.member} canModerate={page.canModerate} me={p.me ?? null} onChanged={changed} />
           </li>
         ))}
       </ol>

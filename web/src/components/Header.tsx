@@ -5,7 +5,9 @@ import { LANGS, type Lang } from "../lib/i18n";
 import { routeHref, type Route } from "../lib/route";
 import type { Tokens } from "../lib/services";
 import type { Balances, Wallet } from "../lib/wallet";
+import type { NotificationsState } from "../hooks/useNotifications";
 import { useI18n } from "../i18n-context";
+import { NotificationBell } from "./NotificationBell";
 
 interface Props {
   route: Route;
@@ -26,6 +28,8 @@ interface Props {
   onSwitchNetwork(): void;
   onSignIn(): void;
   onSignOut(): void;
+  /// The signed-in user's notifications (the bell); null when signed out.
+  notifications: NotificationsState | null;
 }
 
 export function Header(p: Props) {
@@ -50,6 +54,7 @@ export function Header(p: Props) {
           {/* Only a signed-in wallet can be an admin; the node still decides (403 otherwise). */}
           {(p.signedIn || p.route === "admin") && <NavLink route="admin" current={p.route} label={t("nav.admin")} />}
         </nav>
+        {p.signedIn && p.notifications && <NotificationBell n={p.notifications} />}
         <LanguageSwitch />
       </div>
       <WalletArea {...p} />

@@ -1,7 +1,9 @@
-// Profile and assets (`#/me`, the seed's 个人中心): the wallet's ETH and MarketToken, the faucet on the
+// Profile and assets (`#/me`, the seed's 个人中心): my profile, e-mail and notification preferences
+// (ProfilePage.tsx), the wallet's ETH and MarketToken, the faucet on the
 // embedded dev chain (test ETH and 100 MarketToken, once per address — the seed's coins at sign-up
 // and its simulated top-up), and the federated-learning records: memberships and blocks, shares with
-// their withdrawable dividends (Withdraw), reward claims, predictions paid and investor revenue.
+// their withdrawable dividends (Withdraw), reward claims, predictions paid and investor revenue, and
+// what I hold on the community task market (BoardHoldings.tsx).
 import { useState, type ReactNode } from "react";
 import type { Hex } from "viem";
 import type { NetworkInfo } from "../lib/api";
@@ -14,7 +16,9 @@ import { errorText, type Balances, type Wallet } from "../lib/wallet";
 import { useFlAccount } from "../hooks/useFlData";
 import { useFlMarket } from "../hooks/useFlMarket";
 import { useI18n } from "../i18n-context";
+import { BoardHoldings } from "./BoardHoldings";
 import { amountIn, taskName, TxStatus } from "./FlCommon";
+import { ProfileSection } from "./ProfilePage";
 import { TxHash } from "./TxHash";
 
 interface Props {
@@ -23,6 +27,9 @@ interface Props {
   chainOk: boolean;
   balances: Balances | null;
   tokens: Tokens;
+  signedIn: boolean;
+  authBusy: boolean;
+  onSignIn(): void;
   onConnect(): void;
   onBalancesChanged(): void;
 }
@@ -66,6 +73,7 @@ export function MePage(p: Props) {
         </p>
       ) : (
         <>
+          <ProfileSection address={p.wallet.address} signedIn={p.signedIn} authBusy={p.authBusy} onSignIn={p.onSignIn} onConnect={p.onConnect} />
           <section className="panel" aria-labelledby="me-balances-title">
             <h2 id="me-balances-title">{t("me.balances")}</h2>
             <dl className="facts">
@@ -105,6 +113,7 @@ export function MePage(p: Props) {
               </div>
             )}
           </section>
+          <BoardHoldings address={p.wallet.address} />
           {!fl.market && <p className="notice notice-warn">{t("fl.noMarket")}</p>}
           {acct.error && (
             <p className="notice notice-error" role="alert">

@@ -13,6 +13,8 @@ describe("hash routes", () => {
     expect(routeOf("#/fl")).toBe("fl");
     expect(routeOf("#/fl/task/3")).toBe("fl");
     expect(routeOf("#/me")).toBe("me");
+    expect(routeOf("#/notifications")).toBe("notifications");
+    expect(routeOf(`#/verify-email?token=${"a".repeat(64)}`)).toBe("verify-email");
   });
   it("leave in-page anchors alone", () => {
     expect(routeOf("#main")).toBeNull();

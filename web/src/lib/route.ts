@@ -1,10 +1,11 @@
-// The page's sections as hash routes (`#/assistant`, `#/data`, `#/fl`, `#/me`, `#/admin`; anything
-// else is the compute market), so a reload or a shared link opens the same section and the server
+// The page's sections as hash routes (`#/assistant`, `#/data`, `#/fl`, `#/me`, `#/admin`,
+// `#/notifications`, an e-mail verification link's `#/verify-email?token=…`; anything else is the
+// compute market), so a reload or a shared link opens the same section and the server
 // serves one file. The federated-learning section has pages of its own (`#/fl/task/3`,
 // `#/fl/predict/3`), read by `flViewOf`.
 // Plain anchors (`#main`, `#tasks`) are not routes: they keep the section shown.
 
-export const ROUTES = ["market", "assistant", "data", "fl", "me", "admin", "board", "communities", "community"] as const;
+export const ROUTES = ["market", "assistant", "data", "fl", "me", "admin", "board", "communities", "community", "notifications", "verify-email"] as const;
 export type Route = (typeof ROUTES)[number];
 
 /// The route a hash names, or `null` when the hash is an in-page anchor rather than a route.
