@@ -2,7 +2,8 @@
 // `canModerate`): the posts with open reports, the longest waiting first, each with its reports'
 // reasons and two ways out — hide it (hidden, then its reports resolved) or dismiss the reports
 // (resolved, the post left as it is) — and the moderation log, newest first. The node's admins see
-// every community's queue in the admin page through the same list (`QueueList`).
+// every community's queue in the admin page through the same list (`QueueList`). Reports reach no
+// event stream: the panel re-reads with the board's live signal and on "Reload".
 import { useCallback, useEffect, useId, useState } from "react";
 import "../social.css";
 import { ApiError } from "../lib/api";
@@ -15,7 +16,7 @@ import { When } from "./BoardCommon";
 import { useModerationError } from "./PostModeration";
 
 export function ModerationPanel({ communityId, version, now, onChanged }: { communityId: number; version: number; now: number; onChanged(): void }) {
-  const { t } = useI18n();
+  const { t, tOr } = useI18n();
   const [queue, setQueue] = useState<QueueItem[] | null>(null);
   const [log, setLog] = useState<LogEntry[]>([]);
   const [error, setError] = useState<string | null>(null);
@@ -44,7 +45,12 @@ export function ModerationPanel({ communityId, version, now, onChanged }: { comm
           {t("error.load", { message: error })}
         </p>
       )}
-      <h3>{t("moderation.queue")}</h3>
+      <div className="inline-row">
+        <h3>{t("moderation.queue")}</h3>
+        <button type="button" className="btn" onClick={() => void reload()} data-testid="moderation-reload">
+          {t("admin.reload")}
+        </button>
+      </div>
       {queue && <QueueList items={queue} now={now} onChanged={changed} />}
       <h3>{t("moderation.log")}</h3>
       {log.length === 0 ? (
@@ -53,7 +59,7 @@ export function ModerationPanel({ communityId, version, now, onChanged }: { comm
         <ol className="moderation-log" data-testid="moderation-log">
           {log.map((e) => (
             <li key={e.seq}>
-              <When at={e.at} now={now} /> · <span className="mono">{shortAddress(e.actor)}</span> · {t("moderation.logLine", { action: e.action, post: e.postId })} — <q>{e.reason}</q>
+              <When at={e.at} now={now} /> · <span className="mono">{shortAddress(e.actor)}</span> · {t("moderation.logLine", { action: tOr(`moderation.action.${e.action}`, e.action), post: e.postId })} — <q>{e.reason}</q>
             </li>
           ))}
         </ol>
