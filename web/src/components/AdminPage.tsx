@@ -34,6 +34,8 @@ export function AdminPage({ signedIn, address, net, tokens }: Props) {
   const amount = (c: AdminChannel, v: string) => formatTokenAmount(v, tokenOf(c)) ?? v;
   const someUnread = a.channels.some((c) => !tokenOf(c));
   const [tab, setTab] = useState<(typeof TABS)[number]>("assistant");
+  /// Bumped by "Reload": the community market's tabs read everything again.
+  const [reloads, setReloads] = useState(0);
 
   let body: ReactNode;
   if (a.access === "signedOut") body = <p className="notice">{t("admin.signIn")}</p>;
@@ -53,7 +55,7 @@ export function AdminPage({ signedIn, address, net, tokens }: Props) {
   else if (tab !== "assistant")
     body = (
       <Suspense fallback={<p className="muted" role="status">{t("admin.loading")}</p>}>
-        <AdminBoard tab={tab} />
+        <AdminBoard key={reloads} tab={tab} />
       </Suspense>
     );
   else
@@ -185,7 +187,14 @@ export function AdminPage({ signedIn, address, net, tokens }: Props) {
           {t("admin.title")}
         </h1>
         {a.access === "ok" && (
-          <button type="button" className="btn" onClick={() => void a.reload()}>
+          <button
+            type="button"
+            className="btn"
+            onClick={() => {
+              setReloads((n) => n + 1);
+              void a.reload();
+            }}
+          >
             {t("admin.reload")}
           </button>
         )}
@@ -196,9 +205,9 @@ export function AdminPage({ signedIn, address, net, tokens }: Props) {
         </p>
       )}
       {a.access === "ok" && (
-        <div className="tab-row" role="tablist" aria-label={t("admin.tabs")}>
+        <div className="tab-row" role="group" aria-label={t("admin.tabs")}>
           {TABS.map((k) => (
-            <button key={k} type="button" role="tab" className="btn" aria-selected={tab === k} onClick={() => setTab(k)} data-testid={`admin-tab-${k}`}>
+            <button key={k} type="button" className="btn" aria-pressed={tab === k} onClick={() => setTab(k)} data-testid={`admin-tab-${k}`}>
               {t(`admin.tab.${k}`)}
             </button>
           ))}
