@@ -3,7 +3,8 @@
 // Three fresh keys topped up by the dev chain's faucet — the owner, member A, member B (who also
 // works on a task) — and every action goes through the page:
 //
-//   1. profile: the owner signs in on #/me, saves a display name and an e-mail address; the
+//   1. profile: the owner signs in on #/me, saves a display name and an avatar (uploaded, served
+//      back byte for byte) and an e-mail address; the
 //      verification mail reaches the SMTP server; its link opens #/verify-email (verified), and
 //      the profile then shows the address verified;
 //   2. a community: the owner creates it and watches it (a notification preference); A and B join;
@@ -53,6 +54,8 @@ import {
 
 const ETH = "0x0000000000000000000000000000000000000000";
 const OWNER_MAIL = "kite.owner@example.org";
+/// A 1×1 PNG: the avatar.
+const PNG = Buffer.from("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==", "base64");
 
 // --- the SMTP sink -------------------------------------------------------------------------------
 /// Starts scripts/smtp-sink.sh on a free port writing into `dir`; its port once it listens.
@@ -191,10 +194,16 @@ async function main() {
       await signIn(own);
       const profile = own.getByTestId("profile");
       await profile.getByTestId("profile-name").fill("风筝店主");
+      // The avatar is uploaded when chosen and previewed; saving the profile makes it the avatar.
+      await profile.getByTestId("profile-avatar-file").setInputFiles({ name: "kite.png", mimeType: "image/png", buffer: PNG });
+      await profile.getByTestId("profile-avatar").waitFor({ timeout: 15_000 });
+      await waitFor("the upload to finish", async () => !(await profile.getByTestId("profile-save").isDisabled()), 15_000, 100);
       await profile.getByTestId("profile-save").click();
       await expectText(own.getByTestId("profile-message"), "资料已保存", 15_000);
       const saved = await getJson(`${base}/api/profiles/${O}`);
-      if (saved.displayName !== "风筝店主") fail(`the profile the node holds: ${JSON.stringify(saved)}`);
+      if (saved.displayName !== "风筝店主" || !saved.avatar) fail(`the profile the node holds: ${JSON.stringify(saved)}`);
+      const served = await fetch(`${base}${saved.avatarUrl}`);
+      if (!served.ok || !Buffer.from(await served.arrayBuffer()).equals(PNG)) fail(`the avatar served at ${saved.avatarUrl} is not the one uploaded`);
       await own.getByTestId("email-input").fill(OWNER_MAIL);
       await own.getByTestId("email-save").click();
       await own.getByTestId("email-unverified").waitFor({ timeout: 15_000 });
