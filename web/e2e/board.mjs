@@ -16,7 +16,8 @@
 //      publisher get half of the slot each;
 //   7. lapse: an ETH task with a 0.01 h review window; A submits, the chain's clock moves past the
 //      window (anvil evm_increaseTime, not a sleep), and B — a stranger to that claim — approves it;
-//   8. English and phone width without horizontal scrolling.
+//   8. English and phone width without horizontal scrolling;
+//   9. GraphQL and REST give the same answers for the reads of the run, every field selected.
 //
 // Screenshots and the node's log go to test-artifacts/e2e-board/.
 //
@@ -335,6 +336,44 @@ async function main() {
       await pub.goto(`${base}/#/board/mine`);
       await expectText(pub.getByTestId("board-mine-published"), "0.033 AMT", 30_000);
       log(`task ${task}: approved, revised, disputed; community ${communityId}`);
+    });
+
+    await step("9. GraphQL and REST give the same answers (from the page, every field the schema has)", async () => {
+      const pairs = [
+        ["/api/board/tasks", "boardTasks", "", "BoardTaskList"],
+        [`/api/board/tasks/${task}`, "boardTask", `(id: ${task})`, "BoardTaskDetail"],
+        ["/api/communities", "communities", "", "CommunityList"],
+        [`/api/communities/${communityId}`, "community", `(id: ${communityId})`, "CommunityDetail"],
+        [`/api/communities/${communityId}/members`, "communityMembers", `(id: ${communityId})`, "CommunityMembers"],
+        [`/api/accounts/${A}/board`, "accountBoard", `(address: "${A}")`, "AccountBoard"],
+        [`/api/communities/${communityId}/threads`, "communityThreads", `(community: ${communityId})`, "ThreadList"],
+      ];
+      const results = await pub.evaluate(async (pairs) => {
+        const gql = async (query) => (await fetch("/api/graphql", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ query }) })).json();
+        const intro = await gql("{ __schema { types { name fields { name type { kind name ofType { kind name ofType { kind name ofType { kind name } } } } } } } }");
+        const types = Object.fromEntries(intro.data.__schema.types.map((t) => [t.name, t]));
+        const select = (ty) => {
+          const parts = types[ty].fields.map((f) => {
+            let t = f.type;
+            while (!t.name) t = t.ofType;
+            return t.kind === "OBJECT" ? `${f.name} ${select(t.name)}` : f.name;
+          });
+          return `{ ${parts.join(" ")} }`;
+        };
+        const out = [];
+        for (const [uri, field, args, ty] of pairs) {
+          const rest = await (await fetch(uri)).json();
+          const g = await gql(`{ ${field}${args} ${select(ty)} }`);
+          out.push({ uri, rest: JSON.stringify(rest), gql: JSON.stringify(g.data?.[field] ?? g.errors) });
+        }
+        return out;
+      }, pairs);
+      for (const r of results) {
+        if (r.rest !== r.gql) fail(`${r.uri}: REST and GraphQL differ\nREST:    ${r.rest.slice(0, 400)}\nGraphQL: ${r.gql.slice(0, 400)}`);
+      }
+      const detail = JSON.parse(results[1].rest);
+      if (detail.claims.length < 3) fail(`task ${task} should hold its three claims: ${results[1].rest.slice(0, 200)}`);
+      log(`GraphQL = REST over ${results.length} reads`);
     });
 
     const unexpected = consoleErrors.filter((e) => !/Failed to load resource|ERR_|status of 40[1-4]/.test(e));

@@ -1,6 +1,6 @@
 //! `/api/admin/*`: for wallets listed in `[api] admins` that signed in (401 without a session, 403
-//! for anyone else). Users of the assistant (disable / enable: a disabled user's requests are
-//! refused), the channels this node collects for (billed, accepted; settle now), and the payee's
+//! for anyone else). Users — of the assistant, with a profile or who posted (disable / enable: a
+//! disabled user's assistant requests and every post, report and profile change are refused) —, the channels this node collects for (billed, accepted; settle now), and the payee's
 //! background jobs (run now, pause / resume, their runs).
 
 use agora_store::{BackgroundRun, ChannelFilter};
@@ -64,11 +64,14 @@ struct UserDto {
     address: String,
     disabled: bool,
     first_seen: u64,
+    /// Assistant replies.
     replies: u64,
     completion_tokens: u64,
+    /// Threads and replies written in communities.
+    posts: u64,
 }
 
-/// The assistant's users
+/// Users: of the assistant, with a profile, or who posted
 #[utoipa::path(get, path = "/api/admin/users", tag = "admin", security(("session" = [])), responses(
     (status = 200, description = "ok", body = Vec<UserDto>),
     (status = 401, description = "not signed in", body = ErrorBody),
@@ -85,6 +88,7 @@ async fn users(State(s): State<AppState>, _: Admin) -> ApiResult<Vec<UserDto>> {
                 first_seen: u.first_seen,
                 replies: u.replies,
                 completion_tokens: u.completion_tokens,
+                posts: u.posts,
             })
             .collect(),
     ))

@@ -27,36 +27,72 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(crate::community::router())
 }
 
-#[derive(Deserialize, utoipa::IntoParams)]
+#[derive(Deserialize, Default, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
-struct TasksQuery {
+pub(crate) struct TasksQuery {
     /// only tasks of this community
     #[param(minimum = 1, maximum = 9223372036854775807_u64)]
-    community: Option<u64>,
+    pub(crate) community: Option<u64>,
     /// only tasks in this state
-    state: Option<TaskStateDto>,
+    pub(crate) state: Option<TaskStateDto>,
     /// only tasks this account published (0x hex, either case)
     #[param(pattern = "^0x[0-9a-fA-F]{40}$")]
-    publisher: Option<String>,
+    pub(crate) publisher: Option<String>,
     /// only tasks this account holds or held a slot of (0x hex, either case)
     #[param(pattern = "^0x[0-9a-fA-F]{40}$")]
-    worker: Option<String>,
+    pub(crate) worker: Option<String>,
     /// only tasks paying in this token (`0x000…0`: ETH)
     #[param(pattern = "^0x[0-9a-fA-F]{40}$")]
-    token: Option<String>,
+    pub(crate) token: Option<String>,
     /// at most this many (default 50)
     #[param(minimum = 1, maximum = 100)]
-    limit: Option<u32>,
+    pub(crate) limit: Option<u32>,
     /// skip this many first
     #[param(minimum = 0, maximum = 9223372036854775807_u64)]
-    offset: Option<u64>,
+    pub(crate) offset: Option<u64>,
 }
 
-#[derive(Serialize, utoipa::ToSchema)]
+#[derive(Serialize, utoipa::ToSchema, async_graphql::SimpleObject)]
 #[schema(as = BoardTaskList)]
-struct TaskListDto {
+#[graphql(name = "BoardTaskList")]
+pub(crate) struct TaskListDto {
     tasks: Vec<TaskDto>,
+}
+
+/// A validated task-list query: the store's filter, the page's size and start.
+pub(crate) struct TaskPage {
+    filter: BoardTaskFilter,
+    limit: u32,
+    offset: u64,
+}
+
+impl TasksQuery {
+    pub(crate) fn read(&self) -> Result<TaskPage, ApiError> {
+        let address = |what: &str, raw: &Option<String>| raw.as_deref().map(|a| params::address(what, a)).transpose();
+        if let Some(c) = self.community
+            && !(1..=params::MAX_ID).contains(&c)
+        {
+            return Err(ApiError::BadRequest(format!("community {c} is out of range: give 1 to {}", params::MAX_ID)));
+        }
+        let filter = BoardTaskFilter {
+            community_id: self.community,
+            state: self.state.map(|st| match st {
+                TaskStateDto::Open => BoardTaskState::Open,
+                TaskStateDto::Cancelled => BoardTaskState::Cancelled,
+            }),
+            publisher: address("publisher", &self.publisher)?,
+            worker: address("worker", &self.worker)?,
+            token: address("token", &self.token)?,
+        };
+        Ok(TaskPage { filter, limit: params::limit(self.limit, 50, 100)?, offset: params::offset(self.offset)? })
+    }
+}
+
+/// A page of tasks with their claims counted (REST caches it; GraphQL reads it directly).
+pub(crate) async fn load_tasks(s: &AppState, page: &TaskPage) -> Result<TaskListDto, ApiError> {
+    let rows = s.store.board_tasks(s.network.chain_id, page.filter, page.limit, page.offset).await?;
+    Ok(TaskListDto { tasks: tasks_with_counts(s, rows).await? })
 }
 
 /// Task-board tasks
@@ -72,30 +108,9 @@ async fn tasks(
     q: Result<Query<TasksQuery>, QueryRejection>,
 ) -> Result<CachedJson, ApiError> {
     let Query(q) = q?;
-    let address = |what: &str, raw: &Option<String>| raw.as_deref().map(|a| params::address(what, a)).transpose();
-    if let Some(c) = q.community
-        && !(1..=params::MAX_ID).contains(&c)
-    {
-        return Err(ApiError::BadRequest(format!("community {c} is out of range: give 1 to {}", params::MAX_ID)));
-    }
-    let filter = BoardTaskFilter {
-        community_id: q.community,
-        state: q.state.map(|st| match st {
-            TaskStateDto::Open => BoardTaskState::Open,
-            TaskStateDto::Cancelled => BoardTaskState::Cancelled,
-        }),
-        publisher: address("publisher", &q.publisher)?,
-        worker: address("worker", &q.worker)?,
-        token: address("token", &q.token)?,
-    };
-    let limit = params::limit(q.limit, 50, 100)?;
-    let offset = params::offset(q.offset)?;
-    let key = format!("board-tasks?{filter:?}&limit={limit}&offset={offset}");
-    cached(&s, "board-task", &key, async {
-        let rows = s.store.board_tasks(s.network.chain_id, filter, limit, offset).await?;
-        Ok(TaskListDto { tasks: tasks_with_counts(&s, rows).await? })
-    })
-    .await
+    let page = q.read()?;
+    let key = format!("board-tasks?{:?}&limit={}&offset={}", page.filter, page.limit, page.offset);
+    cached(&s, "board-task", &key, load_tasks(&s, &page)).await
 }
 
 /// The task as `/api/board/tasks` lists it, or `None` when no such task is indexed.
@@ -116,8 +131,12 @@ pub(crate) async fn load_board_task(s: &AppState, id: u64) -> Result<Option<Task
 )]
 async fn task(State(s): State<AppState>, id: Result<Path<String>, PathRejection>) -> ApiResult<TaskDetailDto> {
     let Path(raw) = id?;
-    let id = params::id("id", &raw)?;
-    let task = load_board_task(&s, id).await?.ok_or_else(|| ApiError::NotFound(format!("no board task {id}")))?;
+    Ok(Json(task_detail(&s, params::id("id", &raw)?).await?))
+}
+
+/// Task `id` with its claims and timeline; 404 when no such task is indexed.
+pub(crate) async fn task_detail(s: &AppState, id: u64) -> Result<TaskDetailDto, ApiError> {
+    let task = load_board_task(s, id).await?.ok_or_else(|| ApiError::NotFound(format!("no board task {id}")))?;
     let claims: Vec<ClaimDto> =
         s.store.board_claims(s.network.chain_id, id).await?.into_iter().map(claim_dto).collect();
     let timeline = s
@@ -127,7 +146,7 @@ async fn task(State(s): State<AppState>, id: Result<Path<String>, PathRejection>
         .into_iter()
         .filter_map(TimelineDto::from_entry)
         .collect();
-    Ok(Json(TaskDetailDto { task, claims, timeline }))
+    Ok(TaskDetailDto { task, claims, timeline })
 }
 
 /// The board's fixed rules, read from the contracts.

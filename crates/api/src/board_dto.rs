@@ -10,9 +10,10 @@ use crate::fl_market::{dec, lower_hex};
 use crate::{ApiError, AppState};
 
 /// Where a task stands on chain.
-#[derive(Serialize, Deserialize, Clone, Copy, utoipa::ToSchema)]
+#[derive(Serialize, Deserialize, Clone, Copy, PartialEq, Eq, utoipa::ToSchema, async_graphql::Enum)]
 #[serde(rename_all = "snake_case")]
 #[schema(as = BoardTaskState)]
+#[graphql(name = "BoardTaskState", rename_items = "snake_case")]
 pub(crate) enum TaskStateDto {
     /// Published: slots are taken, worked on and settled (refunded after the deadline).
     Open,
@@ -21,9 +22,10 @@ pub(crate) enum TaskStateDto {
 }
 
 /// Where a worker's claim on a slot stands.
-#[derive(Serialize, Clone, Copy, utoipa::ToSchema)]
+#[derive(Serialize, Clone, Copy, PartialEq, Eq, utoipa::ToSchema, async_graphql::Enum)]
 #[serde(rename_all = "snake_case")]
 #[schema(as = BoardClaimState)]
+#[graphql(name = "BoardClaimState", rename_items = "snake_case")]
 pub(crate) enum ClaimStateDto {
     Working,
     Submitted,
@@ -51,8 +53,9 @@ impl From<BoardClaimState> for ClaimStateDto {
 }
 
 /// How many of a task's claims are in each state.
-#[derive(Serialize, Default, utoipa::ToSchema)]
+#[derive(Serialize, Default, utoipa::ToSchema, async_graphql::SimpleObject)]
 #[schema(as = BoardClaimCounts)]
+#[graphql(name = "BoardClaimCounts")]
 pub(crate) struct CountsDto {
     working: u64,
     submitted: u64,
@@ -81,9 +84,10 @@ impl CountsDto {
 }
 
 /// A task with its terms, its slots and what left its escrow.
-#[derive(Serialize, utoipa::ToSchema)]
+#[derive(Serialize, utoipa::ToSchema, async_graphql::SimpleObject)]
 #[serde(rename_all = "camelCase")]
 #[schema(as = BoardTask)]
+#[graphql(name = "BoardTask")]
 pub(crate) struct TaskDto {
     pub(crate) id: u64,
     #[schema(pattern = "^0x[0-9a-f]{40}$")]
@@ -180,9 +184,10 @@ pub(crate) async fn tasks_with_counts(s: &AppState, rows: Vec<BoardTaskRow>) -> 
 }
 
 /// A worker's claim on one of a task's slots.
-#[derive(Serialize, utoipa::ToSchema)]
+#[derive(Serialize, utoipa::ToSchema, async_graphql::SimpleObject)]
 #[serde(rename_all = "camelCase")]
 #[schema(as = BoardClaim)]
+#[graphql(name = "BoardClaim")]
 pub(crate) struct ClaimDto {
     #[schema(pattern = "^0x[0-9a-f]{40}$")]
     worker: String,
@@ -235,9 +240,10 @@ pub(crate) fn claim_dto(c: BoardClaimRow) -> ClaimDto {
 }
 
 /// What happened to a task, one log.
-#[derive(Serialize, Clone, Copy, utoipa::ToSchema)]
+#[derive(Serialize, Clone, Copy, PartialEq, Eq, utoipa::ToSchema, async_graphql::Enum)]
 #[serde(rename_all = "camelCase")]
 #[schema(as = BoardTimelineKind)]
+#[graphql(name = "BoardTimelineKind", rename_items = "camelCase")]
 pub(crate) enum TimelineKind {
     Published,
     DeadlineExtended,
@@ -264,9 +270,10 @@ pub(crate) enum Detail {
 }
 
 /// One log of a task's history.
-#[derive(Serialize, utoipa::ToSchema)]
+#[derive(Serialize, utoipa::ToSchema, async_graphql::SimpleObject)]
 #[serde(rename_all = "camelCase")]
 #[schema(as = BoardTimelineEntry)]
+#[graphql(name = "BoardTimelineEntry", complex)]
 pub(crate) struct TimelineDto {
     kind: TimelineKind,
     /// Unix seconds (the block's time).
@@ -277,7 +284,16 @@ pub(crate) struct TimelineDto {
     /// The worker it concerns, if any.
     worker: Option<String>,
     /// The event's other fields (amounts as decimal strings, times as unix seconds).
+    #[graphql(skip)]
     detail: std::collections::BTreeMap<&'static str, Detail>,
+}
+
+#[async_graphql::ComplexObject]
+impl TimelineDto {
+    /// What the event carried, by name (amounts as decimal strings): the same object REST sends.
+    async fn detail(&self) -> async_graphql::Json<&std::collections::BTreeMap<&'static str, Detail>> {
+        async_graphql::Json(&self.detail)
+    }
 }
 
 impl TimelineDto {
@@ -354,8 +370,9 @@ impl TimelineDto {
 }
 
 /// A task with its claims and history.
-#[derive(Serialize, utoipa::ToSchema)]
+#[derive(Serialize, utoipa::ToSchema, async_graphql::SimpleObject)]
 #[schema(as = BoardTaskDetail)]
+#[graphql(name = "BoardTaskDetail")]
 pub(crate) struct TaskDetailDto {
     pub(crate) task: TaskDto,
     pub(crate) claims: Vec<ClaimDto>,

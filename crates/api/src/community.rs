@@ -27,9 +27,10 @@ pub(crate) fn router() -> Router<AppState> {
 }
 
 /// A community with its points token and who runs it.
-#[derive(Serialize, utoipa::ToSchema)]
+#[derive(Serialize, utoipa::ToSchema, async_graphql::SimpleObject)]
 #[serde(rename_all = "camelCase")]
 #[schema(as = Community)]
+#[graphql(name = "Community")]
 pub(crate) struct CommunityDto {
     id: u64,
     #[schema(pattern = "^0x[0-9a-f]{40}$")]
@@ -81,26 +82,26 @@ pub(crate) async fn load_community(s: &AppState, id: u64) -> Result<Option<Commu
     }
 }
 
-async fn known(s: &AppState, raw: &str) -> Result<CommunityRow, ApiError> {
-    let id = params::id("id", raw)?;
+async fn known(s: &AppState, id: u64) -> Result<CommunityRow, ApiError> {
     s.store.community(s.network.chain_id, id).await?.ok_or_else(|| ApiError::NotFound(format!("no community {id}")))
 }
 
-#[derive(Deserialize, utoipa::IntoParams)]
+#[derive(Deserialize, Default, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
-struct PageQuery {
+pub(crate) struct PageQuery {
     /// at most this many (default 100)
     #[param(minimum = 1, maximum = 100)]
-    limit: Option<u32>,
+    pub(crate) limit: Option<u32>,
     /// skip this many first
     #[param(minimum = 0, maximum = 9223372036854775807_u64)]
-    offset: Option<u64>,
+    pub(crate) offset: Option<u64>,
 }
 
-#[derive(Serialize, utoipa::ToSchema)]
+#[derive(Serialize, utoipa::ToSchema, async_graphql::SimpleObject)]
 #[schema(as = CommunityList)]
-struct ListDto {
+#[graphql(name = "CommunityList")]
+pub(crate) struct ListDto {
     communities: Vec<CommunityDto>,
 }
 
@@ -117,22 +118,25 @@ async fn communities(
     q: Result<Query<PageQuery>, QueryRejection>,
 ) -> Result<CachedJson, ApiError> {
     let Query(q) = q?;
-    let limit = params::limit(q.limit, 100, 100)?;
-    let offset = params::offset(q.offset)?;
-    cached(&s, "community", &format!("communities?limit={limit}&offset={offset}"), async {
-        let rows = s.store.communities(s.network.chain_id, CommunityFilter::default(), limit, offset).await?;
-        let mut communities = Vec::with_capacity(rows.len());
-        for c in rows {
-            communities.push(community_dto(&s, c).await?);
-        }
-        Ok(ListDto { communities })
-    })
-    .await
+    let (limit, offset) = (params::limit(q.limit, 100, 100)?, params::offset(q.offset)?);
+    cached(&s, "community", &format!("communities?limit={limit}&offset={offset}"), load_communities(&s, limit, offset))
+        .await
+}
+
+/// A page of communities, newest first (REST caches it; GraphQL reads it directly).
+pub(crate) async fn load_communities(s: &AppState, limit: u32, offset: u64) -> Result<ListDto, ApiError> {
+    let rows = s.store.communities(s.network.chain_id, CommunityFilter::default(), limit, offset).await?;
+    let mut communities = Vec::with_capacity(rows.len());
+    for c in rows {
+        communities.push(community_dto(s, c).await?);
+    }
+    Ok(ListDto { communities })
 }
 
 /// An account's points.
-#[derive(Serialize, utoipa::ToSchema)]
+#[derive(Serialize, utoipa::ToSchema, async_graphql::SimpleObject)]
 #[schema(as = CommunityLeader)]
+#[graphql(name = "CommunityLeader")]
 struct LeaderDto {
     #[schema(pattern = "^0x[0-9a-f]{40}$")]
     account: String,
@@ -140,9 +144,10 @@ struct LeaderDto {
     balance: String,
 }
 
-#[derive(Serialize, utoipa::ToSchema)]
+#[derive(Serialize, utoipa::ToSchema, async_graphql::SimpleObject)]
 #[schema(as = CommunityDetail)]
-struct DetailDto {
+#[graphql(name = "CommunityDetail")]
+pub(crate) struct DetailDto {
     community: CommunityDto,
     /// The 20 largest points balances, largest first.
     leaderboard: Vec<LeaderDto>,
@@ -160,21 +165,27 @@ struct DetailDto {
 )]
 async fn community(State(s): State<AppState>, id: Result<Path<String>, PathRejection>) -> ApiResult<DetailDto> {
     let Path(raw) = id?;
-    let c = known(&s, &raw).await?;
+    Ok(Json(community_detail(&s, params::id("id", &raw)?).await?))
+}
+
+/// Community `id` with its leaderboard; 404 when none is indexed by that id.
+pub(crate) async fn community_detail(s: &AppState, id: u64) -> Result<DetailDto, ApiError> {
+    let c = known(s, id).await?;
     let leaders = s.store.community_leaderboard(s.network.chain_id, c.community_id, 20, 0).await?;
-    Ok(Json(DetailDto {
-        community: community_dto(&s, c).await?,
+    Ok(DetailDto {
+        community: community_dto(s, c).await?,
         leaderboard: leaders
             .into_iter()
             .map(|p| LeaderDto { account: lower_hex(p.account), balance: dec(p.balance) })
             .collect(),
-    }))
+    })
 }
 
 /// A member of a community.
-#[derive(Serialize, utoipa::ToSchema)]
+#[derive(Serialize, utoipa::ToSchema, async_graphql::SimpleObject)]
 #[serde(rename_all = "camelCase")]
 #[schema(as = CommunityMember)]
+#[graphql(name = "CommunityMember")]
 struct MemberDto {
     #[schema(pattern = "^0x[0-9a-f]{40}$")]
     account: String,
@@ -186,9 +197,10 @@ struct MemberDto {
     admin: bool,
 }
 
-#[derive(Serialize, utoipa::ToSchema)]
+#[derive(Serialize, utoipa::ToSchema, async_graphql::SimpleObject)]
 #[schema(as = CommunityMembers)]
-struct MembersDto {
+#[graphql(name = "CommunityMembers")]
+pub(crate) struct MembersDto {
     members: Vec<MemberDto>,
 }
 
@@ -209,7 +221,12 @@ async fn members(
 ) -> ApiResult<MembersDto> {
     let Path(raw) = id?;
     let Query(q) = q?;
-    let c = known(&s, &raw).await?;
+    Ok(Json(community_members(&s, params::id("id", &raw)?, &q).await?))
+}
+
+/// A page of community `id`'s members in the order they joined; 404 when there is no such community.
+pub(crate) async fn community_members(s: &AppState, id: u64, q: &PageQuery) -> Result<MembersDto, ApiError> {
+    let c = known(s, id).await?;
     let limit = params::limit(q.limit, 100, 100)?;
     let offset = params::offset(q.offset)?;
     let chain = s.network.chain_id;
@@ -227,21 +244,23 @@ async fn members(
             admin: m.account == c.owner || admins.contains(&m.account),
         })
         .collect();
-    Ok(Json(MembersDto { members }))
+    Ok(MembersDto { members })
 }
 
 /// A slot the account holds or held, with its task.
-#[derive(Serialize, utoipa::ToSchema)]
+#[derive(Serialize, utoipa::ToSchema, async_graphql::SimpleObject)]
 #[schema(as = BoardWork)]
+#[graphql(name = "BoardWork")]
 struct WorkDto {
     task: TaskDto,
     claim: ClaimDto,
 }
 
 /// An account's points in one community.
-#[derive(Serialize, utoipa::ToSchema)]
+#[derive(Serialize, utoipa::ToSchema, async_graphql::SimpleObject)]
 #[serde(rename_all = "camelCase")]
 #[schema(as = CommunityPoints)]
+#[graphql(name = "CommunityPoints")]
 struct PointsDto {
     community_id: u64,
     name: String,
@@ -250,9 +269,10 @@ struct PointsDto {
     balance: String,
 }
 
-#[derive(Serialize, utoipa::ToSchema)]
+#[derive(Serialize, utoipa::ToSchema, async_graphql::SimpleObject)]
 #[schema(as = AccountBoard)]
-struct AccountDto {
+#[graphql(name = "AccountBoard")]
+pub(crate) struct AccountDto {
     /// Tasks it published, newest first (the latest 100).
     published: Vec<TaskDto>,
     /// Slots it holds or held, newest task first (the latest 100).
@@ -274,13 +294,17 @@ struct AccountDto {
 )]
 async fn account(State(s): State<AppState>, address: Result<Path<String>, PathRejection>) -> ApiResult<AccountDto> {
     let Path(raw) = address?;
-    let who = params::address("address", &raw)?;
+    Ok(Json(account_board(&s, params::address("address", &raw)?).await?))
+}
+
+/// `who`'s side of the task board.
+pub(crate) async fn account_board(s: &AppState, who: Address) -> Result<AccountDto, ApiError> {
     let chain = s.network.chain_id;
     let mine = BoardTaskFilter { publisher: Some(who), ..BoardTaskFilter::default() };
-    let published = tasks_with_counts(&s, s.store.board_tasks(chain, mine, 100, 0).await?).await?;
+    let published = tasks_with_counts(s, s.store.board_tasks(chain, mine, 100, 0).await?).await?;
     // The tasks it holds a slot of, and its claims, both newest task first: one read each.
     let held = BoardTaskFilter { worker: Some(who), ..BoardTaskFilter::default() };
-    let tasks = tasks_with_counts(&s, s.store.board_tasks(chain, held, 100, 0).await?).await?;
+    let tasks = tasks_with_counts(s, s.store.board_tasks(chain, held, 100, 0).await?).await?;
     let mut claims: std::collections::HashMap<u64, _> =
         s.store.board_claims_of(chain, who, 100, 0).await?.into_iter().map(|c| (c.task_id, c)).collect();
     let mut working = Vec::with_capacity(tasks.len());
@@ -304,5 +328,5 @@ async fn account(State(s): State<AppState>, address: Result<Path<String>, PathRe
     }
     let member = CommunityFilter { member: Some(who), ..CommunityFilter::default() };
     let communities = s.store.communities(chain, member, 100, 0).await?.into_iter().map(|c| c.community_id).collect();
-    Ok(Json(AccountDto { published, working, points, communities }))
+    Ok(AccountDto { published, working, points, communities })
 }

@@ -10,7 +10,7 @@ use utoipa::{Modify, OpenApi};
 
 use crate::{
     admin, assistant, auth, board, channels, community, content, data_market, email, events, faucet, fl_account,
-    fl_market, fl_predict, fl_runs, moderation, notifications, posts, profiles, routes,
+    fl_market, fl_predict, fl_runs, graphql, moderation, notifications, posts, profiles, routes,
 };
 
 #[derive(OpenApi)]
@@ -90,6 +90,8 @@ use crate::{
         email::my_email,
         email::set_email,
         email::verify,
+        graphql::execute,
+        graphql::sdl,
         document,
     ),
     modifiers(&SessionCookie),

@@ -70,7 +70,7 @@ pub enum ApiError {
 }
 
 impl ApiError {
-    fn status_and_code(&self) -> (StatusCode, String) {
+    pub(crate) fn status_and_code(&self) -> (StatusCode, String) {
         match self {
             Self::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request".into()),
             Self::NotFound(_) => (StatusCode::NOT_FOUND, "not_found".into()),

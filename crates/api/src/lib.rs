@@ -24,13 +24,16 @@ mod fl_account;
 mod fl_market;
 mod fl_predict;
 mod fl_runs;
+mod graphql;
 pub mod live;
 mod metadata;
 mod moderation;
 mod notifications;
 mod openai;
 mod params;
+mod post_notices;
 mod posts;
+mod posts_dto;
 mod profiles;
 mod routes;
 mod settings;
@@ -163,6 +166,7 @@ pub struct AppState {
 pub const OPENAPI: &str = include_str!("../openapi.json");
 
 pub use doc::openapi_document;
+pub use graphql::{GRAPHQL_SCHEMA, MAX_COMPLEXITY, MAX_DEPTH, graphql_sdl};
 
 /// The API under `/api`, files under `/ipfs`, and the web app everywhere else.
 pub fn router(state: AppState) -> Router {
@@ -183,6 +187,7 @@ pub fn router(state: AppState) -> Router {
         .merge(openai::router())
         .merge(notifications::router())
         .merge(email::router())
+        .merge(graphql::router())
         .route("/api/openapi.json", get(doc::document))
         .route("/api", any(api_not_found))
         .route("/api/{*rest}", any(api_not_found));

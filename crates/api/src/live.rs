@@ -103,3 +103,34 @@ pub fn publish_applied(
         }
     })
 }
+
+/// The subject a new notification is published under: `notice:<recipient>:<id>`. Only its
+/// recipient's `/api/me/notifications/stream` reads it (from the shared database); `/api/events`
+/// ignores it.
+pub fn notice_subject(recipient: alloy::primitives::Address, id: u64) -> String {
+    format!("notice:{recipient:#x}:{id}")
+}
+
+/// Publishes on `bus` every notification written in this process (`notices`, the notifier's), so
+/// that the recipient's live stream hears of it whichever API process serves them, until `stop`
+/// resolves. Whatever this falls behind on is published as missed.
+pub fn publish_notices(
+    bus: Bus,
+    mut notices: broadcast::Receiver<agora_store::NotificationRow>,
+    stop: impl std::future::Future<Output = ()> + Send + 'static,
+) -> JoinHandle<()> {
+    use broadcast::error::RecvError;
+    tokio::spawn(async move {
+        tokio::pin!(stop);
+        loop {
+            tokio::select! {
+                () = &mut stop => return,
+                n = notices.recv() => match n {
+                    Ok(n) => bus.publish(Message::Changed { subject: notice_subject(n.recipient, n.id) }),
+                    Err(RecvError::Lagged(missed)) => bus.missed(missed),
+                    Err(RecvError::Closed) => return,
+                },
+            }
+        }
+    })
+}

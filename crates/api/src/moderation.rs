@@ -6,6 +6,7 @@
 //! `/api/admin/moderation/queue`. Anyone else is refused with 403 `not_moderator`.
 
 use agora_store::{ModerationAction, ModerationEntry, QueueEntry, ReportRow};
+use alloy::primitives::Address;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -57,10 +58,11 @@ struct ReportRequest {
 }
 
 /// A member's report of a post.
-#[derive(Serialize, utoipa::ToSchema)]
+#[derive(Serialize, utoipa::ToSchema, async_graphql::SimpleObject)]
 #[serde(rename_all = "camelCase")]
 #[schema(as = Report)]
-struct ReportDto {
+#[graphql(name = "Report")]
+pub(crate) struct ReportDto {
     post_id: u64,
     #[schema(pattern = "^0x[0-9a-f]{40}$")]
     reporter: String,
@@ -90,7 +92,7 @@ fn post_id(path: Result<Path<String>, PathRejection>) -> Result<u64, ApiError> {
         (status = 201, description = "reported", body = ReportDto),
         (status = 400, description = "a malformed id or reason", body = ErrorBody),
         (status = 401, description = "unauthenticated", body = ErrorBody),
-        (status = 403, description = "not_member", body = ErrorBody),
+        (status = 403, description = "not_member, or user_disabled: a node admin disabled the reporter", body = ErrorBody),
         (status = 404, description = "no such post", body = ErrorBody),
         (status = 409, description = "already_reported or deleted", body = ErrorBody),
     ),
@@ -103,9 +105,14 @@ async fn report_post(
 ) -> Result<(StatusCode, Json<ReportDto>), ApiError> {
     let id = post_id(path)?;
     let Json(req) = body?;
-    let reason = reason(&req.reason)?;
-    let me = account(&who)?;
-    let Visible { post, access, .. } = visible_post(&s, id, Some(me)).await?;
+    Ok((StatusCode::CREATED, Json(report(&s, id, &req.reason, account(&who)?).await?)))
+}
+
+/// `me` reports post `id` to its community's moderators (members only, once per post).
+pub(crate) async fn report(s: &AppState, id: u64, reason: &str, me: Address) -> Result<ReportDto, ApiError> {
+    let reason = self::reason(reason)?;
+    crate::posts::active(s, me).await?;
+    let Visible { post, access, .. } = visible_post(s, id, Some(me)).await?;
     if !access.member {
         return Err(ApiError::Forbidden {
             code: "not_member",
@@ -122,8 +129,7 @@ async fn report_post(
             message: format!("you already reported post {id}"),
         });
     }
-    let report = ReportRow { post_id: id, reporter: me, reason, reported_at: at };
-    Ok((StatusCode::CREATED, Json(report_dto(report))))
+    Ok(report_dto(ReportRow { post_id: id, reporter: me, reason, reported_at: at }))
 }
 
 /// What a moderator does to a post.
@@ -223,6 +229,7 @@ async fn moderate_post(
     let done = s.store.moderate_post(s.network.chain_id, id, me, action, &reason, now()).await?;
     let (post, entry) = done.map_err(|r| refused(r, id))?;
     tracing::info!(post = id, community = community_id, action = action.as_str(), moderator = %me, "post moderated");
+    crate::post_notices::moderated(&s, &post, &entry).await;
     Ok(Json(ModeratedDto { post: post_dto(post), entry: entry_dto(entry) }))
 }
 

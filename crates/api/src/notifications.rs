@@ -6,6 +6,7 @@
 use std::convert::Infallible;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use agora_bus::Delivery;
 use agora_store::{NotificationRow, NotifyLevel, PrefRow};
 use alloy::primitives::Address;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
@@ -51,7 +52,8 @@ pub(crate) struct NotificationDto {
     /// Its number; later notifications have higher ones.
     id: u64,
     /// What happened (`board-accepted`, `board-submitted`, `board-approved`, `board-rejected`,
-    /// `board-dispute-opened`, `board-dispute-resolved`, `points-minted`, …).
+    /// `board-dispute-opened`, `board-dispute-resolved`, `points-minted`, `post-reply`,
+    /// `post-moderated`, …).
     kind: String,
     /// What it is about (`board-task:7`, `community:3`).
     subject: String,
@@ -300,27 +302,40 @@ async fn stream(
     who: SignedIn,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
     let me = account(&who)?;
-    let rx = s.notifier.subscribe();
+    // Notifications arrive through the bus (whichever process wrote them) and are read from the
+    // shared database: only this user's, each once.
+    let rx = s.live.subscribe();
+    let prefix = format!("notice:{me:#x}:");
     let ends = tokio::time::Instant::now() + Duration::from_secs(who.expires_at.saturating_sub(now()));
-    let stream = futures_util::stream::unfold(rx, move |mut rx| async move {
+    let stream = futures_util::stream::unfold((rx, s, prefix), move |(mut rx, s, prefix)| async move {
         loop {
             let got = tokio::select! {
                 got = rx.recv() => got,
                 // The session ended: so does what it may hear.
                 _ = tokio::time::sleep_until(ends) => return None,
             };
+            let resync = |missed: u64| Event::default().event("resync").data(format!("{{\"missed\":{missed}}}"));
             let event = match got {
-                Ok(n) if n.recipient == me => match serde_json::to_string(&notification_dto(n)) {
-                    Ok(json) => Event::default().event("notification").data(json),
-                    Err(_) => continue,
-                },
-                Ok(_) => continue,
-                Err(RecvError::Lagged(missed)) => {
-                    Event::default().event("resync").data(format!("{{\"missed\":{missed}}}"))
+                Ok(Delivery::Message(m)) => {
+                    let Some(id) = m.subject().strip_prefix(&prefix).and_then(|id| id.parse::<u64>().ok()) else {
+                        continue;
+                    };
+                    match s.store.notifications(me, Some(id.saturating_add(1)), Some(id.saturating_sub(1)), 1).await {
+                        Ok(page) => {
+                            match page.items.into_iter().next().map(|n| serde_json::to_string(&notification_dto(n))) {
+                                Some(Ok(json)) => Event::default().event("notification").data(json),
+                                _ => continue,
+                            }
+                        }
+                        // The database did not answer: the client re-reads its list.
+                        Err(_) => resync(0),
+                    }
                 }
+                Ok(Delivery::Gap { missed }) => resync(missed),
+                Err(RecvError::Lagged(missed)) => resync(missed),
                 Err(RecvError::Closed) => return None,
             };
-            return Some((Ok(event), rx));
+            return Some((Ok(event), (rx, s, prefix)));
         }
     });
     Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))

@@ -17,11 +17,13 @@ use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::routing::{get, patch, post};
 use axum::{Json, Router};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use crate::auth::SignedIn;
 use crate::error::ErrorBody;
 use crate::params::{self, TextKind};
+pub(crate) use crate::posts_dto::{PageQuery, PostDto, post_dto};
+use crate::posts_dto::{ThreadListDto, ThreadPageDto, page};
 use crate::{ApiError, AppState};
 
 /// The longest thread title, in characters, once trimmed.
@@ -119,118 +121,6 @@ fn forbidden(code: &'static str, message: String) -> ApiError {
     ApiError::Forbidden { code, message }
 }
 
-/// A thread's opening post or a reply.
-#[derive(Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-#[schema(as = Post)]
-pub(crate) struct PostDto {
-    id: u64,
-    community_id: u64,
-    /// The thread: equal to `id` for a thread's opening post.
-    thread_id: u64,
-    #[schema(pattern = "^0x[0-9a-f]{40}$")]
-    author: String,
-    /// The author's display name, if they set one.
-    author_name: Option<String>,
-    /// The author's avatar CID, if they set one (served at `/ipfs/{cid}`).
-    author_avatar: Option<String>,
-    /// The thread's title; `null` for replies and deleted threads.
-    title: Option<String>,
-    /// The markdown exactly as written (render it safely); `null` once deleted.
-    body: Option<String>,
-    created_at: u64,
-    edited_at: Option<u64>,
-    /// Deleted by its author: show "deleted" in its place.
-    deleted: bool,
-    deleted_at: Option<u64>,
-    /// Hidden by a moderator: only its author and the moderators see it, marked so.
-    hidden: bool,
-    /// The thread takes no replies or edits (threads only).
-    locked: bool,
-    /// The thread is listed first (threads only).
-    pinned: bool,
-    /// A thread's replies the viewer can see, tombstones included; 0 for a reply.
-    replies: u64,
-}
-
-pub(crate) fn post_dto(p: PostRow) -> PostDto {
-    PostDto {
-        id: p.id,
-        community_id: p.community_id,
-        thread_id: p.thread_id,
-        author: format!("{:#x}", p.author),
-        author_name: p.author_name,
-        author_avatar: p.author_avatar,
-        title: p.title,
-        body: p.body,
-        created_at: p.created_at,
-        edited_at: p.edited_at,
-        deleted: p.deleted_at.is_some(),
-        deleted_at: p.deleted_at,
-        hidden: p.hidden_at.is_some(),
-        locked: p.locked_at.is_some(),
-        pinned: p.pinned_at.is_some(),
-        replies: p.replies,
-    }
-}
-
-#[derive(Deserialize, Clone, Copy, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-#[schema(as = PostOrder)]
-enum OrderDto {
-    Newest,
-    Oldest,
-}
-
-#[derive(Deserialize, utoipa::IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub(crate) struct PageQuery {
-    /// `newest` or `oldest` first (threads default to newest, replies to oldest; pinned threads
-    /// always come first)
-    #[param(inline)]
-    order: Option<OrderDto>,
-    /// at most this many (default 20)
-    #[param(minimum = 1, maximum = 100)]
-    limit: Option<u32>,
-    /// skip this many (default 0)
-    #[param(maximum = 9223372036854775807_u64)]
-    offset: Option<u64>,
-}
-
-impl PageQuery {
-    fn read(&self, default: PostOrder) -> Result<(PostOrder, u32, u64), ApiError> {
-        let order = match self.order {
-            None => default,
-            Some(OrderDto::Newest) => PostOrder::Newest,
-            Some(OrderDto::Oldest) => PostOrder::Oldest,
-        };
-        Ok((order, params::limit(self.limit, 20, 100)?, params::offset(self.offset)?))
-    }
-}
-
-/// `rows` (fetched one past `limit`) as a page and the offset of the next page, if there is one.
-fn page(mut rows: Vec<PostRow>, limit: u32, offset: u64) -> (Vec<PostDto>, Option<u64>) {
-    let more = rows.len() > limit as usize;
-    rows.truncate(limit as usize);
-    let next = more.then(|| offset + rows.len() as u64);
-    (rows.into_iter().map(post_dto).collect(), next)
-}
-
-/// A page of a community's threads.
-#[derive(Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-#[schema(as = ThreadList)]
-struct ThreadListDto {
-    threads: Vec<PostDto>,
-    /// Pass as `offset` for the next page; `null` on the last.
-    next_offset: Option<u64>,
-    /// The viewer is a member and may start threads.
-    can_post: bool,
-    /// The viewer moderates this community.
-    can_moderate: bool,
-}
-
 /// A community's threads
 #[utoipa::path(get, path = "/api/communities/{id}/threads", tag = "social", operation_id = "community_threads",
     params(("id" = u64, Path, description = "the community's on-chain id", maximum = 9223372036854775807_u64), PageQuery),
@@ -248,12 +138,21 @@ async fn community_threads(
 ) -> Result<Json<ThreadListDto>, ApiError> {
     let Path(raw) = path?;
     let Query(q) = q?;
-    let community_id = params::id("community id", &raw)?;
+    Ok(Json(threads_page(&s, params::id("community id", &raw)?, &q, who).await?))
+}
+
+/// A page of community `community_id`'s threads as `who` sees them.
+pub(crate) async fn threads_page(
+    s: &AppState,
+    community_id: u64,
+    q: &PageQuery,
+    who: Option<Address>,
+) -> Result<ThreadListDto, ApiError> {
     let (order, limit, offset) = q.read(PostOrder::Newest)?;
-    let (access, viewer) = standing(&s, community_id, who).await?;
+    let (access, viewer) = standing(s, community_id, who).await?;
     let rows = s.store.threads(s.network.chain_id, community_id, &viewer, order, limit + 1, offset).await?;
     let (threads, next_offset) = page(rows, limit, offset);
-    Ok(Json(ThreadListDto { threads, next_offset, can_post: access.member, can_moderate: viewer.moderator }))
+    Ok(ThreadListDto { threads, next_offset, can_post: access.member, can_moderate: viewer.moderator })
 }
 
 /// A new thread.
@@ -277,7 +176,7 @@ struct NewThreadDto {
         (status = 201, description = "written", body = PostDto),
         (status = 400, description = "a malformed id, title or body", body = ErrorBody),
         (status = 401, description = "unauthenticated", body = ErrorBody),
-        (status = 403, description = "not_member", body = ErrorBody),
+        (status = 403, description = "not_member, or user_disabled: a node admin disabled the author", body = ErrorBody),
         (status = 404, description = "no such community", body = ErrorBody),
         (status = 429, description = "rate_limited: the author's posts in the window reached `[social] posts_per_window`", body = ErrorBody,
             headers(("Retry-After" = u64, description = "seconds until the author may post again"))),
@@ -292,38 +191,43 @@ async fn create_thread(
     let Path(raw) = path?;
     let community_id = params::id("community id", &raw)?;
     let Json(new) = body?;
-    let title = params::text("title", &new.title, MAX_TITLE, TextKind::Line)?;
-    let body = params::text("body", &new.body, MAX_BODY, TextKind::Block)?;
-    let author = account(&who)?;
-    let (access, _) = standing(&s, community_id, Some(author)).await?;
+    let post = start_thread(&s, community_id, &new.title, &new.body, account(&who)?).await?;
+    Ok((StatusCode::CREATED, Json(post)))
+}
+
+/// `author` starts a thread in community `community_id` (members only, rate limited).
+pub(crate) async fn start_thread(
+    s: &AppState,
+    community_id: u64,
+    title: &str,
+    body: &str,
+    author: Address,
+) -> Result<PostDto, ApiError> {
+    let title = params::text("title", title, MAX_TITLE, TextKind::Line)?;
+    let body = params::text("body", body, MAX_BODY, TextKind::Block)?;
+    let (access, _) = standing(s, community_id, Some(author)).await?;
     if !access.member {
         return Err(forbidden("not_member", format!("join community {community_id} to post in it")));
     }
     let post = NewPost { community_id, thread_id: None, author, title: Some(title), body };
-    write(&s, &post).await
+    Ok(post_dto(write(s, &post).await?))
 }
 
-async fn write(s: &AppState, post: &NewPost) -> Result<(StatusCode, Json<PostDto>), ApiError> {
+async fn write(s: &AppState, post: &NewPost) -> Result<PostRow, ApiError> {
+    active(s, post.author).await?;
     let limit = RateLimit { max_posts: s.social.posts_per_window, window_secs: s.social.window_secs };
     match s.store.create_post(s.network.chain_id, post, now(), limit).await? {
-        Ok(row) => Ok((StatusCode::CREATED, Json(post_dto(row)))),
+        Ok(row) => Ok(row),
         Err(refusal) => Err(refused(refusal, post.thread_id.unwrap_or_default())),
     }
 }
 
-/// A thread with a page of its replies.
-#[derive(Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-#[schema(as = ThreadPage)]
-struct ThreadPageDto {
-    thread: PostDto,
-    replies: Vec<PostDto>,
-    /// Pass as `offset` for the next page of replies; `null` on the last.
-    next_offset: Option<u64>,
-    /// The viewer is a member and the thread is neither locked nor deleted.
-    can_reply: bool,
-    /// The viewer moderates this thread's community.
-    can_moderate: bool,
+/// Refuses a user a node admin disabled (403 `user_disabled`): they read, but write nothing.
+pub(crate) async fn active(s: &AppState, who: Address) -> Result<(), ApiError> {
+    if s.store.assistant_user_disabled(who).await? {
+        return Err(forbidden("user_disabled", format!("{who:#x} is disabled by an admin of this node")));
+    }
+    Ok(())
 }
 
 /// A thread and its replies
@@ -343,22 +247,26 @@ async fn thread_page(
 ) -> Result<Json<ThreadPageDto>, ApiError> {
     let Path(raw) = path?;
     let Query(q) = q?;
-    let id = params::id("thread id", &raw)?;
+    Ok(Json(thread_with_replies(&s, params::id("thread id", &raw)?, &q, who).await?))
+}
+
+/// Thread `id` with a page of its replies as `who` sees them; 404 when it is hidden from them or
+/// is a reply.
+pub(crate) async fn thread_with_replies(
+    s: &AppState,
+    id: u64,
+    q: &PageQuery,
+    who: Option<Address>,
+) -> Result<ThreadPageDto, ApiError> {
     let (order, limit, offset) = q.read(PostOrder::Oldest)?;
-    let Visible { post: thread, access, viewer } = visible_post(&s, id, who).await?;
+    let Visible { post: thread, access, viewer } = visible_post(s, id, who).await?;
     if !thread.is_thread() {
         return Err(ApiError::NotFound(format!("post {id} is a reply in thread {}", thread.thread_id)));
     }
     let rows = s.store.replies(s.network.chain_id, id, &viewer, order, limit + 1, offset).await?;
     let (replies, next_offset) = page(rows, limit, offset);
     let can_reply = access.member && thread.locked_at.is_none() && thread.deleted_at.is_none();
-    Ok(Json(ThreadPageDto {
-        thread: post_dto(thread),
-        replies,
-        next_offset,
-        can_reply,
-        can_moderate: viewer.moderator,
-    }))
+    Ok(ThreadPageDto { thread: post_dto(thread), replies, next_offset, can_reply, can_moderate: viewer.moderator })
 }
 
 /// A reply.
@@ -379,7 +287,7 @@ struct NewReplyDto {
         (status = 201, description = "written", body = PostDto),
         (status = 400, description = "a malformed id or body", body = ErrorBody),
         (status = 401, description = "unauthenticated", body = ErrorBody),
-        (status = 403, description = "not_member", body = ErrorBody),
+        (status = 403, description = "not_member, or user_disabled: a node admin disabled the author", body = ErrorBody),
         (status = 404, description = "no such thread", body = ErrorBody),
         (status = 409, description = "thread_locked, deleted or not_a_thread", body = ErrorBody),
         (status = 429, description = "rate_limited: the author's posts in the window reached `[social] posts_per_window`", body = ErrorBody,
@@ -395,14 +303,21 @@ async fn create_reply(
     let Path(raw) = path?;
     let id = params::id("thread id", &raw)?;
     let Json(new) = body?;
-    let body = params::text("body", &new.body, MAX_BODY, TextKind::Block)?;
-    let author = account(&who)?;
-    let Visible { post: thread, access, .. } = visible_post(&s, id, Some(author)).await?;
+    let post = reply(&s, id, &new.body, account(&who)?).await?;
+    Ok((StatusCode::CREATED, Json(post)))
+}
+
+/// `author` replies in thread `id` (members only, not in a locked thread, rate limited).
+pub(crate) async fn reply(s: &AppState, id: u64, body: &str, author: Address) -> Result<PostDto, ApiError> {
+    let body = params::text("body", body, MAX_BODY, TextKind::Block)?;
+    let Visible { post: thread, access, .. } = visible_post(s, id, Some(author)).await?;
     if !access.member {
         return Err(forbidden("not_member", format!("join community {} to reply in it", thread.community_id)));
     }
     let post = NewPost { community_id: thread.community_id, thread_id: Some(id), author, title: None, body };
-    write(&s, &post).await
+    let row = write(s, &post).await?;
+    crate::post_notices::replied(s, &thread, &row).await;
+    Ok(post_dto(row))
 }
 
 /// An edit: the new body, and for a thread optionally a new title.
@@ -427,7 +342,7 @@ struct PostEditDto {
         (status = 200, description = "edited", body = PostDto),
         (status = 400, description = "a malformed id, title or body, or a title for a reply", body = ErrorBody),
         (status = 401, description = "unauthenticated", body = ErrorBody),
-        (status = 403, description = "not_author", body = ErrorBody),
+        (status = 403, description = "not_author, or user_disabled: a node admin disabled the author", body = ErrorBody),
         (status = 404, description = "no such post", body = ErrorBody),
         (status = 409, description = "thread_locked or deleted", body = ErrorBody),
     ),
@@ -444,6 +359,7 @@ async fn edit_post(
     let title = edit.title.as_deref().map(|t| params::text("title", t, MAX_TITLE, TextKind::Line)).transpose()?;
     let body = params::text("body", &edit.body, MAX_BODY, TextKind::Block)?;
     let me = account(&who)?;
+    active(&s, me).await?;
     let (post, viewer) = own_post(&s, id, me).await?;
     if title.is_some() && !post.is_thread() {
         return Err(ApiError::BadRequest(format!("title: post {id} is a reply, and replies have no title")));

@@ -30,10 +30,11 @@ fn now() -> u64 {
 }
 
 /// A person's public profile; every field but the address is `null` until they set it.
-#[derive(Serialize, utoipa::ToSchema)]
+#[derive(Serialize, utoipa::ToSchema, async_graphql::SimpleObject)]
 #[serde(rename_all = "camelCase")]
 #[schema(as = Profile)]
-struct ProfileDto {
+#[graphql(name = "Profile")]
+pub(crate) struct ProfileDto {
     #[schema(pattern = "^0x[0-9a-f]{40}$")]
     address: String,
     /// The name shown beside their posts.
@@ -87,8 +88,12 @@ async fn profile(
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Json<ProfileDto>, ApiError> {
     let Path(raw) = path?;
-    let address = params::address("address", &raw)?;
-    Ok(Json(profile_dto(address, s.store.profile(address).await?)))
+    Ok(Json(load_profile(&s, params::address("address", &raw)?).await?))
+}
+
+/// `address`'s public profile (every field but the address `null` when they never saved one).
+pub(crate) async fn load_profile(s: &AppState, address: Address) -> Result<ProfileDto, ApiError> {
+    Ok(profile_dto(address, s.store.profile(address).await?))
 }
 
 /// Checks that `raw` names an image this node holds, small enough for an avatar.
@@ -116,6 +121,7 @@ async fn avatar(s: &AppState, raw: &str) -> Result<String, ApiError> {
         (status = 200, description = "saved", body = ProfileDto),
         (status = 400, description = "bad_request: a malformed name or CID; avatar_unknown, avatar_too_large or avatar_not_image", body = ErrorBody),
         (status = 401, description = "unauthenticated", body = ErrorBody),
+        (status = 403, description = "user_disabled: a node admin disabled this user", body = ErrorBody),
     ),
 )]
 async fn put_my_profile(
@@ -132,6 +138,7 @@ async fn put_my_profile(
         .map_err(|e| ApiError::BadRequest(format!("the body is not a profile update: {e}")))?;
     let address: Address =
         who.address.parse().map_err(|_| ApiError::Internal("a session holds a bad address".into()))?;
+    crate::posts::active(&s, address).await?;
     let display_name = update
         .display_name
         .as_deref()

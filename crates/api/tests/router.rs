@@ -22,6 +22,8 @@ mod common;
 mod fl_market;
 #[path = "router/fl_writes.rs"]
 mod fl_writes;
+#[path = "router/graphql.rs"]
+mod graphql;
 
 use common::{CHAIN, call, state};
 

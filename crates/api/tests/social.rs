@@ -2,6 +2,8 @@
 //! report and moderate, what each viewer sees, the rate limit and malformed input.
 
 mod common;
+#[path = "social/graphql.rs"]
+mod graphql;
 #[path = "social/moderation.rs"]
 mod moderation;
 #[path = "social/setup.rs"]

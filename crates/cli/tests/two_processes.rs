@@ -1,7 +1,8 @@
 //! Two API processes on one PostgreSQL database and one Redis (issue 15): `agora up` (embedded
 //! chain, indexer, API) and `agora serve` (the API alone, on the same database, chain and Redis).
 //! A page connected to the second hears of a purchase the first one's indexer applied, and a
-//! cached list read through the second is fresh as soon as it has.
+//! cached list read through the second is fresh as soon as it has; a person whose notification
+//! stream is on the second hears of a reply posted through the first.
 
 mod support;
 
@@ -52,7 +53,16 @@ struct EventStream {
 impl EventStream {
     /// Connected once the server answered: from then on it is subscribed.
     async fn open(url: &str) -> anyhow::Result<Self> {
-        let resp = reqwest::get(url).await?;
+        Self::open_as(url, None).await
+    }
+
+    /// The same, signed in by the session `cookie`.
+    async fn open_as(url: &str, cookie: Option<&str>) -> anyhow::Result<Self> {
+        let mut req = reqwest::Client::new().get(url);
+        if let Some(c) = cookie {
+            req = req.header(reqwest::header::COOKIE, c);
+        }
+        let resp = req.send().await?;
         anyhow::ensure!(resp.status() == 200, "{url}: {}", resp.status());
         Ok(Self { resp, buf: String::new() })
     }
@@ -78,6 +88,19 @@ impl EventStream {
             let chunk = self.resp.chunk().await?.ok_or_else(|| anyhow::anyhow!("the event stream ended"))?;
             self.buf.push_str(&String::from_utf8_lossy(&chunk));
         }
+    }
+
+    /// The first event named `name`, failing after `limit`.
+    async fn named(&mut self, name: &str, limit: Duration) -> anyhow::Result<Value> {
+        let wait = async {
+            loop {
+                let (got, data) = self.next().await?;
+                if got == name {
+                    return anyhow::Ok(serde_json::from_str::<Value>(&data)?);
+                }
+            }
+        };
+        tokio::time::timeout(limit, wait).await.map_err(|_| anyhow::anyhow!("no {name} event within {limit:?}"))?
     }
 
     /// The first `task` event about task `id`, failing after `limit`.
@@ -169,6 +192,66 @@ async fn an_event_applied_by_one_process_reaches_a_page_on_the_other() -> anyhow
     let task = page_a.task(1, Duration::from_secs(30)).await?;
     assert_eq!(task["createdTx"], receipt["transactionHash"]);
 
+    // Notifications: X starts a community on chain and Y joins; both have sessions in the shared
+    // database. X's notification stream is on B; Y replies to X's thread through A.
+    let communities = dev["contracts"]["communities"].as_str().expect("communities").to_owned();
+    let (x, y) = (&dev["accounts"][5], &dev["accounts"][6]);
+    let key = |a: &Value| a["private_key"].as_str().expect("key").to_owned();
+    let create = ["createCommunity(string,string,string,address)", "Club", "CLB", ""];
+    let mut args: Vec<&str> = vec![&communities];
+    args.extend(create);
+    let arbiter = x["address"].as_str().expect("address").to_owned();
+    args.push(&arbiter);
+    assert_eq!(support::cast_send(&rpc, &key(x), &args)?["status"], "0x1");
+    assert_eq!(support::cast_send(&rpc, &key(y), &[&communities, "join(uint256)", "1"])?["status"], "0x1");
+    let cookie_x = session(&db, x, network["chainId"].as_u64().expect("chain id")).await?;
+    let cookie_y = session(&db, y, network["chainId"].as_u64().expect("chain id")).await?;
+    // Posting needs the membership indexed: wait for B to list both members.
+    let members = format!("{api_b}/api/communities/1/members");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let (_, m) = support::get_json(&members).await?;
+        if m["members"].as_array().map(Vec::len) == Some(2) {
+            break;
+        }
+        anyhow::ensure!(tokio::time::Instant::now() < deadline, "the members were not indexed: {m}");
+        // The poll's interval, not a wait for the state: the loop ends on the state itself.
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let mut bell_x = EventStream::open_as(&format!("{api_b}/api/me/notifications/stream"), Some(&cookie_x)).await?;
+    let thread =
+        post(&format!("{api_b}/api/communities/1/threads"), &cookie_x, serde_json::json!({"title": "Hi", "body": "b"}))
+            .await?;
+    let thread = thread["id"].as_u64().expect("thread id");
+    let reply =
+        post(&format!("{api_a}/api/threads/{thread}/replies"), &cookie_y, serde_json::json!({"body": "hello"})).await?;
+    let heard = bell_x.named("notification", Duration::from_secs(30)).await?;
+    assert_eq!(
+        (heard["kind"].as_str(), heard["payload"]["postId"].as_u64()),
+        (Some("post-reply"), reply["id"].as_u64()),
+        "X's stream on B hears of Y's reply written by A: {heard}"
+    );
+
     db.finish().await?;
     Ok(())
+}
+
+/// A session for dev account `who` written to the shared database, as its cookie.
+async fn session(db: &TestDb, who: &Value, chain_id: u64) -> anyhow::Result<String> {
+    let address = who["address"].as_str().expect("address").to_lowercase();
+    let token = format!("two-processes-{address}");
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs();
+    let hash = alloy::primitives::keccak256(token.as_bytes()).to_string();
+    let session = agora_store::Session { address, chain_id, created_at: now, expires_at: now + 3600 };
+    db.store.create_session(&hash, &session).await?;
+    Ok(format!("agora_session={token}"))
+}
+
+/// POSTs `body` as JSON with `cookie`; the created object, failing on any other status.
+async fn post(url: &str, cookie: &str, body: Value) -> anyhow::Result<Value> {
+    let resp = reqwest::Client::new().post(url).header(reqwest::header::COOKIE, cookie).json(&body).send().await?;
+    let status = resp.status();
+    let body: Value = resp.json().await?;
+    anyhow::ensure!(status == 201, "{url}: {status} {body}");
+    Ok(body)
 }

@@ -339,6 +339,7 @@ pub async fn up(config: &Config) -> Result<Node> {
     let (notifier, notify_tasks) =
         notify::start(config, &store, &api_url, deployments.chain_id, events.subscribe(), shutdown_rx.clone())?;
     tasks.extend(notify_tasks);
+    tasks.push(serve::publish_notices(&bus, &notifier, shutdown_rx.clone()));
     let router = agora_api::router(AppState {
         store: store.clone(),
         provider,

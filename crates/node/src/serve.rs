@@ -37,6 +37,19 @@ pub(crate) fn publish(
     publish_applied(bus.clone(), chain_id, applied, task_updates, stop)
 }
 
+/// Publishes each notification `notifier` writes on `bus` until shutdown, so the recipient's live
+/// stream hears of it from whichever API process serves them.
+pub(crate) fn publish_notices(
+    bus: &Bus,
+    notifier: &agora_notify::Notifier,
+    mut shutdown: watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<()> {
+    let stop = async move {
+        let _ = shutdown.wait_for(|s| *s).await;
+    };
+    agora_api::live::publish_notices(bus.clone(), notifier.subscribe(), stop)
+}
+
 /// For `agora index`: publishes what it applies when `[redis] url` is set (nobody else could
 /// hear it otherwise).
 pub(crate) async fn publish_index(
@@ -73,14 +86,16 @@ pub async fn serve(config: &Config) -> Result<Node> {
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("cannot create data dir {}", config.data_dir.display()))?;
     let store = Store::connect(&config.database_url()).await.context("cannot open the database")?;
-    let (_bus, live) = live(config, deployments.chain_id).await?;
+    let (bus, live) = live(config, deployments.chain_id).await?;
     let content = agora_content::open(&config.content_store()).await.context("cannot open the content store")?;
     let network = network_info(config, &deployments, &rpc_url);
     let listener = tokio::net::TcpListener::bind(config.api.http_addr)
         .await
         .with_context(|| format!("cannot listen on {}", config.api.http_addr))?;
     let api_url = format!("http://{}", listener.local_addr()?);
-    // Notifications are read and set here; the indexing process produces them and sends the mail.
+    // Notifications are read and set here, and written for posts made here (published on the bus
+    // for whichever process serves their recipient); the indexing process produces the chain's and
+    // sends the mail.
     let site = config.api.public_origin.clone().filter(|o| !o.trim().is_empty()).unwrap_or_else(|| api_url.clone());
     let notifier =
         agora_notify::Notifier::new(store.clone(), &config.mail, Some(site)).context("[mail] is not usable")?;
@@ -99,9 +114,10 @@ pub async fn serve(config: &Config) -> Result<Node> {
         admins: std::sync::Arc::new(config.api.admins.clone()),
         faucet: None,
         social: config.social,
-        notifier,
+        notifier: notifier.clone(),
     });
     let (shutdown, mut rx) = watch::channel(false);
+    let notices = publish_notices(&bus, &notifier, rx.clone());
     let server = tokio::spawn(async move {
         let stop = async move {
             let _ = rx.wait_for(|s| *s).await;
@@ -110,7 +126,7 @@ pub async fn serve(config: &Config) -> Result<Node> {
             tracing::error!(error = %e, "HTTP server failed");
         }
     });
-    Ok(Node { api_url, network, store, shutdown, tasks: vec![server], dev_chain: None })
+    Ok(Node { api_url, network, store, shutdown, tasks: vec![server, notices], dev_chain: None })
 }
 
 /// The deployment as an API-only process shows it: no embedded chain, no coordinator of its own.

@@ -117,19 +117,21 @@ pub struct NewChunk {
 /// A recorded chunk.
 pub type ChunkRow = NewChunk;
 
-/// Someone who used the assistant, as the admin sees them.
+/// Someone the node knows (the assistant, profiles, posts), as the admin sees them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AssistantUser {
     /// The wallet.
     pub address: Address,
     /// A disabled user's requests are refused.
     pub disabled: bool,
-    /// Unix seconds of the first request.
+    /// Unix seconds they were first seen (a request, a profile, a post).
     pub first_seen: u64,
     /// Replies started.
     pub replies: u64,
     /// Completion tokens delivered over all replies.
     pub completion_tokens: u64,
+    /// Threads and replies they wrote (tombstones included).
+    pub posts: u64,
 }
 
 const REPLY_SELECT: &str = "SELECT request_id, channel_id, payer, model, request_hash, messages, max_tokens, \
@@ -341,12 +343,22 @@ impl Store {
         Ok(())
     }
 
-    /// Everyone who used the assistant or was disabled, with their replies counted on `chain_id`.
+    /// Everyone this node knows — who used the assistant, was disabled, saved a profile or posted
+    /// on `chain_id` — first seen last, with their assistant replies and their posts counted.
     pub async fn assistant_users(&self, chain_id: u64, limit: u32) -> Result<Vec<AssistantUser>> {
         let rows = sqlx::query(
-            "SELECT u.address, u.disabled, u.first_seen, COUNT(r.request_id), CAST(COALESCE(SUM(r.completion_tokens), 0) AS BIGINT) \
-             FROM assistant_users u LEFT JOIN assistant_replies r ON r.payer = u.address AND r.chain_id = $1 \
-             GROUP BY u.address, u.disabled, u.first_seen ORDER BY u.first_seen DESC, u.address LIMIT $2",
+            "WITH people(address, seen) AS ( \
+                 SELECT address, first_seen FROM assistant_users \
+                 UNION ALL SELECT address, updated_at FROM profiles \
+                 UNION ALL SELECT author, created_at FROM posts WHERE chain_id = $1) \
+             SELECT p.address, \
+                 COALESCE((SELECT u.disabled FROM assistant_users u WHERE u.address = p.address), 0), \
+                 MIN(p.seen), \
+                 (SELECT COUNT(*) FROM assistant_replies r WHERE r.payer = p.address AND r.chain_id = $1), \
+                 (SELECT CAST(COALESCE(SUM(r.completion_tokens), 0) AS BIGINT) FROM assistant_replies r \
+                     WHERE r.payer = p.address AND r.chain_id = $1), \
+                 (SELECT COUNT(*) FROM posts q WHERE q.author = p.address AND q.chain_id = $1) \
+             FROM people p GROUP BY p.address ORDER BY MIN(p.seen) DESC, p.address LIMIT $2",
         )
         .bind(i64_of(chain_id)?)
         .bind(i64::from(limit))
@@ -360,6 +372,7 @@ impl Store {
                     first_seen: u64_of(r.try_get(2)?),
                     replies: u64_of(r.try_get(3)?),
                     completion_tokens: u64_of(r.try_get(4)?),
+                    posts: u64_of(r.try_get(5)?),
                 })
             })
             .collect()

@@ -56,6 +56,54 @@ async fn profiles_are_saved_whole_and_read_back() -> anyhow::Result<()> {
 }
 
 #[tokio::test]
+async fn the_admins_user_list_holds_posters_profiles_and_assistant_users_once_each() -> anyhow::Result<()> {
+    for db in TestDb::both().await? {
+        let s = &db.store;
+        community(&db, 7, who(1), &[], &[who(1), who(2)]).await?;
+        // who(1): posts twice and saves a profile; who(2): posts once, later disabled; who(3):
+        // only a profile; who(4): only the assistant.
+        let t = write(s, &thread(7, who(1), "first"), T0).await?;
+        write(s, &reply(t, who(1), "again"), T0 + 5).await?;
+        write(s, &reply(t, who(2), "hi"), T0 + 10).await?;
+        let profile = |n, at| ProfileRow {
+            address: who(n),
+            display_name: Some(format!("p{n}")),
+            avatar_cid: None,
+            updated_at: at,
+        };
+        s.save_profile(&profile(1, T0 + 20)).await?;
+        s.save_profile(&profile(3, T0 + 30)).await?;
+        s.touch_assistant_user(who(4), T0 + 40).await?;
+        s.set_assistant_user_disabled(who(2), true, T0 + 50).await?;
+        let users = s.assistant_users(CHAIN, 10).await?;
+        let got: Vec<(Address, bool, u64, u64)> =
+            users.iter().map(|u| (u.address, u.disabled, u.first_seen, u.posts)).collect();
+        assert_eq!(
+            got,
+            [
+                (who(4), false, T0 + 40, 0),
+                (who(3), false, T0 + 30, 0),
+                (who(2), true, T0 + 10, 1),
+                (who(1), false, T0, 2)
+            ],
+            "{}: newest first, each once, first seen at their earliest trace",
+            db.label
+        );
+        assert_eq!(s.assistant_users(CHAIN, 2).await?.len(), 2, "{}: the limit holds", db.label);
+        let elsewhere = s.assistant_users(CHAIN + 1, 10).await?;
+        let posts: Vec<(Address, u64)> = elsewhere.iter().map(|u| (u.address, u.posts)).collect();
+        assert_eq!(
+            posts,
+            [(who(2), 0), (who(4), 0), (who(3), 0), (who(1), 0)],
+            "{}: posts count on their chain only",
+            db.label
+        );
+        db.finish().await?;
+    }
+    Ok(())
+}
+
+#[tokio::test]
 async fn community_access_reads_the_indexed_roles() -> anyhow::Result<()> {
     for db in TestDb::both().await? {
         let s = &db.store;

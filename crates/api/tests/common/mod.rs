@@ -2,6 +2,8 @@
 //! one-shot request helper.
 #![allow(dead_code)] // each test file uses a different part
 
+pub(crate) mod graphql;
+
 use agora_api::{AppState, NetworkInfo};
 use agora_store::{IndexedLog, Store};
 use alloy::primitives::Address;
@@ -48,8 +50,9 @@ pub(crate) async fn state(
     let bus = agora_bus::Bus::memory();
     let updates = tokio::sync::broadcast::channel(1).1;
     agora_api::live::publish_applied(bus.clone(), CHAIN, events.subscribe(), updates, std::future::pending());
-    let live = agora_api::live::Live::start(bus, agora_bus::Cache::memory(&Default::default()), CHAIN);
     let notifier = agora_notify::Notifier::new(store.clone(), &Default::default(), None).expect("notifier");
+    agora_api::live::publish_notices(bus.clone(), notifier.subscribe(), std::future::pending());
+    let live = agora_api::live::Live::start(bus, agora_bus::Cache::memory(&Default::default()), CHAIN);
     let state = AppState {
         store,
         provider,

@@ -9,9 +9,9 @@ use serde_json::json;
 use super::{assert_has_required, seeded};
 use crate::common::{CHAIN, call};
 
-const OWNER: &str = "0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266";
-const WORKER: &str = "0x976ea74026e726554db657fa54763abd0c3a0aa9";
-const SECOND: &str = "0x14dc79964da2c08b23698b3d3cc7ca32193d9955";
+pub(super) const OWNER: &str = "0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266";
+pub(super) const WORKER: &str = "0x976ea74026e726554db657fa54763abd0c3a0aa9";
+pub(super) const SECOND: &str = "0x14dc79964da2c08b23698b3d3cc7ca32193d9955";
 const ADMIN: &str = "0x23618e81e3f5cdf7f54c3d65f7fbc0abf5b21e8f";
 const ZERO: &str = "0x0000000000000000000000000000000000000000";
 const POINTS: &str = "0x1111111111111111111111111111111111111111";
@@ -96,8 +96,8 @@ fn history() -> Vec<MarketEvent> {
     ]
 }
 
-#[tokio::test]
-async fn the_board_and_communities_read_as_json() -> anyhow::Result<()> {
+/// The router over a store holding [`history`]: two tasks, one community with members and points.
+pub(super) async fn seeded_board() -> anyhow::Result<(agora_store::testing::TestDb, axum::Router)> {
     let (db, app) = seeded().await?;
     let b2 = BlockRef { number: 2, hash: "0x02".into(), parent_hash: "0x01".into(), timestamp: 1_700_000_100 };
     let meta = |i: u64| LogMeta {
@@ -110,6 +110,12 @@ async fn the_board_and_communities_read_as_json() -> anyhow::Result<()> {
     };
     let logs = history().into_iter().enumerate().map(|(i, event)| IndexedLog { meta: meta(i as u64), event }).collect();
     db.store.apply_batch(&Batch { chain_id: CHAIN, expected_cursor: 1, blocks: vec![b2], logs }).await?;
+    Ok((db, app))
+}
+
+#[tokio::test]
+async fn the_board_and_communities_read_as_json() -> anyhow::Result<()> {
+    let (db, app) = seeded_board().await?;
     let (_, doc) = call(&app, "GET", "/api/openapi.json", None).await;
 
     let (status, list) = call(&app, "GET", "/api/board/tasks", None).await;

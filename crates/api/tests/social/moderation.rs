@@ -222,3 +222,39 @@ async fn members_report_once_and_moderators_work_the_queue() -> anyhow::Result<(
     );
     f.finish().await
 }
+
+#[tokio::test]
+async fn authors_hear_of_replies_and_of_what_moderators_did() -> anyhow::Result<()> {
+    let f = Fixture::new().await?;
+    let (owner, member) = (f.person(1).await?, f.person(2).await?);
+    f.community(7, &owner, &[], &[&owner, &member]).await?;
+    let r =
+        f.send("POST", "/api/communities/7/threads", Some(&member), Some(json!({"title": "Ideas", "body": "b"}))).await;
+    let thread = r.body["id"].as_u64().expect("a thread");
+    let replies = format!("/api/threads/{thread}/replies");
+    let r = f.send("POST", &replies, Some(&member), Some(json!({"body": "my own reply"}))).await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    let r = f.send("POST", &replies, Some(&owner), Some(json!({"body": "welcome"}))).await;
+    let reply = r.body["id"].as_u64().expect("a reply");
+    let lock = json!({"action": "lock", "reason": "settled"});
+    let r = f.send("POST", &format!("/api/posts/{thread}/moderation"), Some(&owner), Some(lock)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+
+    let mine = f.send("GET", "/api/me/notifications", Some(&member), None).await;
+    let items = mine.body["items"].as_array().cloned().unwrap_or_default();
+    let kinds: Vec<(&str, u64)> = items
+        .iter()
+        .map(|n| (n["kind"].as_str().unwrap_or_default(), n["payload"]["postId"].as_u64().unwrap_or_default()))
+        .collect();
+    assert_eq!(
+        kinds,
+        [("post-moderated", thread), ("post-reply", reply)],
+        "newest first; not their own reply: {items:?}"
+    );
+    let title = items[0]["title"].as_str().unwrap_or_default();
+    assert!(title.contains("locked") && title.contains("settled"), "{title}");
+    assert_eq!(mine.body["unread"], 2);
+    let theirs = f.send("GET", "/api/me/notifications", Some(&owner), None).await;
+    assert_eq!(theirs.body["items"], json!([]), "the moderator is not told of their own action");
+    f.finish().await
+}

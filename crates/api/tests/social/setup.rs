@@ -19,7 +19,7 @@ use crate::common::{CHAIN, state};
 pub(crate) struct Person {
     /// Lower-case hex.
     pub address: String,
-    cookie: String,
+    pub cookie: String,
 }
 
 pub(crate) struct Reply {
