@@ -157,6 +157,7 @@ web-test: deps web chromium
 	cd web && node e2e/data.mjs
 	cd web && node e2e/fl.mjs
 	cd web && node e2e/board.mjs
+	cd web && node e2e/social.mjs
 
 ## Debian's Chromium for the browser test (playwright's own browser downloads do not work here), and
 ## CJK and emoji fonts so its screenshots of the page are readable.

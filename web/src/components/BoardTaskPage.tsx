@@ -31,6 +31,7 @@ import { useI18n } from "../i18n-context";
 import { DeliverableForm, ExtendForm, Opener, ReasonForm, ResolveForm } from "./BoardActions";
 import { BoardTxStatus, ClaimBadge, RewardText, SpecView, TaskStateBadge, TaskTitle, useDuration, When } from "./BoardCommon";
 import { TxHash } from "./TxHash";
+import { WatchToggle } from "./WatchToggle";
 
 export function BoardTaskPage({ ctx, id }: { ctx: BoardContext; id: number }) {
   const { t } = useI18n();
@@ -64,7 +65,8 @@ export function BoardTaskPage({ ctx, id }: { ctx: BoardContext; id: number }) {
       {d && (
         <>
           <p>
-            <TaskStateBadge task={d.task} now={ctx.now} /> {roleBadge(d.task, ctx.me, t)}
+            <TaskStateBadge task={d.task} now={ctx.now} /> {roleBadge(d.task, ctx.me, t)}{" "}
+            <WatchToggle scope={`task:${id}`} signedIn={ctx.signedIn} />
           </p>
           <Terms ctx={ctx} task={d.task} />
           <section className="panel" aria-labelledby="board-spec-title">
