@@ -129,9 +129,10 @@ pub(crate) async fn load_board_task(s: &AppState, id: u64) -> Result<Option<Task
         (status = 404, description = "no such task", body = ErrorBody),
     ),
 )]
-async fn task(State(s): State<AppState>, id: Result<Path<String>, PathRejection>) -> ApiResult<TaskDetailDto> {
+async fn task(State(s): State<AppState>, id: Result<Path<String>, PathRejection>) -> Result<CachedJson, ApiError> {
     let Path(raw) = id?;
-    Ok(Json(task_detail(&s, params::id("id", &raw)?).await?))
+    let id = params::id("id", &raw)?;
+    cached(&s, "board-task", &format!("board-task/{id}"), task_detail(&s, id)).await
 }
 
 /// Task `id` with its claims and timeline; 404 when no such task is indexed.

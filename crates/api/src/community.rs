@@ -163,9 +163,10 @@ pub(crate) struct DetailDto {
         (status = 404, description = "no such community", body = ErrorBody),
     ),
 )]
-async fn community(State(s): State<AppState>, id: Result<Path<String>, PathRejection>) -> ApiResult<DetailDto> {
+async fn community(State(s): State<AppState>, id: Result<Path<String>, PathRejection>) -> Result<CachedJson, ApiError> {
     let Path(raw) = id?;
-    Ok(Json(community_detail(&s, params::id("id", &raw)?).await?))
+    let id = params::id("id", &raw)?;
+    cached(&s, "community", &format!("community/{id}"), community_detail(&s, id)).await
 }
 
 /// Community `id` with its leaderboard; 404 when none is indexed by that id.
@@ -218,10 +219,12 @@ async fn members(
     State(s): State<AppState>,
     id: Result<Path<String>, PathRejection>,
     q: Result<Query<PageQuery>, QueryRejection>,
-) -> ApiResult<MembersDto> {
+) -> Result<CachedJson, ApiError> {
     let Path(raw) = id?;
     let Query(q) = q?;
-    Ok(Json(community_members(&s, params::id("id", &raw)?, &q).await?))
+    let id = params::id("id", &raw)?;
+    let key = format!("community/{id}/members?limit={:?}&offset={:?}", q.limit, q.offset);
+    cached(&s, "community", &key, community_members(&s, id, &q)).await
 }
 
 /// A page of community `id`'s members in the order they joined; 404 when there is no such community.

@@ -224,3 +224,83 @@ async fn the_board_and_communities_read_as_json() -> anyhow::Result<()> {
     db.finish().await?;
     Ok(())
 }
+
+/// A task's and a community's pages are served from the cache, and an indexed event about either
+/// reaches a client only after their cached copies were dropped: the page it re-reads is fresh.
+#[tokio::test]
+async fn cached_task_and_community_pages_are_fresh_once_their_event_is_heard() -> anyhow::Result<()> {
+    let db = agora_store::testing::TestDb::sqlite().await?;
+    let b0 = BlockRef { number: 0, hash: "0x00".into(), parent_hash: "0x".into(), timestamp: 1 };
+    db.store.init_cursor(CHAIN, &b0).await?;
+    let (state, events) =
+        crate::common::state(db.store.clone(), agora_chain::read_provider("http://127.0.0.1:1")?).await;
+    let mut heard = state.live.subscribe();
+    let app = agora_api::router(state);
+    let history = history();
+    // The community with its members and points, and task 1 published: everything before its claims.
+    let (before, after) = history.split_at(7);
+    let mut apply = async |number: u64, events_of: &[MarketEvent]| -> anyhow::Result<()> {
+        let block = BlockRef {
+            number,
+            hash: format!("0x{number:02x}"),
+            parent_hash: format!("0x{:02x}", number - 1),
+            timestamp: 1_700_000_000 + number,
+        };
+        let logs: Vec<IndexedLog> = events_of
+            .iter()
+            .enumerate()
+            .map(|(i, event)| IndexedLog {
+                meta: LogMeta {
+                    block_number: number,
+                    block_hash: block.hash.clone(),
+                    block_timestamp: block.timestamp,
+                    tx_hash: format!("0x{:064x}", number * 100 + i as u64),
+                    log_index: i as u64,
+                    address: "0x00".into(),
+                },
+                event: event.clone(),
+            })
+            .collect();
+        db.store
+            .apply_batch(&Batch {
+                chain_id: CHAIN,
+                expected_cursor: number - 1,
+                blocks: vec![block],
+                logs: logs.clone(),
+            })
+            .await?;
+        for log in logs {
+            events.send(log)?;
+            // Delivered to clients only after the cache dropped what the event changes.
+            heard.recv().await?;
+        }
+        Ok(())
+    };
+    apply(1, before).await?;
+    let (_, task) = call(&app, "GET", "/api/board/tasks/1", None).await;
+    assert_eq!(task["claims"], json!([]), "{task}");
+    let (_, community) = call(&app, "GET", "/api/communities/1", None).await;
+    let (_, members) = call(&app, "GET", "/api/communities/1/members", None).await;
+    assert_eq!(members["members"].as_array().map(Vec::len), Some(2));
+
+    apply(2, &after[..2]).await?; // WORKER accepts and submits
+    let (_, task) = call(&app, "GET", "/api/board/tasks/1", None).await;
+    assert_eq!(task["claims"][0]["state"], "submitted", "the cached page was dropped: {task}");
+    let (_, again) = call(&app, "GET", "/api/communities/1", None).await;
+    assert_eq!(again, community, "nothing about the community changed");
+    apply(
+        3,
+        &[MarketEvent::Community(CommunityEvent::MemberJoined {
+            community_id: 1,
+            account: SECOND.into(),
+            member_count: 3,
+        })],
+    )
+    .await?;
+    let (_, community) = call(&app, "GET", "/api/communities/1", None).await;
+    assert_eq!(community["community"]["memberCount"], 3, "{community}");
+    let (_, members) = call(&app, "GET", "/api/communities/1/members", None).await;
+    assert_eq!(members["members"].as_array().map(Vec::len), Some(3), "{members}");
+    db.finish().await?;
+    Ok(())
+}
