@@ -3,7 +3,8 @@
 // embedded dev chain (test ETH and 100 MarketToken, once per address — the seed's coins at sign-up
 // and its simulated top-up), and the federated-learning records: memberships and blocks, shares with
 // their withdrawable dividends (Withdraw), reward claims, predictions paid and investor revenue, and
-// what I hold on the community task market (BoardHoldings.tsx).
+// what I hold on the community task market (BoardHoldings.tsx), and my compute tasks, payment
+// channels and data orders (MeActivity.tsx).
 import { useState, type ReactNode } from "react";
 import type { Hex } from "viem";
 import type { NetworkInfo } from "../lib/api";
@@ -18,6 +19,7 @@ import { useFlMarket } from "../hooks/useFlMarket";
 import { useI18n } from "../i18n-context";
 import { BoardHoldings } from "./BoardHoldings";
 import { amountIn, taskName, TxStatus } from "./FlCommon";
+import { MeActivity } from "./MeActivity";
 import { ProfileSection } from "./ProfilePage";
 import { TxHash } from "./TxHash";
 
@@ -113,6 +115,7 @@ export function MePage(p: Props) {
               </div>
             )}
           </section>
+          <MeActivity address={p.wallet.address} tokens={p.tokens} signedIn={p.signedIn} authBusy={p.authBusy} onSignIn={p.onSignIn} />
           <BoardHoldings address={p.wallet.address} />
           {!fl.market && <p className="notice notice-warn">{t("fl.noMarket")}</p>}
           {acct.error && (
