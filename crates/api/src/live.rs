@@ -134,3 +134,30 @@ pub fn publish_notices(
         }
     })
 }
+
+/// Announces on `bus` each reorg the indexer rolled back (`reorgs`) as a gap, until `stop`
+/// resolves: every process drops its whole cache and every page re-reads, since what they hold
+/// may come from the abandoned fork and no applied log will replace it.
+pub fn publish_reorgs(
+    bus: Bus,
+    mut reorgs: broadcast::Receiver<u64>,
+    stop: impl std::future::Future<Output = ()> + Send + 'static,
+) -> JoinHandle<()> {
+    use broadcast::error::RecvError;
+    tokio::spawn(async move {
+        tokio::pin!(stop);
+        loop {
+            tokio::select! {
+                () = &mut stop => return,
+                r = reorgs.recv() => match r {
+                    Ok(ancestor) => {
+                        tracing::info!(ancestor, "a reorg: live readers and caches start afresh");
+                        bus.missed(0);
+                    }
+                    Err(RecvError::Lagged(_)) => bus.missed(0),
+                    Err(RecvError::Closed) => return,
+                },
+            }
+        }
+    })
+}

@@ -152,6 +152,7 @@ pub struct Indexer {
     store: Store,
     cfg: IndexerConfig,
     events: broadcast::Sender<IndexedLog>,
+    reorgs: broadcast::Sender<u64>,
 }
 
 impl Indexer {
@@ -159,13 +160,20 @@ impl Indexer {
     /// cursor, or from `cfg.start_block` when the store has none for the chain.
     pub fn new(provider: DynProvider, store: Store, cfg: IndexerConfig) -> Self {
         let (events, _) = broadcast::channel(1024);
-        Self { provider, store, cfg, events }
+        let (reorgs, _) = broadcast::channel(64);
+        Self { provider, store, cfg, events, reorgs }
     }
 
     /// Newly applied logs, for live updates. Receivers that fall behind miss messages (and can
     /// re-read the store); they never block indexing.
     pub fn subscribe(&self) -> broadcast::Receiver<IndexedLog> {
         self.events.subscribe()
+    }
+
+    /// Reorgs as they are rolled back: the block the store now ends at. What was read from the store
+    /// (a cached list, a page) may hold rows of the abandoned fork that no applied log will replace.
+    pub fn subscribe_reorgs(&self) -> broadcast::Receiver<u64> {
+        self.reorgs.subscribe()
     }
 
     /// The sender behind [`Indexer::subscribe`], for handing out receivers later (one per client).
@@ -403,6 +411,8 @@ impl Indexer {
         };
         let removed_logs = self.store.rollback_to(chain_id, &ancestor).await?;
         tracing::warn!(diverged_at, ancestor = ancestor.number, removed_logs, "Reorg detected: rolled back");
+        // Nobody listening is fine.
+        let _ = self.reorgs.send(ancestor.number);
         Ok(Step::Reorg { ancestor: ancestor.number, removed_logs })
     }
 }

@@ -158,11 +158,14 @@ async fn a_reorg_converges_to_the_new_chain() -> anyhow::Result<()> {
 
     for db in dbs {
         let ix = indexer(&c, &db);
+        let mut reorgs = ix.subscribe_reorgs();
         let s = &db.store;
         let chain_id = c.d.chain_id;
         let first = ix.step().await?;
         // Purchase (created + input) and completion were on the dead fork.
         assert!(matches!(first, Step::Reorg { removed_logs: 3, .. }), "{}: {first:?}", db.label);
+        let Step::Reorg { ancestor, .. } = first else { unreachable!() };
+        assert_eq!(reorgs.try_recv().ok(), Some(ancestor), "{}: the rollback is announced", db.label);
         ix.sync_to(head(&c).await?).await?;
         let t = s.task(chain_id, 1).await?.expect("task 1 on the new fork");
         assert_eq!(t.service_id, 2, "{}", db.label);

@@ -191,6 +191,7 @@ pub async fn up(config: &Config) -> Result<Node> {
         task_updates.subscribe(),
         shutdown_rx.clone(),
     ));
+    tasks.push(serve::publish_reorgs(&bus, indexer.subscribe_reorgs(), shutdown_rx.clone()));
     {
         let rx = shutdown_rx.clone();
         tasks.push(tokio::spawn(async move { indexer.run(rx).await }));
@@ -420,7 +421,8 @@ pub async fn index(config: &Config, shutdown: impl std::future::Future<Output = 
     let store = Store::connect(&config.database_url()).await.context("cannot open the database")?;
     let indexer = Indexer::new(provider, store, indexer_config(config, &d));
     let (tx, rx) = watch::channel(false);
-    let _publisher = serve::publish_index(config, d.chain_id, indexer.subscribe(), rx.clone()).await?;
+    let _publisher =
+        serve::publish_index(config, d.chain_id, indexer.subscribe(), indexer.subscribe_reorgs(), rx.clone()).await?;
     tokio::select! {
         _ = indexer.run(rx) => {}
         _ = shutdown => { let _ = tx.send(true); }

@@ -50,21 +50,35 @@ pub(crate) fn publish_notices(
     agora_api::live::publish_notices(bus.clone(), notifier.subscribe(), stop)
 }
 
+/// Announces the indexer's reorgs on `bus` (a gap: caches dropped, pages re-read) until shutdown.
+pub(crate) fn publish_reorgs(
+    bus: &Bus,
+    reorgs: broadcast::Receiver<u64>,
+    mut shutdown: watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<()> {
+    let stop = async move {
+        let _ = shutdown.wait_for(|s| *s).await;
+    };
+    agora_api::live::publish_reorgs(bus.clone(), reorgs, stop)
+}
+
 /// For `agora index`: publishes what it applies when `[redis] url` is set (nobody else could
 /// hear it otherwise).
 pub(crate) async fn publish_index(
     config: &Config,
     chain_id: u64,
     applied: broadcast::Receiver<IndexedLog>,
+    reorgs: broadcast::Receiver<u64>,
     shutdown: watch::Receiver<bool>,
-) -> Result<Option<tokio::task::JoinHandle<()>>> {
+) -> Result<Option<[tokio::task::JoinHandle<()>; 2]>> {
     if config.redis.url().is_none() {
         return Ok(None);
     }
     let bus = Bus::connect(&config.redis).await.context("cannot reach Redis for live events ([redis] url)")?;
     // `agora index` has no off-chain task updates.
     let none = broadcast::channel(1).1;
-    Ok(Some(publish(&bus, chain_id, applied, none, shutdown)))
+    let reorgs = publish_reorgs(&bus, reorgs, shutdown.clone());
+    Ok(Some([publish(&bus, chain_id, applied, none, shutdown), reorgs]))
 }
 
 /// Brings the API up alone (`agora serve`) and returns once it listens.

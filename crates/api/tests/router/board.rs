@@ -226,7 +226,8 @@ async fn the_board_and_communities_read_as_json() -> anyhow::Result<()> {
 }
 
 /// A task's and a community's pages are served from the cache, and an indexed event about either
-/// reaches a client only after their cached copies were dropped: the page it re-reads is fresh.
+/// reaches a client only after their cached copies were dropped: the page it re-reads is fresh. A
+/// reorg, announced as a gap, drops everything.
 #[tokio::test]
 async fn cached_task_and_community_pages_are_fresh_once_their_event_is_heard() -> anyhow::Result<()> {
     let db = agora_store::testing::TestDb::sqlite().await?;
@@ -235,6 +236,7 @@ async fn cached_task_and_community_pages_are_fresh_once_their_event_is_heard() -
     let (state, events) =
         crate::common::state(db.store.clone(), agora_chain::read_provider("http://127.0.0.1:1")?).await;
     let mut heard = state.live.subscribe();
+    let bus = state.live.bus().clone();
     let app = agora_api::router(state);
     let history = history();
     // The community with its members and points, and task 1 published: everything before its claims.
@@ -301,6 +303,19 @@ async fn cached_task_and_community_pages_are_fresh_once_their_event_is_heard() -
     assert_eq!(community["community"]["memberCount"], 3, "{community}");
     let (_, members) = call(&app, "GET", "/api/communities/1/members", None).await;
     assert_eq!(members["members"].as_array().map(Vec::len), Some(3), "{members}");
+
+    // A reorg drops block 3 (the join): no log replaces it, so the indexer's announcement must.
+    let ancestor = BlockRef { number: 2, hash: "0x02".into(), parent_hash: "0x01".into(), timestamp: 1_700_000_002 };
+    assert_eq!(db.store.rollback_to(CHAIN, &ancestor).await?, 1);
+    let (reorgs, rx) = tokio::sync::broadcast::channel(1);
+    agora_api::live::publish_reorgs(bus, rx, std::future::pending());
+    reorgs.send(2)?;
+    let gap = heard.recv().await?;
+    assert!(matches!(gap, agora_bus::Delivery::Gap { .. }), "{gap:?}");
+    let (_, community) = call(&app, "GET", "/api/communities/1", None).await;
+    assert_eq!(community["community"]["memberCount"], 2, "the cache was dropped: {community}");
+    let (_, members) = call(&app, "GET", "/api/communities/1/members", None).await;
+    assert_eq!(members["members"].as_array().map(Vec::len), Some(2), "{members}");
     db.finish().await?;
     Ok(())
 }
