@@ -17,6 +17,10 @@
 //      the SMTP server; marking all read clears the count;
 //   4b. the admin page (the owner is also among the node's [api] admins): B's report of A's other
 //      thread dismissed from every community's queue; the task and the community in their tabs;
+//   1b. the profile's other markets: a fresh owner sees the compute tasks (sign in first), payment
+//      channels and data orders under their headings with their empty sentences; a channel the
+//      owner then opens straight on chain is listed with its deposit, what it can still pay and a
+//      link to the assistant's channel panel;
 //   5. English at 375 px: the profile, notifications, community and verification pages and the
 //      bell's panel without horizontal scrolling.
 //
@@ -29,6 +33,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { chromium } from "playwright-core";
+import { createPublicClient, createWalletClient, http, parseEventLogs } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import {
   CHROMIUM,
@@ -191,7 +196,18 @@ async function main() {
 
     await step("1. profile: a display name saved, an e-mail verified through the mailed link", async () => {
       await own.getByTestId("sign-in-first").waitFor();
+      // The compute tasks are the session's: the section asks for a signature first.
+      await own.getByTestId("me-tasks").getByTestId("me-tasks-sign-in").waitFor();
       await signIn(own);
+      for (const [id, heading, empty] of [
+        ["me-tasks", "计算任务", "你还没有购买过计算。"],
+        ["me-channels", "支付通道", "你还没有通过支付通道付款。"],
+        ["me-orders", "数据订单", "你还没有买卖过数据。"],
+      ]) {
+        const section = own.getByTestId(id);
+        await expectText(section.locator("h2"), heading);
+        await expectText(section.getByTestId(`${id}-empty`), empty, 15_000);
+      }
       const profile = own.getByTestId("profile");
       await profile.getByTestId("profile-name").fill("风筝店主");
       // The avatar is uploaded when chosen and previewed; saving the profile makes it the avatar.
@@ -222,6 +238,35 @@ async function main() {
       await own.getByTestId("email-verified").waitFor({ timeout: 15_000 });
       await own.goto(link);
       await waitFor("a used link to be refused", async () => (await own.getByTestId("verify-failed").getAttribute("data-why")) === "used", 15_000);
+    });
+
+    await step("1b. a payment channel the owner opens on chain is listed in the profile with what it can still pay", async () => {
+      const abi = JSON.parse(readFileSync(path.join(REPO, "crates/chain/artifacts/PaymentChannel.json"), "utf8")).abi;
+      const chain = createPublicClient({ transport: http(network.rpcUrl) });
+      const payer = createWalletClient({ account: privateKeyToAccount(keys.owner), transport: http(network.rpcUrl) });
+      const deposit = 10n ** 16n;
+      const expiry = (await chain.getBlock()).timestamp + 3600n;
+      const hash = await payer.writeContract({
+        chain: null,
+        address: network.paymentChannel,
+        abi,
+        functionName: "open",
+        args: [B, ETH, deposit, expiry, generatePrivateKey(), privateKeyToAccount(generatePrivateKey()).address],
+        value: deposit,
+      });
+      const receipt = await chain.waitForTransactionReceipt({ hash });
+      const id = parseEventLogs({ abi, eventName: "ChannelOpened", logs: receipt.logs })[0].args.channelId.toLowerCase();
+      await waitFor("the node to index the channel", async () => (await getJson(`${base}/api/channels?payer=${O}`)).some((c) => c.id.toLowerCase() === id), 30_000);
+      await own.goto(`${base}/#/me`);
+      const section = own.getByTestId("me-channels");
+      const line = section.getByTestId(`me-channel-${id}`);
+      await line.waitFor({ timeout: 15_000 });
+      if ((await line.getAttribute("data-state")) !== "Open") fail(`the channel's state in the profile: ${await line.getAttribute("data-state")}`);
+      await expectText(line.getByTestId("me-channel-remaining"), "0.01 ETH");
+      await expectText(section.getByTestId("me-channels-summary"), "0.01 ETH");
+      if ((await section.getByTestId("me-channels-empty").count()) !== 0) fail("the channels' empty sentence shows beside a channel");
+      if ((await section.getByTestId("me-channels-link").getAttribute("href")) !== "#/assistant") fail("the channels do not link to the assistant's panel");
+      await screenshot(own, "social-1b-channel-zh", true);
     });
 
     let communityId;
