@@ -19,8 +19,9 @@
 //      thread dismissed from every community's queue; the task and the community in their tabs;
 //   1b. the profile's other markets: a fresh owner sees the compute tasks (sign in first), payment
 //      channels and data orders under their headings with their empty sentences; a channel the
-//      owner then opens straight on chain is listed with its deposit, what it can still pay and a
-//      link to the assistant's channel panel;
+//      owner then opens straight on chain is listed with what it can still pay and a link to the
+//      assistant's channel panel, and compute bought straight on chain (a service B lists, which no
+//      executor serves) is listed by the service's name, waiting for compute;
 //   5. English at 375 px: the profile, notifications, community and verification pages and the
 //      bell's panel without horizontal scrolling.
 //
@@ -240,8 +241,9 @@ async function main() {
       await waitFor("a used link to be refused", async () => (await own.getByTestId("verify-failed").getAttribute("data-why")) === "used", 15_000);
     });
 
-    await step("1b. a payment channel the owner opens on chain is listed in the profile with what it can still pay", async () => {
-      const abi = JSON.parse(readFileSync(path.join(REPO, "crates/chain/artifacts/PaymentChannel.json"), "utf8")).abi;
+    await step("1b. a payment channel and compute bought on chain are listed in the profile", async () => {
+      const abiOf = (name) => JSON.parse(readFileSync(path.join(REPO, "crates/chain/artifacts", `${name}.json`), "utf8")).abi;
+      const abi = abiOf("PaymentChannel");
       const chain = createPublicClient({ transport: http(network.rpcUrl) });
       const payer = createWalletClient({ account: privateKeyToAccount(keys.owner), transport: http(network.rpcUrl) });
       const deposit = 10n ** 16n;
@@ -266,7 +268,30 @@ async function main() {
       await expectText(section.getByTestId("me-channels-summary"), "0.01 ETH");
       if ((await section.getByTestId("me-channels-empty").count()) !== 0) fail("the channels' empty sentence shows beside a channel");
       if ((await section.getByTestId("me-channels-link").getAttribute("href")) !== "#/assistant") fail("the channels do not link to the assistant's panel");
-      await screenshot(own, "social-1b-channel-zh", true);
+
+      const marketAbi = abiOf("ComputeMarket");
+      const provider = createWalletClient({ account: privateKeyToAccount(keys.b), transport: http(network.rpcUrl) });
+      const metadata = { kind: "manual-review", name: { en: "Kite check", "zh-CN": "风筝检查" } };
+      const price = 10n ** 15n;
+      const listed = await chain.waitForTransactionReceipt({
+        hash: await provider.writeContract({ chain: null, address: network.computeMarket, abi: marketAbi, functionName: "listService", args: [ETH, price, 60n, `data:application/json,${JSON.stringify(metadata)}`] }),
+      });
+      const serviceId = parseEventLogs({ abi: marketAbi, eventName: "ServiceListed", logs: listed.logs })[0].args.serviceId;
+      const bought = await chain.waitForTransactionReceipt({
+        hash: await payer.writeContract({ chain: null, address: network.computeMarket, abi: marketAbi, functionName: "buyCompute", args: [serviceId, "a kite", price, 60n], value: price }),
+      });
+      const taskId = Number(parseEventLogs({ abi: marketAbi, eventName: "TaskCreated", logs: bought.logs })[0].args.taskId);
+      await waitFor("the node to index the task", async () => (await getJson(`${base}/api/tasks?user=${O}`)).some((t) => t.id === taskId), 30_000);
+      await own.reload();
+      const tasks = own.getByTestId("me-tasks");
+      const item = tasks.getByTestId(`me-task-${taskId}`);
+      await item.waitFor({ timeout: 15_000 });
+      if ((await item.getAttribute("data-status")) !== "Created") fail(`the task's status in the profile: ${await item.getAttribute("data-status")}`);
+      await expectText(item, "风筝检查", 15_000);
+      await expectText(item, "0.001 ETH");
+      await expectText(tasks.getByTestId("me-tasks-summary"), "已创建");
+      if ((await tasks.getByTestId("me-tasks-link").getAttribute("href")) !== "#/") fail("the compute tasks do not link to the compute market");
+      await screenshot(own, "social-1b-channel-task-zh", true);
     });
 
     let communityId;
