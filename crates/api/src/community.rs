@@ -58,7 +58,11 @@ pub(crate) struct CommunityDto {
 
 async fn community_dto(s: &AppState, c: CommunityRow) -> Result<CommunityDto, ApiError> {
     let admins = s.store.community_admins(s.network.chain_id, c.community_id).await?;
-    Ok(CommunityDto {
+    Ok(community_with(c, admins))
+}
+
+fn community_with(c: CommunityRow, admins: Vec<agora_store::CommunityMemberRow>) -> CommunityDto {
+    CommunityDto {
         id: c.community_id,
         owner: lower_hex(c.owner),
         arbiter: lower_hex(c.arbiter),
@@ -71,7 +75,7 @@ async fn community_dto(s: &AppState, c: CommunityRow) -> Result<CommunityDto, Ap
         points_supply: dec(c.points_supply),
         admins: admins.into_iter().map(|a| lower_hex(a.account)).collect(),
         created_at: c.created_at,
-    })
+    }
 }
 
 /// The community as `/api/communities` lists it, or `None` when none is indexed by that id.
@@ -126,10 +130,16 @@ async fn communities(
 /// A page of communities, newest first (REST caches it; GraphQL reads it directly).
 pub(crate) async fn load_communities(s: &AppState, limit: u32, offset: u64) -> Result<ListDto, ApiError> {
     let rows = s.store.communities(s.network.chain_id, CommunityFilter::default(), limit, offset).await?;
-    let mut communities = Vec::with_capacity(rows.len());
-    for c in rows {
-        communities.push(community_dto(s, c).await?);
-    }
+    // The page's admins in one query rather than one per community.
+    let ids: Vec<u64> = rows.iter().map(|c| c.community_id).collect();
+    let mut admins = s.store.community_admins_for(s.network.chain_id, &ids).await?;
+    let communities = rows
+        .into_iter()
+        .map(|c| {
+            let appointed = admins.remove(&c.community_id).unwrap_or_default();
+            community_with(c, appointed)
+        })
+        .collect();
     Ok(ListDto { communities })
 }
 

@@ -1,5 +1,6 @@
 //! Reads for a page of the task board at once (one query for the page rather than one per row): how
-//! many of each task's claims are in each state, and a page of members' points.
+//! many of each task's claims are in each state, a page of members' points, and a page of
+//! communities' appointed admins.
 
 use std::collections::HashMap;
 
@@ -7,7 +8,7 @@ use alloy::primitives::{Address, U256};
 use sqlx::Row;
 
 use crate::column::{self, amount, i64_of, parsed, u64_of};
-use crate::{BoardClaimState, Error, Result, Store};
+use crate::{BoardClaimState, CommunityMemberRow, Error, Result, Store};
 
 /// `$first, $first+1, …` for `n` values.
 fn placeholders(first: usize, n: usize) -> String {
@@ -71,5 +72,32 @@ impl Store {
             .iter()
             .map(|r| Ok((parsed(r, 0, "points account")?, amount(r, 1, "points balance")?)))
             .collect()
+    }
+
+    /// The appointed admins of each of `community_ids` (as [`Store::community_admins`] lists one
+    /// community's: in the order they were added), in one query.
+    pub async fn community_admins_for(
+        &self,
+        chain_id: u64,
+        community_ids: &[u64],
+    ) -> Result<HashMap<u64, Vec<CommunityMemberRow>>> {
+        if community_ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let sql = format!(
+            "SELECT community_id, account, added_block, added_at FROM community_admins WHERE chain_id = $1 \
+             AND community_id IN ({}) ORDER BY community_id, added_block, account",
+            placeholders(2, community_ids.len())
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(i64_of(chain_id)?);
+        for id in community_ids {
+            query = query.bind(i64_of(*id)?);
+        }
+        let mut out: HashMap<u64, Vec<CommunityMemberRow>> = HashMap::new();
+        for r in query.fetch_all(self.pool()).await? {
+            let row = crate::board::member_row(&r)?;
+            out.entry(row.community_id).or_default().push(row);
+        }
+        Ok(out)
     }
 }

@@ -18,6 +18,7 @@ use crate::{Error, Result, Store, stored_event};
 
 pub(crate) use apply::apply_board;
 pub(crate) use community::apply_community;
+pub(crate) use rows::member_row;
 pub use rows::{
     BoardClaimRow, BoardTaskRow, BoardTimelineEntry, CommunityMemberRow, CommunityMinterRow, CommunityPointsRow,
     CommunityRow,

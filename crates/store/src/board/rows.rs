@@ -299,7 +299,7 @@ pub(super) fn community_row(r: &AnyRow) -> Result<CommunityRow> {
 }
 
 /// `(community_id, account, block, time)` rows of `community_members` or `community_admins`.
-pub(super) fn member_row(r: &AnyRow) -> Result<CommunityMemberRow> {
+pub(crate) fn member_row(r: &AnyRow) -> Result<CommunityMemberRow> {
     Ok(CommunityMemberRow {
         community_id: u64_of(r.try_get(0)?),
         account: parsed(r, 1, "community account")?,
