@@ -21,7 +21,9 @@
 //      channels and data orders under their headings with their empty sentences; a channel the
 //      owner then opens straight on chain is listed with what it can still pay and a link to the
 //      assistant's channel panel, and compute bought straight on chain (a service B lists, which no
-//      executor serves) is listed by the service's name, waiting for compute;
+//      executor serves) is listed by the service's name, waiting for compute; a data order the
+//      owner opens with B (registered as a seller on chain) is listed as bought in the owner's
+//      profile, its price counted in escrow, and as sold in B's;
 //   5. English at 375 px: the profile, notifications, community and verification pages and the
 //      bell's panel without horizontal scrolling.
 //
@@ -34,7 +36,6 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { chromium } from "playwright-core";
-import { createPublicClient, createWalletClient, http, parseEventLogs } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import {
   CHROMIUM,
@@ -57,6 +58,7 @@ import {
   useArtifacts,
   waitFor,
 } from "./lib.mjs";
+import { onChain } from "./onchain.mjs";
 
 const ETH = "0x0000000000000000000000000000000000000000";
 const OWNER_MAIL = "kite.owner@example.org";
@@ -241,23 +243,10 @@ async function main() {
       await waitFor("a used link to be refused", async () => (await own.getByTestId("verify-failed").getAttribute("data-why")) === "used", 15_000);
     });
 
-    await step("1b. a payment channel and compute bought on chain are listed in the profile", async () => {
-      const abiOf = (name) => JSON.parse(readFileSync(path.join(REPO, "crates/chain/artifacts", `${name}.json`), "utf8")).abi;
-      const abi = abiOf("PaymentChannel");
-      const chain = createPublicClient({ transport: http(network.rpcUrl) });
-      const payer = createWalletClient({ account: privateKeyToAccount(keys.owner), transport: http(network.rpcUrl) });
-      const deposit = 10n ** 16n;
-      const expiry = (await chain.getBlock()).timestamp + 3600n;
-      const hash = await payer.writeContract({
-        chain: null,
-        address: network.paymentChannel,
-        abi,
-        functionName: "open",
-        args: [B, ETH, deposit, expiry, generatePrivateKey(), privateKeyToAccount(generatePrivateKey()).address],
-        value: deposit,
-      });
-      const receipt = await chain.waitForTransactionReceipt({ hash });
-      const id = parseEventLogs({ abi, eventName: "ChannelOpened", logs: receipt.logs })[0].args.channelId.toLowerCase();
+    await step("1b. a payment channel, compute and a data order bought on chain are listed in the profile", async () => {
+      const owner = onChain(network, keys.owner);
+      const seller = onChain(network, keys.b);
+      const id = await owner.openChannel(B, 10n ** 16n);
       await waitFor("the node to index the channel", async () => (await getJson(`${base}/api/channels?payer=${O}`)).some((c) => c.id.toLowerCase() === id), 30_000);
       await own.goto(`${base}/#/me`);
       const section = own.getByTestId("me-channels");
@@ -269,18 +258,9 @@ async function main() {
       if ((await section.getByTestId("me-channels-empty").count()) !== 0) fail("the channels' empty sentence shows beside a channel");
       if ((await section.getByTestId("me-channels-link").getAttribute("href")) !== "#/assistant") fail("the channels do not link to the assistant's panel");
 
-      const marketAbi = abiOf("ComputeMarket");
-      const provider = createWalletClient({ account: privateKeyToAccount(keys.b), transport: http(network.rpcUrl) });
-      const metadata = { kind: "manual-review", name: { en: "Kite check", "zh-CN": "风筝检查" } };
       const price = 10n ** 15n;
-      const listed = await chain.waitForTransactionReceipt({
-        hash: await provider.writeContract({ chain: null, address: network.computeMarket, abi: marketAbi, functionName: "listService", args: [ETH, price, 60n, `data:application/json,${JSON.stringify(metadata)}`] }),
-      });
-      const serviceId = parseEventLogs({ abi: marketAbi, eventName: "ServiceListed", logs: listed.logs })[0].args.serviceId;
-      const bought = await chain.waitForTransactionReceipt({
-        hash: await payer.writeContract({ chain: null, address: network.computeMarket, abi: marketAbi, functionName: "buyCompute", args: [serviceId, "a kite", price, 60n], value: price }),
-      });
-      const taskId = Number(parseEventLogs({ abi: marketAbi, eventName: "TaskCreated", logs: bought.logs })[0].args.taskId);
+      const serviceId = await seller.listService({ kind: "manual-review", name: { en: "Kite check", "zh-CN": "风筝检查" } }, price);
+      const taskId = await owner.buyCompute(serviceId, "a kite", price);
       await waitFor("the node to index the task", async () => (await getJson(`${base}/api/tasks?user=${O}`)).some((t) => t.id === taskId), 30_000);
       await own.reload();
       const tasks = own.getByTestId("me-tasks");
@@ -291,7 +271,24 @@ async function main() {
       await expectText(item, "0.001 ETH");
       await expectText(tasks.getByTestId("me-tasks-summary"), "已创建");
       if ((await tasks.getByTestId("me-tasks-link").getAttribute("href")) !== "#/") fail("the compute tasks do not link to the compute market");
-      await screenshot(own, "social-1b-channel-task-zh", true);
+
+      await seller.registerSeller();
+      const orderId = await owner.openOrder(B, 2n * 10n ** 15n, 4096);
+      await waitFor("the node to index the order", async () => (await getJson(`${base}/api/data/orders?buyer=${O}`)).some((o) => o.id.toLowerCase() === orderId), 30_000);
+      await own.reload();
+      const orders = own.getByTestId("me-orders");
+      const asBuyer = orders.getByTestId(`me-order-${orderId}`);
+      await asBuyer.waitFor({ timeout: 15_000 });
+      if ((await asBuyer.getAttribute("data-state")) !== "Open") fail(`the order's state in the profile: ${await asBuyer.getAttribute("data-state")}`);
+      await expectText(asBuyer, "买自");
+      await expectText(asBuyer, "0.002 ETH");
+      await expectText(orders.getByTestId("me-orders-summary"), "托管中：0.002 ETH");
+      await screenshot(own, "social-1b-markets-zh", true);
+      const b = pages.b;
+      await b.reload();
+      const asSeller = b.getByTestId("me-orders").getByTestId(`me-order-${orderId}`);
+      await asSeller.waitFor({ timeout: 15_000 });
+      await expectText(asSeller, "卖给");
     });
 
     let communityId;
