@@ -29,7 +29,7 @@ struct DividendDto {
 /// A paid prediction.
 #[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
-#[schema(as = FlPrediction)]
+#[schema(as = FlPaidPrediction)]
 struct PredictionDto {
     request_id: u64,
     task_id: u64,
