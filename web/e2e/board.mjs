@@ -33,13 +33,13 @@ import {
   CHROMIUM_FLAGS,
   REPO,
   allPassed,
+  connectedPages,
   expectNoHorizontalScroll,
   expectText,
   fail,
+  fundedWallets,
   getJson,
-  injectWallet,
   log,
-  makeWallet,
   runMain,
   screenshot,
   startNode,
@@ -114,13 +114,7 @@ async function main() {
     const amtOf = (a) => chain.readContract({ address: amt, abi: tokenAbi, functionName: "balanceOf", args: [a] });
     const claimOnChain = (id, w) => chain.readContract({ address: board, abi: boardAbi, functionName: "getClaim", args: [BigInt(id), w] });
 
-    const wallets = {};
-    for (const who of ["publisher", "a", "b", "c", "arbiter"]) {
-      const w = makeWallet(generatePrivateKey(), network.rpcUrl, network.chainId);
-      wallets[who] = { wallet: w, address: w.account.address.toLowerCase() };
-      const res = await fetch(`${base}/api/faucet`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ address: wallets[who].address }) });
-      if (!res.ok) fail(`faucet for ${who}: ${res.status} ${await res.text()}`);
-    }
+    const wallets = await fundedWallets(base, network, Object.fromEntries(["publisher", "a", "b", "c", "arbiter"].map((who) => [who, generatePrivateKey()])));
     const P = wallets.publisher.address;
     const A = wallets.a.address;
     const B = wallets.b.address;
@@ -128,19 +122,7 @@ async function main() {
     const ARB = wallets.arbiter.address;
 
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_FLAGS });
-    const consoleErrors = [];
-    const pages = {};
-    for (const who of Object.keys(wallets)) {
-      const context = await browser.newContext({ locale: "zh-CN", viewport: { width: 1280, height: 900 } });
-      await injectWallet(context, wallets[who].wallet);
-      const page = await context.newPage();
-      page.on("pageerror", (e) => consoleErrors.push(`${who} pageerror: ${e.message}`));
-      page.on("console", (m) => m.type() === "error" && consoleErrors.push(`${who} console: ${m.text()}`));
-      await page.goto(`${base}/#/board`);
-      await page.getByTestId("connect-wallet").click();
-      await page.getByTestId("wallet-address").waitFor();
-      pages[who] = page;
-    }
+    const { pages, errors: consoleErrors } = await connectedPages(browser, wallets, `${base}/#/board`);
     const pub = pages.publisher;
 
     let communityId;

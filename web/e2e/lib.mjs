@@ -362,3 +362,35 @@ export function runMain(main) {
 export function allPassed() {
   return results.every((r) => r.ok);
 }
+
+/// A fresh wallet per name in `keys` (name → private key), each funded by the node's dev faucet
+/// (test ETH and 100 AMT): `{ name: { wallet, address } }`, addresses lower-case.
+export async function fundedWallets(base, network, keys) {
+  const wallets = {};
+  for (const [who, key] of Object.entries(keys)) {
+    const w = makeWallet(key, network.rpcUrl, network.chainId);
+    wallets[who] = { wallet: w, address: w.account.address.toLowerCase() };
+    const res = await fetch(`${base}/api/faucet`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ address: wallets[who].address }) });
+    if (!res.ok) fail(`faucet for ${who}: ${res.status} ${await res.text()}`);
+  }
+  return wallets;
+}
+
+/// One zh-CN page per wallet in its own browser context with the wallet injected, opened at `url`
+/// and connected; the page errors and console errors of all of them are collected in `errors`.
+export async function connectedPages(browser, wallets, url) {
+  const errors = [];
+  const pages = {};
+  for (const who of Object.keys(wallets)) {
+    const context = await browser.newContext({ locale: "zh-CN", viewport: { width: 1280, height: 900 } });
+    await injectWallet(context, wallets[who].wallet);
+    const page = await context.newPage();
+    page.on("pageerror", (e) => errors.push(`${who} pageerror: ${e.message}`));
+    page.on("console", (m) => m.type() === "error" && errors.push(`${who} console: ${m.text()}`));
+    await page.goto(url);
+    await page.getByTestId("connect-wallet").click();
+    await page.getByTestId("wallet-address").waitFor();
+    pages[who] = page;
+  }
+  return { pages, errors };
+}

@@ -43,13 +43,13 @@ import {
   REPO,
   allPassed,
   artifactsDir,
+  connectedPages,
   expectNoHorizontalScroll,
   expectText,
   fail,
+  fundedWallets,
   getJson,
-  injectWallet,
   log,
-  makeWallet,
   runMain,
   screenshot,
   startNode,
@@ -171,30 +171,12 @@ async function main() {
     const base = node.base;
     const network = await getJson(`${base}/api/network`);
 
-    const wallets = {};
-    for (const who of Object.keys(keys)) {
-      const w = makeWallet(keys[who], network.rpcUrl, network.chainId);
-      wallets[who] = { wallet: w, address: w.account.address.toLowerCase() };
-      const res = await fetch(`${base}/api/faucet`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ address: wallets[who].address }) });
-      if (!res.ok) fail(`faucet for ${who}: ${res.status} ${await res.text()}`);
-    }
+    const wallets = await fundedWallets(base, network, keys);
     const O = wallets.owner.address;
     const B = wallets.b.address;
 
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_FLAGS });
-    const consoleErrors = [];
-    const pages = {};
-    for (const who of Object.keys(wallets)) {
-      const context = await browser.newContext({ locale: "zh-CN", viewport: { width: 1280, height: 900 } });
-      await injectWallet(context, wallets[who].wallet);
-      const page = await context.newPage();
-      page.on("pageerror", (e) => consoleErrors.push(`${who} pageerror: ${e.message}`));
-      page.on("console", (m) => m.type() === "error" && consoleErrors.push(`${who} console: ${m.text()}`));
-      await page.goto(`${base}/#/me`);
-      await page.getByTestId("connect-wallet").click();
-      await page.getByTestId("wallet-address").waitFor();
-      pages[who] = page;
-    }
+    const { pages, errors: consoleErrors } = await connectedPages(browser, wallets, `${base}/#/me`);
     const own = pages.owner;
 
     await step("1. profile: a display name saved, an e-mail verified through the mailed link", async () => {
