@@ -173,7 +173,7 @@ async function main() {
       await b.getByTestId("community-reply-body").fill("我会，周六来");
       await b.getByTestId("community-reply-submit").click();
       // The posted reply, not the form: a React textarea's text content follows what is typed in it.
-      await bItem.locator("[data-testid^=community-reply-]").filter({ hasText: "我会，周六来" }).waitFor({ timeout: 30_000 });
+      await bItem.locator("li[data-testid^=community-reply-]").filter({ hasText: "我会，周六来" }).waitFor({ timeout: 30_000 });
       const threadId = Number((await item.getAttribute("data-testid")).replace("community-thread-", ""));
       const api = await getJson(`${base}/api/threads/${threadId}`);
       if (api.replies.length !== 1 || api.replies[0].author !== B) fail(`the thread's replies: ${JSON.stringify(api.replies)}`);

@@ -317,7 +317,7 @@ async function main() {
       await b.getByTestId("community-reply-body").fill("用尼龙线");
       await b.getByTestId("community-reply-submit").click();
       // The posted reply, not the form: a React textarea's text content follows what is typed in it.
-      await item.locator("[data-testid^=community-reply-]").filter({ hasText: "用尼龙线" }).waitFor({ timeout: 30_000 });
+      await item.locator("li[data-testid^=community-reply-]").filter({ hasText: "用尼龙线" }).waitFor({ timeout: 30_000 });
       await item.getByTestId("post-report").first().click();
       await item.getByTestId("moderation-reason").fill("广告");
       await item.getByTestId("post-report-submit").click();

@@ -13,7 +13,7 @@ import { isEth } from "../lib/boardRules";
 import { allowanceOf, chainNow } from "../lib/channels";
 import { readCommunity, type Community } from "../lib/community";
 import { purchaseErrorText } from "../lib/purchase";
-import { reconnectDelay, type StreamState } from "../lib/stream";
+import { followEvents, type StreamState } from "../lib/stream";
 import { approveCall, sendCall, type Call } from "../lib/tx";
 import { errorText, type Wallet } from "../lib/wallet";
 import { useI18n } from "../i18n-context";
@@ -60,49 +60,29 @@ export function useBoardLive(): BoardLive {
   const refresh = useCallback(() => setState((s) => ({ ...s, last: "all", version: s.version + 1 })), []);
   useEffect(() => {
     if (typeof EventSource === "undefined") return;
-    let source: EventSource | null = null;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    let attempt = 0;
-    let stopped = false;
     const bump = (p: Partial<BoardLive> = {}) => setState((s) => ({ ...s, last: "all", ...p, version: s.version + 1 }));
-    const open = () => {
-      if (stopped) return;
-      setState((s) => ({ ...s, stream: attempt === 0 ? "connecting" : "reconnecting" }));
-      const es = new EventSource("/api/events");
-      source = es;
-      es.addEventListener("open", () => {
-        attempt = 0;
-        bump({ stream: "live" });
-      });
-      es.addEventListener("board_task", (ev) => {
-        try {
-          bump({ lastTask: readTask(JSON.parse((ev as MessageEvent<string>).data)), last: "task" });
-        } catch {
-          bump();
-        }
-      });
-      es.addEventListener("community", (ev) => {
-        try {
-          bump({ lastCommunity: readCommunity(JSON.parse((ev as MessageEvent<string>).data)), last: "community" });
-        } catch {
-          bump();
-        }
-      });
-      es.addEventListener("resync", () => bump());
-      es.addEventListener("error", () => {
-        es.close();
-        if (stopped) return;
-        setState((s) => ({ ...s, stream: "reconnecting" }));
-        timer = setTimeout(open, reconnectDelay(attempt));
-        attempt += 1;
-      });
-    };
-    open();
-    return () => {
-      stopped = true;
-      if (timer) clearTimeout(timer);
-      source?.close();
-    };
+    return followEvents(
+      "/api/events",
+      {
+        board_task: (data) => {
+          try {
+            bump({ lastTask: readTask(JSON.parse(data)), last: "task" });
+          } catch {
+            bump();
+          }
+        },
+        community: (data) => {
+          try {
+            bump({ lastCommunity: readCommunity(JSON.parse(data)), last: "community" });
+          } catch {
+            bump();
+          }
+        },
+        resync: () => bump(),
+      },
+      // A (re)connection re-reads what is shown: events may have come while it was closed.
+      { onState: (stream) => setState((s) => ({ ...s, stream })), onOpen: () => bump() },
+    );
   }, []);
   return useMemo(() => ({ ...state, refresh }), [state, refresh]);
 }

@@ -4,7 +4,7 @@
 // read goes to the node and is applied in place; older ones are read a page at a time.
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { markedRead, mergeNotifications, readNotification, socialApi, type Notification } from "../lib/social";
-import { reconnectDelay, type StreamState } from "../lib/stream";
+import { followEvents, type StreamState } from "../lib/stream";
 import { errorText } from "../lib/wallet";
 
 export const NOTIFICATIONS_PAGE = 30;
@@ -61,49 +61,27 @@ export function useNotifications(signedIn: boolean, address: string | null): Not
       generation.current += 1;
       return;
     }
-    let source: EventSource | null = null;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    let attempt = 0;
-    let stopped = false;
-    const open = () => {
-      if (stopped) return;
-      setStream(attempt === 0 ? "connecting" : "reconnecting");
-      const es = new EventSource("/api/me/notifications/stream");
-      source = es;
-      es.addEventListener("open", () => {
-        attempt = 0;
-        setStream("live");
-        // What came while the stream was closed is read with the list.
-        void reload();
-      });
-      es.addEventListener("notification", (ev) => {
-        let n: Notification;
-        try {
-          n = readNotification(JSON.parse((ev as MessageEvent<string>).data));
-        } catch {
-          void reload();
-          return;
-        }
-        if (!known.current.has(n.id) && n.readAt === null) setUnread((u) => u + 1);
-        known.current.add(n.id);
-        setItems((held) => mergeNotifications(held, [n]));
-        setLatest(n);
-      });
-      es.addEventListener("resync", () => void reload());
-      es.addEventListener("error", () => {
-        es.close();
-        if (stopped) return;
-        setStream("reconnecting");
-        timer = setTimeout(open, reconnectDelay(attempt));
-        attempt += 1;
-      });
-    };
-    open();
-    return () => {
-      stopped = true;
-      if (timer) clearTimeout(timer);
-      source?.close();
-    };
+    return followEvents(
+      "/api/me/notifications/stream",
+      {
+        notification: (data) => {
+          let n: Notification;
+          try {
+            n = readNotification(JSON.parse(data));
+          } catch {
+            void reload();
+            return;
+          }
+          if (!known.current.has(n.id) && n.readAt === null) setUnread((u) => u + 1);
+          known.current.add(n.id);
+          setItems((held) => mergeNotifications(held, [n]));
+          setLatest(n);
+        },
+        resync: () => void reload(),
+      },
+      // What came while the stream was closed is read with the list.
+      { onState: setStream, onOpen: () => void reload() },
+    );
   }, [signedIn, address, reload]);
 
   const markRead = useCallback(async (ids: readonly number[] | "all") => {

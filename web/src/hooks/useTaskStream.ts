@@ -5,7 +5,7 @@
 import { useCallback, useEffect, useMemo, useReducer, useRef, useState } from "react";
 import { api, ApiError, type Service, type Task } from "../lib/api";
 import { statusKey } from "../lib/status";
-import { parseServiceEvent, reconnectDelay, statusChanged, streamUrl, type StreamState } from "../lib/stream";
+import { followEvents, parseServiceEvent, statusChanged, streamUrl, type StreamState } from "../lib/stream";
 import { emptyTasks, parseTaskEvent, sortedTasks, tasksReducer } from "../lib/tasks";
 import { errorText } from "../lib/wallet";
 import { useI18n } from "../i18n-context";
@@ -87,44 +87,22 @@ export function useTaskStream({ address, signedIn, onSessionExpired, onService, 
 
   useEffect(() => {
     if (typeof EventSource === "undefined") return;
-    let source: EventSource | null = null;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    let attempt = 0;
-    let stopped = false;
-    const open = () => {
-      if (stopped) return;
-      setStream(attempt === 0 ? "connecting" : "reconnecting");
-      const es = new EventSource(streamUrl(address));
-      source = es;
-      es.addEventListener("open", () => {
-        attempt = 0;
-        setStream("live");
-        void handlers.current.catchUp();
-      });
-      es.addEventListener("task", (ev) => {
-        const task = parseTaskEvent((ev as MessageEvent<string>).data);
-        if (task) handlers.current.receiveTask(task);
-      });
-      es.addEventListener("service", (ev) => {
-        const svc = parseServiceEvent((ev as MessageEvent<string>).data);
-        if (svc) handlers.current.onService(svc);
-      });
-      // The server dropped events for this client (it fell behind): re-read everything shown.
-      es.addEventListener("resync", () => void handlers.current.catchUp());
-      es.addEventListener("error", () => {
-        es.close();
-        if (stopped) return;
-        setStream("reconnecting");
-        timer = setTimeout(open, reconnectDelay(attempt));
-        attempt += 1;
-      });
-    };
-    open();
-    return () => {
-      stopped = true;
-      if (timer) clearTimeout(timer);
-      source?.close();
-    };
+    return followEvents(
+      streamUrl(address),
+      {
+        task: (data) => {
+          const task = parseTaskEvent(data);
+          if (task) handlers.current.receiveTask(task);
+        },
+        service: (data) => {
+          const svc = parseServiceEvent(data);
+          if (svc) handlers.current.onService(svc);
+        },
+        // The server dropped events for this client (it fell behind): re-read everything shown.
+        resync: () => void handlers.current.catchUp(),
+      },
+      { onState: setStream, onOpen: () => void handlers.current.catchUp() },
+    );
   }, [address]);
 
   const list = useMemo(() => sortedTasks(tasks), [tasks]);
