@@ -21,7 +21,7 @@ pub mod shapley;
 pub use aggregate::{Aggregator, CheckPolicy, Refusal, Update};
 pub use data::{Block, Dataset, Partition, Splits};
 pub use federation::{Contribution, FedConfig, Federation, Participant, RoundOutcome};
-pub use model::{Evaluation, Evaluator, Mlp, TrainConfig};
+pub use model::{Evaluation, Evaluator, Mlp, Model, TrainConfig};
 pub use record::{ContributionRecord, verify};
 pub use shapley::{GtgConfig, Normalised};
 
