@@ -6,7 +6,8 @@
 
 use agora_content::{Cid, ContentStore};
 use agora_federated::{DatasetName, TaskSpec};
-use agora_fl::Mlp;
+use agora_fl::Model;
+use agora_fl::data::Scaling;
 use agora_store::FlTaskState;
 use alloy::primitives::keccak256;
 use axum::extract::rejection::{JsonRejection, PathRejection};
@@ -18,6 +19,35 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::ErrorBody;
 use crate::{ApiError, AppState, params};
+
+mod models;
+
+use models::Models;
+
+/// Finished tasks' models kept ready to answer, by (spec CID, model CID): content ids, so an entry
+/// is right for whichever node state or task names them. A model is 199k parameters (0.8 MB).
+static MODELS: Models<Loaded> = Models::new(8);
+
+/// A finished task's model, built once from its spec and its parameters.
+struct Loaded {
+    model: Model,
+    /// How its inputs were scaled in training (the spec's version says).
+    scaling: Scaling,
+    dataset: DatasetName,
+}
+
+/// Reads a task's spec and final parameters from the content store and builds its model.
+async fn load_model(s: &AppState, spec_cid: &str, model_cid: &str) -> Result<Loaded, ApiError> {
+    let spec = read_content(s, spec_cid).await?;
+    let spec = TaskSpec::from_bytes(&spec).map_err(|e| ApiError::Internal(format!("spec {spec_cid}: {e}")))?;
+    let params: Vec<f32> = read_content(s, model_cid)
+        .await?
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect();
+    let model = Model::new(spec.mlp(), &params).map_err(|e| ApiError::Internal(format!("model {model_cid}: {e}")))?;
+    Ok(Loaded { model, scaling: spec.scaling(), dataset: spec.dataset })
+}
 
 pub(crate) fn router() -> Router<AppState> {
     Router::new().route("/api/fl/specs", post(put_spec)).route("/api/fl/tasks/{id}/predict", post(predict))
@@ -143,22 +173,18 @@ pub(crate) async fn predict(
     let model_cid = result.and_then(|r| r.model_cid).ok_or_else(|| {
         refuse("no_model", format!("this node holds no model for task {task_id} (it did not coordinate it)"))
     })?;
-    let spec = read_content(&s, &task.spec).await?;
-    let spec = TaskSpec::from_bytes(&spec).map_err(|e| ApiError::Internal(format!("task {task_id}'s spec: {e}")))?;
-    let (mlp, scale) = match spec.dataset {
-        DatasetName::FashionMnist => (Mlp::MNIST, 255.0),
-        DatasetName::Digits => (Mlp { input: 64, hidden: [200, 200], classes: 10 }, 16.0),
-    };
-    if pixels.len() != mlp.input {
-        return Err(ApiError::BadRequest(format!("this model takes {} pixels, got {}", mlp.input, pixels.len())));
+    let loaded =
+        MODELS.get_or_load((task.spec.clone(), model_cid.clone()), || load_model(&s, &task.spec, &model_cid)).await?;
+    if pixels.len() != loaded.model.mlp().input {
+        return Err(ApiError::BadRequest(format!(
+            "this model takes {} pixels, got {}",
+            loaded.model.mlp().input,
+            pixels.len()
+        )));
     }
-    let params: Vec<f32> = read_content(&s, &model_cid)
-        .await?
-        .chunks_exact(4)
-        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-        .collect();
-    let x: Vec<f32> = pixels.iter().map(|&p| f32::from(p) / scale).collect();
-    let probabilities = tokio::task::spawn_blocking(move || mlp.predict(&params, &x))
+    let x = loaded.scaling.apply(&pixels);
+    let model = loaded.clone();
+    let probabilities = tokio::task::spawn_blocking(move || model.model.predict(&x))
         .await
         .map_err(|e| ApiError::Internal(format!("prediction task: {e}")))?
         .map_err(|e| ApiError::Internal(format!("prediction: {e}")))?
@@ -169,7 +195,7 @@ pub(crate) async fn predict(
         .copied()
         .enumerate()
         .fold((0, f32::MIN), |best, (i, p)| if p > best.1 { (i, p) } else { best });
-    let label = match spec.dataset {
+    let label = match loaded.dataset {
         DatasetName::FashionMnist => FASHION_LABELS.get(class).copied().unwrap_or("?").to_owned(),
         DatasetName::Digits => class.to_string(),
     };

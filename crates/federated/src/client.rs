@@ -171,7 +171,7 @@ where
         if shuffle {
             local.randomise_labels(1.0, spec_for_load.seed ^ 0x5eed);
         }
-        Ok((spec_for_load.mlp(&splits), local))
+        Ok((spec_for_load.mlp(), local))
     })
     .await
     .map_err(|e| Error::Protocol(format!("loading the data: {e}")))??;

@@ -193,7 +193,7 @@ impl<S: ContentStore + 'static> Coordinator<S> {
         let fashion_dir = self.options.fashion_dir.clone();
         let (federation, test) = tokio::task::spawn_blocking(move || -> Result<_> {
             let splits = spec.splits(&fashion_dir)?;
-            let mlp = spec.mlp(&splits);
+            let mlp = spec.mlp();
             Ok((Federation::new(mlp, spec.fed_config(), &splits.validation)?, Evaluator::new(mlp, &splits.test)?))
         })
         .await

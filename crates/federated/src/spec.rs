@@ -12,15 +12,21 @@ use std::path::Path;
 use std::time::Duration;
 
 use agora_content::Cid;
-use agora_fl::data::{self, Block, Partition, Splits};
+use agora_fl::data::{self, Block, Partition, Scaling, Splits};
 use agora_fl::federation::{Contribution, FedConfig};
 use agora_fl::{Aggregator, CheckPolicy, GtgConfig, Mlp, TrainConfig};
 use serde::{Deserialize, Serialize};
 
 use crate::{Error, Result};
 
-/// The spec format's version.
-pub const SPEC_VERSION: u32 = 1;
+/// The spec format's version, what new specs are written with. Version 2 standardises
+/// Fashion-MNIST's pixels ([`Scaling::FASHION_MNIST`]); version 1, which older tasks and their
+/// stored models were made with, divides them by 255. The two read the same otherwise, and both
+/// are accepted: a model is always fed pixels scaled as its task's spec says ([`TaskSpec::scaling`]).
+pub const SPEC_VERSION: u32 = 2;
+
+/// Spec versions this code reads.
+pub const SPEC_VERSIONS: [u32; 2] = [1, 2];
 
 /// Which data set a task trains on. Where its files are is each machine's own setting (see
 /// [`agora_fl::data::FASHION_MNIST_DIR`]), not part of the spec.
@@ -132,8 +138,8 @@ impl TaskSpec {
     /// Checks what can be checked without the data.
     pub fn validate(&self) -> Result<()> {
         let bad = |why: String| Err(Error::Spec(why));
-        if self.version != SPEC_VERSION {
-            return bad(format!("version {}, this reads {SPEC_VERSION}", self.version));
+        if !SPEC_VERSIONS.contains(&self.version) {
+            return bad(format!("version {}, this reads {SPEC_VERSIONS:?}", self.version));
         }
         if self.blocks == 0 || self.rounds == 0 || self.train.epochs == 0 || self.train.batch == 0 {
             return bad("blocks, rounds, epochs and batch must be at least 1".into());
@@ -178,11 +184,29 @@ impl TaskSpec {
         Duration::from_secs(self.round_timeout_secs)
     }
 
-    /// The training, validation and test sets; `fashion_dir` is where Fashion-MNIST's IDX files
-    /// are (unused for the digits).
+    /// How this task's raw pixels become its model's inputs: in training, evaluation and paid
+    /// predictions alike. Fixed by the data set and the spec's version (see [`SPEC_VERSION`]).
+    pub fn scaling(&self) -> Scaling {
+        match (self.dataset, self.version) {
+            (DatasetName::FashionMnist, 1) => Scaling::unit(255.0),
+            (DatasetName::FashionMnist, _) => Scaling::FASHION_MNIST,
+            (DatasetName::Digits, _) => data::DIGITS_SCALING,
+        }
+    }
+
+    /// The model for this data set (known without loading it).
+    pub fn mlp(&self) -> Mlp {
+        match self.dataset {
+            DatasetName::FashionMnist => Mlp::MNIST,
+            DatasetName::Digits => Mlp { input: 64, hidden: [200, 200], classes: 10 },
+        }
+    }
+
+    /// The training, validation and test sets, pixels through [`scaling`](Self::scaling);
+    /// `fashion_dir` is where Fashion-MNIST's IDX files are (unused for the digits).
     pub fn splits(&self, fashion_dir: &Path) -> Result<Splits> {
         Ok(match self.dataset {
-            DatasetName::FashionMnist => data::fashion_mnist(fashion_dir, self.validation, self.seed)?,
+            DatasetName::FashionMnist => data::fashion_mnist(fashion_dir, self.validation, self.seed, self.scaling())?,
             DatasetName::Digits => data::digits(self.validation, self.test, self.seed)?,
         })
     }
@@ -191,11 +215,6 @@ impl TaskSpec {
     pub fn make_blocks(&self, splits: &Splits) -> Result<Vec<Block>> {
         let train = &splits.train;
         Ok(data::make_blocks(&train.y, train.classes, self.blocks as usize, self.partition, self.seed)?)
-    }
-
-    /// The model for this data.
-    pub fn mlp(&self, splits: &Splits) -> Mlp {
-        Mlp::for_data(&splits.train)
     }
 
     /// agora-fl's settings for this task.
@@ -240,6 +259,22 @@ mod tests {
         let other = TaskSpec { seed: 8, ..spec.clone() };
         assert_ne!(other.cid().expect("cid"), spec.cid().expect("cid"));
         assert!(TaskSpec { rounds: 0, ..spec }.validate().is_err());
+    }
+
+    #[test]
+    fn the_version_fixes_how_pixels_are_scaled() {
+        let current = TaskSpec::fashion_mnist(1);
+        assert_eq!(current.version, SPEC_VERSION);
+        assert_eq!(current.scaling(), Scaling::FASHION_MNIST);
+        // A version-1 spec (tasks and models made before standardisation) still reads, as x / 255.
+        let old = TaskSpec { version: 1, ..current.clone() };
+        let bytes = old.to_bytes().expect("serialises");
+        assert!(String::from_utf8_lossy(&bytes).starts_with(r#"{"version":1,"#));
+        let read = TaskSpec::from_bytes(&bytes).expect("a version-1 spec parses");
+        assert_eq!(read.scaling(), Scaling::unit(255.0));
+        assert_ne!(read.scaling().apply(&[0, 128, 255]), current.scaling().apply(&[0, 128, 255]));
+        assert_eq!(TaskSpec::digits_demo(1).scaling(), data::DIGITS_SCALING);
+        assert!(TaskSpec { version: 3, ..current }.validate().is_err());
     }
 
     #[test]

@@ -19,7 +19,7 @@ pub mod rng;
 pub mod shapley;
 
 pub use aggregate::{Aggregator, CheckPolicy, Refusal, Update};
-pub use data::{Block, Dataset, Partition, Splits};
+pub use data::{Block, Dataset, Partition, Scaling, Splits};
 pub use federation::{Contribution, FedConfig, Federation, Participant, RoundOutcome};
 pub use model::{Evaluation, Evaluator, Mlp, Model, TrainConfig};
 pub use record::{ContributionRecord, verify};

@@ -269,8 +269,17 @@ fn same_seed_same_bytes() -> anyhow::Result<()> {
 #[test]
 fn fashion_mnist_reads_from_the_debian_package() -> anyhow::Result<()> {
     let dir = Path::new(data::FASHION_MNIST_DIR);
-    let splits = data::fashion_mnist(dir, 1000, 1)?;
+    let splits = data::fashion_mnist(dir, 1000, 1, data::Scaling::unit(255.0))?;
     assert_eq!((splits.train.len(), splits.validation.len(), splits.test.len()), (59_000, 1000, 10_000));
+    // Scaling::FASHION_MNIST's constants are the training file's pixel mean and deviation.
+    let pixels: Vec<f64> = splits.train.x.iter().chain(&splits.validation.x).map(|p| f64::from(*p)).collect();
+    let mean = pixels.iter().sum::<f64>() / pixels.len() as f64;
+    let std = (pixels.iter().map(|p| (p - mean).powi(2)).sum::<f64>() / pixels.len() as f64).sqrt();
+    let standard = data::Scaling::FASHION_MNIST;
+    assert!((mean - f64::from(standard.mean)).abs() < 1e-5 && (std - f64::from(standard.std)).abs() < 1e-5);
+    let standardised = data::fashion_mnist(dir, 1000, 1, standard)?;
+    let mean: f64 = standardised.train.x.iter().map(|p| f64::from(*p)).sum::<f64>() / standardised.train.x.len() as f64;
+    assert!(mean.abs() < 0.01, "standardised training pixels average {mean}");
     assert_eq!((splits.train.features, splits.train.classes), (784, 10));
     assert_eq!(splits.test.class_counts(), vec![1000; 10]);
     let blocks = data::make_blocks(&splits.train.y, 10, 10, Partition::Dirichlet { alpha: 0.1 }, 1)?;
