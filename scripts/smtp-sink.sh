@@ -3,6 +3,7 @@
 # environment with aiosmtpd pinned, created under ~/.cache/agora on first use.
 #   scripts/smtp-sink.sh --install            create the environment and exit (make deps)
 #   scripts/smtp-sink.sh --port 0 --dir DIR   run the sink; prints "listening on HOST:PORT"
+#     [--tls-cert FILE --tls-key FILE --mode starttls|smtps]   speak TLS (see smtp-sink.py)
 set -euo pipefail
 VERSION=1.4.6
 VENV="${AGORA_CACHE:-$HOME/.cache/agora}/aiosmtpd-$VERSION"

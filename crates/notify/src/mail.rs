@@ -8,7 +8,10 @@ use agora_store::MailRow;
 use lettre::message::header::{ContentTransferEncoding, ContentType};
 use lettre::message::{Body, Mailbox, Message};
 use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+use rustls_pki_types::CertificateDer;
+use rustls_pki_types::pem::PemObject;
 use sha2::{Digest, Sha256};
 
 use crate::{Error, MailSettings, Result};
@@ -42,7 +45,7 @@ impl Mailer {
         let timeout = Duration::from_millis(settings.timeout_ms.max(1));
         let (transport, describe) = match settings.smtp_url.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
             Some(url) => {
-                let (builder, describe) = smtp_builder(url)?;
+                let (builder, describe) = smtp_builder(url, settings.tls_ca_file.as_deref())?;
                 (Transport::Smtp(builder.timeout(Some(timeout)).build()), describe)
             }
             None => {
@@ -56,7 +59,8 @@ impl Mailer {
         Ok(Self { from, transport, describe })
     }
 
-    /// Where this mailer sends (`smtp://host:port` without credentials, or `files in <dir>`).
+    /// Where this mailer sends (`smtps://host:port`, `smtp://host:port?tls=required`, … without
+    /// credentials, or `files in <dir>`).
     pub fn destination(&self) -> &str {
         &self.describe
     }
@@ -73,7 +77,7 @@ impl Mailer {
             .body(body(&mail.body))
             .map_err(|e| format!("the mail could not be built: {e}"))?;
         match &self.transport {
-            Transport::Smtp(t) => t.send(message).await.map(|_| ()).map_err(|e| e.to_string()),
+            Transport::Smtp(t) => t.send(message).await.map(|_| ()).map_err(|e| smtp_error(&e.to_string())),
             Transport::Files(t) => t.send(message).await.map(|_| ()).map_err(|e| e.to_string()),
         }
     }
@@ -97,6 +101,21 @@ fn body(text: &str) -> Body {
     }
 }
 
+/// lettre's error in words a person can act on: a cause it repeats is said once, and a certificate
+/// that does not check out says where trust is configured.
+fn smtp_error(text: &str) -> String {
+    let mut parts: Vec<&str> = text.split(": ").collect();
+    parts.dedup();
+    let mut said = parts.join(": ");
+    if said.contains("invalid peer certificate") {
+        said.push_str(
+            " (the server's certificate must name the host in smtp_url and come from a trusted \
+             authority: Mozilla's roots or one in [mail] tls_ca_file)",
+        );
+    }
+    said
+}
+
 /// `<hash of key>@domain`.
 pub(crate) fn message_id(key: &str, domain: &str) -> String {
     let digest = Sha256::digest(key.as_bytes());
@@ -112,30 +131,104 @@ pub(crate) fn sender(from: &str) -> Result<Mailbox> {
     from.parse().map_err(|e| Error::Config(format!("[mail] from {from:?} is not a mailbox (`Name <a@b>`): {e}")))
 }
 
-/// An SMTP transport builder for `smtp://[user:password@]host[:port]`. TLS would need a TLS stack
-/// this build leaves out, so `smtps://` and `?tls=` are refused rather than silently sent in clear.
-fn smtp_builder(raw: &str) -> Result<(lettre::transport::smtp::AsyncSmtpTransportBuilder, String)> {
+/// How the connection to the SMTP server is protected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Security {
+    /// Clear text all the way (`smtp://`): for a relay on the same machine or a trusted network.
+    Plain,
+    /// TLS from the first byte (`smtps://`, port 465 by default).
+    Implicit,
+    /// Clear text, then `STARTTLS` before anything else is said; refused by lettre when the server
+    /// does not offer it (`smtp://…?tls=required`, port 587 by default).
+    StartTlsRequired,
+    /// `STARTTLS` when the server offers it, clear text otherwise (`smtp://…?tls=opportunistic`).
+    /// Someone on the path can strip the offer, so this protects only against listeners.
+    StartTlsOpportunistic,
+}
+
+/// An SMTP transport builder for `smtp://[user:password@]host[:port]` (clear text, port 25),
+/// `smtps://…` (implicit TLS, port 465) or `smtp://…?tls=required|opportunistic` (STARTTLS, port
+/// 587), and how it is shown: the URL without its credentials. TLS trusts Mozilla's roots and the
+/// certificates in `ca_file`; a certificate that does not check out fails the attempt, never falls
+/// back to clear text.
+fn smtp_builder(
+    raw: &str,
+    ca_file: Option<&Path>,
+) -> Result<(lettre::transport::smtp::AsyncSmtpTransportBuilder, String)> {
     let bad = |why: &str| Error::Config(format!("[mail] smtp_url is not usable: {why}"));
     let url = url::Url::parse(raw).map_err(|e| bad(&e.to_string()))?;
-    match url.scheme() {
-        "smtp" => {}
-        "smtps" => return Err(bad("this build has no TLS; give smtp:// to a relay you trust")),
-        other => return Err(bad(&format!("the scheme is {other:?}, not smtp"))),
-    }
-    if url.query().is_some() {
-        return Err(bad("no query parameters are understood (this build has no TLS)"));
+    let mut security = match url.scheme() {
+        "smtp" => Security::Plain,
+        "smtps" => Security::Implicit,
+        other => return Err(bad(&format!("the scheme is {other:?}, not smtp or smtps"))),
+    };
+    for (key, value) in url.query_pairs() {
+        security = match (key.as_ref(), value.as_ref(), security) {
+            ("tls", "required", Security::Plain) => Security::StartTlsRequired,
+            ("tls", "opportunistic", Security::Plain) => Security::StartTlsOpportunistic,
+            ("tls", _, Security::Implicit) => return Err(bad("smtps:// is TLS already: drop ?tls=")),
+            ("tls", other, _) => return Err(bad(&format!("tls={other:?} is not required or opportunistic"))),
+            (other, _, _) => return Err(bad(&format!("the query parameter {other:?} is not understood"))),
+        };
     }
     let host = url.host_str().filter(|h| !h.is_empty()).ok_or_else(|| bad("it names no host"))?;
     let host = host.trim_start_matches('[').trim_end_matches(']').to_owned();
-    let port = url.port().unwrap_or(25);
-    let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host.clone()).port(port);
+    let port = url.port().unwrap_or(match security {
+        Security::Plain => 25,
+        Security::Implicit => 465,
+        Security::StartTlsRequired | Security::StartTlsOpportunistic => 587,
+    });
+    let describe = match security {
+        Security::Plain => format!("smtp://{host}:{port}"),
+        Security::Implicit => format!("smtps://{host}:{port}"),
+        Security::StartTlsRequired => format!("smtp://{host}:{port}?tls=required"),
+        Security::StartTlsOpportunistic => format!("smtp://{host}:{port}?tls=opportunistic"),
+    };
+    let tls = match security {
+        Security::Plain => {
+            if let Some(file) = ca_file {
+                return Err(Error::Config(format!(
+                    "[mail] tls_ca_file {} is set but smtp_url {describe} uses no TLS: use smtps:// or ?tls=required",
+                    file.display()
+                )));
+            }
+            Tls::None
+        }
+        Security::Implicit => Tls::Wrapper(tls_parameters(&host, ca_file)?),
+        Security::StartTlsRequired => Tls::Required(tls_parameters(&host, ca_file)?),
+        Security::StartTlsOpportunistic => Tls::Opportunistic(tls_parameters(&host, ca_file)?),
+    };
+    let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host).port(port).tls(tls);
     if !url.username().is_empty() {
         let decode = |s: &str| percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned();
         let user = decode(url.username());
         let password = decode(url.password().unwrap_or_default());
         builder = builder.credentials(Credentials::new(user, password));
     }
-    Ok((builder, format!("smtp://{host}:{port}")))
+    Ok((builder, describe))
+}
+
+/// TLS towards `host` (a name or an IP address, which the certificate must carry), trusting
+/// Mozilla's roots and each certificate in the PEM file `ca_file`.
+fn tls_parameters(host: &str, ca_file: Option<&Path>) -> Result<TlsParameters> {
+    let mut builder = TlsParameters::builder(host.to_owned());
+    if let Some(file) = ca_file {
+        let bad = |why: String| Error::Config(format!("[mail] tls_ca_file {} is not usable: {why}", file.display()));
+        let pem = std::fs::read(file).map_err(|e| bad(e.to_string()))?;
+        let certificates = CertificateDer::pem_slice_iter(&pem)
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(|e| bad(format!("it is not PEM ({e})")))?;
+        if certificates.is_empty() {
+            return Err(bad("it holds no PEM certificate (-----BEGIN CERTIFICATE-----)".into()));
+        }
+        for der in certificates {
+            builder =
+                builder.add_root_certificate(Certificate::from_der(der.to_vec()).map_err(|e| bad(e.to_string()))?);
+        }
+        // Parses each certificate: one that is not X.509 is refused here, not at the first mail.
+        return builder.build_rustls().map_err(|e| bad(e.to_string()));
+    }
+    builder.build_rustls().map_err(|e| Error::Config(format!("[mail] TLS towards {host} cannot be set up: {e}")))
 }
 
 #[cfg(test)]
@@ -144,18 +237,50 @@ mod tests {
 
     #[test]
     fn smtp_urls_are_read_or_refused_in_words() {
-        let (_, d) = smtp_builder("smtp://user:p%40ss@127.0.0.1:2525").expect("plain smtp");
-        assert_eq!(d, "smtp://127.0.0.1:2525", "credentials stay out of what is shown");
-        assert_eq!(smtp_builder("smtp://mail.example").expect("default port").1, "smtp://mail.example:25");
+        let shown = |url: &str| smtp_builder(url, None).map(|(_, d)| d).unwrap_or_else(|e| e.to_string());
+        assert_eq!(shown("smtp://user:p%40ss@127.0.0.1:2525"), "smtp://127.0.0.1:2525", "no credentials shown");
+        assert_eq!(shown("smtp://mail.example"), "smtp://mail.example:25");
+        assert_eq!(shown("smtps://user:secret@mail.example"), "smtps://mail.example:465");
+        assert_eq!(shown("smtps://mail.example:2465"), "smtps://mail.example:2465");
+        assert_eq!(shown("smtp://u:secret@mail.example?tls=required"), "smtp://mail.example:587?tls=required");
+        assert_eq!(shown("smtp://mail.example:26?tls=opportunistic"), "smtp://mail.example:26?tls=opportunistic");
         for (url, why) in [
-            ("smtps://mail.example", "no TLS"),
-            ("smtp://mail.example?tls=required", "query"),
+            ("smtps://mail.example?tls=required", "TLS already"),
+            ("smtp://mail.example?tls=yes", "not required or opportunistic"),
+            ("smtp://mail.example?ehlo=x", "\"ehlo\" is not understood"),
             ("http://mail.example", "scheme"),
             ("not a url", "relative URL"),
         ] {
-            let err = smtp_builder(url).err().map(|e| e.to_string()).unwrap_or_default();
+            let err = smtp_builder(url, None).err().map(|e| e.to_string()).unwrap_or_default();
             assert!(err.contains(why), "{url}: {err}");
         }
+    }
+
+    #[test]
+    fn a_ca_file_that_is_not_a_certificate_is_refused_at_start() {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let refused = |contents: Option<&str>, url: &str| {
+            let file = dir.path().join("ca.pem");
+            match contents {
+                Some(text) => std::fs::write(&file, text).expect("write"),
+                None => drop(std::fs::remove_file(&file)),
+            }
+            smtp_builder(url, Some(&file)).err().map(|e| e.to_string()).unwrap_or_default()
+        };
+        let url = "smtps://mail.example";
+        assert!(refused(None, url).contains("tls_ca_file"), "a missing file");
+        assert!(refused(Some("hello"), url).contains("no PEM certificate"), "text without a certificate");
+        let garbage = "-----BEGIN CERTIFICATE-----\naGVsbG8gd29ybGQ=\n-----END CERTIFICATE-----\n";
+        assert!(refused(Some(garbage), url).contains("is not usable"), "a PEM block that is not X.509");
+        assert!(refused(Some(garbage), "smtp://mail.example").contains("uses no TLS"), "clear text");
+    }
+
+    #[test]
+    fn smtp_errors_say_each_cause_once_and_where_trust_is_set() {
+        assert_eq!(smtp_error("network error: Connection refused"), "network error: Connection refused");
+        let said = smtp_error("Connection error: Connection error: invalid peer certificate: UnknownIssuer");
+        assert!(said.starts_with("Connection error: invalid peer certificate: UnknownIssuer ("), "{said}");
+        assert!(said.contains("tls_ca_file"), "{said}");
     }
 
     #[test]

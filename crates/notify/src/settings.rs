@@ -8,10 +8,16 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct MailSettings {
-    /// The SMTP server, `smtp://[user:password@]host[:port]` (port 25 when absent). This build has
-    /// no TLS: use a relay on the same machine or network. Unset: mails are written as `.eml` files
-    /// into `dir`, which a person can open.
+    /// The SMTP server. `smtps://[user:password@]host[:port]`: TLS from the start (port 465 when
+    /// absent). `smtp://…?tls=required`: STARTTLS, refused if the server does not offer it (port
+    /// 587). `smtp://[user:password@]host[:port]`: clear text (port 25), for a relay on the same
+    /// machine or network; it never tries STARTTLS on its own (`?tls=opportunistic` does, and falls
+    /// back to clear text when the server does not offer it). Credentials are percent-encoded.
+    /// Unset: mails are written as `.eml` files into `dir`, which a person can open.
     pub smtp_url: Option<String>,
+    /// A PEM file of certificates trusted as roots besides Mozilla's, for a server whose certificate
+    /// a private authority signed (or a self-signed one). Needs a TLS `smtp_url`.
+    pub tls_ca_file: Option<PathBuf>,
     /// The sender, `Name <address>` or a bare address.
     pub from: String,
     /// Where `.eml` files go when there is no SMTP server. Unset: `<data dir>/mail`.
@@ -34,6 +40,7 @@ impl Default for MailSettings {
     fn default() -> Self {
         Self {
             smtp_url: None,
+            tls_ca_file: None,
             from: "Agora <agora@localhost>".into(),
             dir: None,
             max_attempts: 8,

@@ -2,7 +2,9 @@
 //! aiosmtpd): the verification link arrives and works once; a notice told twice makes one
 //! notification and one mail; a server that is down is retried with backoff until it comes up;
 //! muted people get nothing; a sender that dies after sending and before recording it causes at
-//! most one more copy, with the same Message-ID. Without SMTP, mails are `.eml` files.
+//! most one more copy, with the same Message-ID. Without SMTP, mails are `.eml` files. Over TLS
+//! (implicit and STARTTLS) mails arrive when the server's authority is trusted and fail on the
+//! certificate when it is not.
 
 use std::time::{Duration, Instant};
 
@@ -17,6 +19,8 @@ use tokio::sync::watch;
 mod producer;
 #[path = "notify/sink.rs"]
 mod sink;
+#[path = "notify/tls.rs"]
+mod tls;
 use sink::Sink;
 
 const ADA: Address = Address::repeat_byte(0xad);

@@ -1,5 +1,6 @@
 //! A real SMTP server on loopback for the tests: `scripts/smtp-sink.sh` (aiosmtpd, pinned) as a
-//! child process, killed on drop, writing each mail it receives to a directory.
+//! child process, killed on drop, writing each mail it receives to a directory; in clear text, or
+//! with TLS (implicit, or STARTTLS which it then requires) under a certificate the test made.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -9,9 +10,19 @@ use anyhow::{Context, bail};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
+/// How a TLS sink speaks TLS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TlsMode {
+    /// STARTTLS, which it requires before a mail (port 587 style).
+    StartTls,
+    /// TLS from the first byte (port 465 style).
+    Smtps,
+}
+
 pub(crate) struct Sink {
     pub(crate) port: u16,
     pub(crate) dir: PathBuf,
+    tls: Option<TlsMode>,
     _child: Child,
     _tmp: Option<tempfile::TempDir>,
 }
@@ -40,12 +51,33 @@ impl Sink {
         Ok(sink)
     }
 
+    /// A sink on a free port speaking TLS as `mode` says, with the certificate chain and key in the
+    /// PEM files `cert` and `key`.
+    pub(crate) async fn start_tls(mode: TlsMode, cert: &Path, key: &Path) -> anyhow::Result<Self> {
+        let tmp = tempfile::tempdir()?;
+        let dir = tmp.path().join("mail");
+        let mode_arg = match mode {
+            TlsMode::StartTls => "starttls",
+            TlsMode::Smtps => "smtps",
+        };
+        let tls_args = ["--tls-cert".as_ref(), cert.as_os_str(), "--tls-key".as_ref(), key.as_os_str()];
+        let mut sink = Self::spawn(0, &dir, &[&tls_args[..], &["--mode".as_ref(), mode_arg.as_ref()]].concat()).await?;
+        sink.tls = Some(mode);
+        sink._tmp = Some(tmp);
+        Ok(sink)
+    }
+
     /// A sink on `port` writing into `dir`.
     pub(crate) async fn on_port(port: u16, dir: &Path) -> anyhow::Result<Self> {
+        Self::spawn(port, dir, &[]).await
+    }
+
+    async fn spawn(port: u16, dir: &Path, extra: &[&std::ffi::OsStr]) -> anyhow::Result<Self> {
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/smtp-sink.sh");
         let mut child = Command::new(script)
             .args(["--port", &port.to_string(), "--dir"])
             .arg(dir)
+            .args(extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .kill_on_drop(true)
@@ -65,11 +97,16 @@ impl Sink {
             .with_context(|| format!("unexpected first line {line:?}"))?;
         // Keep reading its output so it never blocks on a full pipe.
         tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-        Ok(Self { port, dir: dir.to_path_buf(), _child: child, _tmp: None })
+        Ok(Self { port, dir: dir.to_path_buf(), tls: None, _child: child, _tmp: None })
     }
 
+    /// The `[mail] smtp_url` that reaches this sink the way it speaks.
     pub(crate) fn url(&self) -> String {
-        format!("smtp://127.0.0.1:{}", self.port)
+        match self.tls {
+            None => format!("smtp://127.0.0.1:{}", self.port),
+            Some(TlsMode::StartTls) => format!("smtp://127.0.0.1:{}?tls=required", self.port),
+            Some(TlsMode::Smtps) => format!("smtps://127.0.0.1:{}", self.port),
+        }
     }
 
     /// The mails received so far, in order.
