@@ -61,7 +61,7 @@ pub(crate) struct SpecCid {
     cid: String,
 }
 
-/// Store a task spec (the TaskSpec JSON, version 1) and get its CID
+/// Store a task spec (the TaskSpec JSON, version 2; version 1 is still read) and get its CID
 #[utoipa::path(post, path = "/api/fl/specs", tag = "fl", operation_id = "fl_put_spec", request_body = Object, responses(
     (status = 200, description = "stored", body = SpecCid),
     (status = 400, description = "not a valid spec", body = ErrorBody),

@@ -171,7 +171,7 @@ describe("task specs", () => {
     const r = buildSpec({ ...DEFAULT_SPEC, partition: { kind: "dirichlet", alpha: 0.1 }, aggregator: "trimmed_mean" }, 7);
     expect(r).toEqual({
       spec: {
-        version: 1,
+        version: 2,
         dataset: "fashion-mnist",
         validation: 1000,
         test: 0,

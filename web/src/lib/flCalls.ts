@@ -221,7 +221,7 @@ export function buildSpec(f: SpecForm, seed: number): { spec: Record<string, unk
   const held = HELD_OUT[f.dataset];
   return {
     spec: {
-      version: 1,
+      version: 2,
       dataset: f.dataset,
       validation: held.validation,
       test: held.test,
