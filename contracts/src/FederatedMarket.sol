@@ -315,29 +315,22 @@ contract FederatedMarket is IFederatedMarket, Payouts {
         returns (uint256 requestId)
     {
         Task storage task = _task(taskId);
-        if (task.state != TaskState.Finished) revert WrongState(taskId, task.state);
-        uint256 fee = task.predictionFee;
-        if (fee == 0) revert PredictionsNotOffered(taskId);
-        address token = task.token;
-        {
-            uint256 expected = token == address(0) ? fee : 0;
-            if (msg.value != expected) revert ValueMismatch(msg.value, expected);
-        }
+        uint256 fee = _predictionFee(taskId, task);
         requestId = ++predictionCount;
-        bool shared = task.mode == Mode.Shareholding;
-        if (shared) {
-            Dividends storage dividends = _dividends[taskId];
-            // The remainder of the last division is carried, so over all fees exactly
-            // feesIn * MAGNITUDE = magnifiedFeePerShare * TOTAL_SHARES + remainder.
-            uint256 magnified = fee * MAGNITUDE + dividends.remainder;
-            dividends.magnifiedFeePerShare += magnified / TOTAL_SHARES;
-            // forge-lint: disable-next-line(unsafe-typecast)
-            dividends.remainder = uint64(magnified % TOTAL_SHARES); // < 1e18 < 2^64
-            dividends.feesIn += fee.toUint128();
-        }
+        bool shared = _accrue(taskId, task, fee);
         emit PredictionRequested(requestId, taskId, msg.sender, fee, inputHash);
-        if (token != address(0)) _pull(token, msg.sender, fee);
-        if (!shared) _pay(task.investor, token, fee);
+        _collectFee(task, fee, shared);
+    }
+
+    /// @inheritdoc IFederatedMarket
+    function payPredictionFees(uint256 taskId, uint32 count) external payable nonReentrant returns (uint256 amount) {
+        Task storage task = _task(taskId);
+        uint256 fee = _predictionFee(taskId, task);
+        if (count == 0) revert InvalidPredictionCount(taskId, count);
+        amount = fee * count; // < 2^96 * 2^32
+        bool shared = _accrue(taskId, task, amount);
+        emit PredictionFeesPaid(taskId, msg.sender, count, amount);
+        _collectFee(task, amount, shared);
     }
 
     /// @inheritdoc IFederatedMarket
@@ -507,6 +500,39 @@ contract FederatedMarket is IFederatedMarket, Payouts {
     function _requireFinished(uint256 taskId, Task storage task, Mode mode) private view {
         if (task.state != TaskState.Finished) revert WrongState(taskId, task.state);
         if (task.mode != mode) revert WrongMode(taskId, task.mode);
+    }
+
+    /// @dev The prediction fee of a `Finished` task that offers paid predictions.
+    function _predictionFee(uint256 taskId, Task storage task) private view returns (uint256 fee) {
+        if (task.state != TaskState.Finished) revert WrongState(taskId, task.state);
+        fee = task.predictionFee;
+        if (fee == 0) revert PredictionsNotOffered(taskId);
+    }
+
+    /// @dev Adds `amount` of fees to a shareholding task's dividends (returns true), or nothing in
+    /// reward-pool mode (the investor is paid by `_collectFee`). The remainder of the last division is
+    /// carried, so over all fees exactly feesIn * MAGNITUDE = magnifiedFeePerShare * TOTAL_SHARES +
+    /// remainder.
+    function _accrue(uint256 taskId, Task storage task, uint256 amount) private returns (bool shared) {
+        shared = task.mode == Mode.Shareholding;
+        if (shared) {
+            Dividends storage dividends = _dividends[taskId];
+            uint256 magnified = amount * MAGNITUDE + dividends.remainder;
+            dividends.magnifiedFeePerShare += magnified / TOTAL_SHARES;
+            // forge-lint: disable-next-line(unsafe-typecast)
+            dividends.remainder = uint64(magnified % TOTAL_SHARES); // < 1e18 < 2^64
+            dividends.feesIn += amount.toUint128();
+        }
+    }
+
+    /// @dev Takes `amount` of fees from the caller (`msg.value` must be exactly it for ETH, zero for a
+    /// token, which is pulled) and pays it to the investor unless it accrued to shareholders.
+    function _collectFee(Task storage task, uint256 amount, bool shared) private {
+        address token = task.token;
+        uint256 expected = token == address(0) ? amount : 0;
+        if (msg.value != expected) revert ValueMismatch(msg.value, expected);
+        if (token != address(0)) _pull(token, msg.sender, amount);
+        if (!shared) _pay(task.investor, token, amount);
     }
 
     /// @dev Everything `shares` of `account` earned so far: never negative, since a correction only

@@ -46,7 +46,10 @@ import {IPayouts} from "./IPayouts.sol";
 /// cumulative fee-per-share grows by `fee * MAGNITUDE / TOTAL_SHARES` (the division's remainder is
 /// carried to the next fee), each holder is entitled to `(feePerShare * shares + correction) /
 /// MAGNITUDE`, and a share transfer moves the correction so that fees already accrued stay with the
-/// sender (ERC-1726's dividend-paying token). Holders `withdrawDividends` whenever they like. What is
+/// sender (ERC-1726's dividend-paying token). Holders `withdrawDividends` whenever they like.
+/// Predictions paid off chain (vouchers on a payment channel to the node's fee receiver) reach the
+/// same place through `payPredictionFees(taskId, count)`: `count` fees in one payment, divided exactly
+/// as `count` calls of `requestPrediction` would be, announced by `PredictionFeesPaid`. What is
 /// never paid out, the dust, is the rounding down of each holder's cumulative entitlement (less than
 /// one unit per account that ever held shares) plus the carried remainder (less than one unit): it
 /// stays in the contract, counted in `feesIn - dividendsPaid`. Shares always sum to `TOTAL_SHARES` and
@@ -210,6 +213,10 @@ interface IFederatedMarket is IPayouts {
     event PredictionRequested(
         uint256 indexed requestId, uint256 indexed taskId, address indexed payer, uint256 fee, bytes32 inputHash
     );
+    /// @notice `payer` (the fee receiver of predictions paid off chain) paid `count` prediction fees of
+    /// the task at once, `amount` = `count * predictionFee`; they went where `count` `requestPrediction`
+    /// fees would have (the investor, or the shareholders' dividends).
+    event PredictionFeesPaid(uint256 indexed taskId, address indexed payer, uint32 count, uint256 amount);
     /// @notice `from` moved `shares` of the task's model to `to`.
     event SharesTransferred(uint256 indexed taskId, address indexed from, address indexed to, uint256 shares);
     /// @notice `amount` of the task's accrued fees was paid to shareholder `account`.
@@ -277,6 +284,8 @@ interface IFederatedMarket is IPayouts {
     error AlreadyReclaimed(uint256 taskId);
     /// @notice The task's model is not offered for paid predictions (its fee is zero).
     error PredictionsNotOffered(uint256 taskId);
+    /// @notice `payPredictionFees` pays for at least one prediction.
+    error InvalidPredictionCount(uint256 taskId, uint32 count);
     /// @notice Nothing to pay: no block payment to refund, no dividend to withdraw.
     error NothingToPay(uint256 taskId, address account);
     /// @notice Shares sent to the zero address.
@@ -346,6 +355,11 @@ interface IFederatedMarket is IPayouts {
     /// @notice Pay a `Finished` task's prediction fee (`msg.value` for ETH, else pulled) for a prediction
     /// on the input whose content hash is `inputHash`; returns the request id (1, 2, …, across tasks).
     function requestPrediction(uint256 taskId, bytes32 inputHash) external payable returns (uint256 requestId);
+
+    /// @notice Pay `count` (at least one) prediction fees of a `Finished` task at once, `count *
+    /// predictionFee` (`msg.value` for ETH, else pulled), for predictions answered off chain against
+    /// vouchers; the fees go exactly where `count` `requestPrediction` fees would. Returns the amount.
+    function payPredictionFees(uint256 taskId, uint32 count) external payable returns (uint256 amount);
 
     /// @notice Move `amount` of the caller's shares of a shareholding task to `to`; the fees accrued so
     /// far stay with the caller.

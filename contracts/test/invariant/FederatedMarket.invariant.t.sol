@@ -124,7 +124,7 @@ contract FederatedMarketInvariantTest is Test {
 
     /// @notice Shows how much each run exercised (`forge test -vv`).
     function afterInvariant() public view {
-        string[22] memory names = [
+        string[23] memory names = [
             "create",
             "createTaxed",
             "join",
@@ -139,6 +139,7 @@ contract FederatedMarketInvariantTest is Test {
             "reclaim",
             "postShares",
             "predict",
+            "payFees",
             "transferShares",
             "withdrawDividends",
             "withdraw",

@@ -357,6 +357,28 @@ contract FederatedMarketHandler is Test {
         }
     }
 
+    /// @dev The fee receiver forwards `count` fees of predictions paid off chain in one payment.
+    function payFees(uint256 taskSeed, uint256 countSeed) external {
+        (uint256 taskId, IFederatedMarket.Task memory task) = _prefer(taskSeed, FINISHED, ANY);
+        // forge-lint: disable-next-line(unsafe-typecast)
+        uint32 count = uint32(countSeed % 6); // 0 is refused
+        bool expectOk = task.state == IFederatedMarket.TaskState.Finished && task.predictionFee != 0 && count != 0;
+        uint256 amount = expectOk ? uint256(task.predictionFee) * count : 0;
+        uint256 value = _fund(payer, task.token, amount);
+        uint256 investorBefore = _holding(task.investor, task.token);
+        (bool ok,) = _run(
+            task.token, payer, value, abi.encodeCall(IFederatedMarket.payPredictionFees, (taskId, count)), amount, false
+        );
+        _expect(ok, expectOk, "payFees");
+        if (!ok) return;
+        ghostPaidIn[task.token] += amount;
+        if (task.mode == IFederatedMarket.Mode.Shareholding) {
+            ghostFeesIn[taskId] += amount;
+        } else if (_holding(task.investor, task.token) - investorBefore != amount) {
+            ++ghostMispaid;
+        }
+    }
+
     function transferShares(uint256 taskSeed, uint256 fromSeed, uint256 toSeed, uint256 amount) external {
         (uint256 taskId, IFederatedMarket.Task memory task) = _prefer(taskSeed, FINISHED, SHARES_MODE);
         address from = holderAccounts[fromSeed % holderAccounts.length];
