@@ -13,13 +13,27 @@ IEXEC_POCO_DIR := node_modules/.iexec-poco
 IEXEC_POCO_STAMP := $(IEXEC_POCO_DIR)/.installed-$(IEXEC_POCO_VERSION)-$(IEXEC_POCO_SHA256)
 export PATH := $(FOUNDRY)/forge-linux-amd64/bin:$(FOUNDRY)/anvil-linux-amd64/bin:$(FOUNDRY)/cast-linux-amd64/bin:$(PATH)
 
-.PHONY: up test deps ffmpeg datasets llm-build-deps model contracts contracts-test contracts-deep contracts-analyze artifacts artifacts-check rust-lint rust-test api-fuzz web web-test chromium
+.PHONY: up test deps cpu-config ffmpeg datasets llm-build-deps model contracts contracts-test contracts-deep contracts-analyze artifacts artifacts-check rust-lint rust-test api-fuzz web web-test chromium
 
 ## Install the pinned chain toolchain (forge, anvil, cast, solcjs, OpenZeppelin, viem, the iexec CLI)
 ## from npm, iExec PoCo's compiled contracts, ffmpeg (video transcode jobs), Fashion-MNIST (the demo
 ## data seller's catalogue) and what building llama.cpp needs from Debian when they are missing, and
 ## the assistant's language model, and aiosmtpd for the notification tests.
-deps: node_modules/.agora-installed $(IEXEC_POCO_STAMP) ffmpeg datasets llm-build-deps model smtp-sink
+deps: cpu-config node_modules/.agora-installed $(IEXEC_POCO_STAMP) ffmpeg datasets llm-build-deps model smtp-sink
+
+## llama.cpp's AVX-512 kernels where this CPU has them: .cargo/cpu.toml (not committed; included by
+## .cargo/config.toml, so plain cargo commands build the same) sets the GGML_AVX512* variables that
+## llama-cpp-sys-2 hands to CMake, ON or OFF by /proc/cpuinfo. Rewritten only when it changes.
+cpu-config:
+	@flags=$$(grep -m1 '^flags' /proc/cpuinfo 2>/dev/null || true); \
+	  on() { case " $$flags " in *" $$1 "*) echo ON;; *) echo OFF;; esac; }; \
+	  { echo '# Written by `make cpu-config` from /proc/cpuinfo; see the Makefile.'; echo '[env]'; \
+	    echo "GGML_AVX512 = \"$$(on avx512f)\""; \
+	    echo "GGML_AVX512_VNNI = \"$$(on avx512_vnni)\""; \
+	    echo "GGML_AVX512_VBMI = \"$$(on avx512vbmi)\""; \
+	    echo "GGML_AVX512_BF16 = \"$$(on avx512_bf16)\""; } > .cargo/cpu.toml.new; \
+	  if cmp -s .cargo/cpu.toml.new .cargo/cpu.toml; then rm .cargo/cpu.toml.new; \
+	  else mv .cargo/cpu.toml.new .cargo/cpu.toml; echo "wrote .cargo/cpu.toml"; fi
 node_modules/.agora-installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
