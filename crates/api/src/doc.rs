@@ -42,6 +42,7 @@ use crate::{
         fl_runs::rounds,
         fl_runs::logs,
         fl_runs::result,
+        fl_runs::reference,
         fl_predict::put_spec,
         fl_predict::predict,
         faucet::give,

@@ -1,6 +1,7 @@
 //! The federated-learning coordinator's records of a task, as its node kept them: the rounds with
-//! their accuracy, loss and participants, the task's log, and the result it computed (every
-//! account's reward or shares with its Merkle proof).
+//! their accuracy, loss and participants, the task's log, the result it computed (every account's
+//! reward or shares with its Merkle proof), and the centralised reference it trained beside the
+//! task (the same model on the pooled data, its test accuracy per epoch).
 
 use agora_store::{FlLogLevel, FlResultKind, FlRoundRow};
 use axum::extract::rejection::{PathRejection, QueryRejection};
@@ -20,6 +21,7 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/api/fl/tasks/{id}/rounds", get(rounds))
         .route("/api/fl/tasks/{id}/logs", get(logs))
         .route("/api/fl/tasks/{id}/result", get(result))
+        .route("/api/fl/tasks/{id}/reference", get(reference))
 }
 
 /// A float as JSON: `null` for NaN and the infinities, which JSON has no number for.
@@ -268,5 +270,60 @@ async fn result(
             .collect(),
         posted_tx: row.posted_tx.map(lower_hex),
         saved_at: row.saved_at,
+    }))
+}
+
+/// The centralised reference: the task's model trained on the pooled data of every block with the
+/// same spec, for as many epochs as the federated run's rounds × local epochs (at most 10).
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = FlReference)]
+struct ReferenceDto {
+    task_id: u64,
+    /// Epochs it trains in all.
+    epochs: u64,
+    /// The federated run's local epochs per round: epoch `k × epochsPerRound` ends with round `k`.
+    epochs_per_round: u64,
+    /// Training samples pooled from every block.
+    samples: u64,
+    /// Test accuracy after each epoch trained so far, 0 to 1 (null: not a finite number).
+    accuracy: Vec<Option<f64>>,
+    /// Mean training loss of each epoch trained so far.
+    loss: Vec<Option<f64>>,
+    /// Seconds the coordinator has spent on it.
+    seconds: f64,
+    /// Every epoch trained.
+    complete: bool,
+    /// Unix seconds of its last epoch.
+    updated_at: u64,
+}
+
+/// A task's centralised reference
+#[utoipa::path(get, path = "/api/fl/tasks/{id}/reference", tag = "fl", operation_id = "fl_reference",
+    summary = "The centralised reference the coordinator trains after the last round: the same model on the pooled data, its test accuracy per epoch so far",
+    params(("id" = u64, Path, description = "the task's id", maximum = 9223372036854775807_u64)),
+    responses(
+        (status = 200, description = "ok", body = ReferenceDto),
+        (status = 400, description = "malformed id", body = ErrorBody),
+        (status = 404, description = "unknown task, or no epoch of its reference trained on this node yet", body = ErrorBody),
+    ),
+)]
+async fn reference(State(s): State<AppState>, id: Result<Path<String>, PathRejection>) -> ApiResult<ReferenceDto> {
+    let Path(raw) = id?;
+    let task = known_task(&s, &raw).await?;
+    let row = s.store.fl_reference(s.network.chain_id, task.task_id).await?;
+    let row = row.ok_or_else(|| {
+        ApiError::NotFound(format!("task {} has no centralised reference on this node yet", task.task_id))
+    })?;
+    Ok(Json(ReferenceDto {
+        task_id: row.task_id,
+        epochs: row.epochs,
+        epochs_per_round: row.epochs_per_round,
+        samples: row.samples,
+        complete: row.accuracy.len() as u64 >= row.epochs,
+        accuracy: row.accuracy.into_iter().map(finite).collect(),
+        loss: row.loss.into_iter().map(finite).collect(),
+        seconds: row.seconds,
+        updated_at: row.updated_at,
     }))
 }

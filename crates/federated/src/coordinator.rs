@@ -6,8 +6,8 @@
 //! passed (a participant that is late or gone is left out of that round; a task never stalls), then
 //! screens, measures (Shapley) and aggregates them with agora-fl's [`Federation`] and stores the
 //! round's record in the content store; then stores the contribution record and posts the payouts:
-//! a reward pool as a Merkle root of exact integer amounts, or model shares summing to 10¹⁸.
-//! Everything is reported to a [`Journal`] and on a broadcast of [`Progress`].
+//! a reward pool as a Merkle root of exact integer amounts, or model shares summing to 10¹⁸,
+//! while the centralised reference trains ([`crate::reference`]). Everything is reported to a [`Journal`] and on a broadcast of [`Progress`].
 //!
 //! Participants connect through [`Coordinator::accept`] (any WebSocket) or [`Coordinator::serve`]
 //! (a TCP listener); see [`crate::protocol`].
@@ -191,10 +191,14 @@ impl<S: ContentStore + 'static> Coordinator<S> {
         self.recruit().await?;
         let spec = self.options.spec.clone();
         let fashion_dir = self.options.fashion_dir.clone();
-        let (federation, test) = tokio::task::spawn_blocking(move || -> Result<_> {
+        let (federation, test, pooled) = tokio::task::spawn_blocking(move || -> Result<_> {
             let splits = spec.splits(&fashion_dir)?;
             let mlp = spec.mlp();
-            Ok((Federation::new(mlp, spec.fed_config(), &splits.validation)?, Evaluator::new(mlp, &splits.test)?))
+            // Every block's samples, for the centralised reference.
+            let blocks = spec.make_blocks(&splits)?;
+            let pooled = splits.train.from_blocks(&blocks.iter().collect::<Vec<_>>())?;
+            let federation = Federation::new(mlp, spec.fed_config(), &splits.validation)?;
+            Ok((federation, Evaluator::new(mlp, &splits.test)?, pooled))
         })
         .await
         .map_err(|e| Error::Task { task, reason: format!("loading the data: {e}") })??;
@@ -212,7 +216,13 @@ impl<S: ContentStore + 'static> Coordinator<S> {
         }
         let fed = federation.ok_or_else(|| Error::Task { task, reason: "lost the federation".into() })?;
         let accuracy = test.accuracy(fed.global())?;
-        self.settle(fed, accuracy).await
+        // The centralised reference trains while the payouts are posted; no round waited for it.
+        let (journal, progress) = (self.journal.clone(), self.progress.clone());
+        let spec = self.options.spec.clone();
+        let reference = crate::reference::spawn(task, spec, pooled, test, journal, progress);
+        let settled = self.settle(fed, accuracy).await;
+        let _ = reference.await;
+        settled
     }
 
     /// Waits for the minimum of members and starts the task (unless it has started already).
@@ -468,6 +478,11 @@ impl Journal for MemoryJournal {
 
     async fn result(&self, _task: u64, result: &TaskResult) -> Result<()> {
         self.lock().result = Some(result.clone());
+        Ok(())
+    }
+
+    async fn reference(&self, _task: u64, report: &crate::ReferenceReport) -> Result<()> {
+        self.lock().reference = Some(report.clone());
         Ok(())
     }
 }

@@ -1,7 +1,8 @@
 //! The federated-learning market's network side (issue 14): what a task trains ([`spec`]), the
 //! messages between a task's coordinator and its participants over a WebSocket ([`protocol`]), the
 //! coordinator that waits for members, starts the task on chain, runs its rounds, records every
-//! round in the content store and posts the payouts ([`coordinator`]), the participant that signs
+//! round in the content store and posts the payouts ([`coordinator`]), the centralised reference
+//! it trains beside the federated run ([`reference`]), the participant that signs
 //! in, checks the spec and trains on its blocks ([`client`]), the OpenZeppelin-compatible Merkle
 //! tree that reward claims prove against ([`merkle`]), and what the coordinator reads and does on
 //! chain ([`book`], with the FederatedMarket implementations in [`chain`]).
@@ -18,6 +19,7 @@ pub mod client;
 pub mod coordinator;
 pub mod merkle;
 pub mod protocol;
+pub mod reference;
 mod report;
 mod session;
 pub mod settings;
@@ -30,6 +32,7 @@ pub use coordinator::{
     Coordinator, CoordinatorOptions, Journal, MemoryJournal, Payout, Progress, RoundReport, TaskResult,
 };
 pub use merkle::MerkleTree;
+pub use reference::ReferenceReport;
 pub use settings::FlSettings;
 pub use spec::{DatasetName, TaskSpec};
 

@@ -10,6 +10,7 @@ use agora_fl::Refusal;
 
 use crate::Result;
 use crate::book::TaskMode;
+use crate::reference::ReferenceReport;
 
 /// One round, as the task page shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -93,6 +94,8 @@ pub enum Progress {
     Log(String),
     /// Payouts posted.
     Finished(TaskResult),
+    /// The centralised reference finished another epoch (it starts after the last round).
+    Reference(ReferenceReport),
 }
 
 /// Where a coordinator records what it does (the node implements it over its store).
@@ -104,6 +107,8 @@ pub trait Journal: Send + Sync {
     async fn log(&self, task: u64, message: &str) -> Result<()>;
     /// The task ended with these payouts (their proofs are what claimants need).
     async fn result(&self, task: u64, result: &TaskResult) -> Result<()>;
+    /// The centralised reference so far (after each of its epochs; the last report is complete).
+    async fn reference(&self, task: u64, report: &ReferenceReport) -> Result<()>;
 }
 
 /// What a [`MemoryJournal`] holds.
@@ -115,6 +120,8 @@ pub struct Recorded {
     pub logs: Vec<String>,
     /// The result, once there is one.
     pub result: Option<TaskResult>,
+    /// The centralised reference's latest report.
+    pub reference: Option<ReferenceReport>,
 }
 
 /// A [`Journal`] in memory (tests, the in-process demo).

@@ -3,29 +3,24 @@
 //! applies its `TaskCreated` (and, at start-up, among the indexed tasks still open or training).
 //! Participants (`agora fl-client`, or the page's demo trainers) connect to one WebSocket listener,
 //! `ws://host:port/tasks/{id}`, routed by the path to the task's coordinator. What a coordinator
-//! does is journaled in the store (`fl_rounds`, `fl_logs`, `fl_results`), which the API serves.
+//! does is journaled in the store (`fl_journal.rs`: `fl_rounds`, `fl_logs`, `fl_results`,
+//! `fl_references`), which the API serves.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use agora_content::{AnyStore, Cid, ContentStore};
-use agora_federated::{
-    ChainTaskActions, ChainTaskBook, Coordinator, CoordinatorOptions, Journal, RoundReport, TaskMode, TaskResult,
-    TaskSpec,
-};
-use agora_store::{
-    FlLogLevel, FlResultEntry, FlResultKind, FlResultRow, FlRoundParticipant, FlRoundRow, FlTaskFilter, FlTaskState,
-    IndexedLog, MarketEvent, Store,
-};
+use agora_federated::{ChainTaskActions, ChainTaskBook, Coordinator, CoordinatorOptions, Journal, TaskSpec};
+use agora_store::{FlTaskFilter, FlTaskState, IndexedLog, MarketEvent, Store};
 use alloy::primitives::Address;
 use alloy::providers::DynProvider;
 use anyhow::{Context, Result};
-use async_trait::async_trait;
 use tokio::net::TcpListener;
 use tokio::sync::{broadcast, watch};
 use tokio_tungstenite::tungstenite::handshake::server::{Request, Response};
+
+use crate::fl_journal::StoreJournal;
 
 type Coordinators = Arc<Mutex<HashMap<u64, Arc<Coordinator<AnyStore>>>>>;
 
@@ -233,7 +228,7 @@ impl Role {
     }
 
     fn journal(&self) -> StoreJournal {
-        StoreJournal { store: self.store.clone(), chain_id: self.chain_id }
+        StoreJournal::new(self.store.clone(), self.chain_id)
     }
 
     async fn run(&self, task: u64, spec_cid: &str) -> Result<()> {
@@ -301,92 +296,6 @@ async fn accept_loop(listener: TcpListener, coordinators: Coordinators, mut shut
                 tracing::debug!(%peer, error = %e, "fl: participant connection ended");
             }
         });
-    }
-}
-
-fn now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default()
-}
-
-/// The coordinator's journal in the node's store.
-#[derive(Clone)]
-pub(crate) struct StoreJournal {
-    store: Store,
-    chain_id: u64,
-}
-
-fn journal_error(e: agora_store::Error) -> agora_federated::Error {
-    agora_federated::Error::Journal(e.to_string())
-}
-
-#[async_trait]
-impl Journal for StoreJournal {
-    async fn round(&self, task: u64, report: &RoundReport) -> agora_federated::Result<()> {
-        let value = |a: &Address| report.values.iter().find(|(v, _)| v == a).map(|(_, x)| *x);
-        let loss = |a: &Address| report.losses.iter().find(|(v, _)| v == a).map(|(_, x)| f64::from(*x));
-        let samples = |a: &Address| report.samples.iter().find(|(v, _)| v == a).map_or(0, |(_, n)| *n);
-        let mut participants: Vec<FlRoundParticipant> = report
-            .accepted
-            .iter()
-            .map(|a| FlRoundParticipant {
-                account: *a,
-                samples: samples(a),
-                loss: loss(a),
-                contribution: value(a),
-                refused: None,
-            })
-            .collect();
-        participants.extend(report.refused.iter().map(|(a, why)| FlRoundParticipant {
-            account: *a,
-            samples: samples(a),
-            loss: loss(a),
-            contribution: None,
-            refused: Some(why.to_string()),
-        }));
-        participants.extend(report.left_out.iter().map(|a| FlRoundParticipant {
-            account: *a,
-            samples: 0,
-            loss: None,
-            contribution: None,
-            refused: Some("left out: late or disconnected".into()),
-        }));
-        let row = FlRoundRow {
-            task_id: task,
-            round: u64::from(report.round),
-            accuracy: report.accuracy,
-            // The coordinator measures accuracy, not the global model's test loss: recorded as NaN,
-            // which the API shows as null.
-            loss: f64::NAN,
-            participants,
-            aggregated_at: now(),
-        };
-        self.store.fl_record_round(self.chain_id, &row).await.map_err(journal_error)
-    }
-
-    async fn log(&self, task: u64, message: &str) -> agora_federated::Result<()> {
-        self.store.fl_append_log(self.chain_id, task, now(), FlLogLevel::Info, message).await.map_err(journal_error)?;
-        Ok(())
-    }
-
-    async fn result(&self, task: u64, result: &TaskResult) -> agora_federated::Result<()> {
-        let row = FlResultRow {
-            task_id: task,
-            record_cid: result.record_cid.clone(),
-            model_cid: Some(result.model_cid.clone()),
-            kind: match result.mode {
-                TaskMode::RewardPool => FlResultKind::Rewards,
-                TaskMode::Shareholding => FlResultKind::Shares,
-            },
-            root: result.root,
-            entries: result
-                .payouts
-                .iter()
-                .map(|p| FlResultEntry { account: p.account, amount: p.amount, proof: p.proof.clone() })
-                .collect(),
-            posted_tx: None,
-            saved_at: now(),
-        };
-        self.store.fl_save_result(self.chain_id, &row).await.map_err(journal_error)
     }
 }
 

@@ -13,6 +13,7 @@ mod data_settle;
 mod dev;
 mod fl;
 pub mod fl_client;
+mod fl_journal;
 mod iexec_backend;
 mod notify;
 mod senders;

@@ -24,6 +24,7 @@
 //!   admins, members, minting budgets and points balances (`board_event` and `community_event` hold
 //!   its events);
 //! - `fl_runs`: the federated-learning coordinator's rounds, logs and results (node-owned);
+//!   `fl_reference`: the centralised reference it trains beside a task;
 //! - `compute_runs`: the scheduler's record of each task ([`ComputeRecord`], table `compute_jobs`);
 //! - `background`: background jobs' runs ([`BackgroundRun`], table `job_runs`);
 //! - `iexec`, `iexec_worker`: the iExec backend's and the Agora workerpool's records;
@@ -54,6 +55,7 @@ mod data_market;
 mod event;
 mod fl_event;
 mod fl_market;
+mod fl_reference;
 mod fl_runs;
 mod iexec;
 mod iexec_worker;
@@ -86,6 +88,7 @@ pub use fl_market::{
     FlAccountAssets, FlClaimRow, FlDividendRow, FlMemberRow, FlMode, FlPredictionRow, FlPurchaseRow, FlRevenueRow,
     FlShareRow, FlTaskFilter, FlTaskRow, FlTaskState,
 };
+pub use fl_reference::FlReferenceRow;
 pub use fl_runs::{FlLogLevel, FlLogRow, FlResultEntry, FlResultKind, FlResultRow, FlRoundParticipant, FlRoundRow};
 pub use iexec::{IexecAppRow, IexecJobRow, IexecJobStatus};
 pub use iexec_worker::{NewWorkerTask, WorkerOutcome, WorkerScope, WorkerStage, WorkerTaskRow, WorkerTaskUpdate};

@@ -1,9 +1,10 @@
 // The task page's charts as inline SVG (geometry in lib/flChart.ts): the global accuracy per round
-// and the per-round contributions stacked by participant, each with a text summary for screen
+// beside the centralised reference's accuracy per epoch (dashed, with a legend), and the per-round
+// contributions stacked by participant, each with a text summary for screen
 // readers and the figures as a table beneath.
 import { useId } from "react";
-import type { FlRound } from "../lib/fl";
-import { accuracyPath, CHART, colourOf, contributionBars, participantsOf, percentTicks, scaleLinear, roundDomain } from "../lib/flChart";
+import type { FlReference, FlRound } from "../lib/fl";
+import { accuracyPath, CHART, colourOf, contributionBars, participantsOf, percentTicks, referencePath, scaleLinear, roundDomain } from "../lib/flChart";
 import { shortAddress } from "../lib/format";
 import { useI18n } from "../i18n-context";
 
@@ -42,18 +43,31 @@ function YAxis({ ticks }: { ticks: { y: number; label: string }[] }) {
   );
 }
 
-export function AccuracyChart({ rounds, planned }: { rounds: readonly FlRound[]; planned: number | null }) {
+export function AccuracyChart({ rounds, planned, reference = null }: { rounds: readonly FlRound[]; planned: number | null; reference?: FlReference | null }) {
   const { t } = useI18n();
   const titleId = useId();
   const { points, d } = accuracyPath(rounds, planned);
+  const ref = referencePath(reference, rounds, planned);
   const last = points[points.length - 1];
   const summary = last ? t("fl.chart.accuracySummary", { round: last.round, accuracy: pct(last.accuracy) }) : t("fl.chart.empty");
+  const refLast = ref.points[ref.points.length - 1];
+  const refSummary = reference && refLast
+    ? reference.complete
+      ? t("fl.chart.referenceDone", { epochs: reference.epochs, samples: reference.samples, accuracy: pct(refLast.accuracy) })
+      : t("fl.chart.referenceRunning", { epoch: refLast.epoch, epochs: reference.epochs, accuracy: pct(refLast.accuracy) })
+    : null;
   return (
-    <figure className="fl-chart" data-testid="fl-accuracy-chart" data-points={points.length}>
+    <figure className="fl-chart" data-testid="fl-accuracy-chart" data-points={points.length} data-reference-points={ref.points.length}>
       <svg viewBox={`0 0 ${CHART.width} ${CHART.height}`} role="img" aria-labelledby={titleId}>
-        <title id={titleId}>{`${t("fl.chart.accuracy")}: ${summary}`}</title>
+        <title id={titleId}>{`${t("fl.chart.accuracy")}: ${summary}${refSummary ? `; ${t("fl.chart.reference")}: ${refSummary}` : ""}`}</title>
         <YAxis ticks={percentTicks()} />
         <XAxis rounds={rounds} planned={planned} />
+        {ref.d && <path d={ref.d} className="fl-line-reference" fill="none" data-testid="fl-reference-line" />}
+        {ref.points.map((p) => (
+          <circle key={`ref-${p.epoch}`} cx={p.x} cy={p.y} r={2.5} className="fl-dot-reference">
+            <title>{t("fl.chart.referencePoint", { epoch: p.epoch, accuracy: pct(p.accuracy) })}</title>
+          </circle>
+        ))}
         {d && <path d={d} className="fl-line" fill="none" />}
         {points.map((p) => (
           <circle key={p.round} cx={p.x} cy={p.y} r={3.5} className="fl-dot">
@@ -62,7 +76,20 @@ export function AccuracyChart({ rounds, planned }: { rounds: readonly FlRound[];
         ))}
       </svg>
       <figcaption>
-        {t("fl.chart.accuracy")} — {summary}
+        {refSummary ? (
+          <ul className="fl-legend" data-testid="fl-accuracy-legend">
+            <li>
+              <span className="fl-swatch fl-swatch-line" aria-hidden="true" /> {t("fl.chart.federated")} — {summary}
+            </li>
+            <li data-testid="fl-reference-legend">
+              <span className="fl-swatch fl-swatch-line fl-swatch-reference" aria-hidden="true" /> {t("fl.chart.reference")} — {refSummary}
+            </li>
+          </ul>
+        ) : (
+          <>
+            {t("fl.chart.accuracy")} — {summary}
+          </>
+        )}
       </figcaption>
     </figure>
   );

@@ -1,6 +1,6 @@
 // One federated-learning task (`#/fl/task/{id}`): its state and terms, the member's actions, the
-// members and their blocks, the round being trained, the global accuracy curve and the per-round
-// contributions (FlCharts.tsx), the coordinator's logs — live while training —, and the result:
+// members and their blocks, the round being trained, the global accuracy curve beside the
+// centralised reference and the per-round contributions (FlCharts.tsx), the coordinator's logs — live while training —, and the result:
 // in reward-pool mode my amount and the Claim button (the node's Merkle proof, checked against the
 // root here first), in shareholding mode the shareholders and my dividends with Withdraw.
 import { useEffect, useState } from "react";
@@ -133,7 +133,7 @@ export function FlTaskPage({ id, wallet, chainOk, tokens, fl }: Props) {
             </p>
             {planned ? <progress max={planned} value={Math.min(round, planned)} aria-label={t("fl.progress")} className="fl-progress" /> : null}
             <div className="fl-charts">
-              <AccuracyChart rounds={view.rounds} planned={planned} />
+              <AccuracyChart rounds={view.rounds} planned={planned} reference={view.reference} />
               <ContributionChart rounds={view.rounds} />
             </div>
             <RoundsTable rounds={view.rounds} />

@@ -1,11 +1,11 @@
 // The decisions the hooks make, tested without a browser.
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { parseTask } from "../lib/fl";
+import { flApi, parseTask, type FlReference, type FlRound } from "../lib/fl";
 import { taskRow } from "../lib/fixtures/fl";
 import type { NetworkInfo, Service, Session } from "../lib/api";
 import { devWallet } from "../lib/wallet";
 import { assistantChannels } from "./useChannels";
-import { withSpecs } from "./useFlData";
+import { REFERENCE_WAIT_S, referencePending, withSpecs } from "./useFlData";
 import { isBusy } from "./useFlTx";
 import { tokensInUse } from "./useNetwork";
 import { isSignedIn } from "./useSession";
@@ -93,5 +93,22 @@ describe("the fl hooks", () => {
     await withSpecs([spec]);
     // One failed read, then one read for all the rest.
     expect(fetch).toHaveBeenCalledTimes(2);
+  });
+
+  it("keep reading the centralised reference until it is complete, and give up on one that never starts", async () => {
+    const task = parseTask(taskRow);
+    const last: FlRound = { round: 3, accuracy: 0.8, loss: null, participants: [], aggregatedAt: 1000 };
+    const ref = (n: number): FlReference => ({ epochs: 3, epochsPerRound: 1, samples: 10, accuracy: Array(n).fill(0.8), seconds: 1, complete: n >= 3 });
+    const finished = { ...task, state: "Finished" as const };
+    expect(referencePending({ ...task, state: "Training" as const }, [last], null, 1001)).toBe(false);
+    expect(referencePending(finished, [last], null, 1001)).toBe(true);
+    expect(referencePending(finished, [last], null, 1000 + REFERENCE_WAIT_S)).toBe(false);
+    expect(referencePending(finished, [last], ref(1), 5000)).toBe(true);
+    expect(referencePending(finished, [last], ref(3), 1001)).toBe(false);
+    // A node without a reference for the task answers 404: read as none, not as an error.
+    vi.stubGlobal("fetch", vi.fn(async () => new Response(JSON.stringify({ error: { code: "not_found", message: "no reference" } }), { status: 404 })));
+    expect(await flApi.reference(1)).toBeNull();
+    vi.stubGlobal("fetch", vi.fn(async () => new Response(JSON.stringify({ taskId: 1, epochs: 3, epochsPerRound: 1, samples: 10, accuracy: [0.5, null], loss: [1, 1], seconds: 2, complete: false, updatedAt: 1 }), { status: 200 })));
+    expect(await flApi.reference(1)).toEqual({ epochs: 3, epochsPerRound: 1, samples: 10, accuracy: [0.5, null], seconds: 2, complete: false });
   });
 });

@@ -3,11 +3,12 @@
 // shares, claims and payments with the tasks they name (for their tokens). Each task's spec is read
 // once from the content store (its CID is on chain) for its name, data set and rounds. Each re-reads when the market's logs bump `version`; a task in
 // training also polls its rounds and logs every 2 s (the node's event stream does not carry them),
-// asking only for the log lines after the last one held.
+// asking only for the log lines after the last one held, and so does a task whose centralised
+// reference is still training (it starts after the last round and runs while payouts are posted).
 import { useCallback, useEffect, useRef, useState } from "react";
 import type { Hex } from "viem";
 import { ApiError } from "../lib/api";
-import { accountTaskIds, flApi, lastSeq, mergeLogs, type FlAccount, type FlLog, type FlResult, type FlRound, type FlTask, type TaskFilter } from "../lib/fl";
+import { accountTaskIds, flApi, lastSeq, mergeLogs, type FlAccount, type FlLog, type FlReference, type FlResult, type FlRound, type FlTask, type TaskFilter } from "../lib/fl";
 import type { Obj } from "../lib/flJson";
 import { errorText } from "../lib/wallet";
 
@@ -56,11 +57,24 @@ export function useFlTasks(filter: TaskFilter, version: number, enabled: boolean
 /// Whether the task's rounds and logs are still moving.
 export const isLive = (t: FlTask | null) => t?.state === "Training";
 
+/// How long after the last round a page waits for the reference's first epoch.
+export const REFERENCE_WAIT_S = 120;
+
+/// Whether the centralised reference may still move: started and not complete, or not started
+/// yet while the last round is recent (a task from before references never gets one).
+export function referencePending(t: FlTask | null, rounds: readonly FlRound[], reference: FlReference | null, nowS: number): boolean {
+  if (!t || t.state === "Training" || t.state === "Open") return false;
+  if (reference) return !reference.complete;
+  const last = rounds[rounds.length - 1]?.aggregatedAt;
+  return t.state === "Finished" && typeof last === "number" && nowS - last < REFERENCE_WAIT_S;
+}
+
 export function useFlTask(id: number, account: Hex | null, version: number, enabled: boolean) {
   const [task, setTask] = useState<FlTask | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [rounds, setRounds] = useState<FlRound[]>([]);
   const [logs, setLogs] = useState<FlLog[]>([]);
+  const [reference, setReference] = useState<FlReference | null>(null);
   const [result, setResult] = useState<FlResult | null>(null);
   const [resultError, setResultError] = useState<string | null>(null);
   const logsRef = useRef<FlLog[]>([]);
@@ -69,6 +83,7 @@ export function useFlTask(id: number, account: Hex | null, version: number, enab
     setTask(null);
     setRounds([]);
     setLogs([]);
+    setReference(null);
     logsRef.current = [];
     setResult(null);
   }, [id]);
@@ -86,8 +101,9 @@ export function useFlTask(id: number, account: Hex | null, version: number, enab
   }, [id]);
 
   const reloadProgress = useCallback(async () => {
-    const [r, l] = await Promise.allSettled([flApi.rounds(id), flApi.logs(id, lastSeq(logsRef.current))]);
+    const [r, l, c] = await Promise.allSettled([flApi.rounds(id), flApi.logs(id, lastSeq(logsRef.current)), flApi.reference(id)]);
     if (r.status === "fulfilled") setRounds(r.value);
+    if (c.status === "fulfilled") setReference(c.value);
     if (l.status === "fulfilled" && l.value.length) {
       logsRef.current = mergeLogs(logsRef.current, l.value);
       setLogs(logsRef.current);
@@ -110,6 +126,13 @@ export function useFlTask(id: number, account: Hex | null, version: number, enab
     }, POLL_MS);
     return () => clearInterval(timer);
   }, [enabled, live, reloadProgress, reloadTask]);
+  // The reference trains after the last round: its epochs (and the log) every 2 s until complete.
+  const pending = referencePending(task, rounds, reference, Math.floor(Date.now() / 1000));
+  useEffect(() => {
+    if (!enabled || !pending) return;
+    const timer = setInterval(() => void reloadProgress(), POLL_MS);
+    return () => clearInterval(timer);
+  }, [enabled, pending, reloadProgress]);
   // Training just ended: the last round and lines may have landed after the last poll.
   const wasLive = useRef(false);
   useEffect(() => {
@@ -143,7 +166,7 @@ export function useFlTask(id: number, account: Hex | null, version: number, enab
     };
   }, [enabled, finished, account, id, version]);
 
-  return { task, error, rounds, logs, result, resultError, reload: reloadTask };
+  return { task, error, rounds, logs, reference, result, resultError, reload: reloadTask };
 }
 
 export function useFlAccount(address: Hex | null, version: number, enabled: boolean, withdrawable: (taskId: number, account: Hex) => Promise<bigint | null>) {

@@ -81,6 +81,17 @@ export interface FlRound {
   participants: FlParticipant[];
   aggregatedAt: number | null;
 }
+/// The centralised reference the coordinator trains after the last round: the same model on the
+/// pooled data of every block, its test accuracy after each epoch so far.
+export interface FlReference {
+  epochs: number;
+  /// Epoch `k × epochsPerRound` ends with round `k` (the same passes over the data).
+  epochsPerRound: number;
+  samples: number;
+  accuracy: (number | null)[];
+  seconds: number;
+  complete: boolean;
+}
 export interface FlLog {
   seq: number;
   at: number | null;
@@ -226,6 +237,20 @@ export function parseRounds(raw: unknown): FlRound[] {
       };
     })
     .sort((a, b) => a.round - b.round);
+}
+
+export function parseReference(raw: unknown): FlReference {
+  const o = obj(camelKeys(raw), "reference");
+  const epochs = int(o.epochs, "reference", "epochs");
+  const accuracy = list(o.accuracy, "reference", "accuracy").map((v) => optNum(v, "reference", "accuracy"));
+  return {
+    epochs,
+    epochsPerRound: Math.max(1, int(o.epochsPerRound ?? 1, "reference", "epochsPerRound")),
+    samples: int(o.samples ?? 0, "reference", "samples"),
+    accuracy,
+    seconds: optNum(o.seconds, "reference", "seconds") ?? 0,
+    complete: typeof o.complete === "boolean" ? o.complete : accuracy.length >= epochs,
+  };
 }
 
 export function parseLogs(raw: unknown): FlLog[] {
@@ -418,6 +443,12 @@ export const flApi = {
   task: (id: number) => call(`/api/fl/tasks/${id}`, parseTask),
   account: (addr: string) => call(`/api/fl/accounts/${addr.toLowerCase()}`, parseAccount),
   rounds: (id: number) => call(`/api/fl/tasks/${id}/rounds`, parseRounds),
+  /// `null` while the node has no epoch of it (404).
+  reference: (id: number) =>
+    call(`/api/fl/tasks/${id}/reference`, parseReference).catch((e: unknown) => {
+      if (e instanceof ApiError && e.status === 404) return null;
+      throw e;
+    }),
   logs: (id: number, after: number) => call(`/api/fl/tasks/${id}/logs?after=${after}`, parseLogs),
   result: (id: number, account: string) => call(`/api/fl/tasks/${id}/result?account=${account.toLowerCase()}`, (raw) => parseResult(raw, account)),
   predict: (id: number, requestId: bigint, pixelsBase64: string) =>

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { FlRound } from "./fl";
-import { accuracyPath, CHART, colourOf, contributionBars, cumulativeShares, participantsOf, percentTicks, roundDomain, scaleLinear } from "./flChart";
+import type { FlReference, FlRound } from "./fl";
+import { accuracyPath, CHART, colourOf, contributionBars, cumulativeShares, participantsOf, percentTicks, referencePath, roundDomain, scaleLinear } from "./flChart";
 
 const A = "0x70997970c51812dc3a010c7d01b50e0d17dc79c8" as const;
 const B = "0x3c44cdddb6a900fa2b585dd299e03d12fa4293bc" as const;
@@ -67,5 +67,34 @@ describe("the contribution bars", () => {
     expect(shares.find((s) => s.account === A)?.share).toBeCloseTo(0.35 / 0.65);
     expect(shares.reduce((s, x) => s + x.share, 0)).toBeCloseTo(1);
     expect(cumulativeShares([round(1, 0.5, [[A, -1]])])).toEqual([{ account: A, share: 0 }]);
+  });
+});
+
+describe("the centralised reference", () => {
+  const reference = (accuracy: (number | null)[], epochs: number, epochsPerRound = 1): FlReference => ({
+    epochs,
+    epochsPerRound,
+    samples: 1000,
+    accuracy,
+    seconds: 1,
+    complete: accuracy.length >= epochs,
+  });
+  it("puts epoch k × local epochs above round k, on the federated curve's scale", () => {
+    const rounds = [round(1, 0.5, []), round(2, 0.6, [])];
+    const { points } = referencePath(reference([0.7, 0.8, 0.9, 1], 4, 2), rounds, 2);
+    const fed = accuracyPath(rounds, 2).points;
+    // Epochs 1 and 3 (round ½ and 1½) — epoch 1 lies left of round 1 and is not drawn.
+    expect(points.map((p) => p.epoch)).toEqual([2, 3, 4]);
+    expect(points[0].x).toBe(fed[0].x);
+    expect(points[2].x).toBe(fed[1].x);
+    expect(points[2].y).toBe(CHART.top);
+    expect(points[1].x).toBeCloseTo((fed[0].x + fed[1].x) / 2);
+  });
+  it("draws nothing without a reference, and skips epochs whose accuracy is unknown", () => {
+    expect(referencePath(null, [], 3)).toEqual({ points: [], d: "" });
+    const { points, d } = referencePath(reference([0.5, null, 0.8], 3), [], 3);
+    expect(points.map((p) => p.epoch)).toEqual([1, 3]);
+    expect(d.startsWith(`M${CHART.left.toFixed(1)},`)).toBe(true);
+    expect(d.split(" ")).toHaveLength(2);
   });
 });

@@ -2,7 +2,7 @@
 // accuracy per round as a line, and each round's contributions as stacked bars (one colour per
 // participant, negative contributions clipped to zero as the payouts clip them). Only geometry
 // here; the component draws it.
-import type { FlRound } from "./fl";
+import type { FlReference, FlRound } from "./fl";
 
 export interface Box {
   width: number;
@@ -35,6 +35,23 @@ export function accuracyPath(rounds: readonly FlRound[], planned: number | null,
   const y = scaleLinear(0, 1, box.height - box.bottom, box.top);
   // A round whose accuracy was not measured draws no point.
   const points = rounds.flatMap((r) => (r.accuracy === null ? [] : [{ x: x(r.round), y: y(Math.min(1, Math.max(0, r.accuracy))), round: r.round, accuracy: r.accuracy }]));
+  const d = points.map((p, i) => `${i ? "L" : "M"}${p.x.toFixed(1)},${p.y.toFixed(1)}`).join(" ");
+  return { points, d };
+}
+
+/// The centralised reference on the same axes: its accuracy after epoch `e` drawn at round
+/// `e / epochsPerRound` (as many passes over the data as the federated run had by then), so the
+/// two lines compare at equal training. Epochs before round 1's position are left out.
+export function referencePath(reference: FlReference | null, rounds: readonly FlRound[], planned: number | null, box: Box = CHART): { points: { x: number; y: number; epoch: number; accuracy: number }[]; d: string } {
+  if (!reference) return { points: [], d: "" };
+  const [r0, r1] = roundDomain(rounds, planned);
+  const x = scaleLinear(r0, r1, box.left, box.width - box.right);
+  const y = scaleLinear(0, 1, box.height - box.bottom, box.top);
+  const per = Math.max(1, reference.epochsPerRound);
+  const points = reference.accuracy.flatMap((a, i) => {
+    const at = (i + 1) / per;
+    return a === null || at < r0 ? [] : [{ x: x(at), y: y(Math.min(1, Math.max(0, a))), epoch: i + 1, accuracy: a }];
+  });
   const d = points.map((p, i) => `${i ? "L" : "M"}${p.x.toFixed(1)},${p.y.toFixed(1)}`).join(" ");
   return { points, d };
 }

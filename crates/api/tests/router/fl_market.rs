@@ -3,8 +3,8 @@
 //! unknown tasks 404.
 
 use agora_store::{
-    Batch, BlockRef, FlEvent, FlLogLevel, FlResultEntry, FlResultKind, FlResultRow, FlRoundParticipant, FlRoundRow,
-    IndexedLog, LogMeta, MarketEvent,
+    Batch, BlockRef, FlEvent, FlLogLevel, FlReferenceRow, FlResultEntry, FlResultKind, FlResultRow, FlRoundParticipant,
+    FlRoundRow, IndexedLog, LogMeta, MarketEvent,
 };
 use alloy::primitives::{Address, B256, U256};
 use axum::http::StatusCode;
@@ -114,6 +114,17 @@ async fn the_fl_market_reads_as_json() -> anyhow::Result<()> {
         saved_at: 1_700_000_070,
     };
     db.store.fl_save_result(CHAIN, &result).await?;
+    let reference = FlReferenceRow {
+        task_id: 1,
+        epochs: 3,
+        epochs_per_round: 1,
+        samples: 1200,
+        accuracy: vec![0.81, f64::NAN],
+        loss: vec![0.6, 0.4],
+        seconds: 2.5,
+        updated_at: 1_700_000_080,
+    };
+    db.store.fl_save_reference(CHAIN, &reference).await?;
 
     let (_, doc) = call(&app, "GET", "/api/openapi.json", None).await;
     let (status, tasks) = call(&app, "GET", "/api/fl/tasks", None).await;
@@ -169,6 +180,14 @@ async fn the_fl_market_reads_as_json() -> anyhow::Result<()> {
         mine["entries"],
         json!([{"account": TRAINER, "amount": "1000000000000000000000", "proof": [format!("0x{}", "77".repeat(32))]}])
     );
+    let (status, central) = call(&app, "GET", "/api/fl/tasks/1/reference", None).await;
+    assert_eq!(status, StatusCode::OK, "{central}");
+    assert_has_required(&doc, "FlReference", &central, "a reference");
+    assert_eq!(
+        central,
+        json!({"taskId": 1, "epochs": 3, "epochsPerRound": 1, "samples": 1200, "accuracy": [0.81, null],
+               "loss": [0.6, 0.4], "seconds": 2.5, "complete": false, "updatedAt": 1_700_000_080_u64})
+    );
 
     for (path, want) in [
         ("/api/fl/tasks/9".to_owned(), StatusCode::NOT_FOUND),
@@ -180,6 +199,9 @@ async fn the_fl_market_reads_as_json() -> anyhow::Result<()> {
         ("/api/fl/tasks/9/rounds".to_owned(), StatusCode::NOT_FOUND),
         ("/api/fl/tasks/1/logs?after=-1".to_owned(), StatusCode::BAD_REQUEST),
         ("/api/fl/tasks/2/result".to_owned(), StatusCode::NOT_FOUND),
+        ("/api/fl/tasks/2/reference".to_owned(), StatusCode::NOT_FOUND),
+        ("/api/fl/tasks/9/reference".to_owned(), StatusCode::NOT_FOUND),
+        ("/api/fl/tasks/x/reference".to_owned(), StatusCode::BAD_REQUEST),
         (format!("/api/fl/tasks/1/result?account={INVESTOR}"), StatusCode::NOT_FOUND),
         ("/api/fl/tasks/1/result?account=0xzz".to_owned(), StatusCode::BAD_REQUEST),
     ] {

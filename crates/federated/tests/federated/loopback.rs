@@ -64,6 +64,18 @@ async fn a_task_trains_and_pays_the_pool_exactly_with_the_noisy_participant_valu
         assert!(s.store.get(&r.record_cid.parse::<Cid>().unwrap()).await.unwrap().is_some());
     }
     assert_eq!(recorded.result.unwrap(), result);
+    // The centralised reference: the same model on every block's samples, as many epochs as the
+    // rounds × local epochs, evaluated on the same test set — recorded complete by the time `run`
+    // returns, and at least as good as the federated model give or take a few points.
+    let reference = recorded.reference.expect("the reference was journaled");
+    let pooled = s.spec.splits(std::path::Path::new("/nonexistent")).unwrap().train.len();
+    assert_eq!((reference.epochs, reference.epochs_per_round), (3, 1));
+    assert_eq!(reference.samples, pooled as u64);
+    assert!(reference.complete() && reference.accuracy.len() == 3 && reference.loss.len() == 3);
+    let central = reference.last_accuracy().unwrap();
+    assert!(central > 0.85 && central > result.accuracy - 0.05, "reference {central}, federated {}", result.accuracy);
+    assert!(reference.loss[2] < reference.loss[0], "the reference learns: losses {:?}", reference.loss);
+    assert!(recorded.logs.iter().any(|l| l.starts_with("centralised reference: 3 epochs")), "{:?}", recorded.logs);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -118,16 +130,18 @@ async fn bad_updates_are_refused_and_late_or_gone_participants_do_not_stall_the_
     assert_eq!(cid, result.record_cid);
     assert_eq!(shares.iter().copied().sum::<U256>(), U256::from(10u128.pow(18)));
     assert!(!holders.contains(&s.keys[2].address()) && !holders.contains(&s.keys[3].address()));
-    // The live feed carried the rounds and the result.
-    let mut seen_rounds = 0;
+    // The live feed carried the rounds, the result and every epoch of the centralised reference.
+    let (mut seen_rounds, mut epochs) = (0, Vec::new());
     while let Ok(event) = progress.try_recv() {
         match event {
             agora_federated::Progress::Round(_) => seen_rounds += 1,
             agora_federated::Progress::Finished(r) => assert_eq!(r, result),
+            agora_federated::Progress::Reference(r) => epochs.push(r.accuracy.len()),
             _ => {}
         }
     }
     assert_eq!(seen_rounds, 3);
+    assert_eq!(epochs, [1, 2, 3]);
 }
 
 async fn futures_join(
