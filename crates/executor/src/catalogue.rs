@@ -18,6 +18,17 @@ enum Entry {
     Transcode(Limits),
 }
 
+/// A family of apps installed at once: every name `<name prefix><suffix>` is the app
+/// `<app prefix><suffix>` (a finished federated task's model, `fl:7` → `model:fl-7`), so apps
+/// that appear after the node started need no reinstalling. The executor decides whether a
+/// suffix names something it can run, and fails the job with the reason when not.
+#[derive(Debug, Clone)]
+struct Family {
+    name_prefix: String,
+    app_prefix: String,
+    limits: Limits,
+}
+
 /// The resolution a transcode takes when none is chosen.
 const DEFAULT_RESOLUTION: &str = "240p";
 
@@ -27,11 +38,16 @@ pub struct Catalogue {
     executor: Arc<dyn Executor>,
     wasm: Option<LocalExecutor>,
     apps: HashMap<String, Entry>,
+    families: Vec<Family>,
 }
 
 impl std::fmt::Debug for Catalogue {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Catalogue").field("executor", &self.executor.name()).field("apps", &self.apps).finish()
+        f.debug_struct("Catalogue")
+            .field("executor", &self.executor.name())
+            .field("apps", &self.apps)
+            .field("families", &self.families)
+            .finish()
     }
 }
 
@@ -39,7 +55,23 @@ impl Catalogue {
     /// An empty catalogue over `executor`; `wasm` is the executor's WebAssembly engine when it
     /// has one (the workerpool installs apps it receives by CID there).
     pub fn new(executor: Arc<dyn Executor>, wasm: Option<LocalExecutor>) -> Self {
-        Self { executor, wasm, apps: HashMap::new() }
+        Self { executor, wasm, apps: HashMap::new(), families: Vec::new() }
+    }
+
+    /// Installs a family of apps: every name `name_prefix` + suffix (a non-empty suffix of
+    /// letters, digits, `-` and `_`) runs the app `app_prefix` + suffix.
+    pub fn install_family(&mut self, name_prefix: &str, app_prefix: &str, limits: Limits) {
+        self.families.push(Family { name_prefix: name_prefix.to_owned(), app_prefix: app_prefix.to_owned(), limits });
+    }
+
+    /// The family app `name` names, if any.
+    fn family_app(&self, name: &str) -> Option<(AppId, Limits)> {
+        self.families.iter().find_map(|f| {
+            let suffix = name.strip_prefix(f.name_prefix.as_str())?;
+            let plain =
+                !suffix.is_empty() && suffix.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+            plain.then(|| (AppId::new(format!("{}{suffix}", f.app_prefix)), f.limits.clone()))
+        })
     }
 
     /// Installs `app` under `name`.
@@ -64,7 +96,7 @@ impl Catalogue {
 
     /// Whether an app is installed under `name`.
     pub fn serves(&self, name: &str) -> bool {
-        self.apps.contains_key(name)
+        self.apps.contains_key(name) || self.family_app(name).is_some()
     }
 
     /// Every installed app with its default options, by name.
@@ -76,7 +108,7 @@ impl Catalogue {
     /// `480p`, and `codec`, `h264` or `vp9`). The error is a sentence for the buyer.
     pub fn job(&self, name: &str, options: &BTreeMap<String, String>) -> Result<(AppId, Limits), String> {
         match self.apps.get(name) {
-            None => Err(format!("app {name} is not installed on this node")),
+            None => self.family_app(name).ok_or_else(|| format!("app {name} is not installed on this node")),
             Some(Entry::Fixed(app, limits)) => Ok((app.clone(), limits.clone())),
             Some(Entry::Transcode(limits)) => {
                 let resolution = options.get("resolution").map_or(DEFAULT_RESOLUTION, String::as_str);
@@ -92,5 +124,29 @@ impl Catalogue {
                 Ok((transcode_app(height, codec), limits.clone()))
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::LocalConfig;
+
+    #[test]
+    fn a_family_serves_every_plain_suffix_under_its_app_prefix() {
+        let wasm = LocalExecutor::new(LocalConfig::default()).expect("engine");
+        let mut catalogue = Catalogue::new(Arc::new(wasm), None);
+        let limits = Limits { fuel: 7, ..Limits::default() };
+        catalogue.install_family("fl:", "model:fl-", limits.clone());
+        catalogue.install("digits", AppId::new("model:digits"), Limits::default());
+        assert!(catalogue.serves("fl:12") && catalogue.serves("digits"));
+        let (app, got) = catalogue.job("fl:12", &BTreeMap::new()).expect("a family member");
+        assert_eq!((app.as_str(), got.fuel), ("model:fl-12", 7));
+        for name in ["fl:", "fl:1/2", "fl:a b", "fx:12"] {
+            assert!(!catalogue.serves(name), "{name}");
+            assert!(catalogue.job(name, &BTreeMap::new()).unwrap_err().contains("not installed"), "{name}");
+        }
+        // The catalogue's list holds the installed names, not a family's endless members.
+        assert_eq!(catalogue.apps().len(), 1);
     }
 }

@@ -2,7 +2,8 @@
 //! messages between a task's coordinator and its participants over a WebSocket ([`protocol`]), the
 //! coordinator that waits for members, starts the task on chain, runs its rounds, records every
 //! round in the content store and posts the payouts ([`coordinator`]), the centralised reference
-//! it trains beside the federated run ([`reference`]), the participant that signs
+//! it trains beside the federated run ([`reference`]), a finished task's model answering paid
+//! predictions ([`serving`]) and compute-market inference jobs ([`inference`]), the participant that signs
 //! in, checks the spec and trains on its blocks ([`client`]), the OpenZeppelin-compatible Merkle
 //! tree that reward claims prove against ([`merkle`]), and what the coordinator reads and does on
 //! chain ([`book`], with the FederatedMarket implementations in [`chain`]).
@@ -17,10 +18,12 @@ pub mod book;
 pub mod chain;
 pub mod client;
 pub mod coordinator;
+pub mod inference;
 pub mod merkle;
 pub mod protocol;
 pub mod reference;
 mod report;
+pub mod serving;
 mod session;
 pub mod settings;
 pub mod spec;

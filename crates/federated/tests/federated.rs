@@ -1,11 +1,13 @@
 //! The federated-learning network side end to end: one test binary (`tests/federated/*` are its
 //! modules). `loopback` runs coordinator and participants over WebSockets on 127.0.0.1 with an
-//! in-memory task book; `chain` runs the same against FederatedMarket on anvil.
+//! in-memory task book; `chain` runs the same against FederatedMarket on anvil; `inference` serves a
+//! finished model as a compute-market app.
 
 #![allow(clippy::unwrap_used, clippy::print_stdout, clippy::print_stderr, unreachable_pub)]
 
 mod federated {
     mod chain;
     pub mod common;
+    mod inference;
     mod loopback;
 }

@@ -247,7 +247,11 @@ pub async fn up(config: &Config) -> Result<Node> {
     let api_url = format!("http://{}", listener.local_addr()?);
     let content = agora_content::open(&config.content_store()).await.context("cannot open the content store")?;
     let content = std::sync::Arc::new(content);
-    let catalogue = catalogue::build(&config.data_dir.join("scratch")).await.context("cannot set up the executor")?;
+    let fl_models =
+        catalogue::FlModels { store: store.clone(), chain_id: deployments.chain_id, content: (*content).clone() };
+    let catalogue = catalogue::build(&config.data_dir.join("scratch"), Some(fl_models))
+        .await
+        .context("cannot set up the executor")?;
     // The Agora iExec workerpool: serves the dev chain's pool (or a configured hub's, with its
     // owner key) with the local executor; its progress lives in the node's database.
     if let Some(pool) = workerpool::start_in_up(

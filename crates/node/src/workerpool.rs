@@ -123,7 +123,8 @@ pub(crate) async fn run(config: &Config, shutdown: impl std::future::Future<Outp
         .with_context(|| format!("cannot create data dir {}", config.data_dir.display()))?;
     let store = Store::connect(&config.database_url()).await.context("cannot open the database")?;
     let content = agora_content::open(&config.content_store()).await.context("cannot open the content store")?;
-    let catalogue = crate::catalogue::build(&config.data_dir.join("scratch")).await?;
+    // iExec tasks name the catalogue's fixed apps; federated models are served by `agora up`.
+    let catalogue = crate::catalogue::build(&config.data_dir.join("scratch"), None).await?;
     let pool = start(cfg, store, Arc::new(content), &catalogue).await?;
     tracing::info!(workerpool = %pool.address(), hub = config.iexec.hub.as_deref().unwrap_or_default(), "Agora workerpool serving");
     let (tx, rx) = watch::channel(false);
