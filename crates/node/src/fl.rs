@@ -35,6 +35,7 @@ pub(crate) struct Wiring {
     pub content: AnyStore,
     pub listen: SocketAddr,
     pub fashion_dir: std::path::PathBuf,
+    pub mnist_dir: std::path::PathBuf,
     pub events: broadcast::Receiver<IndexedLog>,
     pub shutdown: watch::Receiver<bool>,
 }
@@ -95,6 +96,7 @@ pub(crate) async fn start_in_up(
         content: content.clone(),
         listen: config.fl.listen,
         fashion_dir: config.fl.fashion_dir.clone(),
+        mnist_dir: config.fl.mnist_dir.clone(),
         events,
         shutdown,
     })
@@ -122,6 +124,7 @@ pub(crate) async fn start_in_up(
             endpoint: endpoint.clone(),
             content: content.clone(),
             fashion_dir: config.fl.fashion_dir.clone(),
+            mnist_dir: config.fl.mnist_dir.clone(),
         };
         // Not among the node's tasks: shutdown does not wait for a demo still training.
         drop(tokio::spawn(async move {
@@ -149,6 +152,7 @@ pub(crate) async fn start(w: Wiring) -> Result<(Endpoint, Vec<tokio::task::JoinH
         account,
         content: w.content,
         fashion_dir: w.fashion_dir,
+        mnist_dir: w.mnist_dir,
         coordinators: coordinators.clone(),
         registered,
     });
@@ -193,6 +197,7 @@ struct Role {
     account: Address,
     content: AnyStore,
     fashion_dir: std::path::PathBuf,
+    mnist_dir: std::path::PathBuf,
     coordinators: Coordinators,
     registered: watch::Sender<u64>,
 }
@@ -239,6 +244,7 @@ impl Role {
         let spec = TaskSpec::from_bytes(&bytes)?;
         let mut options = CoordinatorOptions::new(task, self.chain_id, self.account, spec);
         options.fashion_dir = self.fashion_dir.clone();
+        options.mnist_dir = self.mnist_dir.clone();
         let journal: Arc<dyn Journal> = Arc::new(self.journal());
         let coordinator = Arc::new(
             Coordinator::new(options, self.book.clone(), self.actions.clone(), self.content.clone(), journal).await?,
@@ -316,6 +322,7 @@ pub(crate) struct Demo {
     pub endpoint: Endpoint,
     pub content: AnyStore,
     pub fashion_dir: std::path::PathBuf,
+    pub mnist_dir: std::path::PathBuf,
 }
 
 /// The demo's pool: 100 MarketToken.
@@ -373,6 +380,7 @@ pub(crate) async fn demo(d: Demo) -> Result<()> {
             cid.to_string(),
         );
         options.fashion_dir = d.fashion_dir.clone();
+        options.mnist_dir = d.mnist_dir.clone();
         // The last participant trains on shuffled labels: its contribution comes out the least.
         options.behaviour.shuffle_labels = i == 2;
         runs.push(tokio::spawn(async move { agora_federated::client::run(&key, &options).await }));

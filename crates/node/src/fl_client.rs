@@ -5,13 +5,12 @@
 //! predictions. The node's API (`/api/network`, `/api/fl/*`) says where the chain, the contracts
 //! and the coordinator are; every transaction goes through the key's one [`Sender`].
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use agora_assistant::client::NodeApi;
 use agora_chain::Sender;
 use agora_chain::bindings::{FederatedMarket, IFederatedMarket, MarketToken};
-pub use agora_federated::{Behaviour, ClientReport, DatasetName, TaskSpec};
+pub use agora_federated::{Behaviour, ClientReport, DataDirs, DatasetName, ModelKind, TaskSpec};
 use alloy::primitives::aliases::{U40, U96};
 use alloy::primitives::{Address, B256, U256, keccak256};
 use alloy::providers::Provider;
@@ -250,7 +249,7 @@ impl FlNode {
         key: &PrivateKeySigner,
         task: u64,
         behaviour: Behaviour,
-        data_dir: Option<PathBuf>,
+        dirs: DataDirs,
         join: bool,
         patience: Duration,
     ) -> Result<ClientReport> {
@@ -279,9 +278,8 @@ impl FlNode {
             coordinator,
             text(&t, "spec")?,
         );
-        if let Some(dir) = data_dir {
-            options.fashion_dir = dir;
-        }
+        options.fashion_dir = dirs.fashion_mnist;
+        options.mnist_dir = dirs.mnist;
         options.behaviour = behaviour;
         loop {
             match agora_federated::client::run(key, &options).await {

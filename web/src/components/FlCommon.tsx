@@ -9,7 +9,7 @@ import { useI18n } from "../i18n-context";
 import { TxHash } from "./TxHash";
 
 /// Data sets by their spec name (proper names, the same in every language).
-const DATASET_NAMES: Record<string, string> = { "fashion-mnist": "Fashion-MNIST", digits: "Digits 8×8" };
+const DATASET_NAMES: Record<string, string> = { "fashion-mnist": "Fashion-MNIST", mnist: "MNIST", digits: "Digits 8×8" };
 
 /// `amount` in `token`'s units with every decimal, or the raw integer and the token's address when
 /// the page does not know the token.

@@ -10,7 +10,7 @@ import type { NetworkInfo } from "../lib/api";
 import { ETH_TOKEN } from "../lib/abi";
 import { parseAmountInput } from "../lib/channels";
 import type { FlMode } from "../lib/fl";
-import { AGGREGATORS, DATASETS, DEFAULT_SPEC, type AggregatorKind, type Dataset, type SpecForm } from "../lib/flCalls";
+import { AGGREGATORS, DATASETS, DEFAULT_SPEC, MODELS, type AggregatorKind, type Dataset, type ModelKind, type SpecForm } from "../lib/flCalls";
 import { flHref } from "../lib/route";
 import type { Tokens } from "../lib/services";
 import type { FlMarket } from "../hooks/useFlMarket";
@@ -116,6 +116,16 @@ export function FlCreate({ net, chainOk, tokens, fl }: Props) {
               {DATASETS.map((d) => (
                 <option key={d} value={d}>
                   {t(`fl.dataset.${d}`)}
+                </option>
+              ))}
+            </select>
+          </div>
+          <div className="field">
+            <label htmlFor={f("model")}>{t("fl.spec.model")}</label>
+            <select id={f("model")} value={spec.model} onChange={(e) => setSpec((s) => ({ ...s, model: e.target.value as ModelKind }))} data-testid="fl-create-model">
+              {MODELS.map((m) => (
+                <option key={m} value={m}>
+                  {t(`fl.model.${m}`)}
                 </option>
               ))}
             </select>

@@ -190,12 +190,19 @@ describe("task specs", () => {
     });
     const digits = buildSpec({ ...DEFAULT_SPEC, dataset: "digits", blocks: 30, blocksPerMember: 2, rounds: 3 }, 1);
     expect(digits).toMatchObject({ spec: { dataset: "digits", validation: 300, test: 297, partition: { kind: "iid" }, aggregator: { kind: "fed_avg" }, round_timeout_secs: 60 } });
+    // The MLP is the spec's default and left out (the node writes it that way); the CNN is named.
+    expect("model" in (r as { spec: Record<string, unknown> }).spec).toBe(false);
+    const mnist = buildSpec({ ...DEFAULT_SPEC, dataset: "mnist", model: "cnn", blocks: 40, blocksPerMember: 4 }, 3);
+    expect(mnist).toMatchObject({ spec: { dataset: "mnist", model: "cnn", validation: 1000, test: 1000, blocks: 40, round_timeout_secs: 120 } });
+    const keys = Object.keys((mnist as { spec: Record<string, unknown> }).spec);
+    expect(keys.slice(0, 4)).toEqual(["version", "dataset", "model", "validation"]);
   });
   it("names the wrong field", () => {
     expect(buildSpec({ ...DEFAULT_SPEC, partition: { kind: "dirichlet", alpha: 0 } }, 1)).toEqual({ problem: "partition" });
     expect(buildSpec({ ...DEFAULT_SPEC, blocksPerMember: 101 }, 1)).toEqual({ problem: "blocksPerMember" });
     expect(buildSpec({ ...DEFAULT_SPEC, rounds: 1.5 }, 1)).toEqual({ problem: "rounds" });
     expect(buildSpec({ ...DEFAULT_SPEC, dataset: "cifar10" as never }, 1)).toEqual({ problem: "dataset" });
+    expect(buildSpec({ ...DEFAULT_SPEC, model: "resnet" as never }, 1)).toEqual({ problem: "model" });
   });
 });
 
@@ -208,6 +215,7 @@ describe("shares and classes", () => {
     expect(sharePercent(0n)).toBe("0.00%");
     expect(classKind({ dataset: "fashion-mnist" })).toBe("fashion");
     expect(classKind({ dataset: "digits" })).toBe("digit");
+    expect(classKind({ dataset: "mnist" })).toBe("digit");
     expect(classKind(null)).toBe("fashion");
   });
 });

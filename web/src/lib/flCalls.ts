@@ -169,14 +169,18 @@ export function verifyRewardProof(root: Hex, account: Hex, amount: bigint, proof
 // ---------------------------------------------------------------- the task spec
 
 export type Partition = { kind: "iid" } | { kind: "dirichlet"; alpha: number };
-export const DATASETS = ["fashion-mnist", "digits"] as const;
+export const DATASETS = ["fashion-mnist", "mnist", "digits"] as const;
 export type Dataset = (typeof DATASETS)[number];
+/// crates/federated's `ModelKind`: the MLP (the default, left out of the spec) or the small CNN.
+export const MODELS = ["mlp", "cnn"] as const;
+export type ModelKind = (typeof MODELS)[number];
 export const AGGREGATORS = ["fed_avg", "median", "trimmed_mean"] as const;
 export type AggregatorKind = (typeof AGGREGATORS)[number];
 
 /// What the create form asks; the rest of the spec takes the coordinator's defaults.
 export interface SpecForm {
   dataset: Dataset;
+  model: ModelKind;
   partition: Partition;
   aggregator: AggregatorKind;
   blocks: number;
@@ -188,6 +192,7 @@ export interface SpecForm {
 
 export const DEFAULT_SPEC: SpecForm = {
   dataset: "fashion-mnist",
+  model: "mlp",
   partition: { kind: "iid" },
   aggregator: "fed_avg",
   blocks: 100,
@@ -197,20 +202,23 @@ export const DEFAULT_SPEC: SpecForm = {
   minParticipants: 2,
 };
 
-/// The held-out sets per data set (crates/federated `TaskSpec::fashion_mnist` / `digits_demo`):
-/// Fashion-MNIST keeps 1,000 training samples for the Shapley utility and has its own test file;
-/// the 1,797 digits keep 300 and 297.
+/// The held-out sets per data set (crates/federated `TaskSpec::fashion_mnist` / `mnist` /
+/// `digits_demo`): Fashion-MNIST keeps 1,000 training samples for the Shapley utility and has its
+/// own test file; the 10,000 MNIST digits keep 1,000 and 1,000, the 1,797 8×8 digits 300 and 297.
 const HELD_OUT: Record<Dataset, { validation: number; test: number; roundTimeoutSecs: number }> = {
   "fashion-mnist": { validation: 1000, test: 0, roundTimeoutSecs: 300 },
+  mnist: { validation: 1000, test: 1000, roundTimeoutSecs: 120 },
   digits: { validation: 300, test: 297, roundTimeoutSecs: 60 },
 };
 
-/// The spec posted to `/api/fl/specs`: crates/federated's `TaskSpec` (version 1, snake_case, every
-/// field present — the node refuses unknown ones), with SGD lr 0.05 and batch 32, the default
-/// update checks and exact Shapley values up to 10 participants; or the field that is wrong.
+/// The spec posted to `/api/fl/specs`: crates/federated's `TaskSpec` (version 2, snake_case, every
+/// field present but `model`, named only for the CNN — the node refuses unknown fields), with SGD
+/// lr 0.05 and batch 32, the default update checks and exact Shapley values up to 10 participants;
+/// or the field that is wrong.
 export function buildSpec(f: SpecForm, seed: number): { spec: Record<string, unknown> } | { problem: keyof SpecForm } {
   const posInt = (n: number, max: number) => Number.isInteger(n) && n >= 1 && n <= max;
   if (!(DATASETS as readonly string[]).includes(f.dataset)) return { problem: "dataset" };
+  if (!(MODELS as readonly string[]).includes(f.model)) return { problem: "model" };
   if (f.partition.kind === "dirichlet" && !(f.partition.alpha > 0 && f.partition.alpha <= 1000)) return { problem: "partition" };
   if (!(AGGREGATORS as readonly string[]).includes(f.aggregator)) return { problem: "aggregator" };
   if (!posInt(f.blocks, 100_000)) return { problem: "blocks" };
@@ -223,6 +231,7 @@ export function buildSpec(f: SpecForm, seed: number): { spec: Record<string, unk
     spec: {
       version: 2,
       dataset: f.dataset,
+      ...(f.model === "cnn" ? { model: "cnn" } : {}),
       validation: held.validation,
       test: held.test,
       partition: f.partition.kind === "iid" ? { kind: "iid" } : { kind: "dirichlet", alpha: f.partition.alpha },
