@@ -465,24 +465,7 @@ mod tests {
 }
 
 #[cfg(test)]
-mod tests {
-    #[test]
-    fn pgm_reads_p5_and_scales_to_the_model() {
-        let mut img = b"P5\n# a comment\n8 8\n255\n".to_vec();
-        img.extend((0..64).map(|i| (i * 4) as u8));
-        let px = super::pgm(&img).expect("parses");
-        assert_eq!(px.len(), 64);
-        assert_eq!((px[0], px[63]), (0, 16));
-        assert!(super::pgm(b"P2\n8 8\n255\n").is_err());
-        let mut big = b"P5 28 28 255\n".to_vec();
-        big.extend([200u8; 784]);
-        assert_eq!(super::pgm(&big).expect("parses"), vec![200u8; 784]);
-        assert!(super::pgm(&big[..100]).is_err());
-    }
-}
-
-#[cfg(test)]
-mod tests {
+mod create_tests {
     use agora_node::fl_client::DatasetName;
     use clap::Parser;
 
