@@ -68,7 +68,7 @@ pub fn train(
     mut on_epoch: impl FnMut(&ReferenceReport),
 ) -> Result<ReferenceReport> {
     let started = Instant::now();
-    let net = spec.mlp();
+    let net = spec.net();
     let mut params = net.init(spec.seed);
     let config = TrainConfig { epochs: 1, ..spec.train };
     let mut report = ReferenceReport {

@@ -68,7 +68,7 @@ async fn a_task_trains_and_pays_the_pool_exactly_with_the_noisy_participant_valu
     // rounds × local epochs, evaluated on the same test set — recorded complete by the time `run`
     // returns, and at least as good as the federated model give or take a few points.
     let reference = recorded.reference.expect("the reference was journaled");
-    let pooled = s.spec.splits(std::path::Path::new("/nonexistent")).unwrap().train.len();
+    let pooled = s.spec.splits(&agora_federated::spec::DataDirs::default()).unwrap().train.len();
     assert_eq!((reference.epochs, reference.epochs_per_round), (3, 1));
     assert_eq!(reference.samples, pooled as u64);
     assert!(reference.complete() && reference.accuracy.len() == 3 && reference.loss.len() == 3);
