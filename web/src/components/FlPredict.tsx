@@ -1,7 +1,9 @@
 // Paying for a prediction (`#/fl/predict/{id}`, the seed's step 7): choose a finished model that
 // charges a fee, upload an image or draw one, see it as the model will (28×28 grayscale, scaled in a
 // canvas — lib/flImage.ts), pay `requestPrediction` with the fee (approving a token fee first), send
-// the pixels to the node with the request id, and read the class, its label and the confidence.
+// the pixels to the node with the request id, and read the class, its label and the confidence. Or
+// pay from a payment channel to the node's fee receiver: the channel's session key signs a voucher
+// (no wallet prompt) that goes with the pixels (hooks/useVoucherPredict.ts).
 import { useEffect, useId, useRef, useState, type PointerEvent } from "react";
 import type { FlPrediction, FlTask } from "../lib/fl";
 import { askUntilSeen, flApi } from "../lib/fl";
@@ -11,6 +13,8 @@ import { flHref } from "../lib/route";
 import type { Tokens } from "../lib/services";
 import { errorText, type Wallet } from "../lib/wallet";
 import { useFlTasks } from "../hooks/useFlData";
+import { useVoucherPredict } from "../hooks/useVoucherPredict";
+import type { PaidVoucher } from "../lib/flVoucher";
 import type { FlMarket } from "../hooks/useFlMarket";
 import { useI18n } from "../i18n-context";
 import { amountIn, taskName, TxStatus } from "./FlCommon";
@@ -70,10 +74,16 @@ export function FlPredictPage({ id, wallet, chainOk, tokens, fl, onConnect }: Pr
   const [pixels, setPixels] = useState<Uint8Array | null>(null);
   const [inputError, setInputError] = useState<string | null>(null);
   const [source, setSource] = useState<"upload" | "draw">("upload");
-  const [answer, setAnswer] = useState<{ task: FlTask; prediction: FlPrediction; requestId: bigint } | null>(null);
+  const [answer, setAnswer] = useState<{ task: FlTask; prediction: FlPrediction; requestId: string } | null>(null);
+  const [payBy, setPayBy] = useState<"tx" | "channel">("tx");
+  const [channelId, setChannelId] = useState<string>("");
+  const vp = useVoucherPredict(wallet, payBy === "channel");
+  const channel = vp.channels?.find((c) => c.id === channelId) ?? vp.channels?.[0] ?? null;
+  /// A voucher sent whose answer has not come: asked again with the same key, never paid again.
+  const [unansweredVoucher, setUnansweredVoucher] = useState<{ task: FlTask; pixels: Uint8Array; voucher: PaidVoucher } | null>(null);
   const [predictError, setPredictError] = useState<string | null>(null);
   const [asking, setAsking] = useState(false);
-  const ids = { model: useId(), file: useId() };
+  const ids = { model: useId(), file: useId(), channel: useId() };
 
   const onFile = async (file: File | undefined) => {
     setInputError(null);
@@ -95,7 +105,7 @@ export function FlPredictPage({ id, wallet, chainOk, tokens, fl, onConnect }: Pr
     setPredictError(null);
     try {
       const prediction = await askUntilSeen(() => flApi.predict(paid.task.id, paid.requestId, toBase64(paid.pixels)));
-      setAnswer({ task: paid.task, prediction, requestId: paid.requestId });
+      setAnswer({ task: paid.task, prediction, requestId: paid.requestId.toString() });
       setUnanswered(null);
     } catch (e) {
       setUnanswered(paid);
@@ -113,6 +123,37 @@ export function FlPredictPage({ id, wallet, chainOk, tokens, fl, onConnect }: Pr
     const requestId = await fl.payPrediction(task, inputHash(pixels));
     if (requestId === null) return;
     await ask({ task, requestId, pixels });
+  };
+
+  const askVoucher = async (paid: { task: FlTask; pixels: Uint8Array; voucher: PaidVoucher }) => {
+    setAsking(true);
+    setPredictError(null);
+    try {
+      const p = await vp.ask(paid.task, toBase64(paid.pixels), paid.voucher);
+      setAnswer({ task: paid.task, prediction: p, requestId: p.requestId });
+      setUnansweredVoucher(null);
+    } catch (e) {
+      setUnansweredVoucher(paid);
+      setPredictError(t("predict.channel.failed", { message: errorText(e) }));
+    } finally {
+      setAsking(false);
+    }
+  };
+
+  const payFromChannel = async () => {
+    if (!task || !pixels || !channel) return;
+    setPredictError(null);
+    setAnswer(null);
+    setUnanswered(null);
+    setUnansweredVoucher(null);
+    let voucher: PaidVoucher;
+    try {
+      voucher = await vp.sign(task, channel);
+    } catch (e) {
+      setPredictError(errorText(e));
+      return;
+    }
+    await askVoucher({ task, pixels, voucher });
   };
 
   const label = (a: { task: FlTask; prediction: FlPrediction }) =>
@@ -175,11 +216,43 @@ export function FlPredictPage({ id, wallet, chainOk, tokens, fl, onConnect }: Pr
           </p>
         )}
         {pixels && <Preview pixels={pixels} />}
+        <fieldset className="fl-fieldset">
+          <legend>{t("predict.payBy")}</legend>
+          {(["tx", "channel"] as const).map((m) => (
+            <label key={m} className="toggle">
+              <input type="radio" name="predict-pay-by" checked={payBy === m} onChange={() => setPayBy(m)} data-testid={`predict-pay-by-${m}`} />
+              {t(`predict.payBy.${m}`)}
+            </label>
+          ))}
+        </fieldset>
+        {payBy === "channel" && (
+          <div className="field">
+            <label htmlFor={ids.channel}>{t("predict.channel.label")}</label>
+            {vp.channels && vp.channels.length > 0 ? (
+              <select id={ids.channel} value={channel?.id ?? ""} onChange={(e) => setChannelId(e.target.value)} data-testid="predict-channel">
+                {vp.channels.map((c) => (
+                  <option key={c.id} value={c.id}>
+                    {`${c.id.slice(0, 10)}… — ${t("predict.channel.deposit.short", { deposit: amountIn(tokens, BigInt(c.deposit), c.token as `0x${string}`), spent: amountIn(tokens, BigInt(c.spent), c.token as `0x${string}`) })}`}
+                  </option>
+                ))}
+              </select>
+            ) : (
+              <p className="hint" data-testid="predict-channel-none">
+                {t("predict.channel.none")} <a href="#/assistant">{t("predict.channel.open")}</a>
+              </p>
+            )}
+            {vp.error && (
+              <p className="field-error" role="alert">
+                {vp.error}
+              </p>
+            )}
+          </div>
+        )}
         <button
           type="button"
           className="btn btn-primary"
-          disabled={!wallet || !chainOk || !task || !pixels || !hasInk(pixels) || fl.busy || asking}
-          onClick={() => void pay()}
+          disabled={!wallet || !chainOk || !task || !pixels || !hasInk(pixels) || fl.busy || asking || (payBy === "channel" && !channel)}
+          onClick={() => void (payBy === "channel" ? payFromChannel() : pay())}
           data-testid="predict-pay"
         >
           {task ? t("predict.pay", { fee: amountIn(tokens, task.predictionFee, task.token) }) : t("predict.payNoModel")}
@@ -193,6 +266,11 @@ export function FlPredictPage({ id, wallet, chainOk, tokens, fl, onConnect }: Pr
         {predictError && (
           <div className="notice notice-error" role="alert" data-testid="predict-error">
             <p>{predictError}</p>
+            {unansweredVoucher && (
+              <button type="button" className="btn" disabled={asking} onClick={() => void askVoucher(unansweredVoucher)} data-testid="predict-retry">
+                {t("predict.retry")}
+              </button>
+            )}
             {unanswered && (
               <button type="button" className="btn" disabled={asking} onClick={() => void ask(unanswered)} data-testid="predict-retry">
                 {t("predict.retry")}
