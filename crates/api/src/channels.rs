@@ -212,7 +212,7 @@ async fn voucher(
     }
 }
 
-fn voucher_error(e: VoucherError) -> ApiError {
+pub(crate) fn voucher_error(e: VoucherError) -> ApiError {
     let code = match &e {
         VoucherError::UnknownChannel(_) => return ApiError::NotFound(e.to_string()),
         VoucherError::Storage(detail) => return ApiError::Internal(detail.clone()),

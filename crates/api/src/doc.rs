@@ -45,6 +45,8 @@ use crate::{
         fl_runs::reference,
         fl_predict::put_spec,
         fl_predict::predict,
+        fl_predict::voucher::fees,
+        fl_predict::voucher::channel_account,
         faucet::give,
         board::tasks,
         board::task,

@@ -1,8 +1,9 @@
 //! The federated-learning market's two writes through the node: a task's spec put in the content
 //! store (its CID is what `createTask` records, and where the coordinator reads it), and a paid
 //! prediction answered by a finished task's model. The payment is on chain
-//! (`requestPrediction(taskId, keccak256(pixels))`); the node answers a request it has indexed, for
-//! the input whose hash the payer committed to.
+//! (`requestPrediction(taskId, keccak256(pixels))`: the node answers a request it has indexed, for
+//! the input whose hash the payer committed to) or a voucher on a payment channel to the node's fee
+//! receiver ([`voucher`]: checked by the ledger, charged once per idempotency key).
 
 use agora_content::{Cid, ContentStore};
 use agora_federated::{DatasetName, TaskSpec};
@@ -21,6 +22,7 @@ use crate::error::ErrorBody;
 use crate::{ApiError, AppState, params};
 
 mod models;
+pub(crate) mod voucher;
 
 use models::Models;
 
@@ -50,7 +52,11 @@ async fn load_model(s: &AppState, spec_cid: &str, model_cid: &str) -> Result<Loa
 }
 
 pub(crate) fn router() -> Router<AppState> {
-    Router::new().route("/api/fl/specs", post(put_spec)).route("/api/fl/tasks/{id}/predict", post(predict))
+    Router::new()
+        .route("/api/fl/specs", post(put_spec))
+        .route("/api/fl/tasks/{id}/predict", post(predict))
+        .route("/api/fl/fees", axum::routing::get(voucher::fees))
+        .route("/api/fl/channels/{id}/predictions", axum::routing::get(voucher::channel_account))
 }
 
 /// A spec's content id.
@@ -80,15 +86,18 @@ pub(crate) async fn put_spec(
     Ok(Json(SpecCid { cid: cid.to_string() }))
 }
 
-/// A paid request's input.
+/// A paid request's input: paid on chain (`requestId`) or by a voucher (`voucher`), one of the two.
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 #[schema(as = FlPredictRequest)]
 pub(crate) struct PredictRequest {
-    /// `requestPrediction`'s id (decimal).
-    #[serde(alias = "request_id")]
+    /// `requestPrediction`'s id (decimal), when the fee was paid on chain.
+    #[serde(alias = "request_id", default)]
     #[schema(pattern = "^[0-9]{1,18}$")]
-    request_id: String,
+    request_id: Option<String>,
+    /// The fee paid by a voucher on a channel to the node's fee receiver.
+    #[serde(default)]
+    voucher: Option<voucher::VoucherPayment>,
     /// Base64 of the input: 784 bytes (28×28 grayscale, row-major, 0 = background) for
     /// Fashion-MNIST tasks, 64 bytes of 0–16 (8×8) for digits tasks. Its keccak256 is the request's
     /// `inputHash`.
@@ -100,6 +109,7 @@ pub(crate) struct PredictRequest {
 #[serde(rename_all = "camelCase")]
 #[schema(as = FlPrediction)]
 pub(crate) struct Prediction {
+    /// The on-chain request id, or the voucher payment's idempotency key.
     request_id: String,
     /// The class index.
     class: usize,
@@ -108,6 +118,18 @@ pub(crate) struct Prediction {
     /// The class's probability.
     confidence: f32,
     /// Every class's probability.
+    probabilities: Vec<f32>,
+    /// How a voucher paid for it (absent when paid on chain).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    payment: Option<voucher::PaymentDto>,
+}
+
+/// What the model said about an input.
+#[derive(Clone, Serialize, Deserialize)]
+pub(crate) struct Answer {
+    class: usize,
+    label: String,
+    confidence: f32,
     probabilities: Vec<f32>,
 }
 
@@ -122,8 +144,8 @@ const FASHION_LABELS: [&str; 10] =
     responses(
         (status = 200, description = "the model's answer", body = Prediction),
         (status = 400, description = "malformed request or input", body = ErrorBody),
-        (status = 404, description = "no such task, or the paid request is not indexed yet", body = ErrorBody),
-        (status = 409, description = "the request pays for another task or another input, or the task has no model", body = ErrorBody),
+        (status = 404, description = "no such task, the paid request is not indexed yet, or the channel is unknown", body = ErrorBody),
+        (status = 409, description = "the request pays for another task or another input, the task has no model, or the voucher was refused: wrong_amount, over_deposit, stale_voucher, bad_signature, not_payee, wrong_token, busy, idempotency_conflict, channel_closed, channel_expiring, channel_expired", body = ErrorBody),
     ),
 )]
 pub(crate) async fn predict(
@@ -134,7 +156,6 @@ pub(crate) async fn predict(
     let Path(raw) = id?;
     let task_id = params::id("task id", &raw)?;
     let Json(body) = body?;
-    let request_id = params::id("request id", &body.request_id)?;
     let pixels = base64::engine::general_purpose::STANDARD
         .decode(body.pixels.trim())
         .map_err(|e| ApiError::BadRequest(format!("pixels: not base64 ({e})")))?;
@@ -144,6 +165,17 @@ pub(crate) async fn predict(
         .fl_task(chain, task_id)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("task {task_id} does not exist")))?;
+    let raw_request = match (body.request_id, body.voucher) {
+        (Some(_), Some(_)) => {
+            return Err(ApiError::BadRequest("pay either on chain (requestId) or by voucher, not both".into()));
+        }
+        (None, None) => {
+            return Err(ApiError::BadRequest("requestId or voucher: how the prediction is paid".into()));
+        }
+        (None, Some(v)) => return voucher::pay_and_answer(&s, &task, pixels, v).await.map(Json),
+        (Some(r), None) => r,
+    };
+    let request_id = params::id("request id", &raw_request)?;
     let refuse = |code: &'static str, message: String| ApiError::Rejected { code, message };
     let request = s.store.fl_prediction(chain, request_id).await?.ok_or_else(|| {
         ApiError::NotFound(format!(
@@ -166,6 +198,23 @@ pub(crate) async fn predict(
             ),
         ));
     }
+    let a = answer(&s, &task, &pixels).await?;
+    Ok(Json(Prediction {
+        request_id: request_id.to_string(),
+        class: a.class,
+        label: a.label,
+        confidence: a.confidence,
+        probabilities: a.probabilities,
+        payment: None,
+    }))
+}
+
+/// Runs the task's final model on `pixels` (refused before anything is charged when the task has
+/// no model here or the input does not fit it).
+pub(crate) async fn answer(s: &AppState, task: &agora_store::FlTaskRow, pixels: &[u8]) -> Result<Answer, ApiError> {
+    let task_id = task.task_id;
+    let chain = s.network.chain_id;
+    let refuse = |code: &'static str, message: String| ApiError::Rejected { code, message };
     if task.state != FlTaskState::Finished {
         return Err(refuse("no_model", format!("task {task_id} has not finished training")));
     }
@@ -174,7 +223,7 @@ pub(crate) async fn predict(
         refuse("no_model", format!("this node holds no model for task {task_id} (it did not coordinate it)"))
     })?;
     let loaded =
-        MODELS.get_or_load((task.spec.clone(), model_cid.clone()), || load_model(&s, &task.spec, &model_cid)).await?;
+        MODELS.get_or_load((task.spec.clone(), model_cid.clone()), || load_model(s, &task.spec, &model_cid)).await?;
     if pixels.len() != loaded.model.net().input() {
         return Err(ApiError::BadRequest(format!(
             "this model takes {} pixels, got {}",
@@ -182,7 +231,7 @@ pub(crate) async fn predict(
             pixels.len()
         )));
     }
-    let x = loaded.scaling.apply(&pixels);
+    let x = loaded.scaling.apply(pixels);
     let model = loaded.clone();
     let probabilities = tokio::task::spawn_blocking(move || model.model.predict(&x))
         .await
@@ -199,7 +248,7 @@ pub(crate) async fn predict(
         DatasetName::FashionMnist => FASHION_LABELS.get(class).copied().unwrap_or("?").to_owned(),
         DatasetName::Digits | DatasetName::Mnist => class.to_string(),
     };
-    Ok(Json(Prediction { request_id: request_id.to_string(), class, label, confidence, probabilities }))
+    Ok(Answer { class, label, confidence, probabilities })
 }
 
 async fn read_content(s: &AppState, cid: &str) -> Result<Vec<u8>, ApiError> {

@@ -20,6 +20,8 @@ mod board;
 mod common;
 #[path = "router/fl_market.rs"]
 mod fl_market;
+#[path = "router/fl_voucher.rs"]
+mod fl_voucher;
 #[path = "router/fl_writes.rs"]
 mod fl_writes;
 #[path = "router/graphql.rs"]

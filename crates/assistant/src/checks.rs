@@ -79,12 +79,16 @@ pub(crate) fn refusal_of(e: VoucherError) -> Refusal {
 }
 
 /// Holds a channel's one streaming slot; the reply's task owns it and releases it when it ends.
-pub(crate) struct BusyGuard {
+/// Anything else that bills the channel (a prediction paid by voucher) holds it while it charges, so
+/// a reply's `base` never moves under it.
+pub struct BusyGuard {
     assistant: Assistant,
     channel_id: B256,
 }
 
 impl BusyGuard {
+    /// Holds `channel_id` for `request_id` until dropped; refused (`busy`) while a reply or another
+    /// holder has it.
     pub(crate) fn take(assistant: &Assistant, channel_id: B256, request_id: &str) -> Result<Self, Refusal> {
         let mut busy = assistant.inner.busy.lock().map_err(internal)?;
         if let Some(other) = busy.get(&channel_id) {

@@ -25,6 +25,7 @@ mod service;
 mod settings;
 mod writer;
 
+pub use checks::BusyGuard;
 pub use price::Pricing;
 pub use protocol::{ClientMsg, ErrorCode, Refusal, ServerMsg, StartMsg};
 pub use service::{Assistant, AssistantConfig, Caller, ModelInfo, Offer};

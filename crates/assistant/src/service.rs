@@ -191,7 +191,15 @@ impl Assistant {
         Ok(*self.accepted_rx(channel_id).await?.borrow())
     }
 
-    /// What the assistant billed `channel_id` so far.
+    /// Holds `channel_id`'s one slot for `holder` (a prediction's idempotency key) until the guard is
+    /// dropped: refused with `busy` while a reply streams on it. Whoever bills the channel besides the
+    /// assistant takes it, so the billed total never moves under a streaming reply.
+    pub fn hold_channel(&self, channel_id: B256, holder: &str) -> Result<BusyGuard, Refusal> {
+        BusyGuard::take(self, channel_id, holder)
+    }
+
+    /// What the assistant billed `channel_id` so far (with whatever else billed the channel: the
+    /// account is the channel's).
     pub async fn billed(&self, channel_id: B256) -> Result<U256, Refusal> {
         self.inner.store.assistant_billed(self.inner.cfg.chain_id, channel_id).await.map_err(internal)
     }

@@ -209,6 +209,11 @@ impl Ledger {
         self.inner.clock.now()
     }
 
+    /// The payees this node collects for (empty: any).
+    pub fn payees(&self) -> &[Address] {
+        &self.inner.cfg.payees
+    }
+
     /// The EIP-712 domain vouchers are checked in.
     pub fn domain(&self) -> &VoucherDomain {
         &self.inner.domain

@@ -1,4 +1,4 @@
-//! `agora fl create|join|leave|buy-blocks|verify|claim|withdraw|predict` and `agora fl-client`: the
+//! `agora fl create|join|leave|buy-blocks|verify|claim|withdraw|predict|forward-fees` and `agora fl-client`: the
 //! federated-learning market from the command line, through `agora_node::fl_client`.
 
 use std::path::PathBuf;
@@ -144,18 +144,11 @@ pub(crate) enum FlCmd {
         #[command(flatten)]
         key: KeyFlag,
     },
-    /// Pay for a prediction by a finished task's model and print it.
-    Predict {
-        task: u64,
-        #[command(flatten)]
-        key: KeyFlag,
-        /// A binary PGM (P5): 28×28 for Fashion-MNIST tasks, 8×8 for digits tasks.
-        #[arg(long, conflicts_with = "pixels", required_unless_present = "pixels")]
-        image: Option<PathBuf>,
-        /// The model's input as raw bytes (784 of 0–255, or 64 of 0–16).
-        #[arg(long)]
-        pixels: Option<PathBuf>,
-    },
+    /// Pay for a prediction by a finished task's model (a transaction, or a voucher with
+    /// `--channel`) and print it.
+    Predict(crate::fl_pay::PredictArgs),
+    /// As the node's fee receiver, pay the fees of predictions paid by vouchers into FederatedMarket.
+    ForwardFees(crate::fl_pay::ForwardArgs),
 }
 
 /// `agora fl-client`'s flags.
@@ -195,7 +188,7 @@ pub(crate) struct ClientArgs {
     pub(crate) json: bool,
 }
 
-fn failed(e: anyhow::Error) -> Failure {
+pub(crate) fn failed(e: anyhow::Error) -> Failure {
     let e = match e.downcast::<Refused>() {
         Ok(r) => return Failure::new(&r.code, r.message),
         Err(e) => e,
@@ -247,30 +240,12 @@ pub(crate) async fn run(cmd: FlCmd, flags: &ClientFlags, out: Out) -> Outcome {
             out.result(&v, &format!("withdrew {amount} in dividends from task {task} ({tx})"));
             Ok(())
         }
-        FlCmd::Predict { task, key: k, image, pixels } => {
-            let input = match (image, pixels) {
-                (Some(path), _) => pgm(&read(&path)?)?,
-                (None, Some(path)) => read(&path)?,
-                (None, None) => return Err(Failure::new("usage", "give --image or --pixels")),
-            };
-            let answer = node.predict(&key(&k.key)?, task, &input, Duration::from_secs(30)).await.map_err(failed)?;
-            let text = |k: &str| answer[k].as_str().map_or_else(|| answer[k].to_string(), str::to_owned);
-            let line = format!(
-                "class {} ({}) with confidence {}; paid {} (request {}, {})",
-                answer["class"],
-                text("label"),
-                answer["confidence"],
-                text("fee"),
-                text("requestId"),
-                text("tx")
-            );
-            out.result(&json!({ "prediction": answer }), &line);
-            Ok(())
-        }
+        FlCmd::Predict(a) => crate::fl_pay::predict(&node, a, flags, out).await,
+        FlCmd::ForwardFees(a) => crate::fl_pay::forward(&node, a, out).await,
     }
 }
 
-fn read(path: &PathBuf) -> Outcome<Vec<u8>> {
+pub(crate) fn read(path: &PathBuf) -> Outcome<Vec<u8>> {
     std::fs::read(path).map_err(|e| Failure::new("io", format!("{}: {e}", path.display())))
 }
 
@@ -407,7 +382,7 @@ pub(crate) async fn client(a: ClientArgs, out: Out) -> Outcome {
 
 /// A binary PGM (P5, 8-bit) as the model's input: 28×28 scaled to 0–255 (Fashion-MNIST), 8×8
 /// scaled to 0–16 (digits).
-fn pgm(bytes: &[u8]) -> Outcome<Vec<u8>> {
+pub(crate) fn pgm(bytes: &[u8]) -> Outcome<Vec<u8>> {
     let bad = |why: &str| Failure::new("bad_image", format!("not a binary 8-bit PGM: {why}"));
     let mut fields = Vec::new();
     let mut at = 0;

@@ -255,6 +255,12 @@ fn decode_fl(ev: Fm) -> Option<FlEvent> {
             fee: e.fee.to_string(),
             input_hash: hex(e.inputHash),
         },
+        Fm::PredictionFeesPaid(e) => FlEvent::PredictionFeesPaid {
+            task_id: id(e.taskId)?,
+            payer: addr(e.payer),
+            count: u64::from(e.count),
+            amount: e.amount.to_string(),
+        },
         Fm::SharesTransferred(e) => FlEvent::SharesTransferred {
             task_id: id(e.taskId)?,
             from: addr(e.from),

@@ -90,6 +90,9 @@ fn describe_fl(e: &agora_store::FlEvent) -> String {
         F::PredictionRequested { request_id, payer, fee, .. } => {
             format!("request={request_id} payer={payer} fee={fee}")
         }
+        F::PredictionFeesPaid { payer, count, amount, .. } => {
+            format!("payer={payer} count={count} amount={amount}")
+        }
         F::SharesTransferred { from, to, shares, .. } => format!("from={from} to={to} shares={shares}"),
         F::DividendsWithdrawn { account, amount, .. } => format!("account={account} amount={amount}"),
     };

@@ -20,6 +20,7 @@ use anyhow::{Context, Result, anyhow, bail, ensure};
 use serde::Serialize;
 use serde_json::{Value, json};
 
+mod fees;
 mod verify;
 pub use verify::{Verification, Verified};
 

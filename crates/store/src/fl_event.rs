@@ -163,6 +163,18 @@ pub enum FlEvent {
         /// The content hash of the input (`0x` hex of 32 bytes).
         input_hash: String,
     },
+    /// The fee receiver of predictions paid by vouchers forwarded `count` of a task's fees at once
+    /// (`amount` = `count` × the fee), divided as `count` paid requests would be.
+    PredictionFeesPaid {
+        /// The task.
+        task_id: u64,
+        /// Who paid (the node's fee receiver).
+        payer: String,
+        /// How many predictions' fees.
+        count: u64,
+        /// What was paid.
+        amount: String,
+    },
     /// A holder moved shares of a task's model to another account.
     SharesTransferred {
         /// The task.
@@ -203,6 +215,7 @@ impl FlEvent {
             Self::RewardClaimed { .. } => "FlRewardClaimed",
             Self::UnclaimedReclaimed { .. } => "FlUnclaimedReclaimed",
             Self::PredictionRequested { .. } => "FlPredictionRequested",
+            Self::PredictionFeesPaid { .. } => "FlPredictionFeesPaid",
             Self::SharesTransferred { .. } => "FlSharesTransferred",
             Self::DividendsWithdrawn { .. } => "FlDividendsWithdrawn",
         }
@@ -225,6 +238,7 @@ impl FlEvent {
             | Self::RewardClaimed { task_id, .. }
             | Self::UnclaimedReclaimed { task_id, .. }
             | Self::PredictionRequested { task_id, .. }
+            | Self::PredictionFeesPaid { task_id, .. }
             | Self::SharesTransferred { task_id, .. }
             | Self::DividendsWithdrawn { task_id, .. } => *task_id,
         }

@@ -57,6 +57,7 @@ mod fl_event;
 mod fl_market;
 mod fl_reference;
 mod fl_runs;
+mod fl_voucher;
 mod iexec;
 mod iexec_worker;
 mod indexer;
@@ -90,6 +91,7 @@ pub use fl_market::{
 };
 pub use fl_reference::FlReferenceRow;
 pub use fl_runs::{FlLogLevel, FlLogRow, FlResultEntry, FlResultKind, FlResultRow, FlRoundParticipant, FlRoundRow};
+pub use fl_voucher::{FlFeeBalance, FlVoucherPrediction};
 pub use iexec::{IexecAppRow, IexecJobRow, IexecJobStatus};
 pub use iexec_worker::{NewWorkerTask, WorkerOutcome, WorkerScope, WorkerStage, WorkerTaskRow, WorkerTaskUpdate};
 pub use indexer::{ApplyOutcome, Batch, BlockRef, Cursor, IndexedLog, LogMeta};

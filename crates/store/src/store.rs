@@ -73,6 +73,7 @@ impl Store {
             "fl_shares",
             "fl_dividends_withdrawn",
             "fl_predictions",
+            "fl_fee_payments",
             "fl_rounds",
             "fl_logs",
             "fl_results",

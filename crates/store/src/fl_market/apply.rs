@@ -371,6 +371,21 @@ pub(crate) async fn apply(
             .bind(i64_of(meta.block_timestamp)?);
             c.one(insert, "the prediction").await?;
         }
+        FlEvent::PredictionFeesPaid { payer, count, amount, .. } => {
+            let insert = q("INSERT INTO fl_fee_payments (chain_id, task_id, block_number, log_index, payer, \
+                 prediction_count, amount, tx_hash, paid_at) SELECT chain_id, task_id, $3, $4, $5, $6, $7, $8, $9 \
+                 FROM fl_tasks WHERE chain_id = $1 AND task_id = $2 AND state = 'finished'")
+            .bind(chain)
+            .bind(task)
+            .bind(block)
+            .bind(i64_of(meta.log_index)?)
+            .bind(payer)
+            .bind(i64_of(*count)?)
+            .bind(amount)
+            .bind(&meta.tx_hash)
+            .bind(i64_of(meta.block_timestamp)?);
+            c.one(insert, "the fee payment").await?;
+        }
         FlEvent::SharesTransferred { from, to, shares, .. } => {
             let amount = c.amount(shares)?;
             let held = c.account_text("fl_shares", "shares", from).await?;

@@ -151,19 +151,26 @@ impl Store {
         row.as_ref().map(rows::prediction_row).transpose()
     }
 
-    /// How many predictions were paid for on the task's model, and what they paid in all.
+    /// How many predictions were paid for on the task's model, and what they paid in all, as the
+    /// chain says: each `requestPrediction`, and each batch of fees a fee receiver forwarded for
+    /// predictions paid by vouchers (`payPredictionFees`, counted as its `count` predictions).
     pub async fn fl_prediction_totals(&self, chain_id: u64, task_id: u64) -> Result<(u64, U256)> {
-        let fees: Vec<String> =
-            sqlx::query_scalar("SELECT fee FROM fl_predictions WHERE chain_id = $1 AND task_id = $2")
-                .bind(i64_of(chain_id)?)
-                .bind(i64_of(task_id)?)
-                .fetch_all(self.pool())
-                .await?;
-        let mut total = U256::ZERO;
-        for fee in &fees {
-            total += rows::amount_text(fee, "prediction fee")?;
+        let rows = sqlx::query(
+            "SELECT CAST(1 AS BIGINT), fee FROM fl_predictions WHERE chain_id = $1 AND task_id = $2 UNION ALL \
+             SELECT prediction_count, amount FROM fl_fee_payments WHERE chain_id = $1 AND task_id = $2",
+        )
+        .bind(i64_of(chain_id)?)
+        .bind(i64_of(task_id)?)
+        .fetch_all(self.pool())
+        .await?;
+        let (mut count, mut total) = (0u64, U256::ZERO);
+        for r in &rows {
+            let n: i64 = sqlx::Row::try_get(r, 0)?;
+            count += crate::column::u64_of(n);
+            let paid: String = sqlx::Row::try_get(r, 1)?;
+            total += rows::amount_text(&paid, "prediction fee")?;
         }
-        Ok((fees.len() as u64, total))
+        Ok((count, total))
     }
 
     /// Everything `account` has in the federated-learning market: memberships, shares, reward
@@ -200,8 +207,9 @@ impl Store {
     /// prediction fees (in shareholding mode they go to the shareholders).
     async fn fl_investor_revenue(&self, chain: i64, investor: &str) -> Result<Vec<FlRevenueRow>> {
         let rows = sqlx::query(
-            "SELECT t.task_id, t.mode, t.block_revenue, p.fee FROM fl_tasks t LEFT JOIN fl_predictions p \
-             ON p.chain_id = t.chain_id AND p.task_id = t.task_id WHERE t.chain_id = $1 AND t.investor = $2 \
+            "SELECT t.task_id, t.mode, t.block_revenue, p.fee FROM fl_tasks t LEFT JOIN \
+             (SELECT chain_id, task_id, fee FROM fl_predictions UNION ALL \
+             SELECT chain_id, task_id, amount FROM fl_fee_payments) p ON p.chain_id = t.chain_id AND p.task_id = t.task_id WHERE t.chain_id = $1 AND t.investor = $2 \
              ORDER BY t.task_id DESC",
         )
         .bind(chain)

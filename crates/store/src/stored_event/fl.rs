@@ -50,6 +50,9 @@ pub(super) fn encode(event: &FlEvent) -> Writer {
         PredictionRequested { request_id, payer, fee, input_hash, .. } => {
             o(event).num("request_id", *request_id).str("payer", payer).str("fee", fee).str("input_hash", input_hash)
         }
+        PredictionFeesPaid { payer, count, amount, .. } => {
+            o(event).str("payer", payer).num("count", *count).str("amount", amount)
+        }
         SharesTransferred { from, to, shares, .. } => o(event).str("from", from).str("to", to).str("shares", shares),
         DividendsWithdrawn { account, amount, .. } => o(event).str("account", account).str("amount", amount),
     }
@@ -74,6 +77,7 @@ pub(super) fn read(f: &mut Fields<'_>) -> Result<Option<FlEvent>, String> {
         | "RewardClaimed"
         | "UnclaimedReclaimed"
         | "PredictionRequested"
+        | "PredictionFeesPaid"
         | "SharesTransferred"
         | "DividendsWithdrawn" => f.num("task_id")?,
         _ => return Ok(None),
@@ -133,6 +137,9 @@ pub(super) fn read(f: &mut Fields<'_>) -> Result<Option<FlEvent>, String> {
             fee: f.str("fee")?,
             input_hash: f.str("input_hash")?,
         },
+        "PredictionFeesPaid" => {
+            PredictionFeesPaid { task_id, payer: f.str("payer")?, count: f.num("count")?, amount: f.str("amount")? }
+        }
         "SharesTransferred" => {
             SharesTransferred { task_id, from: f.str("from")?, to: f.str("to")?, shares: f.str("shares")? }
         }
