@@ -3,7 +3,9 @@
 //! `agora fl-client` process training on the digits data set. A reward-pool task pays out exactly
 //! its pool by contribution (the participant with shuffled labels gets the least) and
 //! `agora fl verify` recomputes the figures; a shareholding task's shares sum to 10^18 and the
-//! dividends withdrawn after paid predictions are exactly the contract's formula; a participant
+//! dividends withdrawn after paid predictions (on chain, and by vouchers on a channel to the node's
+//! fee receiver, which `agora fl forward-fees` pays into the contract) are exactly the contract's
+//! formula; a participant
 //! killed in the middle of a round does not stall its task.
 
 mod support;
@@ -286,6 +288,58 @@ async fn shareholders_withdraw_the_prediction_fees_split_by_shares() -> anyhow::
         assert!(p["prediction"]["class"].as_u64().is_some_and(|c| c < 10), "{p}");
         assert_eq!(p["prediction"]["fee"], fee);
     }
+    // Two more paid by vouchers on an ETH channel to the node's fee receiver; the receiver forwards
+    // their fees, and they reach the shareholders like the others.
+    let (_, terms) = support::get_json(&format!("{}/api/fl/fees", m.up.api)).await?;
+    let receiver = terms["feeReceiver"].as_str().expect("fee receiver").to_owned();
+    let data = m.dir().join("client");
+    let data = data.to_str().expect("utf-8");
+    let opened = m.ok(&[
+        "channel",
+        "open",
+        "--key",
+        &predictor,
+        "--amount",
+        "1000000000000000",
+        "--token",
+        "eth",
+        "--payee",
+        &receiver,
+        "--data-dir",
+        data,
+    ])?;
+    let channel = opened["channelId"].as_str().expect("channel id").to_owned();
+    support::wait_for(&format!("{}/api/channels/{channel}", m.up.api), Duration::from_secs(10)).await?;
+    for i in 1..=2u64 {
+        let p = m.ok(&[
+            "fl",
+            "predict",
+            &task.to_string(),
+            "--channel",
+            &channel,
+            "--image",
+            image.to_str().expect("utf-8"),
+            "--data-dir",
+            data,
+        ])?;
+        assert!(p["prediction"]["class"].as_u64().is_some_and(|c| c < 10), "{p}");
+        assert_eq!(p["prediction"]["payment"]["charged"], true, "{p}");
+        assert_eq!(amount(&p["prediction"]["payment"]["cumulative"]), amount(&Value::from(fee)) * U256::from(i));
+    }
+    let forwarded = m.ok(&["fl", "forward-fees", "--key", &m.dev_key(1)])?;
+    assert_eq!(forwarded["forwarded"][0]["count"], 2, "{forwarded}");
+    let start = Instant::now();
+    loop {
+        let (_, f) = support::get_json(&format!("{}/api/fl/fees", m.up.api)).await?;
+        let t = &f["tasks"][0];
+        if t["forwarded"] == 2 {
+            assert_eq!((t["recorded"].as_u64(), t["owed"].as_u64()), (Some(2), Some(0)), "{f}");
+            break;
+        }
+        anyhow::ensure!(start.elapsed() < Duration::from_secs(30), "the forwarded fees were never indexed: {f}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let n = n + 2;
     let mut paid = U256::ZERO;
     for key in &keys {
         let hex = alloy::primitives::hex::encode_prefixed(key.to_bytes());
