@@ -5,10 +5,9 @@
 //! the input whose hash the payer committed to) or a voucher on a payment channel to the node's fee
 //! receiver ([`voucher`]: checked by the ledger, charged once per idempotency key).
 
-use agora_content::{Cid, ContentStore};
-use agora_federated::{DatasetName, TaskSpec};
-use agora_fl::Model;
-use agora_fl::data::Scaling;
+use agora_content::ContentStore;
+use agora_federated::TaskSpec;
+use agora_federated::serving::{ModelCache, ServeError, ServedModel};
 use agora_store::FlTaskState;
 use alloy::primitives::keccak256;
 use axum::extract::rejection::{JsonRejection, PathRejection};
@@ -21,35 +20,11 @@ use serde::{Deserialize, Serialize};
 use crate::error::ErrorBody;
 use crate::{ApiError, AppState, params};
 
-mod models;
 pub(crate) mod voucher;
 
-use models::Models;
-
-/// Finished tasks' models kept ready to answer, by (spec CID, model CID): content ids, so an entry
-/// is right for whichever node state or task names them. A model is 199k parameters (0.8 MB).
-static MODELS: Models<Loaded> = Models::new(8);
-
-/// A finished task's model, built once from its spec and its parameters.
-struct Loaded {
-    model: Model,
-    /// How its inputs were scaled in training (the spec's version says).
-    scaling: Scaling,
-    dataset: DatasetName,
-}
-
-/// Reads a task's spec and final parameters from the content store and builds its model.
-async fn load_model(s: &AppState, spec_cid: &str, model_cid: &str) -> Result<Loaded, ApiError> {
-    let spec = read_content(s, spec_cid).await?;
-    let spec = TaskSpec::from_bytes(&spec).map_err(|e| ApiError::Internal(format!("spec {spec_cid}: {e}")))?;
-    let params: Vec<f32> = read_content(s, model_cid)
-        .await?
-        .chunks_exact(4)
-        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-        .collect();
-    let model = Model::new(spec.net(), &params).map_err(|e| ApiError::Internal(format!("model {model_cid}: {e}")))?;
-    Ok(Loaded { model, scaling: spec.scaling(), dataset: spec.dataset })
-}
+/// Finished tasks' models kept ready to answer, by (spec CID, model CID). A model is 199k
+/// parameters (0.8 MB).
+static MODELS: ModelCache = ModelCache::new(8);
 
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
@@ -132,10 +107,6 @@ pub(crate) struct Answer {
     confidence: f32,
     probabilities: Vec<f32>,
 }
-
-/// Fashion-MNIST's classes, in label order.
-const FASHION_LABELS: [&str; 10] =
-    ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"];
 
 /// Answer a paid prediction with the task's final model
 #[utoipa::path(post, path = "/api/fl/tasks/{id}/predict", tag = "fl", operation_id = "fl_predict",
@@ -222,44 +193,24 @@ pub(crate) async fn answer(s: &AppState, task: &agora_store::FlTaskRow, pixels: 
     let model_cid = result.and_then(|r| r.model_cid).ok_or_else(|| {
         refuse("no_model", format!("this node holds no model for task {task_id} (it did not coordinate it)"))
     })?;
-    let loaded =
-        MODELS.get_or_load((task.spec.clone(), model_cid.clone()), || load_model(s, &task.spec, &model_cid)).await?;
-    if pixels.len() != loaded.model.net().input() {
-        return Err(ApiError::BadRequest(format!(
-            "this model takes {} pixels, got {}",
-            loaded.model.net().input(),
-            pixels.len()
-        )));
-    }
-    let x = loaded.scaling.apply(pixels);
-    let model = loaded.clone();
-    let probabilities = tokio::task::spawn_blocking(move || model.model.predict(&x))
+    let served = MODELS
+        .get_or_load((task.spec.clone(), model_cid.clone()), || ServedModel::load(&*s.content, &task.spec, &model_cid))
+        .await
+        .map_err(served_error)?;
+    let pixels = pixels.to_vec();
+    let a = tokio::task::spawn_blocking(move || served.answer(&pixels))
         .await
         .map_err(|e| ApiError::Internal(format!("prediction task: {e}")))?
-        .map_err(|e| ApiError::Internal(format!("prediction: {e}")))?
-        .pop()
-        .unwrap_or_default();
-    let (class, confidence) = probabilities
-        .iter()
-        .copied()
-        .enumerate()
-        .fold((0, f32::MIN), |best, (i, p)| if p > best.1 { (i, p) } else { best });
-    let label = match loaded.dataset {
-        DatasetName::FashionMnist => FASHION_LABELS.get(class).copied().unwrap_or("?").to_owned(),
-        DatasetName::Digits | DatasetName::Mnist => class.to_string(),
-    };
-    Ok(Answer { class, label, confidence, probabilities })
+        .map_err(served_error)?;
+    Ok(Answer { class: a.class, label: a.label, confidence: a.confidence, probabilities: a.probabilities })
 }
 
-async fn read_content(s: &AppState, cid: &str) -> Result<Vec<u8>, ApiError> {
-    let parsed: Cid = cid.parse().map_err(|_| ApiError::Internal(format!("{cid:?} is not a CID")))?;
-    s.content
-        .get(&parsed)
-        .await
-        .map_err(|e| ApiError::Internal(format!("content store: {e}")))?
-        .map(|b| b.to_vec())
-        .ok_or_else(|| ApiError::Rejected {
-            code: "no_model",
-            message: format!("{cid} is not in this node's content store"),
-        })
+/// A served model's refusal as the API's: content missing here is `no_model`, an input that does
+/// not fit is the caller's, anything else the node's.
+fn served_error(e: ServeError) -> ApiError {
+    match e {
+        ServeError::Missing(message) => ApiError::Rejected { code: "no_model", message },
+        ServeError::BadInput(message) => ApiError::BadRequest(message),
+        ServeError::Broken(message) => ApiError::Internal(message),
+    }
 }
