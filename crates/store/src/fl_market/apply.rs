@@ -13,7 +13,7 @@ use crate::{Error, FlEvent, LogMeta, Result};
 type Query<'q> = sqlx::query::Query<'q, Any, AnyArguments>;
 
 /// The tables [`apply`] derives, emptied before a rebuild.
-pub(crate) const DERIVED_TABLES: [&str; 7] = [
+pub(crate) const DERIVED_TABLES: [&str; 8] = [
     "fl_tasks",
     "fl_members",
     "fl_block_purchases",
@@ -21,6 +21,7 @@ pub(crate) const DERIVED_TABLES: [&str; 7] = [
     "fl_shares",
     "fl_dividends_withdrawn",
     "fl_predictions",
+    "fl_fee_payments",
 ];
 
 /// Where the event happened, and the transaction it is applied in.

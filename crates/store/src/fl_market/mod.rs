@@ -207,9 +207,10 @@ impl Store {
     /// prediction fees (in shareholding mode they go to the shareholders).
     async fn fl_investor_revenue(&self, chain: i64, investor: &str) -> Result<Vec<FlRevenueRow>> {
         let rows = sqlx::query(
-            "SELECT t.task_id, t.mode, t.block_revenue, p.fee FROM fl_tasks t LEFT JOIN \
-             (SELECT chain_id, task_id, fee FROM fl_predictions UNION ALL \
-             SELECT chain_id, task_id, amount FROM fl_fee_payments) p ON p.chain_id = t.chain_id AND p.task_id = t.task_id WHERE t.chain_id = $1 AND t.investor = $2 \
+            "SELECT t.task_id, t.mode, t.block_revenue, p.fee, p.n FROM fl_tasks t LEFT JOIN \
+             (SELECT chain_id, task_id, fee, CAST(1 AS BIGINT) AS n FROM fl_predictions UNION ALL \
+             SELECT chain_id, task_id, amount, prediction_count FROM fl_fee_payments) p \
+             ON p.chain_id = t.chain_id AND p.task_id = t.task_id WHERE t.chain_id = $1 AND t.investor = $2 \
              ORDER BY t.task_id DESC",
         )
         .bind(chain)

@@ -380,8 +380,10 @@ pub(super) fn revenue_rows(rows: &[AnyRow]) -> Result<Vec<FlRevenueRow>> {
         }
         let mode: FlMode = parsed(r, 1, "task mode")?;
         let fee: Option<String> = r.try_get(3)?;
+        // A forwarded batch of fees counts as the predictions it paid for.
+        let count: Option<i64> = r.try_get(4)?;
         if let (FlMode::RewardPool, Some(fee), Some(last)) = (mode, fee, out.last_mut()) {
-            last.predictions += 1;
+            last.predictions += count.map_or(1, u64_of);
             last.prediction_fees += amount_text(&fee, "prediction fee")?;
         }
     }

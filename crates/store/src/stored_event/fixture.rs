@@ -146,7 +146,8 @@ const ZERO: &str = "0x0000000000000000000000000000000000000000";
 
 /// The federated-learning market's history, every kind once or more, in an order `apply` accepts:
 /// a reward-pool task (three join, one leaves before the start and its purchase is voided, a
-/// purchase during training, rewards posted, one claim, a paid prediction, the rest reclaimed); a
+/// purchase during training, rewards posted, one claim, a paid prediction, two fees forwarded by the
+/// fee receiver, the rest reclaimed); a
 /// shareholding task (a member leaves during training, shares posted, a prediction, a transfer, a
 /// withdrawal); a task cancelled before its start with a block refund; a task abandoned.
 pub(super) fn fl_history() -> Vec<MarketEvent> {
@@ -217,6 +218,8 @@ pub(super) fn fl_history() -> Vec<MarketEvent> {
         },
         RewardClaimed { task_id: 1, account: TRAINER_A.into(), amount: "600".into() },
         predicted(1, 1, "5"),
+        // The fee receiver forwards two fees paid to it by vouchers.
+        PredictionFeesPaid { task_id: 1, payer: PROVIDER.into(), count: 2, amount: "10".into() },
         UnclaimedReclaimed { task_id: 1, amount: "400".into() },
         created(2, "Shareholding", TOKEN, "0", "1000000"),
         terms(2, "0", 10, 1),

@@ -12,7 +12,7 @@ use crate::testing::TestDb;
 use crate::{Batch, BlockRef, FlEvent, FlMode, FlTaskFilter, FlTaskState, IndexedLog, LogMeta, MarketEvent, Store};
 
 /// [`fl_history`] in version 1. Never edit these: a change to the encoding is a new version.
-const V1_FL: [&str; 37] = [
+const V1_FL: [&str; 38] = [
     r#"{"v":1,"kind":"FlTaskCreated","task_id":1,"investor":"0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266","coordinator":"0x3c44cdddb6a900fa2b585dd299e03d12fa4293bc","mode":"RewardPool","token":"0x0000000000000000000000000000000000000000","pool":"1000","prediction_fee":"5","spec":"ipfs://bafkreispec1"}"#,
     r#"{"v":1,"kind":"FlTaskTerms","task_id":1,"block_token":"0x5fbdb2315678afecb367f032d93f642f64180aa3","block_price":"10","total_blocks":100,"min_participants":2,"start_deadline":1700100000,"finish_deadline":1700200000}"#,
     r#"{"v":1,"kind":"FlMemberJoined","task_id":1,"account":"0x976ea74026e726554db657fa54763abd0c3a0aa9","members":1}"#,
@@ -26,6 +26,7 @@ const V1_FL: [&str; 37] = [
     r#"{"v":1,"kind":"FlRewardsPosted","task_id":1,"root":"0x5555555555555555555555555555555555555555555555555555555555555555","record_cid":"bafyreirecord1","claim_deadline":1707876000}"#,
     r#"{"v":1,"kind":"FlRewardClaimed","task_id":1,"account":"0x976ea74026e726554db657fa54763abd0c3a0aa9","amount":"600"}"#,
     r#"{"v":1,"kind":"FlPredictionRequested","task_id":1,"request_id":1,"payer":"0x90f79bf6eb2c4f870365e785982e1f101e93b906","fee":"5","input_hash":"0x6666666666666666666666666666666666666666666666666666666666666666"}"#,
+    r#"{"v":1,"kind":"FlPredictionFeesPaid","task_id":1,"payer":"0x70997970c51812dc3a010c7d01b50e0d17dc79c8","count":2,"amount":"10"}"#,
     r#"{"v":1,"kind":"FlUnclaimedReclaimed","task_id":1,"amount":"400"}"#,
     r#"{"v":1,"kind":"FlTaskCreated","task_id":2,"investor":"0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266","coordinator":"0x3c44cdddb6a900fa2b585dd299e03d12fa4293bc","mode":"Shareholding","token":"0x5fbdb2315678afecb367f032d93f642f64180aa3","pool":"0","prediction_fee":"1000000","spec":"ipfs://bafkreispec2"}"#,
     r#"{"v":1,"kind":"FlTaskTerms","task_id":2,"block_token":"0x5fbdb2315678afecb367f032d93f642f64180aa3","block_price":"0","total_blocks":10,"min_participants":1,"start_deadline":1700100000,"finish_deadline":1700200000}"#,
@@ -61,7 +62,7 @@ fn every_fl_kind_round_trips_and_is_pinned() {
     let events = fl_history();
     // Every FlEvent variant, by the exhaustive `kind`.
     let all = kinds(&events);
-    assert_eq!(all.len(), 16, "the fixture uses every FederatedMarket event: {all:?}");
+    assert_eq!(all.len(), 17, "the fixture uses every FederatedMarket event: {all:?}");
     assert!(all.iter().all(|k| k.starts_with("Fl")));
     assert_eq!(events.len(), V1_FL.len());
     for (event, pinned) in events.iter().zip(V1_FL) {
@@ -191,7 +192,15 @@ async fn fl_market(s: &Store) -> anyhow::Result<()> {
     assert_eq!(s.fl_purchases(CHAIN, 1, Some(b)).await?.len(), 1);
     let claims = s.fl_claims(CHAIN, 1).await?;
     assert_eq!(claims.iter().map(|c| (c.account, c.amount)).collect::<Vec<_>>(), [(a, U256::from(600))]);
-    assert_eq!(s.fl_prediction_totals(CHAIN, 1).await?, (1, U256::from(5)));
+    assert_eq!(s.fl_prediction_totals(CHAIN, 1).await?, (3, U256::from(15)), "one request, two fees forwarded");
+    let provider: Address = "0x70997970c51812dc3a010c7d01b50e0d17dc79c8".parse()?;
+    let forwarded = s.fl_fee_balances(CHAIN, provider).await?;
+    assert_eq!(
+        forwarded.iter().map(|f| (f.task_id, f.recorded, f.forwarded, f.forwarded_amount)).collect::<Vec<_>>(),
+        [(1, 0, 2, U256::from(10))],
+        "what the fee receiver forwarded, with no prediction of this node's behind it"
+    );
+    assert!(s.fl_fee_balances(CHAIN, user).await?.is_empty(), "only the receiver's own payments count");
 
     // The shareholding task.
     let t2 = s.fl_task(CHAIN, 2).await?.expect("task 2");
@@ -250,9 +259,10 @@ async fn fl_market(s: &Store) -> anyhow::Result<()> {
             (4, 0, U256::ZERO, U256::ZERO),
             (3, 0, U256::ZERO, U256::ZERO),
             (2, 0, U256::ZERO, U256::ZERO),
-            (1, 1, U256::from(5), U256::from(40))
+            (1, 3, U256::from(15), U256::from(40))
         ],
-        "fees of the reward-pool task only: a shareholding task's go to its shareholders"
+        "fees of the reward-pool task only (a request, and two forwarded at once): a shareholding task's go \
+         to its shareholders"
     );
 
     // Rebuilt from the stored logs, whole or up to a cut.
