@@ -193,6 +193,7 @@ struct JobRunDto {
     job: String,
     started_at_ms: u64,
     finished_at_ms: u64,
+    /// Items acted on: channels for the channel jobs, tasks paid for by `fl-fee-forward`.
     channels_touched: u64,
     errors: Vec<String>,
 }
@@ -290,7 +291,7 @@ struct JobActionDto {
 /// Run a job now, or pause or resume it
 #[utoipa::path(post, path = "/api/admin/jobs/{name}/{action}", tag = "admin", security(("session" = [])),
     params(
-        ("name" = String, Path, description = "`channel-auto-settle` or `channel-expiry`"),
+        ("name" = String, Path, description = "`channel-auto-settle`, `channel-expiry` or `fl-fee-forward` (when the node forwards prediction fees)"),
         ("action" = String, Path, description = "`run`, `pause` or `resume`", pattern = "^(run|pause|resume)$"),
     ),
     responses(

@@ -1,23 +1,51 @@
 //! The payee's background jobs, run on one schedule and controlled by an admin: `channel-auto-settle`
 //! (closes channels about to expire with their highest voucher) and `channel-expiry` (marks the
 //! channels whose expiry passed while still open — the node can no longer close them, their payers
-//! may reclaim). Each can be run now, paused and resumed (the pause is stored, so it survives a
-//! restart); every run is recorded with its outcome. Runs never overlap.
+//! may reclaim), and any [`PeriodicJob`] given from outside (the fee receiver's `fl-fee-forward`),
+//! each on its own schedule. Each can be run now, paused and resumed (the pause is stored, so it
+//! survives a restart); every run is recorded with its outcome. Runs never overlap.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
 use agora_store::{BackgroundRun, Settlement, SettlementOutcome, Store};
 use alloy::primitives::{B256, U256};
 use tokio::sync::{Mutex, watch};
+use tokio::time::Instant;
 
 use crate::settle::{JOB_NAME, Settler, now_ms, record_run};
 
 /// The expiry job's name in its recorded runs.
 pub const EXPIRY_JOB: &str = "channel-expiry";
 
-/// Every background job's name.
+/// The channel jobs' names.
 pub const JOB_NAMES: [&str; 2] = [JOB_NAME, EXPIRY_JOB];
+
+/// A boxed future, as [`PeriodicJob::run_once`] returns it.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// What one pass of a [`PeriodicJob`] did, recorded as its run.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Pass {
+    /// How many items it acted on (for the fee forwarding, tasks paid for).
+    pub touched: u64,
+    /// What went wrong, one line each; the next pass tries again.
+    pub errors: Vec<String>,
+}
+
+/// A background job from outside this crate, run by [`Jobs`] beside the channel jobs: on its own
+/// schedule, never at the same time as another job, recorded, and paused or run now by an admin.
+pub trait PeriodicJob: Send + Sync {
+    /// Its name in the recorded runs and the admin's list (`fl-fee-forward`).
+    fn name(&self) -> &'static str;
+    /// Time between scheduled passes.
+    fn every(&self) -> Duration;
+    /// One pass. Whatever goes wrong with the work itself belongs in [`Pass::errors`]; an `Err` is
+    /// for a store that cannot be read.
+    fn run_once(&self) -> BoxFuture<'_, agora_store::Result<Pass>>;
+}
 
 /// A background job as an admin sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,25 +67,49 @@ pub struct Jobs {
 struct Inner {
     settler: Settler,
     every: Duration,
+    extra: Vec<Arc<dyn PeriodicJob>>,
     /// Held by every run, so a run asked for now never overlaps a scheduled one.
     running: Mutex<()>,
 }
 
 impl Jobs {
-    /// The jobs of `settler`'s payee, each run every `interval` of its configuration.
+    /// The channel jobs of `settler`'s payee, each run every `interval` of its configuration.
     pub fn new(settler: Settler) -> Self {
+        Self::with_jobs(settler, Vec::new())
+    }
+
+    /// The channel jobs, and `extra` on their own schedules (their names must differ from the
+    /// channel jobs' and from each other's; a repeated name is run under the first job that has it).
+    pub fn with_jobs(settler: Settler, extra: Vec<Arc<dyn PeriodicJob>>) -> Self {
         let every = settler.cfg.interval;
-        Self { inner: Arc::new(Inner { settler, every, running: Mutex::new(()) }) }
+        Self { inner: Arc::new(Inner { settler, every, extra, running: Mutex::new(()) }) }
+    }
+
+    /// Every job's name and schedule: the channel jobs first.
+    fn schedule(&self) -> Vec<(&'static str, Duration)> {
+        let channel = JOB_NAMES.into_iter().map(|name| (name, self.inner.every));
+        channel.chain(self.inner.extra.iter().map(|j| (j.name(), j.every()))).collect()
+    }
+
+    fn extra(&self, name: &str) -> Option<&Arc<dyn PeriodicJob>> {
+        self.inner.extra.iter().find(|j| j.name() == name)
     }
 
     fn store(&self) -> &Store {
         &self.inner.settler.store
     }
 
-    /// Runs every job on schedule until `shutdown` turns true; paused jobs are skipped.
+    /// Runs every job on its schedule until `shutdown` turns true, each first at once; paused jobs
+    /// are skipped.
     pub async fn run(&self, mut shutdown: watch::Receiver<bool>) {
+        let schedule = self.schedule();
+        let mut due = vec![Instant::now(); schedule.len()];
         loop {
-            for name in JOB_NAMES {
+            for (i, &(name, every)) in schedule.iter().enumerate() {
+                if due[i] > Instant::now() {
+                    continue;
+                }
+                due[i] = Instant::now() + every;
                 match self.store().background_job_paused(name).await {
                     Ok(true) => continue,
                     Ok(false) => {}
@@ -74,8 +126,9 @@ impl Jobs {
                     Err(e) => tracing::warn!(job = name, error = %e, "background run could not be recorded"),
                 }
             }
+            let next = due.iter().min().copied().unwrap_or_else(|| Instant::now() + self.inner.every);
             tokio::select! {
-                _ = tokio::time::sleep(self.inner.every) => {}
+                _ = tokio::time::sleep_until(next) => {}
                 _ = shutdown.changed() => {}
             }
             if *shutdown.borrow() {
@@ -91,13 +144,20 @@ impl Jobs {
         match name {
             JOB_NAME => self.inner.settler.run_once().await.map(Some),
             EXPIRY_JOB => self.mark_expired().await.map(Some),
-            _ => Ok(None),
+            other => match self.extra(other) {
+                Some(job) => {
+                    let started_at_ms = now_ms();
+                    let pass = job.run_once().await?;
+                    record_run(self.store(), job.name(), started_at_ms, pass.touched, pass.errors).await.map(Some)
+                }
+                None => Ok(None),
+            },
         }
     }
 
     /// Pauses or resumes `name`; `false` for a name that is no job.
     pub async fn set_paused(&self, name: &str, paused: bool) -> agora_store::Result<bool> {
-        if !JOB_NAMES.contains(&name) {
+        if !self.schedule().iter().any(|(n, _)| *n == name) {
             return Ok(false);
         }
         self.store().set_background_job_paused(name, paused, now_ms() / 1000).await?;
@@ -107,9 +167,9 @@ impl Jobs {
     /// Every job with its schedule and whether it is paused.
     pub async fn status(&self) -> agora_store::Result<Vec<JobStatus>> {
         let mut list = Vec::new();
-        for name in JOB_NAMES {
+        for (name, every) in self.schedule() {
             let paused = self.store().background_job_paused(name).await?;
-            list.push(JobStatus { name, paused, every: self.inner.every });
+            list.push(JobStatus { name, paused, every });
         }
         Ok(list)
     }

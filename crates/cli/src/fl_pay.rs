@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use agora_node::client::{B256, NodeApi, U256, VoucherDomain, hex};
-use agora_node::fl_client::FlNode;
+use agora_node::fl_client::{FeeOutcome, FlNode, NotFeeReceiver};
 use clap::Args;
 use serde_json::{Value, json};
 
@@ -145,28 +145,34 @@ async fn by_voucher(
 }
 
 /// Runs `agora fl forward-fees`: for each task the node recorded voucher-paid predictions for and
-/// the receiver has not forwarded, `payPredictionFees(task, owed)` from the receiver's key.
+/// the receiver has not forwarded, `payPredictionFees(task, owed)` from the receiver's key — the pass
+/// the node's `fl-fee-forward` job runs, so running both pays each fee once.
 pub(crate) async fn forward(node: &FlNode, a: ForwardArgs, out: Out) -> Outcome {
     let receiver = key(&a.key)?;
-    let fees = node.get("/api/fl/fees").await.map_err(failed)?;
-    let expected = fees["feeReceiver"].as_str().unwrap_or_default();
-    if !expected.eq_ignore_ascii_case(&receiver.address().to_string()) {
-        return Err(Failure::new(
-            "not_fee_receiver",
-            format!("the node's fee receiver is {expected}, not this key's {}", receiver.address()),
-        ));
-    }
-    let tasks = fees["tasks"].as_array().cloned().unwrap_or_default();
+    let outcomes = node.forward_fees(&receiver, a.task).await.map_err(|e| match e.downcast::<NotFeeReceiver>() {
+        Ok(e) => Failure::new("not_fee_receiver", e.to_string()),
+        Err(e) => failed(e),
+    })?;
     let mut forwarded = Vec::new();
-    for t in tasks {
-        let (Some(task), Some(owed)) = (t["taskId"].as_u64(), t["owed"].as_u64()) else { continue };
-        if owed == 0 || a.task.is_some_and(|only| only != task) {
-            continue;
+    let mut errors = Vec::new();
+    for o in outcomes {
+        match o {
+            FeeOutcome::Forwarded(f) => {
+                out.say(&format!("task {}: forwarded {} fee(s), {} in all ({})", f.task, f.count, f.amount, f.tx));
+                forwarded.push(json!({
+                    "task": f.task, "count": f.count, "amount": f.amount.to_string(), "tx": f.tx.to_string(),
+                }));
+            }
+            FeeOutcome::AlreadyPaid(task) => {
+                out.say(&format!("task {task}: already paid, in blocks the node has not indexed yet"));
+            }
+            FeeOutcome::Failed(task, why) => errors.push(format!("task {task}: {why}")),
         }
-        let count = u32::try_from(owed).map_err(|_| Failure::new("too_many", format!("{owed} fees in one payment")))?;
-        let (paid, tx) = node.forward_fees(&receiver, task, count).await.map_err(failed)?;
-        out.say(&format!("task {task}: forwarded {count} fee(s), {paid} in all ({tx})"));
-        forwarded.push(json!({ "task": task, "count": count, "amount": paid.to_string(), "tx": tx.to_string() }));
+    }
+    if !errors.is_empty() {
+        let done =
+            if forwarded.is_empty() { String::new() } else { format!(" ({} task(s) forwarded)", forwarded.len()) };
+        return Err(Failure::new("forward_failed", format!("{}{done}", errors.join("; "))));
     }
     let line =
         if forwarded.is_empty() { "nothing to forward".to_owned() } else { format!("{} task(s)", forwarded.len()) };

@@ -5,7 +5,8 @@
 //! it trains beside the federated run ([`reference`]), a finished task's model answering paid
 //! predictions ([`serving`]) and compute-market inference jobs ([`inference`]), the participant that signs
 //! in, checks the spec and trains on its blocks ([`client`]), the OpenZeppelin-compatible Merkle
-//! tree that reward claims prove against ([`merkle`]), and what the coordinator reads and does on
+//! tree that reward claims prove against ([`merkle`]), the fee receiver's forwarding of the
+//! prediction fees paid to it by vouchers ([`fees`]), and what the coordinator reads and does on
 //! chain ([`book`], with the FederatedMarket implementations in [`chain`]).
 //!
 //! The computation itself (data blocks, the model, aggregation, Shapley values, payouts, the
@@ -18,6 +19,7 @@ pub mod book;
 pub mod chain;
 pub mod client;
 pub mod coordinator;
+pub mod fees;
 pub mod inference;
 pub mod merkle;
 pub mod protocol;
@@ -34,6 +36,7 @@ pub use client::{Behaviour, ClientOptions, ClientReport, Corruption};
 pub use coordinator::{
     Coordinator, CoordinatorOptions, Journal, MemoryJournal, Payout, Progress, RoundReport, TaskResult,
 };
+pub use fees::{FeeForwarder, Forwarded, Owed};
 pub use merkle::MerkleTree;
 pub use reference::ReferenceReport;
 pub use settings::FlSettings;

@@ -1,12 +1,12 @@
-//! `[fl]`: the node's federated-learning coordinator role in its configuration file
-//! (`AGORA_FL__…`).
+//! `[fl]`: the node's federated-learning coordinator role, and its fee receiver's forwarding, in
+//! its configuration file (`AGORA_FL__…`).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-/// The coordinator role's settings.
+/// The coordinator role's settings, and how often prediction fees are forwarded.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct FlSettings {
@@ -24,6 +24,10 @@ pub struct FlSettings {
     pub mnist_dir: PathBuf,
     /// On the embedded chain: create a demo task at start-up with three simulated participants.
     pub demo: bool,
+    /// How often the fee receiver (`[channels] payee_key`) pays the prediction fees its channels
+    /// collected into FederatedMarket (the `fl-fee-forward` background job), in seconds; 0: never
+    /// (forward them by hand with `agora fl forward-fees`).
+    pub forward_fees_every_secs: u64,
 }
 
 impl Default for FlSettings {
@@ -35,6 +39,7 @@ impl Default for FlSettings {
             fashion_dir: PathBuf::from(agora_fl::data::FASHION_MNIST_DIR),
             mnist_dir: PathBuf::from(agora_fl::data::MNIST_DIR),
             demo: true,
+            forward_fees_every_secs: 60,
         }
     }
 }

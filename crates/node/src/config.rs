@@ -42,7 +42,8 @@ pub struct Config {
     pub assistant: agora_assistant::AssistantSettings,
     /// `[data]`: `agora seller`'s listen address, catalogue, key, confirmations and window.
     pub data: agora_datastream::DataSettings,
-    /// `[fl]`: the federated-learning coordinator's key, listen address, data and demo task.
+    /// `[fl]`: the federated-learning coordinator's key, listen address, data and demo task, and how
+    /// often the payee forwards the prediction fees paid to it by vouchers.
     pub fl: agora_federated::FlSettings,
     /// `[social]`: the posting rate limit of community threads.
     pub social: agora_api::SocialSettings,

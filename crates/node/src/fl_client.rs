@@ -21,6 +21,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 mod fees;
+pub use fees::{FeeOutcome, NotFeeReceiver};
 mod verify;
 pub use verify::{Verification, Verified};
 
@@ -63,6 +64,8 @@ pub struct FlNode {
     pub coordinator: Option<Address>,
     /// Where the node's coordinator takes participants (`ws://host:port`).
     pub endpoint: Option<String>,
+    /// The block the contracts were deployed at.
+    pub deploy_block: u64,
 }
 
 /// What `agora fl create` asks for.
@@ -128,6 +131,7 @@ impl FlNode {
             token: text(&net, "marketToken")?.parse()?,
             coordinator: net["flCoordinator"].as_str().and_then(|a| a.parse().ok()),
             endpoint: net["flEndpoint"].as_str().map(str::to_owned),
+            deploy_block: net["deployBlock"].as_u64().unwrap_or_default(),
             api,
         })
     }

@@ -13,6 +13,7 @@ mod data_settle;
 mod dev;
 mod fl;
 pub mod fl_client;
+mod fl_fees;
 mod fl_journal;
 mod iexec_backend;
 mod notify;
@@ -154,7 +155,19 @@ pub async fn up(config: &Config) -> Result<Node> {
                     interval: Duration::from_millis(config.channels.settle_interval_ms.max(100)),
                 },
             );
-            let jobs = agora_channels::jobs::Jobs::new(settler);
+            // The payee is the fee receiver of predictions paid by vouchers: it forwards their fees.
+            let fee_job = match deployments.federated_market {
+                Some(market) => fl_fees::FeeForwardJob::job(
+                    store.clone(),
+                    deployments.chain_id,
+                    senders.for_key(key)?,
+                    market,
+                    deployments.deploy_block,
+                    config.fl.forward_fees_every_secs,
+                ),
+                None => None,
+            };
+            let jobs = agora_channels::jobs::Jobs::with_jobs(settler, fee_job.into_iter().collect());
             background_jobs = Some(jobs.clone());
             let rx = shutdown_rx.clone();
             tasks.push(tokio::spawn(async move { jobs.run(rx).await }));

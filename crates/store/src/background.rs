@@ -17,7 +17,8 @@ pub struct BackgroundRun {
     pub started_at_ms: u64,
     /// When it finished, unix milliseconds; never before it started.
     pub finished_at_ms: u64,
-    /// How many channels it acted on.
+    /// How many items it acted on: channels for the channel jobs, tasks paid for by
+    /// `fl-fee-forward` (the column keeps the channel jobs' name).
     pub channels_touched: u64,
     /// What went wrong, one line each; empty for a clean run.
     pub errors: Vec<String>,

@@ -261,7 +261,7 @@ function JobCard({ job, busy, onAction }: { job: AdminJob; busy: string | null; 
             {runs.map((r) => (
               <li key={`${r.startedAtMs}-${r.finishedAtMs}`}>
                 {new Date(r.startedAtMs).toLocaleString(lang)} · {t("admin.runTook", { ms: Math.max(0, r.finishedAtMs - r.startedAtMs) })} ·{" "}
-                {t("admin.runTouched", { n: r.channelsTouched })}
+                {tOr(`admin.runTouched.${job.name}`, t("admin.runTouched", { n: r.channelsTouched }), { n: r.channelsTouched })}
                 {r.errors.length > 0 && (
                   <ul className="run-errors">
                     {r.errors.map((e, i) => (

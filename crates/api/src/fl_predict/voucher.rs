@@ -223,6 +223,9 @@ pub(crate) struct FeesDto {
     /// The PaymentChannel contract.
     #[schema(pattern = "^0x[0-9a-f]{40}$")]
     channel_contract: String,
+    /// The last block the indexer stored, read before the figures: `forwarded` counts the
+    /// `PredictionFeesPaid` events up to it at least (null before the first block).
+    indexed_block: Option<u64>,
     tasks: Vec<FeeBalanceDto>,
 }
 
@@ -252,6 +255,7 @@ pub(crate) struct FeeBalanceDto {
 pub(crate) async fn fees(State(s): State<AppState>) -> Result<Json<FeesDto>, ApiError> {
     let (_, fee_receiver) = receiver(&s)?;
     let chain = s.network.chain_id;
+    let indexed_block = s.store.cursor(chain).await?.map(|c| c.block_number);
     let tasks = s
         .store
         .fl_fee_balances(chain, fee_receiver)
@@ -270,6 +274,7 @@ pub(crate) async fn fees(State(s): State<AppState>) -> Result<Json<FeesDto>, Api
         fee_receiver: format!("{fee_receiver:#x}"),
         chain_id: chain,
         channel_contract: format!("{:#x}", s.network.payment_channel),
+        indexed_block,
         tasks,
     }))
 }

@@ -1,13 +1,15 @@
 //! The fee receiver's side of predictions paid by vouchers: forwarding the fees it collected for a
 //! task into FederatedMarket (`payPredictionFees`), where they are divided exactly as that many
-//! paid requests would be.
+//! paid requests would be — the same pass as the node's `fl-fee-forward` job.
 
-use alloy::primitives::{Address, B256, U256};
+use agora_federated::fees::Outcome;
+use agora_federated::{FeeForwarder, Forwarded, Owed};
+use alloy::primitives::Address;
 use alloy::signers::local::PrivateKeySigner;
 use anyhow::{Result, ensure};
 use serde_json::{Value, json};
 
-use super::{FederatedMarket, FlNode, base64};
+use super::{FlNode, base64, refused};
 
 impl FlNode {
     /// Asks the node for a prediction of `task` on `pixels` paid by `voucher` (`{channelId,
@@ -18,17 +20,65 @@ impl FlNode {
         Ok(resp.json()?)
     }
 
-    /// Pays `count` prediction fees of `task` (`count × predictionFee`) into FederatedMarket from
-    /// `key`, approving the token first when it is an ERC-20; returns the amount and the transaction.
-    pub async fn forward_fees(&self, key: &PrivateKeySigner, task: u64, count: u32) -> Result<(U256, B256)> {
-        ensure!(count > 0, "nothing to forward for task {task}");
-        let sender = self.sender(key).await?;
-        let market = FederatedMarket::new(self.market, sender.provider());
-        let t = market.getTask(U256::from(task)).call().await?;
-        let amount = U256::from(t.predictionFee) * U256::from(count);
-        self.approve(&sender, t.token, amount).await?;
-        let value = if t.token == Address::ZERO { amount } else { U256::ZERO };
-        let receipt = self.send(&sender, market.payPredictionFees(U256::from(task), count).value(value)).await?;
-        Ok((amount, receipt.transaction_hash))
+    /// One pass of the fee receiver's forwarding, as the node's `fl-fee-forward` job runs it
+    /// (agora_federated's [`FeeForwarder`]): for each task the node's `/api/fl/fees` says is owed
+    /// (only `only` when given), less what `key` paid in blocks the node has not indexed yet,
+    /// `payPredictionFees` from `key`, approving the token first when it is an ERC-20. One line per
+    /// task that was owed.
+    pub async fn forward_fees(&self, key: &PrivateKeySigner, only: Option<u64>) -> Result<Vec<FeeOutcome>> {
+        // `indexedBlock` is read by the node before the figures.
+        let fees = self.get("/api/fl/fees").await?;
+        let receiver = fees["feeReceiver"].as_str().unwrap_or_default();
+        ensure!(
+            receiver.eq_ignore_ascii_case(&key.address().to_string()),
+            NotFeeReceiver { receiver: receiver.to_owned(), key: key.address() }
+        );
+        let indexed_to = fees["indexedBlock"].as_u64();
+        let owed: Vec<Owed> = fees["tasks"]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|t| Some(Owed { task: t["taskId"].as_u64()?, count: t["owed"].as_u64()? }))
+            .filter(|o| only.is_none_or(|task| task == o.task))
+            .collect();
+        let forwarder = FeeForwarder::new(self.sender(key).await?, self.market, self.deploy_block);
+        let outcomes = forwarder.forward_owed(&owed, indexed_to).await;
+        Ok(outcomes
+            .into_iter()
+            .map(|o| match o {
+                Outcome::Forwarded(f) => FeeOutcome::Forwarded(f),
+                Outcome::AlreadyPaid { task } => FeeOutcome::AlreadyPaid(task),
+                Outcome::Failed { task, error } => {
+                    let why = match error {
+                        agora_federated::Error::Chain(e) => refused(e).to_string(),
+                        other => other.to_string(),
+                    };
+                    FeeOutcome::Failed(task, why)
+                }
+            })
+            .collect())
     }
+}
+
+/// What [`FlNode::forward_fees`] did for one task.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FeeOutcome {
+    /// Fees paid in.
+    Forwarded(Forwarded),
+    /// The task's fees were already paid, in blocks the node had not indexed yet.
+    AlreadyPaid(u64),
+    /// The task and why its fees could not be paid (the receiver holds too little of the token, a
+    /// refusal, the chain).
+    Failed(u64, String),
+}
+
+/// The key given is not the node's fee receiver.
+#[derive(Debug, thiserror::Error)]
+#[error("the node's fee receiver is {receiver}, not this key's {key}")]
+pub struct NotFeeReceiver {
+    /// The node's fee receiver.
+    pub receiver: String,
+    /// The key's account.
+    pub key: Address,
 }

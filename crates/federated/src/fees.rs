@@ -1,0 +1,193 @@
+//! The fee receiver's forwarding of prediction fees paid to it by vouchers: for a task, `count`
+//! fees paid into FederatedMarket at once with `payPredictionFees(task, count)` from the receiver's
+//! key, where they are divided exactly as `count` paid requests would be.
+//!
+//! What the receiver owes a task is the predictions the node recorded less those it forwarded, and
+//! the forwarded figure comes from indexed `PredictionFeesPaid` events. An event mined but not yet
+//! indexed would make that figure too low, so a pass ([`FeeForwarder::forward_owed`]) also counts
+//! the receiver's `PredictionFeesPaid` logs in the blocks after the indexer's last one and forwards
+//! only the rest: a pass run twice, by the node's job and by `agora fl forward-fees` one after the
+//! other, or again after a restart, pays each fee once. (Two payments sent at the very same moment
+//! from two processes, before either is mined, are not detected.)
+//!
+//! The fees reach the receiver's wallet only when it settles the channels that paid them; a task
+//! whose token the receiver holds too little of is left for a later pass.
+
+use agora_chain::Sender;
+use agora_chain::bindings::{FederatedMarket, MarketToken};
+use alloy::primitives::{Address, B256, U256};
+use alloy::providers::Provider;
+use alloy::rpc::types::Filter;
+use alloy::sol_types::SolEvent;
+
+use crate::{Error, Result};
+
+fn rpc(e: alloy::transports::TransportError) -> Error {
+    Error::Chain(e.into())
+}
+
+fn call(e: alloy::contract::Error) -> Error {
+    Error::Chain(agora_chain::revert::ContractError::from(e).into())
+}
+
+/// Fees forwarded for one task by one transaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Forwarded {
+    /// The task.
+    pub task: u64,
+    /// How many predictions' fees, as the transaction's `PredictionFeesPaid` says.
+    pub count: u32,
+    /// Their fees in all, in the task's token.
+    pub amount: U256,
+    /// The `payPredictionFees` transaction.
+    pub tx: B256,
+}
+
+/// One task's fees the receiver owes by the indexed figures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Owed {
+    /// The task.
+    pub task: u64,
+    /// Predictions recorded less those whose forwarding is indexed.
+    pub count: u64,
+}
+
+/// What a pass did for one task.
+#[derive(Debug)]
+pub enum Outcome {
+    /// Fees paid in.
+    Forwarded(Forwarded),
+    /// Nothing left: the receiver's payments not yet indexed cover what was owed.
+    AlreadyPaid {
+        /// The task.
+        task: u64,
+    },
+    /// The payment failed or was not tried (too little of the token, a refusal); the next pass
+    /// tries again.
+    Failed {
+        /// The task.
+        task: u64,
+        /// Why.
+        error: Error,
+    },
+}
+
+/// The fee receiver's forwarding into one FederatedMarket, with its key's one [`Sender`].
+#[derive(Debug, Clone)]
+pub struct FeeForwarder {
+    sender: Sender,
+    market: Address,
+    from_block: u64,
+}
+
+impl FeeForwarder {
+    /// Pays into the FederatedMarket at `market` (deployed at block `from_block`) from `sender`,
+    /// the fee receiver's key.
+    pub fn new(sender: Sender, market: Address, from_block: u64) -> Self {
+        Self { sender, market, from_block }
+    }
+
+    /// The fee receiver.
+    pub fn receiver(&self) -> Address {
+        self.sender.address()
+    }
+
+    /// How many fees of `task` the receiver paid in (its `PredictionFeesPaid` logs) in the blocks
+    /// from `from_block` (at least the deployment's) to the latest.
+    pub async fn paid_since(&self, task: u64, from_block: u64) -> Result<u64> {
+        let filter = Filter::new()
+            .address(self.market)
+            .from_block(from_block.max(self.from_block))
+            .event_signature(FederatedMarket::PredictionFeesPaid::SIGNATURE_HASH)
+            .topic1(B256::from(U256::from(task)))
+            .topic2(self.receiver().into_word());
+        let logs = self.sender.provider().get_logs(&filter).await.map_err(rpc)?;
+        let mut paid = 0u64;
+        for log in logs.iter().filter(|l| !l.removed) {
+            let e = log
+                .log_decode::<FederatedMarket::PredictionFeesPaid>()
+                .map_err(|e| Error::Protocol(format!("a PredictionFeesPaid log: {e}")))?;
+            paid += u64::from(e.inner.data.count);
+        }
+        Ok(paid)
+    }
+
+    /// Pays `count` fees of `task` (`count × predictionFee`) into FederatedMarket, approving the
+    /// token first when it is an ERC-20 and the allowance is short. Refused before anything is sent
+    /// when the receiver holds less of the token than that.
+    pub async fn pay(&self, task: u64, count: u32) -> Result<Forwarded> {
+        if count == 0 {
+            return Err(Error::Task { task, reason: "no fee to forward".into() });
+        }
+        let market = FederatedMarket::new(self.market, self.sender.provider());
+        let t = market.getTask(U256::from(task)).call().await.map_err(call)?;
+        let amount = U256::from(t.predictionFee) * U256::from(count);
+        let receiver = self.receiver();
+        let held = if t.token == Address::ZERO {
+            self.sender.provider().get_balance(receiver).await.map_err(rpc)?
+        } else {
+            MarketToken::new(t.token, self.sender.provider()).balanceOf(receiver).call().await.map_err(call)?
+        };
+        if held < amount {
+            let token = if t.token == Address::ZERO { "ETH".to_owned() } else { format!("token {}", t.token) };
+            return Err(Error::Task {
+                task,
+                reason: format!(
+                    "{count} fee(s) come to {amount} but the fee receiver {receiver} holds {held} of {token}; \
+                     fees reach it when its channels are settled"
+                ),
+            });
+        }
+        let value = if t.token == Address::ZERO {
+            amount
+        } else {
+            let erc20 = MarketToken::new(t.token, self.sender.provider());
+            let allowed = erc20.allowance(receiver, self.market).call().await.map_err(call)?;
+            if allowed < amount {
+                self.sender.send(erc20.approve(self.market, amount)).await?;
+            }
+            U256::ZERO
+        };
+        let receipt = self.sender.send(market.payPredictionFees(U256::from(task), count).value(value)).await?;
+        let paid = receipt
+            .inner
+            .logs()
+            .iter()
+            .filter(|l| l.address() == self.market)
+            .find_map(|l| l.log_decode::<FederatedMarket::PredictionFeesPaid>().ok())
+            .map(|l| l.inner.data)
+            .ok_or_else(|| {
+                Error::Protocol(format!("payPredictionFees {} emitted no PredictionFeesPaid", receipt.transaction_hash))
+            })?;
+        Ok(Forwarded { task, count: paid.count, amount: paid.amount, tx: receipt.transaction_hash })
+    }
+
+    /// One pass over the tasks the indexed figures say are owed, the indexer having stored every
+    /// block up to `indexed_to` (`None`: none yet): each task's payments in later blocks are taken
+    /// off, and the rest is paid. `indexed_to` must be read before the figures (a block indexed in
+    /// between is then counted twice, which forwards too little this pass, never too much). A task
+    /// that fails does not stop the others.
+    pub async fn forward_owed(&self, owed: &[Owed], indexed_to: Option<u64>) -> Vec<Outcome> {
+        let mut out = Vec::new();
+        for o in owed.iter().filter(|o| o.count > 0) {
+            let task = o.task;
+            let after = indexed_to.map_or(self.from_block, |b| b + 1);
+            let outcome = match self.paid_since(task, after).await {
+                Ok(unindexed) if unindexed >= o.count => Outcome::AlreadyPaid { task },
+                Ok(unindexed) => match u32::try_from(o.count - unindexed) {
+                    Ok(count) => match self.pay(task, count).await {
+                        Ok(f) => Outcome::Forwarded(f),
+                        Err(error) => Outcome::Failed { task, error },
+                    },
+                    Err(_) => Outcome::Failed {
+                        task,
+                        error: Error::Task { task, reason: format!("{} fees are too many for one payment", o.count) },
+                    },
+                },
+                Err(error) => Outcome::Failed { task, error },
+            };
+            out.push(outcome);
+        }
+        out
+    }
+}

@@ -1,0 +1,75 @@
+//! The fee receiver's `fl-fee-forward` background job: each pass pays into FederatedMarket, for
+//! every task, the fees of the predictions paid to the node's payee by vouchers and not yet
+//! forwarded (agora_federated's [`FeeForwarder`], which `agora fl forward-fees` uses too). Run by
+//! the payee's [`Jobs`](agora_channels::jobs::Jobs) beside the channel jobs.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use agora_channels::jobs::{BoxFuture, Pass, PeriodicJob};
+use agora_federated::fees::Outcome;
+use agora_federated::{FeeForwarder, Owed};
+use agora_store::Store;
+
+/// The job's name in its recorded runs and the admin page.
+pub(crate) const JOB: &str = "fl-fee-forward";
+
+/// The job, over the node's store (what was recorded and indexed) and the payee's sender.
+pub(crate) struct FeeForwardJob {
+    store: Store,
+    chain_id: u64,
+    forwarder: FeeForwarder,
+    every: Duration,
+}
+
+impl FeeForwardJob {
+    /// The job for the payee `sender` on the FederatedMarket at `market` (deployed at
+    /// `deploy_block`), every `every_secs` seconds; `None` when that is 0 (off).
+    pub(crate) fn job(
+        store: Store,
+        chain_id: u64,
+        sender: agora_chain::Sender,
+        market: alloy::primitives::Address,
+        deploy_block: u64,
+        every_secs: u64,
+    ) -> Option<Arc<dyn PeriodicJob>> {
+        if every_secs == 0 {
+            return None;
+        }
+        let forwarder = FeeForwarder::new(sender, market, deploy_block);
+        Some(Arc::new(Self { store, chain_id, forwarder, every: Duration::from_secs(every_secs) }))
+    }
+
+    async fn pass(&self) -> agora_store::Result<Pass> {
+        // The indexer's position first, then the figures (see `FeeForwarder::forward_owed`).
+        let indexed_to = self.store.cursor(self.chain_id).await?.map(|c| c.block_number);
+        let balances = self.store.fl_fee_balances(self.chain_id, self.forwarder.receiver()).await?;
+        let owed: Vec<Owed> = balances.iter().map(|b| Owed { task: b.task_id, count: b.owed() }).collect();
+        let mut pass = Pass::default();
+        for outcome in self.forwarder.forward_owed(&owed, indexed_to).await {
+            match outcome {
+                Outcome::Forwarded(f) => {
+                    tracing::info!(task = f.task, count = f.count, amount = %f.amount, tx = %f.tx, "prediction fees forwarded");
+                    pass.touched += 1;
+                }
+                Outcome::AlreadyPaid { .. } => {}
+                Outcome::Failed { task, error } => pass.errors.push(format!("task {task}: {error}")),
+            }
+        }
+        Ok(pass)
+    }
+}
+
+impl PeriodicJob for FeeForwardJob {
+    fn name(&self) -> &'static str {
+        JOB
+    }
+
+    fn every(&self) -> Duration {
+        self.every
+    }
+
+    fn run_once(&self) -> BoxFuture<'_, agora_store::Result<Pass>> {
+        Box::pin(self.pass())
+    }
+}
