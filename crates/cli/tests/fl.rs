@@ -4,8 +4,8 @@
 //! its pool by contribution (the participant with shuffled labels gets the least) and
 //! `agora fl verify` recomputes the figures; a shareholding task's shares sum to 10^18 and the
 //! dividends withdrawn after paid predictions (on chain, and by vouchers on a channel to the node's
-//! fee receiver, which `agora fl forward-fees` pays into the contract) are exactly the contract's
-//! formula; a participant
+//! fee receiver, which `agora fl forward-fees` and the node's `fl-fee-forward` job pay into the
+//! contract, each fee once) are exactly the contract's formula; a participant
 //! killed in the middle of a round does not stall its task.
 
 mod support;
@@ -249,7 +249,7 @@ fn dividends(fee: U256, n: usize, shares: U256) -> U256 {
 
 #[tokio::test]
 async fn shareholders_withdraw_the_prediction_fees_split_by_shares() -> anyhow::Result<()> {
-    let m = Market::start().await?;
+    let m = market_forwarding_fees().await?;
     let fee = "333333333333333"; // 1/3000 ETH: the division leaves remainders
     let task = m.create(&["--mode", "shares", "--fee", fee, "--pool-token", "eth", "--min", "2", "--rounds", "2"])?;
     let keys = [m.participant()?, m.participant()?];
@@ -288,8 +288,9 @@ async fn shareholders_withdraw_the_prediction_fees_split_by_shares() -> anyhow::
         assert!(p["prediction"]["class"].as_u64().is_some_and(|c| c < 10), "{p}");
         assert_eq!(p["prediction"]["fee"], fee);
     }
-    // Two more paid by vouchers on an ETH channel to the node's fee receiver; the receiver forwards
-    // their fees, and they reach the shareholders like the others.
+    // Four more paid by vouchers on an ETH channel to the node's fee receiver: two forwarded with
+    // `agora fl forward-fees` (or by the node's job, whichever comes first: never both), then two
+    // more once the channel is settled, which only the node's fl-fee-forward job forwards.
     let (_, terms) = support::get_json(&format!("{}/api/fl/fees", m.up.api)).await?;
     let receiver = terms["feeReceiver"].as_str().expect("fee receiver").to_owned();
     let data = m.dir().join("client");
@@ -300,7 +301,7 @@ async fn shareholders_withdraw_the_prediction_fees_split_by_shares() -> anyhow::
         "--key",
         &predictor,
         "--amount",
-        "1000000000000000",
+        "2000000000000000",
         "--token",
         "eth",
         "--payee",
@@ -310,7 +311,7 @@ async fn shareholders_withdraw_the_prediction_fees_split_by_shares() -> anyhow::
     ])?;
     let channel = opened["channelId"].as_str().expect("channel id").to_owned();
     support::wait_for(&format!("{}/api/channels/{channel}", m.up.api), Duration::from_secs(10)).await?;
-    for i in 1..=2u64 {
+    let by_voucher = |i: u64| -> anyhow::Result<()> {
         let p = m.ok(&[
             "fl",
             "predict",
@@ -325,21 +326,23 @@ async fn shareholders_withdraw_the_prediction_fees_split_by_shares() -> anyhow::
         assert!(p["prediction"]["class"].as_u64().is_some_and(|c| c < 10), "{p}");
         assert_eq!(p["prediction"]["payment"]["charged"], true, "{p}");
         assert_eq!(amount(&p["prediction"]["payment"]["cumulative"]), amount(&Value::from(fee)) * U256::from(i));
+        Ok(())
+    };
+    for i in 1..=2u64 {
+        by_voucher(i)?;
     }
     let forwarded = m.ok(&["fl", "forward-fees", "--key", &m.dev_key(1)])?;
-    assert_eq!(forwarded["forwarded"][0]["count"], 2, "{forwarded}");
-    let start = Instant::now();
-    loop {
-        let (_, f) = support::get_json(&format!("{}/api/fl/fees", m.up.api)).await?;
-        let t = &f["tasks"][0];
-        if t["forwarded"] == 2 {
-            assert_eq!((t["recorded"].as_u64(), t["owed"].as_u64()), (Some(2), Some(0)), "{f}");
-            break;
-        }
-        anyhow::ensure!(start.elapsed() < Duration::from_secs(30), "the forwarded fees were never indexed: {f}");
-        tokio::time::sleep(Duration::from_millis(200)).await;
+    let by_hand: u64 =
+        forwarded["forwarded"].as_array().expect("forwarded").iter().filter_map(|f| f["count"].as_u64()).sum();
+    assert!(by_hand <= 2, "{forwarded}");
+    forwarded_fees(&m, 2).await?;
+    for i in 3..=4u64 {
+        by_voucher(i)?;
     }
-    let n = n + 2;
+    let settled = m.ok(&["channel", "settle", &channel, "--key", &m.dev_key(1), "--data-dir", data])?;
+    assert_eq!(amount(&settled["paidToPayee"]), amount(&Value::from(fee)) * U256::from(4u8), "{settled}");
+    forwarded_fees(&m, 4).await?;
+    let n = n + 4;
     let mut paid = U256::ZERO;
     for key in &keys {
         let hex = alloy::primitives::hex::encode_prefixed(key.to_bytes());
@@ -412,4 +415,38 @@ async fn a_participant_killed_mid_round_does_not_stall_its_task() -> anyhow::Res
         }
     }
     Ok(())
+}
+
+/// [`Market::start`] with the node's fee receiver forwarding voucher-paid prediction fees every 10
+/// seconds (its `fl-fee-forward` job).
+async fn market_forwarding_fees() -> anyhow::Result<Market> {
+    let dir = support::tempdir()?;
+    let every = [("AGORA_FL__FORWARD_FEES_EVERY_SECS", "10")];
+    let (proc, api) = support::spawn_up(dir.path(), &["--anvil-port", "0"], &every)?;
+    let dev = serde_json::from_slice(&std::fs::read(dir.path().join("dev.json"))?)?;
+    let up = support::Up { proc, dir, api, dev };
+    let (_, net) = support::get_json(&format!("{}/api/network", up.api)).await?;
+    let rpc = net["rpcUrl"].as_str().expect("rpcUrl").to_owned();
+    Ok(Market { up, rpc })
+}
+
+/// Waits until the node has indexed exactly `count` forwarded fees of the one task with voucher-paid
+/// predictions, all it recorded: none owed, none paid twice.
+async fn forwarded_fees(m: &Market, count: u64) -> anyhow::Result<()> {
+    let start = Instant::now();
+    loop {
+        let (_, f) = support::get_json(&format!("{}/api/fl/fees", m.up.api)).await?;
+        let t = &f["tasks"][0];
+        if t["forwarded"].as_u64().is_some_and(|n| n >= count) {
+            assert_eq!(
+                (t["recorded"].as_u64(), t["forwarded"].as_u64(), t["owed"].as_u64()),
+                (Some(count), Some(count), Some(0)),
+                "{f}"
+            );
+            assert_eq!(t["recordedAmount"], t["forwardedAmount"], "{f}");
+            return Ok(());
+        }
+        anyhow::ensure!(start.elapsed() < Duration::from_secs(60), "{count} forwarded fees were never indexed: {f}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 }

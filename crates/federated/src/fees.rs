@@ -7,8 +7,9 @@
 //! indexed would make that figure too low, so a pass ([`FeeForwarder::forward_owed`]) also counts
 //! the receiver's `PredictionFeesPaid` logs in the blocks after the indexer's last one and forwards
 //! only the rest: a pass run twice, by the node's job and by `agora fl forward-fees` one after the
-//! other, or again after a restart, pays each fee once. (Two payments sent at the very same moment
-//! from two processes, before either is mined, are not detected.)
+//! other, or again after a restart, pays each fee once. Those logs are read again just before the
+//! payment is sent; two processes sending for the same task within the same few milliseconds, before
+//! either payment is mined, could still both pay.
 //!
 //! The fees reach the receiver's wallet only when it settles the channels that paid them; a task
 //! whose token the receiver holds too little of is left for a later pass.
@@ -95,9 +96,16 @@ impl FeeForwarder {
     /// How many fees of `task` the receiver paid in (its `PredictionFeesPaid` logs) in the blocks
     /// from `from_block` (at least the deployment's) to the latest.
     pub async fn paid_since(&self, task: u64, from_block: u64) -> Result<u64> {
+        let from = from_block.max(self.from_block);
+        let latest = self.sender.provider().get_block_number().await.map_err(rpc)?;
+        if from > latest {
+            // Everything is indexed (a range past the head is an error to some nodes).
+            return Ok(0);
+        }
         let filter = Filter::new()
             .address(self.market)
-            .from_block(from_block.max(self.from_block))
+            .from_block(from)
+            .to_block(latest)
             .event_signature(FederatedMarket::PredictionFeesPaid::SIGNATURE_HASH)
             .topic1(B256::from(U256::from(task)))
             .topic2(self.receiver().into_word());
@@ -116,20 +124,29 @@ impl FeeForwarder {
     /// token first when it is an ERC-20 and the allowance is short. Refused before anything is sent
     /// when the receiver holds less of the token than that.
     pub async fn pay(&self, task: u64, count: u32) -> Result<Forwarded> {
+        let value = self.prepare(task, count).await?;
+        self.send(task, count, value(count)).await
+    }
+
+    /// Checks that the receiver holds `count` fees of `task` and approves them for an ERC-20; the
+    /// ETH to send with a payment of so many fees (at most `count`).
+    async fn prepare(&self, task: u64, count: u32) -> Result<impl Fn(u32) -> U256 + use<>> {
         if count == 0 {
             return Err(Error::Task { task, reason: "no fee to forward".into() });
         }
         let market = FederatedMarket::new(self.market, self.sender.provider());
         let t = market.getTask(U256::from(task)).call().await.map_err(call)?;
-        let amount = U256::from(t.predictionFee) * U256::from(count);
+        let fee = U256::from(t.predictionFee);
+        let amount = fee * U256::from(count);
         let receiver = self.receiver();
-        let held = if t.token == Address::ZERO {
+        let eth = t.token == Address::ZERO;
+        let held = if eth {
             self.sender.provider().get_balance(receiver).await.map_err(rpc)?
         } else {
             MarketToken::new(t.token, self.sender.provider()).balanceOf(receiver).call().await.map_err(call)?
         };
         if held < amount {
-            let token = if t.token == Address::ZERO { "ETH".to_owned() } else { format!("token {}", t.token) };
+            let token = if eth { "ETH".to_owned() } else { format!("token {}", t.token) };
             return Err(Error::Task {
                 task,
                 reason: format!(
@@ -138,16 +155,18 @@ impl FeeForwarder {
                 ),
             });
         }
-        let value = if t.token == Address::ZERO {
-            amount
-        } else {
+        if !eth {
             let erc20 = MarketToken::new(t.token, self.sender.provider());
-            let allowed = erc20.allowance(receiver, self.market).call().await.map_err(call)?;
-            if allowed < amount {
+            if erc20.allowance(receiver, self.market).call().await.map_err(call)? < amount {
                 self.sender.send(erc20.approve(self.market, amount)).await?;
             }
-            U256::ZERO
-        };
+        }
+        Ok(move |n: u32| if eth { fee * U256::from(n) } else { U256::ZERO })
+    }
+
+    /// Sends `payPredictionFees(task, count)` with `value` and reads what its event says was paid.
+    async fn send(&self, task: u64, count: u32, value: U256) -> Result<Forwarded> {
+        let market = FederatedMarket::new(self.market, self.sender.provider());
         let receipt = self.sender.send(market.payPredictionFees(U256::from(task), count).value(value)).await?;
         let paid = receipt
             .inner
@@ -162,31 +181,44 @@ impl FeeForwarder {
         Ok(Forwarded { task, count: paid.count, amount: paid.amount, tx: receipt.transaction_hash })
     }
 
+    /// What is still owed for `o` once the receiver's payments in blocks from `after` on are taken off.
+    async fn still_owed(&self, o: &Owed, after: u64) -> Result<u32> {
+        let unindexed = self.paid_since(o.task, after).await?;
+        u32::try_from(o.count.saturating_sub(unindexed))
+            .map_err(|_| Error::Task { task: o.task, reason: format!("{} fees are too many for one payment", o.count) })
+    }
+
+    /// One task of a pass: the payments not yet indexed are read again just before sending, so
+    /// another process's payment made meanwhile (the balance check and an approval take a while)
+    /// is not paid twice.
+    async fn forward_one(&self, o: &Owed, after: u64) -> Result<Option<Forwarded>> {
+        let count = self.still_owed(o, after).await?;
+        if count == 0 {
+            return Ok(None);
+        }
+        let value = self.prepare(o.task, count).await?;
+        let count = self.still_owed(o, after).await?;
+        if count == 0 {
+            return Ok(None);
+        }
+        self.send(o.task, count, value(count)).await.map(Some)
+    }
+
     /// One pass over the tasks the indexed figures say are owed, the indexer having stored every
     /// block up to `indexed_to` (`None`: none yet): each task's payments in later blocks are taken
     /// off, and the rest is paid. `indexed_to` must be read before the figures (a block indexed in
     /// between is then counted twice, which forwards too little this pass, never too much). A task
     /// that fails does not stop the others.
     pub async fn forward_owed(&self, owed: &[Owed], indexed_to: Option<u64>) -> Vec<Outcome> {
+        let after = indexed_to.map_or(self.from_block, |b| b + 1);
         let mut out = Vec::new();
         for o in owed.iter().filter(|o| o.count > 0) {
             let task = o.task;
-            let after = indexed_to.map_or(self.from_block, |b| b + 1);
-            let outcome = match self.paid_since(task, after).await {
-                Ok(unindexed) if unindexed >= o.count => Outcome::AlreadyPaid { task },
-                Ok(unindexed) => match u32::try_from(o.count - unindexed) {
-                    Ok(count) => match self.pay(task, count).await {
-                        Ok(f) => Outcome::Forwarded(f),
-                        Err(error) => Outcome::Failed { task, error },
-                    },
-                    Err(_) => Outcome::Failed {
-                        task,
-                        error: Error::Task { task, reason: format!("{} fees are too many for one payment", o.count) },
-                    },
-                },
+            out.push(match self.forward_one(o, after).await {
+                Ok(Some(f)) => Outcome::Forwarded(f),
+                Ok(None) => Outcome::AlreadyPaid { task },
                 Err(error) => Outcome::Failed { task, error },
-            };
-            out.push(outcome);
+            });
         }
         out
     }
