@@ -17,7 +17,11 @@
 //      proof (paid exactly, the pool divided exactly); shareholding — the shareholders add up to
 //      100 %;
 //   7. use the model: the investor draws an image, pays the fee and reads the class and confidence;
-//      the new wallet's dividends appear on #/me and are withdrawn.
+//      the new wallet's dividends appear on #/me and are withdrawn;
+//   8. pay from a channel: the investor opens a MarketToken channel (approve, open, a fresh session
+//      key as its signer) and pays two predictions by vouchers the session key signs, with no wallet
+//      prompt; the node's fl-fee-forward job pays both fees into the contract and the new wallet's
+//      dividends grow by them.
 //
 // Then English and phone width without horizontal scrolling. Screenshots, the node's and the
 // participants' logs go to test-artifacts/e2e-fl/.
@@ -84,6 +88,18 @@ async function createTask(page, { mode, token, pool, fee }) {
   return Number(id);
 }
 
+/// Draws a rough trouser (two legs) on the predict page's canvas.
+async function drawTrouser(page) {
+  await page.getByTestId("predict-source-draw").check();
+  const box = await page.getByTestId("predict-canvas").boundingBox();
+  for (const x of [0.38, 0.62]) {
+    await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.15);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width * x, box.y + box.height * 0.9, { steps: 12 });
+    await page.mouse.up();
+  }
+}
+
 /// Percentages like `33.33%` summed in hundredths.
 const sumPercent = (cells) => cells.reduce((s, c) => s + Math.round(Number(c.replace("%", "")) * 100), 0);
 
@@ -94,7 +110,8 @@ async function main() {
   const clients = [];
   try {
     await step("agora up starts with FederatedMarket deployed and the faucet on", async () => {
-      node = await startNode();
+      // The fee receiver forwards voucher-paid prediction fees every 5 seconds (step 8).
+      node = await startNode({ env: { AGORA_FL__FORWARD_FEES_EVERY_SECS: "5" } });
     });
     const network = await getJson(`${node.base}/api/network`);
     const market = (network.federatedMarket ?? network.federated_market)?.toLowerCase();
@@ -233,15 +250,7 @@ async function main() {
 
     await step("7. use the model: the investor draws, pays 1 AMT and reads the class; the dividends are withdrawn", async () => {
       await investorPage.goto(`${node.base}/#/fl/predict/${sharesTask}`);
-      await investorPage.getByTestId("predict-source-draw").check();
-      const box = await investorPage.getByTestId("predict-canvas").boundingBox();
-      // A rough trouser: two legs.
-      for (const x of [0.38, 0.62]) {
-        await investorPage.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.15);
-        await investorPage.mouse.down();
-        await investorPage.mouse.move(box.x + box.width * x, box.y + box.height * 0.9, { steps: 12 });
-        await investorPage.mouse.up();
-      }
+      await drawTrouser(investorPage);
       await investorPage.getByTestId("predict-pay").click();
       const result = investorPage.getByTestId("predict-result");
       await result.waitFor({ timeout: 90_000 });
@@ -260,6 +269,55 @@ async function main() {
       await screenshot(page, "fl-7-me-zh", true);
       await investorPage.goto(`${node.base}/#/me`);
       await expectText(investorPage.getByTestId("me-predictions"), "1 AMT", 30_000);
+    });
+
+    await step("8. pay from a channel: the investor opens a MarketToken channel with a session key, pays two predictions by voucher with no wallet prompt; the node forwards the fees to the shareholders", async () => {
+      const prefix = `agora.assistant.channel.${network.chainId}.`;
+      const localIds = () => investorPage.evaluate((p) => Object.keys(localStorage).filter((k) => k.startsWith(p)).map((k) => k.slice(p.length)), prefix);
+      await investorPage.goto(`${node.base}/#/assistant`);
+      const panel = investorPage.getByTestId("channel-panel");
+      await panel.waitFor({ timeout: 30_000 });
+      const form = panel.getByTestId("channel-create");
+      if (!(await form.isVisible())) await panel.locator("details.create > summary").click();
+      await form.getByTestId("channel-create-amount").fill("3");
+      const sentBefore = investor.state.sent.length;
+      await form.getByTestId("channel-create-submit").click();
+      const channelId = await waitFor("the new channel's session key kept in this browser", async () => (await localIds())[0], 60_000, 200);
+      await waitFor("the channel indexed by the node", async () => (await fetch(`${node.base}/api/channels/${channelId}`)).ok, 60_000, 200);
+      await panel.getByTestId("channel-tx").waitFor({ state: "detached", timeout: 60_000 });
+      if (investor.state.sent.length !== sentBefore + 2) fail(`opening sent ${investor.state.sent.length - sentBefore} transactions, not approve + open`);
+
+      await investorPage.goto(`${node.base}/#/fl/predict/${sharesTask}`);
+      await drawTrouser(investorPage);
+      await investorPage.getByTestId("predict-pay-by-channel").check();
+      await waitFor("the channel offered on the predict page", async () => (await investorPage.getByTestId("predict-channel").inputValue().catch(() => "")).toLowerCase() === channelId.toLowerCase(), 30_000, 200);
+      const prompts = () => investor.state.requests.filter((m) => m === "eth_sendTransaction" || m.startsWith("personal_sign") || m.startsWith("eth_sign")).length;
+      const promptsBefore = prompts();
+      const fee = parseEther("1");
+      const result = investorPage.getByTestId("predict-result");
+      for (const n of [1n, 2n]) {
+        await investorPage.getByTestId("predict-pay").click();
+        await waitFor(`prediction ${n} billed to the channel`, async () => BigInt((await getJson(`${node.base}/api/fl/channels/${channelId}/predictions`)).billed) === n * fee, 60_000, 200);
+        await result.waitFor({ timeout: 60_000 });
+        const cls = Number(await result.getAttribute("data-class"));
+        if (!(cls >= 0 && cls <= 9)) fail(`class ${cls}`);
+      }
+      if (prompts() !== promptsBefore) fail("a voucher payment asked the wallet");
+      await screenshot(investorPage, "fl-8-paid-by-voucher-zh", true);
+
+      // The fee receiver's fl-fee-forward job pays both fees in: the new wallet's dividends grow.
+      const owed = () => chain.readContract({ address: market, abi: marketAbi, functionName: "withdrawableDividendOf", args: [BigInt(sharesTask), me] });
+      const fees = async () => (await getJson(`${node.base}/api/fl/fees`)).tasks.find((t) => t.taskId === sharesTask);
+      await waitFor("both fees forwarded and indexed", async () => (await fees())?.forwarded === 2, 90_000, 500);
+      const f = await fees();
+      if (f.recorded !== 2 || f.owed !== 0 || BigInt(f.forwardedAmount) !== 2n * fee) fail(`fees: ${JSON.stringify(f)}`);
+      const dividends = await owed();
+      if (dividends === 0n) fail("no dividends from the forwarded fees");
+      // Away and back: #/me reads the assets again.
+      await page.goto(`${node.base}/#/fl`);
+      await page.goto(`${node.base}/#/me`);
+      const row = page.getByTestId(`me-share-${sharesTask}`);
+      await waitFor("the forwarded fees' dividends on #/me", async () => (await row.getByTestId("me-withdrawable").getAttribute("data-amount")) === String(dividends), 30_000);
     });
 
     await step("English and phone width (375 px): the fl pages without horizontal scrolling", async () => {
