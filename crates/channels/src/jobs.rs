@@ -216,3 +216,96 @@ impl Jobs {
         record_run(self.store(), EXPIRY_JOB, started_at_ms, touched, errors).await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    use agora_chain::{SendPolicy, Sender};
+    use agora_store::testing::TestDb;
+    use alloy::primitives::Address;
+
+    use super::*;
+    use crate::settle::SettlerConfig;
+
+    /// Counts its passes; the first reports an error line.
+    struct Counting {
+        passes: AtomicU64,
+        seen: watch::Sender<u64>,
+    }
+
+    impl PeriodicJob for Counting {
+        fn name(&self) -> &'static str {
+            "count"
+        }
+
+        fn every(&self) -> Duration {
+            Duration::from_millis(20)
+        }
+
+        fn run_once(&self) -> BoxFuture<'_, agora_store::Result<Pass>> {
+            Box::pin(async move {
+                let n = self.passes.fetch_add(1, Ordering::SeqCst) + 1;
+                self.seen.send_replace(n);
+                let errors = if n == 1 { vec!["the first pass failed".to_owned()] } else { Vec::new() };
+                Ok(Pass { touched: n, errors })
+            })
+        }
+    }
+
+    #[tokio::test]
+    async fn an_extra_job_is_listed_run_now_paused_and_run_on_its_own_schedule() -> anyhow::Result<()> {
+        let db = TestDb::sqlite().await?;
+        // No chain answers: the channel jobs record an error line each pass, which is all they do here.
+        let provider = agora_chain::read_provider("http://127.0.0.1:9")?;
+        let key = agora_chain::signer_from_key("0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d")?;
+        let payee = key.address();
+        let sender = Sender::new(provider, 31337, key, SendPolicy::dev());
+        let cfg = SettlerConfig {
+            chain_id: 31337,
+            contract: Address::ZERO,
+            payee,
+            margin_secs: 60,
+            interval: Duration::from_secs(3600),
+        };
+        let (seen, mut passes) = watch::channel(0);
+        let job = Arc::new(Counting { passes: AtomicU64::new(0), seen });
+        let jobs = Jobs::with_jobs(Settler::new(db.store.clone(), sender, cfg), vec![job.clone()]);
+
+        let listed: Vec<_> = jobs.status().await?.into_iter().map(|j| (j.name, j.every, j.paused)).collect();
+        assert_eq!(
+            listed,
+            [
+                (JOB_NAME, Duration::from_secs(3600), false),
+                (EXPIRY_JOB, Duration::from_secs(3600), false),
+                ("count", Duration::from_millis(20), false)
+            ]
+        );
+        let run = jobs.run_now("count").await?.expect("a job");
+        assert_eq!((run.name.as_str(), run.channels_touched), ("count", 1));
+        assert_eq!(run.errors, ["the first pass failed"]);
+        assert!(jobs.run_now("nothing").await?.is_none());
+        assert!(!jobs.set_paused("nothing", true).await?);
+
+        // Paused, it is skipped on schedule but still runs when asked.
+        assert!(jobs.set_paused("count", true).await?);
+        assert!(jobs.status().await?.iter().any(|j| j.name == "count" && j.paused));
+        assert_eq!(jobs.run_now("count").await?.map(|r| r.channels_touched), Some(2));
+        assert!(jobs.set_paused("count", false).await?);
+
+        let (stop, stopped) = watch::channel(false);
+        let running = tokio::spawn({
+            let jobs = jobs.clone();
+            async move { jobs.run(stopped).await }
+        });
+        tokio::time::timeout(Duration::from_secs(20), passes.wait_for(|n| *n >= 5)).await??;
+        stop.send_replace(true);
+        running.await?;
+        let runs = db.store.background_runs(100).await?;
+        let counted = runs.iter().filter(|r| r.name == "count").count();
+        assert!(counted >= 4, "{counted} runs of the extra job recorded");
+        assert!(runs.iter().any(|r| r.name == JOB_NAME), "the channel jobs ran too");
+        db.finish().await?;
+        Ok(())
+    }
+}
