@@ -17,6 +17,7 @@ import type { FlMarket } from "../hooks/useFlMarket";
 import { useI18n } from "../i18n-context";
 import { AccuracyChart, ContributionChart, RoundsTable } from "./FlCharts";
 import { amountIn, ModeBadge, StateBadge, taskName, TxStatus } from "./FlCommon";
+import { FlListModel } from "./FlListModel";
 import { MemberActions, TaskFacts } from "./FlTasks";
 
 interface Props {
@@ -139,7 +140,7 @@ export function FlTaskPage({ id, wallet, chainOk, tokens, fl }: Props) {
             <RoundsTable rounds={view.rounds} />
           </section>
 
-          {task.state === "Finished" && <Result task={task} result={view.result} resultError={view.resultError} me={me} tokens={tokens} fl={fl} chainOk={chainOk} />}
+          {task.state === "Finished" && <Result task={task} result={view.result} resultError={view.resultError} me={me} wallet={wallet} tokens={tokens} fl={fl} chainOk={chainOk} />}
 
           <section className="panel" aria-labelledby="fl-logs-title">
             <h2 id="fl-logs-title">{t("fl.logs")}</h2>
@@ -186,7 +187,7 @@ function Cancel({ task, me, fl, canAct, tokens }: { task: FlTask; me: Hex | null
   );
 }
 
-function Result(p: { task: FlTask; result: FlResult | null; resultError: string | null; me: Hex | null; tokens: Tokens; fl: FlMarket; chainOk: boolean }) {
+function Result(p: { task: FlTask; result: FlResult | null; resultError: string | null; me: Hex | null; wallet: Wallet | null; tokens: Tokens; fl: FlMarket; chainOk: boolean }) {
   const { t } = useI18n();
   const { task, result, me, fl } = p;
   const claimed = task.claims.find((c) => c.account === me);
@@ -242,6 +243,7 @@ function Result(p: { task: FlTask; result: FlResult | null; resultError: string 
             <p className="muted">{t("fl.result.noReward")}</p>
           )}
           <p className="muted">{t("fl.result.investorOwns")}</p>
+          <FlListModel task={task} me={me} wallet={p.wallet} chainOk={p.chainOk} tokens={p.tokens} />
         </>
       )}
       {task.mode === "shares" && (
