@@ -28,7 +28,33 @@ fn rpc(e: alloy::transports::TransportError) -> Error {
 }
 
 fn call(e: alloy::contract::Error) -> Error {
-    Error::Chain(agora_chain::revert::ContractError::from(e).into())
+    refusal(None, agora_chain::revert::ContractError::from(e).into())
+}
+
+/// A FederatedMarket refusal as a sentence naming its custom error and figures (`WrongState(…)`),
+/// for the job's run log and the command's message, instead of revert data in hex.
+fn refusal(task: Option<u64>, e: agora_chain::Error) -> Error {
+    use agora_chain::revert::ContractError;
+    use alloy::sol_types::SolInterface;
+    if let agora_chain::Error::Contract(ContractError::UnknownRevert(data)) = &e
+        && let Ok(err) = FederatedMarket::FederatedMarketErrors::abi_decode(data)
+    {
+        let reason = format!("FederatedMarket refused: {err:?}");
+        return match task {
+            Some(task) => Error::Task { task, reason },
+            None => Error::Protocol(reason),
+        };
+    }
+    Error::Chain(e)
+}
+
+/// What went wrong for a task of a pass, as a sentence without the task's id (which the caller
+/// puts before it).
+pub fn reason(error: &Error) -> String {
+    match error {
+        Error::Task { reason, .. } => reason.clone(),
+        other => other.to_string(),
+    }
 }
 
 /// Fees forwarded for one task by one transaction.
@@ -158,7 +184,7 @@ impl FeeForwarder {
         if !eth {
             let erc20 = MarketToken::new(t.token, self.sender.provider());
             if erc20.allowance(receiver, self.market).call().await.map_err(call)? < amount {
-                self.sender.send(erc20.approve(self.market, amount)).await?;
+                self.sender.send(erc20.approve(self.market, amount)).await.map_err(|e| refusal(Some(task), e))?;
             }
         }
         Ok(move |n: u32| if eth { fee * U256::from(n) } else { U256::ZERO })
@@ -167,7 +193,8 @@ impl FeeForwarder {
     /// Sends `payPredictionFees(task, count)` with `value` and reads what its event says was paid.
     async fn send(&self, task: u64, count: u32, value: U256) -> Result<Forwarded> {
         let market = FederatedMarket::new(self.market, self.sender.provider());
-        let receipt = self.sender.send(market.payPredictionFees(U256::from(task), count).value(value)).await?;
+        let call = market.payPredictionFees(U256::from(task), count).value(value);
+        let receipt = self.sender.send(call).await.map_err(|e| refusal(Some(task), e))?;
         let paid = receipt
             .inner
             .logs()

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use agora_channels::jobs::{BoxFuture, Pass, PeriodicJob};
-use agora_federated::fees::Outcome;
+use agora_federated::fees::{Outcome, reason};
 use agora_federated::{FeeForwarder, Owed};
 use agora_store::Store;
 
@@ -53,7 +53,7 @@ impl FeeForwardJob {
                     pass.touched += 1;
                 }
                 Outcome::AlreadyPaid { .. } => {}
-                Outcome::Failed { task, error } => pass.errors.push(format!("task {task}: {error}")),
+                Outcome::Failed { task, error } => pass.errors.push(format!("task {task}: {}", reason(&error))),
             }
         }
         Ok(pass)

@@ -2,7 +2,7 @@
 //! task into FederatedMarket (`payPredictionFees`), where they are divided exactly as that many
 //! paid requests would be — the same pass as the node's `fl-fee-forward` job.
 
-use agora_federated::fees::Outcome;
+use agora_federated::fees::{Outcome, reason};
 use agora_federated::{FeeForwarder, Forwarded, Owed};
 use alloy::primitives::Address;
 use alloy::signers::local::PrivateKeySigner;
@@ -52,7 +52,7 @@ impl FlNode {
                 Outcome::Failed { task, error } => {
                     let why = match error {
                         agora_federated::Error::Chain(e) => refused(e).to_string(),
-                        other => other.to_string(),
+                        other => reason(&other),
                     };
                     FeeOutcome::Failed(task, why)
                 }
