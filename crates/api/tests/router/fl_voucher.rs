@@ -199,6 +199,7 @@ async fn a_voucher_pays_each_prediction_once() -> anyhow::Result<()> {
         (Some(2), Some(0)),
         "{fees}"
     );
+    assert_eq!(fees["indexedBlock"], 2, "the figures are those of the blocks indexed up to 2: {fees}");
     assert_eq!(db.store.fl_prediction_totals(CHAIN, 1).await?, (2, U256::from(10)), "usage and revenue from the chain");
     Ok(())
 }
