@@ -26,7 +26,8 @@ pub struct FlSettings {
     pub demo: bool,
     /// How often the fee receiver (`[channels] payee_key`) pays the prediction fees its channels
     /// collected into FederatedMarket (the `fl-fee-forward` background job), in seconds; 0: never
-    /// (forward them by hand with `agora fl forward-fees`).
+    /// (forward them by hand with `agora fl forward-fees`). Fees reach the receiver's wallet only
+    /// when its channels are settled; a pass it cannot pay for records an error and tries again.
     pub forward_fees_every_secs: u64,
 }
 
