@@ -18,6 +18,10 @@ pub struct AssistantSettings {
     /// per layer, and when the node's other work takes a core from one of them every token waits
     /// for it (measured here: 2 threads on a busy 2-core machine ran 50 times slower than 1).
     pub threads: u32,
+    /// Run a model's 4-bit `Q4_1` weights widened to 8-bit `Q8_0`, in a copy made once beside the
+    /// file (`agora_llm::gguf`): SmolLM2-135M generates about 40 % faster so on these CPUs, with
+    /// perplexity within 0.3 %. False: the file's own weights.
+    pub widen_weights: bool,
     /// Serve an OpenAI-compatible upstream instead of the local model.
     pub upstream: Option<UpstreamSettings>,
     /// The token replies are priced in: `eth`, an ERC-20 address, or unset for MarketToken.
@@ -55,6 +59,7 @@ impl Default for AssistantSettings {
             enabled: true,
             model_path: None,
             threads: 1,
+            widen_weights: true,
             upstream: None,
             price_token: None,
             // 0.005 and 0.01 of an 18-decimal token per 1,000 tokens.

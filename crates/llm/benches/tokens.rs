@@ -1,5 +1,6 @@
 //! Figures for the local model: load time, prompt tokens/s and generated tokens/s for one stream
-//! (greedy decoding, the default options), each the median of a few runs.
+//! (greedy decoding, the default options), each the median of a few runs; then one thread on the
+//! weights as shipped (`Q4_1`), for comparison with the default 8-bit copy.
 //!
 //! `cargo bench -p agora-llm --bench tokens` (needs the model: `make model`).
 
@@ -9,7 +10,9 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use agora_llm::{ChatMessage, Generation, LocalModel, LocalOptions, MODEL_FILE, Model, Piece, PieceReceiver, Role};
+use agora_llm::{
+    ChatMessage, Generation, LocalModel, LocalOptions, MODEL_FILE, Model, Piece, PieceReceiver, Role, Weights,
+};
 
 const RUNS: usize = 5;
 const GENERATED: u32 = 200;
@@ -39,8 +42,8 @@ async fn timed(mut rx: PieceReceiver, started: Instant) -> anyhow::Result<(u32, 
     anyhow::bail!("reply ended without Done")
 }
 
-async fn bench(threads: u32, path: &PathBuf) -> anyhow::Result<()> {
-    let options = LocalOptions { threads, ..LocalOptions::default() };
+async fn bench(threads: u32, weights: Weights, path: &PathBuf) -> anyhow::Result<()> {
+    let options = LocalOptions { threads, weights, ..LocalOptions::default() };
     let mut loads = Vec::new();
     let mut model = None;
     for _ in 0..RUNS {
@@ -75,7 +78,11 @@ async fn bench(threads: u32, path: &PathBuf) -> anyhow::Result<()> {
         completion = total;
     }
 
-    println!("agora-llm local model {} ({MODEL_FILE}), {threads} thread(s), median of {RUNS}:", model.id());
+    let run_as = match weights {
+        Weights::Q8_0 => "weights widened to Q8_0 (the default)",
+        Weights::AsShipped => "weights as shipped",
+    };
+    println!("agora-llm local model {} ({MODEL_FILE}, {run_as}), {threads} thread(s), median of {RUNS}:", model.id());
     println!("  load:       {:8.1} ms", median(loads));
     println!("  prompt:     {:8.1} tokens/s  ({prompt_tokens} prompt tokens)", median(prompt_rates));
     println!("  generation: {:8.1} tokens/s  ({completion} tokens, greedy, one stream)", median(gen_rates));
@@ -92,9 +99,11 @@ async fn main() -> anyhow::Result<()> {
         let load: Vec<&str> = load.split_whitespace().take(3).collect();
         println!("{cores} cores, load average {} (1, 5, 15 min) before the run", load.join(" "));
     }
-    bench(cores.min(8), &path).await?;
+    bench(cores.min(8), Weights::Q8_0, &path).await?;
     if cores > 1 {
-        bench(1, &path).await?;
+        bench(1, Weights::Q8_0, &path).await?;
     }
+    // The same model run as shipped, for comparison.
+    bench(1, Weights::AsShipped, &path).await?;
     Ok(())
 }

@@ -9,6 +9,7 @@
 #![warn(missing_docs)]
 
 mod error;
+pub mod gguf;
 mod local;
 mod sse;
 mod upstream;
@@ -19,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 
 pub use error::{LlmError, Result};
-pub use local::{DEFAULT_SYSTEM_PROMPT, LocalModel, LocalOptions, MODEL_FILE};
+pub use local::{DEFAULT_SYSTEM_PROMPT, LocalModel, LocalOptions, MODEL_FILE, Weights};
 pub use upstream::OpenAiUpstream;
 
 /// Who said a message.

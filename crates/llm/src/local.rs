@@ -46,6 +46,20 @@ pub struct LocalOptions {
     pub max_concurrent: usize,
     /// Prepended as a system message when a conversation does not start with one (empty: none).
     pub system_prompt: String,
+    /// The precision the weights run at.
+    pub weights: Weights,
+}
+
+/// The precision a model's weights run at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Weights {
+    /// 4-bit `Q4_1` weights widened to 8-bit `Q8_0` once, into a copy beside the file
+    /// ([`crate::gguf`]): llama.cpp runs SmolLM2-135M about 40 % faster so, at the same answers
+    /// within rounding. Files without `Q4_1` weights run as they are.
+    #[default]
+    Q8_0,
+    /// The file's own weights.
+    AsShipped,
 }
 
 impl Default for LocalOptions {
@@ -56,6 +70,7 @@ impl Default for LocalOptions {
             threads: u32::try_from(cores.min(8)).unwrap_or(2),
             max_concurrent: 1,
             system_prompt: DEFAULT_SYSTEM_PROMPT.to_string(),
+            weights: Weights::default(),
         }
     }
 }
@@ -121,7 +136,18 @@ impl LocalModel {
         let started = Instant::now();
         let backend = backend()?;
         let load_err = |reason: String| LlmError::ModelLoad { path: path.to_path_buf(), reason };
-        let model = LlamaModel::load_from_file(backend, path, &LlamaModelParams::default())
+        let weights = match options.weights {
+            Weights::AsShipped => path.to_path_buf(),
+            Weights::Q8_0 => match crate::gguf::widen_file(path) {
+                Ok(widened) => widened,
+                Err(e @ crate::gguf::GgufError::Unsupported { .. }) => {
+                    tracing::warn!(path = %path.display(), error = %e, "running the weights as shipped");
+                    path.to_path_buf()
+                }
+                Err(e) => return Err(load_err(format!("widening the weights to 8 bits: {e}"))),
+            },
+        };
+        let model = LlamaModel::load_from_file(backend, &weights, &LlamaModelParams::default())
             .map_err(|e| load_err(e.to_string()))?;
         let template = model.chat_template(None).map_err(|e| load_err(format!("no chat template: {e}")))?;
         let id = model_id(path);
@@ -129,6 +155,7 @@ impl LocalModel {
         tracing::info!(
             model = %id,
             path = %path.display(),
+            weights = %weights.display(),
             context_tokens,
             params = model.n_params(),
             elapsed_ms = started.elapsed().as_millis() as u64,
@@ -173,7 +200,7 @@ fn model_id(path: &Path) -> String {
 }
 
 /// `Q4_1`, `Q4_K_M`, `IQ2_XS`, `F16`, `BF16`, …
-fn is_quantisation(s: &str) -> bool {
+pub(crate) fn is_quantisation(s: &str) -> bool {
     let s = s.to_ascii_uppercase();
     let rest = s
         .strip_prefix("IQ")

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use agora_assistant::{Assistant, AssistantConfig, AssistantSettings, Offer, Pricing};
 use agora_channels::Ledger;
-use agora_llm::{LocalModel, LocalOptions, Model, OpenAiUpstream};
+use agora_llm::{LocalModel, LocalOptions, Model, OpenAiUpstream, Weights};
 use agora_store::Store;
 use alloy::primitives::{Address, U256};
 use anyhow::{Context, Result, bail};
@@ -63,7 +63,8 @@ pub(crate) async fn build(w: Wiring<'_>) -> Result<Option<Assistant>> {
                     path.display()
                 );
             }
-            let options = LocalOptions { threads: s.threads.max(1), ..LocalOptions::default() };
+            let weights = if s.widen_weights { Weights::Q8_0 } else { Weights::AsShipped };
+            let options = LocalOptions { threads: s.threads.max(1), weights, ..LocalOptions::default() };
             Arc::new(LocalModel::load(&path, options).await.with_context(|| format!("cannot load {}", path.display()))?)
         }
     };
