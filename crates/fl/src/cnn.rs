@@ -165,32 +165,17 @@ impl Cnn {
             self.tensors(params, &device)?.iter().map(Var::from_tensor).collect::<candle_core::Result<Vec<_>>>()?;
         let weights: Vec<Tensor> = vars.iter().map(|v| v.as_tensor().clone()).collect();
         let mut sgd = SGD::new(vars.clone(), config.lr)?;
-        let mut rng = Rng::stream(seed, &[0x7a1a]);
-        let mut order: Vec<usize> = (0..data.len()).collect();
-        let mut loss_sum = 0.0f64;
-        let (mut xb, mut yb) = (Vec::new(), Vec::new());
-        for _ in 0..config.epochs {
-            rng.shuffle(&mut order);
-            loss_sum = 0.0;
-            for chunk in order.chunks(config.batch) {
-                xb.clear();
-                yb.clear();
-                for &i in chunk {
-                    xb.extend_from_slice(data.row(i));
-                    yb.push(data.y[i]);
-                }
-                let x = Tensor::from_slice(&xb, (chunk.len(), data.features), &device)?;
-                let y = Tensor::from_slice(&yb, chunk.len(), &device)?;
-                let batch_loss = loss::cross_entropy(&self.forward(&weights, &x)?, &y)?;
-                sgd.backward_step(&batch_loss)?;
-                loss_sum += f64::from(batch_loss.to_scalar::<f32>()?) * chunk.len() as f64;
-            }
-        }
+        let loss = crate::model::batches(data, config, seed, |x, y| {
+            let y = Tensor::from_slice(y, y.len(), &device)?;
+            let batch_loss = loss::cross_entropy(&self.forward(&weights, x)?, &y)?;
+            sgd.backward_step(&batch_loss)?;
+            Ok(f64::from(batch_loss.to_scalar::<f32>()?))
+        })?;
         let mut out = Vec::with_capacity(self.param_count());
         for v in &vars {
             out.extend(v.as_tensor().flatten_all()?.to_vec1::<f32>()?);
         }
-        Ok(TrainOutcome { params: out, loss: (loss_sum / data.len() as f64) as f32, samples: data.len() })
+        Ok(TrainOutcome { params: out, loss, samples: data.len() })
     }
 }
 

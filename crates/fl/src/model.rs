@@ -159,26 +159,8 @@ impl Mlp {
         }
         let device = Device::Cpu;
         let mut layers = self.tensors(params, &device)?;
-        let mut rng = Rng::stream(seed, &[0x7a1a]);
-        let mut order: Vec<usize> = (0..data.len()).collect();
-        let mut loss_sum = 0.0f64;
-        let mut xb = Vec::with_capacity(config.batch * data.features);
-        let mut yb = Vec::with_capacity(config.batch);
-        for _ in 0..config.epochs {
-            rng.shuffle(&mut order);
-            loss_sum = 0.0;
-            for chunk in order.chunks(config.batch) {
-                xb.clear();
-                yb.clear();
-                for &i in chunk {
-                    xb.extend_from_slice(data.row(i));
-                    yb.push(data.y[i]);
-                }
-                let x = Tensor::from_slice(&xb, (chunk.len(), data.features), &device)?;
-                loss_sum += self.sgd_step(&mut layers, &x, &yb, config.lr)? * chunk.len() as f64;
-            }
-        }
-        Ok(TrainOutcome { params: flatten(&layers)?, loss: (loss_sum / data.len() as f64) as f32, samples: data.len() })
+        let loss = batches(data, config, seed, |x, y| self.sgd_step(&mut layers, x, y, config.lr))?;
+        Ok(TrainOutcome { params: flatten(&layers)?, loss, samples: data.len() })
     }
 
     /// One SGD step on the batch `x` with labels `y`; returns the batch's mean cross-entropy.
@@ -320,6 +302,39 @@ impl Evaluator {
         let correct = self.correct(&logits)?;
         Ok(Evaluation { accuracy: correct as f64 / self.samples as f64, loss, correct, samples: self.samples })
     }
+}
+
+/// Runs `config.epochs` epochs over `data` in batches of `config.batch` (a seeded order,
+/// reshuffled every epoch), calling `step` with each batch's inputs and labels; `step` returns the
+/// batch's mean loss. Returns the last epoch's mean loss per sample. Every network trains through
+/// here, so one seed gives one batch order whichever network it is.
+pub(crate) fn batches(
+    data: &Dataset,
+    config: &TrainConfig,
+    seed: u64,
+    mut step: impl FnMut(&Tensor, &[u32]) -> Result<f64>,
+) -> Result<f32> {
+    let device = Device::Cpu;
+    let mut rng = Rng::stream(seed, &[0x7a1a]);
+    let mut order: Vec<usize> = (0..data.len()).collect();
+    let mut loss_sum = 0.0f64;
+    let mut xb = Vec::with_capacity(config.batch * data.features);
+    let mut yb = Vec::with_capacity(config.batch);
+    for _ in 0..config.epochs {
+        rng.shuffle(&mut order);
+        loss_sum = 0.0;
+        for chunk in order.chunks(config.batch) {
+            xb.clear();
+            yb.clear();
+            for &i in chunk {
+                xb.extend_from_slice(data.row(i));
+                yb.push(data.y[i]);
+            }
+            let x = Tensor::from_slice(&xb, (chunk.len(), data.features), &device)?;
+            loss_sum += step(&x, &yb)? * chunk.len() as f64;
+        }
+    }
+    Ok((loss_sum / data.len() as f64) as f32)
 }
 
 #[cfg(test)]
