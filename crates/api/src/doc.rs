@@ -9,7 +9,7 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::{
-    admin, assistant, auth, board, channels, community, content, data_market, email, events, faucet, fl_account,
+    admin, assistant, auth, board, channels, community, content, data_market, email, events, faucet, fl_account, fl_listing,
     fl_market, fl_predict, fl_runs, graphql, moderation, notifications, posts, profiles, routes,
 };
 
@@ -38,6 +38,7 @@ use crate::{
         data_market::order,
         fl_market::tasks,
         fl_market::task,
+        fl_listing::listing,
         fl_account::account,
         fl_runs::rounds,
         fl_runs::logs,

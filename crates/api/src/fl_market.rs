@@ -23,6 +23,7 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/api/fl/tasks/{id}", get(task))
         .route("/api/fl/accounts/{address}", get(crate::fl_account::account))
         .merge(crate::fl_runs::router())
+        .merge(crate::fl_listing::router())
 }
 
 /// Addresses and hashes as this API writes them: lower-case `0x` hex.

@@ -21,6 +21,7 @@ mod error;
 mod events;
 mod faucet;
 mod fl_account;
+mod fl_listing;
 mod fl_market;
 mod fl_predict;
 mod fl_runs;

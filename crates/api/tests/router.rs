@@ -18,6 +18,8 @@ use tower::ServiceExt;
 #[path = "router/board.rs"]
 mod board;
 mod common;
+#[path = "router/fl_listing.rs"]
+mod fl_listing;
 #[path = "router/fl_market.rs"]
 mod fl_market;
 #[path = "router/fl_voucher.rs"]
