@@ -137,6 +137,8 @@ export function FlPredictPage({ id, wallet, chainOk, tokens, fl, onConnect }: Pr
       setPredictError(t("predict.channel.failed", { message: errorText(e) }));
     } finally {
       setAsking(false);
+      // The channel's spent figure moves with each voucher the node accepts.
+      void vp.reload();
     }
   };
 
