@@ -17,7 +17,7 @@ mod scheduler;
 mod settings;
 
 pub use local::LocalRunner;
-pub use runner::{Outcome, Runner, RunnerError, TaskRun};
+pub use runner::{Outcome, Runner, RunnerError, ServiceGate, TaskRun};
 pub use scheduler::{Scheduler, SchedulerConfig};
 pub use settings::ComputeSettings;
 

@@ -1,6 +1,6 @@
 //! The runner on this node's own executor: the input (text, or the CID of an upload) read against
 //! the service's input form, the app and limits from the node's [`Catalogue`], the output stored in
-//! the content store.
+//! the content store. An optional [`ServiceGate`] may refuse a task before anything runs.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,18 +10,25 @@ use agora_executor::{Catalogue, JobSpec, JobStatus};
 use agora_market::Runtime;
 use async_trait::async_trait;
 
-use crate::runner::{Outcome, Runner, RunnerError, TaskRun};
+use crate::runner::{Outcome, Runner, RunnerError, ServiceGate, TaskRun};
 
 /// Runs tasks on the node's catalogue (see the module documentation).
 pub struct LocalRunner {
     catalogue: Arc<Catalogue>,
     content: Arc<AnyStore>,
+    gate: Option<Arc<dyn ServiceGate>>,
 }
 
 impl LocalRunner {
     /// A runner over `catalogue` that stores outputs in `content`.
     pub fn new(catalogue: Arc<Catalogue>, content: Arc<AnyStore>) -> Self {
-        Self { catalogue, content }
+        Self { catalogue, content, gate: None }
+    }
+
+    /// The same runner, asking `gate` before each task whether it may run.
+    pub fn with_gate(mut self, gate: Arc<dyn ServiceGate>) -> Self {
+        self.gate = Some(gate);
+        self
     }
 
     /// A task's data: the bytes behind a CID from the content store, else the text itself.
@@ -53,6 +60,11 @@ impl Runner for LocalRunner {
 
     async fn run(&self, task: TaskRun<'_>) -> Result<Outcome, RunnerError> {
         let failed = |reason: String| Ok(Outcome::Failed { reason });
+        if let Some(gate) = &self.gate
+            && let Err(reason) = gate.admit(&task).await?
+        {
+            return failed(reason);
+        }
         let input = match task.service.input().parse(task.input) {
             Ok(i) => i,
             Err(reason) => return failed(reason),

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use agora_content::Cid;
 use agora_market::{Runtime, ServiceMetadata};
+use alloy::primitives::Address;
 use async_trait::async_trait;
 
 /// A runner's own failure (not the task's): the job stays where it is and is retried.
@@ -22,6 +23,8 @@ pub struct TaskRun<'a> {
     pub task_id: u64,
     /// The service it was bought from.
     pub service_id: u64,
+    /// Who listed that service and is paid for the task.
+    pub provider: Address,
     /// That service's metadata (its runtime and input form).
     pub service: &'a ServiceMetadata,
     /// The app recorded for the job when it was accepted.
@@ -64,4 +67,14 @@ pub trait Runner: Send + Sync {
     /// Runs a task to its outcome. Called again for the same task after a restart: a runner that
     /// keeps state (a deal) resumes it rather than starting over.
     async fn run(&self, task: TaskRun<'_>) -> Result<Outcome, RunnerError>;
+}
+
+/// Decides, before a runner spends anything on it, whether a task's service may be run here at
+/// all: e.g. whether its provider has the right to sell the app it names. The compute crate knows
+/// no app's rules; the node supplies them.
+#[async_trait]
+pub trait ServiceGate: Send + Sync {
+    /// `Ok(Ok(()))`: run it. `Ok(Err(reason))`: refuse it; the task fails with `reason` and the
+    /// buyer is refunded. `Err`: the gate could not decide now (the task is retried).
+    async fn admit(&self, task: &TaskRun<'_>) -> Result<Result<(), String>, RunnerError>;
 }

@@ -308,6 +308,7 @@ impl Scheduler {
             chain_id: self.cfg.chain_id,
             task_id: task.task_id,
             service_id: task.service_id,
+            provider: service.provider,
             service: metadata,
             app,
             input: task.input.as_deref().unwrap_or_default(),
