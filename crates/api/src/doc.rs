@@ -9,8 +9,8 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::{
-    admin, assistant, auth, board, channels, community, content, data_market, email, events, faucet, fl_account, fl_listing,
-    fl_market, fl_predict, fl_runs, graphql, moderation, notifications, posts, profiles, routes,
+    admin, assistant, auth, board, channels, community, content, data_market, email, events, faucet, fl_account,
+    fl_listing, fl_market, fl_predict, fl_runs, graphql, moderation, notifications, posts, profiles, routes,
 };
 
 #[derive(OpenApi)]

@@ -1,5 +1,6 @@
-//! `agora fl create|join|leave|buy-blocks|verify|claim|withdraw|predict|forward-fees` and `agora fl-client`: the
-//! federated-learning market from the command line, through `agora_node::fl_client`.
+//! `agora fl create|join|leave|buy-blocks|verify|claim|withdraw|predict|forward-fees|list-model`
+//! and `agora fl-client`: the federated-learning market from the command line, through
+//! `agora_node::fl_client`.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -149,6 +150,9 @@ pub(crate) enum FlCmd {
     Predict(crate::fl_pay::PredictArgs),
     /// As the node's fee receiver, pay the fees of predictions paid by vouchers into FederatedMarket.
     ForwardFees(crate::fl_pay::ForwardArgs),
+    /// As a finished reward-pool task's investor, list its model on the compute market as an
+    /// AI-inference service (`listService`) and print the new service's id.
+    ListModel(crate::fl_list::ListModelArgs),
 }
 
 /// `agora fl-client`'s flags.
@@ -242,6 +246,7 @@ pub(crate) async fn run(cmd: FlCmd, flags: &ClientFlags, out: Out) -> Outcome {
         }
         FlCmd::Predict(a) => crate::fl_pay::predict(&node, a, flags, out).await,
         FlCmd::ForwardFees(a) => crate::fl_pay::forward(&node, a, out).await,
+        FlCmd::ListModel(a) => crate::fl_list::list_model(&node, a, out).await,
     }
 }
 

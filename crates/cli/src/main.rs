@@ -9,6 +9,7 @@ mod chat;
 mod community;
 mod data;
 mod fl;
+mod fl_list;
 mod fl_pay;
 mod local;
 mod out;

@@ -6,8 +6,11 @@
 //! dividends withdrawn after paid predictions (on chain, and by vouchers on a channel to the node's
 //! fee receiver, which `agora fl forward-fees` and the node's `fl-fee-forward` job pay into the
 //! contract, each fee once) are exactly the contract's formula; a participant
-//! killed in the middle of a round does not stall its task.
+//! killed in the middle of a round does not stall its task. The reward-pool task's model is then
+//! sold on the compute market, by its investor only (`listing`).
 
+#[path = "fl/listing.rs"]
+mod listing;
 mod support;
 
 use std::path::{Path, PathBuf};
@@ -231,7 +234,8 @@ async fn a_reward_pool_pays_out_exactly_by_contribution_and_verifies() -> anyhow
     let (status, lines) = m.agora(&["fl", "claim", &task.to_string(), "--key", &hex])?;
     assert!(!status.success());
     assert_eq!(lines.last().map(|l| l["error"]["code"].clone()), Some("AlreadyClaimed".into()), "{lines:?}");
-    Ok(())
+    // The investor owns the model: sold on the compute market, by the investor only.
+    listing::sold_on_the_compute_market(&m, task).await
 }
 
 /// `fee` paid `n` times, accrued as FederatedMarket does: the magnified fee per share and what

@@ -137,7 +137,8 @@ impl<S: ContentStore + 'static> Executor for FlModelExecutor<S> {
             };
         };
         let n = self.next.fetch_add(1, Ordering::Relaxed);
-        let id = JobId::new(format!("fl-model-{}-{n}", std::process::id()));
+        // `infer-`: the node's dispatch sends the status and waits of such jobs to the model executor.
+        let id = JobId::new(format!("infer-fl-{}-{n}", std::process::id()));
         let status = self.run(task, &spec.input).await;
         if let Ok(mut jobs) = self.jobs.lock() {
             jobs.insert(id.clone(), status);

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use agora_assistant::client::NodeApi;
 use agora_chain::Sender;
-use agora_chain::bindings::{FederatedMarket, IFederatedMarket, MarketToken};
+use agora_chain::bindings::{ComputeMarket, FederatedMarket, IFederatedMarket, MarketToken};
 pub use agora_federated::{Behaviour, ClientReport, DataDirs, DatasetName, ModelKind, TaskSpec};
 use alloy::primitives::aliases::{U40, U96};
 use alloy::primitives::{Address, B256, U256, keccak256};
@@ -66,6 +66,18 @@ pub struct FlNode {
     pub endpoint: Option<String>,
     /// The block the contracts were deployed at.
     pub deploy_block: u64,
+}
+
+/// What a compute-market service charges: one job's price in `token`'s smallest unit
+/// (`Address::ZERO`: ETH), and the longest a job may run, seconds.
+#[derive(Debug, Clone, Copy)]
+pub struct ServiceOffer {
+    /// The payment token.
+    pub token: Address,
+    /// One job's price.
+    pub price: U256,
+    /// The longest a job may run, seconds.
+    pub max_run_time: u64,
 }
 
 /// What `agora fl create` asks for.
@@ -325,6 +337,27 @@ impl FlNode {
             .map(|l| l.data.amount)
             .context("withdrawDividends emitted no DividendsWithdrawn")?;
         Ok((amount, receipt.transaction_hash))
+    }
+
+    /// Lists a compute-market service from `key` at `market` (a finished model's listing, whose
+    /// `metadata_uri` the node's `/api/fl/tasks/{id}/listing` gives); returns the new service's id
+    /// and the transaction.
+    pub async fn list_service(
+        &self,
+        key: &PrivateKeySigner,
+        market: Address,
+        offer: ServiceOffer,
+        metadata_uri: String,
+    ) -> Result<(u64, B256)> {
+        let sender = self.sender(key).await?;
+        let contract = ComputeMarket::new(market, sender.provider());
+        let call = contract.listService(offer.token, offer.price, offer.max_run_time, metadata_uri);
+        let receipt = self.send(&sender, call).await?;
+        let service = receipt
+            .decoded_log::<ComputeMarket::ServiceListed>()
+            .map(|l| l.data.serviceId)
+            .context("listService emitted no ServiceListed")?;
+        Ok((u64::try_from(service).context("a service id past u64")?, receipt.transaction_hash))
     }
 
     /// Pays for a prediction on `pixels` and asks the node for it (again while the node has not yet

@@ -298,7 +298,9 @@ pub async fn up(config: &Config) -> Result<Node> {
         .await
         .context("cannot start the iExec backend")?;
         let mut runners: Vec<std::sync::Arc<dyn agora_compute::Runner>> =
-            vec![std::sync::Arc::new(agora_compute::LocalRunner::new(catalogue.clone(), content.clone()))];
+            vec![std::sync::Arc::new(agora_compute::LocalRunner::new(catalogue.clone(), content.clone()).with_gate(
+                std::sync::Arc::new(catalogue::FlListingGate { store: store.clone(), chain_id: deployments.chain_id }),
+            ))];
         if let Some(backend) = iexec {
             runners.push(backend);
         }

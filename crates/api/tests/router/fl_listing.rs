@@ -8,7 +8,7 @@ use agora_store::{Batch, BlockRef, FlEvent, IndexedLog, LogMeta, MarketEvent};
 use axum::http::StatusCode;
 use serde_json::json;
 
-use super::seeded;
+use super::{assert_has_required, seeded};
 use crate::common::{CHAIN, call};
 
 const INVESTOR: &str = "0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266";
@@ -93,6 +93,8 @@ async fn the_investor_gets_a_finished_models_listing() -> anyhow::Result<()> {
 
     let (status, listing) = call(&app, "GET", "/api/fl/tasks/1/listing", None).await;
     assert_eq!(status, StatusCode::OK, "{listing}");
+    let (_, doc) = call(&app, "GET", "/api/openapi.json", None).await;
+    assert_has_required(&doc, "FlModelListing", &listing, "a model's listing");
     assert_eq!(listing["investor"], INVESTOR);
     assert_eq!(listing["token"], ETH);
     assert_eq!(listing["metadata"]["kind"], "ai-inference");
@@ -111,7 +113,13 @@ async fn the_investor_gets_a_finished_models_listing() -> anyhow::Result<()> {
         .filter(|e| matches!(e, MarketEvent::ServiceListed { .. }))
         .enumerate()
         .map(|(i, event)| IndexedLog {
-            meta: LogMeta { block_number: 3, block_hash: "0x03".into(), ..meta(i as u64) },
+            meta: LogMeta {
+                block_number: 3,
+                block_hash: "0x03".into(),
+                block_timestamp: 1_700_000_200,
+                tx_hash: format!("0x{:064x}", 0xf3),
+                ..meta(i as u64)
+            },
             event,
         })
         .collect();
