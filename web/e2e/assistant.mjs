@@ -41,6 +41,7 @@ import {
   text,
   useArtifacts,
   waitFor,
+  openChannelForm,
 } from "./lib.mjs";
 
 // anvil's default accounts (what `agora up` starts it with); checked against dev.json below.
@@ -215,8 +216,7 @@ async function main() {
     async function openChannel(deposit, durationLabel) {
       const known = new Set(await localChannelIds());
       const sentBefore = wallet.state.sent.length;
-      const form = panel.getByTestId("channel-create");
-      if (!(await form.isVisible())) await panel.locator("details.create > summary").click();
+      const form = await openChannelForm(panel);
       await form.getByTestId("channel-create-amount").fill(deposit);
       if (durationLabel) await form.locator("select").selectOption({ label: durationLabel });
       await watchTx();

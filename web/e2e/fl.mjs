@@ -55,6 +55,7 @@ import {
   text,
   useArtifacts,
   waitFor,
+  openChannelForm,
 } from "./lib.mjs";
 
 /// A participant training `taskId` with `key` against the node at `base` (assumed flags).
@@ -277,8 +278,7 @@ async function main() {
       await investorPage.goto(`${node.base}/#/assistant`);
       const panel = investorPage.getByTestId("channel-panel");
       await panel.waitFor({ timeout: 30_000 });
-      const form = panel.getByTestId("channel-create");
-      if (!(await form.isVisible())) await panel.locator("details.create > summary").click();
+      const form = await openChannelForm(panel);
       await form.getByTestId("channel-create-amount").fill("3");
       const sentBefore = investor.state.sent.length;
       await form.getByTestId("channel-create-submit").click();

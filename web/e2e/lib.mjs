@@ -79,6 +79,19 @@ export async function waitFor(what, fn, timeoutMs, everyMs = 250) {
   fail(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${last.message}` : ""}`);
 }
 
+/// The channel panel's create form, open. Its <details> opens by itself once the page knows the
+/// payer has no channel, so a click made while the list loads can close it again: click until it
+/// stays open (the page sets it only once).
+export async function openChannelForm(panel) {
+  const form = panel.getByTestId("channel-create");
+  await waitFor("the channel panel's create form open", async () => {
+    if (await form.isVisible()) return true;
+    await panel.locator("details.create > summary").click();
+    return form.isVisible();
+  }, 30_000, 300);
+  return form;
+}
+
 export async function getJson(url, init) {
   const res = await fetch(url, init);
   if (!res.ok) throw new Error(`${url}: HTTP ${res.status}`);
