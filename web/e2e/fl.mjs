@@ -220,6 +220,12 @@ async function main() {
       await page.waitForSelector(`[data-testid=fl-task-page][data-state=Finished]`, { timeout: TRAINING_MS });
       if ((await roundOf()) !== 3) fail(`finished at round ${await roundOf()}`);
       await expectText(page.getByTestId("fl-accuracy-chart").locator("figcaption"), "第 3 轮");
+      // Each round's record links to the content store, and is that round's entry.
+      const links = page.getByTestId("fl-round-record");
+      if ((await links.count()) !== 3) fail(`${await links.count()} round records linked, not 3`);
+      const href = await links.nth(2).getAttribute("href");
+      const entry = await (await page.request.get(new URL(href, page.url()).toString())).json();
+      if (entry.round !== 3 || !Array.isArray(entry.utilities)) fail(`round 3's record link serves ${JSON.stringify(entry).slice(0, 200)}`);
     });
 
     await step("6. earnings: the reward is claimed with the node's proof and the pool divided exactly; shares add up to 100 %", async () => {

@@ -60,6 +60,11 @@ struct RoundDto {
     participants: Vec<ParticipantDto>,
     /// Unix seconds.
     aggregated_at: u64,
+    /// The round's entry of the contribution record (its coalition utilities) in the content store
+    /// (`GET /ipfs/{cid}`); null in rounds an older node recorded.
+    record_cid: Option<String>,
+    /// The global model after the round (little-endian f32), likewise.
+    model_cid: Option<String>,
 }
 
 fn round_dto(r: FlRoundRow) -> RoundDto {
@@ -79,6 +84,8 @@ fn round_dto(r: FlRoundRow) -> RoundDto {
             })
             .collect(),
         aggregated_at: r.aggregated_at,
+        record_cid: r.record_cid,
+        model_cid: r.model_cid,
     }
 }
 

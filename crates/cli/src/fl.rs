@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use agora_node::client::{Address, U256};
-use agora_node::fl_client::{Behaviour, DataDirs, FlNode, ModelKind, NewTask, Refused, TaskSpec};
+use agora_node::fl_client::{Behaviour, DataDirs, FlNode, ModelKind, NewTask, Patience, Refused, TaskSpec};
 use clap::{Args, Subcommand, ValueEnum};
 use serde_json::json;
 
@@ -181,6 +181,10 @@ pub(crate) struct ClientArgs {
     /// Seconds to keep trying to sign in while the coordinator has not yet seen the task or join.
     #[arg(long, default_value_t = 60)]
     patience: u64,
+    /// Seconds to keep trying to connect again when the connection to the coordinator drops (its
+    /// node restarted, say; the task resumes after its last journaled round). 0: never.
+    #[arg(long, value_name = "SECS", default_value_t = 300)]
+    reconnect_for: u64,
     /// The node's API.
     #[arg(long, env = "AGORA_API", default_value = "http://127.0.0.1:8080")]
     api: String,
@@ -350,7 +354,14 @@ pub(crate) async fn client(a: ClientArgs, out: Out) -> Outcome {
     };
     out.say(&format!("participating in task {} as {}", a.task, signer.address()));
     let report = node
-        .participate(&signer, a.task, behaviour, dirs, a.join, Duration::from_secs(a.patience))
+        .participate(
+            &signer,
+            a.task,
+            behaviour,
+            dirs,
+            a.join,
+            Patience { sign_in: Duration::from_secs(a.patience), reconnect: Duration::from_secs(a.reconnect_for) },
+        )
         .await
         .map_err(failed)?;
     for (round, accuracy) in &report.accuracy {

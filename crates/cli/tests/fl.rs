@@ -7,10 +7,13 @@
 //! fee receiver, which `agora fl forward-fees` and the node's `fl-fee-forward` job pay into the
 //! contract, each fee once) are exactly the contract's formula; a participant
 //! killed in the middle of a round does not stall its task. The reward-pool task's model is then
-//! sold on the compute market, by its investor only (`listing`).
+//! sold on the compute market, by its investor only (`listing`). A node killed in the middle of a
+//! task's training resumes it when started again (`restart`).
 
 #[path = "fl/listing.rs"]
 mod listing;
+#[path = "fl/restart.rs"]
+mod restart;
 mod support;
 
 use std::path::{Path, PathBuf};

@@ -2,11 +2,17 @@
 //! checks that the spec it is sent is the one the task names on chain, rebuilds its blocks from the
 //! spec and trains each round on them with agora-fl, sending its update back.
 //!
+//! A connection that drops — the coordinator's node restarted, the network failed — is made again
+//! with backoff for up to [`ClientOptions::reconnect`]; the coordinator, started again, resumes
+//! the task after its last journaled round and this participant trains the rounds that follow.
+//!
 //! [`Behaviour`] makes a participant misbehave on purpose, for tests and the demo: shuffled labels
 //! (a participant whose data is noise), corrupted updates, stalling or leaving after a round.
 
 use std::path::PathBuf;
 use std::time::Duration;
+
+use agora_fl::{Dataset, Net};
 
 use agora_fl::rng::Rng;
 use agora_fl::{Refusal, Update};
@@ -60,12 +66,22 @@ pub struct ClientOptions {
     pub mnist_dir: PathBuf,
     /// How long to wait for the coordinator between messages (a round's training included).
     pub idle_timeout: Duration,
+    /// How long to keep trying to connect again after the connection to the coordinator dropped
+    /// or could not be made (zero: never); the delay between tries doubles from
+    /// [`RECONNECT_FIRST`] to [`RECONNECT_MAX`].
+    pub reconnect: Duration,
     /// Deliberate misbehaviour.
     pub behaviour: Behaviour,
 }
 
+/// The first delay before connecting again.
+pub const RECONNECT_FIRST: Duration = Duration::from_millis(200);
+/// The longest delay between two tries.
+pub const RECONNECT_MAX: Duration = Duration::from_secs(5);
+
 impl ClientOptions {
-    /// Defaults: Fashion-MNIST from Debian's directory, an hour's patience, honest.
+    /// Defaults: Fashion-MNIST from Debian's directory, an hour's patience between messages, five
+    /// minutes of tries to connect again, honest.
     pub fn new(
         url: impl Into<String>,
         task: u64,
@@ -82,6 +98,7 @@ impl ClientOptions {
             fashion_dir: PathBuf::from(agora_fl::data::FASHION_MNIST_DIR),
             mnist_dir: PathBuf::from(agora_fl::data::MNIST_DIR),
             idle_timeout: Duration::from_secs(3600),
+            reconnect: Duration::from_secs(300),
             behaviour: Behaviour::default(),
         }
     }
@@ -102,8 +119,53 @@ pub struct ClientReport {
     pub record: Option<String>,
 }
 
-/// Runs a participant with `key` until training finishes, it leaves, or the connection ends.
+/// What a participant keeps across connections: its report so far, and its blocks' data once
+/// loaded.
+#[derive(Default)]
+struct State {
+    report: ClientReport,
+    /// The blocks the data was loaded for, the network, and the data.
+    data: Option<(Vec<u32>, Net, Dataset)>,
+    /// The coordinator welcomed this connection.
+    welcomed: bool,
+}
+
+/// A failure that connecting again may cure: the coordinator could not be reached, or the
+/// connection dropped without the coordinator saying why.
+fn transient(e: &Error) -> bool {
+    matches!(e, Error::Io(_) | Error::WebSocket(_) | Error::Closed(_))
+}
+
+/// Runs a participant with `key` until training finishes, it leaves, or the coordinator ends its
+/// session; a connection that drops is made again (see the module documentation).
 pub async fn run(key: &PrivateKeySigner, options: &ClientOptions) -> Result<ClientReport> {
+    let mut state = State::default();
+    let mut delay = RECONNECT_FIRST;
+    let mut trying_since = None;
+    loop {
+        state.welcomed = false;
+        let out = connect(key, options, &mut state).await;
+        let e = match out {
+            Ok(()) => return Ok(state.report),
+            Err(e) => e,
+        };
+        if state.welcomed {
+            // It got as far as training: a fresh drop, counted from now.
+            (delay, trying_since) = (RECONNECT_FIRST, None);
+        }
+        let since = *trying_since.get_or_insert_with(tokio::time::Instant::now);
+        if !transient(&e) || since.elapsed() + delay > options.reconnect {
+            tracing::info!(task = options.task, error = %e, "participant stopped");
+            return Err(e);
+        }
+        tracing::info!(task = options.task, error = %e, retry_in = ?delay, "lost the coordinator; connecting again");
+        tokio::time::sleep(delay).await;
+        delay = (delay * 2).min(RECONNECT_MAX);
+    }
+}
+
+/// One connection: sign in, then train until the task ends for this participant.
+async fn connect(key: &PrivateKeySigner, options: &ClientOptions, state: &mut State) -> Result<()> {
     let authority = options
         .url
         .strip_prefix("ws://")
@@ -114,10 +176,7 @@ pub async fn run(key: &PrivateKeySigner, options: &ClientOptions) -> Result<Clie
     let tcp = TcpStream::connect(authority).await?;
     let (ws, _) = tokio_tungstenite::client_async_with_config(options.url.as_str(), tcp, Some(ws_config())).await?;
     let mut conn = Conn::new(ws);
-    let out = session(&mut conn, key, options).await;
-    if let Err(e) = &out {
-        tracing::info!(task = options.task, error = %e, "participant stopped");
-    }
+    let out = session(&mut conn, key, options, state).await;
     conn.close().await;
     out
 }
@@ -127,12 +186,17 @@ where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
 {
     match conn.recv_within(options.idle_timeout, what).await? {
-        Incoming::Control(ToClient::Error { message }) => Err(Error::Closed(format!("the coordinator: {message}"))),
+        Incoming::Control(ToClient::Error { message }) => Err(Error::Dismissed(message)),
         other => Ok(other),
     }
 }
 
-async fn session<S>(conn: &mut Conn<S>, key: &PrivateKeySigner, options: &ClientOptions) -> Result<ClientReport>
+async fn session<S>(
+    conn: &mut Conn<S>,
+    key: &PrivateKeySigner,
+    options: &ClientOptions,
+    state: &mut State,
+) -> Result<()>
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
 {
@@ -165,26 +229,37 @@ where
         return Err(Error::SpecMismatch { expected: options.spec_cid.clone(), got });
     }
     let spec = TaskSpec::from_bytes(spec_text.as_bytes())?;
-    let dirs = DataDirs { fashion_mnist: options.fashion_dir.clone(), mnist: options.mnist_dir.clone() };
-    let (shuffle, ids) = (options.behaviour.shuffle_labels, blocks.clone());
-    let spec_for_load = spec.clone();
-    let (net, local) = tokio::task::spawn_blocking(move || -> Result<_> {
-        let splits = spec_for_load.splits(&dirs)?;
-        let all = spec_for_load.make_blocks(&splits)?;
-        let mut local = spec_for_load.local_data(&splits, &all, &ids)?;
-        if shuffle {
-            local.randomise_labels(1.0, spec_for_load.seed ^ 0x5eed);
+    state.welcomed = true;
+    // The spec is the task's (checked above); the blocks may have changed since the last
+    // connection (bought in between): the data is loaded again only then.
+    let (net, local) = match &state.data {
+        Some((held, net, local)) if *held == blocks => (*net, local.clone()),
+        _ => {
+            let dirs = DataDirs { fashion_mnist: options.fashion_dir.clone(), mnist: options.mnist_dir.clone() };
+            let (shuffle, ids) = (options.behaviour.shuffle_labels, blocks.clone());
+            let spec_for_load = spec.clone();
+            let (net, local) = tokio::task::spawn_blocking(move || -> Result<_> {
+                let splits = spec_for_load.splits(&dirs)?;
+                let all = spec_for_load.make_blocks(&splits)?;
+                let mut local = spec_for_load.local_data(&splits, &all, &ids)?;
+                if shuffle {
+                    local.randomise_labels(1.0, spec_for_load.seed ^ 0x5eed);
+                }
+                Ok((spec_for_load.net(), local))
+            })
+            .await
+            .map_err(|e| Error::Protocol(format!("loading the data: {e}")))??;
+            state.data = Some((blocks.clone(), net, local.clone()));
+            (net, local)
         }
-        Ok((spec_for_load.net(), local))
-    })
-    .await
-    .map_err(|e| Error::Protocol(format!("loading the data: {e}")))??;
+    };
     if local.is_empty() {
         let _ = conn.send(&ToCoordinator::Leave).await;
         return Err(Error::Task { task: options.task, reason: "this member holds no blocks to train on".into() });
     }
     let me = u64::from_be_bytes(key.address().0[..8].try_into().unwrap_or_default());
-    let mut report = ClientReport { blocks, ..ClientReport::default() };
+    let report = &mut state.report;
+    report.blocks = blocks;
     let mut round_open: Option<u32> = None;
     loop {
         match next(conn, options, "the next round").await? {
@@ -192,12 +267,12 @@ where
             Incoming::Params(Params { kind: ParamsKind::Global, round, values }) if round_open == Some(round) => {
                 round_open = None;
                 if options.behaviour.vanish_at == Some(round) {
-                    return Ok(report);
+                    return Ok(());
                 }
                 if options.behaviour.stall_at == Some(round) {
                     // Hung: hold the connection, answer nothing, until the coordinator gives up.
                     while conn.recv::<ToClient>().await.is_ok() {}
-                    return Ok(report);
+                    return Ok(());
                 }
                 let seed = Rng::stream(spec.seed, &[u64::from(round), me]).next_u64();
                 let (config, data) = (spec.train, local.clone());
@@ -218,7 +293,10 @@ where
                 }
                 conn.send(&ToCoordinator::Update { round, samples: update.samples, loss: outcome.loss }).await?;
                 conn.send_params(&Params { kind: ParamsKind::Delta, round, values: update.delta }).await?;
-                report.trained.push(round);
+                // A round trained again after the coordinator resumed is listed once.
+                if !report.trained.contains(&round) {
+                    report.trained.push(round);
+                }
                 tracing::debug!(round, loss = outcome.loss, "update sent");
             }
             Incoming::Params(p) => {
@@ -226,15 +304,16 @@ where
             }
             Incoming::Control(ToClient::Refused { round, refusal }) => report.refused.push((round, refusal)),
             Incoming::Control(ToClient::RoundDone { round, accuracy, .. }) => {
+                report.accuracy.retain(|(r, _)| *r != round);
                 report.accuracy.push((round, accuracy));
                 if options.behaviour.leave_after.is_some_and(|k| round >= k) {
                     let _ = conn.send(&ToCoordinator::Leave).await;
-                    return Ok(report);
+                    return Ok(());
                 }
             }
             Incoming::Control(ToClient::Finished { record }) => {
                 report.record = Some(record);
-                return Ok(report);
+                return Ok(());
             }
             Incoming::Control(other) => return Err(Error::Protocol(format!("unexpected {other:?}"))),
         }

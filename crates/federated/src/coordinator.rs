@@ -7,7 +7,11 @@
 //! screens, measures (Shapley) and aggregates them with agora-fl's [`Federation`] and stores the
 //! round's record in the content store; then stores the contribution record and posts the payouts:
 //! a reward pool as a Merkle root of exact integer amounts, or model shares summing to 10¹⁸,
-//! while the centralised reference trains ([`crate::reference`]). Everything is reported to a [`Journal`] and on a broadcast of [`Progress`].
+//! while the centralised reference trains ([`crate::reference`]). Everything is reported to a
+//! [`Journal`] and on a broadcast of [`Progress`]. Each round's record and global model are
+//! journaled as a [`Checkpoint`]: a coordinator started again for a task already training resumes
+//! after the last round journaled ([`crate::resume`]), and goes straight to the payouts when every
+//! round was.
 //!
 //! Participants connect through [`Coordinator::accept`] (any WebSocket) or [`Coordinator::serve`]
 //! (a TCP listener); see [`crate::protocol`].
@@ -21,7 +25,6 @@ use agora_content::ContentStore;
 use agora_fl::federation::Federation;
 use agora_fl::{Evaluator, Refusal, Update, payout};
 use alloy::primitives::{Address, B256, U256};
-use async_trait::async_trait;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
 use tokio::sync::{broadcast, mpsc};
@@ -33,7 +36,7 @@ use crate::protocol::{Params, ParamsKind, ToClient, ws_config};
 use crate::session::{FromParticipant, Gatehouse, Outgoing};
 use crate::{DataDirs, Error, Result, TaskSpec};
 
-pub use crate::report::{Journal, MemoryJournal, Payout, Progress, Recorded, RoundReport, TaskResult};
+pub use crate::report::{Checkpoint, Journal, MemoryJournal, Payout, Progress, Recorded, RoundReport, TaskResult};
 
 /// How a coordinator runs.
 #[derive(Debug, Clone)]
@@ -175,13 +178,6 @@ impl<S: ContentStore + 'static> Coordinator<S> {
         let _ = self.progress.send(Progress::Log(message));
     }
 
-    /// Sends every participant `message` and closes their connections.
-    async fn close_all(&self, message: ToClient) {
-        for (tx, _) in self.gate.sessions.lock().await.values() {
-            let _ = tx.send(Outgoing::Close(message.clone()));
-        }
-    }
-
     /// Runs the task to the end (see the module documentation); call once.
     pub async fn run(&self) -> Result<TaskResult> {
         let task = self.options.task;
@@ -192,6 +188,11 @@ impl<S: ContentStore + 'static> Coordinator<S> {
             .and_then(|mut i| i.take())
             .ok_or_else(|| Error::Task { task, reason: "this coordinator has already run".into() })?;
         self.recruit().await?;
+        let rounds = self.options.spec.rounds;
+        let loaded = crate::resume::load(&self.store, self.journal.checkpoints(task).await?, rounds).await;
+        if let Some(note) = loaded.note {
+            self.log(format!("resuming: {note}")).await;
+        }
         let spec = self.options.spec.clone();
         let dirs = DataDirs { fashion_mnist: self.options.fashion_dir.clone(), mnist: self.options.mnist_dir.clone() };
         let (federation, test, pooled) = tokio::task::spawn_blocking(move || -> Result<_> {
@@ -200,15 +201,25 @@ impl<S: ContentStore + 'static> Coordinator<S> {
             // Every block's samples, for the centralised reference.
             let blocks = spec.make_blocks(&splits)?;
             let pooled = splits.train.from_blocks(&blocks.iter().collect::<Vec<_>>())?;
-            let federation = Federation::new(net, spec.fed_config(), &splits.validation)?;
+            let federation = match loaded.resumed {
+                Some(r) => Federation::resume(net, spec.fed_config(), &splits.validation, r.global, r.rounds)?,
+                None => Federation::new(net, spec.fed_config(), &splits.validation)?,
+            };
             Ok((federation, Evaluator::new(net, &splits.test)?, pooled))
         })
         .await
         .map_err(|e| Error::Task { task, reason: format!("loading the data: {e}") })??;
+        let done = federation.round();
+        if done > 0 {
+            self.log(format!("resumed after round {done} of {rounds}, as journaled before the coordinator stopped"))
+                .await;
+        }
         let mut federation = Some(federation);
         let test = Arc::new(test);
-        self.await_connections().await?;
-        for round in 1..=self.options.spec.rounds {
+        if done < rounds {
+            self.await_connections().await?;
+        }
+        for round in done + 1..=rounds {
             let fed = federation.take().ok_or_else(|| Error::Task { task, reason: "lost the federation".into() })?;
             let (fed, report) = self.round(fed, round, &mut inbox, test.clone()).await?;
             federation = Some(fed);
@@ -349,6 +360,7 @@ impl<S: ContentStore + 'static> Coordinator<S> {
         let record =
             fed.record().rounds.last().ok_or_else(|| Error::Task { task, reason: "no round record".into() })?;
         let record_cid = self.store.put(serde_json::to_vec(record)?).await?.to_string();
+        let model_cid = self.store.put(agora_fl::params_to_bytes(fed.global())).await?.to_string();
         let parse =
             |id: &String| id.parse::<Address>().map_err(|e| Error::Protocol(format!("participant id {id}: {e}")));
         let accepted: Vec<Address> = outcome.accepted.iter().map(parse).collect::<Result<_>>()?;
@@ -386,6 +398,7 @@ impl<S: ContentStore + 'static> Coordinator<S> {
             samples,
             evaluations: outcome.evaluations,
             record_cid,
+            model_cid,
         };
         Ok((fed, report))
     }
@@ -396,9 +409,8 @@ impl<S: ContentStore + 'static> Coordinator<S> {
         let record = fed.record();
         let record_cid = self.store.put(record.to_json()?).await?.to_string();
         // The final model, for paid predictions: the flat parameters as little-endian f32.
-        let model: Vec<u8> = fed.global().iter().flat_map(|w| w.to_le_bytes()).collect();
-        let model_cid = self.store.put(model).await?.to_string();
-        self.close_all(ToClient::Finished { record: record_cid.clone() }).await;
+        let model_cid = self.store.put(agora_fl::params_to_bytes(fed.global())).await?.to_string();
+        self.gate.finish(&record_cid).await;
         self.log(format!("contribution record stored as {record_cid}, the model as {model_cid}")).await;
         let accounts: Vec<Address> = record
             .cumulative
@@ -464,28 +476,5 @@ impl<S: ContentStore + 'static> Coordinator<S> {
         self.journal.result(task, &result).await?;
         let _ = self.progress.send(Progress::Finished(result.clone()));
         Ok(result)
-    }
-}
-
-#[async_trait]
-impl Journal for MemoryJournal {
-    async fn round(&self, _task: u64, report: &RoundReport) -> Result<()> {
-        self.lock().rounds.push(report.clone());
-        Ok(())
-    }
-
-    async fn log(&self, _task: u64, message: &str) -> Result<()> {
-        self.lock().logs.push(message.to_owned());
-        Ok(())
-    }
-
-    async fn result(&self, _task: u64, result: &TaskResult) -> Result<()> {
-        self.lock().result = Some(result.clone());
-        Ok(())
-    }
-
-    async fn reference(&self, _task: u64, report: &crate::ReferenceReport) -> Result<()> {
-        self.lock().reference = Some(report.clone());
-        Ok(())
     }
 }

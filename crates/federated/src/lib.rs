@@ -25,6 +25,7 @@ pub mod merkle;
 pub mod protocol;
 pub mod reference;
 mod report;
+mod resume;
 pub mod serving;
 mod session;
 pub mod settings;
@@ -34,7 +35,7 @@ pub use book::{MemberEvent, Membership, TaskActions, TaskBook, TaskMode, TaskSta
 pub use chain::{ChainTaskActions, ChainTaskBook};
 pub use client::{Behaviour, ClientOptions, ClientReport, Corruption};
 pub use coordinator::{
-    Coordinator, CoordinatorOptions, Journal, MemoryJournal, Payout, Progress, RoundReport, TaskResult,
+    Checkpoint, Coordinator, CoordinatorOptions, Journal, MemoryJournal, Payout, Progress, RoundReport, TaskResult,
 };
 pub use fees::{FeeForwarder, Forwarded, Owed};
 pub use merkle::MerkleTree;
@@ -93,6 +94,9 @@ pub enum Error {
     /// The peer went away.
     #[error("connection closed: {0}")]
     Closed(String),
+    /// The coordinator ended this participant's session, saying why (no longer a member, say).
+    #[error("the coordinator ended the session: {0}")]
+    Dismissed(String),
     /// A task that cannot run as its terms say (state, deadlines, no contributions).
     #[error("task {task}: {reason}")]
     Task {

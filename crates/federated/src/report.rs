@@ -38,6 +38,28 @@ pub struct RoundReport {
     pub evaluations: usize,
     /// The CID of the round's entry of the contribution record.
     pub record_cid: String,
+    /// The CID of the global model after the round (little-endian f32, agora-fl's flat order): with
+    /// the rounds' records, what a coordinator restarted later resumes from.
+    #[serde(default)]
+    pub model_cid: String,
+}
+
+/// What a journal kept of one round, enough to resume the task after it: the round's record and
+/// the global model after it, both in the content store.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Checkpoint {
+    /// 1-based.
+    pub round: u32,
+    /// [`RoundReport::record_cid`].
+    pub record_cid: String,
+    /// [`RoundReport::model_cid`].
+    pub model_cid: String,
+}
+
+impl From<&RoundReport> for Checkpoint {
+    fn from(r: &RoundReport) -> Self {
+        Self { round: r.round, record_cid: r.record_cid.clone(), model_cid: r.model_cid.clone() }
+    }
 }
 
 /// What one account is paid: reward-pool amounts (with the Merkle proof to claim them), or shares.
@@ -101,8 +123,11 @@ pub enum Progress {
 /// Where a coordinator records what it does (the node implements it over its store).
 #[async_trait]
 pub trait Journal: Send + Sync {
-    /// A round ended.
+    /// A round ended. Recording a round again replaces the earlier record of it.
     async fn round(&self, task: u64, report: &RoundReport) -> Result<()>;
+    /// The rounds recorded so far that a coordinator can resume from, in any order (a round
+    /// recorded without its model, by an older node, is left out).
+    async fn checkpoints(&self, task: u64) -> Result<Vec<Checkpoint>>;
     /// A line of the task's log.
     async fn log(&self, task: u64, message: &str) -> Result<()>;
     /// The task ended with these payouts (their proofs are what claimants need).
@@ -134,7 +159,36 @@ impl MemoryJournal {
         self.lock().clone()
     }
 
-    pub(crate) fn lock(&self) -> MutexGuard<'_, Recorded> {
+    fn lock(&self) -> MutexGuard<'_, Recorded> {
         self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+#[async_trait]
+impl Journal for MemoryJournal {
+    async fn round(&self, _task: u64, report: &RoundReport) -> Result<()> {
+        let mut recorded = self.lock();
+        recorded.rounds.retain(|r| r.round != report.round);
+        recorded.rounds.push(report.clone());
+        Ok(())
+    }
+
+    async fn checkpoints(&self, _task: u64) -> Result<Vec<Checkpoint>> {
+        Ok(self.lock().rounds.iter().filter(|r| !r.model_cid.is_empty()).map(Checkpoint::from).collect())
+    }
+
+    async fn log(&self, _task: u64, message: &str) -> Result<()> {
+        self.lock().logs.push(message.to_owned());
+        Ok(())
+    }
+
+    async fn result(&self, _task: u64, result: &TaskResult) -> Result<()> {
+        self.lock().result = Some(result.clone());
+        Ok(())
+    }
+
+    async fn reference(&self, _task: u64, report: &ReferenceReport) -> Result<()> {
+        self.lock().reference = Some(report.clone());
+        Ok(())
     }
 }

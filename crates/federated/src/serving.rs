@@ -77,11 +77,8 @@ impl ServedModel {
     ) -> std::result::Result<Self, ServeError> {
         let spec = TaskSpec::from_bytes(&read(store, spec_cid).await?)
             .map_err(|e| ServeError::Broken(format!("spec {spec_cid}: {e}")))?;
-        let params: Vec<f32> = read(store, model_cid)
-            .await?
-            .chunks_exact(4)
-            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-            .collect();
+        let params = agora_fl::params_from_bytes(&read(store, model_cid).await?)
+            .map_err(|e| ServeError::Broken(format!("model {model_cid}: {e}")))?;
         let model =
             Model::new(spec.net(), &params).map_err(|e| ServeError::Broken(format!("model {model_cid}: {e}")))?;
         Ok(Self { model, scaling: spec.scaling(), dataset: spec.dataset })

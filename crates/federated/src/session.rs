@@ -45,6 +45,9 @@ pub(crate) struct Gatehouse {
     pub(crate) sessions: Mutex<HashMap<Address, (mpsc::UnboundedSender<Outgoing>, u64)>>,
     pub(crate) inbox: mpsc::UnboundedSender<FromParticipant>,
     generation: AtomicU64,
+    /// The contribution record's CID once training finished: a participant signing in after that
+    /// (one reconnecting to a coordinator that resumed straight to the payouts) is told at once.
+    finished: std::sync::Mutex<Option<String>>,
 }
 
 impl Gatehouse {
@@ -72,7 +75,17 @@ impl Gatehouse {
             sessions: Mutex::new(HashMap::new()),
             inbox,
             generation: AtomicU64::new(0),
+            finished: std::sync::Mutex::new(None),
         })
+    }
+
+    /// Training finished with the contribution record `record`: every participant connected now
+    /// or later is told so and sent away.
+    pub(crate) async fn finish(&self, record: &str) {
+        *self.finished.lock().unwrap_or_else(|p| p.into_inner()) = Some(record.to_owned());
+        for (tx, _) in self.sessions.lock().await.values() {
+            let _ = tx.send(Outgoing::Close(ToClient::Finished { record: record.to_owned() }));
+        }
     }
 
     /// Members and their blocks now.
@@ -96,7 +109,12 @@ impl Gatehouse {
         };
         let (tx, rx) = mpsc::unbounded_channel();
         let generation = self.generation.fetch_add(1, Ordering::Relaxed);
-        self.sessions.lock().await.insert(account, (tx, generation));
+        self.sessions.lock().await.insert(account, (tx.clone(), generation));
+        // Read after the insert: `finish` either saw this session or had set the record already.
+        let finished = self.finished.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        if let Some(record) = finished {
+            let _ = tx.send(Outgoing::Close(ToClient::Finished { record }));
+        }
         tracing::info!(task = self.task, %account, "participant signed in");
         let outcome = self.pump(&mut conn, account, rx).await;
         let mut sessions = self.sessions.lock().await;

@@ -116,6 +116,36 @@ impl Federation {
         Ok(Self { net, config, global: net.init(config.seed), validation: evaluator, round: 0, record })
     }
 
+    /// A task picked up where it stopped: `rounds` are its first rounds' records (1, 2, … in
+    /// order) and `global` the global model after the last of them, as a coordinator journaled
+    /// them before it was stopped. The rounds that follow are computed as if it had never stopped.
+    pub fn resume(
+        net: impl Into<Net>,
+        config: FedConfig,
+        validation: &Dataset,
+        global: Vec<f32>,
+        rounds: Vec<RoundRecord>,
+    ) -> Result<Self> {
+        let mut fed = Self::new(net, config, validation)?;
+        let expected = fed.net.param_count();
+        if global.len() != expected {
+            return Err(Error::Shape { expected, got: global.len() });
+        }
+        if let Some(i) = global.iter().position(|w| !w.is_finite()) {
+            return Err(Error::Aggregate(format!("the resumed global model has a non-finite parameter at {i}")));
+        }
+        for (i, round) in rounds.into_iter().enumerate() {
+            let want = u32::try_from(i + 1).map_err(|_| Error::Aggregate("too many rounds".into()))?;
+            if round.round != want {
+                return Err(Error::Aggregate(format!("resuming: round {want}'s record says round {}", round.round)));
+            }
+            fed.record.push(round);
+            fed.round = want;
+        }
+        fed.global = global;
+        Ok(fed)
+    }
+
     /// The model's architecture and shape.
     pub fn net(&self) -> Net {
         self.net

@@ -26,7 +26,7 @@ pub use cnn::Cnn;
 pub use data::{Block, Dataset, Partition, Scaling, Splits};
 pub use federation::{Contribution, FedConfig, Federation, Participant, RoundOutcome};
 pub use model::{Evaluation, Evaluator, Mlp, Model, TrainConfig};
-pub use net::Net;
+pub use net::{Net, params_from_bytes, params_to_bytes};
 pub use record::{ContributionRecord, verify};
 pub use shapley::{GtgConfig, Normalised};
 

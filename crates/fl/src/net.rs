@@ -9,6 +9,20 @@ use crate::cnn::Cnn;
 use crate::data::Dataset;
 use crate::model::{Mlp, TrainConfig, TrainOutcome};
 
+/// A flat parameter vector as bytes: each value little-endian f32, in order (how models are kept
+/// in the content store).
+pub fn params_to_bytes(params: &[f32]) -> Vec<u8> {
+    params.iter().flat_map(|w| w.to_le_bytes()).collect()
+}
+
+/// [`params_to_bytes`] read back; bytes whose length is not a multiple of 4 are refused.
+pub fn params_from_bytes(bytes: &[u8]) -> Result<Vec<f32>> {
+    if !bytes.len().is_multiple_of(4) {
+        return Err(crate::Error::Data(format!("{} bytes are not a whole number of f32 parameters", bytes.len())));
+    }
+    Ok(bytes.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect())
+}
+
 /// A network's architecture and shape.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]

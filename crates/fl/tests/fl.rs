@@ -268,6 +268,35 @@ fn same_seed_same_bytes() -> anyhow::Result<()> {
 }
 
 #[test]
+fn a_federation_resumed_from_its_records_and_global_model_continues_as_if_never_stopped() -> anyhow::Result<()> {
+    let splits = digits()?;
+    let people = participants(&splits, 3, Some(2), 4)?;
+    let config = config(31, Contribution::Exact);
+    let whole = run(&splits, &people, config, 3)?;
+    let first = run(&splits, &people, config, 2)?;
+    let net = Mlp::for_data(&splits.train);
+    let rounds = first.record().rounds.clone();
+    let mut resumed = Federation::resume(net, config, &splits.validation, first.global().to_vec(), rounds.clone())?;
+    assert_eq!(resumed.round(), 2);
+    assert_eq!(resumed.record().to_json()?, first.record().to_json()?);
+    resumed.run_round(&people)?;
+    assert_eq!(resumed.global(), whole.global());
+    assert_eq!(resumed.record().to_json()?, whole.record().to_json()?);
+    // What does not fit is refused: a model of the wrong shape, a non-finite one, rounds out of order.
+    let short = first.global()[1..].to_vec();
+    let err = Federation::resume(net, config, &splits.validation, short, rounds.clone()).unwrap_err();
+    assert!(matches!(err, agora_fl::Error::Shape { .. }), "{err}");
+    let mut nan = first.global().to_vec();
+    nan[5] = f32::NAN;
+    let err = Federation::resume(net, config, &splits.validation, nan, rounds.clone()).unwrap_err();
+    assert!(err.to_string().contains("non-finite parameter at 5"), "{err}");
+    let swapped = vec![rounds[1].clone(), rounds[0].clone()];
+    let err = Federation::resume(net, config, &splits.validation, first.global().to_vec(), swapped).unwrap_err();
+    assert!(err.to_string().contains("round 1's record says round 2"), "{err}");
+    Ok(())
+}
+
+#[test]
 fn fashion_mnist_reads_from_the_debian_package() -> anyhow::Result<()> {
     let dir = Path::new(data::FASHION_MNIST_DIR);
     let splits = data::fashion_mnist(dir, 1000, 1, data::Scaling::unit(255.0))?;

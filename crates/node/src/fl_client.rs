@@ -68,6 +68,15 @@ pub struct FlNode {
     pub deploy_block: u64,
 }
 
+/// How long a participant keeps trying.
+#[derive(Debug, Clone, Copy)]
+pub struct Patience {
+    /// To sign in, while the coordinator has not yet seen the task or the join.
+    pub sign_in: Duration,
+    /// To connect again after the connection to the coordinator dropped (its node restarted).
+    pub reconnect: Duration,
+}
+
 /// What a compute-market service charges: one job's price in `token`'s smallest unit
 /// (`Address::ZERO`: ETH), and the longest a job may run, seconds.
 #[derive(Debug, Clone, Copy)]
@@ -260,7 +269,8 @@ impl FlNode {
     }
 
     /// Runs a participant of `task` until training ends; `join` joins first when needed. Sign-in is
-    /// tried again for up to `patience` while the coordinator has not yet seen the task or the join.
+    /// tried again for up to `patience.sign_in` while the coordinator has not yet seen the task or
+    /// the join, and a dropped connection made again for up to `patience.reconnect`.
     pub async fn participate(
         &self,
         key: &PrivateKeySigner,
@@ -268,9 +278,9 @@ impl FlNode {
         behaviour: Behaviour,
         dirs: DataDirs,
         join: bool,
-        patience: Duration,
+        patience: Patience,
     ) -> Result<ClientReport> {
-        let until = tokio::time::Instant::now() + patience;
+        let until = tokio::time::Instant::now() + patience.sign_in;
         // A task created a moment ago may not be indexed yet.
         let t = loop {
             match self.task(task).await {
@@ -298,6 +308,7 @@ impl FlNode {
         options.fashion_dir = dirs.fashion_mnist;
         options.mnist_dir = dirs.mnist;
         options.behaviour = behaviour;
+        options.reconnect = patience.reconnect;
         loop {
             match agora_federated::client::run(key, &options).await {
                 Err(e) if before_welcome(&e) && tokio::time::Instant::now() < until => {

@@ -3,7 +3,7 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use agora_federated::{Journal, ReferenceReport, RoundReport, TaskMode, TaskResult};
+use agora_federated::{Checkpoint, Journal, ReferenceReport, RoundReport, TaskMode, TaskResult};
 use agora_store::{
     FlLogLevel, FlReferenceRow, FlResultEntry, FlResultKind, FlResultRow, FlRoundParticipant, FlRoundRow, Store,
 };
@@ -72,8 +72,21 @@ impl Journal for StoreJournal {
             loss: f64::NAN,
             participants,
             aggregated_at: now(),
+            record_cid: Some(report.record_cid.clone()),
+            model_cid: Some(report.model_cid.clone()).filter(|cid| !cid.is_empty()),
         };
         self.store.fl_record_round(self.chain_id, &row).await.map_err(journal_error)
+    }
+
+    async fn checkpoints(&self, task: u64) -> agora_federated::Result<Vec<Checkpoint>> {
+        let rows = self.store.fl_rounds(self.chain_id, task).await.map_err(journal_error)?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|r| {
+                let round = u32::try_from(r.round).ok()?;
+                Some(Checkpoint { round, record_cid: r.record_cid?, model_cid: r.model_cid? })
+            })
+            .collect())
     }
 
     async fn log(&self, task: u64, message: &str) -> agora_federated::Result<()> {

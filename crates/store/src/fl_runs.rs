@@ -63,6 +63,11 @@ pub struct FlRoundRow {
     pub participants: Vec<FlRoundParticipant>,
     /// Unix seconds it was aggregated at.
     pub aggregated_at: u64,
+    /// The CID of the round's entry of the contribution record (migration 0019; `None` in rows
+    /// older nodes wrote).
+    pub record_cid: Option<String>,
+    /// The CID of the global model after the round, which a restarted coordinator resumes from.
+    pub model_cid: Option<String>,
 }
 
 /// One line of a task's log.
@@ -192,6 +197,8 @@ fn round_row(r: &AnyRow) -> Result<FlRoundRow> {
         loss: float("round loss", &r.try_get::<String, _>(3)?)?,
         participants: participants_of(&r.try_get::<String, _>(4)?)?,
         aggregated_at: u64_of(r.try_get(5)?),
+        record_cid: r.try_get(6)?,
+        model_cid: r.try_get(7)?,
     })
 }
 
@@ -224,10 +231,11 @@ impl Store {
     /// Keeps one aggregated round (a round recorded again replaces the earlier record).
     pub async fn fl_record_round(&self, chain_id: u64, round: &FlRoundRow) -> Result<()> {
         sqlx::query(
-            "INSERT INTO fl_rounds (chain_id, task_id, round, accuracy, loss, participants, aggregated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (chain_id, task_id, round) DO UPDATE SET \
-             accuracy = excluded.accuracy, loss = excluded.loss, participants = excluded.participants, \
-             aggregated_at = excluded.aggregated_at",
+            "INSERT INTO fl_rounds (chain_id, task_id, round, accuracy, loss, participants, aggregated_at, \
+             record_cid, model_cid) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+             ON CONFLICT (chain_id, task_id, round) DO UPDATE SET accuracy = excluded.accuracy, \
+             loss = excluded.loss, participants = excluded.participants, aggregated_at = excluded.aggregated_at, \
+             record_cid = excluded.record_cid, model_cid = excluded.model_cid",
         )
         .bind(i64_of(chain_id)?)
         .bind(i64_of(round.task_id)?)
@@ -236,6 +244,8 @@ impl Store {
         .bind(round.loss.to_string())
         .bind(participants_json(&round.participants)?)
         .bind(i64_of(round.aggregated_at)?)
+        .bind(round.record_cid.clone())
+        .bind(round.model_cid.clone())
         .execute(self.pool())
         .await?;
         Ok(())
@@ -244,7 +254,7 @@ impl Store {
     /// The task's rounds, first to last.
     pub async fn fl_rounds(&self, chain_id: u64, task_id: u64) -> Result<Vec<FlRoundRow>> {
         let rows = sqlx::query(
-            "SELECT task_id, round, accuracy, loss, participants, aggregated_at FROM fl_rounds \
+            "SELECT task_id, round, accuracy, loss, participants, aggregated_at, record_cid, model_cid FROM fl_rounds \
              WHERE chain_id = $1 AND task_id = $2 ORDER BY round",
         )
         .bind(i64_of(chain_id)?)
@@ -401,6 +411,8 @@ mod tests {
                 },
             ],
             aggregated_at: 1_700_000_000 + round,
+            record_cid: Some(format!("bafk-record-{round}")),
+            model_cid: (round != 1).then(|| format!("bafk-model-{round}")),
         }
     }
 
@@ -419,6 +431,12 @@ mod tests {
                 "{label}"
             );
             assert_eq!(rounds[0].loss, 0.1 + 0.2);
+            // The checkpoint's CIDs, and their absence, as written.
+            assert_eq!(
+                rounds.iter().map(|r| (r.record_cid.as_deref(), r.model_cid.as_deref())).collect::<Vec<_>>(),
+                [(Some("bafk-record-1"), None), (Some("bafk-record-2"), Some("bafk-model-2"))],
+                "{label}"
+            );
             assert_eq!(rounds[0].participants[0], round(1, 0.5).participants[0]);
             let refused = &rounds[0].participants[1];
             assert!(

@@ -3,6 +3,7 @@
 // contributions stacked by participant, each with a text summary for screen
 // readers and the figures as a table beneath.
 import { useId } from "react";
+import { ipfsUrl } from "../lib/api";
 import type { FlReference, FlRound } from "../lib/fl";
 import { accuracyPath, CHART, colourOf, contributionBars, participantsOf, percentTicks, referencePath, scaleLinear, roundDomain } from "../lib/flChart";
 import { shortAddress } from "../lib/format";
@@ -153,6 +154,7 @@ export function RoundsTable({ rounds }: { rounds: readonly FlRound[] }) {
               <th scope="col">{t("fl.participant")}</th>
               <th scope="col">{t("fl.samples")}</th>
               <th scope="col">{t("fl.contribution")}</th>
+              <th scope="col">{t("fl.roundRecord")}</th>
             </tr>
           </thead>
           <tbody>
@@ -165,6 +167,13 @@ export function RoundsTable({ rounds }: { rounds: readonly FlRound[] }) {
                   <td className="mono">{shortAddress(p.account)}</td>
                   <td>{p.samples}</td>
                   <td>{p.refused ? t("fl.refused", { reason: p.refused }) : p.value.toFixed(4)}</td>
+                  <td>
+                    {i === 0 && r.recordCid ? (
+                      <a href={ipfsUrl(r.recordCid)} target="_blank" rel="noopener noreferrer" data-testid="fl-round-record">
+                        {t("fl.roundRecordLink", { round: r.round })}
+                      </a>
+                    ) : null}
+                  </td>
                 </tr>
               )),
             )}

@@ -97,7 +97,7 @@ describe("the fl hooks", () => {
 
   it("keep reading the centralised reference until it is complete, and give up on one that never starts", async () => {
     const task = parseTask(taskRow);
-    const last: FlRound = { round: 3, accuracy: 0.8, loss: null, participants: [], aggregatedAt: 1000 };
+    const last: FlRound = { round: 3, accuracy: 0.8, loss: null, participants: [], aggregatedAt: 1000, recordCid: null };
     const ref = (n: number): FlReference => ({ epochs: 3, epochsPerRound: 1, samples: 10, accuracy: Array(n).fill(0.8), seconds: 1, complete: n >= 3 });
     const finished = { ...task, state: "Finished" as const };
     expect(referencePending({ ...task, state: "Training" as const }, [last], null, 1001)).toBe(false);

@@ -104,6 +104,7 @@ describe("reading the fl answers", () => {
     expect(r[1].participants[0]).toEqual({ account: A, samples: 6000, loss: 0.61, value: 0.03, refused: null });
     expect(r[1].participants[1]).toEqual({ account: B, samples: 5400, loss: null, value: 0, refused: "norm 1e9 above 100" });
     expect(r[0].aggregatedAt).toBe(1_800_000_050);
+    expect(r.map((x) => x.recordCid)).toEqual([null, "bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku"]);
   });
 
   it("merges polled logs once per seq, in order, and asks after the last", () => {

@@ -80,6 +80,8 @@ export interface FlRound {
   loss: number | null;
   participants: FlParticipant[];
   aggregatedAt: number | null;
+  /// The round's entry of the contribution record in the content store (null: an older node's round).
+  recordCid: string | null;
 }
 /// The centralised reference the coordinator trains after the last round: the same model on the
 /// pooled data of every block, its test accuracy after each epoch so far.
@@ -234,6 +236,7 @@ export function parseRounds(raw: unknown): FlRound[] {
           };
         }),
         aggregatedAt: time(o.aggregatedAt, "round", "aggregatedAt"),
+        recordCid: typeof o.recordCid === "string" && o.recordCid ? o.recordCid : null,
       };
     })
     .sort((a, b) => a.round - b.round);

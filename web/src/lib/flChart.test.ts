@@ -9,6 +9,7 @@ const round = (n: number, accuracy: number | null, values: [string, number][]): 
   accuracy,
   loss: accuracy === null ? null : 1 - accuracy,
   aggregatedAt: null,
+  recordCid: null,
   participants: values.map(([account, value]) => ({ account: account as `0x${string}`, value, loss: 0, samples: 1, refused: null })),
 });
 

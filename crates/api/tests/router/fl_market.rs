@@ -94,6 +94,8 @@ async fn the_fl_market_reads_as_json() -> anyhow::Result<()> {
             refused: None,
         }],
         aggregated_at: 1_700_000_050,
+        record_cid: Some("bafkreirecord".into()),
+        model_cid: None,
     };
     db.store.fl_record_round(CHAIN, &round).await?;
     for line in ["round 1 started", "round 1 aggregated"] {
@@ -170,6 +172,7 @@ async fn the_fl_market_reads_as_json() -> anyhow::Result<()> {
     assert_has_required(&doc, "FlRound", &rounds[0], "a round");
     assert_eq!((&rounds[0]["accuracy"], &rounds[0]["loss"]), (&json!(0.8612), &json!(null)), "NaN is null");
     assert_eq!(rounds[0]["participants"][0]["contribution"], 0.031);
+    assert_eq!((&rounds[0]["recordCid"], &rounds[0]["modelCid"]), (&json!("bafkreirecord"), &json!(null)));
     let (_, logs) = call(&app, "GET", "/api/fl/tasks/1/logs?after=1", None).await;
     assert_eq!(logs, json!([{"seq": 2, "at": 1_700_000_060, "level": "info", "message": "round 1 aggregated"}]));
     let (_, all) = call(&app, "GET", "/api/fl/tasks/1/result", None).await;

@@ -49,6 +49,13 @@ impl Up {
         Ok(Self { proc, dir, api, dev })
     }
 
+    /// SIGKILL (no chance to clean up), then its data directory, to start it again on.
+    pub(crate) fn kill(self) -> tempfile::TempDir {
+        let Self { proc, dir, .. } = self;
+        drop(proc);
+        dir
+    }
+
     /// SIGTERM, then wait for a clean exit.
     pub(crate) fn stop(mut self) -> anyhow::Result<ExitStatus> {
         Command::new("kill").args(["-TERM", &self.proc.0.id().to_string()]).status()?;

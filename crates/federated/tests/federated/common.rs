@@ -4,8 +4,8 @@ use std::sync::{Arc, Mutex};
 
 use agora_content::LocalStore;
 use agora_federated::{
-    ClientOptions, Coordinator, CoordinatorOptions, MemberEvent, MemoryJournal, TaskActions, TaskBook, TaskMode,
-    TaskSpec, TaskState, TaskTerms,
+    ClientOptions, Coordinator, CoordinatorOptions, Journal, MemberEvent, MemoryJournal, TaskActions, TaskBook,
+    TaskMode, TaskSpec, TaskState, TaskTerms,
 };
 use alloy::primitives::{Address, B256, U256};
 use alloy::signers::local::PrivateKeySigner;
@@ -63,62 +63,94 @@ impl TaskActions for MemoryActions {
     }
 }
 
-/// A coordinator serving on loopback, with its book, actions, journal and store.
-pub struct Setup {
-    pub coordinator: Arc<Coordinator<LocalStore>>,
+/// What a task's coordinator works with, outliving any one coordinator (a node restarted keeps
+/// its chain, store and journal).
+pub struct Parts {
+    pub book: Arc<MemoryBook>,
     pub actions: Arc<MemoryActions>,
     pub journal: Arc<MemoryJournal>,
     pub store: LocalStore,
-    pub url: String,
     pub account: Address,
     pub spec: TaskSpec,
     pub keys: Vec<PrivateKeySigner>,
     _dir: tempfile::TempDir,
+}
+
+impl Parts {
+    /// Task 1, `members` fresh keys that joined, `spec`, in `mode` with a pool of `pool`.
+    pub async fn new(members: usize, spec: TaskSpec, mode: TaskMode, pool: u128) -> Self {
+        // Fixed keys: a participant's training is seeded by its address, so the run is reproducible.
+        let keys: Vec<PrivateKeySigner> = (0..members).map(|i| key(100 + i as u64)).collect();
+        let account = key(99).address();
+        let terms = TaskTerms {
+            task: 1,
+            mode,
+            state: TaskState::Open,
+            coordinator: account,
+            pool: U256::from(pool),
+            total_blocks: 2,
+            min_participants: spec.min_participants,
+            start_deadline: u64::MAX,
+            finish_deadline: u64::MAX,
+            spec: spec.cid().unwrap().to_string(),
+        };
+        let book = Arc::new(MemoryBook {
+            terms: Mutex::new(terms),
+            events: Mutex::new(keys.iter().map(|k| MemberEvent::Joined(k.address())).collect()),
+        });
+        let actions = Arc::new(MemoryActions { book: book.clone(), posted: Mutex::default() });
+        let journal = Arc::new(MemoryJournal::default());
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalStore::open(dir.path()).await.unwrap();
+        Self { book, actions, journal, store, account, spec, keys, _dir: dir }
+    }
+
+    /// A coordinator of the task, journaling to `journal`.
+    pub async fn coordinator(&self, journal: Arc<dyn Journal>) -> Coordinator<LocalStore> {
+        let mut options = CoordinatorOptions::new(1, CHAIN_ID, self.account, self.spec.clone());
+        options.poll = std::time::Duration::from_millis(50);
+        Coordinator::new(options, self.book.clone(), self.actions.clone(), self.store.clone(), journal).await.unwrap()
+    }
+
+    /// A participant's options for the task's coordinator at `url`.
+    pub fn client(&self, url: &str) -> ClientOptions {
+        let mut o = ClientOptions::new(url, 1, CHAIN_ID, self.account, self.spec.cid().unwrap().to_string());
+        o.idle_timeout = std::time::Duration::from_secs(600);
+        o
+    }
+}
+
+/// A coordinator serving on loopback, and what it works with.
+pub struct Setup {
+    pub coordinator: Arc<Coordinator<LocalStore>>,
+    pub url: String,
+    parts: Parts,
     _server: tokio::task::JoinHandle<()>,
 }
 
-/// Task 1, `members` fresh keys that joined, `spec`, in `mode` with a pool of `pool`.
+impl std::ops::Deref for Setup {
+    type Target = Parts;
+
+    fn deref(&self) -> &Parts {
+        &self.parts
+    }
+}
+
+/// Task 1, `members` fresh keys that joined, `spec`, in `mode` with a pool of `pool`, and its
+/// coordinator serving on loopback.
 pub async fn setup(members: usize, spec: TaskSpec, mode: TaskMode, pool: u128) -> Setup {
-    // Fixed keys: a participant's training is seeded by its address, so the run is reproducible.
-    let keys: Vec<PrivateKeySigner> = (0..members).map(|i| key(100 + i as u64)).collect();
-    let account = key(99).address();
-    let terms = TaskTerms {
-        task: 1,
-        mode,
-        state: TaskState::Open,
-        coordinator: account,
-        pool: U256::from(pool),
-        total_blocks: 2,
-        min_participants: spec.min_participants,
-        start_deadline: u64::MAX,
-        finish_deadline: u64::MAX,
-        spec: spec.cid().unwrap().to_string(),
-    };
-    let book = Arc::new(MemoryBook {
-        terms: Mutex::new(terms),
-        events: Mutex::new(keys.iter().map(|k| MemberEvent::Joined(k.address())).collect()),
-    });
-    let actions = Arc::new(MemoryActions { book: book.clone(), posted: Mutex::default() });
-    let journal = Arc::new(MemoryJournal::default());
-    let dir = tempfile::tempdir().unwrap();
-    let store = LocalStore::open(dir.path()).await.unwrap();
-    let mut options = CoordinatorOptions::new(1, CHAIN_ID, account, spec.clone());
-    options.poll = std::time::Duration::from_millis(50);
-    let coordinator =
-        Coordinator::new(options, book.clone(), actions.clone(), store.clone(), journal.clone()).await.unwrap();
-    let coordinator = Arc::new(coordinator);
+    let parts = Parts::new(members, spec, mode, pool).await;
+    let coordinator = Arc::new(parts.coordinator(parts.journal.clone()).await);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("ws://{}", listener.local_addr().unwrap());
     let server = coordinator.serve(listener);
-    Setup { coordinator, actions, journal, store, url, account, spec, keys, _dir: dir, _server: server }
+    Setup { coordinator, url, parts, _server: server }
 }
 
 impl Setup {
     /// A participant's options for this task.
     pub fn client(&self) -> ClientOptions {
-        let mut o = ClientOptions::new(&self.url, 1, CHAIN_ID, self.account, self.spec.cid().unwrap().to_string());
-        o.idle_timeout = std::time::Duration::from_secs(600);
-        o
+        self.parts.client(&self.url)
     }
 }
 

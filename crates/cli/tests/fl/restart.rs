@@ -1,0 +1,139 @@
+//! A node killed (SIGKILL) in the middle of a task's training and started again on the same data
+//! directory resumes the task after the last round it journaled: the `agora fl-client` processes
+//! connect again by themselves, every round is aggregated once, and the record verifies and pays
+//! out the pool exactly. The chain is an anvil of the test's own, outliving both node processes.
+
+use std::time::{Duration, Instant};
+
+use agora_chain::anvil::{Anvil, locate_anvil};
+use alloy::primitives::U256;
+use serde_json::{Value, json};
+
+use super::{Market, TASK_LIMIT, amount, support};
+
+const POOL: &str = "2000000000000000003";
+const ROUNDS: u64 = 5;
+/// The anvil account the node coordinates with (one no other actor of the test sends from).
+const COORDINATOR: usize = 5;
+
+/// `agora up` against `anvil` with Agora deployed on it, coordinating with a fixed key on a fixed
+/// port (the address its participants connect again to), and the arguments to start it again.
+fn up_on(anvil: &Anvil) -> anyhow::Result<(Market, Vec<String>)> {
+    let dir = support::tempdir()?;
+    let deployments = dir.path().join("deployments.json");
+    let deploy = std::process::Command::new(env!("CARGO_BIN_EXE_agora"))
+        .args(["deploy", "--rpc-url", anvil.url(), "--operator", &anvil.accounts()[2].address, "--out"])
+        .arg(&deployments)
+        .env("AGORA_DEPLOYER_KEY", &anvil.accounts()[0].private_key)
+        .output()?;
+    anyhow::ensure!(deploy.status.success(), "agora deploy: {}", String::from_utf8_lossy(&deploy.stderr));
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let config = dir.path().join("agora.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[fl]\ncoordinator_key = \"{}\"\nlisten = \"127.0.0.1:{port}\"\n",
+            anvil.accounts()[COORDINATOR].private_key
+        ),
+    )?;
+    let path = |p: &std::path::Path| p.to_str().expect("utf-8 path").to_owned();
+    let args: Vec<String> = ["--rpc-url", anvil.url(), "--confirmations", "0"]
+        .into_iter()
+        .map(str::to_owned)
+        .chain(["--deployments".into(), path(&deployments), "--config".into(), path(&config)])
+        .collect();
+    let mut up = support::Up::start_with(dir, &args.iter().map(String::as_str).collect::<Vec<_>>())?;
+    let accounts: Vec<Value> = anvil.accounts().iter().map(|a| json!({ "private_key": a.private_key })).collect();
+    up.dev = json!({ "accounts": accounts });
+    Ok((Market { up, rpc: anvil.url().to_owned() }, args))
+}
+
+/// The node's log of `task` (`/api/fl/tasks/{id}/logs`), every line.
+async fn logs(m: &Market, task: u64) -> anyhow::Result<Vec<String>> {
+    let (_, lines) = support::get_json(&format!("{}/api/fl/tasks/{task}/logs?limit=1000", m.up.api)).await?;
+    Ok(lines.as_array().into_iter().flatten().filter_map(|l| l["message"].as_str().map(str::to_owned)).collect())
+}
+
+#[tokio::test]
+async fn a_node_killed_mid_training_resumes_its_task_after_the_last_journaled_round() -> anyhow::Result<()> {
+    let anvil = Anvil::spawn_default(locate_anvil(&support::repo_root()).expect("anvil")).await?;
+    let (m, args) = up_on(&anvil)?;
+    let rounds = ROUNDS.to_string();
+    // Round 3 waits up to ten minutes for the member that hangs after round 2: the node is killed
+    // while it waits, with rounds 1 and 2 journaled.
+    let task = m.create(&[
+        "--mode",
+        "reward",
+        "--pool",
+        POOL,
+        "--pool-token",
+        "eth",
+        "--min",
+        "3",
+        "--rounds",
+        &rounds,
+        "--round-timeout",
+        "600",
+    ])?;
+    let keys = [m.participant()?, m.participant()?, m.participant()?];
+    let mut clients = [
+        m.client(task, &keys[0], "a", &[])?,
+        m.client(task, &keys[1], "b", &[])?,
+        m.client(task, &keys[2], "hangs", &["--drop-after-round", "2"])?,
+    ];
+    let rounds_url = |m: &Market| format!("{}/api/fl/tasks/{task}/rounds", m.up.api);
+    let deadline = Instant::now() + TASK_LIMIT;
+    loop {
+        let (_, journaled) = support::get_json(&rounds_url(&m)).await?;
+        if journaled.as_array().map(Vec::len) == Some(2) {
+            break;
+        }
+        anyhow::ensure!(Instant::now() < deadline, "rounds 1 and 2 never journaled: {journaled}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(m.task_when(task, |_| true).await?["state"], "training");
+
+    // Killed, and started again on the same data directory and port.
+    let Market { up, rpc } = m;
+    let dir = up.kill();
+    let up = support::Up::start_with(dir, &args.iter().map(String::as_str).collect::<Vec<_>>())?;
+    let m = Market { up, rpc };
+    // The member that hung leaves when its connection drops; the others come back and finish.
+    let (_, hung) = clients[2].finish().await?;
+    assert_eq!(hung["report"]["trained"], json!([1, 2]), "{hung}");
+    let mut records = Vec::new();
+    for c in &mut clients[..2] {
+        let report = c.report().await?;
+        assert_eq!(report["trained"], json!((1..=ROUNDS).collect::<Vec<_>>()), "{report}");
+        records.push(report["record"].clone());
+    }
+    let t = m.task_when(task, |t| t["state"] == "finished").await?;
+    assert_eq!(records, [t["recordCid"].clone(), t["recordCid"].clone()], "{t}");
+
+    // Every round aggregated once, across both lives of the node; the second said where it resumed.
+    let lines = logs(&m, task).await?;
+    for round in 1..=ROUNDS {
+        let prefix = format!("round {round}: ");
+        let aggregated = lines.iter().filter(|l| l.starts_with(&prefix) && l.contains("updates aggregated")).count();
+        assert_eq!(aggregated, 1, "round {round} in the log:\n{}", lines.join("\n"));
+    }
+    let resumed = format!("resumed after round 2 of {ROUNDS}, as journaled before the coordinator stopped");
+    assert!(lines.contains(&resumed), "{}", lines.join("\n"));
+    let (_, journaled) = support::get_json(&rounds_url(&m)).await?;
+    let journaled = journaled.as_array().cloned().unwrap_or_default();
+    assert_eq!(
+        journaled.iter().map(|r| r["round"].as_u64()).collect::<Vec<_>>(),
+        (1..=ROUNDS).map(Some).collect::<Vec<_>>()
+    );
+    assert!(journaled.iter().all(|r| r["recordCid"].is_string() && r["modelCid"].is_string()));
+
+    // The record verifies, and its payouts are the whole pool.
+    let v = m.ok(&["fl", "verify", &task.to_string()])?;
+    assert!(v["verified"]["mismatch"].is_null(), "{v}");
+    let (_, result) = support::get_json(&format!("{}/api/fl/tasks/{task}/result", m.up.api)).await?;
+    let paid: U256 = result["entries"].as_array().into_iter().flatten().map(|e| amount(&e["amount"])).sum();
+    assert_eq!(paid, amount(&Value::from(POOL)), "{result}");
+    drop(m);
+    anvil.stop().await?;
+    Ok(())
+}
