@@ -45,6 +45,10 @@ struct ParticipantDto {
     /// Why its update was refused; absent when it was accepted.
     #[serde(skip_serializing_if = "Option::is_none")]
     refused: Option<String>,
+    /// Its update in the content store (`GET /ipfs/{cid}`: the delta as little-endian f32, then the
+    /// samples as a little-endian u64; their SHA-256 is the record's `update_hash`); null when none
+    /// was received or kept.
+    update_cid: Option<String>,
 }
 
 /// One aggregated round.
@@ -81,6 +85,7 @@ fn round_dto(r: FlRoundRow) -> RoundDto {
                 loss: p.loss.and_then(finite),
                 contribution: p.contribution.and_then(finite),
                 refused: p.refused,
+                update_cid: p.update_cid,
             })
             .collect(),
         aggregated_at: r.aggregated_at,

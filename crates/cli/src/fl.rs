@@ -328,6 +328,10 @@ async fn verify(node: &FlNode, task: u64, out: Out) -> Outcome {
         if let Some(root) = v.root {
             out.say(&format!("  Merkle root {root}"));
         }
+        out.say(&format!(
+            "  {} updates read back and hashed as the record names them; {} not kept by the node",
+            v.updates_checked, v.updates_missing
+        ));
         if v.mismatch.is_none() {
             out.say("OK: the record's Shapley values and the posted payouts recompute exactly");
         }

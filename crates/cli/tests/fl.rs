@@ -232,6 +232,12 @@ async fn a_reward_pool_pays_out_exactly_by_contribution_and_verifies() -> anyhow
     let v = m.ok(&["fl", "verify", &task.to_string()])?;
     assert!(v["verified"]["mismatch"].is_null(), "{v}");
     assert_eq!(v["verified"]["participants"].as_array().map(Vec::len), Some(3), "{v}");
+    // Every update of the three rounds was kept and hashes to the record's name for it.
+    assert_eq!(
+        (v["verified"]["updatesChecked"].as_u64(), v["verified"]["updatesMissing"].as_u64()),
+        (Some(9), Some(0)),
+        "{v}"
+    );
     // A claim made twice is refused by the contract, by name.
     let hex = alloy::primitives::hex::encode_prefixed(keys[0].to_bytes());
     let (status, lines) = m.agora(&["fl", "claim", &task.to_string(), "--key", &hex])?;

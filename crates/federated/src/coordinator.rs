@@ -342,11 +342,14 @@ impl<S: ContentStore + 'static> Coordinator<S> {
         let order: Vec<Address> = members.members.iter().map(|(a, _)| *a).filter(|a| updates.contains_key(a)).collect();
         let mut losses = Vec::new();
         let mut samples = Vec::new();
+        let mut stored = Vec::new();
         let mut batch = Vec::new();
         for account in order {
             if let Some((update, loss)) = updates.remove(&account) {
                 losses.push((account, loss));
                 samples.push((account, update.samples));
+                // Kept whether accepted or refused: the record names each by the SHA-256 of these bytes.
+                stored.push((account, self.store.put(update.to_bytes()).await?.to_string()));
                 batch.push((account.to_string(), update));
             }
         }
@@ -399,6 +402,7 @@ impl<S: ContentStore + 'static> Coordinator<S> {
             evaluations: outcome.evaluations,
             record_cid,
             model_cid,
+            updates: stored,
         };
         Ok((fed, report))
     }

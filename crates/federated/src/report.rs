@@ -42,6 +42,10 @@ pub struct RoundReport {
     /// the rounds' records, what a coordinator restarted later resumes from.
     #[serde(default)]
     pub model_cid: String,
+    /// The CID of each update received (accepted or refused), in join order: its bytes are
+    /// agora-fl's `Update::to_bytes`, whose SHA-256 the round's record names it by.
+    #[serde(default)]
+    pub updates: Vec<(Address, String)>,
 }
 
 /// What a journal kept of one round, enough to resume the task after it: the round's record and

@@ -33,6 +33,23 @@ impl Update {
         norm(&self.delta)
     }
 
+    /// The update as bytes: the delta as little-endian `f32`s followed by the samples as a
+    /// little-endian `u64` (what a coordinator keeps in the content store; their SHA-256 is
+    /// [`hash`](Self::hash)).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = crate::net::params_to_bytes(&self.delta);
+        out.extend(self.samples.to_le_bytes());
+        out
+    }
+
+    /// [`to_bytes`](Self::to_bytes) read back.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
+        let split = bytes.len().checked_sub(8).ok_or_else(|| Error::Data("an update is at least 8 bytes".into()))?;
+        let (delta, samples) = bytes.split_at(split);
+        let samples = u64::from_le_bytes(samples.try_into().map_err(|_| Error::Data("update samples".into()))?);
+        Ok(Self { delta: crate::net::params_from_bytes(delta)?, samples })
+    }
+
     /// SHA-256 (hex) of the delta as little-endian `f32`s followed by the samples as a
     /// little-endian `u64`: what the contribution record names the update by.
     pub fn hash(&self) -> String {
@@ -253,6 +270,18 @@ mod tests {
 
     fn up(delta: Vec<f32>, samples: u64) -> Update {
         Update { delta, samples }
+    }
+
+    #[test]
+    fn an_update_as_bytes_reads_back_and_hashes_to_its_name() {
+        let u = up(vec![0.5, -1.25, f32::MIN_POSITIVE], 600);
+        let bytes = u.to_bytes();
+        assert_eq!(bytes.len(), 3 * 4 + 8);
+        assert_eq!(Update::from_bytes(&bytes).expect("reads back"), u);
+        let digest: String = Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(digest, u.hash());
+        assert!(Update::from_bytes(&bytes[..7]).is_err());
+        assert!(Update::from_bytes(&bytes[1..]).is_err());
     }
 
     #[test]

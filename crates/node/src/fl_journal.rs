@@ -38,6 +38,7 @@ impl Journal for StoreJournal {
         let value = |a: &Address| report.values.iter().find(|(v, _)| v == a).map(|(_, x)| *x);
         let loss = |a: &Address| report.losses.iter().find(|(v, _)| v == a).map(|(_, x)| f64::from(*x));
         let samples = |a: &Address| report.samples.iter().find(|(v, _)| v == a).map_or(0, |(_, n)| *n);
+        let update = |a: &Address| report.updates.iter().find(|(v, _)| v == a).map(|(_, cid)| cid.clone());
         let mut participants: Vec<FlRoundParticipant> = report
             .accepted
             .iter()
@@ -47,6 +48,7 @@ impl Journal for StoreJournal {
                 loss: loss(a),
                 contribution: value(a),
                 refused: None,
+                update_cid: update(a),
             })
             .collect();
         participants.extend(report.refused.iter().map(|(a, why)| FlRoundParticipant {
@@ -55,6 +57,7 @@ impl Journal for StoreJournal {
             loss: loss(a),
             contribution: None,
             refused: Some(why.to_string()),
+            update_cid: update(a),
         }));
         participants.extend(report.left_out.iter().map(|a| FlRoundParticipant {
             account: *a,
@@ -62,6 +65,7 @@ impl Journal for StoreJournal {
             loss: None,
             contribution: None,
             refused: Some("left out: late or disconnected".into()),
+            update_cid: None,
         }));
         let row = FlRoundRow {
             task_id: task,

@@ -92,6 +92,7 @@ async fn the_fl_market_reads_as_json() -> anyhow::Result<()> {
             loss: Some(0.42),
             contribution: Some(0.031),
             refused: None,
+            update_cid: Some("bafkreiupdate".into()),
         }],
         aggregated_at: 1_700_000_050,
         record_cid: Some("bafkreirecord".into()),
@@ -172,6 +173,7 @@ async fn the_fl_market_reads_as_json() -> anyhow::Result<()> {
     assert_has_required(&doc, "FlRound", &rounds[0], "a round");
     assert_eq!((&rounds[0]["accuracy"], &rounds[0]["loss"]), (&json!(0.8612), &json!(null)), "NaN is null");
     assert_eq!(rounds[0]["participants"][0]["contribution"], 0.031);
+    assert_eq!(rounds[0]["participants"][0]["updateCid"], "bafkreiupdate");
     assert_eq!((&rounds[0]["recordCid"], &rounds[0]["modelCid"]), (&json!("bafkreirecord"), &json!(null)));
     let (_, logs) = call(&app, "GET", "/api/fl/tasks/1/logs?after=1", None).await;
     assert_eq!(logs, json!([{"seq": 2, "at": 1_700_000_060, "level": "info", "message": "round 1 aggregated"}]));

@@ -130,6 +130,13 @@ async fn a_node_killed_mid_training_resumes_its_task_after_the_last_journaled_ro
     // The record verifies, and its payouts are the whole pool.
     let v = m.ok(&["fl", "verify", &task.to_string()])?;
     assert!(v["verified"]["mismatch"].is_null(), "{v}");
+    // Rounds 1 and 2 had three updates, the resumed rounds two (the member that hung was gone).
+    let updates = 3 * 2 + 2 * (ROUNDS - 2);
+    assert_eq!(
+        (v["verified"]["updatesChecked"].as_u64(), v["verified"]["updatesMissing"].as_u64()),
+        (Some(updates), Some(0)),
+        "{v}"
+    );
     let (_, result) = support::get_json(&format!("{}/api/fl/tasks/{task}/result", m.up.api)).await?;
     let paid: U256 = result["entries"].as_array().into_iter().flatten().map(|e| amount(&e["amount"])).sum();
     assert_eq!(paid, amount(&Value::from(POOL)), "{result}");

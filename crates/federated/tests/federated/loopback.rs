@@ -59,9 +59,16 @@ async fn a_task_trains_and_pays_the_pool_exactly_with_the_noisy_participant_valu
     // The journal saw every round, each stored under its CID.
     let recorded = s.journal.recorded();
     assert_eq!(recorded.rounds.iter().map(|r| r.round).collect::<Vec<_>>(), vec![1, 2, 3]);
-    for r in &recorded.rounds {
+    for (r, entry) in recorded.rounds.iter().zip(&record.rounds) {
         assert_eq!(r.accepted.len(), 4);
         assert!(s.store.get(&r.record_cid.parse::<Cid>().unwrap()).await.unwrap().is_some());
+        // Every update is kept, under bytes that hash to the record's name for it.
+        assert_eq!(r.updates.len(), 4);
+        for ((account, cid), named) in r.updates.iter().zip(&entry.participants) {
+            assert_eq!(account.to_string(), named.id);
+            let bytes = s.store.get(&cid.parse::<Cid>().unwrap()).await.unwrap().unwrap();
+            assert_eq!(agora_fl::Update::from_bytes(&bytes).unwrap().hash(), named.update_hash);
+        }
     }
     assert_eq!(recorded.result.unwrap(), result);
     // The centralised reference: the same model on every block's samples, as many epochs as the

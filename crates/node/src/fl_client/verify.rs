@@ -1,5 +1,6 @@
-//! `agora fl verify`: a finished task's contribution record recomputed, and its payouts compared
-//! with what was posted on chain.
+//! `agora fl verify`: a finished task's contribution record recomputed, each update it names read
+//! back from the content store and checked against its hash, and its payouts compared with what
+//! was posted on chain.
 
 use agora_chain::bindings::FederatedMarket;
 use alloy::primitives::{Address, B256, U256};
@@ -39,6 +40,10 @@ pub struct Verification {
     pub participants: Vec<Verified>,
     /// The recomputed Merkle root (rewards).
     pub root: Option<B256>,
+    /// Updates the record names that were read back from the content store and hashed as named.
+    pub updates_checked: usize,
+    /// Updates the record names that the node did not keep (rounds journaled by an older node).
+    pub updates_missing: usize,
     /// None when every figure matches; else the first mismatch.
     pub mismatch: Option<String>,
 }
@@ -61,6 +66,8 @@ impl FlNode {
         let market = FederatedMarket::new(self.market, &provider);
         let on_chain = market.getTask(U256::from(task)).call().await?;
         let mut mismatch = agora_fl::record::verify(&record).err().map(|e| format!("the record: {e}"));
+        let (updates_checked, updates_missing, bad_update) = self.check_updates(task, &record).await?;
+        mismatch = mismatch.or(bad_update);
         let weights = &record.normalised.weights;
         let accounts = record.cumulative.iter().map(|p| p.id.parse::<Address>()).collect::<Result<Vec<_>, _>>()?;
         let shareholding = on_chain.mode == 1;
@@ -111,6 +118,58 @@ impl FlNode {
             }
         }
         let kind = if shareholding { "shares" } else { "rewards" };
-        Ok(Verification { task_id: task, record_cid, kind, participants, root, mismatch })
+        Ok(Verification {
+            task_id: task,
+            record_cid,
+            kind,
+            participants,
+            root,
+            updates_checked,
+            updates_missing,
+            mismatch,
+        })
+    }
+
+    /// Reads back every update `record` names (accepted or refused) through the rounds the node
+    /// journaled and checks that its bytes hash to the name; returns how many were checked, how
+    /// many the node does not have, and the first mismatch.
+    async fn check_updates(
+        &self,
+        task: u64,
+        record: &agora_fl::ContributionRecord,
+    ) -> Result<(usize, usize, Option<String>)> {
+        let journaled = self.get(&format!("/api/fl/tasks/{task}/rounds")).await?;
+        let cid_of = |round: u32, id: &str| -> Option<String> {
+            let r = journaled.as_array()?.iter().find(|r| r["round"].as_u64() == Some(u64::from(round)))?;
+            let p = r["participants"]
+                .as_array()?
+                .iter()
+                .find(|p| p["account"].as_str().is_some_and(|a| a.eq_ignore_ascii_case(id)))?;
+            p["updateCid"].as_str().map(str::to_owned)
+        };
+        let (mut checked, mut missing, mut mismatch) = (0, 0, None);
+        for round in &record.rounds {
+            let named = round
+                .participants
+                .iter()
+                .map(|p| (&p.id, &p.update_hash))
+                .chain(round.refused.iter().map(|r| (&r.id, &r.update_hash)));
+            for (id, hash) in named {
+                let Some(cid) = cid_of(round.round, id) else {
+                    missing += 1;
+                    continue;
+                };
+                let resp = self.api.get(&format!("/ipfs/{cid}"), None).await?;
+                let digest = agora_fl::Update::from_bytes(&resp.body).map(|u| u.hash()).ok();
+                let served_as = agora_content::cid_of(&resp.body).to_string();
+                if resp.status != 200 || served_as != cid || digest.as_ref() != Some(hash) {
+                    mismatch.get_or_insert_with(|| {
+                        format!("round {}: {id}'s update {cid} does not hash to the record's {hash}", round.round)
+                    });
+                }
+                checked += 1;
+            }
+        }
+        Ok((checked, missing, mismatch))
     }
 }
