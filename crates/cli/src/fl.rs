@@ -131,8 +131,9 @@ pub(crate) enum FlCmd {
         key: KeyFlag,
     },
     /// Recompute a finished task's Shapley values and payouts from its contribution record and
-    /// compare them with what was posted (exit 1 on a mismatch).
-    Verify { task: u64 },
+    /// compare them with what was posted, and check every update the record names against its
+    /// hash (exit 1 on a mismatch).
+    Verify(crate::fl_verify::VerifyArgs),
     /// Claim your reward from a finished reward-pool task.
     Claim {
         task: u64,
@@ -235,7 +236,7 @@ pub(crate) async fn run(cmd: FlCmd, flags: &ClientFlags, out: Out) -> Outcome {
             out.result(&v, &format!("bought {count} block(s) of task {task} for {cost} ({tx})"));
             Ok(())
         }
-        FlCmd::Verify { task } => verify(&node, task, out).await,
+        FlCmd::Verify(a) => crate::fl_verify::verify(&node, a, out).await,
         FlCmd::Claim { task, key: k } => {
             let (amount, tx) = node.claim(&key(&k.key)?, task).await.map_err(failed)?;
             let v = json!({ "claimed": { "task": task, "amount": amount.to_string(), "tx": tx.to_string() } });
@@ -311,35 +312,6 @@ async fn create(node: &FlNode, a: CreateArgs, out: Out) -> Outcome {
     );
     out.result(&json!({ "created": created }), &line);
     Ok(())
-}
-
-async fn verify(node: &FlNode, task: u64, out: Out) -> Outcome {
-    let v = node.verify(task).await.map_err(failed)?;
-    if out.json {
-        out.object(&json!({ "verified": v }));
-    } else {
-        out.say(&format!("task {} ({}), record {}", v.task_id, v.kind, v.record_cid));
-        for p in &v.participants {
-            out.say(&format!(
-                "  {}  value {:.6}  weight {:.6}  recomputed {}  posted {}",
-                p.account, p.value, p.weight, p.amount, p.posted
-            ));
-        }
-        if let Some(root) = v.root {
-            out.say(&format!("  Merkle root {root}"));
-        }
-        out.say(&format!(
-            "  {} updates read back and hashed as the record names them; {} not kept by the node",
-            v.updates_checked, v.updates_missing
-        ));
-        if v.mismatch.is_none() {
-            out.say("OK: the record's Shapley values and the posted payouts recompute exactly");
-        }
-    }
-    match v.mismatch {
-        Some(m) => Err(Failure::new("mismatch", m)),
-        None => Ok(()),
-    }
 }
 
 /// Runs `agora fl-client`.

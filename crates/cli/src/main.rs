@@ -11,6 +11,7 @@ mod data;
 mod fl;
 mod fl_list;
 mod fl_pay;
+mod fl_verify;
 mod local;
 mod out;
 

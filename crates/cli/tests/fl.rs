@@ -229,9 +229,11 @@ async fn a_reward_pool_pays_out_exactly_by_contribution_and_verifies() -> anyhow
     let t = m.task_when(task, |t| t["claimed"] == pool).await?;
     assert_eq!(t["claimed"], pool);
 
-    let v = m.ok(&["fl", "verify", &task.to_string()])?;
+    let v = m.ok(&["fl", "verify", &task.to_string(), "--deep"])?;
     assert!(v["verified"]["mismatch"].is_null(), "{v}");
     assert_eq!(v["verified"]["participants"].as_array().map(Vec::len), Some(3), "{v}");
+    // Exact Shapley over three participants: 2³ coalitions a round, each evaluated again.
+    assert_eq!(v["verified"]["utilitiesReplayed"].as_u64(), Some(3 * 8), "{v}");
     // Every update of the three rounds was kept and hashes to the record's name for it.
     assert_eq!(
         (v["verified"]["updatesChecked"].as_u64(), v["verified"]["updatesMissing"].as_u64()),

@@ -261,3 +261,42 @@ impl Federation {
         })
     }
 }
+
+/// Replays one recorded round from the global model it started from and the accepted updates
+/// (read back from the content store, in the record's order): every coalition utility the record
+/// lists is evaluated again on `validation` and must come out exactly as recorded, and the next
+/// global model is returned (`aggregator`'s combination of all of them). Anyone holding the spec's
+/// data can so check the figures a record's Shapley values are computed from, not only the
+/// arithmetic on them ([`crate::verify`]).
+pub fn replay_round(
+    aggregator: Aggregator,
+    validation: &Evaluator,
+    global: &[f32],
+    round: &RoundRecord,
+    updates: &[Update],
+) -> Result<Vec<f32>> {
+    let fail = |why: String| Error::Verify(format!("round {}: {why}", round.round));
+    if updates.len() != round.participants.len() {
+        return Err(fail(format!("{} updates for {} participants", updates.len(), round.participants.len())));
+    }
+    for (p, u) in round.participants.iter().zip(updates) {
+        if u.hash() != p.update_hash {
+            return Err(fail(format!("{}'s update does not hash to {}", p.id, p.update_hash)));
+        }
+    }
+    for entry in &round.utilities {
+        let members: Vec<&Update> = entry
+            .members
+            .iter()
+            .map(|&m| updates.get(m as usize).ok_or_else(|| fail(format!("coalition {:?}", entry.members))))
+            .collect::<Result<_>>()?;
+        let utility = validation.accuracy(&aggregator.combine(global, &members)?)?;
+        if utility != entry.utility {
+            return Err(fail(format!(
+                "coalition {:?} evaluates to {utility}, the record says {}",
+                entry.members, entry.utility
+            )));
+        }
+    }
+    aggregator.combine(global, &updates.iter().collect::<Vec<_>>())
+}

@@ -24,7 +24,7 @@ pub mod shapley;
 pub use aggregate::{Aggregator, CheckPolicy, Refusal, Update};
 pub use cnn::Cnn;
 pub use data::{Block, Dataset, Partition, Scaling, Splits};
-pub use federation::{Contribution, FedConfig, Federation, Participant, RoundOutcome};
+pub use federation::{Contribution, FedConfig, Federation, Participant, RoundOutcome, replay_round};
 pub use model::{Evaluation, Evaluator, Mlp, Model, TrainConfig};
 pub use net::{Net, params_from_bytes, params_to_bytes};
 pub use record::{ContributionRecord, verify};

@@ -297,6 +297,43 @@ fn a_federation_resumed_from_its_records_and_global_model_continues_as_if_never_
 }
 
 #[test]
+fn a_round_replayed_from_its_updates_gives_the_recorded_utilities_and_the_next_model() -> anyhow::Result<()> {
+    let splits = digits()?;
+    let people = participants(&splits, 3, Some(1), 6)?;
+    let config = config(41, Contribution::Exact);
+    let net = Mlp::for_data(&splits.train);
+    let mut fed = Federation::new(net, config, &splits.validation)?;
+    let mut kept = Vec::new();
+    for _ in 0..2 {
+        let before = fed.global().to_vec();
+        let updates: Vec<(String, Update)> = people
+            .iter()
+            .map(|p| Ok((p.id.clone(), fed.train_local(&p.id, &p.data)?.0)))
+            .collect::<anyhow::Result<_>>()?;
+        kept.push((before, updates.iter().map(|(_, u)| u.clone()).collect::<Vec<_>>()));
+        fed.finish_round(updates)?;
+    }
+    let validation = Evaluator::new(net, &splits.validation)?;
+    let mut global = agora_fl::Net::from(net).init(config.seed);
+    for ((before, updates), round) in kept.iter().zip(&fed.record().rounds) {
+        assert_eq!(&global, before);
+        global = agora_fl::replay_round(config.aggregator, &validation, &global, round, updates)?;
+    }
+    assert_eq!(global, fed.global());
+    // A recorded utility that is not what the updates give, or an update that is not the one named.
+    let mut round = fed.record().rounds[1].clone();
+    round.utilities[2].utility += 1e-9;
+    let err = agora_fl::replay_round(config.aggregator, &validation, &kept[1].0, &round, &kept[1].1).unwrap_err();
+    assert!(err.to_string().contains("the record says"), "{err}");
+    let mut swapped = kept[1].1.clone();
+    swapped.swap(0, 2);
+    let err = agora_fl::replay_round(config.aggregator, &validation, &kept[1].0, &fed.record().rounds[1], &swapped)
+        .unwrap_err();
+    assert!(err.to_string().contains("does not hash to"), "{err}");
+    Ok(())
+}
+
+#[test]
 fn fashion_mnist_reads_from_the_debian_package() -> anyhow::Result<()> {
     let dir = Path::new(data::FASHION_MNIST_DIR);
     let splits = data::fashion_mnist(dir, 1000, 1, data::Scaling::unit(255.0))?;

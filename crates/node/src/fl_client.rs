@@ -22,6 +22,7 @@ use serde_json::{Value, json};
 
 mod fees;
 pub use fees::{FeeOutcome, NotFeeReceiver};
+mod replay;
 mod verify;
 pub use verify::{Verification, Verified};
 

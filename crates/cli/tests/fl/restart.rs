@@ -128,10 +128,13 @@ async fn a_node_killed_mid_training_resumes_its_task_after_the_last_journaled_ro
     assert!(journaled.iter().all(|r| r["recordCid"].is_string() && r["modelCid"].is_string()));
 
     // The record verifies, and its payouts are the whole pool.
-    let v = m.ok(&["fl", "verify", &task.to_string()])?;
+    let v = m.ok(&["fl", "verify", &task.to_string(), "--deep"])?;
     assert!(v["verified"]["mismatch"].is_null(), "{v}");
     // Rounds 1 and 2 had three updates, the resumed rounds two (the member that hung was gone).
     let updates = 3 * 2 + 2 * (ROUNDS - 2);
+    // Replayed from the updates, the first life's rounds and the second's alike: 2³ coalitions a
+    // round, then 2².
+    assert_eq!(v["verified"]["utilitiesReplayed"].as_u64(), Some(2 * 8 + (ROUNDS - 2) * 4), "{v}");
     assert_eq!(
         (v["verified"]["updatesChecked"].as_u64(), v["verified"]["updatesMissing"].as_u64()),
         (Some(updates), Some(0)),

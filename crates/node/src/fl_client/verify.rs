@@ -1,14 +1,15 @@
 //! `agora fl verify`: a finished task's contribution record recomputed, each update it names read
-//! back from the content store and checked against its hash, and its payouts compared with what
-//! was posted on chain.
+//! back from the content store and checked against its hash (`--deep`: every round replayed from
+//! them, [`replay`](super::replay)), and its payouts compared with what was posted on chain.
 
 use agora_chain::bindings::FederatedMarket;
 use alloy::primitives::{Address, B256, U256};
-use anyhow::{Context, Result, ensure};
+use anyhow::{Context, Result};
 use serde::Serialize;
 use serde_json::Value;
 
-use super::{FlNode, text, u256};
+use super::replay::Journaled;
+use super::{DataDirs, FlNode, text, u256};
 
 /// One participant's figures in `agora fl verify`.
 #[derive(Debug, Clone, Serialize)]
@@ -44,30 +45,35 @@ pub struct Verification {
     pub updates_checked: usize,
     /// Updates the record names that the node did not keep (rounds journaled by an older node).
     pub updates_missing: usize,
+    /// With `--deep`: the coalition utilities evaluated again from the updates and found as
+    /// recorded (and each round's model found as journaled); absent otherwise.
+    pub utilities_replayed: Option<usize>,
     /// None when every figure matches; else the first mismatch.
     pub mismatch: Option<String>,
 }
 
 impl FlNode {
     /// Recomputes a finished task's Shapley values and payouts from its contribution record and
-    /// compares them with what was posted.
-    pub async fn verify(&self, task: u64) -> Result<Verification> {
+    /// compares them with what was posted; with `deep` (where the spec's data is), replays every
+    /// round from its updates too.
+    pub async fn verify(&self, task: u64, deep: Option<DataDirs>) -> Result<Verification> {
         use agora_fl::payout;
         let t = self.task(task).await?;
         let record_cid = text(&t, "recordCid").with_context(|| format!("task {task} has no results yet"))?.to_owned();
-        let resp = self.api.get(&format!("/ipfs/{record_cid}"), None).await?;
-        ensure!(resp.status == 200, "the node answers HTTP {} for the record {record_cid}", resp.status);
-        ensure!(
-            agora_content::cid_of(&resp.body).to_string() == record_cid,
-            "the bytes the node served are not {record_cid}"
-        );
-        let record = agora_fl::record::ContributionRecord::from_json(&resp.body)?;
+        let record = agora_fl::record::ContributionRecord::from_json(&self.content(&record_cid).await?)?;
+        let journaled = Journaled(self.get(&format!("/api/fl/tasks/{task}/rounds")).await?);
         let provider = agora_chain::read_provider(&self.rpc_url)?;
         let market = FederatedMarket::new(self.market, &provider);
         let on_chain = market.getTask(U256::from(task)).call().await?;
         let mut mismatch = agora_fl::record::verify(&record).err().map(|e| format!("the record: {e}"));
-        let (updates_checked, updates_missing, bad_update) = self.check_updates(task, &record).await?;
+        let (updates_checked, updates_missing, bad_update) = self.check_updates(&record, &journaled).await?;
         mismatch = mismatch.or(bad_update);
+        let mut utilities_replayed = None;
+        if let Some(dirs) = deep {
+            let (replayed, bad_replay) = self.replay(text(&t, "spec")?, &record, &journaled, dirs).await?;
+            utilities_replayed = Some(replayed);
+            mismatch = mismatch.or(bad_replay);
+        }
         let weights = &record.normalised.weights;
         let accounts = record.cumulative.iter().map(|p| p.id.parse::<Address>()).collect::<Result<Vec<_>, _>>()?;
         let shareholding = on_chain.mode == 1;
@@ -126,50 +132,8 @@ impl FlNode {
             root,
             updates_checked,
             updates_missing,
+            utilities_replayed,
             mismatch,
         })
-    }
-
-    /// Reads back every update `record` names (accepted or refused) through the rounds the node
-    /// journaled and checks that its bytes hash to the name; returns how many were checked, how
-    /// many the node does not have, and the first mismatch.
-    async fn check_updates(
-        &self,
-        task: u64,
-        record: &agora_fl::ContributionRecord,
-    ) -> Result<(usize, usize, Option<String>)> {
-        let journaled = self.get(&format!("/api/fl/tasks/{task}/rounds")).await?;
-        let cid_of = |round: u32, id: &str| -> Option<String> {
-            let r = journaled.as_array()?.iter().find(|r| r["round"].as_u64() == Some(u64::from(round)))?;
-            let p = r["participants"]
-                .as_array()?
-                .iter()
-                .find(|p| p["account"].as_str().is_some_and(|a| a.eq_ignore_ascii_case(id)))?;
-            p["updateCid"].as_str().map(str::to_owned)
-        };
-        let (mut checked, mut missing, mut mismatch) = (0, 0, None);
-        for round in &record.rounds {
-            let named = round
-                .participants
-                .iter()
-                .map(|p| (&p.id, &p.update_hash))
-                .chain(round.refused.iter().map(|r| (&r.id, &r.update_hash)));
-            for (id, hash) in named {
-                let Some(cid) = cid_of(round.round, id) else {
-                    missing += 1;
-                    continue;
-                };
-                let resp = self.api.get(&format!("/ipfs/{cid}"), None).await?;
-                let digest = agora_fl::Update::from_bytes(&resp.body).map(|u| u.hash()).ok();
-                let served_as = agora_content::cid_of(&resp.body).to_string();
-                if resp.status != 200 || served_as != cid || digest.as_ref() != Some(hash) {
-                    mismatch.get_or_insert_with(|| {
-                        format!("round {}: {id}'s update {cid} does not hash to the record's {hash}", round.round)
-                    });
-                }
-                checked += 1;
-            }
-        }
-        Ok((checked, missing, mismatch))
     }
 }
