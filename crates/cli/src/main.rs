@@ -222,7 +222,9 @@ enum Command {
 
 #[tokio::main]
 async fn main() -> Result<()> {
+    // Logs on standard error: standard output carries the commands' results (JSON lines with --json).
     tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| "info,tower_http=warn,sqlx=warn,alloy=warn,llama_cpp_2=error".into()),

@@ -271,6 +271,7 @@ where
                 }
                 if options.behaviour.stall_at == Some(round) {
                     // Hung: hold the connection, answer nothing, until the coordinator gives up.
+                    tracing::info!(task = options.task, round, "deliberately stalled: holding the round unanswered");
                     while conn.recv::<ToClient>().await.is_ok() {}
                     return Ok(());
                 }

@@ -27,7 +27,7 @@ fn up_on(anvil: &Anvil) -> anyhow::Result<(Market, Vec<String>)> {
         .env("AGORA_DEPLOYER_KEY", &anvil.accounts()[0].private_key)
         .output()?;
     anyhow::ensure!(deploy.status.success(), "agora deploy: {}", String::from_utf8_lossy(&deploy.stderr));
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let port = free_port_below_ephemeral()?;
     let config = dir.path().join("agora.toml");
     std::fs::write(
         &config,
@@ -46,6 +46,16 @@ fn up_on(anvil: &Anvil) -> anyhow::Result<(Market, Vec<String>)> {
     let accounts: Vec<Value> = anvil.accounts().iter().map(|a| json!({ "private_key": a.private_key })).collect();
     up.dev = json!({ "accounts": accounts });
     Ok((Market { up, rpc: anvil.url().to_owned() }, args))
+}
+
+/// A port free now, below Linux's ephemeral range (32768 and up), so that no outgoing connection
+/// made meanwhile can hold it when the node binds it again after the restart.
+fn free_port_below_ephemeral() -> anyhow::Result<u16> {
+    let start = 20_000 + (std::process::id() % 10_000) as u16;
+    (start..32_000)
+        .chain(20_000..start)
+        .find(|p| std::net::TcpListener::bind(("127.0.0.1", *p)).is_ok())
+        .ok_or_else(|| anyhow::anyhow!("no free port between 20000 and 32000"))
 }
 
 /// The node's log of `task` (`/api/fl/tasks/{id}/logs`), every line.
@@ -82,15 +92,15 @@ async fn a_node_killed_mid_training_resumes_its_task_after_the_last_journaled_ro
         m.client(task, &keys[2], "hangs", &["--drop-after-round", "2"])?,
     ];
     let rounds_url = |m: &Market| format!("{}/api/fl/tasks/{task}/rounds", m.up.api);
+    // Killed once round 3 holds: the member that hangs has it (so it leaves when the connection
+    // drops, instead of coming back), and rounds 1 and 2 are journaled.
     let deadline = Instant::now() + TASK_LIMIT;
-    loop {
-        let (_, journaled) = support::get_json(&rounds_url(&m)).await?;
-        if journaled.as_array().map(Vec::len) == Some(2) {
-            break;
-        }
-        anyhow::ensure!(Instant::now() < deadline, "rounds 1 and 2 never journaled: {journaled}");
+    while !std::fs::read_to_string(&clients[2].err)?.contains("deliberately stalled") {
+        anyhow::ensure!(Instant::now() < deadline, "the member never stalled: {}", support::tail(&clients[2].err, 20));
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    let (_, journaled) = support::get_json(&rounds_url(&m)).await?;
+    assert_eq!(journaled.as_array().map(Vec::len), Some(2), "{journaled}");
     assert_eq!(m.task_when(task, |_| true).await?["state"], "training");
 
     // Killed, and started again on the same data directory and port.
