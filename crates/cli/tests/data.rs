@@ -192,7 +192,7 @@ async fn a_seller_killed_mid_transfer_is_resumed_and_paid_once() -> anyhow::Resu
         let extra: &[&str] = if resume { &["--rate", "3", "--resume"] } else { &["--rate", "3"] };
         buyer(&api, &address_of(SELLER), "big.bin", &buyer_key, &out, extra)
     };
-    let mut first = buyer_args(false).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn()?;
+    let mut first = buyer_args(false).stdout(Stdio::piped()).stderr(Stdio::null()).spawn()?;
     let stdout = first.stdout.take().expect("stdout");
     let mut lines = BufReader::new(stdout).lines();
     // The first progress line past 5 %: the seller is stopped, then killed, mid-transfer.

@@ -50,22 +50,28 @@ impl LoggedUp {
             .envs(envs.iter().copied())
             .env("NO_COLOR", "1")
             .stdout(Stdio::piped())
-            .stderr(std::fs::File::create(data_dir.join("agora.stderr.log"))?)
+            .stderr(Stdio::piped())
             .spawn()?;
         let stdout = child.stdout.take().expect("stdout");
+        let stderr = child.stderr.take().expect("stderr");
         let proc = support::Proc(child);
+        // The URL on standard output, the log on standard error: both read into one list of lines.
         let log = Arc::new(Mutex::new(Vec::new()));
         let (tx, rx) = std::sync::mpsc::channel();
-        let sink = log.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                let line = strip_ansi(&line);
-                if let Some(url) = line.strip_prefix("Agora is up: ") {
-                    let _ = tx.send(url.to_owned());
+        let read = |stream: Box<dyn std::io::Read + Send>, tx: std::sync::mpsc::Sender<String>| {
+            let sink = log.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(stream).lines().map_while(Result::ok) {
+                    let line = strip_ansi(&line);
+                    if let Some(url) = line.strip_prefix("Agora is up: ") {
+                        let _ = tx.send(url.to_owned());
+                    }
+                    sink.lock().expect("log").push(line);
                 }
-                sink.lock().expect("log").push(line);
-            }
-        });
+            });
+        };
+        read(Box::new(stdout), tx.clone());
+        read(Box::new(stderr), tx);
         let mut proc = proc;
         let api = match rx.recv_timeout(Duration::from_secs(120)) {
             Ok(api) => api,
@@ -74,10 +80,7 @@ impl LoggedUp {
             Err(_) => {
                 let lines = log.lock().expect("log");
                 let end = lines[lines.len().saturating_sub(40)..].join("\n");
-                anyhow::bail!(
-                    "agora up never came up; its log ends:\n{end}\n{}",
-                    support::tail(&data_dir.join("agora.stderr.log"), 20)
-                )
+                anyhow::bail!("agora up never came up; its log ends:\n{end}")
             }
         };
         Ok(Self { proc, api, log })

@@ -448,8 +448,6 @@ impl<S: ContentStore + 'static> Coordinator<S> {
                         proof: tree.proof(i).unwrap_or_default(),
                     })
                     .collect();
-                self.actions.post_rewards(task, tree.root(), &record_cid).await?;
-                self.log(format!("rewards posted: root {}", tree.root())).await;
                 (Some(tree.root()), payouts)
             }
             TaskMode::Shareholding => {
@@ -460,10 +458,6 @@ impl<S: ContentStore + 'static> Coordinator<S> {
                     .filter(|(_, s)| *s > 0)
                     .map(|(account, s)| Payout { account: *account, amount: U256::from(s), proof: Vec::new() })
                     .collect();
-                let holders: Vec<Address> = payouts.iter().map(|p| p.account).collect();
-                let amounts: Vec<U256> = payouts.iter().map(|p| p.amount).collect();
-                self.actions.post_shares(task, &holders, &amounts, &record_cid).await?;
-                self.log(format!("shares posted to {} holders", holders.len())).await;
                 (None::<B256>, payouts)
             }
         };
@@ -477,7 +471,22 @@ impl<S: ContentStore + 'static> Coordinator<S> {
             root,
             payouts,
         };
+        // Journaled before it is posted: once the chain says the task finished, the proofs its
+        // claimants need are already served. A post that fails is made again by the coordinator
+        // started next, which resumes to this same result.
         self.journal.result(task, &result).await?;
+        match result.root {
+            Some(root) => {
+                self.actions.post_rewards(task, root, &result.record_cid).await?;
+                self.log(format!("rewards posted: root {root}")).await;
+            }
+            None => {
+                let holders: Vec<Address> = result.payouts.iter().map(|p| p.account).collect();
+                let amounts: Vec<U256> = result.payouts.iter().map(|p| p.amount).collect();
+                self.actions.post_shares(task, &holders, &amounts, &result.record_cid).await?;
+                self.log(format!("shares posted to {} holders", holders.len())).await;
+            }
+        }
         let _ = self.progress.send(Progress::Finished(result.clone()));
         Ok(result)
     }
