@@ -1,5 +1,5 @@
-//! What the API's test files share: a network description, a content store, app state, and a
-//! one-shot request helper.
+//! What the API's test files share: a network description, a content store, app state, a
+//! one-shot request helper, and indexed events applied block by block.
 #![allow(dead_code)] // each test file uses a different part
 
 pub(crate) mod graphql;
@@ -15,6 +15,38 @@ use serde_json::Value;
 use tower::ServiceExt;
 
 pub(crate) const CHAIN: u64 = 31337;
+
+/// Where the `i`-th log of block `block` sits (its hashes and timestamp derived from the number).
+pub(crate) fn log_meta(block: u64, i: usize) -> agora_store::LogMeta {
+    agora_store::LogMeta {
+        block_number: block,
+        block_hash: format!("0x{block:02x}"),
+        block_timestamp: 1_700_000_000 + block,
+        tx_hash: format!("0x{:064x}", 0xf100 + block),
+        log_index: i as u64,
+        address: "0x00".into(),
+    }
+}
+
+/// Applies `events` to `store` as block `block` of [`CHAIN`] (the cursor at `block - 1`).
+pub(crate) async fn apply_block(
+    store: &Store,
+    block: u64,
+    events: Vec<agora_store::MarketEvent>,
+) -> agora_store::Result<()> {
+    let b = agora_store::BlockRef {
+        number: block,
+        hash: format!("0x{block:02x}"),
+        parent_hash: format!("0x{:02x}", block - 1),
+        timestamp: 1_700_000_000 + block,
+    };
+    let logs =
+        events.into_iter().enumerate().map(|(i, event)| IndexedLog { meta: log_meta(block, i), event }).collect();
+    store
+        .apply_batch(&agora_store::Batch { chain_id: CHAIN, expected_cursor: block - 1, blocks: vec![b], logs })
+        .await?;
+    Ok(())
+}
 
 pub(crate) fn network() -> NetworkInfo {
     NetworkInfo {

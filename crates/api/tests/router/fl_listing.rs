@@ -4,12 +4,12 @@
 
 use agora_federated::TaskSpec;
 use agora_market::ServiceMetadata;
-use agora_store::{Batch, BlockRef, FlEvent, IndexedLog, LogMeta, MarketEvent};
+use agora_store::{FlEvent, MarketEvent};
 use axum::http::StatusCode;
 use serde_json::json;
 
 use super::{assert_has_required, seeded};
-use crate::common::{CHAIN, call};
+use crate::common::{apply_block, call};
 
 const INVESTOR: &str = "0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266";
 const STRANGER: &str = "0x976ea74026e726554db657fa54763abd0c3a0aa9";
@@ -75,21 +75,9 @@ async fn the_investor_gets_a_finished_models_listing() -> anyhow::Result<()> {
     let cid = body["cid"].as_str().unwrap_or_default().to_owned();
 
     let before = history(&cid, "data:application/json,{}");
-    let b2 = BlockRef { number: 2, hash: "0x02".into(), parent_hash: "0x01".into(), timestamp: 1_700_000_100 };
-    let meta = |i: u64| LogMeta {
-        block_number: 2,
-        block_hash: "0x02".into(),
-        block_timestamp: 1_700_000_100,
-        tx_hash: format!("0x{:064x}", 0xf2),
-        log_index: i,
-        address: "0x00".into(),
-    };
-    let logs = |events: Vec<MarketEvent>| {
-        events.into_iter().enumerate().map(|(i, event)| IndexedLog { meta: meta(i as u64), event }).collect()
-    };
     // The tasks first; the services listed with the URI the listing gives come after.
     let fl_only: Vec<MarketEvent> = before.into_iter().filter(|e| matches!(e, MarketEvent::Fl(_))).collect();
-    db.store.apply_batch(&Batch { chain_id: CHAIN, expected_cursor: 1, blocks: vec![b2], logs: logs(fl_only) }).await?;
+    apply_block(&db.store, 2, fl_only).await?;
 
     let (status, listing) = call(&app, "GET", "/api/fl/tasks/1/listing", None).await;
     assert_eq!(status, StatusCode::OK, "{listing}");
@@ -107,23 +95,8 @@ async fn the_investor_gets_a_finished_models_listing() -> anyhow::Result<()> {
     assert!(read.description.en.contains("64 grey values"), "{}", read.description.en);
 
     // Two services listed with it: the investor's runs, a stranger's does not.
-    let b3 = BlockRef { number: 3, hash: "0x03".into(), parent_hash: "0x02".into(), timestamp: 1_700_000_200 };
-    let services: Vec<IndexedLog> = history(&cid, &uri)
-        .into_iter()
-        .filter(|e| matches!(e, MarketEvent::ServiceListed { .. }))
-        .enumerate()
-        .map(|(i, event)| IndexedLog {
-            meta: LogMeta {
-                block_number: 3,
-                block_hash: "0x03".into(),
-                block_timestamp: 1_700_000_200,
-                tx_hash: format!("0x{:064x}", 0xf3),
-                ..meta(i as u64)
-            },
-            event,
-        })
-        .collect();
-    db.store.apply_batch(&Batch { chain_id: CHAIN, expected_cursor: 2, blocks: vec![b3], logs: services }).await?;
+    let services = history(&cid, &uri).into_iter().filter(|e| matches!(e, MarketEvent::ServiceListed { .. })).collect();
+    apply_block(&db.store, 3, services).await?;
     let (_, listing) = call(&app, "GET", "/api/fl/tasks/1/listing", None).await;
     assert_eq!(
         listing["listed"],

@@ -9,40 +9,16 @@ use agora_channels::{ChannelParams, Ledger, LedgerConfig, VoucherDomain};
 use agora_content::ContentStore as _;
 use agora_federated::TaskSpec;
 use agora_store::testing::TestDb;
-use agora_store::{Batch, BlockRef, FlEvent, IndexedLog, LogMeta, MarketEvent};
+use agora_store::{BlockRef, FlEvent, MarketEvent};
 use alloy::primitives::{Address, B256, U256, hex};
 use alloy::signers::local::PrivateKeySigner;
 use axum::http::StatusCode;
 use base64::Engine as _;
 use serde_json::{Value, json};
 
-use crate::common::{CHAIN, call, state};
+use crate::common::{CHAIN, apply_block, call, state};
 
 const ZERO: &str = "0x0000000000000000000000000000000000000000";
-
-fn meta(block: u64, i: usize) -> LogMeta {
-    LogMeta {
-        block_number: block,
-        block_hash: format!("0x{block:02x}"),
-        block_timestamp: 1_700_000_000 + block,
-        tx_hash: format!("0x{:064x}", 0xf100 + block),
-        log_index: i as u64,
-        address: "0x00".into(),
-    }
-}
-
-/// Applies `events` as block `block` (the cursor at `block - 1`).
-async fn apply(db: &TestDb, block: u64, events: Vec<MarketEvent>) -> anyhow::Result<()> {
-    let b = BlockRef {
-        number: block,
-        hash: format!("0x{block:02x}"),
-        parent_hash: format!("0x{:02x}", block - 1),
-        timestamp: 1_700_000_000 + block,
-    };
-    let logs = events.into_iter().enumerate().map(|(i, event)| IndexedLog { meta: meta(block, i), event }).collect();
-    db.store.apply_batch(&Batch { chain_id: CHAIN, expected_cursor: block - 1, blocks: vec![b], logs }).await?;
-    Ok(())
-}
 
 #[tokio::test]
 async fn a_voucher_pays_each_prediction_once() -> anyhow::Result<()> {
@@ -70,8 +46,8 @@ async fn a_voucher_pays_each_prediction_once() -> anyhow::Result<()> {
     db.store
         .init_cursor(CHAIN, &BlockRef { number: 0, hash: "0x00".into(), parent_hash: "0x".into(), timestamp: 1 })
         .await?;
-    apply(
-        &db,
+    apply_block(
+        &db.store,
         1,
         vec![
             fl(FlEvent::TaskCreated {
@@ -192,7 +168,7 @@ async fn a_voucher_pays_each_prediction_once() -> anyhow::Result<()> {
     assert_eq!(fees["tasks"][0]["owed"], 2);
     let paid =
         FlEvent::PredictionFeesPaid { task_id: 1, payer: format!("{receiver:#x}"), count: 2, amount: "10".into() };
-    apply(&db, 2, vec![fl(paid)]).await?;
+    apply_block(&db.store, 2, vec![fl(paid)]).await?;
     let (_, fees) = call(&app, "GET", "/api/fl/fees", None).await;
     assert_eq!(
         (fees["tasks"][0]["forwarded"].as_u64(), fees["tasks"][0]["owed"].as_u64()),
