@@ -4,12 +4,25 @@
 //! evaluate exactly as recorded and each round's model must be the one journaled
 //! ([`FlNode::replay`], agora-fl's [`replay_round`](agora_fl::replay_round)).
 
+use std::collections::HashMap;
+
 use agora_fl::record::ContributionRecord;
 use agora_fl::{Evaluator, Update};
 use anyhow::{Context, Result, ensure};
 use serde_json::Value;
 
 use super::{DataDirs, FlNode, TaskSpec};
+
+/// What [`FlNode::check_updates`] found.
+#[derive(Default)]
+pub(super) struct UpdatesChecked {
+    pub(super) checked: usize,
+    pub(super) missing: usize,
+    pub(super) mismatch: Option<String>,
+    /// With `keep`: every update that hashed as named, by round and participant id (what
+    /// [`FlNode::replay`] replays, so each is read once).
+    kept: HashMap<(u32, String), Update>,
+}
 
 /// A task's rounds as the node journaled them (`/api/fl/tasks/{id}/rounds`).
 pub(super) struct Journaled(pub(super) Value);
@@ -45,14 +58,14 @@ impl FlNode {
     }
 
     /// Reads back every update `record` names (accepted or refused) and checks that its bytes hash
-    /// to the name; returns how many were checked, how many the node does not have, and the first
-    /// mismatch.
+    /// to the name; `keep`: holds on to those that did.
     pub(super) async fn check_updates(
         &self,
         record: &ContributionRecord,
         journaled: &Journaled,
-    ) -> Result<(usize, usize, Option<String>)> {
-        let (mut checked, mut missing, mut mismatch) = (0, 0, None);
+        keep: bool,
+    ) -> Result<UpdatesChecked> {
+        let mut out = UpdatesChecked::default();
         for round in &record.rounds {
             let named = round
                 .participants
@@ -61,32 +74,40 @@ impl FlNode {
                 .chain(round.refused.iter().map(|r| (&r.id, &r.update_hash)));
             for (id, hash) in named {
                 let Some(cid) = journaled.update(round.round, id) else {
-                    missing += 1;
+                    out.missing += 1;
                     continue;
                 };
-                let hashed = match self.content(&cid).await {
-                    Ok(bytes) => Update::from_bytes(&bytes).map(|u| u.hash()).ok(),
+                out.checked += 1;
+                let update = match self.content(&cid).await {
+                    Ok(bytes) => Update::from_bytes(&bytes).ok(),
                     Err(_) => None,
                 };
-                if hashed.as_ref() != Some(hash) {
-                    mismatch.get_or_insert_with(|| {
-                        format!("round {}: {id}'s update {cid} does not hash to the record's {hash}", round.round)
-                    });
+                match update {
+                    Some(u) if u.hash() == *hash => {
+                        if keep {
+                            out.kept.insert((round.round, id.clone()), u);
+                        }
+                    }
+                    _ => {
+                        out.mismatch.get_or_insert_with(|| {
+                            format!("round {}: {id}'s update {cid} does not hash to the record's {hash}", round.round)
+                        });
+                    }
                 }
-                checked += 1;
             }
         }
-        Ok((checked, missing, mismatch))
+        Ok(out)
     }
 
-    /// Replays every round of `record` from the spec's initial model and the accepted updates, on
-    /// the spec's validation split read from `dirs`; returns the coalition utilities found as
-    /// recorded, and the first thing that was not.
+    /// Replays every round of `record` from the spec's initial model and the accepted updates
+    /// (`checked` with `keep`), on the spec's validation split read from `dirs`; returns the
+    /// coalition utilities found as recorded, and the first thing that was not.
     pub(super) async fn replay(
         &self,
         spec_cid: &str,
         record: &ContributionRecord,
         journaled: &Journaled,
+        mut checked: UpdatesChecked,
         dirs: DataDirs,
     ) -> Result<(usize, Option<String>)> {
         let spec = TaskSpec::from_bytes(&self.content(spec_cid).await?)?;
@@ -94,10 +115,10 @@ impl FlNode {
         for round in &record.rounds {
             let mut updates = Vec::new();
             for p in &round.participants {
-                let cid = journaled.update(round.round, &p.id).with_context(|| {
-                    format!("round {}: {}'s update was not kept: nothing to replay", round.round, p.id)
+                let update = checked.kept.remove(&(round.round, p.id.clone())).with_context(|| {
+                    format!("round {}: {}'s update was not kept as named: nothing to replay", round.round, p.id)
                 })?;
-                updates.push(Update::from_bytes(&self.content(&cid).await?)?);
+                updates.push(update);
             }
             rounds.push((round.clone(), updates, journaled.model(round.round)));
         }

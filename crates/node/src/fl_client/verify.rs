@@ -46,7 +46,8 @@ pub struct Verification {
     /// Updates the record names that the node did not keep (rounds journaled by an older node).
     pub updates_missing: usize,
     /// With `--deep`: the coalition utilities evaluated again from the updates and found as
-    /// recorded (and each round's model found as journaled); absent otherwise.
+    /// recorded (and each round's model found as journaled); absent otherwise, and when an update
+    /// already did not hash as named.
     pub utilities_replayed: Option<usize>,
     /// None when every figure matches; else the first mismatch.
     pub mismatch: Option<String>,
@@ -66,11 +67,13 @@ impl FlNode {
         let market = FederatedMarket::new(self.market, &provider);
         let on_chain = market.getTask(U256::from(task)).call().await?;
         let mut mismatch = agora_fl::record::verify(&record).err().map(|e| format!("the record: {e}"));
-        let (updates_checked, updates_missing, bad_update) = self.check_updates(&record, &journaled).await?;
-        mismatch = mismatch.or(bad_update);
+        let mut checked = self.check_updates(&record, &journaled, deep.is_some()).await?;
+        let (updates_checked, updates_missing) = (checked.checked, checked.missing);
+        mismatch = mismatch.or(checked.mismatch.take());
         let mut utilities_replayed = None;
-        if let Some(dirs) = deep {
-            let (replayed, bad_replay) = self.replay(text(&t, "spec")?, &record, &journaled, dirs).await?;
+        // Replayed only from updates that all hashed as named (else the mismatch says enough).
+        if let Some(dirs) = deep.filter(|_| mismatch.is_none()) {
+            let (replayed, bad_replay) = self.replay(text(&t, "spec")?, &record, &journaled, checked, dirs).await?;
             utilities_replayed = Some(replayed);
             mismatch = mismatch.or(bad_replay);
         }
