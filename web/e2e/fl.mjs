@@ -217,7 +217,7 @@ async function main() {
       if (Number(await page.getByTestId("fl-contribution-chart").getAttribute("data-segments")) < 1) fail("no contribution drawn");
       if ((await page.getByTestId("fl-logs").locator("li").count()) < 1) fail("no log line");
       await screenshot(page, "fl-5-round-zh", true);
-      await page.waitForSelector(`[data-testid=fl-task-page][data-state=Finished]`, { timeout: TRAINING_MS });
+      await page.waitForSelector(`[data-testid=fl-task-page][data-task="${rewardTask}"][data-state=Finished]`, { timeout: TRAINING_MS });
       if ((await roundOf()) !== 3) fail(`finished at round ${await roundOf()}`);
       await expectText(page.getByTestId("fl-accuracy-chart").locator("figcaption"), "第 3 轮");
       // Each round's record links to the content store, and is that round's entry.
@@ -245,9 +245,10 @@ async function main() {
       if ((await chain.getBalance({ address: me })) <= before) fail("the claim paid nothing");
       await screenshot(page, "fl-6-claimed-zh", true);
       await page.goto(`${node.base}/#/fl/task/${sharesTask}`);
-      await page.waitForSelector(`[data-testid=fl-task-page][data-state=Finished]`, { timeout: TRAINING_MS });
-      const cells = await page.getByTestId("fl-shareholder").locator("td:nth-child(2)").allTextContents();
-      if (cells.length !== 2) fail(`${cells.length} shareholders`);
+      await page.waitForSelector(`[data-testid=fl-task-page][data-task="${sharesTask}"][data-state=Finished]`, { timeout: TRAINING_MS });
+      const holders = page.getByTestId("fl-shareholder");
+      await waitFor("both shareholders listed", async () => (await holders.count()) === 2, 30_000, 200);
+      const cells = await holders.locator("td:nth-child(2)").allTextContents();
       const hundredths = sumPercent(cells);
       // Each share is cut (not rounded) to two decimals: at most 0.01 % lost per holder.
       if (hundredths > 10000 || hundredths < 10000 - cells.length) fail(`shares add up to ${hundredths / 100}%`);

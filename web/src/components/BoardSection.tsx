@@ -103,11 +103,11 @@ export function BoardSection(p: Props) {
         </p>
       )}
       {ctx && view.page === "mall" && <BoardMall ctx={ctx} />}
-      {ctx && view.page === "task" && <BoardTaskPage ctx={ctx} id={view.id} />}
+      {ctx && view.page === "task" && <BoardTaskPage key={view.id} ctx={ctx} id={view.id} />}
       {ctx && view.page === "new" && <BoardPublish ctx={ctx} />}
       {ctx && view.page === "mine" && <BoardMine ctx={ctx} />}
       {ctx && view.page === "communities" && <CommunityList ctx={ctx} />}
-      {ctx && view.page === "community" && <CommunityPage ctx={ctx} id={view.id} />}
+      {ctx && view.page === "community" && <CommunityPage key={view.id} ctx={ctx} id={view.id} />}
     </section>
   );
 }

@@ -22,7 +22,9 @@ interface Props {
 export function FlSection(p: Props) {
   const view = useFlView();
   const fl = useFlMarket({ net: p.net, wallet: p.wallet, chainOk: p.chainOk, onBalancesChanged: p.onBalancesChanged });
-  if (view.page === "task") return <FlTaskPage id={view.id} wallet={p.wallet} chainOk={p.chainOk} tokens={p.tokens} fl={fl} />;
-  if (view.page === "predict") return <FlPredictPage id={view.id} wallet={p.wallet} chainOk={p.chainOk} tokens={p.tokens} fl={fl} onConnect={p.onConnect} />;
+  // Keyed by the id: moving from one task to another starts from nothing, so neither the previous
+  // task nor a late answer about it is ever shown under the new one's address.
+  if (view.page === "task") return <FlTaskPage key={view.id} id={view.id} wallet={p.wallet} chainOk={p.chainOk} tokens={p.tokens} fl={fl} />;
+  if (view.page === "predict") return <FlPredictPage key={view.id} id={view.id} wallet={p.wallet} chainOk={p.chainOk} tokens={p.tokens} fl={fl} onConnect={p.onConnect} />;
   return <FlTasksPage net={p.net} wallet={p.wallet} chainOk={p.chainOk} tokens={p.tokens} fl={fl} onConnect={p.onConnect} />;
 }

@@ -39,7 +39,7 @@ export function FlTaskPage({ id, wallet, chainOk, tokens, fl }: Props) {
   const planned = task ? plannedRounds(task) : null;
 
   return (
-    <section className="section fl" aria-labelledby="fl-task-title" data-testid="fl-task-page" data-state={task?.state ?? ""}>
+    <section className="section fl" aria-labelledby="fl-task-title" data-testid="fl-task-page" data-task={task?.id ?? ""} data-state={task?.state ?? ""}>
       <p>
         <a href={flHref({ page: "tasks" })}>← {t("fl.back")}</a>
       </p>

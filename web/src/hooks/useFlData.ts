@@ -69,6 +69,8 @@ export function referencePending(t: FlTask | null, rounds: readonly FlRound[], r
   return t.state === "Finished" && typeof last === "number" && nowS - last < REFERENCE_WAIT_S;
 }
 
+/// One task per mount: the caller keys its component by `id` (FlSection does), so a new task starts
+/// from empty state and an answer still in flight for the previous one lands nowhere.
 export function useFlTask(id: number, account: Hex | null, version: number, enabled: boolean) {
   const [task, setTask] = useState<FlTask | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -78,15 +80,6 @@ export function useFlTask(id: number, account: Hex | null, version: number, enab
   const [result, setResult] = useState<FlResult | null>(null);
   const [resultError, setResultError] = useState<string | null>(null);
   const logsRef = useRef<FlLog[]>([]);
-
-  useEffect(() => {
-    setTask(null);
-    setRounds([]);
-    setLogs([]);
-    setReference(null);
-    logsRef.current = [];
-    setResult(null);
-  }, [id]);
 
   const reloadTask = useCallback(async () => {
     try {
