@@ -115,7 +115,8 @@ pub struct ClientReport {
     pub refused: Vec<(u32, Refusal)>,
     /// Each round's global test accuracy, as announced.
     pub accuracy: Vec<(u32, f64)>,
-    /// The contribution record's CID, if training finished while it was connected.
+    /// The contribution record's CID, if training finished while it was connected (or its node
+    /// answered that it had when it connected again).
     pub record: Option<String>,
 }
 
@@ -202,6 +203,11 @@ where
 {
     let challenge = match next(conn, options, "the challenge").await? {
         Incoming::Control(ToClient::Challenge(c)) => c,
+        // The task ended while this participant was away (its node answers for it).
+        Incoming::Control(ToClient::Finished { record }) => {
+            state.report.record = Some(record);
+            return Ok(());
+        }
         other => return Err(Error::Protocol(format!("expected a challenge, got {other:?}"))),
     };
     if (challenge.task, challenge.chain_id, challenge.coordinator)

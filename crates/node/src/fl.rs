@@ -11,6 +11,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
 use agora_content::{AnyStore, Cid, ContentStore};
+use agora_federated::protocol::ToClient;
 use agora_federated::{ChainTaskActions, ChainTaskBook, Coordinator, CoordinatorOptions, Journal, TaskSpec};
 use agora_store::{FlTaskFilter, FlTaskState, IndexedLog, MarketEvent, Store};
 use alloy::primitives::Address;
@@ -156,7 +157,7 @@ pub(crate) async fn start(w: Wiring) -> Result<(Endpoint, Vec<tokio::task::JoinH
         coordinators: coordinators.clone(),
         registered,
     });
-    let mut tasks = vec![tokio::spawn(accept_loop(listener, coordinators.clone(), w.shutdown.clone()))];
+    let mut tasks = vec![tokio::spawn(accept_loop(listener, role.clone(), w.shutdown.clone()))];
     role.clone().adopt_indexed().await?;
     let (mut events, mut shutdown) = (w.events, w.shutdown);
     let follower = role.clone();
@@ -263,8 +264,84 @@ impl Role {
     }
 }
 
+/// How long a participant that connects for a task this node coordinates but has not started a
+/// coordinator for yet (the node is starting) is kept waiting before the connection is dropped.
+const AWAIT_COORDINATOR: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// What a connection for a task without a running coordinator is told.
+enum Absent {
+    /// Training ended: `finished` with the record, as the coordinator would have said.
+    Finished(String),
+    /// Nothing will ever train here: `error`, which the participant does not retry.
+    Never(String),
+    /// This node coordinates the task and its coordinator is starting: wait for it.
+    Starting,
+}
+
+impl Role {
+    /// Why task `task` (from the path `path`) has no coordinator in the table.
+    async fn absent(&self, task: Option<u64>, path: &str) -> Absent {
+        let Some(task) = task else {
+            return Absent::Never(format!("{path:?} names no task (connect to /tasks/{{id}})"));
+        };
+        let row = match self.store.fl_task(self.chain_id, task).await {
+            Ok(Some(row)) => row,
+            Ok(None) => return Absent::Never(format!("task {task} is not known to this node")),
+            // The database failing is this node's trouble, not the task's: let the participant retry.
+            Err(e) => {
+                tracing::warn!(task, error = %e, "fl: cannot read the task for a connection");
+                return Absent::Starting;
+            }
+        };
+        if row.coordinator != self.account {
+            return Absent::Never(format!("task {task} is coordinated by {}, not this node", row.coordinator));
+        }
+        match (row.state, row.record_cid) {
+            (FlTaskState::Finished, Some(record)) => Absent::Finished(record),
+            (FlTaskState::Open | FlTaskState::Training, _) => Absent::Starting,
+            (state, _) => Absent::Never(format!("task {task} is {}; nothing trains any more", state.as_str())),
+        }
+    }
+
+    /// Hands `ws` to task `task`'s coordinator, or tells it why there is none.
+    async fn route<S>(&self, ws: tokio_tungstenite::WebSocketStream<S>, task: Option<u64>, path: &str) -> Result<()>
+    where
+        S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+    {
+        let find = || task.and_then(|t| self.coordinators.lock().ok().and_then(|m| m.get(&t).cloned()));
+        let coordinator = match find() {
+            Some(c) => Some(c),
+            None => match self.absent(task, path).await {
+                Absent::Starting => {
+                    let mut registered = self.registered.subscribe();
+                    let _ = tokio::time::timeout(AWAIT_COORDINATOR, registered.wait_for(|_| find().is_some())).await;
+                    find()
+                }
+                Absent::Finished(record) => return say(ws, ToClient::Finished { record }).await,
+                Absent::Never(message) => return say(ws, ToClient::Error { message }).await,
+            },
+        };
+        match coordinator {
+            Some(c) => Ok(c.accept(ws).await?),
+            // Dropped without a word: the participant connects again by itself.
+            None => Ok(()),
+        }
+    }
+}
+
+/// Sends one message and closes.
+async fn say<S>(ws: tokio_tungstenite::WebSocketStream<S>, message: ToClient) -> Result<()>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    let mut conn = agora_federated::protocol::Conn::new(ws);
+    conn.send(&message).await?;
+    conn.close().await;
+    Ok(())
+}
+
 /// Accepts WebSockets and hands each to the coordinator its path names (`/tasks/{id}`).
-async fn accept_loop(listener: TcpListener, coordinators: Coordinators, mut shutdown: watch::Receiver<bool>) {
+async fn accept_loop(listener: TcpListener, role: Arc<Role>, mut shutdown: watch::Receiver<bool>) {
     loop {
         let accepted = tokio::select! {
             _ = shutdown.wait_for(|s| *s) => return,
@@ -275,7 +352,7 @@ async fn accept_loop(listener: TcpListener, coordinators: Coordinators, mut shut
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
             continue;
         };
-        let coordinators = coordinators.clone();
+        let role = role.clone();
         tokio::spawn(async move {
             let path = Arc::new(Mutex::new(String::new()));
             let seen = path.clone();
@@ -294,12 +371,8 @@ async fn accept_loop(listener: TcpListener, coordinators: Coordinators, mut shut
             };
             let path = path.lock().map(|p| p.clone()).unwrap_or_default();
             let task = path.strip_prefix("/tasks/").and_then(|id| id.parse::<u64>().ok());
-            let coordinator = task.and_then(|t| coordinators.lock().ok().and_then(|m| m.get(&t).cloned()));
-            let Some(coordinator) = coordinator else {
-                return tracing::info!(%peer, %path, "fl: no task is coordinated at this path");
-            };
-            if let Err(e) = coordinator.accept(ws).await {
-                tracing::debug!(%peer, error = %e, "fl: participant connection ended");
+            if let Err(e) = role.route(ws, task, &path).await {
+                tracing::debug!(%peer, %path, error = %format!("{e:#}"), "fl: participant connection ended");
             }
         });
     }

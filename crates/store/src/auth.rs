@@ -21,7 +21,7 @@ pub struct Session {
 impl Store {
     /// Remembers `nonce` until `expires_at`, and forgets nonces and sessions that expired by `now`.
     pub async fn issue_nonce(&self, nonce: &str, expires_at: u64, now: u64) -> Result<()> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin().await?;
         sqlx::query("DELETE FROM auth_nonces WHERE expires_at <= $1").bind(i64_of(now)?).execute(&mut *tx).await?;
         sqlx::query("DELETE FROM auth_sessions WHERE expires_at <= $1").bind(i64_of(now)?).execute(&mut *tx).await?;
         sqlx::query("INSERT INTO auth_nonces (nonce, expires_at) VALUES ($1, $2)")

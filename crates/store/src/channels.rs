@@ -253,7 +253,7 @@ impl Store {
             let mut conn = self.pool().acquire().await?;
             return write_vouchers(&mut conn, sqlite, chain, now, vouchers).await;
         }
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin().await?;
         write_vouchers(&mut tx, sqlite, chain, now, vouchers).await?;
         crate::assistant::write_chunks(&mut tx, sqlite, chain, now, chunks).await?;
         tx.commit().await?;

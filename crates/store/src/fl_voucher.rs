@@ -117,7 +117,7 @@ impl Store {
         billed_before: U256,
     ) -> Result<bool> {
         let chain = i64_of(chain_id)?;
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin().await?;
         let moved = if billed_before.is_zero() {
             // The first charge of a channel: no account yet (or one at zero).
             sqlx::query(

@@ -160,7 +160,7 @@ impl Store {
         now: u64,
     ) -> Result<()> {
         let [genesis, hub, workerpool, worker] = s.keys();
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin().await?;
         let found: Option<i64> = sqlx::query(concat!("SELECT next_block FROM iexec_worker_cursor WHERE ", scope!()))
             .bind(i64_of(s.chain_id)?)
             .bind(genesis.clone())

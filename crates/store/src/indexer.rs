@@ -93,7 +93,7 @@ impl Store {
     /// Places the cursor at `start` (the block before the first one to index) unless it already
     /// exists. Returns the cursor in force.
     pub async fn init_cursor(&self, chain_id: u64, start: &BlockRef) -> Result<Cursor> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin().await?;
         sqlx::query(
             "INSERT INTO indexer_cursor (chain_id, block_number, block_hash) VALUES ($1, $2, $3) \
              ON CONFLICT (chain_id) DO NOTHING",
@@ -117,7 +117,7 @@ impl Store {
             return Ok(ApplyOutcome::default());
         };
         let chain = i64_of(batch.chain_id)?;
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin().await?;
         let moved = sqlx::query(
             "UPDATE indexer_cursor SET block_number = $1, block_hash = $2 WHERE chain_id = $3 AND block_number = $4",
         )
@@ -194,7 +194,7 @@ impl Store {
     pub async fn rollback_to(&self, chain_id: u64, ancestor: &BlockRef) -> Result<u64> {
         let chain = i64_of(chain_id)?;
         let keep = i64_of(ancestor.number)?;
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin().await?;
         let removed = sqlx::query("DELETE FROM chain_logs WHERE chain_id = $1 AND block_number > $2")
             .bind(chain)
             .bind(keep)
@@ -248,7 +248,7 @@ impl Store {
     /// Moves the cursor back to `to` without touching stored logs, so the indexer scans the range
     /// after it again (an operator's re-scan). Logs already stored are skipped when they come back.
     pub async fn rewind_cursor(&self, chain_id: u64, to: &BlockRef) -> Result<()> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin().await?;
         sqlx::query("UPDATE indexer_cursor SET block_number = $1, block_hash = $2 WHERE chain_id = $3")
             .bind(i64_of(to.number)?)
             .bind(&to.hash)

@@ -1,7 +1,7 @@
 //! The database handle: connecting, migrations, and what spans every domain (forgetting a chain).
 
-use sqlx::AnyPool;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::{Any, AnyPool, Transaction};
 
 use crate::Result;
 use crate::column::i64_of;
@@ -14,6 +14,7 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 #[derive(Debug, Clone)]
 pub struct Store {
     pool: AnyPool,
+    sqlite: bool,
 }
 
 impl Store {
@@ -47,17 +48,26 @@ impl Store {
         }
         let pool = options.connect(&url).await?;
         MIGRATOR.run(&pool).await?;
-        Ok(Self { pool })
+        Ok(Self { pool, sqlite: is_sqlite })
     }
 
     pub(crate) fn pool(&self) -> &AnyPool {
         &self.pool
     }
 
+    /// Begins a transaction that will write. On SQLite it takes the write lock at once (`BEGIN
+    /// IMMEDIATE`, waiting up to the busy timeout for another writer): a deferred transaction that
+    /// read first and then wrote after another connection committed would fail at once with
+    /// "database is locked" — SQLite cannot wait there without breaking the snapshot it read. On
+    /// PostgreSQL a plain `BEGIN`.
+    pub(crate) async fn begin(&self) -> Result<Transaction<'static, Any>> {
+        Ok(if self.sqlite { self.pool.begin_with("BEGIN IMMEDIATE").await? } else { self.pool.begin().await? })
+    }
+
     /// Forgets everything indexed from `chain_id` (a dev chain that was started afresh).
     pub async fn reset_chain(&self, chain_id: u64) -> Result<()> {
         let chain = i64_of(chain_id)?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         for table in [
             "tasks",
             "services",
@@ -104,6 +114,42 @@ impl Store {
                 .await?;
         }
         tx.commit().await?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use crate::testing::TestDb;
+
+    /// A transaction that reads and then writes is never refused because another connection
+    /// wrote in between: the other writer waits for it instead.
+    #[tokio::test]
+    async fn a_write_transaction_holds_the_write_lock_from_its_start() -> anyhow::Result<()> {
+        for db in TestDb::both().await? {
+            let store = &db.store;
+            sqlx::query("CREATE TABLE begin_probe (n BIGINT NOT NULL)").execute(store.pool()).await?;
+            let mut tx = store.begin().await?;
+            let (before,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM begin_probe").fetch_one(&mut *tx).await?;
+            let mut other = tokio::spawn({
+                let pool = store.pool().clone();
+                async move { sqlx::query("INSERT INTO begin_probe (n) VALUES (2)").execute(&pool).await }
+            });
+            if db.label == "sqlite" {
+                // The other writer cannot commit while this transaction is open (under a deferred
+                // BEGIN it would, and the INSERT below would fail with "database is locked").
+                let waited = tokio::time::timeout(Duration::from_millis(300), &mut other).await;
+                assert!(waited.is_err(), "another connection wrote inside a write transaction: {waited:?}");
+            }
+            sqlx::query("INSERT INTO begin_probe (n) VALUES (1)").execute(&mut *tx).await?;
+            tx.commit().await?;
+            other.await??;
+            let (after,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM begin_probe").fetch_one(store.pool()).await?;
+            assert_eq!((before, after), (0, 2), "{}", db.label);
+            db.finish().await?;
+        }
         Ok(())
     }
 }

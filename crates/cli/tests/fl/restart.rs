@@ -120,6 +120,17 @@ async fn a_node_killed_mid_training_resumes_its_task_after_the_last_journaled_ro
     let t = m.task_when(task, |t| t["state"] == "finished").await?;
     assert_eq!(records, [t["recordCid"].clone(), t["recordCid"].clone()], "{t}");
 
+    // A participant that comes back once the coordinator has gone is told at once that training
+    // ended, by the node, with the record (not dropped, which it would retry for minutes).
+    let node_log = m.dir().join("agora.stderr.log");
+    let deadline = Instant::now() + TASK_LIMIT;
+    while !std::fs::read_to_string(&node_log)?.contains("federated task finished") {
+        anyhow::ensure!(Instant::now() < deadline, "the coordinator never ended: {}", support::tail(&node_log, 20));
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let late = m.client(task, &keys[0], "late", &["--reconnect-for", "0"])?.report().await?;
+    assert_eq!((&late["record"], &late["trained"]), (&t["recordCid"], &json!([])), "{late}");
+
     // Every round aggregated once, across both lives of the node; the second said where it resumed.
     let lines = logs(&m, task).await?;
     for round in 1..=ROUNDS {

@@ -81,7 +81,7 @@ impl Store {
         now: u64,
         mail: &NewMail,
     ) -> Result<EmailAddressRow> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin().await?;
         let row = sqlx::query(
             "INSERT INTO email_addresses (account, email, verified_at, updated_at) VALUES ($1, $2, NULL, $3) \
              ON CONFLICT (account) DO UPDATE SET verified_at = CASE WHEN email_addresses.email = excluded.email \
@@ -121,7 +121,7 @@ impl Store {
     /// once, before it expires, and only while the account still has that address. Concurrent
     /// uses race on one `UPDATE`, so only one of them verifies.
     pub async fn use_email_token(&self, token_hash: &str, now: u64) -> Result<TokenUse> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin().await?;
         let taken = sqlx::query(
             "UPDATE email_tokens SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2 \
              RETURNING account, email",

@@ -116,7 +116,7 @@ impl Store {
         n: &NewNotification,
         mail: Option<&NewMail>,
     ) -> Result<Option<NotificationRow>> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin().await?;
         let row = sqlx::query(sqlx::AssertSqlSafe(format!(
             "INSERT INTO notifications (id, recipient, kind, subject, title, payload, idempotency_key, created_at) \
              SELECT COALESCE(MAX(id), 0) + 1, $1, $2, $3, $4, $5, $6, $7 FROM notifications WHERE true \
@@ -211,7 +211,7 @@ impl Store {
 
     /// Replaces all of `account`'s levels with `prefs` (one transaction).
     pub async fn set_notification_prefs(&self, account: Address, prefs: &[PrefRow], now: u64) -> Result<()> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin().await?;
         sqlx::query("DELETE FROM notification_prefs WHERE account = $1").bind(hex(account)).execute(&mut *tx).await?;
         for p in prefs {
             sqlx::query("INSERT INTO notification_prefs (account, scope, level, updated_at) VALUES ($1, $2, $3, $4)")

@@ -131,7 +131,7 @@ impl Store {
     pub async fn queue_mail(&self, mail: &NewMail) -> Result<bool> {
         let mut attempt = 0;
         loop {
-            let mut tx = self.pool().begin().await?;
+            let mut tx = self.begin().await?;
             match insert_mail(&mut tx, mail, None).await {
                 Ok(added) => {
                     tx.commit().await?;

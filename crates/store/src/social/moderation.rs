@@ -104,7 +104,7 @@ impl Store {
             return Ok(Err(PostRefusal::NoChange));
         };
         let chain = i64_of(chain_id)?;
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin().await?;
         let seq = Self::next_social_number(&mut tx, chain_id, "moderation").await?;
         let Some((community, thread)) = post_place(&mut tx, chain, id).await? else {
             return Ok(Err(PostRefusal::NoSuchPost));
@@ -178,7 +178,7 @@ impl Store {
         now: u64,
     ) -> Result<Result<(u64, ModerationEntry), PostRefusal>> {
         let chain = i64_of(chain_id)?;
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin().await?;
         let seq = Self::next_social_number(&mut tx, chain_id, "moderation").await?;
         let Some((community, _)) = post_place(&mut tx, chain, post_id).await? else {
             return Ok(Err(PostRefusal::NoSuchPost));

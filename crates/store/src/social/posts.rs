@@ -138,7 +138,7 @@ impl Store {
     ) -> Result<Result<PostRow, PostRefusal>> {
         let chain = i64_of(chain_id)?;
         let author = column::hex(post.author);
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin().await?;
         let id = Self::next_social_number(&mut tx, chain_id, "post").await?;
 
         let since = i64_of(now.saturating_sub(limit.window_secs))?;
