@@ -63,6 +63,7 @@ contract FederatedMarket is IFederatedMarket, Payouts {
     mapping(uint256 taskId => Dividends) private _dividends;
     mapping(uint256 taskId => mapping(address account => Holding)) private _holdings;
     mapping(uint256 taskId => mapping(address account => int256)) private _corrections;
+    mapping(uint256 taskId => mapping(address payer => uint64)) private _feesPaidBy;
 
     constructor() Payouts("Agora FederatedMarket", "1") {}
 
@@ -323,10 +324,18 @@ contract FederatedMarket is IFederatedMarket, Payouts {
     }
 
     /// @inheritdoc IFederatedMarket
-    function payPredictionFees(uint256 taskId, uint32 count) external payable nonReentrant returns (uint256 amount) {
+    function payPredictionFees(uint256 taskId, uint32 count, uint64 paidBefore)
+        external
+        payable
+        nonReentrant
+        returns (uint256 amount)
+    {
         Task storage task = _task(taskId);
         uint256 fee = _predictionFee(taskId, task);
         if (count == 0) revert InvalidPredictionCount(taskId, count);
+        uint64 paid = _feesPaidBy[taskId][msg.sender];
+        if (paid != paidBefore) revert PaidFeesMoved(taskId, msg.sender, paidBefore, paid);
+        _feesPaidBy[taskId][msg.sender] = paid + count; // < 2^64: one count per paid fee
         amount = fee * count; // < 2^96 * 2^32
         bool shared = _accrue(taskId, task, amount);
         emit PredictionFeesPaid(taskId, msg.sender, count, amount);
@@ -393,6 +402,11 @@ contract FederatedMarket is IFederatedMarket, Payouts {
     /// @inheritdoc IFederatedMarket
     function accumulativeDividendOf(uint256 taskId, address account) external view returns (uint256) {
         return _accumulative(taskId, account, _holdings[taskId][account].shares);
+    }
+
+    /// @inheritdoc IFederatedMarket
+    function predictionFeesPaidBy(uint256 taskId, address payer) external view returns (uint64) {
+        return _feesPaidBy[taskId][payer];
     }
 
     /// @inheritdoc IFederatedMarket

@@ -23,8 +23,11 @@ contract FederatedMarketFeesTest is FederatedFixture {
     function _payFees(uint256 id, uint32 count) internal returns (uint256) {
         IFederatedMarket.Task memory task = market.getTask(id);
         uint256 value = task.token == address(0) ? uint256(task.predictionFee) * count : 0;
+        uint64 before = market.predictionFeesPaidBy(id, receiver);
         vm.prank(receiver);
-        return market.payPredictionFees{value: value}(id, count);
+        uint256 amount = market.payPredictionFees{value: value}(id, count, before);
+        assertEq(market.predictionFeesPaidBy(id, receiver), before + count, "the receiver's count");
+        return amount;
     }
 
     function test_payPredictionFees_accruesLikeRequests() public {
@@ -78,7 +81,7 @@ contract FederatedMarketFeesTest is FederatedFixture {
         _finishWithShares(ethTask);
         vm.expectRevert(abi.encodeWithSelector(IFederatedMarket.ValueMismatch.selector, FEE, 2 * uint256(FEE)));
         vm.prank(receiver);
-        market.payPredictionFees{value: FEE}(ethTask, 2);
+        market.payPredictionFees{value: FEE}(ethTask, 2, 0);
         _payFees(ethTask, 2);
         assertEq(address(market).balance, 2 * uint256(FEE));
         uint256 before = alice.balance;
@@ -90,14 +93,14 @@ contract FederatedMarketFeesTest is FederatedFixture {
         _finishWithShares(taskId);
         vm.expectRevert(abi.encodeWithSelector(IFederatedMarket.InvalidPredictionCount.selector, taskId, 0));
         vm.prank(receiver);
-        market.payPredictionFees(taskId, 0);
+        market.payPredictionFees(taskId, 0, 0);
     }
 
     function test_payPredictionFees_revertsOnEtherForTokenFee() public {
         _finishWithShares(taskId);
         vm.expectRevert(abi.encodeWithSelector(IFederatedMarket.ValueMismatch.selector, 1, 0));
         vm.prank(receiver);
-        market.payPredictionFees{value: 1}(taskId, 1);
+        market.payPredictionFees{value: 1}(taskId, 1, 0);
     }
 
     function test_payPredictionFees_revertsBeforeResults() public {
@@ -106,7 +109,7 @@ contract FederatedMarketFeesTest is FederatedFixture {
             abi.encodeWithSelector(IFederatedMarket.WrongState.selector, taskId, IFederatedMarket.TaskState.Training)
         );
         vm.prank(receiver);
-        market.payPredictionFees(taskId, 1);
+        market.payPredictionFees(taskId, 1, 0);
     }
 
     function test_payPredictionFees_revertsWhenNotOffered() public {
@@ -116,13 +119,32 @@ contract FederatedMarketFeesTest is FederatedFixture {
         _finishWithRewards(poolTask, ETH_POOL);
         vm.expectRevert(abi.encodeWithSelector(IFederatedMarket.PredictionsNotOffered.selector, poolTask));
         vm.prank(receiver);
-        market.payPredictionFees(poolTask, 1);
+        market.payPredictionFees(poolTask, 1, 0);
     }
 
     function test_payPredictionFees_revertsForUnknownTask() public {
         vm.expectRevert(abi.encodeWithSelector(IFederatedMarket.UnknownTask.selector, 99));
         vm.prank(receiver);
-        market.payPredictionFees(99, 1);
+        market.payPredictionFees(99, 1, 0);
+    }
+
+    /// @dev Two payments computed from the same figure (two processes of one fee receiver): the first
+    /// goes through, the second is refused with both figures, and nothing is paid twice.
+    function test_payPredictionFees_refusesAStaleFigure() public {
+        _finishWithShares(taskId);
+        _payFees(taskId, 2);
+        vm.prank(receiver);
+        market.payPredictionFees(taskId, 3, 2);
+        uint256 feesIn = market.getDividends(taskId).feesIn;
+        vm.expectRevert(abi.encodeWithSelector(IFederatedMarket.PaidFeesMoved.selector, taskId, receiver, 2, 5));
+        vm.prank(receiver);
+        market.payPredictionFees(taskId, 3, 2);
+        assertEq(market.getDividends(taskId).feesIn, feesIn, "the second payment took nothing");
+        assertEq(market.predictionFeesPaidBy(taskId, receiver), 5);
+        assertEq(market.predictionFeesPaidBy(taskId, stranger), 0, "counted per payer");
+        vm.prank(stranger);
+        vm.expectRevert(abi.encodeWithSelector(IFederatedMarket.PaidFeesMoved.selector, taskId, stranger, 5, 0));
+        market.payPredictionFees(taskId, 1, 5);
     }
 
     /// @dev Whatever mix of single requests and forwarded batches, the holders' entitlements add up to

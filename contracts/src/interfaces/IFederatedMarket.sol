@@ -48,7 +48,7 @@ import {IPayouts} from "./IPayouts.sol";
 /// MAGNITUDE`, and a share transfer moves the correction so that fees already accrued stay with the
 /// sender (ERC-1726's dividend-paying token). Holders `withdrawDividends` whenever they like.
 /// Predictions paid off chain (vouchers on a payment channel to the node's fee receiver) reach the
-/// same place through `payPredictionFees(taskId, count)`: `count` fees in one payment, divided exactly
+/// same place through `payPredictionFees(taskId, count, paidBefore)`: `count` fees in one payment, divided exactly
 /// as `count` calls of `requestPrediction` would be, announced by `PredictionFeesPaid`. What is
 /// never paid out, the dust, is the rounding down of each holder's cumulative entitlement (less than
 /// one unit per account that ever held shares) plus the carried remainder (less than one unit): it
@@ -286,6 +286,9 @@ interface IFederatedMarket is IPayouts {
     error PredictionsNotOffered(uint256 taskId);
     /// @notice `payPredictionFees` pays for at least one prediction.
     error InvalidPredictionCount(uint256 taskId, uint32 count);
+    /// @notice `payPredictionFees` was sent expecting `payer` to have paid `expected` fees of the task
+    /// before it, but `paid` were: another of its payments came first (nothing is paid twice).
+    error PaidFeesMoved(uint256 taskId, address payer, uint64 expected, uint64 paid);
     /// @notice Nothing to pay: no block payment to refund, no dividend to withdraw.
     error NothingToPay(uint256 taskId, address account);
     /// @notice Shares sent to the zero address.
@@ -359,7 +362,16 @@ interface IFederatedMarket is IPayouts {
     /// @notice Pay `count` (at least one) prediction fees of a `Finished` task at once, `count *
     /// predictionFee` (`msg.value` for ETH, else pulled), for predictions answered off chain against
     /// vouchers; the fees go exactly where `count` `requestPrediction` fees would. Returns the amount.
-    function payPredictionFees(uint256 taskId, uint32 count) external payable returns (uint256 amount);
+    /// `paidBefore` is how many fees of the task the caller has paid this way so far
+    /// (`predictionFeesPaidBy`); any other figure reverts `PaidFeesMoved`, so two payments computed
+    /// from the same figure — by two processes of one fee receiver — cannot both go through.
+    function payPredictionFees(uint256 taskId, uint32 count, uint64 paidBefore)
+        external
+        payable
+        returns (uint256 amount);
+
+    /// @notice How many prediction fees of the task `payer` has paid with `payPredictionFees`.
+    function predictionFeesPaidBy(uint256 taskId, address payer) external view returns (uint64);
 
     /// @notice Move `amount` of the caller's shares of a shareholding task to `to`; the fees accrued so
     /// far stay with the caller.

@@ -86,6 +86,11 @@ contract FederatedMarketInvariantTest is Test {
             uint256 taskId = handler.taskIds(i);
             IFederatedMarket.Task memory task = market.getTask(taskId);
             if (task.mode != IFederatedMarket.Mode.Shareholding) continue;
+            assertEq(
+                market.predictionFeesPaidBy(taskId, handler.payer()),
+                handler.ghostFeesForwarded(taskId),
+                "forwarded fees counted once each"
+            );
             IFederatedMarket.Dividends memory d = market.getDividends(taskId);
             assertEq(d.feesIn, handler.ghostFeesIn(taskId), "fees in");
             assertEq(d.dividendsPaid, handler.ghostDividendsOut(taskId), "dividends paid");

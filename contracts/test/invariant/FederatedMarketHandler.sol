@@ -62,6 +62,8 @@ contract FederatedMarketHandler is Test {
     mapping(uint256 taskId => uint256) public ghostClaimedOut;
     mapping(uint256 taskId => mapping(address account => uint256)) public ghostClaims;
     mapping(uint256 taskId => uint256) public ghostFeesIn;
+    /// @dev Fees of the task the payer forwarded with `payPredictionFees`, by count.
+    mapping(uint256 taskId => uint64) public ghostFeesForwarded;
     mapping(uint256 taskId => uint256) public ghostDividendsOut;
     // ghost state, for hostile calls: each must stay zero
     uint256 public ghostTaxedAccepted;
@@ -362,15 +364,26 @@ contract FederatedMarketHandler is Test {
         (uint256 taskId, IFederatedMarket.Task memory task) = _prefer(taskSeed, FINISHED, ANY);
         // forge-lint: disable-next-line(unsafe-typecast)
         uint32 count = uint32(countSeed % 6); // 0 is refused
-        bool expectOk = task.state == IFederatedMarket.TaskState.Finished && task.predictionFee != 0 && count != 0;
+        // One call in four names a figure of fees paid before that is not the contract's: refused.
+        uint64 paidBefore = market.predictionFeesPaidBy(taskId, payer);
+        bool stale = (countSeed / 6) % 4 == 0;
+        if (stale) paidBefore = paidBefore == 0 ? 1 : paidBefore - 1;
+        bool expectOk =
+            task.state == IFederatedMarket.TaskState.Finished && task.predictionFee != 0 && count != 0 && !stale;
         uint256 amount = expectOk ? uint256(task.predictionFee) * count : 0;
         uint256 value = _fund(payer, task.token, amount);
         uint256 investorBefore = _holding(task.investor, task.token);
         (bool ok,) = _run(
-            task.token, payer, value, abi.encodeCall(IFederatedMarket.payPredictionFees, (taskId, count)), amount, false
+            task.token,
+            payer,
+            value,
+            abi.encodeCall(IFederatedMarket.payPredictionFees, (taskId, count, paidBefore)),
+            amount,
+            false
         );
         _expect(ok, expectOk, "payFees");
         if (!ok) return;
+        ghostFeesForwarded[taskId] += count;
         ghostPaidIn[task.token] += amount;
         if (task.mode == IFederatedMarket.Mode.Shareholding) {
             ghostFeesIn[taskId] += amount;

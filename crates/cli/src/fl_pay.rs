@@ -145,8 +145,8 @@ async fn by_voucher(
 }
 
 /// Runs `agora fl forward-fees`: for each task the node recorded voucher-paid predictions for and
-/// the receiver has not forwarded, `payPredictionFees(task, owed)` from the receiver's key — the pass
-/// the node's `fl-fee-forward` job runs, so running both pays each fee once.
+/// the receiver has not forwarded, `payPredictionFees(task, owed, paidBefore)` from the receiver's
+/// key — the pass the node's `fl-fee-forward` job runs, so running both pays each fee once.
 pub(crate) async fn forward(node: &FlNode, a: ForwardArgs, out: Out) -> Outcome {
     let receiver = key(&a.key)?;
     let outcomes = node.forward_fees(&receiver, a.task).await.map_err(|e| match e.downcast::<NotFeeReceiver>() {

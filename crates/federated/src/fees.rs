@@ -1,15 +1,13 @@
 //! The fee receiver's forwarding of prediction fees paid to it by vouchers: for a task, `count`
-//! fees paid into FederatedMarket at once with `payPredictionFees(task, count)` from the receiver's
-//! key, where they are divided exactly as `count` paid requests would be.
+//! fees paid into FederatedMarket at once with `payPredictionFees(task, count, paidBefore)` from the
+//! receiver's key, where they are divided exactly as `count` paid requests would be.
 //!
-//! What the receiver owes a task is the predictions the node recorded less those it forwarded, and
-//! the forwarded figure comes from indexed `PredictionFeesPaid` events. An event mined but not yet
-//! indexed would make that figure too low, so a pass ([`FeeForwarder::forward_owed`]) also counts
-//! the receiver's `PredictionFeesPaid` logs in the blocks after the indexer's last one and forwards
-//! only the rest: a pass run twice, by the node's job and by `agora fl forward-fees` one after the
-//! other, or again after a restart, pays each fee once. Those logs are read again just before the
-//! payment is sent; two processes sending for the same task within the same few milliseconds, before
-//! either payment is mined, could still both pay.
+//! What the receiver owes a task is the predictions the node recorded less the fees the contract
+//! counts as paid by it (`predictionFeesPaidBy`, read at the head of the chain, so a payment mined but
+//! not yet indexed is counted). The payment names that count as `paidBefore`, and the contract refuses
+//! it if another payment came first (`PaidFeesMoved`): a pass run twice — by the node's job and by
+//! `agora fl forward-fees`, at the same moment or one after the other, or again after a restart —
+//! pays each fee once. The refused one reads the count again and pays what is left, if anything.
 //!
 //! The fees reach the receiver's wallet only when it settles the channels that paid them; a task
 //! whose token the receiver holds too little of is left for a later pass.
@@ -18,8 +16,6 @@ use agora_chain::Sender;
 use agora_chain::bindings::{FederatedMarket, MarketToken};
 use alloy::primitives::{Address, B256, U256};
 use alloy::providers::Provider;
-use alloy::rpc::types::Filter;
-use alloy::sol_types::SolEvent;
 
 use crate::{Error, Result};
 
@@ -48,6 +44,23 @@ fn refusal(task: Option<u64>, e: agora_chain::Error) -> Error {
     Error::Chain(e)
 }
 
+/// Whether `e` is FederatedMarket's `PaidFeesMoved`: another payment of the receiver came first.
+fn paid_fees_moved(e: &agora_chain::Error) -> bool {
+    use agora_chain::revert::ContractError;
+    use alloy::sol_types::SolInterface;
+    matches!(
+        e,
+        agora_chain::Error::Contract(ContractError::UnknownRevert(data))
+            if matches!(
+                FederatedMarket::FederatedMarketErrors::abi_decode(data),
+                Ok(FederatedMarket::FederatedMarketErrors::PaidFeesMoved(_))
+            )
+    )
+}
+
+/// How many times a pass reads the count again when another payment came first.
+const ATTEMPTS: usize = 3;
+
 /// What went wrong for a task of a pass, as a sentence without the task's id (which the caller
 /// puts before it).
 pub fn reason(error: &Error) -> String {
@@ -70,12 +83,12 @@ pub struct Forwarded {
     pub tx: B256,
 }
 
-/// One task's fees the receiver owes by the indexed figures.
+/// One task's predictions paid to the receiver by vouchers, as the node recorded them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Owed {
+pub struct Recorded {
     /// The task.
     pub task: u64,
-    /// Predictions recorded less those whose forwarding is indexed.
+    /// Predictions recorded (every one, forwarded or not).
     pub count: u64,
 }
 
@@ -84,7 +97,7 @@ pub struct Owed {
 pub enum Outcome {
     /// Fees paid in.
     Forwarded(Forwarded),
-    /// Nothing left: the receiver's payments not yet indexed cover what was owed.
+    /// Nothing owed: the receiver's payments the contract counts cover what was recorded.
     AlreadyPaid {
         /// The task.
         task: u64,
@@ -104,14 +117,12 @@ pub enum Outcome {
 pub struct FeeForwarder {
     sender: Sender,
     market: Address,
-    from_block: u64,
 }
 
 impl FeeForwarder {
-    /// Pays into the FederatedMarket at `market` (deployed at block `from_block`) from `sender`,
-    /// the fee receiver's key.
-    pub fn new(sender: Sender, market: Address, from_block: u64) -> Self {
-        Self { sender, market, from_block }
+    /// Pays into the FederatedMarket at `market` from `sender`, the fee receiver's key.
+    pub fn new(sender: Sender, market: Address) -> Self {
+        Self { sender, market }
     }
 
     /// The fee receiver.
@@ -119,31 +130,10 @@ impl FeeForwarder {
         self.sender.address()
     }
 
-    /// How many fees of `task` the receiver paid in (its `PredictionFeesPaid` logs) in the blocks
-    /// from `from_block` (at least the deployment's) to the latest.
-    pub async fn paid_since(&self, task: u64, from_block: u64) -> Result<u64> {
-        let from = from_block.max(self.from_block);
-        let latest = self.sender.provider().get_block_number().await.map_err(rpc)?;
-        if from > latest {
-            // Everything is indexed (a range past the head is an error to some nodes).
-            return Ok(0);
-        }
-        let filter = Filter::new()
-            .address(self.market)
-            .from_block(from)
-            .to_block(latest)
-            .event_signature(FederatedMarket::PredictionFeesPaid::SIGNATURE_HASH)
-            .topic1(B256::from(U256::from(task)))
-            .topic2(self.receiver().into_word());
-        let logs = self.sender.provider().get_logs(&filter).await.map_err(rpc)?;
-        let mut paid = 0u64;
-        for log in logs.iter().filter(|l| !l.removed) {
-            let e = log
-                .log_decode::<FederatedMarket::PredictionFeesPaid>()
-                .map_err(|e| Error::Protocol(format!("a PredictionFeesPaid log: {e}")))?;
-            paid += u64::from(e.inner.data.count);
-        }
-        Ok(paid)
+    /// How many fees of `task` the receiver has paid in, as the contract counts them now.
+    pub async fn paid(&self, task: u64) -> Result<u64> {
+        let market = FederatedMarket::new(self.market, self.sender.provider());
+        market.predictionFeesPaidBy(U256::from(task), self.receiver()).call().await.map_err(call)
     }
 
     /// Pays `count` fees of `task` (`count × predictionFee`) into FederatedMarket, approving the
@@ -151,7 +141,11 @@ impl FeeForwarder {
     /// when the receiver holds less of the token than that.
     pub async fn pay(&self, task: u64, count: u32) -> Result<Forwarded> {
         let value = self.prepare(task, count).await?;
-        self.send(task, count, value(count)).await
+        let paid = self.paid(task).await?;
+        self.send(task, count, paid, value(count)).await?.ok_or_else(|| Error::Task {
+            task,
+            reason: format!("another payment of the fee receiver came first (it had paid {paid} fees)"),
+        })
     }
 
     /// Checks that the receiver holds `count` fees of `task` and approves them for an ERC-20; the
@@ -190,11 +184,22 @@ impl FeeForwarder {
         Ok(move |n: u32| if eth { fee * U256::from(n) } else { U256::ZERO })
     }
 
-    /// Sends `payPredictionFees(task, count)` with `value` and reads what its event says was paid.
-    async fn send(&self, task: u64, count: u32, value: U256) -> Result<Forwarded> {
+    /// Sends `payPredictionFees(task, count, paid_before)` with `value` and reads what its event says
+    /// was paid; `None` when the contract refused it because another payment came first — seen in
+    /// the refusal when the gas estimate is refused, or, when both were estimated against the same
+    /// count and this one was mined second and reverted, in the count having moved.
+    async fn send(&self, task: u64, count: u32, paid_before: u64, value: U256) -> Result<Option<Forwarded>> {
         let market = FederatedMarket::new(self.market, self.sender.provider());
-        let call = market.payPredictionFees(U256::from(task), count).value(value);
-        let receipt = self.sender.send(call).await.map_err(|e| refusal(Some(task), e))?;
+        let call = market.payPredictionFees(U256::from(task), count, paid_before).value(value);
+        let receipt = match self.sender.send(call).await {
+            Ok(receipt) => receipt,
+            Err(e) if paid_fees_moved(&e) => return Ok(None),
+            Err(e) if self.paid(task).await? != paid_before => {
+                tracing::debug!(task, error = %e, "another payment of the fee receiver came first");
+                return Ok(None);
+            }
+            Err(e) => return Err(refusal(Some(task), e)),
+        };
         let paid = receipt
             .inner
             .logs()
@@ -205,43 +210,52 @@ impl FeeForwarder {
             .ok_or_else(|| {
                 Error::Protocol(format!("payPredictionFees {} emitted no PredictionFeesPaid", receipt.transaction_hash))
             })?;
-        Ok(Forwarded { task, count: paid.count, amount: paid.amount, tx: receipt.transaction_hash })
+        Ok(Some(Forwarded { task, count: paid.count, amount: paid.amount, tx: receipt.transaction_hash }))
     }
 
-    /// What is still owed for `o` once the receiver's payments in blocks from `after` on are taken off.
-    async fn still_owed(&self, o: &Owed, after: u64) -> Result<u32> {
-        let unindexed = self.paid_since(o.task, after).await?;
-        u32::try_from(o.count.saturating_sub(unindexed))
-            .map_err(|_| Error::Task { task: o.task, reason: format!("{} fees are too many for one payment", o.count) })
+    /// What is still owed for `r`: the recorded predictions less the fees the contract counts as
+    /// paid by the receiver; with that count, which the payment must name.
+    async fn still_owed(&self, r: &Recorded) -> Result<(u32, u64)> {
+        let paid = self.paid(r.task).await?;
+        let owed = u32::try_from(r.count.saturating_sub(paid)).map_err(|_| Error::Task {
+            task: r.task,
+            reason: format!("{} fees are too many for one payment", r.count),
+        })?;
+        Ok((owed, paid))
     }
 
-    /// One task of a pass: the payments not yet indexed are read again just before sending, so
-    /// another process's payment made meanwhile (the balance check and an approval take a while)
-    /// is not paid twice.
-    async fn forward_one(&self, o: &Owed, after: u64) -> Result<Option<Forwarded>> {
-        let count = self.still_owed(o, after).await?;
-        if count == 0 {
-            return Ok(None);
+    /// One task of a pass. The count paid is read again after the balance check and the approval
+    /// (which take a while), and the payment names it: one made by another process meanwhile is
+    /// either counted here or makes the contract refuse this one, and then the count is read again.
+    async fn forward_one(&self, r: &Recorded) -> Result<Option<Forwarded>> {
+        for _ in 0..ATTEMPTS {
+            let (count, _) = self.still_owed(r).await?;
+            if count == 0 {
+                return Ok(None);
+            }
+            let value = self.prepare(r.task, count).await?;
+            let (count, paid) = self.still_owed(r).await?;
+            if count == 0 {
+                return Ok(None);
+            }
+            if let Some(forwarded) = self.send(r.task, count, paid, value(count)).await? {
+                return Ok(Some(forwarded));
+            }
         }
-        let value = self.prepare(o.task, count).await?;
-        let count = self.still_owed(o, after).await?;
-        if count == 0 {
-            return Ok(None);
-        }
-        self.send(o.task, count, value(count)).await.map(Some)
+        Err(Error::Task {
+            task: r.task,
+            reason: format!("other payments of the fee receiver came first {ATTEMPTS} times"),
+        })
     }
 
-    /// One pass over the tasks the indexed figures say are owed, the indexer having stored every
-    /// block up to `indexed_to` (`None`: none yet): each task's payments in later blocks are taken
-    /// off, and the rest is paid. `indexed_to` must be read before the figures (a block indexed in
-    /// between is then counted twice, which forwards too little this pass, never too much). A task
-    /// that fails does not stop the others.
-    pub async fn forward_owed(&self, owed: &[Owed], indexed_to: Option<u64>) -> Vec<Outcome> {
-        let after = indexed_to.map_or(self.from_block, |b| b + 1);
+    /// One pass over the tasks the node recorded voucher-paid predictions for: for each, what the
+    /// contract does not yet count as paid by the receiver is paid. A task that fails does not stop
+    /// the others; one whose recorded count is zero is skipped.
+    pub async fn forward_owed(&self, recorded: &[Recorded]) -> Vec<Outcome> {
         let mut out = Vec::new();
-        for o in owed.iter().filter(|o| o.count > 0) {
-            let task = o.task;
-            out.push(match self.forward_one(o, after).await {
+        for r in recorded.iter().filter(|r| r.count > 0) {
+            let task = r.task;
+            out.push(match self.forward_one(r).await {
                 Ok(Some(f)) => Outcome::Forwarded(f),
                 Ok(None) => Outcome::AlreadyPaid { task },
                 Err(error) => Outcome::Failed { task, error },

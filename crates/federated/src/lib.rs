@@ -37,7 +37,7 @@ pub use client::{Behaviour, ClientOptions, ClientReport, Corruption};
 pub use coordinator::{
     Checkpoint, Coordinator, CoordinatorOptions, Journal, MemoryJournal, Payout, Progress, RoundReport, TaskResult,
 };
-pub use fees::{FeeForwarder, Forwarded, Owed};
+pub use fees::{FeeForwarder, Forwarded, Recorded};
 pub use merkle::MerkleTree;
 pub use reference::ReferenceReport;
 pub use settings::FlSettings;

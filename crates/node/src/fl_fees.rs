@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use agora_channels::jobs::{BoxFuture, Pass, PeriodicJob};
 use agora_federated::fees::{Outcome, reason};
-use agora_federated::{FeeForwarder, Owed};
+use agora_federated::{FeeForwarder, Recorded};
 use agora_store::Store;
 
 /// The job's name in its recorded runs and the admin page.
@@ -23,30 +23,30 @@ pub(crate) struct FeeForwardJob {
 }
 
 impl FeeForwardJob {
-    /// The job for the payee `sender` on the FederatedMarket at `market` (deployed at
-    /// `deploy_block`), every `every_secs` seconds; `None` when that is 0 (off).
+    /// The job for the payee `sender` on the FederatedMarket at `market`, every `every_secs`
+    /// seconds; `None` when that is 0 (off).
     pub(crate) fn job(
         store: Store,
         chain_id: u64,
         sender: agora_chain::Sender,
         market: alloy::primitives::Address,
-        deploy_block: u64,
         every_secs: u64,
     ) -> Option<Arc<dyn PeriodicJob>> {
         if every_secs == 0 {
             return None;
         }
-        let forwarder = FeeForwarder::new(sender, market, deploy_block);
+        let forwarder = FeeForwarder::new(sender, market);
         Some(Arc::new(Self { store, chain_id, forwarder, every: Duration::from_secs(every_secs) }))
     }
 
     async fn pass(&self) -> agora_store::Result<Pass> {
-        // The indexer's position first, then the figures (see `FeeForwarder::forward_owed`).
-        let indexed_to = self.store.cursor(self.chain_id).await?.map(|c| c.block_number);
         let balances = self.store.fl_fee_balances(self.chain_id, self.forwarder.receiver()).await?;
-        let owed: Vec<Owed> = balances.iter().map(|b| Owed { task: b.task_id, count: b.owed() }).collect();
+        // A task the indexed figures owe nothing is skipped: the index lags the chain, so it never
+        // shows more paid than the contract counts.
+        let recorded: Vec<Recorded> =
+            balances.iter().filter(|b| b.owed() > 0).map(|b| Recorded { task: b.task_id, count: b.recorded }).collect();
         let mut pass = Pass::default();
-        for outcome in self.forwarder.forward_owed(&owed, indexed_to).await {
+        for outcome in self.forwarder.forward_owed(&recorded).await {
             match outcome {
                 Outcome::Forwarded(f) => {
                     tracing::info!(task = f.task, count = f.count, amount = %f.amount, tx = %f.tx, "prediction fees forwarded");

@@ -162,7 +162,6 @@ pub async fn up(config: &Config) -> Result<Node> {
                     deployments.chain_id,
                     senders.for_key(key)?,
                     market,
-                    deployments.deploy_block,
                     config.fl.forward_fees_every_secs,
                 ),
                 None => None,

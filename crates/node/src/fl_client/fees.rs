@@ -3,7 +3,7 @@
 //! paid requests would be — the same pass as the node's `fl-fee-forward` job.
 
 use agora_federated::fees::{Outcome, reason};
-use agora_federated::{FeeForwarder, Forwarded, Owed};
+use agora_federated::{FeeForwarder, Forwarded, Recorded};
 use alloy::primitives::Address;
 use alloy::signers::local::PrivateKeySigner;
 use anyhow::{Result, ensure};
@@ -22,28 +22,29 @@ impl FlNode {
 
     /// One pass of the fee receiver's forwarding, as the node's `fl-fee-forward` job runs it
     /// (agora_federated's [`FeeForwarder`]): for each task the node's `/api/fl/fees` says is owed
-    /// (only `only` when given), less what `key` paid in blocks the node has not indexed yet,
-    /// `payPredictionFees` from `key`, approving the token first when it is an ERC-20. One line per
-    /// task that was owed.
+    /// (only `only` when given), the recorded predictions the contract does not yet count as paid by
+    /// `key`, with `payPredictionFees` from `key`, approving the token first when it is an ERC-20.
+    /// One line per task that was owed.
     pub async fn forward_fees(&self, key: &PrivateKeySigner, only: Option<u64>) -> Result<Vec<FeeOutcome>> {
-        // `indexedBlock` is read by the node before the figures.
         let fees = self.get("/api/fl/fees").await?;
         let receiver = fees["feeReceiver"].as_str().unwrap_or_default();
         ensure!(
             receiver.eq_ignore_ascii_case(&key.address().to_string()),
             NotFeeReceiver { receiver: receiver.to_owned(), key: key.address() }
         );
-        let indexed_to = fees["indexedBlock"].as_u64();
-        let owed: Vec<Owed> = fees["tasks"]
+        let recorded: Vec<Recorded> = fees["tasks"]
             .as_array()
             .map(Vec::as_slice)
             .unwrap_or_default()
             .iter()
-            .filter_map(|t| Some(Owed { task: t["taskId"].as_u64()?, count: t["owed"].as_u64()? }))
+            // Those the indexed figures owe nothing are skipped (the index never shows more paid
+            // than the contract counts).
+            .filter(|t| t["owed"].as_u64().is_some_and(|n| n > 0))
+            .filter_map(|t| Some(Recorded { task: t["taskId"].as_u64()?, count: t["recorded"].as_u64()? }))
             .filter(|o| only.is_none_or(|task| task == o.task))
             .collect();
-        let forwarder = FeeForwarder::new(self.sender(key).await?, self.market, self.deploy_block);
-        let outcomes = forwarder.forward_owed(&owed, indexed_to).await;
+        let forwarder = FeeForwarder::new(self.sender(key).await?, self.market);
+        let outcomes = forwarder.forward_owed(&recorded).await;
         Ok(outcomes
             .into_iter()
             .map(|o| match o {
