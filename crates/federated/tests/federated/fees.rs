@@ -23,29 +23,36 @@ const INVESTOR: usize = 4;
 const RECEIVER: usize = 6;
 const MEMBER: usize = 7;
 
+/// Each prediction's fee.
+const FEE: u64 = 1_000;
+
+/// A shareholding task the investor coordinates, its fee [`FEE`] in `token`, one member to start.
+async fn shareholding(tc: &TestChain, token: Address) -> anyhow::Result<IFederatedMarket::TaskParams> {
+    let head = signing_provider(tc.url(), tc.key(INVESTOR))?.get_block(alloy::eips::BlockId::latest()).await?;
+    let now = head.expect("head").header.timestamp;
+    Ok(IFederatedMarket::TaskParams {
+        mode: 1,
+        coordinator: tc.address(INVESTOR),
+        token,
+        pool: U96::ZERO,
+        predictionFee: U96::from(FEE),
+        blockToken: Address::ZERO,
+        blockPrice: U96::ZERO,
+        totalBlocks: 1,
+        minParticipants: 1,
+        startDeadline: U40::from(now + 3_600),
+        finishDeadline: U40::from(now + 7_200),
+        spec: spec(1, 60).cid()?.to_string(),
+    })
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_receiver_short_of_the_token_or_a_task_not_finished_pays_nothing() -> anyhow::Result<()> {
     let tc = TestChain::start().await?;
     let market = tc.d.federated_market.expect("the dev deployment has a FederatedMarket");
     let investor = FederatedMarket::new(market, signing_provider(tc.url(), tc.key(INVESTOR))?);
-    let now = investor.provider().get_block(alloy::eips::BlockId::latest()).await?.expect("head").header.timestamp;
-    let fee = 1_000u64;
     for token in [Address::ZERO, tc.d.market_token] {
-        let params = IFederatedMarket::TaskParams {
-            mode: 1,
-            coordinator: tc.address(INVESTOR),
-            token,
-            pool: U96::ZERO,
-            predictionFee: U96::from(fee),
-            blockToken: Address::ZERO,
-            blockPrice: U96::ZERO,
-            totalBlocks: 1,
-            minParticipants: 1,
-            startDeadline: U40::from(now + 3_600),
-            finishDeadline: U40::from(now + 7_200),
-            spec: spec(1, 60).cid()?.to_string(),
-        };
-        send(investor.createTask(params)).await?;
+        send(investor.createTask(shareholding(&tc, token).await?)).await?;
     }
     let (eth_task, token_task) = (1u64, 2u64);
 
@@ -95,24 +102,8 @@ async fn two_forwarders_of_one_receiver_pay_each_recorded_fee_once() -> anyhow::
     let tc = TestChain::start().await?;
     let market = tc.d.federated_market.expect("the dev deployment has a FederatedMarket");
     let as_ = |i: usize| FederatedMarket::new(market, signing_provider(tc.url(), tc.key(i)).expect("URL parses"));
-    let now = as_(INVESTOR).provider().get_block(alloy::eips::BlockId::latest()).await?.expect("head").header.timestamp;
-    let fee = 1_000u64;
     // A finished shareholding task with an ETH fee: one member, all the shares.
-    let params = IFederatedMarket::TaskParams {
-        mode: 1,
-        coordinator: tc.address(INVESTOR),
-        token: Address::ZERO,
-        pool: U96::ZERO,
-        predictionFee: U96::from(fee),
-        blockToken: Address::ZERO,
-        blockPrice: U96::ZERO,
-        totalBlocks: 1,
-        minParticipants: 1,
-        startDeadline: U40::from(now + 3_600),
-        finishDeadline: U40::from(now + 7_200),
-        spec: spec(1, 60).cid()?.to_string(),
-    };
-    send(as_(INVESTOR).createTask(params)).await?;
+    send(as_(INVESTOR).createTask(shareholding(&tc, Address::ZERO).await?)).await?;
     let task = U256::from(1);
     send(as_(MEMBER).join(task)).await?;
     send(as_(INVESTOR).start(task)).await?;
@@ -140,7 +131,7 @@ async fn two_forwarders_of_one_receiver_pay_each_recorded_fee_once() -> anyhow::
     assert_eq!(forwarded, 3, "{one:?} {two:?}");
     assert_eq!(a.paid(1).await?, 5);
     let dividends = as_(INVESTOR).getDividends(task).call().await?;
-    assert_eq!(U256::from(dividends.feesIn), U256::from(5 * fee), "five fees in, none twice");
+    assert_eq!(U256::from(dividends.feesIn), U256::from(5 * FEE), "five fees in, none twice");
     // A pass over what is all paid sends nothing.
     let nonce = as_(INVESTOR).provider().get_transaction_count(tc.address(RECEIVER)).await?;
     assert!(matches!(b.forward_owed(&recorded).await.as_slice(), [Outcome::AlreadyPaid { task: 1 }]));
