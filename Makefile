@@ -13,7 +13,7 @@ IEXEC_POCO_DIR := node_modules/.iexec-poco
 IEXEC_POCO_STAMP := $(IEXEC_POCO_DIR)/.installed-$(IEXEC_POCO_VERSION)-$(IEXEC_POCO_SHA256)
 export PATH := $(FOUNDRY)/forge-linux-amd64/bin:$(FOUNDRY)/anvil-linux-amd64/bin:$(FOUNDRY)/cast-linux-amd64/bin:$(PATH)
 
-.PHONY: up test deps cpu-config ffmpeg datasets llm-build-deps model contracts contracts-test contracts-deep contracts-analyze artifacts artifacts-check rust-lint rust-test api-fuzz web web-test chromium
+.PHONY: up test deps cpu-config ffmpeg datasets llm-build-deps model contracts contracts-test gas-snapshot contracts-deep contracts-analyze artifacts artifacts-check rust-lint rust-test api-fuzz web web-test chromium
 
 ## Install the pinned chain toolchain (forge, anvil, cast, solcjs, OpenZeppelin, viem, the iexec CLI)
 ## from npm, iExec PoCo's compiled contracts, ffmpeg (video transcode jobs), Fashion-MNIST (the demo
@@ -98,6 +98,12 @@ contracts-test: deps
 	# test handlers are larger and never deployed).
 	cd contracts && $(FORGE) build src --sizes
 	cd contracts && $(FORGE) snapshot --check
+
+## Writes contracts/.gas-snapshot after a contract change, building from nothing in the order
+## `contracts-test` checks it: fuzz figures measured over an older build cache (tests compiled in
+## another order, FederatedMarket's own optimizer profile) differ from a fresh clone's.
+gas-snapshot: deps
+	cd contracts && rm -rf cache out && $(FORGE) build src --sizes >/dev/null && $(FORGE) snapshot
 
 ## The invariant suites at 256 runs x depth 512 (the `deep` profile): slower than `make test`'s
 ## 64 x 128, run before a contract change lands.
