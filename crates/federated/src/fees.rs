@@ -44,20 +44,6 @@ fn refusal(task: Option<u64>, e: agora_chain::Error) -> Error {
     Error::Chain(e)
 }
 
-/// Whether `e` is FederatedMarket's `PaidFeesMoved`: another payment of the receiver came first.
-fn paid_fees_moved(e: &agora_chain::Error) -> bool {
-    use agora_chain::revert::ContractError;
-    use alloy::sol_types::SolInterface;
-    matches!(
-        e,
-        agora_chain::Error::Contract(ContractError::UnknownRevert(data))
-            if matches!(
-                FederatedMarket::FederatedMarketErrors::abi_decode(data),
-                Ok(FederatedMarket::FederatedMarketErrors::PaidFeesMoved(_))
-            )
-    )
-}
-
 /// How many times a pass reads the count again when another payment came first.
 const ATTEMPTS: usize = 3;
 
@@ -185,15 +171,14 @@ impl FeeForwarder {
     }
 
     /// Sends `payPredictionFees(task, count, paid_before)` with `value` and reads what its event says
-    /// was paid; `None` when the contract refused it because another payment came first — seen in
-    /// the refusal when the gas estimate is refused, or, when both were estimated against the same
-    /// count and this one was mined second and reverted, in the count having moved.
+    /// was paid; `None` when another payment came first. That is read from the count having moved,
+    /// whatever the failure looked like: a refused gas estimate (`PaidFeesMoved`), or, when both were
+    /// estimated against the same count, this one mined second and reverted without its reason.
     async fn send(&self, task: u64, count: u32, paid_before: u64, value: U256) -> Result<Option<Forwarded>> {
         let market = FederatedMarket::new(self.market, self.sender.provider());
         let call = market.payPredictionFees(U256::from(task), count, paid_before).value(value);
         let receipt = match self.sender.send(call).await {
             Ok(receipt) => receipt,
-            Err(e) if paid_fees_moved(&e) => return Ok(None),
             Err(e) if self.paid(task).await? != paid_before => {
                 tracing::debug!(task, error = %e, "another payment of the fee receiver came first");
                 return Ok(None);

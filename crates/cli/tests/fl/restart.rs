@@ -6,7 +6,8 @@
 use std::time::{Duration, Instant};
 
 use agora_chain::anvil::{Anvil, locate_anvil};
-use alloy::primitives::U256;
+use agora_federated::ClientOptions;
+use alloy::primitives::{Address, U256};
 use serde_json::{Value, json};
 
 use super::{Market, TASK_LIMIT, amount, support};
@@ -130,6 +131,18 @@ async fn a_node_killed_mid_training_resumes_its_task_after_the_last_journaled_ro
     }
     let late = m.client(task, &keys[0], "late", &["--reconnect-for", "0"])?.report().await?;
     assert_eq!((&late["record"], &late["trained"]), (&t["recordCid"], &json!([])), "{late}");
+    // A connection for a task the node never heard of is told so, once, and not kept retrying.
+    let (_, net) = support::get_json(&format!("{}/api/network", m.up.api)).await?;
+    let endpoint = net["flEndpoint"].as_str().expect("the node advertises its fl endpoint");
+    let chain_id = net["chainId"].as_u64().expect("chainId");
+    let mut unknown = ClientOptions::new(format!("{endpoint}/tasks/999"), 999, chain_id, Address::ZERO, String::new());
+    unknown.reconnect = Duration::ZERO;
+    match agora_federated::client::run(&keys[0], &unknown).await {
+        Err(agora_federated::Error::Dismissed(message)) => {
+            assert_eq!(message, "task 999 is not known to this node");
+        }
+        other => panic!("a connection for an unknown task ended {other:?}"),
+    }
 
     // Every round aggregated once, across both lives of the node; the second said where it resumed.
     let lines = logs(&m, task).await?;
